@@ -1,0 +1,110 @@
+# Klaxon — build, generate, test and run.
+
+# Tools are pinned and installed into ./bin.
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+ALERTMANAGER_VERSION ?= v0.31.1
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+
+# The control plane (kube-apiserver, etcd, kubectl) is built from source by
+# hack/control-plane.sh into a cache outside the clone.
+KUBE_VERSION ?= v1.37.2
+ETCD_VERSION ?= v3.6.16
+export KUBE_VERSION ETCD_VERSION
+
+IMG ?= ghcr.io/klaxon-dev/klaxon:latest
+GO ?= go
+GOTEST_FLAGS ?=
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC from the API types and markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run gofmt.
+	gofmt -l -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: verify
+verify: manifests generate ## Regenerate, check formatting and vet; fail on any difference.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@if [ -n "$$(git status --porcelain -- api config internal cmd)" ]; then \
+		echo "Generated files are stale; run 'make manifests generate' and commit:"; \
+		git status --porcelain -- api config internal cmd; git diff --stat; exit 1; fi
+
+.PHONY: control-plane
+control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their directory.
+	@hack/control-plane.sh
+
+.PHONY: test
+test: manifests generate ## Run every test: unit, envtest integration and end-to-end.
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target briefly.
+	@hack/fuzz.sh $(FUZZTIME)
+
+##@ Build
+
+.PHONY: build
+build: ## Build the manager binary.
+	$(GO) build -o bin/manager ./cmd
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: run
+run: ## Run the operator against the cluster of the current kubeconfig.
+	$(GO) run ./cmd
+
+.PHONY: dev
+dev: ## Run Klaxon on a local control plane with the samples applied.
+	$(GO) build -o bin/klaxon-dev ./hack/dev
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" bin/klaxon-dev
+
+.PHONY: install
+install: manifests ## Install the CRDs and the admission policy into the current cluster.
+	KUBECTL="$$(hack/control-plane.sh)/kubectl"; \
+	$$KUBECTL apply -f config/crd/bases && $$KUBECTL apply -f config/admission
+
+.PHONY: uninstall
+uninstall: ## Remove the CRDs and the admission policy from the current cluster.
+	KUBECTL="$$(hack/control-plane.sh)/kubectl"; \
+	$$KUBECTL delete --ignore-not-found -f config/admission && $$KUBECTL delete --ignore-not-found -f config/crd/bases
+
+.PHONY: deploy
+deploy: manifests ## Install Klaxon into the current cluster (image set in config/manager).
+	KUBECTL="$$(hack/control-plane.sh)/kubectl"; \
+	$$KUBECTL apply -k config/default
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN)
+$(CONTROLLER_GEN): $(LOCALBIN)
+	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
