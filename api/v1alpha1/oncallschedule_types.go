@@ -1,0 +1,196 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Weekday is a day of the week in its three-letter English form.
+// +kubebuilder:validation:Enum=Mon;Tue;Wed;Thu;Fri;Sat;Sun
+type Weekday string
+
+const (
+	Monday    Weekday = "Mon"
+	Tuesday   Weekday = "Tue"
+	Wednesday Weekday = "Wed"
+	Thursday  Weekday = "Thu"
+	Friday    Weekday = "Fri"
+	Saturday  Weekday = "Sat"
+	Sunday    Weekday = "Sun"
+)
+
+// TimeRestriction is a local wall-clock window, repeated on the given days,
+// during which a layer covers the schedule.
+type TimeRestriction struct {
+	// days on which the window opens; a window that crosses midnight belongs
+	// to the day it opens.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	Days []Weekday `json:"days"`
+
+	// from is the local time the window opens, "HH:MM".
+	// +required
+	// +kubebuilder:validation:MinLength=5
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	From string `json:"from"`
+
+	// to is the local time the window closes, "HH:MM". A to at or before from
+	// closes the window on the next day, so from == to covers a whole day.
+	// +required
+	// +kubebuilder:validation:MinLength=5
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	To string `json:"to"`
+}
+
+// ScheduleLayer is a rotation of participants taking turns in shifts.
+type ScheduleLayer struct {
+	// name identifies the layer within the schedule.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// participants take turns in this order: participants[i] has shift i,
+	// counting from start, round robin. A name may appear more than once.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	Participants []string `json:"participants"`
+
+	// start is when participants[0]'s first shift begins, as local time in
+	// spec.timeZone, "2006-01-02T15:04:05". Before it the layer has nobody.
+	// +required
+	// +kubebuilder:validation:MinLength=19
+	// +kubebuilder:validation:MaxLength=19
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$`
+	Start string `json:"start"`
+
+	// shift is how long each participant is on call. A whole number of days
+	// hands off at the same local wall-clock time across DST changes; any
+	// other length is an exact duration.
+	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="shift must be a positive duration, such as 24h or 168h"
+	Shift metav1.Duration `json:"shift"`
+
+	// restrictions limit the layer to these local windows; outside them the
+	// layer has nobody and the layers below show through. Empty means always.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	Restrictions []TimeRestriction `json:"restrictions,omitempty"`
+}
+
+// ScheduleOverride puts one person on call in place of everyone else for a
+// while, such as a swap or a holiday cover.
+// +kubebuilder:validation:XValidation:rule="self.end > self.start",message="override end must be after its start"
+type ScheduleOverride struct {
+	// user is the person on call during the override.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	User string `json:"user"`
+
+	// start is when the override begins (inclusive).
+	// +required
+	Start metav1.Time `json:"start"`
+
+	// end is when the override ends (exclusive).
+	// +required
+	End metav1.Time `json:"end"`
+}
+
+// OnCallScheduleSpec says who is on call when.
+type OnCallScheduleSpec struct {
+	// timeZone is the IANA time zone, such as Europe/Berlin, in which layer
+	// starts and restrictions are read.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`
+	// +kubebuilder:validation:XValidation:rule="self != 'Local'",message="timeZone must be an IANA name such as Europe/Berlin; Local would depend on the operator's machine"
+	TimeZone string `json:"timeZone"`
+
+	// layers are rotations; where several have someone on call, the later
+	// one in the list wins.
+	// +required
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Layers []ScheduleLayer `json:"layers"`
+
+	// overrides replace whoever is on call in [start, end).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	Overrides []ScheduleOverride `json:"overrides,omitempty"`
+}
+
+// OnCallScheduleStatus is who the operator computed to be on call.
+type OnCallScheduleStatus struct {
+	// observedGeneration is the spec generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// onCall are the people on call now.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=253
+	OnCall []string `json:"onCall,omitempty"`
+
+	// nextHandoffAt is when who is on call changes next; unset when it does
+	// not change within the operator's look-ahead.
+	// +optional
+	NextHandoffAt *metav1.Time `json:"nextHandoffAt,omitempty"`
+
+	// conditions describe the schedule's state; see conditions.go.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// The Next Handoff column is a string: a date column prints a time in the
+// future as "<invalid>".
+
+// OnCallSchedule says who is on call when: rotation layers, restrictions and
+// overrides.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=oncall,categories=klaxon
+// +kubebuilder:printcolumn:name="On Call",type=string,JSONPath=`.status.onCall`
+// +kubebuilder:printcolumn:name="Next Handoff",type=string,JSONPath=`.status.nextHandoffAt`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type OnCallSchedule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec OnCallScheduleSpec `json:"spec"`
+
+	// +optional
+	Status OnCallScheduleStatus `json:"status,omitempty"`
+}
+
+// OnCallScheduleList is a list of OnCallSchedules.
+// +kubebuilder:object:root=true
+type OnCallScheduleList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []OnCallSchedule `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&OnCallSchedule{}, &OnCallScheduleList{})
+}

@@ -1,0 +1,155 @@
+package oncall
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+)
+
+var weekdays = map[klaxonv1alpha1.Weekday]time.Weekday{
+	klaxonv1alpha1.Monday:    time.Monday,
+	klaxonv1alpha1.Tuesday:   time.Tuesday,
+	klaxonv1alpha1.Wednesday: time.Wednesday,
+	klaxonv1alpha1.Thursday:  time.Thursday,
+	klaxonv1alpha1.Friday:    time.Friday,
+	klaxonv1alpha1.Saturday:  time.Saturday,
+	klaxonv1alpha1.Sunday:    time.Sunday,
+}
+
+// Compile checks spec and prepares it for At and NextHandoff. It repeats
+// the API server's checks, so that a spec stored before a schema change is
+// still caught, and adds the ones the API server cannot make: that the time
+// zone exists and that each layer start is a real date. The error is an
+// *InvalidSpecError naming every offending field; errors.Is tells an
+// ErrUnknownTimeZone apart from other ErrInvalidField problems.
+func Compile(spec *klaxonv1alpha1.OnCallScheduleSpec) (*Schedule, error) {
+	var errs fieldErrors
+	loc := loadLocation(spec.TimeZone, &errs)
+
+	if len(spec.Layers) == 0 {
+		errs.add("spec.layers", "", ErrInvalidField, errors.New("at least one layer is required"))
+	}
+	layers := make([]layer, 0, len(spec.Layers))
+	seen := make(map[string]bool, len(spec.Layers))
+	for i := range spec.Layers {
+		path := "spec.layers[" + strconv.Itoa(i) + "]"
+		l := &spec.Layers[i]
+		if seen[l.Name] {
+			errs.add(path+".name", l.Name, ErrInvalidField, errors.New("layer names must be unique"))
+		}
+		seen[l.Name] = true
+		if compiled, ok := compileLayer(path, l, loc, &errs); ok {
+			layers = append(layers, compiled)
+		}
+	}
+
+	overrides := make([]override, 0, len(spec.Overrides))
+	for i := range spec.Overrides {
+		path := "spec.overrides[" + strconv.Itoa(i) + "]"
+		o := &spec.Overrides[i]
+		ok := true
+		if o.User == "" {
+			errs.add(path+".user", o.User, ErrInvalidField, errors.New("must name the person on call"))
+			ok = false
+		}
+		if !o.End.After(o.Start.Time) {
+			errs.add(path+".end", o.End.UTC().Format(time.RFC3339), ErrInvalidField,
+				fmt.Errorf("must be after start %s", o.Start.UTC().Format(time.RFC3339)))
+			ok = false
+		}
+		if ok {
+			overrides = append(overrides, override{user: o.User, start: o.Start.Time, end: o.End.Time})
+		}
+	}
+
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return &Schedule{loc: loc, layers: layers, overrides: overrides}, nil
+}
+
+// loadLocation resolves the schedule's time zone; it returns UTC after
+// recording an error so that the other fields can still be checked.
+func loadLocation(name string, errs *fieldErrors) *time.Location {
+	const path = "spec.timeZone"
+	switch name {
+	case "":
+		errs.add(path, name, ErrUnknownTimeZone, errors.New("an IANA time zone such as Europe/Berlin is required"))
+		return time.UTC
+	case "Local":
+		// time.LoadLocation would answer with the operator's own zone.
+		errs.add(path, name, ErrUnknownTimeZone, errors.New("must be an IANA name such as Europe/Berlin, not the operator's local zone"))
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		errs.add(path, name, ErrUnknownTimeZone, fmt.Errorf("%w; use an IANA name such as Europe/Berlin", err))
+		return time.UTC
+	}
+	return loc
+}
+
+// compileLayer checks one layer; ok is false when it has errors.
+func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Location, errs *fieldErrors) (layer, bool) {
+	before := len(*errs)
+	if l.Name == "" {
+		errs.add(path+".name", l.Name, ErrInvalidField, errors.New("must not be empty"))
+	}
+	if len(l.Participants) == 0 {
+		errs.add(path+".participants", "", ErrInvalidField, errors.New("at least one participant is required"))
+	}
+	for j, p := range l.Participants {
+		if p == "" {
+			errs.add(path+".participants["+strconv.Itoa(j)+"]", p, ErrInvalidField, errors.New("must name a person"))
+		}
+	}
+	start, err := parseStart(l.Start)
+	if err != nil {
+		errs.add(path+".start", l.Start, ErrInvalidField, err)
+	}
+	if l.Shift.Duration <= 0 {
+		errs.add(path+".shift", l.Shift.Duration.String(), ErrInvalidField, errors.New("must be a positive duration, such as 24h or 168h"))
+	}
+	windows := make([]window, 0, len(l.Restrictions))
+	for j := range l.Restrictions {
+		if w, ok := compileWindow(path+".restrictions["+strconv.Itoa(j)+"]", &l.Restrictions[j], errs); ok {
+			windows = append(windows, w)
+		}
+	}
+	if len(*errs) > before {
+		return layer{}, false
+	}
+	return layer{
+		name:         l.Name,
+		rotation:     newRotation(loc, l.Participants, start, l.Shift.Duration),
+		restrictions: restrictions{loc: loc, windows: windows},
+	}, true
+}
+
+// compileWindow checks one restriction; ok is false when it has errors.
+func compileWindow(path string, r *klaxonv1alpha1.TimeRestriction, errs *fieldErrors) (window, bool) {
+	before := len(*errs)
+	var w window
+	if len(r.Days) == 0 {
+		errs.add(path+".days", "", ErrInvalidField, errors.New("at least one day is required"))
+	}
+	for j, d := range r.Days {
+		wd, ok := weekdays[d]
+		if !ok {
+			errs.add(path+".days["+strconv.Itoa(j)+"]", string(d), ErrInvalidField, errors.New("must be one of Mon, Tue, Wed, Thu, Fri, Sat, Sun"))
+			continue
+		}
+		w.days[wd] = true
+	}
+	var err error
+	if w.from, err = parseClock(r.From); err != nil {
+		errs.add(path+".from", r.From, ErrInvalidField, err)
+	}
+	if w.to, err = parseClock(r.To); err != nil {
+		errs.add(path+".to", r.To, ErrInvalidField, err)
+	}
+	return w, len(*errs) == before
+}

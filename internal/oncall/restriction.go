@@ -1,0 +1,94 @@
+package oncall
+
+import (
+	"time"
+)
+
+// window is a restriction: a local wall-clock window that opens at from on
+// each of its days and closes at to, on the next day when to <= from.
+type window struct {
+	days     [7]bool // indexed by time.Weekday
+	from, to clock
+}
+
+// span returns the instants the window opened on the given local date opens
+// and closes. Around a DST change the window is as long as the wall clock
+// says, so it may be an hour shorter or longer, and a window that lies
+// wholly inside a spring-forward gap comes out empty (end <= start).
+func (w *window) span(loc *time.Location, year int, month time.Month, d int) (start, end time.Time) {
+	start = instant(loc, year, month, d, int(w.from)/60, int(w.from)%60, 0)
+	endDay := d
+	if w.to <= w.from {
+		endDay++
+	}
+	end = instant(loc, year, month, endDay, int(w.to)/60, int(w.to)%60, 0)
+	return start, end
+}
+
+// restrictions limit a layer to the union of its windows; none means the
+// layer covers all the time.
+type restrictions struct {
+	loc     *time.Location
+	windows []window
+}
+
+// covers reports whether t lies in one of the windows.
+func (r *restrictions) covers(t time.Time) bool {
+	if len(r.windows) == 0 {
+		return true
+	}
+	y, m, d := localDate(t, r.loc)
+	// A window lasts at most a day (plus a DST hour), so only the windows
+	// opened on the previous local date or on t's can hold t.
+	for _, dd := range []int{d - 1, d} {
+		wd := weekdayOf(y, m, dd)
+		for i := range r.windows {
+			w := &r.windows[i]
+			if !w.days[wd] {
+				continue
+			}
+			start, end := w.span(r.loc, y, m, dd)
+			if !t.Before(start) && t.Before(end) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// next returns the first instant after t at which a window opens or
+// closes, or the zero time when there are no windows.
+func (r *restrictions) next(t time.Time) time.Time {
+	var next time.Time
+	y, m, d := localDate(t, r.loc)
+	// Windows recur weekly, so the nearest edge after t belongs to a window
+	// opened between the day before t's local date and a week after it.
+	for dd := d - 1; dd <= d+7; dd++ {
+		wd := weekdayOf(y, m, dd)
+		for i := range r.windows {
+			w := &r.windows[i]
+			if !w.days[wd] {
+				continue
+			}
+			start, end := w.span(r.loc, y, m, dd)
+			if !end.After(start) {
+				continue
+			}
+			next = earliestAfter(t, next, start)
+			next = earliestAfter(t, next, end)
+		}
+	}
+	return next
+}
+
+// earliestAfter returns candidate if it is after t and before best (or best
+// is zero); otherwise best.
+func earliestAfter(t, best, candidate time.Time) time.Time {
+	if candidate.IsZero() || !candidate.After(t) {
+		return best
+	}
+	if best.IsZero() || candidate.Before(best) {
+		return candidate
+	}
+	return best
+}
