@@ -1,0 +1,43 @@
+// Command manager runs Klaxon: the controllers, metrics and health probes.
+package main
+
+import (
+	"flag"
+	"os"
+
+	// Load every client auth plugin (OIDC, GCP, Azure...) for out-of-cluster use.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/klaxon-dev/klaxon/internal/operator"
+)
+
+func main() {
+	var o operator.Options
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", "0",
+		"The address the metrics endpoint binds to, :8443 for HTTPS or :8080 for HTTP; 0 turns it off.")
+	flag.BoolVar(&o.SecureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS, behind Kubernetes authentication and authorization.")
+	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "The address the health probes bind to.")
+	flag.BoolVar(&o.LeaderElection, "leader-elect", false,
+		"Elect a leader, so only one replica pages and escalates.")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election lease; needed when running outside a cluster.")
+	zapOpts := zap.Options{Development: false}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	setupLog := ctrl.Log.WithName("setup")
+
+	mgr, err := operator.New(ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		setupLog.Error(err, "Unable to set up the manager")
+		os.Exit(1)
+	}
+	setupLog.Info("Starting manager")
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+}

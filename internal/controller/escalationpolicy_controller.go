@@ -1,0 +1,126 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/escalation"
+)
+
+// EscalationPolicyReconciler reports whether each policy can page: Ready is
+// False while a schedule it names is missing or not Ready. It never writes a
+// policy's spec, which GitOps owns.
+type EscalationPolicyReconciler struct {
+	client   client.Client
+	recorder events.EventRecorder
+	clock    clock.PassiveClock
+}
+
+// NewEscalationPolicyReconciler returns an EscalationPolicyReconciler.
+func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *EscalationPolicyReconciler {
+	o := buildOptions(opts)
+	return &EscalationPolicyReconciler{client: c, recorder: recorder, clock: o.clock}
+}
+
+// +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies/status,verbs=get;update;patch
+
+// Reconcile checks the policy and the schedules it names.
+func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	pol := &klaxonv1alpha1.EscalationPolicy{}
+	if err := r.client.Get(ctx, req.NamespacedName, pol); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := pol.DeepCopy()
+	now := r.clock.Now()
+	pol.Status.ObservedGeneration = pol.Generation
+
+	ready, reason, message, err := r.check(ctx, pol)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	wasReady := meta.IsStatusConditionTrue(pol.Status.Conditions, klaxonv1alpha1.ConditionReady)
+	setReady(&pol.Status.Conditions, pol.Generation, ready, reason, message, now)
+	wrote, err := patchStatusIfChanged(ctx, r.client, original, pol, original.Status, pol.Status)
+	if err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if wrote && wasReady != ready {
+		// Waiting for a schedule is not a fault of the policy: Normal.
+		r.recorder.Eventf(pol, nil, "Normal", reason, "Validate", message)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alpha1.EscalationPolicy) (ready bool, reason, message string, err error) {
+	if err := escalation.Validate(&pol.Spec); err != nil {
+		return false, klaxonv1alpha1.ReasonInvalidPolicy, err.Error(), nil
+	}
+	var missing, notReady []string
+	for _, name := range escalation.Schedules(&pol.Spec) {
+		sched := &klaxonv1alpha1.OnCallSchedule{}
+		err := r.client.Get(ctx, client.ObjectKey{Namespace: pol.Namespace, Name: name}, sched)
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, name)
+		case err != nil:
+			return false, "", "", fmt.Errorf("reading OnCallSchedule %s/%s: %w", pol.Namespace, name, err)
+		case meta.IsStatusConditionFalse(sched.Status.Conditions, klaxonv1alpha1.ConditionReady):
+			notReady = append(notReady, name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return false, klaxonv1alpha1.ReasonScheduleNotFound,
+			fmt.Sprintf("OnCallSchedule %s not found in namespace %s", strings.Join(missing, ", "), pol.Namespace), nil
+	case len(notReady) > 0:
+		return false, klaxonv1alpha1.ReasonScheduleNotReady,
+			fmt.Sprintf("OnCallSchedule %s is not Ready", strings.Join(notReady, ", ")), nil
+	}
+	return true, klaxonv1alpha1.ReasonValid, fmt.Sprintf("%d levels, every schedule found", len(pol.Spec.Levels)), nil
+}
+
+// SetupWithManager registers the reconciler; a schedule's change wakes the
+// policies of its namespace that name it.
+func (r *EscalationPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&klaxonv1alpha1.EscalationPolicy{}).
+		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.policiesForSchedule)).
+		Named("escalationpolicy").
+		Complete(r)
+}
+
+func (r *EscalationPolicyReconciler) policiesForSchedule(ctx context.Context, obj client.Object) []reconcile.Request {
+	return policiesNaming(ctx, r.client, obj.GetNamespace(), obj.GetName())
+}
+
+// policiesNaming lists the policies of a namespace that page a schedule.
+func policiesNaming(ctx context.Context, c client.Client, namespace, schedule string) []reconcile.Request {
+	list := &klaxonv1alpha1.EscalationPolicyList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, pol := range list.Items {
+		if slices.Contains(escalation.Schedules(&pol.Spec), schedule) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pol)})
+		}
+	}
+	return reqs
+}

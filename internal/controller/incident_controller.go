@@ -1,0 +1,213 @@
+// Package controller holds Klaxon's reconcilers. Each is a thin shell: it
+// reads objects, asks the pure domain packages what should change, and writes
+// status once per reconcile, only when it changed.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/lifecycle"
+)
+
+// IncidentReconciler moves each Incident through its lifecycle.
+type IncidentReconciler struct {
+	client   client.Client
+	recorder events.EventRecorder
+	clock    clock.PassiveClock
+}
+
+// Option configures a reconciler.
+type Option func(*options)
+
+type options struct {
+	clock clock.PassiveClock
+}
+
+// WithClock sets the clock reconcilers read the time from; tests pass a fake.
+func WithClock(c clock.PassiveClock) Option {
+	return func(o *options) { o.clock = c }
+}
+
+func buildOptions(opts []Option) options {
+	o := options{clock: clock.RealClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// NewIncidentReconciler returns an IncidentReconciler that writes through c
+// and records Events with recorder.
+func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
+	o := buildOptions(opts)
+	return &IncidentReconciler{client: c, recorder: recorder, clock: o.clock}
+}
+
+// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// incidentScope is what the phases of one reconcile share.
+type incidentScope struct {
+	incident *klaxonv1alpha1.Incident
+	now      time.Time
+	// events are recorded once the status that records what they announce
+	// is stored, so a failed write never announces a page twice.
+	events []pendingEvent
+	// problem is why paging cannot go on, if it cannot.
+	problem *pagingProblem
+}
+
+type pendingEvent struct{ eventType, reason, action, note string }
+
+type pagingProblem struct{ reason, message string }
+
+func (s *incidentScope) record(eventType, reason, action, note string) {
+	s.events = append(s.events, pendingEvent{eventType, reason, action, note})
+}
+
+func (s *incidentScope) pagingProblem(reason, message string) {
+	s.problem = &pagingProblem{reason: reason, message: message}
+}
+
+// Reconcile accepts the incident's desired state and records it in status.
+func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
+
+	inc := &klaxonv1alpha1.Incident{}
+	if err := r.client.Get(ctx, req.NamespacedName, inc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := inc.DeepCopy()
+	scope := &incidentScope{incident: inc, now: r.clock.Now()}
+
+	phases := []func(context.Context, *incidentScope) (ctrl.Result, error){
+		r.reconcileLifecycle,
+		r.reconcileEscalation,
+	}
+	var result ctrl.Result
+	for _, phase := range phases {
+		res, err := phase(ctx, scope)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		result = lowestRequeue(result, res)
+	}
+	setPagingConditions(scope)
+	inc.Status.ObservedGeneration = inc.Generation
+
+	if _, err := patchStatusIfChanged(ctx, r.client, original, inc, original.Status, inc.Status); err != nil {
+		if apierrors.IsConflict(err) {
+			// Someone changed the incident since we read it; the watch
+			// brings the newer version and nothing was announced.
+			logger.V(1).Info("Incident changed while reconciling, retrying")
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	for _, e := range scope.events {
+		r.recorder.Eventf(inc, nil, e.eventType, e.reason, e.action, e.note)
+	}
+	return result, nil
+}
+
+// reconcileLifecycle accepts spec.state into status.phase and derives the
+// lifecycle conditions.
+func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
+	inc := s.incident
+	actor := inc.Annotations[klaxonv1alpha1.ActorAnnotation]
+	transitions, err := lifecycle.Accept(inc, actor, s.now)
+	if err != nil {
+		// The API server's transition rule makes this unreachable; retrying
+		// would not help, so report it and wait for the spec to change.
+		log.FromContext(ctx).Error(err, "Cannot accept the incident's state")
+		r.recorder.Eventf(inc, nil, "Warning", "InvalidTransition", "Transition", err.Error())
+		return ctrl.Result{}, nil
+	}
+	for _, tr := range transitions {
+		s.record("Normal", tr.Reason(), "Transition", tr.Message)
+		log.FromContext(ctx).Info("Incident moved", "from", tr.From, "to", tr.To, "actor", tr.Actor)
+	}
+	lifecycle.SetConditions(inc, s.now)
+	return ctrl.Result{}, nil
+}
+
+// lowestRequeue merges two results, keeping the earliest non-zero requeue.
+func lowestRequeue(a, b ctrl.Result) ctrl.Result {
+	switch {
+	case a.RequeueAfter == 0:
+		return b
+	case b.RequeueAfter == 0 || a.RequeueAfter < b.RequeueAfter:
+		return a
+	default:
+		return b
+	}
+}
+
+// policyRefField indexes incidents by the name of their escalation policy.
+const policyRefField = "spec.escalationPolicyRef.name"
+
+// SetupWithManager registers the reconciler. It watches every change of an
+// Incident, not only spec generations: the klaxon.dev/actor annotation and
+// status must be seen too. A policy or schedule that appears or changes wakes
+// the incidents that page through it, so paging that waited for it resumes.
+func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &klaxonv1alpha1.Incident{}, policyRefField,
+		func(obj client.Object) []string {
+			if ref := obj.(*klaxonv1alpha1.Incident).Spec.EscalationPolicyRef; ref != nil {
+				return []string{ref.Name}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("indexing incidents by escalation policy: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&klaxonv1alpha1.Incident{}).
+		Watches(&klaxonv1alpha1.EscalationPolicy{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForPolicy)).
+		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForSchedule)).
+		Named("incident").
+		Complete(r)
+}
+
+// incidentsForPolicy lists the triggered incidents that page through a policy.
+func (r *IncidentReconciler) incidentsForPolicy(ctx context.Context, obj client.Object) []reconcile.Request {
+	list := &klaxonv1alpha1.IncidentList{}
+	if err := r.client.List(ctx, list, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{policyRefField: obj.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "Listing incidents of an escalation policy", "policy", obj.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, inc := range list.Items {
+		if inc.Status.Phase == klaxonv1alpha1.StateTriggered || inc.Status.Phase == "" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&inc)})
+		}
+	}
+	return reqs
+}
+
+// incidentsForSchedule lists the triggered incidents whose policy pages a schedule.
+func (r *IncidentReconciler) incidentsForSchedule(ctx context.Context, obj client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	for _, pol := range policiesNaming(ctx, r.client, obj.GetNamespace(), obj.GetName()) {
+		p := &klaxonv1alpha1.EscalationPolicy{}
+		p.Namespace, p.Name = pol.Namespace, pol.Name
+		reqs = append(reqs, r.incidentsForPolicy(ctx, p)...)
+	}
+	return reqs
+}

@@ -1,0 +1,88 @@
+package controller_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/klaxon-dev/klaxon/internal/controller"
+)
+
+// countingRecorder counts Events instead of recording them.
+type countingRecorder struct{ n atomic.Int32 }
+
+func (r *countingRecorder) Eventf(runtime.Object, runtime.Object, string, string, string, string, ...any) {
+	r.n.Add(1)
+}
+
+// writeCounter wraps the real client and counts every write it makes.
+func writeCounter(c client.WithWatch, writes *atomic.Int32) client.Client {
+	count := func() { writes.Add(1) }
+	return interceptor.NewClient(c, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			count()
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			count()
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			count()
+			return c.Patch(ctx, obj, p, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			count()
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			count()
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			count()
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+	})
+}
+
+func TestReconcileOfUnchangedIncidentWritesNothing(t *testing.T) {
+	ns := newNamespace(t)
+	inc := createIncident(t, k8s, ns, "settled")
+	mustSetState(t, k8s, inc, A)
+	settled := waitForPhase(t, inc, A, 1)
+
+	// A second reconciler on the real API server, with every write counted.
+	base, err := client.NewWithWatch(cluster.OperatorConfig, client.Options{Scheme: k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int32
+	events := &countingRecorder{}
+	r := controller.NewIncidentReconciler(writeCounter(base, &writes), events, controller.WithClock(fakeClock))
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(inc)}
+	for range 2 {
+		if _, err := r.Reconcile(context.Background(), req); err != nil {
+			t.Fatalf("reconcile: %v", err)
+		}
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("reconciling an unchanged incident made %d writes, want 0", n)
+	}
+	if n := events.n.Load(); n != 0 {
+		t.Errorf("reconciling an unchanged incident recorded %d events, want 0", n)
+	}
+	after := inc.DeepCopy()
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inc), after); err != nil {
+		t.Fatal(err)
+	}
+	if after.ResourceVersion != settled.ResourceVersion {
+		t.Errorf("resourceVersion moved from %s to %s", settled.ResourceVersion, after.ResourceVersion)
+	}
+
+}

@@ -1,0 +1,25 @@
+package controller
+
+import (
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// EventSource names Klaxon in the Events it records.
+const EventSource = "klaxon"
+
+// SetupWithManager registers every Klaxon reconciler with mgr.
+func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
+	recorder := mgr.GetEventRecorder(EventSource)
+	if err := NewIncidentReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the incident controller: %w", err)
+	}
+	if err := NewOnCallScheduleReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the on-call schedule controller: %w", err)
+	}
+	if err := NewEscalationPolicyReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the escalation policy controller: %w", err)
+	}
+	return nil
+}

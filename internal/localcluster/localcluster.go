@@ -1,0 +1,141 @@
+// Package localcluster starts a local control plane (etcd and
+// kube-apiserver, through controller-runtime's envtest) with Klaxon's CRDs and
+// admission policy installed. The integration tests and `make dev` use it.
+package localcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/operator"
+)
+
+// OperatorGroup is the group of the operator's identity on a local control
+// plane. The actor policy leaves the annotation of its writes alone.
+const OperatorGroup = "klaxon.dev:operators"
+
+// Cluster is a running local control plane.
+type Cluster struct {
+	env *envtest.Environment
+	// Admin is a client with full rights.
+	Admin client.Client
+	// AdminConfig is the admin's REST config.
+	AdminConfig *rest.Config
+	// OperatorConfig authenticates as the operator's identity.
+	OperatorConfig *rest.Config
+}
+
+// RepoRoot finds the repository root from this source file, so tests in any
+// package find config/.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Start starts etcd and kube-apiserver from KUBEBUILDER_ASSETS, installs the
+// CRDs and the admission policy, and waits until the policy is enforced.
+func Start(ctx context.Context) (*Cluster, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test` (or `make dev`), which builds kube-apiserver and etcd first")
+	}
+	root := RepoRoot()
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		Scheme:                operator.Scheme(),
+	}
+	if _, err := env.Start(); err != nil {
+		return nil, fmt.Errorf("starting local control plane: %w", err)
+	}
+	c := &Cluster{env: env, AdminConfig: env.Config}
+	stop := func(err error) (*Cluster, error) {
+		_ = env.Stop()
+		return nil, err
+	}
+	var err error
+	if c.Admin, err = client.New(env.Config, client.Options{Scheme: operator.Scheme()}); err != nil {
+		return stop(fmt.Errorf("creating admin client: %w", err))
+	}
+	operatorUser, err := env.AddUser(envtest.User{Name: "klaxon-operator", Groups: []string{"system:masters", OperatorGroup}}, nil)
+	if err != nil {
+		return stop(fmt.Errorf("creating the operator's identity: %w", err))
+	}
+	c.OperatorConfig = operatorUser.Config()
+	if err := ApplyFiles(ctx, c.Admin, filepath.Join(root, "config", "admission"), ""); err != nil {
+		return stop(err)
+	}
+	if err := c.waitForActorPolicy(ctx); err != nil {
+		return stop(err)
+	}
+	return c, nil
+}
+
+// AddUser creates a user with full rights and returns its kubeconfig.
+func (c *Cluster) AddUser(name string) ([]byte, error) {
+	u, err := c.env.AddUser(envtest.User{Name: name, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding user %s: %w", name, err)
+	}
+	kubeconfig, err := u.KubeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("writing kubeconfig of %s: %w", name, err)
+	}
+	return kubeconfig, nil
+}
+
+// Impersonate returns a client that acts as user, with full rights.
+func (c *Cluster) Impersonate(user string) (client.Client, error) {
+	cfg := rest.CopyConfig(c.AdminConfig)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters", "system:authenticated"}}
+	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
+}
+
+// Stop stops the control plane.
+func (c *Cluster) Stop() error {
+	return c.env.Stop()
+}
+
+// waitForActorPolicy waits until kube-apiserver enforces the actor policy,
+// which it loads in the background after the policy is created.
+func (c *Cluster) waitForActorPolicy(ctx context.Context) error {
+	const probeNS = "klaxon-policy-probe"
+	if err := c.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: probeNS}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", probeNS, err)
+	}
+	prober, err := c.Impersonate("klaxon-policy-probe")
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		inc := &klaxonv1alpha1.Incident{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: probeNS,
+				Annotations: map[string]string{klaxonv1alpha1.ActorAnnotation: "forged"}},
+			Spec: klaxonv1alpha1.IncidentSpec{Title: "admission policy probe"},
+		}
+		if err := prober.Create(ctx, inc); err != nil {
+			return false, nil
+		}
+		defer func() { _ = c.Admin.Delete(ctx, inc) }()
+		return inc.Annotations[klaxonv1alpha1.ActorAnnotation] == "klaxon-policy-probe", nil
+	})
+	if err != nil {
+		return fmt.Errorf("the klaxon-incident-actor admission policy was not enforced within 30s: %w", err)
+	}
+	return c.Admin.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: probeNS}})
+}
