@@ -2,7 +2,6 @@
 
 # Tools are pinned and installed into ./bin.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-ALERTMANAGER_VERSION ?= v0.31.1
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 
@@ -10,7 +9,9 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 # hack/control-plane.sh into a cache outside the clone.
 KUBE_VERSION ?= v1.37.2
 ETCD_VERSION ?= v3.6.16
-export KUBE_VERSION ETCD_VERSION
+# Alertmanager for the end-to-end tests, installed by hack/alertmanager.sh.
+ALERTMANAGER_VERSION ?= v0.31.1
+export KUBE_VERSION ETCD_VERSION ALERTMANAGER_VERSION
 
 IMG ?= ghcr.io/klaxon-dev/klaxon:latest
 GO ?= go
@@ -59,10 +60,17 @@ control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their
 
 .PHONY: test
 test: manifests generate ## Run every test: unit, envtest integration and end-to-end.
-	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
+	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
+	$(GO) test $(GOTEST_FLAGS) ./...
 
+.PHONY: alertmanager
+alertmanager: ## Install (or find) the pinned alertmanager and amtool; print their directory.
+	@hack/alertmanager.sh
+
+FUZZTIME ?= 20s
 .PHONY: fuzz
-fuzz: ## Run each fuzz target briefly.
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 	@hack/fuzz.sh $(FUZZTIME)
 
 ##@ Build

@@ -1,4 +1,5 @@
-// Command manager runs Klaxon: the controllers, metrics and health probes.
+// Command manager runs Klaxon: the controllers, the Alertmanager receiver,
+// metrics and health probes.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 func main() {
@@ -24,6 +26,10 @@ func main() {
 		"Elect a leader, so only one replica pages and escalates.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election lease; needed when running outside a cluster.")
+	flag.StringVar(&o.ReceiverAddr, "receiver-bind-address", receiver.DefaultAddr,
+		"The address the Alertmanager webhook receiver binds to; 0 turns it off.")
+	flag.Int64Var(&o.ReceiverMaxBodyBytes, "receiver-max-body-bytes", receiver.DefaultMaxBodyBytes,
+		"The largest webhook body the receiver accepts; larger ones are answered 413.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

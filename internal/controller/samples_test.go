@@ -13,7 +13,8 @@ import (
 )
 
 // The samples `make dev` applies are accepted and work together: the
-// schedules are Ready, the policy finds them, and the new incident pages.
+// schedules are Ready, the policy finds them, the alert route finds its
+// token, and the new incident pages.
 func TestSamplesApplyAndPage(t *testing.T) {
 	ns := newNamespace(t)
 	dir := filepath.Join(localcluster.RepoRoot(), "config", "samples")
@@ -31,6 +32,11 @@ func TestSamplesApplyAndPage(t *testing.T) {
 	eventually(t, "policy Ready", func(ctx context.Context) (bool, error) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, pol)
 		return meta.IsStatusConditionTrue(pol.Status.Conditions, klaxonv1alpha1.ConditionReady), err
+	})
+	route := &klaxonv1alpha1.AlertRoute{}
+	eventually(t, "alert route Ready", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments-critical"}, route)
+		return meta.IsStatusConditionTrue(route.Status.Conditions, klaxonv1alpha1.ConditionReady), err
 	})
 	inc := &klaxonv1alpha1.Incident{}
 	eventually(t, "the sample incident paged the primary", func(ctx context.Context) (bool, error) {

@@ -63,7 +63,7 @@ var stopOperator func() error
 // startOperator starts an operator on the shared control plane and clock.
 func startOperator() error {
 	mgr, err := operator.New(cluster.OperatorConfig, operator.Options{
-		MetricsAddr: "0", ProbeAddr: "0", Clock: fakeClock, Restartable: true,
+		MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", Clock: fakeClock, Restartable: true,
 	})
 	if err != nil {
 		return err

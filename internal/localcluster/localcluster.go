@@ -30,7 +30,8 @@ const OperatorGroup = "klaxon.dev:operators"
 
 // Cluster is a running local control plane.
 type Cluster struct {
-	env *envtest.Environment
+	env      *envtest.Environment
+	operator *envtest.AuthenticatedUser
 	// Admin is a client with full rights.
 	Admin client.Client
 	// AdminConfig is the admin's REST config.
@@ -76,7 +77,7 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return stop(fmt.Errorf("creating the operator's identity: %w", err))
 	}
-	c.OperatorConfig = operatorUser.Config()
+	c.operator, c.OperatorConfig = operatorUser, operatorUser.Config()
 	if err := ApplyFiles(ctx, c.Admin, filepath.Join(root, "config", "admission"), ""); err != nil {
 		return stop(err)
 	}
@@ -84,6 +85,12 @@ func Start(ctx context.Context) (*Cluster, error) {
 		return stop(err)
 	}
 	return c, nil
+}
+
+// OperatorKubeconfig returns a kubeconfig that authenticates as the
+// operator's identity, for running the operator binary.
+func (c *Cluster) OperatorKubeconfig() ([]byte, error) {
+	return c.operator.KubeConfig()
 }
 
 // AddUser creates a user with full rights and returns its kubeconfig.

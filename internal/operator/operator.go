@@ -7,6 +7,8 @@ import (
 	"crypto/tls"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -21,6 +24,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 // Options are the manager's settings, set from flags by cmd/main.go.
@@ -37,6 +41,11 @@ type Options struct {
 	LeaderElectionNamespace string
 	// Clock is the time source of the reconcilers; nil means the real clock.
 	Clock clock.PassiveClock
+	// ReceiverAddr is where the Alertmanager receiver listens; empty means
+	// receiver.DefaultAddr and "0" turns it off.
+	ReceiverAddr string
+	// ReceiverMaxBodyBytes bounds a webhook body; larger ones get 413.
+	ReceiverMaxBodyBytes int64
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -75,6 +84,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
+			// Only the receiver tokens, never every Secret of the cluster.
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{receiver.TokenSecretLabel: "true"})},
+			},
 		},
 		Controller: config.Controller{SkipNameValidation: &o.Restartable},
 	})
@@ -87,6 +100,14 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
+	}
+	if o.ReceiverAddr != "0" {
+		rcv := receiver.New(mgr.GetClient(), mgr.GetAPIReader(), receiver.Options{
+			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, Clock: o.Clock,
+		}, ctrl.Log.WithName("receiver"))
+		if err := mgr.Add(rcv); err != nil {
+			return nil, fmt.Errorf("adding the receiver: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)

@@ -1,0 +1,36 @@
+// Package metrics holds Klaxon's Prometheus collectors, registered with
+// controller-runtime's registry so the manager's metrics endpoint serves them.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+var (
+	// ReceiverRequests counts receiver requests by route and answer code.
+	// Requests for unknown routes count under route="" so a scanner cannot
+	// grow the label set.
+	ReceiverRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "klaxon_receiver_requests_total",
+		Help: "Alertmanager webhook requests received, by namespace, AlertRoute and HTTP answer code.",
+	}, []string{"namespace", "route", "code"})
+
+	// ReceiverDuration is how long the receiver took to answer.
+	ReceiverDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "klaxon_receiver_request_duration_seconds",
+		Help:    "Time from receiving an Alertmanager webhook to answering it, by namespace and AlertRoute.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"namespace", "route"})
+
+	// ReceiverUnmatchedGroups counts notifications of groups that the
+	// route's matchers do not select.
+	ReceiverUnmatchedGroups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "klaxon_receiver_unmatched_groups_total",
+		Help: "Notifications answered without an incident because the AlertRoute's matchers did not select the group.",
+	}, []string{"namespace", "route"})
+)
+
+func init() {
+	ctrlmetrics.Registry.MustRegister(ReceiverRequests, ReceiverDuration, ReceiverUnmatchedGroups)
+}

@@ -1,0 +1,206 @@
+package receiver_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
+)
+
+func TestAnswers(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	srv := newReceiver(t, nil, func(o *receiver.Options) { o.MaxBodyBytes = 64 << 10 })
+	path := "/alertmanager/" + ns + "/payments"
+	valid := firing("firing", alert("a1", "firing"))
+
+	cases := map[string]struct {
+		method, path, bearer string
+		body                 []byte
+		code                 int
+		says                 string
+	}{
+		"wrong method":       {http.MethodGet, path, token, nil, http.StatusMethodNotAllowed, "method GET is not allowed"},
+		"unknown route":      {http.MethodPost, "/alertmanager/" + ns + "/nope", token, valid, http.StatusNotFound, "AlertRoute " + ns + "/nope not found"},
+		"unknown namespace":  {http.MethodPost, "/alertmanager/no-such-ns/payments", token, valid, http.StatusNotFound, "AlertRoute no-such-ns/payments not found"},
+		"missing token":      {http.MethodPost, path, "", valid, http.StatusUnauthorized, "missing bearer token"},
+		"wrong token":        {http.MethodPost, path, "guess", valid, http.StatusUnauthorized, "wrong bearer token"},
+		"malformed body":     {http.MethodPost, path, token, []byte(`{"version":"4",`), http.StatusBadRequest, "not valid JSON"},
+		"version 3":          {http.MethodPost, path, token, []byte(`{"version":"3","groupKey":"g","status":"firing"}`), http.StatusBadRequest, `version "3"`},
+		"body over limit":    {http.MethodPost, path, token, []byte(`{"version":"4","pad":"` + strings.Repeat("x", 70<<10) + `"}`), http.StatusRequestEntityTooLarge, "larger than 65536 bytes"},
+		"unmatched group":    {http.MethodPost, path, token, []byte(strings.ReplaceAll(string(valid), `"team":"payments"`, `"team":"search"`)), http.StatusOK, "not select"},
+		"valid notification": {http.MethodPost, path, token, valid, http.StatusOK, "incident payments-"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, msg := post(t, srv.URL, tc.method, tc.path, tc.bearer, tc.body)
+			if code != tc.code || !strings.Contains(msg, tc.says) {
+				t.Errorf("answer %d %q, want %d saying %q", code, msg, tc.code, tc.says)
+			}
+		})
+	}
+	// Only the valid notification made an incident.
+	if incs := groupIncidents(t, ns); len(incs) != 1 {
+		t.Errorf("%d incidents, want 1", len(incs))
+	}
+}
+
+func TestIncidentFromNotification(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	srv := newReceiver(t, nil)
+	path := "/alertmanager/" + ns + "/payments"
+	if code, msg := post(t, srv.URL, http.MethodPost, path, token, firing("firing", alert("a1", "firing"), alert("a2", "resolved"))); code != http.StatusOK {
+		t.Fatalf("answer %d %q", code, msg)
+	}
+	incs := groupIncidents(t, ns)
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents, want 1", len(incs))
+	}
+	inc := incs[0]
+	if inc.Spec.Title != "CheckoutLatency: p99 above 2s" || inc.Spec.Severity != klaxonv1alpha1.SeverityCritical ||
+		inc.Spec.Source == nil || inc.Spec.Source.AlertRoute != "payments" {
+		t.Errorf("incident spec = %+v", inc.Spec)
+	}
+	if inc.Annotations[klaxonv1alpha1.ActorAnnotation] != klaxonv1alpha1.ActorAlertmanager {
+		t.Errorf("actor = %q, want alertmanager", inc.Annotations[klaxonv1alpha1.ActorAnnotation])
+	}
+	if a := inc.Status.Alerts; a == nil || a.Firing != 1 || a.Resolved != 1 || len(a.Items) != 2 {
+		t.Errorf("status.alerts = %+v", inc.Status.Alerts)
+	}
+	ar := &klaxonv1alpha1.AlertRoute{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "payments"}, ar); err != nil || ar.Status.LastReceivedAt == nil {
+		t.Errorf("lastReceivedAt not recorded: %v %+v", err, ar.Status)
+	}
+
+	// The group resolves: the incident is resolved by Alertmanager.
+	if code, msg := post(t, srv.URL, http.MethodPost, path, token, firing("resolved", alert("a1", "resolved"), alert("a2", "resolved"))); code != http.StatusOK {
+		t.Fatalf("answer %d %q", code, msg)
+	}
+	if incs := groupIncidents(t, ns); len(incs) != 1 || incs[0].Spec.State != klaxonv1alpha1.StateResolved {
+		t.Fatalf("after resolution: %d incidents, state %s", len(incs), incs[0].Spec.State)
+	}
+}
+
+// Two replicas receive the same notification at once (an Alertmanager HA
+// pair): one incident.
+func TestConcurrentDuplicateDeliveriesMakeOneIncident(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	replicas := []string{newReceiver(t, nil).URL, newReceiver(t, nil).URL}
+	body := firing("firing", alert("a1", "firing"))
+	var wg sync.WaitGroup
+	codes := make([]int, 6)
+	for i := range codes {
+		wg.Go(func() {
+			codes[i], _ = post(t, replicas[i%2], http.MethodPost, "/alertmanager/"+ns+"/payments", token, body)
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("delivery %d answered %d", i, c)
+		}
+	}
+	if incs := groupIncidents(t, ns); len(incs) != 1 {
+		t.Errorf("%d incidents, want 1", len(incs))
+	}
+}
+
+// countWrites counts the writes a client makes to the API server.
+func countWrites(c client.Client, n *atomic.Int32) client.Client {
+	w, ok := c.(client.WithWatch)
+	if !ok {
+		w = withWatch{c}
+	}
+	return interceptor.NewClient(w, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			n.Add(1)
+			return c.Create(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			n.Add(1)
+			return c.Patch(ctx, obj, p, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			n.Add(1)
+			return c.Update(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			n.Add(1)
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+	})
+}
+
+func TestUnchangedRepeatWritesNothing(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	var writes atomic.Int32
+	srv := newReceiver(t, countWrites(mgr.GetClient(), &writes))
+	path := "/alertmanager/" + ns + "/payments"
+	body := firing("firing", alert("a1", "firing"), alert("a2", "firing"))
+	if code, msg := post(t, srv.URL, http.MethodPost, path, token, body); code != http.StatusOK {
+		t.Fatalf("answer %d %q", code, msg)
+	}
+	if n := writes.Load(); n < 2 {
+		t.Fatalf("the first notification made %d writes, want the create, the alerts and lastReceivedAt", n)
+	}
+	// Let the cache catch up with what was written, as it does between
+	// Alertmanager's repeats.
+	eventually(t, "the cache to see the alerts", func(ctx context.Context) (bool, error) {
+		incs := &klaxonv1alpha1.IncidentList{}
+		err := mgr.GetClient().List(ctx, incs, client.InNamespace(ns))
+		return err == nil && len(incs.Items) == 1 && incs.Items[0].Status.Alerts != nil, err
+	})
+	writes.Store(0)
+	for range 3 {
+		if code, msg := post(t, srv.URL, http.MethodPost, path, token, body); code != http.StatusOK {
+			t.Fatalf("answer %d %q", code, msg)
+		}
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("three unchanged repeats made %d writes, want 0", n)
+	}
+	// A changed repeat does write.
+	if code, _ := post(t, srv.URL, http.MethodPost, path, token, firing("firing", alert("a1", "firing"), alert("a2", "resolved"))); code != http.StatusOK || writes.Load() == 0 {
+		t.Errorf("a changed notification answered %d after %d writes", code, writes.Load())
+	}
+}
+
+// When the API server cannot be reached the receiver answers 503, so
+// Alertmanager retries and nothing is lost.
+func TestUnreachableAPIServerAnswers503(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	cfg := rest.CopyConfig(cluster.OperatorConfig)
+	cfg.Host = "https://127.0.0.1:1" // nothing listens there
+	dead, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reads come from the operator's cache; every write goes to the dead address.
+	writesFail := interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
+		Create: func(ctx context.Context, _ client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			return dead.Create(ctx, obj, opts...)
+		},
+	})
+	srv := newReceiver(t, writesFail)
+	code, msg := post(t, srv.URL, http.MethodPost, "/alertmanager/"+ns+"/payments", token, firing("firing", alert("a1", "firing")))
+	if code != http.StatusServiceUnavailable || !strings.Contains(msg, "could not be reached") {
+		t.Errorf("answer %d %q, want 503 saying the API server could not be reached", code, msg)
+	}
+	if incs := groupIncidents(t, ns); len(incs) != 0 {
+		t.Errorf("%d incidents, want none", len(incs))
+	}
+}

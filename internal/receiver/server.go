@@ -1,0 +1,166 @@
+// Package receiver serves Alertmanager's webhook: it authenticates each
+// notification against its AlertRoute, maps it with internal/alertmapping and
+// writes the incident change, answering only once the write is stored.
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
+)
+
+// Defaults of the receiver's settings.
+const (
+	DefaultAddr         = ":9095"
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultAPITimeout   = 10 * time.Second
+)
+
+// Options configure the receiver.
+type Options struct {
+	// Addr is the address the receiver listens on.
+	Addr string
+	// MaxBodyBytes bounds the request body; larger ones are answered 413.
+	MaxBodyBytes int64
+	// APITimeout bounds the API requests made for one notification; past
+	// it the receiver answers 503 and Alertmanager retries.
+	APITimeout time.Duration
+	// Clock is the time source; nil means the real clock.
+	Clock clock.PassiveClock
+}
+
+// Server is the Alertmanager webhook receiver. It runs on every replica: its
+// writes are idempotent and incident names deterministic, so replicas need no
+// leader.
+type Server struct {
+	// client reads from the manager's cache and writes to the API server.
+	client client.Client
+	// apiReader reads from the API server, after the cache proved stale.
+	apiReader client.Reader
+	opts      Options
+	clock     clock.PassiveClock
+	log       logr.Logger
+
+	// routes caches compiled AlertRoutes by UID and generation, so a
+	// notification does not reparse matchers and templates.
+	routes sync.Map
+}
+
+type compiledRoute struct {
+	generation int64
+	route      *alertmapping.Route
+	err        error
+}
+
+// New returns a receiver that reads through c's cache, rereads through
+// apiReader when the cache is stale, and writes through c.
+func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *Server {
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.APITimeout <= 0 {
+		o.APITimeout = DefaultAPITimeout
+	}
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	return &Server{client: c, apiReader: apiReader, opts: o, clock: clk, log: log}
+}
+
+// Handler serves POST /alertmanager/{namespace}/{alertRoute}.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/alertmanager/{namespace}/{route}", s.serveAlertmanager)
+	return mux
+}
+
+// NeedLeaderElection is false: every replica receives.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx ends, then drains requests in flight.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("receiver: listening on %s: %w", s.opts.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.opts.APITimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	s.log.Info("Serving Alertmanager webhooks", "address", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("receiver: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.APITimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("receiver: shutting down: %w", err)
+	}
+	return nil
+}
+
+// answer is the HTTP answer to one notification.
+type answer struct {
+	code    int
+	message string
+	// route is the metrics label: the route's name once it is known to exist.
+	route string
+}
+
+func (s *Server) serveAlertmanager(w http.ResponseWriter, r *http.Request) {
+	start := s.clock.Now()
+	ns, name := r.PathValue("namespace"), r.PathValue("route")
+	a := s.handle(w, r, ns, name)
+	if a.code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(a.code)
+	_, _ = fmt.Fprintln(w, a.message)
+
+	metrics.ReceiverRequests.WithLabelValues(ns, a.route, strconv.Itoa(a.code)).Inc()
+	metrics.ReceiverDuration.WithLabelValues(ns, a.route).Observe(s.clock.Since(start).Seconds())
+	if a.code >= http.StatusInternalServerError {
+		s.log.Error(nil, "Answered Alertmanager with an error", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message)
+	} else {
+		s.log.V(1).Info("Answered Alertmanager", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message)
+	}
+}
+
+// routeFor compiles an AlertRoute once per generation.
+func (s *Server) routeFor(uid types.UID, generation int64, compile func() (*alertmapping.Route, error)) (*alertmapping.Route, error) {
+	if v, ok := s.routes.Load(uid); ok {
+		if c := v.(compiledRoute); c.generation == generation {
+			return c.route, c.err
+		}
+	}
+	route, err := compile()
+	s.routes.Store(uid, compiledRoute{generation: generation, route: route, err: err})
+	return route, err
+}

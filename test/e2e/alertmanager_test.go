@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
+)
+
+const token = "e2e-token"
+
+// alertmanager runs a real Alertmanager whose only receiver is Klaxon's
+// webhook for namespace/route, grouping by alertname and team and flushing
+// fast.
+type alertmanager struct {
+	url string
+}
+
+func startAlertmanager(t *testing.T, namespace, route string) *alertmanager {
+	t.Helper()
+	dir := t.TempDir()
+	config := fmt.Sprintf(`
+route:
+  receiver: klaxon
+  group_by: [alertname, team]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: klaxon
+  webhook_configs:
+  - url: %s/alertmanager/%s/%s
+    send_resolved: true
+    http_config:
+      authorization:
+        credentials: %s
+`, receiverURL, namespace, route, token)
+	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr()
+	cmd := exec.Command(alertmanagerBin,
+		"--config.file="+filepath.Join(dir, "alertmanager.yml"),
+		"--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--web.external-url=http://"+addr,
+		"--cluster.listen-address=", // a single Alertmanager, no gossip
+		"--log.level=warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting alertmanager: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	am := &alertmanager{url: "http://" + addr}
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		resp, err := http.Get(am.url + "/-/ready")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		t.Fatalf("alertmanager did not become ready: %v", err)
+	}
+	return am
+}
+
+// postableAlert is an alert as Alertmanager's API v2 takes it.
+type postableAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	StartsAt    time.Time         `json:"startsAt,omitempty"`
+	EndsAt      time.Time         `json:"endsAt,omitzero"`
+}
+
+// send posts alerts to Alertmanager, as Prometheus does.
+func (am *alertmanager) send(t *testing.T, alerts ...postableAlert) {
+	t.Helper()
+	body, _ := json.Marshal(alerts)
+	resp, err := http.Post(am.url+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("posting alerts: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting alerts: %s", resp.Status)
+	}
+}
+
+func checkoutAlert(pod string, startsAt, endsAt time.Time) postableAlert {
+	return postableAlert{
+		Labels:      map[string]string{"alertname": "CheckoutLatency", "team": "payments", "severity": "critical", "pod": pod},
+		Annotations: map[string]string{"summary": "p99 above 2s"},
+		StartsAt:    startsAt,
+		EndsAt:      endsAt,
+	}
+}
+
+func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
+	if err := k8s.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns.Name,
+			Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
+		StringData: map[string]string{"token": token},
+	}
+	route := &klaxonv1alpha1.AlertRoute{
+		ObjectMeta: metav1.ObjectMeta{Name: "payments-critical", Namespace: ns.Name},
+		Spec: klaxonv1alpha1.AlertRouteSpec{
+			Matchers:       []string{`severity=~"critical|page"`},
+			Severity:       klaxonv1alpha1.AlertSeverityMapping{Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical}},
+			TitleTemplate:  `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
+			ReopenWindow:   &metav1.Duration{Duration: 30 * time.Minute},
+			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"},
+		},
+	}
+	for _, obj := range []client.Object{secret, route} {
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the route to be Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(route), route)
+		for _, c := range route.Status.Conditions {
+			if c.Type == klaxonv1alpha1.ConditionReady && c.Status == metav1.ConditionTrue {
+				return true, err
+			}
+		}
+		return false, err
+	})
+
+	am := startAlertmanager(t, ns.Name, route.Name)
+	incidents := func(ctx context.Context) ([]klaxonv1alpha1.Incident, error) {
+		list := &klaxonv1alpha1.IncidentList{}
+		err := k8s.List(ctx, list, client.InNamespace(ns.Name))
+		return list.Items, err
+	}
+
+	// Two pods fire: one group, one incident.
+	start := time.Now().Add(-time.Minute)
+	am.send(t, checkoutAlert("checkout-1", start, time.Time{}), checkoutAlert("checkout-2", start, time.Time{}))
+	var inc klaxonv1alpha1.Incident
+	eventually(t, "one incident for the group", 30*time.Second, func(ctx context.Context) (bool, error) {
+		items, err := incidents(ctx)
+		if err != nil || len(items) != 1 {
+			return false, err
+		}
+		inc = items[0]
+		return inc.Status.Phase == klaxonv1alpha1.StateTriggered && inc.Status.Alerts != nil && inc.Status.Alerts.Firing == 2, nil
+	})
+	if inc.Spec.Severity != klaxonv1alpha1.SeverityCritical || inc.Spec.Title != "CheckoutLatency: p99 above 2s" {
+		t.Errorf("incident spec = severity %s, title %q", inc.Spec.Severity, inc.Spec.Title)
+	}
+	if inc.Spec.Source == nil || inc.Spec.Source.ExternalURL != am.url {
+		t.Errorf("source = %+v, want this Alertmanager's URL", inc.Spec.Source)
+	}
+
+	// Both resolve: the incident is resolved, by alertmanager.
+	end := time.Now().Add(-time.Second)
+	am.send(t, checkoutAlert("checkout-1", start, end), checkoutAlert("checkout-2", start, end))
+	eventually(t, "the incident to be resolved", 30*time.Second, func(ctx context.Context) (bool, error) {
+		items, err := incidents(ctx)
+		if err != nil || len(items) != 1 {
+			return false, err
+		}
+		inc = items[0]
+		return inc.Status.Phase == klaxonv1alpha1.StateResolved, nil
+	})
+	if last := inc.Status.Timeline[len(inc.Status.Timeline)-1]; last.Actor != klaxonv1alpha1.ActorAlertmanager {
+		t.Errorf("resolution actor = %q, want alertmanager", last.Actor)
+	}
+
+	// It fires again within the reopen window: the same incident reopens.
+	am.send(t, checkoutAlert("checkout-1", time.Now(), time.Time{}))
+	eventually(t, "the incident to reopen", 30*time.Second, func(ctx context.Context) (bool, error) {
+		items, err := incidents(ctx)
+		if err != nil || len(items) != 1 {
+			return false, err
+		}
+		inc = items[0]
+		return inc.Status.Phase == klaxonv1alpha1.StateTriggered && inc.Status.Episode == 2 &&
+			inc.Status.Alerts != nil && inc.Status.Alerts.Firing == 1, nil
+	})
+	if last := inc.Status.Timeline[len(inc.Status.Timeline)-1]; last.Type != "Reopened" || last.Actor != klaxonv1alpha1.ActorAlertmanager {
+		t.Errorf("last timeline entry = %+v, want a reopen by alertmanager", last)
+	}
+}
