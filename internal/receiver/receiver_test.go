@@ -8,11 +8,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -52,6 +54,18 @@ func TestAnswers(t *testing.T) {
 	// Only the valid notification made an incident.
 	if incs := groupIncidents(t, ns); len(incs) != 1 {
 		t.Errorf("%d incidents, want 1", len(incs))
+	}
+	// Requests are counted by route and code; unknown routes under "".
+	for _, m := range []struct {
+		route, code string
+		want        float64
+	}{{"payments", "401", 2}, {"payments", "400", 2}, {"payments", "413", 1}, {"payments", "200", 2}, {"", "404", 1}} {
+		if got := testutil.ToFloat64(metrics.ReceiverRequests.WithLabelValues(ns, m.route, m.code)); got != m.want {
+			t.Errorf("klaxon_receiver_requests_total{route=%q,code=%s} = %v, want %v", m.route, m.code, got, m.want)
+		}
+	}
+	if got := testutil.ToFloat64(metrics.ReceiverUnmatchedGroups.WithLabelValues(ns, "payments")); got != 1 {
+		t.Errorf("klaxon_receiver_unmatched_groups_total = %v, want 1", got)
 	}
 }
 
