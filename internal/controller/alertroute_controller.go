@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,31 +47,15 @@ func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	original := ar.DeepCopy()
 	ar.Status.ObservedGeneration = ar.Generation
 
-	ready, reason, message, err := r.check(ctx, ar)
+	rd, err := r.check(ctx, ar)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	wasReady := meta.IsStatusConditionTrue(ar.Status.Conditions, klaxonv1alpha1.ConditionReady)
-	setReady(&ar.Status.Conditions, ar.Generation, ready, reason, message, r.clock.Now())
-	wrote, err := patchStatusIfChanged(ctx, r.client, original, ar, original.Status, ar.Status)
-	if err != nil {
-		if apierrors.IsConflict(err) {
-			// The receiver recorded lastReceivedAt meanwhile.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	if wrote && wasReady != ready {
-		eventType := "Normal"
-		if !ready {
-			eventType = "Warning"
-		}
-		r.recorder.Eventf(ar, nil, eventType, reason, "Validate", message)
-	}
-	return ctrl.Result{}, nil
+	_, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, ar, &ar.Status.Conditions, &original.Status, &ar.Status, rd)
+	return requeueOnConflict(err)
 }
 
-func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) (ready bool, reason, message string, err error) {
+func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) (readiness, error) {
 	if _, err := alertmapping.CompileRoute(ar.Spec); err != nil {
 		reason := klaxonv1alpha1.ReasonInvalidRoute
 		switch {
@@ -82,22 +64,24 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 		case errors.Is(err, alertmapping.ErrInvalidTitleTemplate):
 			reason = klaxonv1alpha1.ReasonInvalidTitleTemplate
 		}
-		return false, reason, err.Error(), nil
+		return readiness{reason: reason, message: err.Error(), stalled: true}, nil
 	}
 	ref := ar.Spec.TokenSecretRef
 	secret := &corev1.Secret{}
-	err = r.client.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, secret)
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
-		return false, klaxonv1alpha1.ReasonTokenSecretNotFound, fmt.Sprintf(
+		return readiness{reason: klaxonv1alpha1.ReasonTokenSecretNotFound, message: fmt.Sprintf(
 			"Secret %s not found in namespace %s, or it lacks the label %s=true that lets the operator read it",
-			ref.Name, ar.Namespace, receiver.TokenSecretLabel), nil
+			ref.Name, ar.Namespace, receiver.TokenSecretLabel)}, nil
 	case err != nil:
-		return false, "", "", fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
+		return readiness{}, fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
 	case len(secret.Data[ref.Key]) == 0:
-		return false, klaxonv1alpha1.ReasonTokenKeyNotFound, fmt.Sprintf("Secret %s has no key %q, or it is empty", ref.Name, ref.Key), nil
+		return readiness{reason: klaxonv1alpha1.ReasonTokenKeyNotFound,
+			message: fmt.Sprintf("Secret %s has no key %q, or it is empty", ref.Name, ref.Key)}, nil
 	}
-	return true, klaxonv1alpha1.ReasonValid, fmt.Sprintf("Receiving at /alertmanager/%s/%s", ar.Namespace, ar.Name), nil
+	return readiness{ready: true, reason: klaxonv1alpha1.ReasonValid,
+		message: fmt.Sprintf("Receiving at /alertmanager/%s/%s", ar.Namespace, ar.Name)}, nil
 }
 
 // SetupWithManager registers the reconciler; a token Secret's change wakes

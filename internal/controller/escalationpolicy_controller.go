@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -45,32 +44,19 @@ func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := pol.DeepCopy()
-	now := r.clock.Now()
 	pol.Status.ObservedGeneration = pol.Generation
 
-	ready, reason, message, err := r.check(ctx, pol)
+	rd, err := r.check(ctx, pol)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	wasReady := meta.IsStatusConditionTrue(pol.Status.Conditions, klaxonv1alpha1.ConditionReady)
-	setReady(&pol.Status.Conditions, pol.Generation, ready, reason, message, now)
-	wrote, err := patchStatusIfChanged(ctx, r.client, original, pol, original.Status, pol.Status)
-	if err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	if wrote && wasReady != ready {
-		// Waiting for a schedule is not a fault of the policy: Normal.
-		r.recorder.Eventf(pol, nil, "Normal", reason, "Validate", message)
-	}
-	return ctrl.Result{}, nil
+	_, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, pol, &pol.Status.Conditions, &original.Status, &pol.Status, rd)
+	return requeueOnConflict(err)
 }
 
-func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alpha1.EscalationPolicy) (ready bool, reason, message string, err error) {
+func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alpha1.EscalationPolicy) (readiness, error) {
 	if err := escalation.Validate(&pol.Spec); err != nil {
-		return false, klaxonv1alpha1.ReasonInvalidPolicy, err.Error(), nil
+		return readiness{reason: klaxonv1alpha1.ReasonInvalidPolicy, message: err.Error(), stalled: true}, nil
 	}
 	var missing, notReady []string
 	for _, name := range escalation.Schedules(&pol.Spec) {
@@ -80,20 +66,21 @@ func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alp
 		case apierrors.IsNotFound(err):
 			missing = append(missing, name)
 		case err != nil:
-			return false, "", "", fmt.Errorf("reading OnCallSchedule %s/%s: %w", pol.Namespace, name, err)
+			return readiness{}, fmt.Errorf("reading OnCallSchedule %s/%s: %w", pol.Namespace, name, err)
 		case meta.IsStatusConditionFalse(sched.Status.Conditions, klaxonv1alpha1.ConditionReady):
 			notReady = append(notReady, name)
 		}
 	}
 	switch {
 	case len(missing) > 0:
-		return false, klaxonv1alpha1.ReasonScheduleNotFound,
-			fmt.Sprintf("OnCallSchedule %s not found in namespace %s", strings.Join(missing, ", "), pol.Namespace), nil
+		return readiness{reason: klaxonv1alpha1.ReasonScheduleNotFound,
+			message: fmt.Sprintf("OnCallSchedule %s not found in namespace %s", strings.Join(missing, ", "), pol.Namespace)}, nil
 	case len(notReady) > 0:
-		return false, klaxonv1alpha1.ReasonScheduleNotReady,
-			fmt.Sprintf("OnCallSchedule %s is not Ready", strings.Join(notReady, ", ")), nil
+		return readiness{reason: klaxonv1alpha1.ReasonScheduleNotReady,
+			message: fmt.Sprintf("OnCallSchedule %s is not Ready", strings.Join(notReady, ", "))}, nil
 	}
-	return true, klaxonv1alpha1.ReasonValid, fmt.Sprintf("%d levels, every schedule found", len(pol.Spec.Levels)), nil
+	return readiness{ready: true, reason: klaxonv1alpha1.ReasonValid,
+		message: fmt.Sprintf("%d levels, every schedule found", len(pol.Spec.Levels))}, nil
 }
 
 // SetupWithManager registers the reconciler; a schedule's change wakes the

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -86,8 +86,6 @@ func (s *incidentScope) pagingProblem(reason, message string) {
 
 // Reconcile accepts the incident's desired state and records it in status.
 func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	logger := log.FromContext(ctx)
-
 	inc := &klaxonv1alpha1.Incident{}
 	if err := r.client.Get(ctx, req.NamespacedName, inc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -111,13 +109,8 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	inc.Status.ObservedGeneration = inc.Generation
 
 	if _, err := patchStatusIfChanged(ctx, r.client, original, inc, original.Status, inc.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			// Someone changed the incident since we read it; the watch
-			// brings the newer version and nothing was announced.
-			logger.V(1).Info("Incident changed while reconciling, retrying")
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
+		// Nothing was announced: a retry reconciles the newer version.
+		return requeueOnConflict(err)
 	}
 	for _, e := range scope.events {
 		r.recorder.Eventf(inc, nil, e.eventType, e.reason, e.action, e.note)
@@ -135,11 +128,11 @@ func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incident
 		// The API server's transition rule makes this unreachable; retrying
 		// would not help, so report it and wait for the spec to change.
 		log.FromContext(ctx).Error(err, "Cannot accept the incident's state")
-		r.recorder.Eventf(inc, nil, "Warning", "InvalidTransition", "Transition", err.Error())
+		r.recorder.Eventf(inc, nil, corev1.EventTypeWarning, "InvalidTransition", "Transition", err.Error())
 		return ctrl.Result{}, nil
 	}
 	for _, tr := range transitions {
-		s.record("Normal", tr.Reason(), "Transition", tr.Message)
+		s.record(corev1.EventTypeNormal, tr.Reason(), "Transition", tr.Message)
 		log.FromContext(ctx).Info("Incident moved", "from", tr.From, "to", tr.To, "actor", tr.Actor)
 	}
 	lifecycle.SetConditions(inc, s.now)

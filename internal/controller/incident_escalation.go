@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -92,7 +93,7 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 			reason = klaxonv1alpha1.ReasonEscalated
 		}
 		lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: reason, Message: msg})
-		s.record("Normal", reason, "Page", msg)
+		s.record(corev1.EventTypeNormal, reason, "Page", msg)
 		log.FromContext(ctx).Info("Paged", "level", page.Level, "round", page.Round, "people", names(page.Assignments))
 	}
 	var result ctrl.Result

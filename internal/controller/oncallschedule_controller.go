@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -49,6 +47,11 @@ func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	st := &sched.Status
 	st.ObservedGeneration = sched.Generation
 
+	var (
+		rd      readiness
+		result  ctrl.Result
+		handoff bool
+	)
 	compiled, err := oncall.Compile(&sched.Spec)
 	if err != nil {
 		// An invalid spec stays invalid until someone edits it: report it
@@ -57,38 +60,25 @@ func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if errors.Is(err, oncall.ErrUnknownTimeZone) {
 			reason = klaxonv1alpha1.ReasonInvalidTimeZone
 		}
-		wasReady := !meta.IsStatusConditionFalse(st.Conditions, klaxonv1alpha1.ConditionReady)
 		st.OnCall, st.NextHandoffAt = nil, nil
-		setReady(&st.Conditions, sched.Generation, false, reason, err.Error(), now)
-		if _, perr := patchStatusIfChanged(ctx, r.client, original, sched, original.Status, sched.Status); perr != nil {
-			return ctrl.Result{}, perr
+		rd = readiness{reason: reason, message: err.Error(), stalled: true}
+	} else {
+		onCall := compiled.At(now)
+		handoff = !slices.Equal(st.OnCall, onCall)
+		st.OnCall, st.NextHandoffAt = onCall, nil
+		if next := compiled.NextHandoff(now); !next.IsZero() {
+			st.NextHandoffAt = &metav1.Time{Time: ceilSecond(next)}
+			result.RequeueAfter = st.NextHandoffAt.Sub(now)
 		}
-		if wasReady {
-			r.recorder.Eventf(sched, nil, "Warning", reason, "Validate", err.Error())
-		}
-		return ctrl.Result{}, nil
+		rd = readiness{ready: true, reason: klaxonv1alpha1.ReasonValid, message: onCallMessage(onCall)}
 	}
-
-	onCall := compiled.At(now)
-	changed := !slices.Equal(st.OnCall, onCall)
-	st.OnCall = onCall
-	var result ctrl.Result
-	st.NextHandoffAt = nil
-	if handoff := compiled.NextHandoff(now); !handoff.IsZero() {
-		next := ceilSecond(handoff)
-		st.NextHandoffAt = &metav1.Time{Time: next}
-		result.RequeueAfter = next.Sub(now)
+	wrote, err := reportReadiness(ctx, r.client, r.recorder, now, original, sched, &st.Conditions, &original.Status, &sched.Status, rd)
+	if err != nil {
+		return requeueOnConflict(err)
 	}
-	setReady(&st.Conditions, sched.Generation, true, klaxonv1alpha1.ReasonValid, onCallMessage(onCall), now)
-	if _, err := patchStatusIfChanged(ctx, r.client, original, sched, original.Status, sched.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	if changed {
-		log.FromContext(ctx).Info("On-call changed", "onCall", onCall)
-		r.recorder.Eventf(sched, nil, "Normal", "Handoff", "Handoff", onCallMessage(onCall))
+	if wrote && handoff {
+		log.FromContext(ctx).Info("On-call changed", "onCall", st.OnCall)
+		r.recorder.Eventf(sched, nil, corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(st.OnCall))
 	}
 	return result, nil
 }

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -42,9 +46,45 @@ func setCondition(conds *[]metav1.Condition, generation int64, condType string, 
 	})
 }
 
-// setReady sets the Ready condition.
-func setReady(conds *[]metav1.Condition, generation int64, ready bool, reason, message string, now time.Time) {
-	setCondition(conds, generation, klaxonv1alpha1.ConditionReady, ready, reason, message, now)
+// readiness is the verdict of checking an object that has a Ready condition.
+type readiness struct {
+	ready           bool
+	reason, message string
+	// stalled marks a fault in the object's own spec: a Warning Event, and no
+	// retry until the spec changes. Otherwise not being Ready is waiting for
+	// another object, which is Normal.
+	stalled bool
+}
+
+// reportReadiness sets Ready from rd, patches the object's status when it
+// changed (oldStatus and newStatus point at original's and obj's), and records
+// an Event when Ready appears or flips. It reports whether it wrote.
+func reportReadiness(ctx context.Context, c client.Client, recorder events.EventRecorder, now time.Time,
+	original, obj client.Object, conds *[]metav1.Condition, oldStatus, newStatus any, rd readiness) (bool, error) {
+	before := meta.FindStatusCondition(*conds, klaxonv1alpha1.ConditionReady)
+	flipped := before == nil || (before.Status == metav1.ConditionTrue) != rd.ready
+	setCondition(conds, obj.GetGeneration(), klaxonv1alpha1.ConditionReady, rd.ready, rd.reason, rd.message, now)
+	wrote, err := patchStatusIfChanged(ctx, c, original, obj, oldStatus, newStatus)
+	if err != nil {
+		return false, err
+	}
+	if wrote && flipped {
+		eventType := corev1.EventTypeNormal
+		if rd.stalled {
+			eventType = corev1.EventTypeWarning
+		}
+		recorder.Eventf(obj, nil, eventType, rd.reason, "Validate", rd.message)
+	}
+	return wrote, nil
+}
+
+// requeueOnConflict turns a conflict into a quiet retry: another writer
+// changed the object since it was read, and the watch brings the new version.
+func requeueOnConflict(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return ctrl.Result{}, err
 }
 
 // ceilSecond rounds t up to a whole second. The API server stores whole

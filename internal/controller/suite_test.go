@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -89,11 +87,11 @@ func zapLevel() zapcore.Level {
 // newNamespace creates a namespace for one test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatalf("creating namespace: %v", err)
+	ns, err := cluster.NewNamespace(context.Background(), "test-")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ns.Name
+	return ns
 }
 
 // eventually polls cond until it holds or 20 seconds pass.

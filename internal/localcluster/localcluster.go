@@ -106,6 +106,15 @@ func (c *Cluster) AddUser(name string) ([]byte, error) {
 	return kubeconfig, nil
 }
 
+// NewNamespace creates a namespace named prefix plus a random suffix.
+func (c *Cluster) NewNamespace(ctx context.Context, prefix string) (string, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}
+	if err := c.Admin.Create(ctx, ns); err != nil {
+		return "", fmt.Errorf("creating a namespace: %w", err)
+	}
+	return ns.Name, nil
+}
+
 // Impersonate returns a client that acts as user, with full rights.
 func (c *Cluster) Impersonate(user string) (client.Client, error) {
 	cfg := rest.CopyConfig(c.AdminConfig)

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -68,11 +66,11 @@ func run(m *testing.M) int {
 
 func newNamespace(t *testing.T) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "receiver-"}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatalf("creating namespace: %v", err)
+	ns, err := cluster.NewNamespace(context.Background(), "receiver-")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ns.Name
+	return ns
 }
 
 func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {

@@ -116,17 +116,17 @@ func checkoutAlert(pod string, startsAt, endsAt time.Time) postableAlert {
 
 func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
-	if err := k8s.Create(ctx, ns); err != nil {
+	ns, err := cluster.NewNamespace(ctx, "e2e-")
+	if err != nil {
 		t.Fatal(err)
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns.Name,
+		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns,
 			Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
 		StringData: map[string]string{"token": token},
 	}
 	route := &klaxonv1alpha1.AlertRoute{
-		ObjectMeta: metav1.ObjectMeta{Name: "payments-critical", Namespace: ns.Name},
+		ObjectMeta: metav1.ObjectMeta{Name: "payments-critical", Namespace: ns},
 		Spec: klaxonv1alpha1.AlertRouteSpec{
 			Matchers:       []string{`severity=~"critical|page"`},
 			Severity:       klaxonv1alpha1.AlertSeverityMapping{Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical}},
@@ -150,10 +150,10 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 		return false, err
 	})
 
-	am := startAlertmanager(t, ns.Name, route.Name)
+	am := startAlertmanager(t, ns, route.Name)
 	incidents := func(ctx context.Context) ([]klaxonv1alpha1.Incident, error) {
 		list := &klaxonv1alpha1.IncidentList{}
-		err := k8s.List(ctx, list, client.InNamespace(ns.Name))
+		err := k8s.List(ctx, list, client.InNamespace(ns))
 		return list.Items, err
 	}
 
