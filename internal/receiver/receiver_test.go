@@ -40,7 +40,7 @@ func TestAnswers(t *testing.T) {
 		"malformed body":     {http.MethodPost, path, token, []byte(`{"version":"4",`), http.StatusBadRequest, "not valid JSON"},
 		"version 3":          {http.MethodPost, path, token, []byte(`{"version":"3","groupKey":"g","status":"firing"}`), http.StatusBadRequest, `version "3"`},
 		"body over limit":    {http.MethodPost, path, token, []byte(`{"version":"4","pad":"` + strings.Repeat("x", 70<<10) + `"}`), http.StatusRequestEntityTooLarge, "larger than 65536 bytes"},
-		"unmatched group":    {http.MethodPost, path, token, []byte(strings.ReplaceAll(string(valid), `"team":"payments"`, `"team":"search"`)), http.StatusOK, "not select"},
+		"unmatched group":    {http.MethodPost, path, token, []byte(strings.NewReplacer("CheckoutLatency", "SearchLatency", "payments", "search").Replace(string(valid))), http.StatusOK, "not select"},
 		"valid notification": {http.MethodPost, path, token, valid, http.StatusOK, "incident payments-"},
 	}
 	for name, tc := range cases {
