@@ -106,6 +106,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		result = lowestRequeue(result, res)
 	}
 	setPagingConditions(scope)
+	inc.Status.Commander = lifecycle.Commander(inc)
 	inc.Status.ObservedGeneration = inc.Generation
 
 	if _, err := patchStatusIfChanged(ctx, r.client, original, inc, original.Status, inc.Status); err != nil {

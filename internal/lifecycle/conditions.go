@@ -11,8 +11,7 @@ import (
 )
 
 // SetConditions derives the lifecycle conditions (Acknowledged, Mitigated,
-// Resolved, PostmortemPending) and status.commander from the accepted phase
-// and the spec. A condition's transition time changes only when its status
+// Resolved, PostmortemPending) from the accepted phase and the spec. A condition's transition time changes only when its status
 // does, so calling it again on an unchanged incident changes nothing.
 func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 	st := &inc.Status
@@ -47,11 +46,15 @@ func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 		"The problem is resolved", "The problem is not resolved yet")
 
 	meta.SetStatusCondition(&st.Conditions, postmortemCondition(inc, now))
+}
 
-	st.Commander = inc.Spec.Commander
-	if st.Commander == "" && len(st.Assignments) > 0 {
-		st.Commander = st.Assignments[0].Name
+// Commander is who leads the response: spec.commander, or else the first
+// person paged. Call it after paging, so a first page shows at once.
+func Commander(inc *klaxonv1alpha1.Incident) string {
+	if inc.Spec.Commander != "" || len(inc.Status.Assignments) == 0 {
+		return inc.Spec.Commander
 	}
+	return inc.Status.Assignments[0].Name
 }
 
 func phaseReason(st *klaxonv1alpha1.IncidentStatus) string {

@@ -117,6 +117,10 @@ func (s *Server) touchLastReceived(ctx context.Context, ar *klaxonv1alpha1.Alert
 	if last := ar.Status.LastReceivedAt; last != nil && now.Sub(last.Time) < lastReceivedResolution {
 		return
 	}
+	if last, ok := s.touched.Load(ar.UID); ok && now.Sub(last.(time.Time)) < lastReceivedResolution {
+		return
+	}
+	s.touched.Store(ar.UID, now)
 	patched := ar.DeepCopy()
 	patched.Status.LastReceivedAt = &metav1.Time{Time: now.Truncate(time.Second)}
 	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(ar)); err != nil {

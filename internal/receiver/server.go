@@ -57,6 +57,10 @@ type Server struct {
 	// routes caches compiled AlertRoutes by UID and generation, so a
 	// notification does not reparse matchers and templates.
 	routes sync.Map
+	// touched remembers when this replica last wrote a route's
+	// lastReceivedAt, so repeats arriving before the cache shows the write
+	// do not write it again.
+	touched sync.Map
 }
 
 type compiledRoute struct {
