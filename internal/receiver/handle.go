@@ -55,7 +55,7 @@ func (s *Server) process(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if a, ok := s.authenticate(ctx, r, ar); !ok {
 		return a
 	}
-	route, err := s.routeFor(ar.UID, ar.Generation, func() (*alertmapping.Route, error) { return alertmapping.CompileRoute(ar.Spec) })
+	route, err := s.routeFor(ar)
 	if err != nil {
 		// Answering 4xx would make Alertmanager drop the alerts; 503 keeps it
 		// retrying until the route is fixed.
@@ -117,10 +117,11 @@ func (s *Server) touchLastReceived(ctx context.Context, ar *klaxonv1alpha1.Alert
 	if last := ar.Status.LastReceivedAt; last != nil && now.Sub(last.Time) < lastReceivedResolution {
 		return
 	}
-	if last, ok := s.touched.Load(ar.UID); ok && now.Sub(last.(time.Time)) < lastReceivedResolution {
+	key := client.ObjectKeyFromObject(ar)
+	if last, ok := s.touched.Load(key); ok && now.Sub(last.(time.Time)) < lastReceivedResolution {
 		return
 	}
-	s.touched.Store(ar.UID, now)
+	s.touched.Store(key, now)
 	patched := ar.DeepCopy()
 	patched.Status.LastReceivedAt = &metav1.Time{Time: now.Truncate(time.Second)}
 	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(ar)); err != nil {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
@@ -54,8 +55,9 @@ type Server struct {
 	clock     clock.PassiveClock
 	log       logr.Logger
 
-	// routes caches compiled AlertRoutes by UID and generation, so a
-	// notification does not reparse matchers and templates.
+	// routes caches compiled AlertRoutes by namespace/name, for one UID and
+	// generation, so a notification does not reparse matchers and
+	// templates; keying by name bounds it by the routes that exist.
 	routes sync.Map
 	// touched remembers when this replica last wrote a route's
 	// lastReceivedAt, so repeats arriving before the cache shows the write
@@ -64,6 +66,7 @@ type Server struct {
 }
 
 type compiledRoute struct {
+	uid        types.UID
 	generation int64
 	route      *alertmapping.Route
 	err        error
@@ -158,13 +161,14 @@ func (s *Server) serveAlertmanager(w http.ResponseWriter, r *http.Request) {
 }
 
 // routeFor compiles an AlertRoute once per generation.
-func (s *Server) routeFor(uid types.UID, generation int64, compile func() (*alertmapping.Route, error)) (*alertmapping.Route, error) {
-	if v, ok := s.routes.Load(uid); ok {
-		if c := v.(compiledRoute); c.generation == generation {
+func (s *Server) routeFor(ar *klaxonv1alpha1.AlertRoute) (*alertmapping.Route, error) {
+	key := types.NamespacedName{Namespace: ar.Namespace, Name: ar.Name}
+	if v, ok := s.routes.Load(key); ok {
+		if c := v.(compiledRoute); c.uid == ar.UID && c.generation == ar.Generation {
 			return c.route, c.err
 		}
 	}
-	route, err := compile()
-	s.routes.Store(uid, compiledRoute{generation: generation, route: route, err: err})
+	route, err := alertmapping.CompileRoute(ar.Spec)
+	s.routes.Store(key, compiledRoute{uid: ar.UID, generation: ar.Generation, route: route, err: err})
 	return route, err
 }
