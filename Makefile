@@ -95,12 +95,12 @@ dev: ## Run Klaxon on a local control plane with the samples applied.
 .PHONY: install
 install: manifests ## Install the CRDs and the admission policy into the current cluster.
 	KUBECTL="$$(hack/control-plane.sh)/kubectl"; \
-	$$KUBECTL apply -f config/crd/bases && $$KUBECTL apply -f config/admission
+	$$KUBECTL apply -k config/crd && $$KUBECTL apply -k config/admission
 
 .PHONY: uninstall
 uninstall: ## Remove the CRDs and the admission policy from the current cluster.
 	KUBECTL="$$(hack/control-plane.sh)/kubectl"; \
-	$$KUBECTL delete --ignore-not-found -f config/admission && $$KUBECTL delete --ignore-not-found -f config/crd/bases
+	$$KUBECTL delete --ignore-not-found -k config/admission && $$KUBECTL delete --ignore-not-found -k config/crd
 
 .PHONY: deploy
 deploy: manifests ## Install Klaxon into the current cluster (image set in config/manager).
