@@ -7,7 +7,7 @@
 set -euo pipefail
 
 ALERTMANAGER_VERSION=${ALERTMANAGER_VERSION:-v0.31.1}
-CACHE_ROOT=${KLAXON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klaxon}
+CACHE_ROOT=${KLAXON_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/klaxon}
 DIR="$CACHE_ROOT/alertmanager/$ALERTMANAGER_VERSION"
 
 if [[ ! -x $DIR/alertmanager || ! -x $DIR/amtool ]]; then

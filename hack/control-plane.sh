@@ -11,7 +11,7 @@ set -euo pipefail
 
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
-CACHE_ROOT=${KLAXON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klaxon}
+CACHE_ROOT=${KLAXON_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/klaxon}
 ASSETS="$CACHE_ROOT/control-plane/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
 
 log() { echo "control-plane: $*" >&2; }
