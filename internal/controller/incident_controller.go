@@ -114,7 +114,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return requeueOnConflict(err)
 	}
 	for _, e := range scope.events {
-		r.recorder.Eventf(inc, nil, e.eventType, e.reason, e.action, e.note)
+		recordEvent(r.recorder, inc, e.eventType, e.reason, e.action, e.note)
 	}
 	return result, nil
 }
@@ -123,13 +123,16 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 // lifecycle conditions.
 func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.incident
+	if lifecycle.Repair(&inc.Status, s.now) {
+		log.FromContext(ctx).Info("Repaired a status that lacked the start of its episode", "phase", inc.Status.Phase)
+	}
 	actor := inc.Annotations[klaxonv1alpha1.ActorAnnotation]
 	transitions, err := lifecycle.Accept(inc, actor, s.now)
 	if err != nil {
 		// The API server's transition rule makes this unreachable; retrying
 		// would not help, so report it and wait for the spec to change.
 		log.FromContext(ctx).Error(err, "Cannot accept the incident's state")
-		r.recorder.Eventf(inc, nil, corev1.EventTypeWarning, "InvalidTransition", "Transition", err.Error())
+		recordEvent(r.recorder, inc, corev1.EventTypeWarning, "InvalidTransition", "Transition", err.Error())
 		return ctrl.Result{}, nil
 	}
 	for _, tr := range transitions {

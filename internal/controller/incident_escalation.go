@@ -37,7 +37,9 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 	inc := s.incident
 	st := &inc.Status
 	ref := inc.Spec.EscalationPolicyRef
-	if ref == nil || st.Phase != klaxonv1alpha1.StateTriggered {
+	// TriggeredAt is set with the phase (lifecycle.Repair restores it), so
+	// its absence only means there is no episode to page for.
+	if ref == nil || st.Phase != klaxonv1alpha1.StateTriggered || st.TriggeredAt == nil {
 		if st.Escalation != nil {
 			st.Escalation.NextEscalationAt = nil
 		}

@@ -10,11 +10,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // patchStatusIfChanged patches obj's status subresource when its status
@@ -41,7 +43,7 @@ func setCondition(conds *[]metav1.Condition, generation int64, condType string, 
 		s = metav1.ConditionTrue
 	}
 	meta.SetStatusCondition(conds, metav1.Condition{
-		Type: condType, Status: s, Reason: reason, Message: message,
+		Type: condType, Status: s, Reason: reason, Message: bounded.Runes(message, bounded.ConditionMessage),
 		ObservedGeneration: generation, LastTransitionTime: metav1.NewTime(now),
 	})
 }
@@ -73,7 +75,7 @@ func reportReadiness(ctx context.Context, c client.Client, recorder events.Event
 		if rd.stalled {
 			eventType = corev1.EventTypeWarning
 		}
-		recorder.Eventf(obj, nil, eventType, rd.reason, "Validate", rd.message)
+		recordEvent(recorder, obj, eventType, rd.reason, "Validate", rd.message)
 	}
 	return wrote, nil
 }
@@ -94,4 +96,12 @@ func ceilSecond(t time.Time) time.Time {
 		return r.Add(time.Second)
 	}
 	return t
+}
+
+// recordEvent records an Event whose note is note, taken literally (it is
+// no format string: a "%" in a title must stay a "%") and cut to the events
+// API's limits, which would otherwise refuse the Event.
+func recordEvent(recorder events.EventRecorder, obj runtime.Object, eventType, reason, action, note string) {
+	recorder.Eventf(obj, nil, eventType, bounded.Bytes(reason, bounded.EventReason), bounded.Bytes(action, bounded.EventAction),
+		"%s", bounded.Bytes(note, bounded.EventNote))
 }

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // MaxTimeline is how many timeline entries status keeps; the oldest go first.
@@ -34,11 +35,32 @@ func (t Transition) Reason() string {
 	return string(t.To)
 }
 
+// Repair restores what the rest of the lifecycle relies on when status was
+// edited or restored by hand: an accepted phase always has the start of its
+// episode (everything after, paging included, counts from it), and its
+// episode number. It reports whether it changed anything; the missing start
+// becomes now, the moment the operator noticed.
+func Repair(st *klaxonv1alpha1.IncidentStatus, now time.Time) bool {
+	if st.Phase == "" {
+		return false
+	}
+	repaired := false
+	if st.TriggeredAt == nil {
+		t := metav1.NewTime(now)
+		st.TriggeredAt, repaired = &t, true
+	}
+	if st.Episode < 1 {
+		st.Episode, repaired = 1, true
+	}
+	return repaired
+}
+
 // Accept moves status.phase to spec.state, recording each step: the
 // per-episode timestamp, acknowledgedBy, the episode counter and a timeline
 // entry. It returns the transitions made, none when the phase already matches.
 // actor is who asked for the move, from the klaxon.dev/actor annotation.
 func Accept(inc *klaxonv1alpha1.Incident, actor string, now time.Time) ([]Transition, error) {
+	actor = bounded.Runes(actor, klaxonv1alpha1.MaxUserNameLength)
 	desired := inc.Spec.State
 	if desired == "" {
 		desired = klaxonv1alpha1.StateTriggered
@@ -111,8 +133,12 @@ func lower(s klaxonv1alpha1.IncidentState) string {
 	return string(s)
 }
 
-// AppendTimeline adds an entry, dropping the oldest beyond MaxTimeline.
+// AppendTimeline adds an entry, cut to the lengths the CRD allows, dropping
+// the oldest beyond MaxTimeline.
 func AppendTimeline(st *klaxonv1alpha1.IncidentStatus, e klaxonv1alpha1.TimelineEntry) {
+	e.Type = bounded.Runes(e.Type, klaxonv1alpha1.MaxTimelineTypeLength)
+	e.Actor = bounded.Runes(e.Actor, klaxonv1alpha1.MaxUserNameLength)
+	e.Message = bounded.Runes(e.Message, klaxonv1alpha1.MaxTimelineMessageLength)
 	st.Timeline = append(st.Timeline, e)
 	if over := len(st.Timeline) - MaxTimeline; over > 0 {
 		st.Timeline = append([]klaxonv1alpha1.TimelineEntry(nil), st.Timeline[over:]...)

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // SetConditions derives the lifecycle conditions (Acknowledged, Mitigated,
@@ -28,6 +29,7 @@ func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 		if rank(st.Phase) >= rank(reached) {
 			c.Status, c.Message = metav1.ConditionTrue, trueMsg
 		}
+		c.Message = bounded.Runes(c.Message, bounded.ConditionMessage)
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
 
@@ -52,9 +54,9 @@ func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 // person paged. Call it after paging, so a first page shows at once.
 func Commander(inc *klaxonv1alpha1.Incident) string {
 	if inc.Spec.Commander != "" || len(inc.Status.Assignments) == 0 {
-		return inc.Spec.Commander
+		return bounded.Runes(inc.Spec.Commander, klaxonv1alpha1.MaxUserNameLength)
 	}
-	return inc.Status.Assignments[0].Name
+	return bounded.Runes(inc.Status.Assignments[0].Name, klaxonv1alpha1.MaxUserNameLength)
 }
 
 func phaseReason(st *klaxonv1alpha1.IncidentStatus) string {
