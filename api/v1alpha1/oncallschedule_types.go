@@ -71,13 +71,14 @@ type ScheduleLayer struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$`
 	Start string `json:"start"`
 
-	// shift is how long each participant is on call. A whole number of days
-	// hands off at the same local wall-clock time across DST changes; any
-	// other length is an exact duration.
+	// shift is how long each participant is on call, at least an hour. A
+	// whole number of days hands off at the same local wall-clock time across
+	// DST changes; any other length is an exact duration.
 	// +required
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="shift must be a positive duration, such as 24h or 168h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('0s') || duration(self) >= duration('1h')",message="shift must be at least 1h, such as 12h, 24h or 168h"
 	Shift metav1.Duration `json:"shift"`
 
 	// restrictions limit the layer to these local windows; outside them the

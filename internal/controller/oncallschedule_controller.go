@@ -20,7 +20,8 @@ import (
 )
 
 // OnCallScheduleReconciler keeps each schedule's status.onCall current: it
-// computes who is on call now and requeues at the next handoff.
+// computes who is on call now and requeues at the next handoff, or where its
+// look-ahead stopped when it found none.
 type OnCallScheduleReconciler struct {
 	client   client.Client
 	recorder events.EventRecorder
@@ -66,10 +67,15 @@ func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		onCall := compiled.At(now)
 		handoff = !slices.Equal(st.OnCall, onCall)
 		st.OnCall, st.NextHandoffAt = onCall, nil
-		if next := compiled.NextHandoff(now); !next.IsZero() {
+		next, until := compiled.NextHandoff(now)
+		if !next.IsZero() {
 			st.NextHandoffAt = &metav1.Time{Time: ceilSecond(next)}
-			result.RequeueAfter = st.NextHandoffAt.Sub(now)
 		}
+		// until is the handoff when there is one. Otherwise it is where the
+		// look-ahead stopped, at its horizon or short of it on a dense
+		// schedule: come back then to look further, or a schedule whose
+		// handoff lies beyond would never be woken for it.
+		result.RequeueAfter = min(ceilSecond(until).Sub(now), oncall.Horizon)
 		rd = readiness{ready: true, reason: klaxonv1alpha1.ReasonValid, message: onCallMessage(onCall)}
 	}
 	wrote, err := reportReadiness(ctx, r.client, r.recorder, now, original, sched, &st.Conditions, &original.Status, &sched.Status, rd)
@@ -78,7 +84,7 @@ func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	if wrote && handoff {
 		log.FromContext(ctx).Info("On-call changed", "onCall", st.OnCall)
-		r.recorder.Eventf(sched, nil, corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(st.OnCall))
+		recordEvent(r.recorder, sched, corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(st.OnCall))
 	}
 	return result, nil
 }

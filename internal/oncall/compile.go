@@ -19,6 +19,11 @@ var weekdays = map[klaxonv1alpha1.Weekday]time.Weekday{
 	klaxonv1alpha1.Sunday:    time.Sunday,
 }
 
+// MinShift is the shortest shift a layer may have; the CRD's CEL rule on
+// spec.layers[].shift says the same. Nobody takes over on call for less, and
+// every handoff costs a status write and an Event.
+const MinShift = time.Hour
+
 // Compile checks spec and prepares it for At and NextHandoff. It repeats
 // the API server's checks, so that a spec stored before a schema change is
 // still caught, and adds the ones the API server cannot make: that the time
@@ -110,8 +115,11 @@ func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Locati
 	if err != nil {
 		errs.add(path+".start", l.Start, ErrInvalidField, err)
 	}
-	if l.Shift.Duration <= 0 {
+	switch {
+	case l.Shift.Duration <= 0:
 		errs.add(path+".shift", l.Shift.Duration.String(), ErrInvalidField, errors.New("must be a positive duration, such as 24h or 168h"))
+	case l.Shift.Duration < MinShift:
+		errs.add(path+".shift", l.Shift.Duration.String(), ErrInvalidField, errors.New("must be at least 1h, such as 12h, 24h or 168h"))
 	}
 	windows := make([]window, 0, len(l.Restrictions))
 	for j := range l.Restrictions {

@@ -63,8 +63,23 @@ func TestCompileErrors(t *testing.T) {
 			paths:  []string{"spec.layers[0].participants[1]"},
 		},
 		"zero shift": {
-			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) { s.Layers[0].Shift = metav1.Duration{} },
-			paths:  []string{"spec.layers[0].shift"},
+			mutate:   func(s *klaxonv1alpha1.OnCallScheduleSpec) { s.Layers[0].Shift = metav1.Duration{} },
+			paths:    []string{"spec.layers[0].shift"},
+			contains: "must be a positive duration",
+		},
+		"shift under an hour": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				s.Layers[0].Shift = metav1.Duration{Duration: 59 * time.Minute}
+			},
+			paths:    []string{"spec.layers[0].shift"},
+			contains: `spec.layers[0].shift "59m0s": must be at least 1h`,
+		},
+		"a one-nanosecond shift": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				s.Layers[0].Shift = metav1.Duration{Duration: time.Nanosecond}
+			},
+			paths:    []string{"spec.layers[0].shift"},
+			contains: "must be at least 1h",
 		},
 		"bad restriction clock and day": {
 			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {

@@ -100,3 +100,14 @@ func localDate(t time.Time, loc *time.Location) (int, time.Month, int) {
 func weekdayOf(year int, month time.Month, day int) time.Weekday {
 	return time.Date(year, month, day, 12, 0, 0, 0, time.UTC).Weekday()
 }
+
+// dayBegins returns an instant no later than the first one at which the
+// wall clock in loc shows the given (possibly out-of-range) date: its
+// midnight read with the larger of the offsets in force around it, so that
+// a DST change that night cannot make the answer late. Like instant, it
+// assumes that the offset changes at most once within a day of midnight.
+func dayBegins(loc *time.Location, year int, month time.Month, day int) time.Time {
+	wall := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix()
+	off := max(offsetAt(loc, wall-secondsPerDay), offsetAt(loc, wall+secondsPerDay))
+	return time.Unix(wall-off, 0)
+}

@@ -19,7 +19,7 @@ var propertyZones = []string{
 }
 
 var propertyShifts = []time.Duration{
-	30 * time.Minute, time.Hour, 90 * time.Minute, 8 * time.Hour, 12 * time.Hour,
+	time.Hour, 75 * time.Minute, 90 * time.Minute, 8 * time.Hour, 12 * time.Hour,
 	24 * time.Hour, 36 * time.Hour, 48 * time.Hour, 72 * time.Hour, 168 * time.Hour, 336 * time.Hour,
 }
 
@@ -102,9 +102,15 @@ func TestHandoffsAreExactlyWhereAtChanges(t *testing.T) {
 			}
 			prev := from
 			for range steps {
-				h := s.NextHandoff(prev)
+				h, until := s.NextHandoff(prev)
 				if h.IsZero() {
+					if !until.After(prev) {
+						t.Fatalf("spec %d %+v: NextHandoff(%s) found no handoff and stopped at %s, not after it", n, spec, prev, until)
+					}
 					break
+				}
+				if !until.Equal(h) {
+					t.Fatalf("spec %d %+v: NextHandoff(%s) = %s until %s, want until the handoff", n, spec, prev, h, until)
 				}
 				if !h.After(prev) {
 					t.Fatalf("spec %d %+v: NextHandoff(%s) = %s, not after it", n, spec, prev, h)
@@ -116,7 +122,7 @@ func TestHandoffsAreExactlyWhereAtChanges(t *testing.T) {
 							n, spec, at, got, cur, prev, h)
 					}
 				}
-				if got := s.NextHandoff(mid); !got.Equal(h) {
+				if got, _ := s.NextHandoff(mid); !got.Equal(h) {
 					t.Fatalf("spec %d %+v: NextHandoff(%s) = %s, want %s as from %s", n, spec, mid, got, h, prev)
 				}
 				next := s.At(h)
@@ -153,10 +159,13 @@ func TestNextHandoffMatchesMinuteScan(t *testing.T) {
 				break
 			}
 		}
-		got := s.NextHandoff(from)
+		got, until := s.NextHandoff(from)
 		if want.IsZero() {
 			if !got.IsZero() && got.Before(from.Add(window)) {
 				t.Errorf("spec %d %+v: NextHandoff(%s) = %s, but At does not change within %s", n, spec, from, got, window)
+			}
+			if got.IsZero() && until.Before(from.Add(window)) {
+				t.Errorf("spec %d %+v: NextHandoff(%s) gave up at %s, within %s of it", n, spec, from, until, window)
 			}
 			continue
 		}

@@ -56,14 +56,23 @@ func (r *restrictions) covers(t time.Time) bool {
 	return false
 }
 
-// next returns the first instant after t at which a window opens or
-// closes, or the zero time when there are no windows.
-func (r *restrictions) next(t time.Time) time.Time {
-	var next time.Time
+// scan reports whether t lies in one of the windows, as covers does, and
+// returns the first instant after t at which a window opens or closes, or
+// the zero time when there are no windows.
+func (r *restrictions) scan(t time.Time) (covered bool, next time.Time) {
+	if len(r.windows) == 0 {
+		return true, time.Time{}
+	}
 	y, m, d := localDate(t, r.loc)
 	// Windows recur weekly, so the nearest edge after t belongs to a window
 	// opened between the day before t's local date and a week after it.
 	for dd := d - 1; dd <= d+7; dd++ {
+		// A window opened on a later date opens and closes after that date
+		// begins: once an edge before then is known, no later date can
+		// offer a nearer one. Most scans stop after a day or two.
+		if dd > d && !next.IsZero() && next.Before(dayBegins(r.loc, y, m, dd)) {
+			break
+		}
 		wd := weekdayOf(y, m, dd)
 		for i := range r.windows {
 			w := &r.windows[i]
@@ -74,11 +83,14 @@ func (r *restrictions) next(t time.Time) time.Time {
 			if !end.After(start) {
 				continue
 			}
+			if dd <= d && !t.Before(start) && t.Before(end) {
+				covered = true
+			}
 			next = earliestAfter(t, next, start)
 			next = earliestAfter(t, next, end)
 		}
 	}
-	return next
+	return covered, next
 }
 
 // earliestAfter returns candidate if it is after t and before best (or best

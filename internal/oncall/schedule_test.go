@@ -241,17 +241,18 @@ func TestSchedule(t *testing.T) {
 				{at: "2026-01-01T12:00:00Z", want: people("bob"), next: "2026-01-02T00:00:00Z"},
 			},
 		},
-		"a one-second rotation is not walked outside its window": {
-			// Shifts from Mon 23 Nov 09:00: the window reopens on Mon 30 Nov 09:00,
-			// 604800 seconds (an even number of shifts, a's) later.
+		"an hourly rotation is not walked outside its window": {
+			// Shifts from Mon 23 Nov 09:00: the window reopens on Mon 30 Nov
+			// 09:00, 168 shifts (an even number, a's) later. The walk from
+			// Tuesday takes one step, not one a shift (see budget_test.go).
 			spec: schedule("UTC",
 				layerSpec("base", "2026-01-01T00:00:00", 168*time.Hour, "base"),
-				restricted(layerSpec("flicker", "2026-11-23T09:00:00", time.Second, "a", "b"), windowSpec("09:00", "09:01", "Mon")),
+				restricted(layerSpec("flicker", "2026-11-23T09:00:00", time.Hour, "a", "b"), windowSpec("09:00", "11:00", "Mon")),
 			),
 			probes: []probe{
 				{at: "2026-11-24T12:00:00Z", want: people("base"), next: "2026-11-30T09:00:00Z"},
-				{at: "2026-11-30T09:00:00Z", want: people("a"), next: "2026-11-30T09:00:01Z"},
-				{at: "2026-11-30T09:00:59Z", want: people("b"), next: "2026-11-30T09:01:00Z"},
+				{at: "2026-11-30T09:00:00Z", want: people("a"), next: "2026-11-30T10:00:00Z"},
+				{at: "2026-11-30T10:59:59Z", want: people("b"), next: "2026-11-30T11:00:00Z"},
 			},
 		},
 		"a lone participant never hands off within the horizon": {
@@ -272,12 +273,19 @@ func TestSchedule(t *testing.T) {
 				if got := s.At(at); !slices.Equal(got, p.want) {
 					t.Errorf("At(%s) = %q, want %q", p.at, got, p.want)
 				}
-				var want time.Time
+				// Every walk here is short: it ends at the handoff or
+				// the Horizon, not for want of budget.
+				want, wantUntil := time.Time{}, at.Add(Horizon)
 				if p.next != "" {
 					want = instantOf(t, p.next)
+					wantUntil = want
 				}
-				if got := s.NextHandoff(at); !got.Equal(want) {
+				got, until := s.NextHandoff(at)
+				if !got.Equal(want) {
 					t.Errorf("NextHandoff(%s) = %s, want %s", p.at, got.In(s.Location()), want.In(s.Location()))
+				}
+				if !until.Equal(wantUntil) {
+					t.Errorf("NextHandoff(%s) holds until %s, want %s", p.at, until.In(s.Location()), wantUntil.In(s.Location()))
 				}
 			}
 		})
