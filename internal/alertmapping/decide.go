@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
 
@@ -32,7 +34,9 @@ const (
 // (Alerts), and nothing at all for ActionNothing.
 type Decision struct {
 	Action Action
-	// Serial is the group serial of the incident to create (ActionCreate).
+	// Serial is the group serial of the incident to create (ActionCreate):
+	// NextSerial of the latest incident's. The receiver moves past serials
+	// whose names objects of other groups hold.
 	Serial int32
 	// State is the spec.state to ask for; empty leaves spec alone.
 	State klaxonv1alpha1.IncidentState
@@ -68,22 +72,33 @@ func (d Decision) ApplyStatus(inc *klaxonv1alpha1.Incident) bool {
 }
 
 // Decide works out what a notification does to its group's latest incident
-// (existing, from LatestIncident; nil when the group has none). It judges the
-// group by the payload's status, never by counting alerts, because the
-// alerts Alertmanager truncated away are invisible. The incident's state is
-// its spec.state, the move last asked for, so a move the operator has not
-// yet accepted is not asked for twice.
+// (existing, from LatestIncident; nil when the group has none). It judges
+// whether the group fired or resolved by the payload's status, never by
+// counting alerts, because the alerts Alertmanager truncated away are
+// invisible. Whether a firing group fired *again* it judges by the alerts
+// themselves against the ones the incident stored (see judgeFiring): a group
+// status says nothing about when its alerts started, and a repeat, or a
+// notification an Alertmanager HA peer delivers late, says "firing" too. The
+// incident's state is its spec.state, the move last asked for, so a move the
+// operator has not yet accepted is not asked for twice.
 //
-//   - No incident, or it is Closed: a firing group opens a new incident (the
-//     next serial); a resolved one does nothing.
-//   - Resolved: a firing group reopens it within reopenWindow of
-//     status.resolvedAt (or when resolvedAt is not set yet), and opens a new
-//     incident after that.
+//   - No incident: a firing group opens one (serial 1); a resolved one does
+//     nothing.
+//   - A firing notification whose firing alerts are no newer than what the
+//     incident stored, one of them stored as resolved since, is older than
+//     the stored state: nothing is written at all.
+//   - Closed: a firing group with an alert new to the incident opens a new
+//     incident (the next serial); anything else does nothing.
+//   - Resolved: a firing group with an alert new to the incident reopens it
+//     within reopenWindow of status.resolvedAt (or when resolvedAt is not
+//     set yet), and opens a new incident after that. Alerts it already
+//     showed firing (it was resolved by hand while they fired) reopen
+//     nothing and open nothing; its alerts are kept current.
 //   - Mitigated: people judged the impact contained while alerts may still
-//     fire, so repeats do not reopen it; it reopens only when an alert fires
-//     after the stored alerts showed the group resolved (the stored summary
-//     is the only record of that, and one with truncated alerts proves
-//     nothing).
+//     fire, so repeats do not reopen it; it reopens only when an alert new to
+//     it fires after the stored alerts showed the group resolved (the stored
+//     summary is the only record of that, and one with truncated alerts
+//     proves nothing).
 //   - Triggered, Acknowledged, Mitigated: a resolved group resolves it when
 //     the route has autoResolve.
 //   - Otherwise, and alongside any move, status.alerts is written when the
@@ -106,6 +121,15 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 		}
 		return Decision{Action: ActionCreate, Serial: 1, Alerts: &summary,
 			Message: "The group is firing and has no incident; opening one"}
+	}
+
+	state := currentState(existing)
+	var news firingNews
+	if firing {
+		news = judgeFiring(existing.Status.Alerts, endedAt(existing, state), msg)
+		if news.kind == newsStale {
+			return nothing(fmt.Sprintf("The notification is older than what incident %s shows (%s); ignoring it", existing.Name, news.why))
+		}
 	}
 
 	var changed *klaxonv1alpha1.AlertsSummary
@@ -135,21 +159,27 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 			Message: fmt.Sprintf("Every alert of the group resolved; resolving incident %s", existing.Name)}
 	}
 
-	switch state := currentState(existing); state {
+	switch state {
 	case klaxonv1alpha1.StateClosed:
 		if !firing {
 			return nothing(fmt.Sprintf("Incident %s is closed; a resolved group changes nothing", existing.Name))
 		}
-		return create(fmt.Sprintf("The group fired again after incident %s was closed; opening a new incident", existing.Name))
+		if news.kind != newsFresh {
+			return nothing(fmt.Sprintf("Incident %s is closed and %s; nothing to do", existing.Name, news.why))
+		}
+		return create(fmt.Sprintf("The group fired again after incident %s was closed (%s); opening a new incident", existing.Name, news.why))
 
 	case klaxonv1alpha1.StateResolved:
 		if !firing {
 			return update(fmt.Sprintf("Updating the alerts of resolved incident %s", existing.Name))
 		}
-		if resolvedAt := existing.Status.ResolvedAt; resolvedAt != nil && now.Sub(resolvedAt.Time) > route.reopenWindow {
-			return create(fmt.Sprintf("The group fired again more than %s after incident %s was resolved; opening a new incident", route.reopenWindow, existing.Name))
+		if news.kind != newsFresh {
+			return update(fmt.Sprintf("Updating the alerts of resolved incident %s; %s, so it is not reopened", existing.Name, news.why))
 		}
-		return reopen(fmt.Sprintf("The group fired again within %s of resolving incident %s; reopening it", route.reopenWindow, existing.Name))
+		if resolvedAt := existing.Status.ResolvedAt; resolvedAt != nil && now.Sub(resolvedAt.Time) > route.reopenWindow {
+			return create(fmt.Sprintf("The group fired again more than %s after incident %s was resolved (%s); opening a new incident", route.reopenWindow, existing.Name, news.why))
+		}
+		return reopen(fmt.Sprintf("The group fired again within %s of resolving incident %s (%s); reopening it", route.reopenWindow, existing.Name, news.why))
 
 	case klaxonv1alpha1.StateMitigated:
 		if !firing {
@@ -158,8 +188,8 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 			}
 			return update(fmt.Sprintf("Updating the alerts of incident %s; the route does not resolve incidents automatically", existing.Name))
 		}
-		if summary.Firing > 0 && groupWasResolved(existing.Status.Alerts) {
-			return reopen(fmt.Sprintf("The group fired again after it resolved while incident %s was mitigated; reopening it", existing.Name))
+		if news.kind == newsFresh && groupWasResolved(existing.Status.Alerts) {
+			return reopen(fmt.Sprintf("The group fired again after it resolved while incident %s was mitigated (%s); reopening it", existing.Name, news.why))
 		}
 		return update(fmt.Sprintf("Updating the alerts of mitigated incident %s", existing.Name))
 
@@ -169,6 +199,105 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 		}
 		return update(fmt.Sprintf("Updating the alerts of incident %s", existing.Name))
 	}
+}
+
+// firingNews is what a firing notification's firing alerts say against the
+// alerts an incident stored.
+type firingNews struct {
+	kind newsKind
+	// why names an alert that decided it, as a clause for Decision.Message.
+	why string
+}
+
+type newsKind int
+
+const (
+	// newsKnown: no firing alert is new to the incident (it showed them
+	// firing, or cannot tell because it stored only some alerts).
+	newsKnown newsKind = iota
+	// newsFresh: a firing alert is new to the incident.
+	newsFresh
+	// newsStale: no firing alert is new, and one the incident stored as
+	// resolved fires in this notification with a start no later than that
+	// resolution: the notification is older than the stored alerts.
+	newsStale
+)
+
+// judgeFiring compares a firing notification's firing alerts with the
+// alerts an incident stored (stored; nil when none were) and, for a
+// resolved or closed incident, the time it ended (endedAt). Times are
+// compared at whole seconds, as stored. A firing alert is new when
+//
+//   - the incident stored an alert of its fingerprint as firing that started
+//     earlier (a new occurrence), or as resolved that ended before it started;
+//   - or it stored none of its fingerprint and would have: the stored list
+//     is complete, or it is cut to the newest MaxAlertItems and this alert
+//     started after the oldest one kept (one that started no later may have
+//     been cut); a list Alertmanager truncated can miss any alert;
+//   - or it started after the incident ended, which a repeat of an alert
+//     that fired through a resolution or closing made by hand cannot do.
+func judgeFiring(stored *klaxonv1alpha1.AlertsSummary, endedAt *metav1.Time, msg *Message) firingNews {
+	known := map[string]klaxonv1alpha1.AlertItem{}
+	var oldest *metav1.Time
+	complete, cut := true, false
+	if stored != nil {
+		for i, it := range stored.Items {
+			// Of two items with one fingerprint the later occurrence counts.
+			if k, ok := known[it.Fingerprint]; !ok || compareTimes(it.StartsAt, k.StartsAt) > 0 {
+				known[it.Fingerprint] = it
+			}
+			if i == 0 || compareTimes(it.StartsAt, oldest) < 0 {
+				oldest = it.StartsAt
+			}
+		}
+		complete = stored.Truncated == 0 && int(stored.Firing)+int(stored.Resolved) <= len(stored.Items)
+		cut = stored.Truncated == 0 && !complete
+	}
+
+	news := firingNews{kind: newsKnown, why: "none of the firing alerts is new to it"}
+	for _, a := range msg.Alerts {
+		if a.Status != StatusFiring {
+			continue
+		}
+		fp := truncateRunes(a.Fingerprint, maxFingerprintLength, "")
+		startsAt := storedTime(a.StartsAt)
+		k, ok := known[fp]
+		switch {
+		case !ok:
+			if complete || (cut && compareTimes(startsAt, oldest) > 0) ||
+				(endedAt != nil && compareTimes(startsAt, endedAt) > 0) {
+				return firingNews{kind: newsFresh, why: fmt.Sprintf("alert %s is new to it", fp)}
+			}
+		case k.Status == StatusResolved:
+			end := k.EndsAt
+			if end == nil {
+				end = k.StartsAt
+			}
+			if compareTimes(startsAt, end) > 0 {
+				return firingNews{kind: newsFresh, why: fmt.Sprintf("alert %s fired again after it resolved", fp)}
+			}
+			news = firingNews{kind: newsStale, why: fmt.Sprintf("alert %s resolved no earlier than the start this notification gives it", fp)}
+		default:
+			if compareTimes(startsAt, k.StartsAt) > 0 {
+				return firingNews{kind: newsFresh, why: fmt.Sprintf("alert %s fired again", fp)}
+			}
+		}
+	}
+	return news
+}
+
+// endedAt is when a resolved or closed incident ended: status.resolvedAt,
+// else status.closedAt; nil for an open incident, whose timestamps belong
+// to an episode still going on.
+func endedAt(inc *klaxonv1alpha1.Incident, state klaxonv1alpha1.IncidentState) *metav1.Time {
+	switch state {
+	case klaxonv1alpha1.StateResolved, klaxonv1alpha1.StateClosed:
+		if inc.Status.ResolvedAt != nil {
+			return inc.Status.ResolvedAt
+		}
+		return inc.Status.ClosedAt
+	}
+	return nil
 }
 
 // currentState is the state last asked for: spec.state, Triggered when

@@ -44,8 +44,11 @@ func resolvedAgo(d time.Duration) func(*klaxonv1alpha1.Incident) {
 	}
 }
 
+// serial makes inc the n-th incident of its group: the name says so (the
+// annotation only tells people).
 func serial(n int) func(*klaxonv1alpha1.Incident) {
 	return func(inc *klaxonv1alpha1.Incident) {
+		inc.Name = IncidentName(inc.Spec.Source.AlertRoute, inc.Spec.Source.GroupKey, int32(n))
 		inc.Annotations[klaxonv1alpha1.AnnotationGroupSerial] = strconv.Itoa(n)
 	}
 }
@@ -62,6 +65,8 @@ func TestDecide(t *testing.T) {
 	unmatched.CommonLabels["severity"] = "info"
 	unmatchedResolved := message(resolvedAlert("a", t0, t0.Add(minutes(10))))
 	unmatchedResolved.CommonLabels["severity"] = "info"
+	unmatchedRefired := message(firingAlert("a", t0.Add(minutes(50))))
+	unmatchedRefired.CommonLabels["severity"] = "info"
 	truncatedResolved := message(resolvedAlert("a", t0, t0.Add(minutes(10))))
 	truncatedResolved.TruncatedAlerts = 3
 	// A firing group whose visible alerts all resolved: the firing ones were
@@ -69,6 +74,26 @@ func TestDecide(t *testing.T) {
 	firingHidden := message(resolvedAlert("a", t0, t0.Add(minutes(10))))
 	firingHidden.Status = StatusFiring
 	firingHidden.TruncatedAlerts = 2
+
+	// Firing alerts judged against what an incident stored.
+	firingAB := message(firingAlert("a", t0), firingAlert("b", t0))
+	oneResolvedSince := message(resolvedAlert("a", t0, t0.Add(minutes(10))), firingAlert("b", t0))
+	firingChanged := message(firingAlert("a", t0), resolvedAlert("c", t0, t0.Add(minutes(5))))
+	newAlert := message(firingAlert("b", t0.Add(minutes(50))))
+	staleAndNew := message(firingAlert("a", t0), firingAlert("b", t0.Add(minutes(50))))
+	// 60 alerts resolved: the stored list keeps the 50 newest, started
+	// t0+10m to t0+59m.
+	var sixty []Alert
+	for i := range 60 {
+		sixty = append(sixty, resolvedAlert(fp(i), t0.Add(minutes(i)), t0.Add(minutes(60))))
+	}
+	resolvedSixty := message(sixty...)
+	cutAlertFiring := message(firingAlert(fp(5), t0.Add(minutes(5))))
+	unknownAtOldest := message(firingAlert("z", t0.Add(minutes(10))))
+	unknownAfterOldest := message(firingAlert("z", t0.Add(minutes(11))))
+	// Started before (t0+20m) and after (t0+55m) the resolution at t0+50m.
+	unknownBeforeResolution := message(firingAlert("z", t0.Add(minutes(20))))
+	unknownAfterResolution := message(firingAlert("z", t0.Add(minutes(55))))
 
 	noAutoResolve := paymentsSpec()
 	noAutoResolve.AutoResolve = ptr.To(false)
@@ -150,10 +175,10 @@ func TestDecide(t *testing.T) {
 			spec: &noReopen, existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(time.Second)), msg: refired, want: ActionCreate, wantSerial: 2, wantAlerts: true,
 		},
 		"unmatched group does not reopen, alerts still update": {
-			existing: incident(klaxonv1alpha1.StateResolved, unmatchedResolved, resolvedAgo(time.Minute)), msg: unmatched, want: ActionUpdateAlerts, wantAlerts: true,
+			existing: incident(klaxonv1alpha1.StateResolved, unmatchedResolved, resolvedAgo(time.Minute)), msg: unmatchedRefired, want: ActionUpdateAlerts, wantAlerts: true,
 		},
 		"unmatched group after the window opens nothing": {
-			existing: incident(klaxonv1alpha1.StateResolved, unmatchedResolved, resolvedAgo(time.Hour)), msg: unmatched, want: ActionNothing,
+			existing: incident(klaxonv1alpha1.StateResolved, unmatchedResolved, resolvedAgo(time.Hour)), msg: unmatchedRefired, want: ActionNothing,
 		},
 		"closed incident: firing opens a new one": {
 			existing: incident(klaxonv1alpha1.StateClosed, resolved, resolvedAgo(time.Minute)), msg: refired, want: ActionCreate, wantSerial: 2, wantAlerts: true,
@@ -185,6 +210,75 @@ func TestDecide(t *testing.T) {
 		},
 		"mitigated: a truncated resolved summary proves nothing": {
 			spec: &noAutoResolve, existing: incident(klaxonv1alpha1.StateMitigated, truncatedResolved), msg: refired, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"mitigated: an older firing notification after the group resolved changes nothing": {
+			spec: &noAutoResolve, existing: incident(klaxonv1alpha1.StateMitigated, resolved), msg: firing, want: ActionNothing,
+		},
+
+		// Resolved or closed by hand while the alert still fires.
+		"resolved by hand while firing: a repeat does not reopen": {
+			existing: incident(klaxonv1alpha1.StateResolved, firing, resolvedAgo(10*time.Minute)), msg: firing, want: ActionNothing,
+		},
+		"resolved by hand while firing: a repeat after the window opens nothing": {
+			existing: incident(klaxonv1alpha1.StateResolved, firing, resolvedAgo(2*time.Hour)), msg: firing, want: ActionNothing,
+		},
+		"resolved by hand while firing: changed alerts are kept current": {
+			existing: incident(klaxonv1alpha1.StateResolved, firing, resolvedAgo(10*time.Minute)), msg: firingChanged, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"resolved by hand while firing: the alert firing anew reopens": {
+			existing: incident(klaxonv1alpha1.StateResolved, firing, resolvedAgo(10*time.Minute)), msg: refired, want: ActionReopen, wantAlerts: true,
+		},
+		"resolved: a new alert reopens": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(10*time.Minute)), msg: newAlert, want: ActionReopen, wantAlerts: true,
+		},
+		"resolved: a firing group without a visible firing alert does not reopen": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(time.Minute)), msg: firingHidden, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"closed while firing: a repeat opens nothing": {
+			existing: incident(klaxonv1alpha1.StateClosed, firing, resolvedAgo(time.Minute)), msg: firing, want: ActionNothing,
+		},
+		"closed while firing: the alert firing anew opens a new incident": {
+			existing: incident(klaxonv1alpha1.StateClosed, firing, resolvedAgo(time.Minute)), msg: refired, want: ActionCreate, wantSerial: 2, wantAlerts: true,
+		},
+
+		// Out of order: a firing notification older than what is stored.
+		"older firing notification after the resolution: nothing": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(time.Minute)), msg: firing, want: ActionNothing,
+		},
+		"older firing notification past the window: nothing": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(2*time.Hour)), msg: firing, want: ActionNothing,
+		},
+		"older firing notification after a closing: nothing": {
+			existing: incident(klaxonv1alpha1.StateClosed, resolved, resolvedAgo(time.Minute)), msg: firing, want: ActionNothing,
+		},
+		"older firing notification without autoResolve: nothing": {
+			spec: &noAutoResolve, existing: incident(klaxonv1alpha1.StateTriggered, resolved), msg: firing, want: ActionNothing,
+		},
+		"older notification with one alert resolved since: nothing": {
+			existing: incident(klaxonv1alpha1.StateAcknowledged, oneResolvedSince), msg: firingAB, want: ActionNothing,
+		},
+		"an older alert beside a new one: the new one counts": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolved, resolvedAgo(10*time.Minute)), msg: staleAndNew, want: ActionReopen, wantAlerts: true,
+		},
+
+		// Stored lists that miss alerts.
+		"an alert cut from a full stored list is not new": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolvedSixty, resolvedAgo(10*time.Minute)), msg: cutAlertFiring, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"an unknown alert no newer than the oldest stored is not new": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolvedSixty, resolvedAgo(10*time.Minute)), msg: unknownAtOldest, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"an unknown alert newer than the oldest stored is new": {
+			existing: incident(klaxonv1alpha1.StateResolved, resolvedSixty, resolvedAgo(10*time.Minute)), msg: unknownAfterOldest, want: ActionReopen, wantAlerts: true,
+		},
+		"truncated stored alerts: an unknown alert proves nothing": {
+			existing: incident(klaxonv1alpha1.StateResolved, truncatedResolved, resolvedAgo(10*time.Minute)), msg: unknownBeforeResolution, want: ActionUpdateAlerts, wantAlerts: true,
+		},
+		"truncated stored alerts: an alert that started after the resolution is new": {
+			existing: incident(klaxonv1alpha1.StateResolved, truncatedResolved, resolvedAgo(10*time.Minute)), msg: unknownAfterResolution, want: ActionReopen, wantAlerts: true,
+		},
+		"no stored alerts: every alert is new": {
+			existing: incident(klaxonv1alpha1.StateResolved, nil, resolvedAgo(10*time.Minute)), msg: firing, want: ActionReopen, wantAlerts: true,
 		},
 	}
 	for name, tc := range tests {
@@ -288,7 +382,7 @@ type receiver struct {
 
 func (r *receiver) deliver(msg *Message, now time.Time) Decision {
 	r.t.Helper()
-	latest := LatestIncident(r.incidents, msg.GroupKey)
+	latest := LatestIncident(r.incidents, "payments-critical", msg.GroupKey)
 	d := Decide(r.route, latest, msg, now)
 	switch d.Action {
 	case ActionCreate:

@@ -16,9 +16,10 @@ import (
 
 // FuzzParseAndDecide feeds arbitrary bodies through everything the receiver
 // does with one: parse, summarise, build the incident, decide. Whatever the
-// body, nothing panics, every object is one the API server accepts, and
-// delivering the same notification again after its decision was applied
-// writes nothing.
+// body, nothing panics, every object is one the API server accepts and
+// whose name reads back as its group serial, a new incident takes the serial
+// after the latest one's, and delivering the same notification again after
+// its decision was applied writes nothing.
 func FuzzParseAndDecide(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
 		f.Add(seed)
@@ -52,12 +53,16 @@ func FuzzParseAndDecide(f *testing.F) {
 
 		for rname, route := range routes {
 			for _, routeName := range routeNames {
-				for _, serial := range []int32{1, 2, 1 << 30} {
+				for _, serial := range []int32{1, 2, 1 << 30, MaxSerial} {
 					inc, err := NewIncident(route, routeName, "payments", serial, msg)
 					if err != nil {
 						t.Fatalf("%s: NewIncident: %v", rname, err)
 					}
 					checkIncident(t, inc)
+					// The name is the record of the serial.
+					if got, ok := GroupSerial(inc, routeName, msg.GroupKey); !ok || got != serial {
+						t.Fatalf("%s: incident %s reads back as serial %d (%v), want %d", rname, inc.Name, got, ok, serial)
+					}
 				}
 			}
 
@@ -164,7 +169,9 @@ func checkDecideTwice(t *testing.T, route *Route, existing *klaxonv1alpha1.Incid
 		if msg.Status != StatusFiring {
 			t.Fatalf("create for a %s group", msg.Status)
 		}
-		if d.Alerts == nil || d.State != "" || d.Serial < 1 || (existing != nil && d.Serial <= Serial(existing)) {
+		// The serial after the latest incident's, as its name records it
+		// (1 again after MaxSerial).
+		if d.Alerts == nil || d.State != "" || d.Serial < 1 || (existing != nil && d.Serial != nextSerial(existing)) {
 			t.Fatalf("bad create %+v", d)
 		}
 		inc, err := NewIncident(route, "payments-critical", "payments", d.Serial, msg)

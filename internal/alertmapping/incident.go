@@ -23,8 +23,9 @@ const (
 const descriptionAnnotation = "description"
 
 // NewIncident builds the serial-th incident of the notification's group
-// (serial is Decision.Serial; 1 for the group's first), ready to create in
-// namespace: named by IncidentName, labelled by Labels, attributed to
+// (serial is Decision.Serial, or the one after it the receiver moved on to
+// past names other groups hold; 1 for the group's first), ready to create
+// in namespace: named by IncidentName, labelled by Labels, attributed to
 // Alertmanager, triggered, with the rendered title, the mapped severity, the
 // route's escalation policy and the group as its source. Status is left
 // empty because create ignores it; Decision.Alerts is the status to write
@@ -71,6 +72,8 @@ func NewIncident(route *Route, routeName, namespace string, serial int32, msg *M
 			Name:      IncidentName(routeName, msg.GroupKey, serial),
 			Namespace: namespace,
 			Labels:    Labels(route, routeName, msg),
+			// The serial annotation is for people to read; the receiver
+			// reads the serial back from the immutable name (Serial).
 			Annotations: map[string]string{
 				klaxonv1alpha1.ActorAnnotation:       klaxonv1alpha1.ActorAlertmanager,
 				klaxonv1alpha1.AnnotationGroupSerial: strconv.FormatInt(int64(serial), 10),

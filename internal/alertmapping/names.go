@@ -1,9 +1,11 @@
 package alertmapping
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,13 +37,20 @@ func shortHash(s string) string {
 // The name depends only on the route, the group and the serial, never on the
 // payload's alerts or times. Two replicas handling the same notification at
 // once (an Alertmanager HA pair delivers to both) therefore compute the same
-// name, and the API server's AlreadyExists lets exactly one create win. The
-// serial is one more than the serial of the group's latest incident (see
-// LatestIncident and Decision.Serial), so the incident opened after the
-// previous one was closed, or resolved longer than reopenWindow ago, gets a
-// new name that concurrent deliveries also agree on. Payload times were
+// name, and the API server's AlreadyExists lets exactly one create win; the
+// loser reads the winner by name and adopts it (see GroupSerial). The
+// serial is NextSerial of the group's latest incident (see LatestIncident
+// and Decision.Serial), so the incident opened after the previous one was
+// closed, or resolved longer than reopenWindow ago, gets a new name that
+// concurrent deliveries also agree on. The receiver moves on to the next
+// serial when an object of another group holds a name. Payload times were
 // rejected as the distinguishing part: HA peers can see different first
 // alerts, and truncated payloads hide some of them.
+//
+// The name is also the record of the serial: names and spec.source are
+// immutable, while labels and the klaxon.dev/group-serial annotation
+// (written for people to read) can be edited, so Serial reads the serial
+// back from the name and never from those.
 func IncidentName(route, groupKey string, serial int32) string {
 	suffix := GroupHash(groupKey)
 	if serial > 1 {
@@ -99,7 +108,9 @@ func Labels(route *Route, routeName string, msg *Message) map[string]string {
 }
 
 // GroupSelector are the labels that select every incident of one group of
-// one route; the receiver lists with them and picks LatestIncident.
+// one route; the receiver lists with them and picks LatestIncident. They are
+// a cheap index, not the truth: the receiver puts them back on an incident
+// of the group it found by name without them.
 func GroupSelector(routeName, groupKey string) map[string]string {
 	return map[string]string{
 		klaxonv1alpha1.LabelAlertRoute: routeLabelValue(routeName),
@@ -151,51 +162,106 @@ func labelValueWithin(v string, max int) string {
 	return strings.TrimFunc(b.String(), func(r rune) bool { return !isAlnum(r) })
 }
 
-// Serial is the group serial of an incident, from its
-// klaxon.dev/group-serial annotation; 1 when the annotation is missing or
-// unreadable, as for the group's first incident.
-func Serial(inc *klaxonv1alpha1.Incident) int32 {
-	n, err := strconv.ParseInt(inc.Annotations[klaxonv1alpha1.AnnotationGroupSerial], 10, 32)
-	if err != nil || n < 1 {
-		return 1
-	}
-	return int32(n)
-}
+// MaxSerial is the highest group serial. The serial after it is 1 again
+// (NextSerial), so serial arithmetic never overflows, whatever name an
+// incident was given by hand.
+const MaxSerial = math.MaxInt32
 
-// nextSerial is the serial of the incident that follows inc in its group.
-func nextSerial(inc *klaxonv1alpha1.Incident) int32 {
-	s := Serial(inc)
-	if s == math.MaxInt32 {
-		return s
+// maxSerialGap is how far above one incident of a group the next one found
+// may be and still continue the group's history (see LatestIncident). The
+// receiver opens serials one after another, so gaps come only from people
+// deleting incidents and from names another group's object holds. An
+// incident further up is taken for one the receiver did not open (a copy
+// made by hand, a decoy at the top of the range) and is not the group's
+// latest.
+const maxSerialGap = 64
+
+// NextSerial is the serial after s: s+1, and 1 after MaxSerial or for no
+// incident (s < 1).
+func NextSerial(s int32) int32 {
+	if s < 1 || s >= MaxSerial {
+		return 1
 	}
 	return s + 1
 }
 
-// LatestIncident picks the incident Decide must look at from the incidents
-// listed with GroupSelector: the one of this group key with the highest
-// serial (a hash collision with another group is ruled out by comparing
-// spec.source.groupKey). Ties, which only hand-made copies produce, go to
-// the newest. It returns nil when the group has no incident.
-func LatestIncident(incidents []klaxonv1alpha1.Incident, groupKey string) *klaxonv1alpha1.Incident {
-	var latest *klaxonv1alpha1.Incident
-	for i := range incidents {
-		inc := &incidents[i]
-		if inc.Spec.Source == nil || inc.Spec.Source.GroupKey != groupKey {
-			continue
-		}
-		if latest == nil || later(inc, latest) {
-			latest = inc
-		}
+// Serial is the group serial inc's name encodes for the group its immutable
+// spec.source names. ok is false when inc has no source or its name is not
+// one IncidentName gives for that source (a hand-made incident, or a copy
+// under another name): such an incident is no part of any group's history.
+func Serial(inc *klaxonv1alpha1.Incident) (serial int32, ok bool) {
+	src := inc.Spec.Source
+	if src == nil {
+		return 0, false
 	}
-	return latest
+	// The first name has no serial part; its hash may be all digits, so it
+	// is matched before a trailing number is read as a serial.
+	if inc.Name == IncidentName(src.AlertRoute, src.GroupKey, 1) {
+		return 1, true
+	}
+	i := strings.LastIndexByte(inc.Name, '-')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(inc.Name[i+1:], 10, 32)
+	// The round trip refuses signs, leading zeros and any other spelling
+	// IncidentName does not produce.
+	if err != nil || n < 2 || IncidentName(src.AlertRoute, src.GroupKey, int32(n)) != inc.Name {
+		return 0, false
+	}
+	return int32(n), true
 }
 
-func later(a, b *klaxonv1alpha1.Incident) bool {
-	if sa, sb := Serial(a), Serial(b); sa != sb {
-		return sa > sb
+// GroupSerial is Serial for an incident of the given route and group, and
+// not ok for any other: what the receiver checks before it adopts an
+// incident it found by name or by labels, both of which other objects can
+// carry.
+func GroupSerial(inc *klaxonv1alpha1.Incident, routeName, groupKey string) (int32, bool) {
+	if src := inc.Spec.Source; src == nil || src.AlertRoute != routeName || src.GroupKey != groupKey {
+		return 0, false
 	}
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	return Serial(inc)
+}
+
+// nextSerial is the serial of the incident that follows inc in its group.
+func nextSerial(inc *klaxonv1alpha1.Incident) int32 {
+	s, _ := Serial(inc)
+	return NextSerial(s)
+}
+
+// LatestIncident picks the incident Decide must look at from the incidents
+// listed with GroupSelector: the last of the group's history, or nil when
+// the group has none. Labels can be edited, so only incidents whose
+// immutable spec.source names this route and group and whose name encodes
+// a serial count (GroupSerial). The history starts at the lowest serial
+// found (people delete old incidents) and runs up through serials at most
+// maxSerialGap apart; an incident further up, such as a copy named with the
+// top serial, cannot take the group over or exhaust its serials.
+//
+// Labels can also be removed, so the latest incident may be missing from
+// the list: the receiver then finds it by name, reading the names after
+// the one returned here.
+func LatestIncident(incidents []klaxonv1alpha1.Incident, routeName, groupKey string) *klaxonv1alpha1.Incident {
+	type entry struct {
+		serial int32
+		inc    *klaxonv1alpha1.Incident
 	}
-	return a.Name > b.Name
+	var history []entry
+	for i := range incidents {
+		if s, ok := GroupSerial(&incidents[i], routeName, groupKey); ok {
+			history = append(history, entry{serial: s, inc: &incidents[i]})
+		}
+	}
+	if len(history) == 0 {
+		return nil
+	}
+	slices.SortFunc(history, func(a, b entry) int { return cmp.Compare(a.serial, b.serial) })
+	latest := history[0]
+	for _, e := range history[1:] {
+		if int64(e.serial)-int64(latest.serial) > maxSerialGap {
+			break
+		}
+		latest = e
+	}
+	return latest.inc
 }

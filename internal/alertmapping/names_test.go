@@ -1,6 +1,7 @@
 package alertmapping
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -125,34 +126,57 @@ func TestLabels(t *testing.T) {
 }
 
 func TestLatestIncident(t *testing.T) {
-	inc := func(name, groupKey, serial string, created int) klaxonv1alpha1.Incident {
-		i := klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{
-			Name:              name,
-			CreationTimestamp: metav1.NewTime(t0.Add(minutes(created))),
-		}}
-		if serial != "" {
-			i.Annotations = map[string]string{klaxonv1alpha1.AnnotationGroupSerial: serial}
+	const route, group = "r", "g"
+	// inc is an incident named as the serial-th of the group, with source
+	// mods applied after naming (as a copy or decoy would have them).
+	inc := func(serial int32, mods ...func(*klaxonv1alpha1.Incident)) klaxonv1alpha1.Incident {
+		i := klaxonv1alpha1.Incident{
+			ObjectMeta: metav1.ObjectMeta{Name: IncidentName(route, group, serial)},
+			Spec:       klaxonv1alpha1.IncidentSpec{Source: &klaxonv1alpha1.IncidentSource{AlertRoute: route, GroupKey: group}},
 		}
-		if groupKey != "" {
-			i.Spec.Source = &klaxonv1alpha1.IncidentSource{AlertRoute: "r", GroupKey: groupKey}
+		for _, m := range mods {
+			m(&i)
 		}
 		return i
 	}
+	annotated := func(v string) func(*klaxonv1alpha1.Incident) {
+		return func(i *klaxonv1alpha1.Incident) {
+			i.Annotations = map[string]string{klaxonv1alpha1.AnnotationGroupSerial: v}
+		}
+	}
+	source := func(route, group string) func(*klaxonv1alpha1.Incident) {
+		return func(i *klaxonv1alpha1.Incident) {
+			i.Spec.Source = &klaxonv1alpha1.IncidentSource{AlertRoute: route, GroupKey: group}
+		}
+	}
+	noSource := func(i *klaxonv1alpha1.Incident) { i.Spec.Source = nil }
+	renamed := func(name string) func(*klaxonv1alpha1.Incident) {
+		return func(i *klaxonv1alpha1.Incident) { i.Name = name }
+	}
+	name := func(serial int32) string { return IncidentName(route, group, serial) }
+
 	tests := map[string]struct {
 		incidents []klaxonv1alpha1.Incident
 		want      string
 	}{
-		"none":                {want: ""},
-		"only one":            {incidents: []klaxonv1alpha1.Incident{inc("a", "g", "1", 0)}, want: "a"},
-		"highest serial wins": {incidents: []klaxonv1alpha1.Incident{inc("b", "g", "2", 0), inc("c", "g", "10", 0), inc("a", "g", "", 9)}, want: "c"},
-		"other group is skipped (hash collision)": {incidents: []klaxonv1alpha1.Incident{inc("a", "g", "1", 0), inc("z", "other", "5", 0)}, want: "a"},
-		"hand-made without source is skipped":     {incidents: []klaxonv1alpha1.Incident{inc("a", "", "3", 0)}, want: ""},
-		"tie goes to the newest":                  {incidents: []klaxonv1alpha1.Incident{inc("a", "g", "2", 5), inc("b", "g", "2", 1)}, want: "a"},
-		"unreadable serial counts as 1":           {incidents: []klaxonv1alpha1.Incident{inc("a", "g", "x", 5), inc("b", "g", "2", 1)}, want: "b"},
+		"none":                        {want: ""},
+		"only one":                    {incidents: []klaxonv1alpha1.Incident{inc(1)}, want: name(1)},
+		"the last of the history":     {incidents: []klaxonv1alpha1.Incident{inc(2), inc(3), inc(1)}, want: name(3)},
+		"the annotation is ignored":   {incidents: []klaxonv1alpha1.Incident{inc(1, annotated("99")), inc(2, annotated("1"))}, want: name(2)},
+		"other group is skipped":      {incidents: []klaxonv1alpha1.Incident{inc(1), inc(2, source(route, "other"))}, want: name(1)},
+		"other route is skipped":      {incidents: []klaxonv1alpha1.Incident{inc(1), inc(2, source("s", group))}, want: name(1)},
+		"hand-made without source":    {incidents: []klaxonv1alpha1.Incident{inc(3, noSource)}, want: ""},
+		"a copy under another name":   {incidents: []klaxonv1alpha1.Incident{inc(1), inc(0, renamed(name(1)+"-copy"))}, want: name(1)},
+		"older incidents deleted":     {incidents: []klaxonv1alpha1.Incident{inc(7), inc(8)}, want: name(8)},
+		"gaps are bridged":            {incidents: []klaxonv1alpha1.Incident{inc(1), inc(3), inc(3 + maxSerialGap)}, want: name(3 + maxSerialGap)},
+		"a wider gap ends it":         {incidents: []klaxonv1alpha1.Incident{inc(1), inc(2 + maxSerialGap)}, want: name(1)},
+		"a decoy with the top serial": {incidents: []klaxonv1alpha1.Incident{inc(MaxSerial, annotated("2147483647")), inc(1), inc(2)}, want: name(2)},
+		"a lone incident with the top serial is all there is": {incidents: []klaxonv1alpha1.Incident{inc(MaxSerial)}, want: name(MaxSerial)},
+		"after the top serial the history starts again":       {incidents: []klaxonv1alpha1.Incident{inc(MaxSerial), inc(1)}, want: name(1)},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := LatestIncident(tc.incidents, "g")
+			got := LatestIncident(tc.incidents, route, group)
 			switch {
 			case tc.want == "" && got != nil:
 				t.Errorf("LatestIncident = %s, want none", got.Name)
@@ -164,28 +188,87 @@ func TestLatestIncident(t *testing.T) {
 }
 
 func TestSerial(t *testing.T) {
+	const group = "g"
+	// digitsGroup is a group key whose hash has no letter, so the first
+	// incident's name ends in what looks like a serial.
+	digitsGroup := ""
+	for i := 0; digitsGroup == ""; i++ {
+		if k := strconv.Itoa(i); strings.Trim(GroupHash(k), "0123456789") == "" {
+			digitsGroup = k
+		}
+	}
+	long := strings.Repeat("a", 250)
 	tests := map[string]struct {
-		annotation string
-		want, next int32
+		name, route, group string
+		noSource           bool
+		want               int32
+		ok                 bool
 	}{
-		"missing":  {annotation: "", want: 1, next: 2},
-		"set":      {annotation: "7", want: 7, next: 8},
-		"zero":     {annotation: "0", want: 1, next: 2},
-		"garbage":  {annotation: "seven", want: 1, next: 2},
-		"too big":  {annotation: "99999999999", want: 1, next: 2},
-		"the last": {annotation: "2147483647", want: 2147483647, next: 2147483647},
+		"the first":                 {name: IncidentName("r", group, 1), want: 1, ok: true},
+		"a later one":               {name: IncidentName("r", group, 7), want: 7, ok: true},
+		"the top":                   {name: IncidentName("r", group, MaxSerial), want: MaxSerial, ok: true},
+		"a long route, cut":         {name: IncidentName(long, group, 12), route: long, want: 12, ok: true},
+		"a route cleaned up":        {name: IncidentName("Payments_Critical!", group, 3), route: "Payments_Critical!", want: 3, ok: true},
+		"a hash of digits":          {name: IncidentName("r", digitsGroup, 1), group: digitsGroup, want: 1, ok: true},
+		"a hash of digits, later":   {name: IncidentName("r", digitsGroup, 4), group: digitsGroup, want: 4, ok: true},
+		"no source":                 {name: IncidentName("r", group, 2), noSource: true},
+		"another group's name":      {name: IncidentName("r", "other", 2)},
+		"another route's name":      {name: IncidentName("s", group, 2)},
+		"a name of no group":        {name: "checkout-latency"},
+		"serial 1 spelled out":      {name: IncidentName("r", group, 1) + "-1"},
+		"serial 0":                  {name: IncidentName("r", group, 1) + "-0"},
+		"a leading zero":            {name: IncidentName("r", group, 1) + "-02"},
+		"a sign":                    {name: IncidentName("r", group, 1) + "-+2"},
+		"past the top":              {name: IncidentName("r", group, 1) + "-2147483648"},
+		"a suffix after the serial": {name: IncidentName("r", group, 2) + "-copy"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			inc := &klaxonv1alpha1.Incident{}
-			if tc.annotation != "" {
-				inc.Annotations = map[string]string{klaxonv1alpha1.AnnotationGroupSerial: tc.annotation}
+			route, group := "r", group
+			if tc.route != "" {
+				route = tc.route
 			}
-			if got := Serial(inc); got != tc.want {
-				t.Errorf("Serial = %d, want %d", got, tc.want)
+			if tc.group != "" {
+				group = tc.group
 			}
-			if got := nextSerial(inc); got != tc.next {
-				t.Errorf("nextSerial = %d, want %d", got, tc.next)
+			inc := &klaxonv1alpha1.Incident{
+				ObjectMeta: metav1.ObjectMeta{Name: tc.name, Annotations: map[string]string{klaxonv1alpha1.AnnotationGroupSerial: "5"}},
+				Spec:       klaxonv1alpha1.IncidentSpec{Source: &klaxonv1alpha1.IncidentSource{AlertRoute: route, GroupKey: group}},
+			}
+			if tc.noSource {
+				inc.Spec.Source = nil
+			}
+			got, ok := Serial(inc)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("Serial(%s) = %d, %v, want %d, %v", tc.name, got, ok, tc.want, tc.ok)
+			}
+			if got, ok := GroupSerial(inc, route, group); got != tc.want || ok != tc.ok {
+				t.Errorf("GroupSerial = %d, %v, want %d, %v", got, ok, tc.want, tc.ok)
+			}
+			if tc.ok {
+				if _, ok := GroupSerial(inc, route, group+"x"); ok {
+					t.Error("GroupSerial accepts it for another group")
+				}
+				if _, ok := GroupSerial(inc, route+"x", group); ok {
+					t.Error("GroupSerial accepts it for another route")
+				}
+			}
+		})
+	}
+}
+
+func TestNextSerial(t *testing.T) {
+	tests := map[string]struct{ serial, want int32 }{
+		"no incident":   {serial: 0, want: 1},
+		"nonsense":      {serial: -5, want: 1},
+		"the first":     {serial: 1, want: 2},
+		"below the top": {serial: MaxSerial - 1, want: MaxSerial},
+		"the top wraps": {serial: MaxSerial, want: 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := NextSerial(tc.serial); got != tc.want {
+				t.Errorf("NextSerial(%d) = %d, want %d", tc.serial, got, tc.want)
 			}
 		})
 	}

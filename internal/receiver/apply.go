@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,30 +14,36 @@ import (
 )
 
 // maxAttempts bounds the decide-and-write loop. Each retry follows a write
-// the API server refused because the incident changed (or appeared) since it
-// was read, and rereads it from the API server.
+// the API server refused because the incident changed (or its name was
+// taken) since it was read, and rereads the group from the API server.
 const maxAttempts = 4
+
+// maxFollow bounds how many names past the latest listed incident one
+// lookup reads. Each incident of the group found that way gets its labels
+// back, so a longer run of unlabelled incidents is listed, and followed
+// further, by the next attempt or notification.
+const maxFollow = 16
 
 // apply decides what the notification does to its group's incident and
 // writes it: nothing at all when nothing changed, else at most one create or
-// spec patch and one status patch.
+// spec patch and one status patch (and a label patch on an incident of the
+// group that lost its labels).
 func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message) answer {
 	var reader client.Reader = s.client
 	for range maxAttempts {
-		list := &klaxonv1alpha1.IncidentList{}
-		err := reader.List(ctx, list, client.InNamespace(ar.Namespace),
-			client.MatchingLabels(alertmapping.GroupSelector(ar.Name, msg.GroupKey)))
+		g, err := s.findGroup(ctx, reader, ar, msg.GroupKey)
 		if err != nil {
-			return unavailable(fmt.Errorf("listing incidents of the group: %w", err))
+			return unavailable(err)
 		}
-		existing := alertmapping.LatestIncident(list.Items, msg.GroupKey)
-		d := alertmapping.Decide(route, existing, msg, s.clock.Now())
+		d := alertmapping.Decide(route, g.latest, msg, s.clock.Now())
 
-		inc, err := s.write(ctx, ar, route, msg, existing, d)
+		inc, err := s.write(ctx, ar, route, msg, g, d)
 		switch {
 		case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
 			// Another delivery (an HA peer) or a person got there first, or
-			// the cache was behind: read the truth and decide again.
+			// the cache was behind: read the truth, by labels and by name,
+			// and decide again. An incident of this group holding the name
+			// is adopted; another object holding it is stepped over.
 			reader = s.apiReader
 			continue
 		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
@@ -53,15 +60,94 @@ func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 	return unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))
 }
 
+// group is what one lookup found of a group's incidents.
+type group struct {
+	// latest is the group's latest incident; nil when it has none.
+	latest *klaxonv1alpha1.Incident
+	// taken holds the serials after latest's whose names objects of other
+	// groups hold, which a new incident steps over.
+	taken map[int32]bool
+}
+
+// findGroup finds the group's latest incident. The labels are a cheap index
+// that people can edit or remove, so it lists by them, keeps only the
+// incidents whose immutable name and spec.source place them in the group
+// (LatestIncident), and then reads the names that follow the latest one:
+// an incident of the group found there lost its labels, is adopted as the
+// latest and gets them back.
+func (s *Server) findGroup(ctx context.Context, reader client.Reader, ar *klaxonv1alpha1.AlertRoute, groupKey string) (group, error) {
+	list := &klaxonv1alpha1.IncidentList{}
+	err := reader.List(ctx, list, client.InNamespace(ar.Namespace),
+		client.MatchingLabels(alertmapping.GroupSelector(ar.Name, groupKey)))
+	if err != nil {
+		return group{}, fmt.Errorf("listing incidents of the group: %w", err)
+	}
+	g := group{latest: alertmapping.LatestIncident(list.Items, ar.Name, groupKey), taken: map[int32]bool{}}
+	var serial int32
+	if g.latest != nil {
+		serial, _ = alertmapping.Serial(g.latest)
+	}
+	for range maxFollow {
+		serial = alertmapping.NextSerial(serial)
+		name := alertmapping.IncidentName(ar.Name, groupKey, serial)
+		inc := &klaxonv1alpha1.Incident{}
+		if err := reader.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: name}, inc); err != nil {
+			if apierrors.IsNotFound(err) {
+				break
+			}
+			return group{}, fmt.Errorf("reading incident %s: %w", name, err)
+		}
+		if _, ok := alertmapping.GroupSerial(inc, ar.Name, groupKey); !ok {
+			g.taken[serial] = true
+			continue
+		}
+		g.latest = s.restoreLabels(ctx, inc, alertmapping.GroupSelector(ar.Name, groupKey))
+		clear(g.taken)
+	}
+	return g, nil
+}
+
+// restoreLabels puts the group's selector labels back on an incident of the
+// group that lost them, so the next notification lists it. The receiver
+// created the incident and only sets its own labels, so the patch needs no
+// lock. A failure costs the next notification one more read and is logged,
+// not answered.
+func (s *Server) restoreLabels(ctx context.Context, inc *klaxonv1alpha1.Incident, want map[string]string) *klaxonv1alpha1.Incident {
+	missing := false
+	for k, v := range want {
+		if inc.Labels[k] != v {
+			missing = true
+		}
+	}
+	if !missing {
+		return inc
+	}
+	patched := inc.DeepCopy()
+	if patched.Labels == nil {
+		patched.Labels = map[string]string{}
+	}
+	maps.Copy(patched.Labels, want)
+	if err := s.client.Patch(ctx, patched, client.MergeFrom(inc)); err != nil {
+		s.log.Error(err, "Restoring the group labels of an incident", "incident", client.ObjectKeyFromObject(inc))
+		return inc
+	}
+	s.log.Info("Restored the group labels of an incident", "incident", client.ObjectKeyFromObject(inc))
+	return patched
+}
+
 // write carries out a decision.
 func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message,
-	existing *klaxonv1alpha1.Incident, d alertmapping.Decision) (*klaxonv1alpha1.Incident, error) {
+	g group, d alertmapping.Decision) (*klaxonv1alpha1.Incident, error) {
 	var inc *klaxonv1alpha1.Incident
 	switch d.Action {
 	case alertmapping.ActionNothing:
-		return existing, nil
+		return g.latest, nil
 	case alertmapping.ActionCreate:
-		created, err := alertmapping.NewIncident(route, ar.Name, ar.Namespace, d.Serial, msg)
+		serial := d.Serial
+		for g.taken[serial] {
+			serial = alertmapping.NextSerial(serial)
+		}
+		created, err := alertmapping.NewIncident(route, ar.Name, ar.Namespace, serial, msg)
 		if err != nil {
 			return nil, fmt.Errorf("building the incident: %w", err)
 		}
@@ -70,11 +156,11 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 		}
 		inc = created
 	default:
-		inc = existing.DeepCopy()
+		inc = g.latest.DeepCopy()
 		if d.ApplySpec(inc) {
 			// Optimistic locking: a move decided on a stale state is refused
 			// and decided again.
-			patch := client.MergeFromWithOptions(existing, client.MergeFromWithOptimisticLock{})
+			patch := client.MergeFromWithOptions(g.latest, client.MergeFromWithOptimisticLock{})
 			if err := s.client.Patch(ctx, inc, patch); err != nil {
 				return nil, fmt.Errorf("moving incident %s to %s: %w", inc.Name, d.State, err)
 			}
