@@ -30,6 +30,8 @@ func main() {
 		"The address the Alertmanager webhook receiver binds to; 0 turns it off.")
 	flag.Int64Var(&o.ReceiverMaxBodyBytes, "receiver-max-body-bytes", receiver.DefaultMaxBodyBytes,
 		"The largest webhook body the receiver accepts; larger ones are answered 413.")
+	flag.IntVar(&o.ReceiverMaxConcurrentParses, "receiver-max-concurrent-parses", receiver.DefaultMaxConcurrentParses,
+		"How many webhook bodies the receiver reads and parses at once; more wait up to a second, then are answered 503.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

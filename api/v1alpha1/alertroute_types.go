@@ -125,6 +125,17 @@ type AlertRouteStatus struct {
 	// +optional
 	LastReceivedAt *metav1.Time `json:"lastReceivedAt,omitempty"`
 
+	// lastRejectedAt is when the receiver last refused a notification for
+	// this route because its bearer token was missing or wrong. Like
+	// lastReceivedAt it is written at most once a minute.
+	// +optional
+	LastRejectedAt *metav1.Time `json:"lastRejectedAt,omitempty"`
+
+	// lastRejection says why the receiver refused that notification.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	LastRejection string `json:"lastRejection,omitempty"`
+
 	// conditions describe the route's state; Ready is True when its
 	// matchers, title template and token Secret are valid.
 	// +optional
@@ -141,6 +152,7 @@ type AlertRouteStatus struct {
 // +kubebuilder:resource:shortName=alertroute,categories=klaxon
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Last Received",type=date,JSONPath=`.status.lastReceivedAt`
+// +kubebuilder:printcolumn:name="Last Rejected",type=date,JSONPath=`.status.lastRejectedAt`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AlertRoute struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -19,4 +19,8 @@ const (
 	// ReasonTokenKeyNotFound: Ready is False because the Secret exists but
 	// has no non-empty value under spec.tokenSecretRef.key.
 	ReasonTokenKeyNotFound = "TokenKeyNotFound"
+	// ReasonTokenSecretForbidden: Ready is False because the operator may
+	// not read the Secret named by spec.tokenSecretRef: the namespace has not
+	// granted it (README, "Security").
+	ReasonTokenSecretForbidden = "TokenSecretForbidden"
 )

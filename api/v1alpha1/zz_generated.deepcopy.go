@@ -158,6 +158,10 @@ func (in *AlertRouteStatus) DeepCopyInto(out *AlertRouteStatus) {
 		in, out := &in.LastReceivedAt, &out.LastReceivedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.LastRejectedAt != nil {
+		in, out := &in.LastRejectedAt, &out.LastRejectedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))

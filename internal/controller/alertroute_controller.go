@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,8 +12,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
@@ -20,23 +19,37 @@ import (
 )
 
 // AlertRouteReconciler reports whether each route can receive: Ready is
-// False for a bad matcher or title template and for a missing token Secret
-// or key. The receiver records status.lastReceivedAt.
+// False for a bad matcher or title template and for a missing, unreadable
+// or empty token. The receiver records status.lastReceivedAt and
+// lastRejectedAt.
+//
+// Token Secrets are read with GETs (secretReader is not a cache): the
+// operator is not granted the right to read every Secret of the cluster,
+// only those of the namespaces that bind it (README, "Security"), so it
+// cannot watch them either. A route therefore checks its Secret again
+// after tokenRecheckWaiting while it waits for it, and after
+// tokenRecheckReady once it is Ready.
 type AlertRouteReconciler struct {
-	client   client.Client
-	recorder events.EventRecorder
-	clock    clock.PassiveClock
+	client       client.Client
+	secretReader client.Reader
+	recorder     events.EventRecorder
+	clock        clock.PassiveClock
 }
 
-// NewAlertRouteReconciler returns an AlertRouteReconciler.
-func NewAlertRouteReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *AlertRouteReconciler {
+const (
+	tokenRecheckWaiting = 10 * time.Second
+	tokenRecheckReady   = 5 * time.Minute
+)
+
+// NewAlertRouteReconciler returns an AlertRouteReconciler that reads token
+// Secrets through secretReader, an uncached reader.
+func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, recorder events.EventRecorder, opts ...Option) *AlertRouteReconciler {
 	o := buildOptions(opts)
-	return &AlertRouteReconciler{client: c, recorder: recorder, clock: o.clock}
+	return &AlertRouteReconciler{client: c, secretReader: secretReader, recorder: recorder, clock: o.clock}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
 // Reconcile checks the route's spec and its token Secret.
 func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -51,8 +64,18 @@ func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	_, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, ar, &ar.Status.Conditions, &original.Status, &ar.Status, rd)
-	return requeueOnConflict(err)
+	if _, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, ar, &ar.Status.Conditions, &original.Status, &ar.Status, rd); err != nil {
+		return requeueOnConflict(err)
+	}
+	switch {
+	case rd.ready:
+		return ctrl.Result{RequeueAfter: tokenRecheckReady}, nil
+	case rd.stalled:
+		// Only an edit of the route helps, and the edit wakes it.
+		return ctrl.Result{}, nil
+	default:
+		return ctrl.Result{RequeueAfter: tokenRecheckWaiting}, nil
+	}
 }
 
 func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) (readiness, error) {
@@ -68,42 +91,33 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 	}
 	ref := ar.Spec.TokenSecretRef
 	secret := &corev1.Secret{}
-	err := r.client.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, secret)
+	err := r.secretReader.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 		return readiness{reason: klaxonv1alpha1.ReasonTokenSecretNotFound, message: fmt.Sprintf(
-			"Secret %s not found in namespace %s, or it lacks the label %s=true that lets the operator read it",
-			ref.Name, ar.Namespace, receiver.TokenSecretLabel)}, nil
+			"Secret %s not found in namespace %s", ref.Name, ar.Namespace)}, nil
+	case apierrors.IsForbidden(err):
+		return readiness{reason: klaxonv1alpha1.ReasonTokenSecretForbidden, message: fmt.Sprintf(
+			"The operator may not read Secret %s in namespace %s: bind the ClusterRole %s to the operator's service account with a RoleBinding in this namespace",
+			ref.Name, ar.Namespace, SecretReaderClusterRole)}, nil
 	case err != nil:
 		return readiness{}, fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
-	case len(secret.Data[ref.Key]) == 0:
+	case receiver.StoredToken(secret, ref.Key) == nil:
 		return readiness{reason: klaxonv1alpha1.ReasonTokenKeyNotFound,
-			message: fmt.Sprintf("Secret %s has no key %q, or it is empty", ref.Name, ref.Key)}, nil
+			message: fmt.Sprintf("Secret %s has no key %q, or it holds only whitespace", ref.Name, ref.Key)}, nil
 	}
 	return readiness{ready: true, reason: klaxonv1alpha1.ReasonValid,
 		message: fmt.Sprintf("Receiving at /alertmanager/%s/%s", ar.Namespace, ar.Name)}, nil
 }
 
-// SetupWithManager registers the reconciler; a token Secret's change wakes
-// the routes of its namespace that use it.
+// SecretReaderClusterRole is the ClusterRole (config/rbac) that a namespace
+// binds to the operator's service account to let it read the Secrets there.
+const SecretReaderClusterRole = "klaxon-secret-reader"
+
+// SetupWithManager registers the reconciler.
 func (r *AlertRouteReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.AlertRoute{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.routesForSecret)).
 		Named("alertroute").
 		Complete(r)
-}
-
-func (r *AlertRouteReconciler) routesForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
-	list := &klaxonv1alpha1.AlertRouteList{}
-	if err := r.client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
-		return nil
-	}
-	var reqs []reconcile.Request
-	for _, ar := range list.Items {
-		if ar.Spec.TokenSecretRef.Name == obj.GetName() {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ar)})
-		}
-	}
-	return reqs
 }

@@ -11,11 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 func TestAlertRouteReadiness(t *testing.T) {
 	ns := newNamespace(t)
+	if err := cluster.GrantSecretAccess(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
 	ref := klaxonv1alpha1.SecretKeyReference{Name: "am-token", Key: "token"}
 	cases := map[string]struct {
 		spec   klaxonv1alpha1.AlertRouteSpec
@@ -48,7 +50,7 @@ func TestAlertRouteReadiness(t *testing.T) {
 
 	// The Secret appears with the wrong key, then is fixed: the route follows.
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "am-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "am-token", Namespace: ns},
 		StringData: map[string]string{"other": "x"},
 	}
 	if err := k8s.Create(context.Background(), secret); err != nil {

@@ -21,7 +21,7 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewEscalationPolicyReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the escalation policy controller: %w", err)
 	}
-	if err := NewAlertRouteReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+	if err := NewAlertRouteReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the alert route controller: %w", err)
 	}
 	return nil

@@ -66,3 +66,15 @@ func applyFile(ctx context.Context, c client.Client, path, namespace string) err
 		}
 	}
 }
+
+// readObject decodes the single object of a YAML file into obj.
+func readObject(path string, obj any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096).Decode(obj); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}

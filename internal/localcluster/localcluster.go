@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -24,9 +25,21 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/operator"
 )
 
-// OperatorGroup is the group of the operator's identity on a local control
-// plane. The actor policy leaves the annotation of its writes alone.
-const OperatorGroup = "klaxon.dev:operators"
+// OperatorUser is the operator's identity on a local control plane: the user
+// name of the service account of the kustomize install, so the actor policy
+// exempts it exactly as in a cluster. It holds only the rights the shipped
+// RBAC gives (config/rbac/role.yaml, bound cluster-wide), plus Secret reads
+// in the namespaces that grant them (GrantSecretAccess).
+const OperatorUser = "system:serviceaccount:klaxon-system:klaxon-controller-manager"
+
+// Names of the RBAC objects the local control plane creates, as the
+// kustomize install names them.
+const (
+	operatorNamespace       = "klaxon-system"
+	operatorServiceAccount  = "klaxon-controller-manager"
+	managerClusterRole      = "klaxon-manager-role"
+	secretReaderClusterRole = "klaxon-secret-reader"
+)
 
 // Cluster is a running local control plane.
 type Cluster struct {
@@ -73,11 +86,14 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if c.Admin, err = client.New(env.Config, client.Options{Scheme: operator.Scheme()}); err != nil {
 		return stop(fmt.Errorf("creating admin client: %w", err))
 	}
-	operatorUser, err := env.AddUser(envtest.User{Name: "klaxon-operator", Groups: []string{"system:masters", OperatorGroup}}, nil)
+	operatorUser, err := env.AddUser(envtest.User{Name: OperatorUser}, nil)
 	if err != nil {
 		return stop(fmt.Errorf("creating the operator's identity: %w", err))
 	}
 	c.operator, c.OperatorConfig = operatorUser, operatorUser.Config()
+	if err := c.installRBAC(ctx, root); err != nil {
+		return stop(err)
+	}
 	if err := ApplyFiles(ctx, c.Admin, filepath.Join(root, "config", "admission"), ""); err != nil {
 		return stop(err)
 	}
@@ -85,6 +101,44 @@ func Start(ctx context.Context) (*Cluster, error) {
 		return stop(err)
 	}
 	return c, nil
+}
+
+// installRBAC creates the shipped ClusterRoles under the names the kustomize
+// install gives them and binds the manager's role to the operator.
+func (c *Cluster) installRBAC(ctx context.Context, root string) error {
+	for file, name := range map[string]string{"role.yaml": managerClusterRole, "secret_reader_role.yaml": secretReaderClusterRole} {
+		role := &rbacv1.ClusterRole{}
+		if err := readObject(filepath.Join(root, "config", "rbac", file), role); err != nil {
+			return err
+		}
+		role.ObjectMeta = metav1.ObjectMeta{Name: name}
+		if err := c.Admin.Create(ctx, role); err != nil {
+			return fmt.Errorf("creating ClusterRole %s: %w", name, err)
+		}
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: managerClusterRole},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: managerClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
+	}
+	if err := c.Admin.Create(ctx, binding); err != nil {
+		return fmt.Errorf("binding ClusterRole %s to the operator: %w", managerClusterRole, err)
+	}
+	return nil
+}
+
+// GrantSecretAccess lets the operator read the Secrets of namespace, as a
+// namespace does in a cluster (config/samples/secret_reader_binding.yaml).
+func (c *Cluster) GrantSecretAccess(ctx context.Context, namespace string) error {
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: secretReaderClusterRole, Namespace: namespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: secretReaderClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
+	}
+	if err := c.Admin.Create(ctx, binding); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("granting the operator access to the Secrets of %s: %w", namespace, err)
+	}
+	return nil
 }
 
 // OperatorKubeconfig returns a kubeconfig that authenticates as the
@@ -115,10 +169,11 @@ func (c *Cluster) NewNamespace(ctx context.Context, prefix string) (string, erro
 	return ns.Name, nil
 }
 
-// Impersonate returns a client that acts as user, with full rights.
-func (c *Cluster) Impersonate(user string) (client.Client, error) {
+// Impersonate returns a client that acts as user, with full rights, and
+// member of the extra groups too.
+func (c *Cluster) Impersonate(user string, groups ...string) (client.Client, error) {
 	cfg := rest.CopyConfig(c.AdminConfig)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters", "system:authenticated"}}
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:masters", "system:authenticated"}, groups...)}
 	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -46,6 +45,9 @@ type Options struct {
 	ReceiverAddr string
 	// ReceiverMaxBodyBytes bounds a webhook body; larger ones get 413.
 	ReceiverMaxBodyBytes int64
+	// ReceiverMaxConcurrentParses bounds how many webhook bodies are parsed
+	// at once; past it the receiver answers 503.
+	ReceiverMaxConcurrentParses int
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -84,11 +86,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
-			// Only the receiver tokens, never every Secret of the cluster.
-			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{receiver.TokenSecretLabel: "true"})},
-			},
 		},
+		// No Secret is ever cached: tokens are read with GETs, in the
+		// namespaces that grant it (README, "Security").
+		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Controller: config.Controller{SkipNameValidation: &o.Restartable},
 	})
 	if err != nil {
@@ -103,7 +104,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.ReceiverAddr != "0" {
 		rcv := receiver.New(mgr.GetClient(), mgr.GetAPIReader(), receiver.Options{
-			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, Clock: o.Clock,
+			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

@@ -34,15 +34,18 @@ func TestAnswers(t *testing.T) {
 	}{
 		"wrong method":       {http.MethodGet, path, token, nil, http.StatusMethodNotAllowed, "method GET is not allowed"},
 		"unknown route":      {http.MethodPost, "/alertmanager/" + ns + "/nope", token, valid, http.StatusNotFound, "AlertRoute " + ns + "/nope not found"},
-		"unknown namespace":  {http.MethodPost, "/alertmanager/no-such-ns/payments", token, valid, http.StatusNotFound, "AlertRoute no-such-ns/payments not found"},
+		"unknown namespace":  {http.MethodPost, "/alertmanager/no-such-ns/payments", token, valid, http.StatusUnauthorized, "not valid for /alertmanager/no-such-ns/payments"},
 		"missing token":      {http.MethodPost, path, "", valid, http.StatusUnauthorized, "missing bearer token"},
-		"wrong token":        {http.MethodPost, path, "guess", valid, http.StatusUnauthorized, "wrong bearer token"},
+		"wrong token":        {http.MethodPost, path, "guess", valid, http.StatusUnauthorized, "not valid for " + path},
 		"malformed body":     {http.MethodPost, path, token, []byte(`{"version":"4",`), http.StatusBadRequest, "not valid JSON"},
 		"version 3":          {http.MethodPost, path, token, []byte(`{"version":"3","groupKey":"g","status":"firing"}`), http.StatusBadRequest, `version "3"`},
 		"body over limit":    {http.MethodPost, path, token, []byte(`{"version":"4","pad":"` + strings.Repeat("x", 70<<10) + `"}`), http.StatusRequestEntityTooLarge, "larger than 65536 bytes"},
 		"unmatched group":    {http.MethodPost, path, token, []byte(strings.NewReplacer("CheckoutLatency", "SearchLatency", "payments", "search").Replace(string(valid))), http.StatusOK, "not select"},
 		"valid notification": {http.MethodPost, path, token, valid, http.StatusOK, "incident payments-"},
 	}
+	unknown404 := metrics.ReceiverRequests.WithLabelValues("", "", "404")
+	unknown401 := metrics.ReceiverRequests.WithLabelValues("", "", "401")
+	before404, before401 := testutil.ToFloat64(unknown404), testutil.ToFloat64(unknown401)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			code, msg := post(t, srv.URL, tc.method, tc.path, tc.bearer, tc.body)
@@ -55,11 +58,15 @@ func TestAnswers(t *testing.T) {
 	if incs := groupIncidents(t, ns); len(incs) != 1 {
 		t.Errorf("%d incidents, want 1", len(incs))
 	}
-	// Requests are counted by route and code; unknown routes under "".
+	// Requests are counted by route and code; unknown routes, and the
+	// namespaces of unknown routes, under "".
+	if d404, d401 := testutil.ToFloat64(unknown404)-before404, testutil.ToFloat64(unknown401)-before401; d404 != 1 || d401 != 1 {
+		t.Errorf("unknown routes counted %v times 404 and %v times 401, want 1 and 1", d404, d401)
+	}
 	for _, m := range []struct {
 		route, code string
 		want        float64
-	}{{"payments", "401", 2}, {"payments", "400", 2}, {"payments", "413", 1}, {"payments", "200", 2}, {"", "404", 1}} {
+	}{{"payments", "401", 2}, {"payments", "400", 2}, {"payments", "413", 1}, {"payments", "200", 2}} {
 		if got := testutil.ToFloat64(metrics.ReceiverRequests.WithLabelValues(ns, m.route, m.code)); got != m.want {
 			t.Errorf("klaxon_receiver_requests_total{route=%q,code=%s} = %v, want %v", m.route, m.code, got, m.want)
 		}

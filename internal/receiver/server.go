@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,7 +29,30 @@ const (
 	DefaultAddr         = ":9095"
 	DefaultMaxBodyBytes = 4 << 20
 	DefaultAPITimeout   = 10 * time.Second
+	// DefaultMaxConcurrentParses bounds the bodies read and parsed at once.
+	// A 4 MiB body costs about 40 MiB of heap while it is parsed (README,
+	// "Memory"), so four cost about 160 MiB at most.
+	DefaultMaxConcurrentParses = 4
 )
+
+// parseSlotWait is how long a request waits for a parse slot before it is
+// answered 503; short, because Alertmanager retries.
+const parseSlotWait = time.Second
+
+// Live reads of routes the cache does not know are limited to this rate
+// (and burst), so that requests naming random routes cannot flood the API
+// server nor queue behind the client's own rate limit; past it the receiver
+// answers 503 at once and Alertmanager retries. A real new route needs one
+// such read, and only until the cache has it, milliseconds later.
+const (
+	liveReadsPerSecond = 2
+	liveReadBurst      = 5
+)
+
+// errorLogInterval is how often the same route's failures are logged at
+// error level; the rest are logged at V(1), so a misconfigured or probed
+// route cannot flood the log.
+const errorLogInterval = time.Minute
 
 // Options configure the receiver.
 type Options struct {
@@ -39,6 +63,9 @@ type Options struct {
 	// APITimeout bounds the API requests made for one notification; past
 	// it the receiver answers 503 and Alertmanager retries.
 	APITimeout time.Duration
+	// MaxConcurrentParses bounds how many request bodies are read and
+	// parsed at once; past it the receiver answers 503.
+	MaxConcurrentParses int
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
 }
@@ -49,20 +76,28 @@ type Options struct {
 type Server struct {
 	// client reads from the manager's cache and writes to the API server.
 	client client.Client
-	// apiReader reads from the API server, after the cache proved stale.
+	// apiReader reads from the API server: routes the cache does not have
+	// yet, incidents after the cache proved stale, and token Secrets.
 	apiReader client.Reader
-	opts      Options
-	clock     clock.PassiveClock
-	log       logr.Logger
+	tokens    *tokenCache
+	liveReads *rate.Limiter
+	// parseSlots holds a token for each body being read and parsed.
+	parseSlots chan struct{}
+	opts       Options
+	clock      clock.PassiveClock
+	log        logr.Logger
 
 	// routes caches compiled AlertRoutes by namespace/name, for one UID and
 	// generation, so a notification does not reparse matchers and
 	// templates; keying by name bounds it by the routes that exist.
 	routes sync.Map
-	// touched remembers when this replica last wrote a route's
-	// lastReceivedAt, so repeats arriving before the cache shows the write
-	// do not write it again.
-	touched sync.Map
+	// touchedReceived and touchedRejected remember when this replica last
+	// wrote a route's lastReceivedAt and lastRejectedAt, so repeats
+	// arriving before the cache shows the write do not write it again.
+	touchedReceived, touchedRejected sync.Map
+	// loggedErrors remembers when a route's failure was last logged at
+	// error level.
+	loggedErrors sync.Map
 }
 
 type compiledRoute struct {
@@ -84,11 +119,19 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	if o.APITimeout <= 0 {
 		o.APITimeout = DefaultAPITimeout
 	}
+	if o.MaxConcurrentParses <= 0 {
+		o.MaxConcurrentParses = DefaultMaxConcurrentParses
+	}
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	return &Server{client: c, apiReader: apiReader, opts: o, clock: clk, log: log}
+	return &Server{
+		client: c, apiReader: apiReader, opts: o, clock: clk, log: log,
+		tokens:     newTokenCache(apiReader, clk),
+		liveReads:  rate.NewLimiter(liveReadsPerSecond, liveReadBurst),
+		parseSlots: make(chan struct{}, o.MaxConcurrentParses),
+	}
 }
 
 // Handler serves POST /alertmanager/{namespace}/{alertRoute}.
@@ -135,8 +178,12 @@ func (s *Server) Start(ctx context.Context) error {
 type answer struct {
 	code    int
 	message string
-	// route is the metrics label: the route's name once it is known to exist.
-	route string
+	// namespace and route are the metrics labels: set only once the route
+	// is known to exist, so their values are bounded by the routes there
+	// are, whatever URLs callers make up.
+	namespace, route string
+	// cause is the error behind a 5xx answer, for the log.
+	cause error
 }
 
 func (s *Server) serveAlertmanager(w http.ResponseWriter, r *http.Request) {
@@ -151,13 +198,27 @@ func (s *Server) serveAlertmanager(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(a.code)
 	_, _ = fmt.Fprintln(w, a.message)
 
-	metrics.ReceiverRequests.WithLabelValues(ns, a.route, strconv.Itoa(a.code)).Inc()
-	metrics.ReceiverDuration.WithLabelValues(ns, a.route).Observe(s.clock.Since(start).Seconds())
+	metrics.ReceiverRequests.WithLabelValues(a.namespace, a.route, strconv.Itoa(a.code)).Inc()
+	metrics.ReceiverDuration.WithLabelValues(a.namespace, a.route).Observe(s.clock.Since(start).Seconds())
+	s.logAnswer(a, ns, name)
+}
+
+// logAnswer logs a 5xx answer at error level at most once per
+// errorLogInterval for each known route (and once for all unknown ones),
+// and everything else at V(1). Names from the URL are logged only at V(1):
+// they are whatever the caller sent.
+func (s *Server) logAnswer(a answer, ns, name string) {
+	log := s.log.V(1)
 	if a.code >= http.StatusInternalServerError {
-		s.log.Error(nil, "Answered Alertmanager with an error", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message)
-	} else {
-		s.log.V(1).Info("Answered Alertmanager", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message)
+		key := a.namespace + "/" + a.route
+		now := s.clock.Now()
+		if last, ok := s.loggedErrors.Load(key); !ok || now.Sub(last.(time.Time)) >= errorLogInterval {
+			s.loggedErrors.Store(key, now)
+			s.log.Error(a.cause, "Answered Alertmanager with an error", "namespace", a.namespace, "alertRoute", a.route, "code", a.code, "message", a.message)
+			return
+		}
 	}
+	log.Info("Answered Alertmanager", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message, "error", a.cause)
 }
 
 // routeFor compiles an AlertRoute once per generation.

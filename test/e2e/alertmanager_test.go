@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 const token = "e2e-token"
@@ -120,10 +119,14 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	// Made as `kubectl create secret --from-file` makes it: with the file's
+	// trailing newline, which Alertmanager does not send.
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns,
-			Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
+		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns},
+		StringData: map[string]string{"token": token + "\n"},
 	}
 	route := &klaxonv1alpha1.AlertRoute{
 		ObjectMeta: metav1.ObjectMeta{Name: "payments-critical", Namespace: ns},

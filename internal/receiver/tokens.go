@@ -1,0 +1,127 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// How long a Secret read from the API server is trusted. The operator has no
+// Secret informer (that would need the right to read every Secret in the
+// cluster), so tokens are read with GETs and remembered briefly; a token
+// that does not match is read again at once, so a rotated token works from
+// the first notification that carries it.
+const (
+	tokenTTL         = 30 * time.Second
+	tokenMissingTTL  = 5 * time.Second
+	tokenRefreshWait = 2 * time.Second
+	// maxCachedTokens bounds the cache; entries are only ever made for the
+	// Secrets that existing AlertRoutes name, so this is a safety net.
+	maxCachedTokens = 4096
+)
+
+// StoredToken is the token kept under key in secret, with surrounding
+// whitespace removed: a Secret made with `kubectl create secret
+// --from-file` keeps the file's trailing newline, which Alertmanager does
+// not send. nil means there is no usable token.
+func StoredToken(secret *corev1.Secret, key string) []byte {
+	t := bytes.TrimSpace(secret.Data[key])
+	if len(t) == 0 {
+		return nil
+	}
+	return t
+}
+
+// tokenCache reads Secrets through an uncached reader and keeps each for a
+// short while, so a storm of notifications costs one GET per Secret per
+// tokenTTL.
+type tokenCache struct {
+	reader client.Reader
+	clock  clock.PassiveClock
+
+	mu      sync.Mutex
+	entries map[client.ObjectKey]tokenEntry
+}
+
+type tokenEntry struct {
+	secret *corev1.Secret
+	err    error
+	readAt time.Time
+}
+
+func newTokenCache(reader client.Reader, clk clock.PassiveClock) *tokenCache {
+	return &tokenCache{reader: reader, clock: clk, entries: map[client.ObjectKey]tokenEntry{}}
+}
+
+// get returns the Secret, read now or within its TTL. A NotFound or
+// Forbidden answer is remembered too, for tokenMissingTTL, so a route with
+// a missing Secret does not turn each retry into an API request.
+func (c *tokenCache) get(ctx context.Context, key client.ObjectKey) (*corev1.Secret, error) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now.Sub(e.readAt) < e.ttl() {
+		return e.secret, e.err
+	}
+	return c.read(ctx, key)
+}
+
+// refresh rereads the Secret unless it was read within tokenRefreshWait,
+// and reports whether it did: a token that did not match may have just
+// been rotated.
+func (c *tokenCache) refresh(ctx context.Context, key client.ObjectKey) (*corev1.Secret, bool, error) {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && c.clock.Since(e.readAt) < tokenRefreshWait {
+		return e.secret, false, e.err
+	}
+	s, err := c.read(ctx, key)
+	return s, true, err
+}
+
+func (c *tokenCache) read(ctx context.Context, key client.ObjectKey) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	err := c.reader.Get(ctx, key, secret)
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+		// A failing API server is not remembered: the next request tries again.
+		return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	e := tokenEntry{readAt: c.clock.Now(), err: err}
+	if err == nil {
+		e.secret = secret
+	}
+	c.mu.Lock()
+	if len(c.entries) >= maxCachedTokens {
+		c.evictExpiredLocked(e.readAt)
+	}
+	c.entries[key] = e
+	c.mu.Unlock()
+	return e.secret, e.err
+}
+
+func (c *tokenCache) evictExpiredLocked(now time.Time) {
+	for k, e := range c.entries {
+		if now.Sub(e.readAt) >= e.ttl() {
+			delete(c.entries, k)
+		}
+	}
+	if len(c.entries) >= maxCachedTokens {
+		clear(c.entries)
+	}
+}
+
+func (e tokenEntry) ttl() time.Duration {
+	if e.err != nil {
+		return tokenMissingTTL
+	}
+	return tokenTTL
+}
