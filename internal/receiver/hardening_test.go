@@ -40,6 +40,9 @@ func TestMetricLabelsStayBounded(t *testing.T) {
 	post(t, srv.URL, http.MethodGet, "/alertmanager/warm/x", "", nil)
 	post(t, srv.URL, http.MethodPost, "/alertmanager/warm/x", "", nil)
 	post(t, srv.URL, http.MethodPost, "/alertmanager/warm/x", "guess", nil)
+	for i := range 10 { // past the rate of live reads: 503
+		post(t, srv.URL, http.MethodPost, fmt.Sprintf("/alertmanager/%s/warm-%d", ns, i), "guess", nil)
+	}
 	before := series()
 	for i := range 200 {
 		post(t, srv.URL, http.MethodGet, fmt.Sprintf("/alertmanager/scan-%d/r-%d", i, i), "", nil)
