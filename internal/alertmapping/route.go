@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/prometheus/alertmanager/matcher/compat"
@@ -51,7 +50,7 @@ func invalid(kind, err error) error { return kindError{kind: kind, error: err} }
 // template parsed, defaults applied. It is safe for concurrent use.
 type Route struct {
 	matchers        labels.Matchers
-	title           *template.Template
+	title           *titleTemplate
 	severityLabel   string
 	severityMap     map[string]klaxonv1alpha1.Severity
 	defaultSeverity klaxonv1alpha1.Severity
@@ -116,11 +115,11 @@ func CompileRoute(spec klaxonv1alpha1.AlertRouteSpec) (*Route, error) {
 	if strings.TrimSpace(text) == "" {
 		text = DefaultTitleTemplate
 	}
-	tmpl, err := template.New("titleTemplate").Option("missingkey=zero").Funcs(templateFuncs).Parse(text)
+	title, err := compileTitleTemplate(text)
 	if err != nil {
-		return nil, invalid(ErrInvalidTitleTemplate, fmt.Errorf("spec.titleTemplate is not a valid Go template: %w", err))
+		return nil, invalid(ErrInvalidTitleTemplate, err)
 	}
-	r.title = tmpl
+	r.title = title
 	return r, nil
 }
 

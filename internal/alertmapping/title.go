@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/prometheus/alertmanager/template"
 )
 
 // MaxTitleLength is the bound of spec.title on Incident, in characters.
@@ -18,20 +21,19 @@ var errRenderFull = errors.New("title template output reached its limit")
 
 // Title renders the route's title template over the notification and makes
 // it fit spec.title: one line, valid UTF-8, at most MaxTitleLength
-// characters, never empty. When the template fails at run time (its syntax
-// was checked by CompileRoute, but data can still break it, e.g. an index
-// past the end) Title returns a fallback title together with the error, so
-// an incident is still opened and the caller can warn about the template.
+// characters, never empty. The template sees a bounded view of the
+// notification (see titleView) and runs within a budget (see
+// compileTitleTemplate). When it fails at run time (CompileRoute checked its
+// syntax and tried it on worst-case data, but data can still break it, e.g.
+// an index past the end, or make it run past its budget) Title returns a
+// fallback title together with the error, so an incident is still opened
+// and the caller can warn about the template.
 func (r *Route) Title(msg *Message) (string, error) {
-	var out limitedBuffer
-	err := r.title.Execute(&out, msg)
-	if errors.Is(err, errRenderFull) {
-		err = nil
-	}
+	out, _, err := r.title.execute(msg)
 	if err != nil {
 		return fallbackTitle(msg), fmt.Errorf("rendering spec.titleTemplate: %w", err)
 	}
-	title := cleanTitle(out.String())
+	title := cleanTitle(out)
 	if title == "" {
 		title = fallbackTitle(msg)
 	}
@@ -40,6 +42,9 @@ func (r *Route) Title(msg *Message) (string, error) {
 
 // fallbackTitle names the group when the template gives nothing usable.
 func fallbackTitle(msg *Message) string {
+	if msg.Data == nil {
+		msg = &Message{Data: &template.Data{}, GroupKey: msg.GroupKey}
+	}
 	if name := cleanTitle(msg.CommonLabels[alertnameLabel]); name != "" {
 		return name
 	}
@@ -56,13 +61,16 @@ func fallbackTitle(msg *Message) string {
 
 // cleanTitle makes s a single line of printable text of at most
 // MaxTitleLength characters: invalid UTF-8 and control characters go,
-// whitespace runs become one space.
+// whitespace runs become one space. It reads no further than the title
+// needs, so a huge fallback value costs no more than a short one.
 func cleanTitle(s string) string {
-	s = strings.ToValidUTF8(s, "")
 	var b strings.Builder
 	space := false
-	for _, r := range s {
+	n := 0
+	for i, r := range s {
 		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"): // invalid UTF-8
+			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 			continue
@@ -72,8 +80,13 @@ func cleanTitle(s string) string {
 		if space {
 			b.WriteByte(' ')
 			space = false
+			n++
 		}
 		b.WriteRune(r)
+		// One rune past the limit is enough to know it must be cut.
+		if n++; n > MaxTitleLength {
+			break
+		}
 	}
 	return truncateRunes(b.String(), MaxTitleLength, "…")
 }
