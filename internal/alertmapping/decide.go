@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // Action is what one notification does to its group's incident.
@@ -259,7 +260,7 @@ func judgeFiring(stored *klaxonv1alpha1.AlertsSummary, endedAt *metav1.Time, msg
 		if a.Status != StatusFiring {
 			continue
 		}
-		fp := truncateRunes(a.Fingerprint, maxFingerprintLength, "")
+		fp := bounded.Prefix(a.Fingerprint, maxFingerprintLength)
 		startsAt := storedTime(a.StartsAt)
 		k, ok := known[fp]
 		switch {

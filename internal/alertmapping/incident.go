@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // Bounds of Incident fields that NewIncident fills from the payload.
@@ -58,7 +59,7 @@ func NewIncident(route *Route, routeName, namespace string, serial int32, msg *M
 		}
 		description += note
 	}
-	description = truncateRunes(description, maxDescriptionLength, "…")
+	description = bounded.Runes(description, maxDescriptionLength)
 
 	source := &klaxonv1alpha1.IncidentSource{AlertRoute: routeName, GroupKey: msg.GroupKey}
 	// An address too long for the field is left out rather than cut into a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/prometheus/alertmanager/template"
 )
 
@@ -73,25 +74,5 @@ func validateMessage(msg *Message) error {
 
 // clip shortens s for quoting in an error message.
 func clip(s string, n int) string {
-	return truncateRunes(s, n, "…")
-}
-
-// truncateRunes returns s cut to at most n runes, ending in ellipsis when
-// cut.
-func truncateRunes(s string, n int, ellipsis string) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	keep := n - utf8.RuneCountInString(ellipsis)
-	if keep < 0 {
-		keep, ellipsis = n, ""
-	}
-	i := 0
-	for pos := range s {
-		if i == keep {
-			return s[:pos] + ellipsis
-		}
-		i++
-	}
-	return s
+	return bounded.Runes(s, n)
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // Bounds of status.alerts on Incident, and of what one item keeps.
@@ -58,7 +59,7 @@ func Summarise(msg *Message) klaxonv1alpha1.AlertsSummary {
 
 func alertItem(a Alert) klaxonv1alpha1.AlertItem {
 	item := klaxonv1alpha1.AlertItem{
-		Fingerprint: truncateRunes(a.Fingerprint, maxFingerprintLength, ""),
+		Fingerprint: bounded.Prefix(a.Fingerprint, maxFingerprintLength),
 		Status:      a.Status,
 		StartsAt:    storedTime(a.StartsAt),
 	}
@@ -71,7 +72,7 @@ func alertItem(a Alert) klaxonv1alpha1.AlertItem {
 			if i == maxItemLabels {
 				break
 			}
-			item.Labels[p.Name] = truncateRunes(p.Value, maxLabelValueLength, "…")
+			item.Labels[p.Name] = bounded.Runes(p.Value, maxLabelValueLength)
 		}
 	}
 	return item

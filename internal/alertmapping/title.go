@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/prometheus/alertmanager/template"
 )
 
@@ -88,7 +89,7 @@ func cleanTitle(s string) string {
 			break
 		}
 	}
-	return truncateRunes(b.String(), MaxTitleLength, "…")
+	return bounded.Runes(b.String(), MaxTitleLength)
 }
 
 // limitedBuffer keeps the first maxRenderBytes written and then fails the

@@ -41,6 +41,22 @@ func Runes(s string, n int) string {
 	return s
 }
 
+// Prefix returns the first n characters of s, with no marker: for values
+// such as fingerprints, where a marker would only add a false character.
+func Prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
+
 // Bytes returns s cut to at most n bytes on a rune boundary, ending in
 // Marker when cut.
 func Bytes(s string, n int) string {

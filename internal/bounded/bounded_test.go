@@ -57,3 +57,11 @@ func TestBytes(t *testing.T) {
 		t.Errorf("Bytes of a long note: %d bytes, valid %v", len(got), utf8.ValidString(got))
 	}
 }
+
+func TestPrefix(t *testing.T) {
+	for in, want := range map[string]string{"abc": "abc", "abcdef": "abcd", "äöüßé": "äöüß"} {
+		if got := Prefix(in, 4); got != want {
+			t.Errorf("Prefix(%q, 4) = %q, want %q", in, got, want)
+		}
+	}
+}
