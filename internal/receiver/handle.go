@@ -198,10 +198,7 @@ func (s *Server) authenticatesNamespace(ctx context.Context, ns string, bearer [
 		}
 		ref := list.Items[i].Spec.TokenSecretRef
 		secret, err := s.tokens.get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name})
-		if err != nil || secret == nil {
-			continue
-		}
-		if want := StoredToken(secret, ref.Key); want != nil && subtle.ConstantTimeCompare(bearer, want) == 1 {
+		if err == nil && secret != nil && matches(secret, ref.Key, bearer) {
 			return true, nil
 		}
 	}
