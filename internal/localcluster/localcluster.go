@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -141,6 +142,67 @@ func (c *Cluster) GrantSecretAccess(ctx context.Context, namespace string) error
 	return nil
 }
 
+// Environment variables through which a process hands its control plane to
+// the processes it starts: Go's fuzzing runs each worker as a new process,
+// and a worker that started (and on exit orphaned) a control plane of its
+// own would be slow and leave etcd and kube-apiserver behind.
+const (
+	adminKubeconfigEnv    = "KLAXON_LOCALCLUSTER_ADMIN_KUBECONFIG"
+	operatorKubeconfigEnv = "KLAXON_LOCALCLUSTER_OPERATOR_KUBECONFIG"
+)
+
+// Share exports the control plane's kubeconfigs to the processes this one
+// starts from now on; StartOrAttach in those processes attaches to it.
+func (c *Cluster) Share() error {
+	if c.env == nil {
+		return nil // attached: the variables are set already
+	}
+	admin, err := c.AddUser("klaxon-shared-admin")
+	if err != nil {
+		return err
+	}
+	operatorConfig, err := c.OperatorKubeconfig()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "klaxon-localcluster-")
+	if err != nil {
+		return err
+	}
+	for env, data := range map[string][]byte{adminKubeconfigEnv: admin, operatorKubeconfigEnv: operatorConfig} {
+		path := filepath.Join(dir, env)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+		if err := os.Setenv(env, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartOrAttach attaches to the control plane a parent process shared, or
+// starts one.
+func StartOrAttach(ctx context.Context) (*Cluster, error) {
+	adminPath, operatorPath := os.Getenv(adminKubeconfigEnv), os.Getenv(operatorKubeconfigEnv)
+	if adminPath == "" || operatorPath == "" {
+		return Start(ctx)
+	}
+	admin, err := clientcmd.BuildConfigFromFlags("", adminPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the shared control plane's kubeconfig: %w", err)
+	}
+	operatorConfig, err := clientcmd.BuildConfigFromFlags("", operatorPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the shared control plane's kubeconfig: %w", err)
+	}
+	c := &Cluster{AdminConfig: admin, OperatorConfig: operatorConfig}
+	if c.Admin, err = client.New(admin, client.Options{Scheme: operator.Scheme()}); err != nil {
+		return nil, fmt.Errorf("creating admin client: %w", err)
+	}
+	return c, nil
+}
+
 // OperatorKubeconfig returns a kubeconfig that authenticates as the
 // operator's identity, for running the operator binary.
 func (c *Cluster) OperatorKubeconfig() ([]byte, error) {
@@ -177,8 +239,11 @@ func (c *Cluster) Impersonate(user string, groups ...string) (client.Client, err
 	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
 }
 
-// Stop stops the control plane.
+// Stop stops the control plane, unless it was attached to.
 func (c *Cluster) Stop() error {
+	if c.env == nil {
+		return nil
+	}
 	return c.env.Stop()
 }
 

@@ -35,12 +35,18 @@ func run(m *testing.M) int {
 		level = zapcore.DebugLevel
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(level)))
+	// Fuzz workers (FuzzReceiverRequest) are processes this one starts:
+	// they attach to this control plane instead of starting their own.
 	var err error
-	if cluster, err = localcluster.Start(context.Background()); err != nil {
+	if cluster, err = localcluster.StartOrAttach(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer func() { _ = cluster.Stop() }()
+	if err := cluster.Share(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	k8s = cluster.Admin
 	mgr, err = operator.New(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
 	if err != nil {
