@@ -34,14 +34,16 @@ func FuzzReceiverRequest(f *testing.F) {
 	if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns}, StringData: map[string]string{"token": token}}); err != nil {
 		f.Fatal(err)
 	}
-	ar := &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
+	// Its own route name: only the fuzzed receiver writes incidents labelled
+	// with it, whatever else the shared control plane holds.
+	ar := &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: "fuzzed", Namespace: ns},
 		Spec: klaxonv1alpha1.AlertRouteSpec{TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "tok", Key: "token"}}}
 	if err := k8s.Create(ctx, ar); err != nil {
 		f.Fatal(err)
 	}
 	srv := httptest.NewServer(receiver.New(mgr.GetClient(), mgr.GetAPIReader(), receiver.Options{MaxBodyBytes: 64 << 10}, ctrl.Log.WithName("fuzz")).Handler())
 	f.Cleanup(srv.Close)
-	own := "/alertmanager/" + ns + "/payments"
+	own := "/alertmanager/" + ns + "/fuzzed"
 
 	valid := string(firing("firing", alert("a1", "firing")))
 	for _, seed := range []struct{ method, path, bearer, body string }{
@@ -88,7 +90,7 @@ func FuzzReceiverRequest(f *testing.F) {
 			t.Fatalf("%s %q with token %q answered 200", method, path, bearer)
 		}
 		list := &klaxonv1alpha1.IncidentList{}
-		if err := k8s.List(context.Background(), list, client.MatchingLabels{klaxonv1alpha1.LabelAlertRoute: "payments"}); err != nil {
+		if err := k8s.List(context.Background(), list, client.MatchingLabels{klaxonv1alpha1.LabelAlertRoute: "fuzzed"}); err != nil {
 			t.Fatal(err)
 		}
 		// Fuzz workers share the control plane, each with a fuzz- namespace
