@@ -1,44 +1,42 @@
 package v1alpha1
 
+// The conditions catalogue: every condition type and reason Klaxon sets, with
+// when it is set. TestConditionCatalogue checks that each reason here is set
+// by the code and that the code sets no other.
+
 // Condition types. Each is True when the line above it says.
 const (
-	// ConditionAcknowledged: someone acknowledged the current episode, or it
-	// moved past Acknowledged.
-	ConditionAcknowledged = "Acknowledged"
-	// ConditionMitigated: the current episode is mitigated, or moved past it.
-	ConditionMitigated = "Mitigated"
-	// ConditionResolved: the current episode is resolved or the incident closed.
-	ConditionResolved = "Resolved"
-	// ConditionRespondersAssigned: someone is paged or assigned.
-	ConditionRespondersAssigned = "RespondersAssigned"
-	// ConditionEscalated: paging moved past level 0.
-	ConditionEscalated = "Escalated"
-	// ConditionEscalationExhausted: every level was paged repeat+1 times and
-	// nobody acknowledged.
-	ConditionEscalationExhausted = "EscalationExhausted"
-	// ConditionAcknowledgeTargetMissed: the incident was not acknowledged
-	// within the policy's acknowledgeWithin.
-	ConditionAcknowledgeTargetMissed = "AcknowledgeTargetMissed"
-	// ConditionUpdateOverdue: no stakeholder update within the policy's
-	// updateEvery while the incident is open.
-	ConditionUpdateOverdue = "UpdateOverdue"
-	// ConditionResolveTargetMissed: the incident was not resolved within the
-	// policy's resolveWithin.
-	ConditionResolveTargetMissed = "ResolveTargetMissed"
-	// ConditionPostmortemPending: a SEV1 or SEV2 incident is resolved without
-	// a postmortem link.
-	ConditionPostmortemPending = "PostmortemPending"
-	// ConditionReady: the object is valid and everything it refers to exists
-	// (OnCallSchedule, EscalationPolicy, AlertRoute).
+	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute): the
+	// object is valid and everything it refers to exists and is usable.
 	ConditionReady = "Ready"
+
+	// ConditionAcknowledged (Incident): someone acknowledged the current
+	// episode, or it moved past Acknowledged.
+	ConditionAcknowledged = "Acknowledged"
+	// ConditionMitigated (Incident): the current episode is mitigated, or
+	// moved past it.
+	ConditionMitigated = "Mitigated"
+	// ConditionResolved (Incident): the current episode is resolved or the
+	// incident closed.
+	ConditionResolved = "Resolved"
+	// ConditionPostmortemPending (Incident): a SEV1 or SEV2 incident is
+	// resolved without a postmortem link.
+	ConditionPostmortemPending = "PostmortemPending"
+	// ConditionRespondersAssigned (Incident): someone is paged or assigned.
+	ConditionRespondersAssigned = "RespondersAssigned"
+	// ConditionEscalated (Incident): paging moved past level 0.
+	ConditionEscalated = "Escalated"
+	// ConditionEscalationExhausted (Incident): every level was paged
+	// repeat+1 times and nobody acknowledged.
+	ConditionEscalationExhausted = "EscalationExhausted"
 )
 
-// Condition reasons, CamelCase.
+// Reasons of the lifecycle conditions (Acknowledged, Mitigated, Resolved):
+// the phase the incident is in.
 const (
-	// ReasonTriggered: the incident (or its current episode) is triggered and
-	// nobody has acknowledged it yet.
+	// ReasonTriggered: the incident (its first episode) is triggered.
 	ReasonTriggered = "Triggered"
-	// ReasonReopened: the problem came back; a new episode began.
+	// ReasonReopened: the problem came back; a later episode is triggered.
 	ReasonReopened = "Reopened"
 	// ReasonAcknowledged: a person acknowledged the incident.
 	ReasonAcknowledged = "Acknowledged"
@@ -48,24 +46,91 @@ const (
 	ReasonResolved = "Resolved"
 	// ReasonClosed: the incident is closed.
 	ReasonClosed = "Closed"
-	// ReasonPostmortemMissing: a SEV1/SEV2 incident has no postmortem link.
+)
+
+// Reasons of PostmortemPending.
+const (
+	// ReasonPostmortemMissing: True; a resolved SEV1/SEV2 incident has no
+	// postmortem link.
 	ReasonPostmortemMissing = "PostmortemMissing"
-	// ReasonPostmortemLinked: the postmortem link is set.
+	// ReasonPostmortemLinked: False; the postmortem link is set.
 	ReasonPostmortemLinked = "PostmortemLinked"
-	// ReasonNotRequired: the condition does not apply to this incident.
+	// ReasonNotRequired: False; the incident's severity needs no postmortem.
 	ReasonNotRequired = "NotRequired"
-	// ReasonIncidentOpen: the incident is not resolved yet.
+	// ReasonIncidentOpen: False; the incident is not resolved yet.
 	ReasonIncidentOpen = "IncidentOpen"
-	// ReasonAssigned: RespondersAssigned is True because a commander or
-	// responders were named by hand.
+)
+
+// Reasons of the paging conditions (RespondersAssigned, Escalated,
+// EscalationExhausted).
+const (
+	// ReasonPaged: RespondersAssigned is True; the escalation policy paged
+	// someone in the current episode.
+	ReasonPaged = "Paged"
+	// ReasonAssigned: RespondersAssigned is True; a commander or responders
+	// were named by hand.
 	ReasonAssigned = "Assigned"
-	// ReasonNobodyAssigned: RespondersAssigned is False: the incident has no
+	// ReasonNobodyAssigned: RespondersAssigned is False; the incident has no
 	// escalation policy and nobody was named by hand.
 	ReasonNobodyAssigned = "NobodyAssigned"
-	// ReasonInvalidPolicy: Ready is False on an EscalationPolicy whose spec
-	// fails a check the API server cannot make.
+	// ReasonPolicyNotFound: RespondersAssigned (or Escalated) is False; the
+	// incident's escalation policy does not exist. Paging waits for it.
+	ReasonPolicyNotFound = "PolicyNotFound"
+	// ReasonEscalated: Escalated is True; paging moved past level 0 of the
+	// first round.
+	ReasonEscalated = "Escalated"
+	// ReasonNotEscalated: Escalated or EscalationExhausted is False; only the
+	// first level has been paged, or paging stopped before it moved on.
+	ReasonNotEscalated = "NotEscalated"
+	// ReasonExhausted: EscalationExhausted is True; every level was paged
+	// repeat+1 times and nobody acknowledged.
+	ReasonExhausted = "Exhausted"
+)
+
+// Reasons of Ready, and of the paging conditions where paging waits for a
+// schedule or cannot follow its policy.
+const (
+	// ReasonValid: Ready is True; the object is valid and everything it
+	// refers to exists.
+	ReasonValid = "Valid"
+	// ReasonInvalidTimeZone: Ready is False on an OnCallSchedule whose
+	// spec.timeZone is not a known IANA time zone.
+	ReasonInvalidTimeZone = "InvalidTimeZone"
+	// ReasonInvalidSchedule: Ready is False on an OnCallSchedule whose spec
+	// fails a check the API server cannot make, such as a start date that
+	// does not exist (2026-02-30).
+	ReasonInvalidSchedule = "InvalidSchedule"
+	// ReasonInvalidPolicy: Ready is False on an EscalationPolicy (and paging
+	// its incidents is stalled) when its spec fails a check the API server
+	// cannot make.
 	ReasonInvalidPolicy = "InvalidPolicy"
-	// ReasonStopped: escalation stopped because someone
-	// acknowledged (or the incident moved on) before it was exhausted.
-	ReasonStopped = "Stopped"
+	// ReasonScheduleNotFound: Ready is False on an EscalationPolicy, or
+	// paging an incident waits, because a referenced OnCallSchedule does not
+	// exist in the namespace.
+	ReasonScheduleNotFound = "ScheduleNotFound"
+	// ReasonScheduleNotReady: Ready is False on an EscalationPolicy, or
+	// paging an incident waits, because a referenced OnCallSchedule exists
+	// but is not Ready.
+	ReasonScheduleNotReady = "ScheduleNotReady"
+	// ReasonInvalidMatcher: Ready is False on an AlertRoute; an entry of
+	// spec.matchers is not valid Alertmanager matcher syntax.
+	ReasonInvalidMatcher = "InvalidMatcher"
+	// ReasonInvalidRoute: Ready is False on an AlertRoute; another part of
+	// its spec is invalid, such as an unknown severity.
+	ReasonInvalidRoute = "InvalidRoute"
+	// ReasonInvalidTitleTemplate: Ready is False on an AlertRoute;
+	// spec.titleTemplate is not a valid Go template, or could exceed the
+	// render budget.
+	ReasonInvalidTitleTemplate = "InvalidTitleTemplate"
+	// ReasonTokenSecretNotFound: Ready is False on an AlertRoute; the Secret
+	// named by spec.tokenSecretRef does not exist, so no notification can be
+	// authenticated.
+	ReasonTokenSecretNotFound = "TokenSecretNotFound"
+	// ReasonTokenKeyNotFound: Ready is False on an AlertRoute; the Secret
+	// exists but has no non-empty value under spec.tokenSecretRef.key.
+	ReasonTokenKeyNotFound = "TokenKeyNotFound"
+	// ReasonTokenSecretForbidden: Ready is False on an AlertRoute; the
+	// operator may not read the Secret named by spec.tokenSecretRef, because
+	// the namespace has not granted it (README, "Security").
+	ReasonTokenSecretForbidden = "TokenSecretForbidden"
 )

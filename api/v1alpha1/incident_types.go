@@ -272,6 +272,22 @@ type ResponseTargetsStatus struct {
 	ResolveBy *metav1.Time `json:"resolveBy,omitempty"`
 }
 
+// Timeline entry types. A lifecycle move's entry has the type of the state
+// it reached (TimelineTriggered ... TimelineClosed), or TimelineReopened.
+const (
+	TimelineTriggered    = "Triggered"
+	TimelineAcknowledged = "Acknowledged"
+	TimelineMitigated    = "Mitigated"
+	TimelineResolved     = "Resolved"
+	TimelineClosed       = "Closed"
+	// TimelineReopened: the problem came back; a new episode began.
+	TimelineReopened = "Reopened"
+	// TimelinePaged: level 0 of the first round was paged.
+	TimelinePaged = "Paged"
+	// TimelineEscalated: a later level or round was paged.
+	TimelineEscalated = "Escalated"
+)
+
 // TimelineEntry is one thing that happened to the incident.
 type TimelineEntry struct {
 	// time it happened.

@@ -62,7 +62,7 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 		Status:      st.Escalation,
 		Assignments: st.Assignments,
 		TriggeredAt: st.TriggeredAt.Time,
-		Resolve:     r.resolver(ctx, inc.Namespace),
+		OnCall:      escalation.ResolveSchedules(&pol.Spec, r.onCallNow(ctx, inc.Namespace, s.now)),
 		Now:         s.now,
 	})
 	var resolveErr *escalation.ResolveError
@@ -105,9 +105,10 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 	return result, nil
 }
 
-// resolver says who is on call on a schedule of the namespace, from the cache.
-func (r *IncidentReconciler) resolver(ctx context.Context, namespace string) escalation.Resolver {
-	return func(name string, t time.Time) ([]string, error) {
+// onCallNow says who is on call at t on a schedule of the namespace, from
+// the cache, so that planning itself needs no client.
+func (r *IncidentReconciler) onCallNow(ctx context.Context, namespace string, t time.Time) func(string) ([]string, error) {
+	return func(name string) ([]string, error) {
 		sched := &klaxonv1alpha1.OnCallSchedule{}
 		if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, sched); err != nil {
 			return nil, err

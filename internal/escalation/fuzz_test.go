@@ -30,7 +30,7 @@ func FuzzPlanAnyStatus(f *testing.F) {
 			}
 			policy.Levels = append(policy.Levels, l)
 		}
-		in := Input{Policy: policy, TriggeredAt: trigger, Resolve: resolve, Now: trigger.Add(time.Duration(nowOffset) * time.Second)}
+		in := Input{Policy: policy, TriggeredAt: trigger, OnCall: onCall(policy, resolve), Now: trigger.Add(time.Duration(nowOffset) * time.Second)}
 		if hasStatus {
 			in.Status = &klaxonv1alpha1.EscalationStatus{Level: level, Round: round, Exhausted: exhausted,
 				NextEscalationAt: &metav1.Time{Time: trigger.Add(time.Duration(nextOffset) * time.Second)}}

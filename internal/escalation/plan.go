@@ -1,8 +1,8 @@
 // Package escalation decides, from an incident's persisted status and an
 // escalation policy, whom to page now and when to look again. It is pure:
-// time comes in as an argument and schedules are read through a resolver,
-// so that every timer is derived from status and a restarted or failed-over
-// operator neither pages a level twice nor skips one.
+// time and who is on call come in as arguments, so that every timer is
+// derived from status and a restarted or failed-over operator neither pages
+// a level twice nor skips one.
 package escalation
 
 import (
@@ -13,12 +13,31 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/apitime"
 )
 
-// Resolver answers who is on call on the named OnCallSchedule at t.
-type Resolver func(schedule string, t time.Time) ([]string, error)
+// OnCall is who is on call now on each schedule a policy names, as the
+// caller found out before planning (ResolveSchedules).
+type OnCall map[string]OnCallAnswer
 
-// Input is what Plan decides from. Everything but Now and Resolve comes
+// OnCallAnswer is who is on call on one schedule, or why that is not known.
+type OnCallAnswer struct {
+	People []string
+	Err    error
+}
+
+// ResolveSchedules asks lookup once about each schedule the policy names.
+func ResolveSchedules(spec *klaxonv1alpha1.EscalationPolicySpec, lookup func(schedule string) ([]string, error)) OnCall {
+	names := Schedules(spec)
+	out := make(OnCall, len(names))
+	for _, name := range names {
+		people, err := lookup(name)
+		out[name] = OnCallAnswer{People: people, Err: err}
+	}
+	return out
+}
+
+// Input is what Plan decides from. Everything but Now and OnCall comes
 // from persisted objects.
 type Input struct {
 	// Policy is the incident's escalation policy.
@@ -33,8 +52,8 @@ type Input struct {
 	Assignments []klaxonv1alpha1.Assignment
 	// TriggeredAt is when the current episode began; level 0 is due then.
 	TriggeredAt time.Time
-	// Resolve says who is on call on a schedule.
-	Resolve Resolver
+	// OnCall says who is on call now on the policy's schedules.
+	OnCall OnCall
 	// Now is the time of the decision.
 	Now time.Time
 }
@@ -62,8 +81,8 @@ type Page struct {
 	NobodyOnCall []string
 }
 
-// ResolveError says which schedule of which level could not be read; it
-// wraps the resolver's error, so errors.Is and apierrors.IsNotFound work.
+// ResolveError says which schedule of which level could not be resolved; it
+// wraps the OnCallAnswer's error, so errors.Is and apierrors.IsNotFound work.
 type ResolveError struct {
 	Level    int32
 	Schedule string
@@ -88,9 +107,9 @@ func (e *ResolveError) Unwrap() error { return e.Err }
 // and never pages a level twice nor skips one. Once the last level of the
 // last round is paged, escalation is exhausted.
 //
-// When Resolve fails, Plan returns a *ResolveError and pages nobody: a
-// level is paged whole or not at all, so a retry after the schedule is
-// fixed pages it exactly once.
+// When a schedule of the level to page could not be resolved, Plan returns
+// a *ResolveError and pages nobody: a level is paged whole or not at all, so
+// a retry after the schedule is fixed pages it exactly once.
 func Plan(in Input) (Decision, error) {
 	if err := Validate(in.Policy); err != nil {
 		return Decision{}, err
@@ -132,7 +151,7 @@ func Plan(in Input) (Decision, error) {
 	status = &klaxonv1alpha1.EscalationStatus{Level: level, Round: round}
 	d := Decision{Page: page, Status: status}
 	if next+1 < st.total() {
-		d.NextAt = ceilSecond(in.Now.Add(st.delay(next + 1)))
+		d.NextAt = apitime.CeilSecond(in.Now.Add(st.delay(next + 1)))
 		status.NextEscalationAt = &metav1.Time{Time: d.NextAt}
 	} else {
 		status.Exhausted = true
@@ -167,7 +186,7 @@ func progress(st steps, in Input) (last int, due time.Time, recorded bool) {
 	case last < 0:
 		return -1, in.TriggeredAt, recorded
 	case paged == last && last+1 < st.total():
-		return last, ceilSecond(at.Add(st.delay(last + 1))), recorded
+		return last, apitime.CeilSecond(at.Add(st.delay(last + 1))), recorded
 	default:
 		return last, in.Now, recorded
 	}
@@ -209,10 +228,14 @@ func pageLevel(in Input, level, round int32) (*Page, error) {
 			assign(t.User, "")
 			continue
 		}
-		people, err := in.Resolve(t.Schedule, in.Now)
-		if err != nil {
-			return nil, &ResolveError{Level: level, Schedule: t.Schedule, Err: err}
+		answer, ok := in.OnCall[t.Schedule]
+		if !ok {
+			answer.Err = errors.New("it was not resolved before planning")
 		}
+		if answer.Err != nil {
+			return nil, &ResolveError{Level: level, Schedule: t.Schedule, Err: answer.Err}
+		}
+		people := answer.People
 		if len(people) == 0 {
 			page.NobodyOnCall = append(page.NobodyOnCall, t.Schedule)
 		}
@@ -221,13 +244,4 @@ func pageLevel(in Input, level, round int32) (*Page, error) {
 		}
 	}
 	return page, nil
-}
-
-// ceilSecond rounds t up to a whole second: status keeps whole seconds, and
-// rounding up means reading a due time back never brings a page forward.
-func ceilSecond(t time.Time) time.Time {
-	if f := t.Truncate(time.Second); !f.Equal(t) {
-		return f.Add(time.Second)
-	}
-	return t
 }

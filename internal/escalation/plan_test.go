@@ -36,6 +36,12 @@ func resolve(schedule string, _ time.Time) ([]string, error) {
 	return nil, errNotFound
 }
 
+// onCall resolves the policy's schedules with resolve, as the controller
+// does before planning.
+func onCall(p *klaxonv1alpha1.EscalationPolicySpec, resolve func(string, time.Time) ([]string, error)) OnCall {
+	return ResolveSchedules(p, func(s string) ([]string, error) { return resolve(s, time.Time{}) })
+}
+
 func after(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 
 func schedules(names ...string) []klaxonv1alpha1.EscalationTarget {
@@ -282,7 +288,7 @@ func TestPlan(t *testing.T) {
 			if policy == nil {
 				policy = standard()
 			}
-			in := Input{Policy: policy, Status: tc.status, Assignments: tc.assignments, TriggeredAt: trigger, Resolve: resolve, Now: tc.now}
+			in := Input{Policy: policy, Status: tc.status, Assignments: tc.assignments, TriggeredAt: trigger, OnCall: onCall(policy, resolve), Now: tc.now}
 			d, err := Plan(in)
 			if err != nil {
 				t.Fatalf("Plan: %v", err)
@@ -378,7 +384,7 @@ func TestPlanErrors(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d, err := Plan(Input{Policy: tc.policy, Status: tc.status, TriggeredAt: tc.trigger, Resolve: resolve, Now: tc.now})
+			d, err := Plan(Input{Policy: tc.policy, Status: tc.status, TriggeredAt: tc.trigger, OnCall: onCall(tc.policy, resolve), Now: tc.now})
 			if err == nil {
 				t.Fatalf("Plan succeeded with %+v, want an error", d)
 			}

@@ -66,7 +66,7 @@ func TestRestartedOperatorNeitherRepeatsNorSkipsALevel(t *testing.T) {
 		var pages []paged
 		now := triggeredAt.Add(time.Duration(r.Int64N(int64(5*time.Minute))) - 2*time.Second)
 		for range 1000 {
-			d, err := Plan(Input{Policy: policy, Status: status, Assignments: assignments, TriggeredAt: triggeredAt, Resolve: resolveAny, Now: now})
+			d, err := Plan(Input{Policy: policy, Status: status, Assignments: assignments, TriggeredAt: triggeredAt, OnCall: onCall(policy, resolveAny), Now: now})
 			if err != nil {
 				t.Fatalf("run %d: Plan: %v", run, err)
 			}
@@ -108,7 +108,7 @@ func TestRestartedOperatorNeitherRepeatsNorSkipsALevel(t *testing.T) {
 			}
 		}
 		// Exhausted stays exhausted.
-		d, err := Plan(Input{Policy: policy, Status: status, Assignments: assignments, TriggeredAt: triggeredAt, Resolve: resolveAny, Now: now.Add(24 * time.Hour)})
+		d, err := Plan(Input{Policy: policy, Status: status, Assignments: assignments, TriggeredAt: triggeredAt, OnCall: onCall(policy, resolveAny), Now: now.Add(24 * time.Hour)})
 		if err != nil || d.Page != nil || !d.NextAt.IsZero() {
 			t.Fatalf("run %d: after exhaustion Plan = %s, %v, %v", run, show(d.Page), d.NextAt, err)
 		}

@@ -13,10 +13,6 @@ import (
 // MaxTimeline is how many timeline entries status keeps; the oldest go first.
 const MaxTimeline = 100
 
-// TimelineReopened is the timeline entry type of a reopen. The other entry
-// types of lifecycle moves are the state names.
-const TimelineReopened = "Reopened"
-
 // Transition is one move the operator accepted.
 type Transition struct {
 	From, To klaxonv1alpha1.IncidentState
@@ -29,10 +25,19 @@ type Transition struct {
 
 // Reason is the Event reason and timeline type of the transition.
 func (t Transition) Reason() string {
-	if t.Reopen {
-		return TimelineReopened
+	switch {
+	case t.Reopen:
+		return klaxonv1alpha1.TimelineReopened
+	case t.To == klaxonv1alpha1.StateAcknowledged:
+		return klaxonv1alpha1.TimelineAcknowledged
+	case t.To == klaxonv1alpha1.StateMitigated:
+		return klaxonv1alpha1.TimelineMitigated
+	case t.To == klaxonv1alpha1.StateResolved:
+		return klaxonv1alpha1.TimelineResolved
+	case t.To == klaxonv1alpha1.StateClosed:
+		return klaxonv1alpha1.TimelineClosed
 	}
-	return string(t.To)
+	return klaxonv1alpha1.TimelineTriggered
 }
 
 // Repair restores what the rest of the lifecycle relies on when status was

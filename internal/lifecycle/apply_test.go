@@ -46,7 +46,7 @@ func TestAcceptEpisodes(t *testing.T) {
 
 	// Reopen: a new episode with fresh timestamps; history stays in the timeline.
 	trs = move(t, inc, T, "dave", t0.Add(time.Hour))
-	if len(trs) != 1 || !trs[0].Reopen || trs[0].Reason() != TimelineReopened {
+	if len(trs) != 1 || !trs[0].Reopen || trs[0].Reason() != klaxonv1alpha1.TimelineReopened {
 		t.Fatalf("reopen transitions = %+v", trs)
 	}
 	st = inc.Status

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/conditions"
 )
 
 // SetConditions derives the lifecycle conditions (Acknowledged, Mitigated,
@@ -18,19 +16,11 @@ func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 	st := &inc.Status
 	reason := phaseReason(st)
 	set := func(condType string, reached klaxonv1alpha1.IncidentState, trueMsg, falseMsg string) {
-		c := metav1.Condition{
-			Type:               condType,
-			Status:             metav1.ConditionFalse,
-			Reason:             reason,
-			Message:            falseMsg,
-			ObservedGeneration: inc.Generation,
-			LastTransitionTime: metav1.NewTime(now),
-		}
 		if rank(st.Phase) >= rank(reached) {
-			c.Status, c.Message = metav1.ConditionTrue, trueMsg
+			conditions.Set(inc, condType, true, reason, trueMsg, now)
+		} else {
+			conditions.Set(inc, condType, false, reason, falseMsg, now)
 		}
-		c.Message = bounded.Runes(c.Message, bounded.ConditionMessage)
-		meta.SetStatusCondition(&st.Conditions, c)
 	}
 
 	ackMsg := fmt.Sprintf("Incident moved to %s without an acknowledgement", st.Phase)
@@ -47,7 +37,7 @@ func SetConditions(inc *klaxonv1alpha1.Incident, now time.Time) {
 	set(klaxonv1alpha1.ConditionResolved, klaxonv1alpha1.StateResolved,
 		"The problem is resolved", "The problem is not resolved yet")
 
-	meta.SetStatusCondition(&st.Conditions, postmortemCondition(inc, now))
+	setPostmortemCondition(inc, now)
 }
 
 // Commander is who leads the response: spec.commander, or else the first
@@ -59,31 +49,42 @@ func Commander(inc *klaxonv1alpha1.Incident) string {
 	return bounded.Runes(inc.Status.Assignments[0].Name, klaxonv1alpha1.MaxUserNameLength)
 }
 
+// phaseReason is the reason of the lifecycle conditions: the phase, from
+// the catalogue.
 func phaseReason(st *klaxonv1alpha1.IncidentStatus) string {
-	if st.Phase == klaxonv1alpha1.StateTriggered && st.Episode > 1 {
-		return klaxonv1alpha1.ReasonReopened
+	switch st.Phase {
+	case klaxonv1alpha1.StateTriggered:
+		if st.Episode > 1 {
+			return klaxonv1alpha1.ReasonReopened
+		}
+		return klaxonv1alpha1.ReasonTriggered
+	case klaxonv1alpha1.StateAcknowledged:
+		return klaxonv1alpha1.ReasonAcknowledged
+	case klaxonv1alpha1.StateMitigated:
+		return klaxonv1alpha1.ReasonMitigated
+	case klaxonv1alpha1.StateResolved:
+		return klaxonv1alpha1.ReasonResolved
+	case klaxonv1alpha1.StateClosed:
+		return klaxonv1alpha1.ReasonClosed
 	}
-	return string(st.Phase)
+	// Only a new incident has no phase, and Accept gives it one first.
+	return klaxonv1alpha1.ReasonTriggered
 }
 
-func postmortemCondition(inc *klaxonv1alpha1.Incident, now time.Time) metav1.Condition {
-	c := metav1.Condition{
-		Type:               klaxonv1alpha1.ConditionPostmortemPending,
-		Status:             metav1.ConditionFalse,
-		ObservedGeneration: inc.Generation,
-		LastTransitionTime: metav1.NewTime(now),
+func setPostmortemCondition(inc *klaxonv1alpha1.Incident, now time.Time) {
+	set := func(status bool, reason, message string) {
+		conditions.Set(inc, klaxonv1alpha1.ConditionPostmortemPending, status, reason, message, now)
 	}
 	sev := inc.Spec.Severity
 	switch {
 	case inc.Spec.Postmortem != nil:
-		c.Reason, c.Message = klaxonv1alpha1.ReasonPostmortemLinked, "The post-incident review is linked"
+		set(false, klaxonv1alpha1.ReasonPostmortemLinked, "The post-incident review is linked")
 	case !sev.RequiresPostmortem():
-		c.Reason, c.Message = klaxonv1alpha1.ReasonNotRequired, fmt.Sprintf("%s incidents need no postmortem", sev)
+		set(false, klaxonv1alpha1.ReasonNotRequired, fmt.Sprintf("%s incidents need no postmortem", sev))
 	case inc.Status.Phase == klaxonv1alpha1.StateResolved:
-		c.Status, c.Reason = metav1.ConditionTrue, klaxonv1alpha1.ReasonPostmortemMissing
-		c.Message = fmt.Sprintf("%s incident resolved without a postmortem: set spec.postmortem.url before closing it", sev)
+		set(true, klaxonv1alpha1.ReasonPostmortemMissing,
+			fmt.Sprintf("%s incident resolved without a postmortem: set spec.postmortem.url before closing it", sev))
 	default:
-		c.Reason, c.Message = klaxonv1alpha1.ReasonIncidentOpen, fmt.Sprintf("A %s incident needs a postmortem once it is resolved", sev)
+		set(false, klaxonv1alpha1.ReasonIncidentOpen, fmt.Sprintf("A %s incident needs a postmortem once it is resolved", sev))
 	}
-	return c
 }

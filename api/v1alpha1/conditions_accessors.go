@@ -1,0 +1,30 @@
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// GetConditions and SetConditions let shared helpers read and write the
+// conditions of any Klaxon kind through one interface.
+
+// GetConditions returns the incident's conditions.
+func (in *Incident) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the incident's conditions.
+func (in *Incident) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the schedule's conditions.
+func (in *OnCallSchedule) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the schedule's conditions.
+func (in *OnCallSchedule) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the policy's conditions.
+func (in *EscalationPolicy) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the policy's conditions.
+func (in *EscalationPolicy) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the route's conditions.
+func (in *AlertRoute) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the route's conditions.
+func (in *AlertRoute) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
