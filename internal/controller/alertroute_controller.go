@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,10 +29,8 @@ import (
 // after tokenRecheckWaiting while it waits for it, and after
 // tokenRecheckReady once it is Ready.
 type AlertRouteReconciler struct {
-	client       client.Client
+	reconciler
 	secretReader client.Reader
-	recorder     events.EventRecorder
-	clock        clock.PassiveClock
 }
 
 const (
@@ -44,8 +41,7 @@ const (
 // NewAlertRouteReconciler returns an AlertRouteReconciler that reads token
 // Secrets through secretReader, an uncached reader.
 func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, recorder events.EventRecorder, opts ...Option) *AlertRouteReconciler {
-	o := buildOptions(opts)
-	return &AlertRouteReconciler{client: c, secretReader: secretReader, recorder: recorder, clock: o.clock}
+	return &AlertRouteReconciler{reconciler: newReconciler(c, recorder, opts), secretReader: secretReader}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes,verbs=get;list;watch
@@ -53,32 +49,26 @@ func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, record
 
 // Reconcile checks the route's spec and its token Secret.
 func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	ar := &klaxonv1alpha1.AlertRoute{}
-	if err := r.client.Get(ctx, req.NamespacedName, ar); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	original := ar.DeepCopy()
-	ar.Status.ObservedGeneration = ar.Generation
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.AlertRoute{}, r.reconcileReady)
+}
 
-	rd, err := r.check(ctx, ar)
+// reconcileReady sets Ready, and comes back to check the token Secret again
+// (see AlertRouteReconciler).
+func (r *AlertRouteReconciler) reconcileReady(ctx context.Context, s *scope[*klaxonv1alpha1.AlertRoute]) (ctrl.Result, error) {
+	ar := s.obj
+	p, err := r.check(ctx, ar)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if _, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, ar, &ar.Status.Conditions, &original.Status, &ar.Status, rd); err != nil {
-		return requeueOnConflict(err)
+	result := report(ctx, s, klaxonv1alpha1.ConditionReady, p, klaxonv1alpha1.ReasonValid,
+		fmt.Sprintf("Receiving at /alertmanager/%s/%s", ar.Namespace, ar.Name), "Validate")
+	if p == nil {
+		result.RequeueAfter = tokenRecheckReady
 	}
-	switch {
-	case rd.ready:
-		return ctrl.Result{RequeueAfter: tokenRecheckReady}, nil
-	case rd.stalled:
-		// Only an edit of the route helps, and the edit wakes it.
-		return ctrl.Result{}, nil
-	default:
-		return ctrl.Result{RequeueAfter: tokenRecheckWaiting}, nil
-	}
+	return result, nil
 }
 
-func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) (readiness, error) {
+func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) (*problem, error) {
 	if _, err := alertmapping.CompileRoute(ar.Spec); err != nil {
 		reason := klaxonv1alpha1.ReasonInvalidRoute
 		switch {
@@ -87,27 +77,26 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 		case errors.Is(err, alertmapping.ErrInvalidTitleTemplate):
 			reason = klaxonv1alpha1.ReasonInvalidTitleTemplate
 		}
-		return readiness{reason: reason, message: err.Error(), stalled: true}, nil
+		return stalledBy(reason, err.Error()), nil
 	}
 	ref := ar.Spec.TokenSecretRef
 	secret := &corev1.Secret{}
 	err := r.secretReader.Get(ctx, client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
-		return readiness{reason: klaxonv1alpha1.ReasonTokenSecretNotFound, message: fmt.Sprintf(
-			"Secret %s not found in namespace %s", ref.Name, ar.Namespace)}, nil
+		return waitingFor(klaxonv1alpha1.ReasonTokenSecretNotFound, fmt.Sprintf(
+			"Secret %s not found in namespace %s", ref.Name, ar.Namespace), tokenRecheckWaiting), nil
 	case apierrors.IsForbidden(err):
-		return readiness{reason: klaxonv1alpha1.ReasonTokenSecretForbidden, message: fmt.Sprintf(
+		return waitingFor(klaxonv1alpha1.ReasonTokenSecretForbidden, fmt.Sprintf(
 			"The operator may not read Secret %s in namespace %s: bind the ClusterRole %s to the operator's service account with a RoleBinding in this namespace",
-			ref.Name, ar.Namespace, SecretReaderClusterRole)}, nil
+			ref.Name, ar.Namespace, SecretReaderClusterRole), tokenRecheckWaiting), nil
 	case err != nil:
-		return readiness{}, fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
 	case receiver.StoredToken(secret, ref.Key) == nil:
-		return readiness{reason: klaxonv1alpha1.ReasonTokenKeyNotFound,
-			message: fmt.Sprintf("Secret %s has no key %q, or it holds only whitespace", ref.Name, ref.Key)}, nil
+		return waitingFor(klaxonv1alpha1.ReasonTokenKeyNotFound,
+			fmt.Sprintf("Secret %s has no key %q, or it holds only whitespace", ref.Name, ref.Key), tokenRecheckWaiting), nil
 	}
-	return readiness{ready: true, reason: klaxonv1alpha1.ReasonValid,
-		message: fmt.Sprintf("Receiving at /alertmanager/%s/%s", ar.Namespace, ar.Name)}, nil
+	return nil, nil
 }
 
 // SecretReaderClusterRole is the ClusterRole (config/rbac) that a namespace

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -23,15 +22,12 @@ import (
 // False while a schedule it names is missing or not Ready. It never writes a
 // policy's spec, which GitOps owns.
 type EscalationPolicyReconciler struct {
-	client   client.Client
-	recorder events.EventRecorder
-	clock    clock.PassiveClock
+	reconciler
 }
 
 // NewEscalationPolicyReconciler returns an EscalationPolicyReconciler.
 func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *EscalationPolicyReconciler {
-	o := buildOptions(opts)
-	return &EscalationPolicyReconciler{client: c, recorder: recorder, clock: o.clock}
+	return &EscalationPolicyReconciler{newReconciler(c, recorder, opts)}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies,verbs=get;list;watch
@@ -39,24 +35,24 @@ func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorde
 
 // Reconcile checks the policy and the schedules it names.
 func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	pol := &klaxonv1alpha1.EscalationPolicy{}
-	if err := r.client.Get(ctx, req.NamespacedName, pol); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	original := pol.DeepCopy()
-	pol.Status.ObservedGeneration = pol.Generation
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.EscalationPolicy{}, r.reconcileReady)
+}
 
-	rd, err := r.check(ctx, pol)
+// reconcileReady sets Ready. A schedule's change wakes the policy (see
+// SetupWithManager), so waiting needs no requeue.
+func (r *EscalationPolicyReconciler) reconcileReady(ctx context.Context, s *scope[*klaxonv1alpha1.EscalationPolicy]) (ctrl.Result, error) {
+	pol := s.obj
+	p, err := r.check(ctx, pol)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	_, err = reportReadiness(ctx, r.client, r.recorder, r.clock.Now(), original, pol, &pol.Status.Conditions, &original.Status, &pol.Status, rd)
-	return requeueOnConflict(err)
+	return report(ctx, s, klaxonv1alpha1.ConditionReady, p, klaxonv1alpha1.ReasonValid,
+		fmt.Sprintf("%d levels, every schedule found", len(pol.Spec.Levels)), "Validate"), nil
 }
 
-func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alpha1.EscalationPolicy) (readiness, error) {
+func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alpha1.EscalationPolicy) (*problem, error) {
 	if err := escalation.Validate(&pol.Spec); err != nil {
-		return readiness{reason: klaxonv1alpha1.ReasonInvalidPolicy, message: err.Error(), stalled: true}, nil
+		return stalledBy(klaxonv1alpha1.ReasonInvalidPolicy, err.Error()), nil
 	}
 	var missing, notReady []string
 	for _, name := range escalation.Schedules(&pol.Spec) {
@@ -66,21 +62,20 @@ func (r *EscalationPolicyReconciler) check(ctx context.Context, pol *klaxonv1alp
 		case apierrors.IsNotFound(err):
 			missing = append(missing, name)
 		case err != nil:
-			return readiness{}, fmt.Errorf("reading OnCallSchedule %s/%s: %w", pol.Namespace, name, err)
+			return nil, fmt.Errorf("reading OnCallSchedule %s/%s: %w", pol.Namespace, name, err)
 		case meta.IsStatusConditionFalse(sched.Status.Conditions, klaxonv1alpha1.ConditionReady):
 			notReady = append(notReady, name)
 		}
 	}
 	switch {
 	case len(missing) > 0:
-		return readiness{reason: klaxonv1alpha1.ReasonScheduleNotFound,
-			message: fmt.Sprintf("OnCallSchedule %s not found in namespace %s", strings.Join(missing, ", "), pol.Namespace)}, nil
+		return waitingFor(klaxonv1alpha1.ReasonScheduleNotFound,
+			fmt.Sprintf("OnCallSchedule %s not found in namespace %s", strings.Join(missing, ", "), pol.Namespace), 0), nil
 	case len(notReady) > 0:
-		return readiness{reason: klaxonv1alpha1.ReasonScheduleNotReady,
-			message: fmt.Sprintf("OnCallSchedule %s is not Ready", strings.Join(notReady, ", "))}, nil
+		return waitingFor(klaxonv1alpha1.ReasonScheduleNotReady,
+			fmt.Sprintf("OnCallSchedule %s is not Ready", strings.Join(notReady, ", ")), 0), nil
 	}
-	return readiness{ready: true, reason: klaxonv1alpha1.ReasonValid,
-		message: fmt.Sprintf("%d levels, every schedule found", len(pol.Spec.Levels))}, nil
+	return nil, nil
 }
 
 // SetupWithManager registers the reconciler; a schedule's change wakes the

@@ -6,11 +6,9 @@ package controller
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -21,38 +19,16 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 )
 
-// IncidentReconciler moves each Incident through its lifecycle.
+// IncidentReconciler moves each Incident through its lifecycle and pages
+// along its escalation policy.
 type IncidentReconciler struct {
-	client   client.Client
-	recorder events.EventRecorder
-	clock    clock.PassiveClock
-}
-
-// Option configures a reconciler.
-type Option func(*options)
-
-type options struct {
-	clock clock.PassiveClock
-}
-
-// WithClock sets the clock reconcilers read the time from; tests pass a fake.
-func WithClock(c clock.PassiveClock) Option {
-	return func(o *options) { o.clock = c }
-}
-
-func buildOptions(opts []Option) options {
-	o := options{clock: clock.RealClock{}}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return o
+	reconciler
 }
 
 // NewIncidentReconciler returns an IncidentReconciler that writes through c
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
-	o := buildOptions(opts)
-	return &IncidentReconciler{client: c, recorder: recorder, clock: o.clock}
+	return &IncidentReconciler{newReconciler(c, recorder, opts)}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;update;patch
@@ -61,68 +37,23 @@ func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// incidentScope is what the phases of one reconcile share.
-type incidentScope struct {
-	incident *klaxonv1alpha1.Incident
-	now      time.Time
-	// events are recorded once the status that records what they announce
-	// is stored, so a failed write never announces a page twice.
-	events []pendingEvent
-	// problem is why paging cannot go on, if it cannot.
-	problem *pagingProblem
-}
+// incidentScope is what the phases of one incident reconcile share.
+type incidentScope = scope[*klaxonv1alpha1.Incident]
 
-type pendingEvent struct{ eventType, reason, action, note string }
-
-type pagingProblem struct{ reason, message string }
-
-func (s *incidentScope) record(eventType, reason, action, note string) {
-	s.events = append(s.events, pendingEvent{eventType, reason, action, note})
-}
-
-func (s *incidentScope) pagingProblem(reason, message string) {
-	s.problem = &pagingProblem{reason: reason, message: message}
-}
-
-// Reconcile accepts the incident's desired state and records it in status.
+// Reconcile accepts the incident's desired state, pages along its policy,
+// and records both in status.
 func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	inc := &klaxonv1alpha1.Incident{}
-	if err := r.client.Get(ctx, req.NamespacedName, inc); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	original := inc.DeepCopy()
-	scope := &incidentScope{incident: inc, now: r.clock.Now()}
-
-	phases := []func(context.Context, *incidentScope) (ctrl.Result, error){
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{},
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
-	}
-	var result ctrl.Result
-	for _, phase := range phases {
-		res, err := phase(ctx, scope)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		result = lowestRequeue(result, res)
-	}
-	setPagingConditions(scope)
-	inc.Status.Commander = lifecycle.Commander(inc)
-	inc.Status.ObservedGeneration = inc.Generation
-
-	if _, err := patchStatusIfChanged(ctx, r.client, original, inc, original.Status, inc.Status); err != nil {
-		// Nothing was announced: a retry reconciles the newer version.
-		return requeueOnConflict(err)
-	}
-	for _, e := range scope.events {
-		recordEvent(r.recorder, inc, e.eventType, e.reason, e.action, e.note)
-	}
-	return result, nil
+		r.reconcilePagingConditions,
+	)
 }
 
 // reconcileLifecycle accepts spec.state into status.phase and derives the
 // lifecycle conditions.
 func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
-	inc := s.incident
+	inc := s.obj
 	if lifecycle.Repair(&inc.Status, s.now) {
 		log.FromContext(ctx).Info("Repaired a status that lacked the start of its episode", "phase", inc.Status.Phase)
 	}
@@ -141,18 +72,6 @@ func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incident
 	}
 	lifecycle.SetConditions(inc, s.now)
 	return ctrl.Result{}, nil
-}
-
-// lowestRequeue merges two results, keeping the earliest non-zero requeue.
-func lowestRequeue(a, b ctrl.Result) ctrl.Result {
-	switch {
-	case a.RequeueAfter == 0:
-		return b
-	case b.RequeueAfter == 0 || a.RequeueAfter < b.RequeueAfter:
-		return a
-	default:
-		return b
-	}
 }
 
 // policyRefField indexes incidents by the name of their escalation policy.

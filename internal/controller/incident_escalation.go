@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/conditions"
 	"github.com/klaxon-dev/klaxon/internal/escalation"
 	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
@@ -22,9 +23,6 @@ import (
 
 // maxAssignments is how many assignments status keeps; the oldest go first.
 const maxAssignments = 100
-
-// TimelinePaged is the timeline entry type of a page.
-const TimelinePaged = "Paged"
 
 // errScheduleNotReady marks a schedule that exists but cannot say who is on call.
 var errScheduleNotReady = errors.New("schedule is not valid")
@@ -34,7 +32,7 @@ var errScheduleNotReady = errors.New("schedule is not valid")
 // Acknowledgement, or any later phase, stops it; a reopen has cleared
 // status.escalation so it starts again at level 0.
 func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
-	inc := s.incident
+	inc := s.obj
 	st := &inc.Status
 	ref := inc.Spec.EscalationPolicyRef
 	// TriggeredAt is set with the phase (lifecycle.Repair restores it), so
@@ -49,9 +47,9 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 	pol := &klaxonv1alpha1.EscalationPolicy{}
 	if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: ref.Name}, pol); err != nil {
 		if apierrors.IsNotFound(err) {
-			// Waiting: the policy's creation wakes this incident.
-			s.pagingProblem(klaxonv1alpha1.ReasonPolicyNotFound,
-				fmt.Sprintf("EscalationPolicy %s not found in namespace %s; paging starts when it exists", ref.Name, inc.Namespace))
+			// The policy's creation wakes this incident.
+			s.problem = waitingFor(klaxonv1alpha1.ReasonPolicyNotFound,
+				fmt.Sprintf("EscalationPolicy %s not found in namespace %s; paging starts when it exists", ref.Name, inc.Namespace), 0)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("reading EscalationPolicy %s: %w", ref.Name, err)
@@ -68,16 +66,16 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 	var resolveErr *escalation.ResolveError
 	switch {
 	case errors.As(err, &resolveErr) && apierrors.IsNotFound(err):
-		s.pagingProblem(klaxonv1alpha1.ReasonScheduleNotFound,
+		s.problem = waitingFor(klaxonv1alpha1.ReasonScheduleNotFound,
 			fmt.Sprintf("Cannot page level %d: OnCallSchedule %s not found in namespace %s; paging resumes when it exists",
-				resolveErr.Level, resolveErr.Schedule, inc.Namespace))
+				resolveErr.Level, resolveErr.Schedule, inc.Namespace), 0)
 		return ctrl.Result{}, nil
 	case errors.As(err, &resolveErr) && errors.Is(err, errScheduleNotReady):
-		s.pagingProblem(klaxonv1alpha1.ReasonScheduleNotReady,
-			fmt.Sprintf("Cannot page level %d: %v", resolveErr.Level, err))
+		s.problem = waitingFor(klaxonv1alpha1.ReasonScheduleNotReady,
+			fmt.Sprintf("Cannot page level %d: %v", resolveErr.Level, err), 0)
 		return ctrl.Result{}, nil
 	case errors.Is(err, escalation.ErrInvalidPolicy):
-		s.pagingProblem(klaxonv1alpha1.ReasonInvalidPolicy, fmt.Sprintf("EscalationPolicy %s cannot page: %v", ref.Name, err))
+		s.problem = stalledBy(klaxonv1alpha1.ReasonInvalidPolicy, fmt.Sprintf("EscalationPolicy %s cannot page: %v", ref.Name, err))
 		return ctrl.Result{}, nil
 	case err != nil:
 		return ctrl.Result{}, fmt.Errorf("planning escalation along %s: %w", ref.Name, err)
@@ -90,9 +88,9 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 			st.Assignments = append([]klaxonv1alpha1.Assignment(nil), st.Assignments[over:]...)
 		}
 		msg := pageMessage(page)
-		reason := TimelinePaged
+		reason := klaxonv1alpha1.TimelinePaged
 		if page.Level > 0 || page.Round > 0 {
-			reason = klaxonv1alpha1.ReasonEscalated
+			reason = klaxonv1alpha1.TimelineEscalated
 		}
 		lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: reason, Message: msg})
 		s.record(corev1.EventTypeNormal, reason, "Page", msg)
@@ -121,49 +119,52 @@ func (r *IncidentReconciler) onCallNow(ctx context.Context, namespace string, t 
 	}
 }
 
-// setPagingConditions derives RespondersAssigned, Escalated and
-// EscalationExhausted from status and the problem paging ran into, if any.
-func setPagingConditions(s *incidentScope) {
-	inc := s.incident
+// reconcilePagingConditions derives RespondersAssigned, Escalated and
+// EscalationExhausted from status and the problem paging ran into, if any,
+// and the commander, who may be the first person paged.
+func (r *IncidentReconciler) reconcilePagingConditions(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
+	inc := s.obj
 	st := &inc.Status
-	gen := inc.Generation
+	defer func() { st.Commander = lifecycle.Commander(inc) }()
 	paged := episodeAssignments(st)
+	var result ctrl.Result
 	switch {
 	case len(paged) > 0:
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionRespondersAssigned, true, klaxonv1alpha1.ReasonPaged,
+		conditions.Set(inc, klaxonv1alpha1.ConditionRespondersAssigned, true, klaxonv1alpha1.ReasonPaged,
 			"Paged "+strings.Join(names(paged), ", "), s.now)
 	case inc.Spec.Commander != "" || len(inc.Spec.Responders) > 0:
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionRespondersAssigned, true, klaxonv1alpha1.ReasonAssigned,
+		conditions.Set(inc, klaxonv1alpha1.ConditionRespondersAssigned, true, klaxonv1alpha1.ReasonAssigned,
 			"Responders were named by hand", s.now)
 	case s.problem != nil:
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionRespondersAssigned, false, s.problem.reason, s.problem.message, s.now)
+		result = report(ctx, s, klaxonv1alpha1.ConditionRespondersAssigned, s.problem, "", "", "Page")
 	case inc.Spec.EscalationPolicyRef == nil:
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionRespondersAssigned, false, klaxonv1alpha1.ReasonNobodyAssigned,
+		conditions.Set(inc, klaxonv1alpha1.ConditionRespondersAssigned, false, klaxonv1alpha1.ReasonNobodyAssigned,
 			"No escalation policy and nobody named: set spec.escalationPolicyRef, spec.commander or spec.responders", s.now)
 	}
 	if inc.Spec.EscalationPolicyRef == nil {
-		return
+		return result, nil
 	}
 	esc := st.Escalation
 	switch {
 	case s.problem != nil && len(paged) > 0:
 		// Someone was paged but the next step cannot be: say so where
 		// people look for escalation.
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionEscalated, false, s.problem.reason, s.problem.message, s.now)
+		result = report(ctx, s, klaxonv1alpha1.ConditionEscalated, s.problem, "", "", "Page")
 	case esc != nil && (esc.Level > 0 || esc.Round > 0):
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionEscalated, true, klaxonv1alpha1.ReasonEscalated,
+		conditions.Set(inc, klaxonv1alpha1.ConditionEscalated, true, klaxonv1alpha1.ReasonEscalated,
 			fmt.Sprintf("Paged level %d of round %d", esc.Level, esc.Round), s.now)
 	default:
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionEscalated, false, klaxonv1alpha1.ReasonNotEscalated,
+		conditions.Set(inc, klaxonv1alpha1.ConditionEscalated, false, klaxonv1alpha1.ReasonNotEscalated,
 			"Paging has not moved past level 0", s.now)
 	}
 	if esc != nil && esc.Exhausted {
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionEscalationExhausted, true, klaxonv1alpha1.ReasonExhausted,
+		conditions.Set(inc, klaxonv1alpha1.ConditionEscalationExhausted, true, klaxonv1alpha1.ReasonExhausted,
 			"Every level was paged and nobody acknowledged", s.now)
 	} else {
-		setCondition(&st.Conditions, gen, klaxonv1alpha1.ConditionEscalationExhausted, false, klaxonv1alpha1.ReasonNotEscalated,
+		conditions.Set(inc, klaxonv1alpha1.ConditionEscalationExhausted, false, klaxonv1alpha1.ReasonNotEscalated,
 			"Escalation is not exhausted", s.now)
 	}
+	return result, nil
 }
 
 // episodeAssignments are the assignments made since the current episode began.

@@ -10,28 +10,24 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/apitime"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
 
 // OnCallScheduleReconciler keeps each schedule's status.onCall current: it
-// computes who is on call now and requeues at the next handoff, or where its
-// look-ahead stopped when it found none.
+// computes who is on call now and requeues at the next handoff.
 type OnCallScheduleReconciler struct {
-	client   client.Client
-	recorder events.EventRecorder
-	clock    clock.PassiveClock
+	reconciler
 }
 
 // NewOnCallScheduleReconciler returns an OnCallScheduleReconciler.
 func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *OnCallScheduleReconciler {
-	o := buildOptions(opts)
-	return &OnCallScheduleReconciler{client: c, recorder: recorder, clock: o.clock}
+	return &OnCallScheduleReconciler{newReconciler(c, recorder, opts)}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
@@ -39,54 +35,38 @@ func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder,
 
 // Reconcile computes who is on call now and when that changes next.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	sched := &klaxonv1alpha1.OnCallSchedule{}
-	if err := r.client.Get(ctx, req.NamespacedName, sched); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	original := sched.DeepCopy()
-	now := r.clock.Now()
-	st := &sched.Status
-	st.ObservedGeneration = sched.Generation
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, r.reconcileOnCall)
+}
 
-	var (
-		rd      readiness
-		result  ctrl.Result
-		handoff bool
-	)
-	compiled, err := oncall.Compile(&sched.Spec)
+// reconcileOnCall sets status.onCall, nextHandoffAt and Ready.
+func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope[*klaxonv1alpha1.OnCallSchedule]) (ctrl.Result, error) {
+	st := &s.obj.Status
+	compiled, err := oncall.Compile(&s.obj.Spec)
 	if err != nil {
-		// An invalid spec stays invalid until someone edits it: report it
-		// and wait for the edit, with no retry loop.
+		// An invalid spec stays invalid until someone edits it.
 		reason := klaxonv1alpha1.ReasonInvalidSchedule
 		if errors.Is(err, oncall.ErrUnknownTimeZone) {
 			reason = klaxonv1alpha1.ReasonInvalidTimeZone
 		}
 		st.OnCall, st.NextHandoffAt = nil, nil
-		rd = readiness{reason: reason, message: err.Error(), stalled: true}
-	} else {
-		onCall := compiled.At(now)
-		handoff = !slices.Equal(st.OnCall, onCall)
-		st.OnCall, st.NextHandoffAt = onCall, nil
-		next, until := compiled.NextHandoff(now)
-		if !next.IsZero() {
-			st.NextHandoffAt = &metav1.Time{Time: ceilSecond(next)}
-		}
-		// until is the handoff when there is one. Otherwise it is where the
-		// look-ahead stopped, at its horizon or short of it on a dense
-		// schedule: come back then to look further, or a schedule whose
-		// handoff lies beyond would never be woken for it.
-		result.RequeueAfter = min(ceilSecond(until).Sub(now), oncall.Horizon)
-		rd = readiness{ready: true, reason: klaxonv1alpha1.ReasonValid, message: onCallMessage(onCall)}
+		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(reason, err.Error()), "", "", "Validate"), nil
 	}
-	wrote, err := reportReadiness(ctx, r.client, r.recorder, now, original, sched, &st.Conditions, &original.Status, &sched.Status, rd)
-	if err != nil {
-		return requeueOnConflict(err)
+	onCall := compiled.At(s.now)
+	if !slices.Equal(st.OnCall, onCall) {
+		log.FromContext(ctx).Info("On-call changed", "onCall", onCall)
+		s.record(corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(onCall))
 	}
-	if wrote && handoff {
-		log.FromContext(ctx).Info("On-call changed", "onCall", st.OnCall)
-		recordEvent(r.recorder, sched, corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(st.OnCall))
+	st.OnCall, st.NextHandoffAt = onCall, nil
+	next, until := compiled.NextHandoff(s.now)
+	if !next.IsZero() {
+		st.NextHandoffAt = &metav1.Time{Time: apitime.CeilSecond(next)}
 	}
-	return result, nil
+	report(ctx, s, klaxonv1alpha1.ConditionReady, nil, klaxonv1alpha1.ReasonValid, onCallMessage(onCall), "Validate")
+	// until is the handoff when there is one. Otherwise it is where the
+	// look-ahead stopped, at its horizon or short of it on a dense schedule:
+	// come back then to look further, or a schedule whose handoff lies
+	// beyond would never be woken for it.
+	return ctrl.Result{RequeueAfter: min(apitime.CeilSecond(until).Sub(s.now), oncall.Horizon)}, nil
 }
 
 func onCallMessage(onCall []string) string {

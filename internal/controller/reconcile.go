@@ -1,0 +1,156 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/conditions"
+)
+
+// object is what a Klaxon reconciler reconciles: one of Klaxon's kinds.
+type object interface {
+	client.Object
+	conditions.Object
+}
+
+// scope is what the phases of one reconcile share.
+type scope[T object] struct {
+	obj T
+	now time.Time
+	// events are recorded once the status that records what they announce
+	// is stored, so a failed write never announces a page twice.
+	events []pendingEvent
+	// problem is what keeps a phase from doing its work, for the phases
+	// after it to report (see problem).
+	problem *problem
+}
+
+type pendingEvent struct{ eventType, reason, action, note string }
+
+func (s *scope[T]) record(eventType, reason, action, note string) {
+	s.events = append(s.events, pendingEvent{eventType, reason, action, note})
+}
+
+// phase is one ordered step of a reconcile: it changes the object's status
+// in memory, records the Events that announce it, and says when to look
+// again.
+type phase[T object] func(context.Context, *scope[T]) (ctrl.Result, error)
+
+// reconciler holds what every Klaxon reconciler needs.
+type reconciler struct {
+	client   client.Client
+	recorder events.EventRecorder
+	clock    clock.PassiveClock
+}
+
+func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option) reconciler {
+	return reconciler{client: c, recorder: recorder, clock: buildOptions(opts).clock}
+}
+
+// runPhases is the shape of every Klaxon reconcile: get the object, run the
+// phases in order, and in a deferred block patch status once, only when it
+// changed, even when a phase failed (so a persistent failure shows as a
+// condition), then record the Events the stored status announces.
+// observedGeneration moves only when every phase succeeded. The result is
+// the earliest requeue any phase asked for.
+func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, obj T, phases ...phase[T]) (result ctrl.Result, reterr error) {
+	if err := r.client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := obj.DeepCopyObject().(T)
+	s := &scope[T]{obj: obj, now: r.clock.Now()}
+
+	defer func() {
+		if reterr == nil {
+			observeGeneration(obj)
+		}
+		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
+			if apierrors.IsConflict(err) && reterr == nil {
+				// Another writer changed the object since it was read, and
+				// nothing was announced: the watch brings the new version.
+				result = ctrl.Result{RequeueAfter: time.Second}
+				return
+			}
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+			return
+		}
+		for _, e := range s.events {
+			recordEvent(r.recorder, obj, e.eventType, e.reason, e.action, e.note)
+		}
+	}()
+
+	for _, p := range phases {
+		res, err := p(ctx, s)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		result = lowestRequeue(result, res)
+	}
+	return result, nil
+}
+
+// statusOf returns a pointer to obj's status, to compare it.
+func statusOf(obj object) any {
+	switch o := obj.(type) {
+	case *klaxonv1alpha1.Incident:
+		return &o.Status
+	case *klaxonv1alpha1.OnCallSchedule:
+		return &o.Status
+	case *klaxonv1alpha1.EscalationPolicy:
+		return &o.Status
+	case *klaxonv1alpha1.AlertRoute:
+		return &o.Status
+	}
+	panic(fmt.Sprintf("controller: %T is not a Klaxon kind", obj))
+}
+
+// observeGeneration records that status reflects obj's spec generation.
+func observeGeneration(obj object) {
+	g := obj.GetGeneration()
+	switch o := obj.(type) {
+	case *klaxonv1alpha1.Incident:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.OnCallSchedule:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.EscalationPolicy:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.AlertRoute:
+		o.Status.ObservedGeneration = g
+	}
+}
+
+// patchStatusIfChanged patches obj's status subresource when it differs
+// from original's, with optimistic locking: status is computed from the
+// version read, so a newer version must be reconciled afresh.
+func patchStatusIfChanged(ctx context.Context, c client.Client, original, obj object) error {
+	if equality.Semantic.DeepEqual(statusOf(original), statusOf(obj)) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})
+	if err := c.Status().Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("patching status of %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
+}
+
+// lowestRequeue merges two results, keeping the earliest non-zero requeue.
+func lowestRequeue(a, b ctrl.Result) ctrl.Result {
+	switch {
+	case a.RequeueAfter == 0:
+		return b
+	case b.RequeueAfter == 0 || a.RequeueAfter < b.RequeueAfter:
+		return a
+	default:
+		return b
+	}
+}
