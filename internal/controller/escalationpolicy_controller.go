@@ -9,9 +9,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -96,6 +98,7 @@ func (r *EscalationPolicyReconciler) policiesForSchedule(ctx context.Context, ob
 func policiesNaming(ctx context.Context, c client.Client, namespace, schedule string) []reconcile.Request {
 	list := &klaxonv1alpha1.EscalationPolicyList{}
 	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the escalation policies of a schedule", "onCallSchedule", klog.KRef(namespace, schedule))
 		return nil
 	}
 	var reqs []reconcile.Request

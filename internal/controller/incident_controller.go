@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -105,7 +106,7 @@ func (r *IncidentReconciler) incidentsForPolicy(ctx context.Context, obj client.
 	list := &klaxonv1alpha1.IncidentList{}
 	if err := r.client.List(ctx, list, client.InNamespace(obj.GetNamespace()),
 		client.MatchingFields{policyRefField: obj.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "Listing incidents of an escalation policy", "policy", obj.GetName())
+		log.FromContext(ctx).Error(err, "Listing incidents of an escalation policy", "escalationPolicy", klog.KObj(obj))
 		return nil
 	}
 	var reqs []reconcile.Request

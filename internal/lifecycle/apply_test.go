@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/google/go-cmp/cmp"
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
 
@@ -102,7 +103,7 @@ func TestAcceptIsIdempotent(t *testing.T) {
 		t.Errorf("second Accept made transitions %+v", trs)
 	}
 	if !equality.Semantic.DeepEqual(before, &inc.Status) {
-		t.Errorf("status changed on a repeat: before %+v after %+v", before, inc.Status)
+		t.Errorf("status changed on a repeat (-before +after):\n%s", cmp.Diff(before, &inc.Status))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/google/go-cmp/cmp"
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
 
@@ -69,7 +70,7 @@ func TestRepair(t *testing.T) {
 				t.Errorf("Repair = %v, want %v", got, tc.repaired)
 			}
 			if st.Phase != tc.want.Phase || st.Episode != tc.want.Episode || !st.TriggeredAt.Equal(tc.want.TriggeredAt) {
-				t.Errorf("status = %+v, want %+v", st, tc.want)
+				t.Errorf("status (-want +got):\n%s", cmp.Diff(&tc.want, st))
 			}
 		})
 	}
