@@ -49,8 +49,8 @@ func run() error {
 	}
 	defer func() {
 		fmt.Println("Stopping the local control plane...")
-		if err := cluster.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "dev: stopping the control plane:", err)
+		if stopErr := cluster.Stop(); stopErr != nil {
+			fmt.Fprintln(os.Stderr, "dev: stopping the control plane:", stopErr)
 		}
 	}()
 
@@ -77,7 +77,9 @@ func run() error {
 	samples := filepath.Join(localcluster.RepoRoot(), "config", "samples")
 	if err := localcluster.ApplyFiles(ctx, userClient, samples, "default"); err != nil {
 		stop()
-		<-done
+		if mgrErr := <-done; mgrErr != nil && !errors.Is(mgrErr, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "dev: operator:", mgrErr)
+		}
 		return fmt.Errorf("applying samples: %w", err)
 	}
 	assets := os.Getenv("KUBEBUILDER_ASSETS")

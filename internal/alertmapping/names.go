@@ -63,11 +63,11 @@ func IncidentName(route, groupKey string, serial int32) string {
 	return prefix + "-" + suffix
 }
 
-// dnsPrefix returns route as a DNS-1123 subdomain fragment of at most max
+// dnsPrefix returns route as a DNS-1123 subdomain fragment of at most limit
 // characters that can be followed by "-<suffix>". Route names are valid
 // subdomains already; anything else is lowered and its other characters
 // replaced by '-', so the result is valid whatever the input.
-func dnsPrefix(route string, max int) string {
+func dnsPrefix(route string, limit int) string {
 	if len(validation.IsDNS1123Subdomain(route)) != 0 {
 		var b strings.Builder
 		dash := false
@@ -84,8 +84,8 @@ func dnsPrefix(route string, max int) string {
 		}
 		route = b.String()
 	}
-	if len(route) > max {
-		route = route[:max]
+	if len(route) > limit {
+		route = route[:limit]
 	}
 	// A cut valid subdomain may end in '-' or '.', which may not end a name
 	// part; the character before either is alphanumeric.
@@ -143,10 +143,10 @@ func labelValue(v string) string {
 	return labelValueWithin(v, validation.LabelValueMaxLength)
 }
 
-func labelValueWithin(v string, max int) string {
+func labelValueWithin(v string, limit int) string {
 	var b strings.Builder
 	for _, r := range v {
-		if b.Len() >= max {
+		if b.Len() >= limit {
 			break
 		}
 		switch {

@@ -44,7 +44,7 @@ func TestIncidentName(t *testing.T) {
 	}
 
 	t.Run("deterministic and distinct", func(t *testing.T) {
-		if IncidentName("r", "g1", 1) != IncidentName("r", "g1", 1) {
+		if first, again := IncidentName("r", "g1", 1), IncidentName("r", "g1", 1); first != again {
 			t.Error("the same group gives different names")
 		}
 		names := map[string]bool{}

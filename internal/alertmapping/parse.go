@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // PayloadVersion is the only webhook payload version Klaxon accepts.

@@ -120,7 +120,7 @@ func compareTimes(a, b *metav1.Time) int {
 	case b == nil:
 		return 1
 	}
-	return a.Time.Compare(b.Time)
+	return a.Compare(b.Time)
 }
 
 // sameSummary reports whether the stored status.alerts already says what

@@ -7,8 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // MaxTitleLength is the bound of spec.title on Incident, in characters.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -54,7 +55,7 @@ func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 		if d.Action == alertmapping.ActionNothing {
 			return answer{code: http.StatusOK, message: d.Message}
 		}
-		s.log.Info("Applied Alertmanager notification", "incident", client.ObjectKeyFromObject(inc), "action", d.Action)
+		s.log.Info("Applied Alertmanager notification", "incident", klog.KObj(inc), "action", d.Action)
 		return answer{code: http.StatusOK, message: fmt.Sprintf("%s: incident %s", d.Message, inc.Name)}
 	}
 	return unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))
@@ -128,10 +129,10 @@ func (s *Server) restoreLabels(ctx context.Context, inc *klaxonv1alpha1.Incident
 	}
 	maps.Copy(patched.Labels, want)
 	if err := s.client.Patch(ctx, patched, client.MergeFrom(inc)); err != nil {
-		s.log.Error(err, "Restoring the group labels of an incident", "incident", client.ObjectKeyFromObject(inc))
+		s.log.Error(err, "Restoring the group labels of an incident", "incident", klog.KObj(inc))
 		return inc
 	}
-	s.log.Info("Restored the group labels of an incident", "incident", client.ObjectKeyFromObject(inc))
+	s.log.Info("Restored the group labels of an incident", "incident", klog.KObj(inc))
 	return patched
 }
 

@@ -122,7 +122,7 @@ func post(t *testing.T, base, method, path, bearer string, body []byte) (int, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	msg, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(msg)
 }

@@ -82,7 +82,7 @@ func FuzzReceiverRequest(f *testing.F) {
 		if err != nil {
 			return // the server closed a request Go's client could not send
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if !allowed[resp.StatusCode] {
 			t.Fatalf("%s %q answered %d", method, path, resp.StatusCode)
 		}

@@ -164,7 +164,7 @@ func TestConcurrentParsesAreBounded(t *testing.T) {
 			slow <- 0
 			return
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		slow <- resp.StatusCode
 	}()
 	if _, err := pw.Write(body[:10]); err != nil {
@@ -179,7 +179,9 @@ func TestConcurrentParsesAreBounded(t *testing.T) {
 	if _, err := pw.Write(body[10:]); err != nil {
 		t.Fatal(err)
 	}
-	pw.Close()
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if code := <-slow; code != http.StatusOK {
 		t.Errorf("the slow sender got %d, want 200", code)
 	}

@@ -43,7 +43,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = cluster.Stop() }()
-	if err := cluster.Share(); err != nil {
+	if err = cluster.Share(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

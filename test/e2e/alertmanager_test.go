@@ -68,13 +68,8 @@ receivers:
 		_ = cmd.Wait()
 	})
 	am := &alertmanager{url: "http://" + addr}
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		resp, err := http.Get(am.url + "/-/ready")
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return answersOK(ctx, am.url+"/-/ready"), nil
 	})
 	if err != nil {
 		t.Fatalf("alertmanager did not become ready: %v", err)
@@ -98,7 +93,7 @@ func (am *alertmanager) send(t *testing.T, alerts ...postableAlert) {
 	if err != nil {
 		t.Fatalf("posting alerts: %v", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("posting alerts: %s", resp.Status)
 	}

@@ -69,7 +69,7 @@ func startOperator(ctx context.Context) (func(), error) {
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd")
 	build.Dir = localcluster.RepoRoot()
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err = build.Run(); err != nil {
 		return nil, fmt.Errorf("building the operator: %w", err)
 	}
 	kubeconfig, err := cluster.OperatorKubeconfig()
@@ -77,7 +77,7 @@ func startOperator(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	kubeconfigPath := filepath.Join(tmp, "kubeconfig")
-	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
+	if err = os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
 		return nil, err
 	}
 	receiverAddr, probeAddr := freeAddr(), freeAddr()
@@ -112,15 +112,8 @@ func startOperator(ctx context.Context) (func(), error) {
 		}
 		_ = os.RemoveAll(tmp)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-		resp, err := http.Get("http://" + probeAddr + "/readyz")
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
+	ready := func(ctx context.Context) (bool, error) { return answersOK(ctx, "http://"+probeAddr+"/readyz"), nil }
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, ready); err != nil {
 		stop()
 		return nil, fmt.Errorf("the operator did not become ready: %w", err)
 	}
@@ -134,8 +127,23 @@ func freeAddr() string {
 	if err != nil {
 		panic(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
+}
+
+// answersOK tells whether a GET of url answers 200 OK. A server that is not
+// listening yet is not an error to a caller that polls until it is.
+func answersOK(ctx context.Context, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
