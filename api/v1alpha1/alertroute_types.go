@@ -79,7 +79,7 @@ type AlertRouteSpec struct {
 	// severity maps an alert label to the incident severity.
 	// +optional
 	// +kubebuilder:default={}
-	Severity AlertSeverityMapping `json:"severity,omitempty"`
+	Severity AlertSeverityMapping `json:"severity,omitzero"`
 
 	// escalationPolicyRef names the EscalationPolicy of the incidents this
 	// route opens.
@@ -116,6 +116,14 @@ type AlertRouteSpec struct {
 
 // AlertRouteStatus is what the operator and the receiver observed.
 type AlertRouteStatus struct {
+	// conditions describe the route's state; Ready is True when its
+	// matchers, title template and token Secret are valid.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
 	// observedGeneration is the spec generation the status reflects.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -135,14 +143,6 @@ type AlertRouteStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	LastRejection string `json:"lastRejection,omitempty"`
-
-	// conditions describe the route's state; Ready is True when its
-	// matchers, title template and token Secret are valid.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=8
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // AlertRoute says how Alertmanager notifications become incidents in this
@@ -155,12 +155,17 @@ type AlertRouteStatus struct {
 // +kubebuilder:printcolumn:name="Last Rejected",type=date,JSONPath=`.status.lastRejectedAt`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AlertRoute struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec says how Alertmanager notifications become incidents.
 	// +required
 	Spec AlertRouteSpec `json:"spec"`
 
+	// status is what the operator observed and did.
 	// +optional
 	Status AlertRouteStatus `json:"status,omitempty"`
 }
@@ -174,5 +179,5 @@ type AlertRouteList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&AlertRoute{}, &AlertRouteList{})
+	register(&AlertRoute{}, &AlertRouteList{})
 }

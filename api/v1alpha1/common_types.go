@@ -14,6 +14,7 @@ type LocalObjectReference struct {
 // +kubebuilder:validation:MaxLength=4
 type Severity string
 
+// The severities, from the worst.
 const (
 	SeverityCritical Severity = "SEV1"
 	SeverityHigh     Severity = "SEV2"

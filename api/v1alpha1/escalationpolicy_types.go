@@ -40,7 +40,7 @@ type EscalationLevel struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
-	Targets []EscalationTarget `json:"targets"`
+	Targets []EscalationTarget `json:"targets"` //nolint:kubeapilinter // arrayofstruct: a CEL rule on EscalationTarget requires exactly one of schedule or user, with a message naming both; ExactlyOneOf would only repeat it
 }
 
 // ResponseTarget is how fast an incident of one severity must be handled.
@@ -134,10 +134,6 @@ type EscalationPolicySpec struct {
 
 // EscalationPolicyStatus is what the operator found about the policy.
 type EscalationPolicyStatus struct {
-	// observedGeneration is the spec generation the status reflects.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
 	// conditions describe the policy's state; Ready is False when a
 	// referenced schedule is missing or invalid.
 	// +optional
@@ -145,6 +141,10 @@ type EscalationPolicyStatus struct {
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
 // EscalationPolicy says whom to page, in which order and after how long, and
@@ -156,12 +156,18 @@ type EscalationPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type EscalationPolicy struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec says whom to page, in which order, after how long, and how fast
+	// incidents must be handled.
 	// +required
 	Spec EscalationPolicySpec `json:"spec"`
 
+	// status is what the operator observed and did.
 	// +optional
 	Status EscalationPolicyStatus `json:"status,omitempty"`
 }
@@ -175,5 +181,5 @@ type EscalationPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&EscalationPolicy{}, &EscalationPolicyList{})
+	register(&EscalationPolicy{}, &EscalationPolicyList{})
 }

@@ -12,6 +12,7 @@ import (
 // +kubebuilder:validation:MaxLength=16
 type IncidentState string
 
+// The lifecycle states, in order.
 const (
 	StateTriggered    IncidentState = "Triggered"
 	StateAcknowledged IncidentState = "Acknowledged"
@@ -24,6 +25,7 @@ const (
 // +kubebuilder:validation:Enum=Commander;Communications;Operations;Scribe;SubjectMatterExpert
 type ResponderRole string
 
+// The roles of a responder.
 const (
 	RoleCommander           ResponderRole = "Commander"
 	RoleCommunications      ResponderRole = "Communications"
@@ -312,6 +314,13 @@ type TimelineEntry struct {
 
 // IncidentStatus is what the operator has accepted and done.
 type IncidentStatus struct {
+	// conditions describe the incident's state; see conditions.go.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
 	// observedGeneration is the spec generation the status reflects.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -380,13 +389,6 @@ type IncidentStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
-
-	// conditions describe the incident's state; see conditions.go.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=16
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // Incident is one incident, from trigger to close.
@@ -402,12 +404,17 @@ type IncidentStatus struct {
 // +kubebuilder:printcolumn:name="Level",type=integer,JSONPath=`.status.escalation.level`,priority=1
 // +kubebuilder:printcolumn:name="Firing",type=integer,JSONPath=`.status.alerts.firing`,priority=1
 type Incident struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec says the incident, as people and the receiver ask for it.
 	// +required
 	Spec IncidentSpec `json:"spec"`
 
+	// status is what the operator observed and did.
 	// +optional
 	Status IncidentStatus `json:"status,omitempty"`
 }
@@ -421,5 +428,5 @@ type IncidentList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Incident{}, &IncidentList{})
+	register(&Incident{}, &IncidentList{})
 }

@@ -8,6 +8,7 @@ import (
 // +kubebuilder:validation:Enum=Mon;Tue;Wed;Thu;Fri;Sat;Sun
 type Weekday string
 
+// The days of the week.
 const (
 	Monday    Weekday = "Mon"
 	Tuesday   Weekday = "Tue"
@@ -137,6 +138,13 @@ type OnCallScheduleSpec struct {
 
 // OnCallScheduleStatus is who the operator computed to be on call.
 type OnCallScheduleStatus struct {
+	// conditions describe the schedule's state; see conditions.go.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
 	// observedGeneration is the spec generation the status reflects.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -152,13 +160,6 @@ type OnCallScheduleStatus struct {
 	// not change within the operator's look-ahead.
 	// +optional
 	NextHandoffAt *metav1.Time `json:"nextHandoffAt,omitempty"`
-
-	// conditions describe the schedule's state; see conditions.go.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=8
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // The Next Handoff column is a string: a date column prints a time in the
@@ -174,12 +175,17 @@ type OnCallScheduleStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OnCallSchedule struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec says who is on call when.
 	// +required
 	Spec OnCallScheduleSpec `json:"spec"`
 
+	// status is what the operator observed and did.
 	// +optional
 	Status OnCallScheduleStatus `json:"status,omitempty"`
 }
@@ -193,5 +199,5 @@ type OnCallScheduleList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&OnCallSchedule{}, &OnCallScheduleList{})
+	register(&OnCallSchedule{}, &OnCallScheduleList{})
 }

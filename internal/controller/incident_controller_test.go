@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/google/go-cmp/cmp"
+
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
 
@@ -315,7 +316,7 @@ func TestMovesAreAttributedToTheAuthenticatedUser(t *testing.T) {
 		t.Errorf("timeline actors = %s, want %s", got, want)
 	}
 	// Forging the annotation alone is stamped over too.
-	if err := setState(bob, inc, R, forge("mallory")); err != nil {
+	if err = setState(bob, inc, R, forge("mallory")); err != nil {
 		t.Fatal(err)
 	}
 	if a := inc.Annotations[klaxonv1alpha1.ActorAnnotation]; a != "bob" {

@@ -53,7 +53,7 @@ func TestKustomizeInstallIsAccepted(t *testing.T) {
 				policyExpression += c.(map[string]any)["expression"].(string)
 			}
 		}
-		if err := k8s.Patch(ctx, obj, client.Apply, client.FieldOwner("install-test"), client.DryRunAll, client.ForceOwnership); err != nil {
+		if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("install-test"), client.DryRunAll, client.ForceOwnership); err != nil {
 			t.Errorf("the API server refuses %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}

@@ -54,12 +54,13 @@ func report[T object](ctx context.Context, s *scope[T], condType string, p *prob
 	if before != nil && before.Status == metav1.ConditionFalse && before.Reason == p.reason {
 		return p.result()
 	}
-	eventType, verb := corev1.EventTypeNormal, "Waiting"
 	if p.stalled {
-		eventType, verb = corev1.EventTypeWarning, "Stalled"
+		s.record(corev1.EventTypeWarning, p.reason, action, p.message)
+		log.FromContext(ctx).Info("Stalled", "condition", condType, "reason", p.reason, "message", p.message)
+	} else {
+		s.record(corev1.EventTypeNormal, p.reason, action, p.message)
+		log.FromContext(ctx).Info("Waiting", "condition", condType, "reason", p.reason, "message", p.message)
 	}
-	s.record(eventType, p.reason, action, p.message)
-	log.FromContext(ctx).Info(verb, "condition", condType, "reason", p.reason, "message", p.message)
 	return p.result()
 }
 

@@ -61,7 +61,7 @@ func applyFile(ctx context.Context, c client.Client, path, namespace string) err
 				obj.SetNamespace(namespace)
 			}
 		}
-		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("klaxon-dev"), client.ForceOwnership); err != nil {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("klaxon-dev"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying %s %s from %s: %w", obj.GetKind(), obj.GetName(), path, err)
 		}
 	}

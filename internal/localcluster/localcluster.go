@@ -261,8 +261,8 @@ func (c *Cluster) waitForActorPolicy(ctx context.Context) error {
 				Annotations: map[string]string{klaxonv1alpha1.ActorAnnotation: "forged"}},
 			Spec: klaxonv1alpha1.IncidentSpec{Title: "admission policy probe"},
 		}
-		if err := prober.Create(ctx, inc); err != nil {
-			return false, nil
+		if prober.Create(ctx, inc) != nil {
+			return false, nil // not yet: the policy or the namespace is still settling
 		}
 		defer func() { _ = c.Admin.Delete(ctx, inc) }()
 		return inc.Annotations[klaxonv1alpha1.ActorAnnotation] == "klaxon-policy-probe", nil
