@@ -1,7 +1,3 @@
-// Command dev runs Klaxon on a local control plane: it starts etcd and
-// kube-apiserver, installs the CRDs and the admission policy, applies
-// config/samples as you, and runs the operator in the foreground. Ctrl-C
-// stops everything. `make dev` runs it with KUBEBUILDER_ASSETS set.
 package main
 
 import (
@@ -19,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 func main() {

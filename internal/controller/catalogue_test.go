@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 // TestConditionCatalogue keeps api/v1alpha1/conditions.go the whole truth:

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 // The longest valid inputs still page: a level of sixteen people with the

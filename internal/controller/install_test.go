@@ -18,7 +18,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 // The kustomize install renders, the API server accepts every object of it

@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 // The samples `make dev` applies are accepted and work together: the

@@ -1,7 +1,3 @@
-// Package oncall answers who is on call on an OnCallSchedule at a given
-// instant, and when that answer next changes. It is pure: no clock, no
-// Kubernetes client, so the OnCallSchedule controller and the escalation
-// planner can both rely on it and it can be tested on its own.
 package oncall
 
 import (

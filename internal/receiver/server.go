@@ -1,6 +1,3 @@
-// Package receiver serves Alertmanager's webhook: it authenticates each
-// notification against its AlertRoute, maps it with internal/alertmapping and
-// writes the incident change, answering only once the write is stored.
 package receiver
 
 import (
@@ -16,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -214,11 +212,11 @@ func (s *Server) logAnswer(a answer, ns, name string) {
 		now := s.clock.Now()
 		if last, ok := s.loggedErrors.Load(key); !ok || now.Sub(last.(time.Time)) >= errorLogInterval {
 			s.loggedErrors.Store(key, now)
-			s.log.Error(a.cause, "Answered Alertmanager with an error", "namespace", a.namespace, "alertRoute", a.route, "code", a.code, "message", a.message)
+			s.log.Error(a.cause, "Answered Alertmanager with an error", "alertRoute", klog.KRef(a.namespace, a.route), "code", a.code, "message", a.message)
 			return
 		}
 	}
-	log.Info("Answered Alertmanager", "namespace", ns, "alertRoute", name, "code", a.code, "message", a.message, "error", a.cause)
+	log.Info("Answered Alertmanager", "alertRoute", klog.KRef(ns, name), "code", a.code, "message", a.message, "error", a.cause)
 }
 
 // routeFor compiles an AlertRoute once per generation.

@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
-	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/util/wait"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 var (
@@ -30,11 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	level := zapcore.ErrorLevel
-	if os.Getenv("KLAXON_TEST_VERBOSE") != "" {
-		level = zapcore.DebugLevel
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(level)))
+	suite.SetLogger()
 	// Fuzz workers (FuzzReceiverRequest) are processes this one starts:
 	// they attach to this control plane instead of starting their own.
 	var err error
@@ -48,22 +40,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	k8s = cluster.Admin
-	mgr, err = operator.New(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
+	var stop func() error
+	mgr, stop, err = suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		fmt.Fprintln(os.Stderr, "the operator's cache did not sync")
-		return 1
-	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}
@@ -72,16 +56,10 @@ func run(m *testing.M) int {
 
 func newNamespace(t *testing.T) string {
 	t.Helper()
-	ns, err := cluster.NewNamespace(context.Background(), "receiver-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns
+	return suite.NewNamespace(t, cluster, "receiver-")
 }
 
 func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 20*time.Second, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
+	suite.Eventually(t, what, suite.DefaultTimeout, cond)
 }

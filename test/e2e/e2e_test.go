@@ -1,5 +1,3 @@
-// Package e2e runs the real operator binary against a local control plane
-// and a real Alertmanager posting real webhooks.
 package e2e
 
 import (
@@ -16,7 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/klaxon-dev/klaxon/internal/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 var (
@@ -148,7 +147,5 @@ func answersOK(ctx context.Context, url string) bool {
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
+	suite.Eventually(t, what, timeout, cond)
 }

@@ -55,7 +55,7 @@ type Cluster struct {
 // package find config/.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // Start starts etcd and kube-apiserver from KUBEBUILDER_ASSETS, installs the

@@ -1,0 +1,3 @@
+// Command manager runs Klaxon: the controllers, the Alertmanager receiver,
+// metrics and health probes.
+package main
