@@ -30,7 +30,13 @@ func Set(obj Object, condType string, status bool, reason, message string, now t
 	obj.SetConditions(conds)
 }
 
-// Find returns the condition condType of obj, or nil.
+// Find returns a copy of the condition condType of obj, or nil. A copy, so
+// that it still says what the condition was after Set changes it.
 func Find(obj Object, condType string) *metav1.Condition {
-	return meta.FindStatusCondition(obj.GetConditions(), condType)
+	c := meta.FindStatusCondition(obj.GetConditions(), condType)
+	if c == nil {
+		return nil
+	}
+	found := *c
+	return &found
 }

@@ -23,9 +23,14 @@ func TestSet(t *testing.T) {
 		!c.LastTransitionTime.Time.Equal(t0) || c.ObservedGeneration != 3 || utf8.RuneCountInString(c.Message) != bounded.ConditionMessage {
 		t.Fatalf("condition = %+v", c)
 	}
+	// What Find returned does not change with the condition.
+	before := Find(obj, klaxonv1alpha1.ConditionReady)
 	// A new status moves the transition time.
 	Set(obj, klaxonv1alpha1.ConditionReady, true, klaxonv1alpha1.ReasonValid, "ok", t0.Add(2*time.Hour))
 	if c := Find(obj, klaxonv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue || !c.LastTransitionTime.Time.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("condition = %+v", c)
+	}
+	if before.Status != metav1.ConditionFalse {
+		t.Errorf("the condition found before Set changed with it: %+v", before)
 	}
 }

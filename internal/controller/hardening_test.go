@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -204,5 +206,20 @@ func TestRouteSaysWhenItsSecretIsForbidden(t *testing.T) {
 	eventually(t, "Ready=True once the namespace grants it", func(ctx context.Context) (bool, error) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(ar), ar)
 		return meta.IsStatusConditionTrue(ar.Status.Conditions, klaxonv1alpha1.ConditionReady), err
+	})
+	// Each change of Ready was announced once: waiting, then valid.
+	eventually(t, "a Normal Event for each change of Ready", func(ctx context.Context) (bool, error) {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		var reasons []string
+		for _, e := range list.Items {
+			if e.Regarding.UID == ar.UID && e.Type == corev1.EventTypeNormal {
+				reasons = append(reasons, e.Reason)
+			}
+		}
+		slices.Sort(reasons)
+		return slices.Equal(reasons, []string{klaxonv1alpha1.ReasonTokenSecretForbidden, klaxonv1alpha1.ReasonValid}), nil
 	})
 }
