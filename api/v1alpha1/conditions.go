@@ -29,6 +29,18 @@ const (
 	// ConditionEscalationExhausted (Incident): every level was paged
 	// repeat+1 times and nobody acknowledged.
 	ConditionEscalationExhausted = "EscalationExhausted"
+	// ConditionAcknowledgeTargetMissed (Incident): the episode was not
+	// acknowledged within the policy's acknowledgeWithin for its severity.
+	ConditionAcknowledgeTargetMissed = "AcknowledgeTargetMissed"
+	// ConditionUpdateOverdue (Incident): no stakeholder update within the
+	// policy's updateEvery while the incident is open.
+	ConditionUpdateOverdue = "UpdateOverdue"
+	// ConditionResolveTargetMissed (Incident): the episode was not resolved
+	// within the policy's resolveWithin.
+	ConditionResolveTargetMissed = "ResolveTargetMissed"
+	// ConditionPostmortemOverdue (Incident): a resolved SEV1 or SEV2
+	// incident has no postmortem link within the policy's postmortem.dueWithin.
+	ConditionPostmortemOverdue = "PostmortemOverdue"
 )
 
 // Reasons of the lifecycle conditions (Acknowledged, Mitigated, Resolved):
@@ -59,6 +71,18 @@ const (
 	ReasonNotRequired = "NotRequired"
 	// ReasonIncidentOpen: False; the incident is not resolved yet.
 	ReasonIncidentOpen = "IncidentOpen"
+)
+
+// Reasons of the response-target conditions (AcknowledgeTargetMissed,
+// UpdateOverdue, ResolveTargetMissed, PostmortemOverdue). A target the
+// incident's policy does not set for its severity has no condition.
+const (
+	// ReasonTargetMissed: True; the deadline passed and the target is not met.
+	ReasonTargetMissed = "TargetMissed"
+	// ReasonWithinTarget: False; the deadline has not passed yet.
+	ReasonWithinTarget = "WithinTarget"
+	// ReasonTargetMet: False; the target was met, in time or late.
+	ReasonTargetMet = "TargetMet"
 )
 
 // Reasons of the paging conditions (RespondersAssigned, Escalated,

@@ -66,6 +66,21 @@ type ResponseTarget struct {
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="resolveWithin must be a positive duration"
 	ResolveWithin *metav1.Duration `json:"resolveWithin,omitempty"`
+
+	// postmortem is when the post-incident review of a SEV1 or SEV2
+	// incident is due.
+	// +optional
+	Postmortem *PostmortemTarget `json:"postmortem,omitempty"`
+}
+
+// PostmortemTarget is when a post-incident review is due.
+type PostmortemTarget struct {
+	// dueWithin is the time from resolution to spec.postmortem.url being set.
+	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="postmortem.dueWithin must be a positive duration"
+	DueWithin metav1.Duration `json:"dueWithin"`
 }
 
 // ResponseTargets holds a response target per severity. It is a struct rather

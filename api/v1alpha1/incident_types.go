@@ -272,6 +272,24 @@ type ResponseTargetsStatus struct {
 	// resolveBy is when the incident must be resolved.
 	// +optional
 	ResolveBy *metav1.Time `json:"resolveBy,omitempty"`
+
+	// postmortemBy is when the postmortem link of a resolved SEV1 or SEV2
+	// incident is due.
+	// +optional
+	PostmortemBy *metav1.Time `json:"postmortemBy,omitempty"`
+}
+
+// AlertCounts are the firing and resolved alerts the timeline last recorded.
+type AlertCounts struct {
+	// firing alerts.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Firing int32 `json:"firing,omitempty"`
+
+	// resolved alerts.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Resolved int32 `json:"resolved,omitempty"`
 }
 
 // Timeline entry types. A lifecycle move's entry has the type of the state
@@ -288,6 +306,14 @@ const (
 	TimelinePaged = "Paged"
 	// TimelineEscalated: a later level or round was paged.
 	TimelineEscalated = "Escalated"
+	// TimelineTargetMissed: a response target's deadline passed.
+	TimelineTargetMissed = "TargetMissed"
+	// TimelineTargetMet: a response target was met, in time or late.
+	TimelineTargetMet = "TargetMet"
+	// TimelineUpdate: a stakeholder update was added to spec.updates.
+	TimelineUpdate = "Update"
+	// TimelineAlerts: the alerts of the incident's group changed.
+	TimelineAlerts = "Alerts"
 )
 
 // TimelineEntry is one thing that happened to the incident.
@@ -389,6 +415,21 @@ type IncidentStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+
+	// timelineDropped counts the timeline entries dropped beyond the cap.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TimelineDropped int32 `json:"timelineDropped,omitempty"`
+
+	// recordedUpdates is how many entries of spec.updates the timeline has
+	// recorded.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	RecordedUpdates int32 `json:"recordedUpdates,omitempty"`
+
+	// recordedAlerts are the alert counts the timeline last recorded.
+	// +optional
+	RecordedAlerts *AlertCounts `json:"recordedAlerts,omitempty"`
 }
 
 // Incident is one incident, from trigger to close.

@@ -45,6 +45,8 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
 		r.reconcilePagingConditions,
+		r.reconcileTargets,
+		r.reconcileTimeline,
 	)
 }
 
@@ -98,7 +100,7 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// incidentsForPolicy lists the triggered incidents that page through a policy.
+// incidentsForPolicy lists the open incidents that follow a policy.
 func (r *IncidentReconciler) incidentsForPolicy(ctx context.Context, obj client.Object) []reconcile.Request {
 	list := &klaxonv1alpha1.IncidentList{}
 	if err := r.client.List(ctx, list, client.InNamespace(obj.GetNamespace()),
@@ -107,15 +109,17 @@ func (r *IncidentReconciler) incidentsForPolicy(ctx context.Context, obj client.
 		return nil
 	}
 	var reqs []reconcile.Request
+	// Paging and response targets follow the policy until the incident is
+	// closed.
 	for _, inc := range list.Items {
-		if inc.Status.Phase == klaxonv1alpha1.StateTriggered || inc.Status.Phase == "" {
+		if inc.Status.Phase != klaxonv1alpha1.StateClosed {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&inc)})
 		}
 	}
 	return reqs
 }
 
-// incidentsForSchedule lists the triggered incidents whose policy pages a schedule.
+// incidentsForSchedule lists the open incidents whose policy pages a schedule.
 func (r *IncidentReconciler) incidentsForSchedule(ctx context.Context, obj client.Object) []reconcile.Request {
 	var reqs []reconcile.Request
 	for _, pol := range policiesNaming(ctx, r.client, obj.GetNamespace(), obj.GetName()) {

@@ -139,7 +139,7 @@ func lower(s klaxonv1alpha1.IncidentState) string {
 }
 
 // AppendTimeline adds an entry, cut to the lengths the CRD allows, dropping
-// the oldest beyond MaxTimeline.
+// the oldest beyond MaxTimeline and counting them in status.timelineDropped.
 func AppendTimeline(st *klaxonv1alpha1.IncidentStatus, e klaxonv1alpha1.TimelineEntry) {
 	e.Type = bounded.Runes(e.Type, klaxonv1alpha1.MaxTimelineTypeLength)
 	e.Actor = bounded.Runes(e.Actor, klaxonv1alpha1.MaxUserNameLength)
@@ -147,5 +147,6 @@ func AppendTimeline(st *klaxonv1alpha1.IncidentStatus, e klaxonv1alpha1.Timeline
 	st.Timeline = append(st.Timeline, e)
 	if over := len(st.Timeline) - MaxTimeline; over > 0 {
 		st.Timeline = append([]klaxonv1alpha1.TimelineEntry(nil), st.Timeline[over:]...)
+		st.TimelineDropped += int32(over) //nolint:gosec // over is at most one more than MaxTimeline
 	}
 }

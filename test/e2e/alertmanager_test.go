@@ -185,8 +185,8 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 		inc = items[0]
 		return inc.Status.Phase == klaxonv1alpha1.StateResolved, nil
 	})
-	if last := inc.Status.Timeline[len(inc.Status.Timeline)-1]; last.Actor != klaxonv1alpha1.ActorAlertmanager {
-		t.Errorf("resolution actor = %q, want alertmanager", last.Actor)
+	if last := lastEntry(&inc, klaxonv1alpha1.TimelineResolved); last == nil || last.Actor != klaxonv1alpha1.ActorAlertmanager {
+		t.Errorf("resolution entry = %+v, want one by alertmanager", last)
 	}
 
 	// It fires again within the reopen window: the same incident reopens.
@@ -200,7 +200,22 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 		return inc.Status.Phase == klaxonv1alpha1.StateTriggered && inc.Status.Episode == 2 &&
 			inc.Status.Alerts != nil && inc.Status.Alerts.Firing == 1, nil
 	})
-	if last := inc.Status.Timeline[len(inc.Status.Timeline)-1]; last.Type != "Reopened" || last.Actor != klaxonv1alpha1.ActorAlertmanager {
-		t.Errorf("last timeline entry = %+v, want a reopen by alertmanager", last)
+	if last := lastEntry(&inc, klaxonv1alpha1.TimelineReopened); last == nil || last.Actor != klaxonv1alpha1.ActorAlertmanager ||
+		!last.Time.Equal(inc.Status.TriggeredAt) {
+		t.Errorf("reopen entry = %+v, want the episode's reopen by alertmanager", last)
 	}
+	// The timeline also shows the alerts coming and going.
+	if last := lastEntry(&inc, klaxonv1alpha1.TimelineAlerts); last == nil || last.Message != "Alerts: 1 firing, 0 resolved" {
+		t.Errorf("last alerts entry = %+v, want one firing", last)
+	}
+}
+
+// lastEntry is the incident's latest timeline entry of a type, or nil.
+func lastEntry(inc *klaxonv1alpha1.Incident, entryType string) *klaxonv1alpha1.TimelineEntry {
+	for i := len(inc.Status.Timeline) - 1; i >= 0; i-- {
+		if inc.Status.Timeline[i].Type == entryType {
+			return &inc.Status.Timeline[i]
+		}
+	}
+	return nil
 }
