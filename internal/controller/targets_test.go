@@ -172,7 +172,7 @@ func TestResponseTargets(t *testing.T) {
 
 	// A reopen starts the new episode's targets.
 	mustSetState(t, k8s, got, T)
-	got = waitFor(t, inc, "episode 2 targets", func(i *klaxonv1alpha1.Incident) bool {
+	waitFor(t, inc, "episode 2 targets", func(i *klaxonv1alpha1.Incident) bool {
 		return i.Status.Episode == 2 && i.Status.ResponseTargets != nil && i.Status.ResponseTargets.AcknowledgeBy != nil &&
 			i.Status.ResponseTargets.AcknowledgeBy.Time.Equal(i.Status.TriggeredAt.Add(5*time.Minute)) &&
 			condition(i, klaxonv1alpha1.ConditionAcknowledgeTargetMissed) == "False/WithinTarget"

@@ -38,17 +38,21 @@ func TestEvaluate(t *testing.T) {
 		return inc
 	}
 	acked := func(d time.Duration) func(*klaxonv1alpha1.Incident) {
-		return func(i *klaxonv1alpha1.Incident) { i.Status.Phase, i.Status.AcknowledgedAt = klaxonv1alpha1.StateAcknowledged, at(d) }
+		return func(i *klaxonv1alpha1.Incident) {
+			i.Status.Phase, i.Status.AcknowledgedAt = klaxonv1alpha1.StateAcknowledged, at(d)
+		}
 	}
 	resolved := func(d time.Duration) func(*klaxonv1alpha1.Incident) {
-		return func(i *klaxonv1alpha1.Incident) { i.Status.Phase, i.Status.ResolvedAt = klaxonv1alpha1.StateResolved, at(d) }
+		return func(i *klaxonv1alpha1.Incident) {
+			i.Status.Phase, i.Status.ResolvedAt = klaxonv1alpha1.StateResolved, at(d)
+		}
 	}
 	updated := func(d time.Duration) func(*klaxonv1alpha1.Incident) {
 		return func(i *klaxonv1alpha1.Incident) {
 			i.Spec.Updates = append(i.Spec.Updates, klaxonv1alpha1.StakeholderUpdate{Time: *at(d), Message: "m"})
 		}
 	}
-	due := func(d time.Duration) time.Time { return t0.Add(d) }
+	due := t0.Add
 	cases := map[string]struct {
 		inc      *klaxonv1alpha1.Incident
 		target   *klaxonv1alpha1.ResponseTarget
