@@ -30,6 +30,8 @@ func main() {
 		"The largest webhook body the receiver accepts; larger ones are answered 413.")
 	flag.IntVar(&o.ReceiverMaxConcurrentParses, "receiver-max-concurrent-parses", receiver.DefaultMaxConcurrentParses,
 		"How many webhook bodies the receiver reads and parses at once; more wait up to a second, then are answered 503.")
+	flag.DurationVar(&o.ClosedIncidentRetention, "closed-incident-retention", 0,
+		"How long a closed incident is kept after it was closed (status.closedAt) before it is deleted, such as 2160h for 90 days; 0 keeps closed incidents.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -1,12 +1,19 @@
 package controller
 
-import "k8s.io/utils/clock"
+import (
+	"time"
+
+	"k8s.io/utils/clock"
+)
 
 // Option configures a reconciler.
 type Option func(*options)
 
 type options struct {
 	clock clock.PassiveClock
+	// closedIncidentRetention is how long closed incidents are kept; 0
+	// keeps them (WithClosedIncidentRetention).
+	closedIncidentRetention time.Duration
 }
 
 // WithClock sets the clock reconcilers read the time from; tests pass a fake.

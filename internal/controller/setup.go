@@ -24,5 +24,12 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewAlertRouteReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the alert route controller: %w", err)
 	}
+	// Retention is off unless asked for: deleting incidents is the
+	// operator's only destructive act, and nothing is registered without it.
+	if retention := buildOptions(opts).closedIncidentRetention; retention > 0 {
+		if err := NewRetentionReconciler(mgr.GetClient(), retention, opts...).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the closed incident retention controller: %w", err)
+		}
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package operator
 import (
 	"crypto/tls"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -45,6 +46,9 @@ type Options struct {
 	// ReceiverMaxConcurrentParses bounds how many webhook bodies are parsed
 	// at once; past it the receiver answers 503.
 	ReceiverMaxConcurrentParses int
+	// ClosedIncidentRetention is how long a closed incident is kept after
+	// status.closedAt before it is deleted; 0 keeps closed incidents.
+	ClosedIncidentRetention time.Duration
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -61,6 +65,9 @@ func Scheme() *runtime.Scheme {
 
 // New builds a manager with every Klaxon component registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if o.ClosedIncidentRetention < 0 {
+		return nil, fmt.Errorf("closed incident retention %s is negative: give 0 to keep closed incidents", o.ClosedIncidentRetention)
+	}
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.MetricsAddr,
 		SecureServing: o.SecureMetrics,
@@ -95,6 +102,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	var opts []controller.Option
 	if o.Clock != nil {
 		opts = append(opts, controller.WithClock(o.Clock))
+	}
+	if o.ClosedIncidentRetention > 0 {
+		opts = append(opts, controller.WithClosedIncidentRetention(o.ClosedIncidentRetention))
 	}
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err

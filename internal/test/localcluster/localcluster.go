@@ -59,7 +59,7 @@ func RepoRoot() string {
 }
 
 // Start starts etcd and kube-apiserver from KUBEBUILDER_ASSETS, installs the
-// CRDs and the admission policy, and waits until the policy is enforced.
+// CRDs and the admission policies, and waits until they are enforced.
 func Start(ctx context.Context) (*Cluster, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
@@ -96,6 +96,9 @@ func Start(ctx context.Context) (*Cluster, error) {
 		return stop(err)
 	}
 	if err := c.waitForActorPolicy(ctx); err != nil {
+		return stop(err)
+	}
+	if err := c.waitForLabelsPolicy(ctx); err != nil {
 		return stop(err)
 	}
 	return c, nil
