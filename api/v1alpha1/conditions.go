@@ -157,4 +157,8 @@ const (
 	// operator may not read the Secret named by spec.tokenSecretRef, because
 	// the namespace has not granted it (README, "Security").
 	ReasonTokenSecretForbidden = "TokenSecretForbidden"
+	// ReasonTokenSecretNotMarked: Ready is False on an AlertRoute; the Secret
+	// lacks the label klaxon.dev/receiver-token=true that marks it as a
+	// receiver token, so the operator does not use it.
+	ReasonTokenSecretNotMarked = "TokenSecretNotMarked"
 )

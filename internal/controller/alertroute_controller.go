@@ -45,7 +45,7 @@ func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, record
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes/status,verbs=get;patch
 
 // Reconcile checks the route's spec and its token Secret.
 func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -92,6 +92,10 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 			ref.Name, ar.Namespace, SecretReaderClusterRole), tokenRecheckWaiting), nil
 	case err != nil:
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", ar.Namespace, ref.Name, err)
+	case !receiver.IsTokenSecret(secret):
+		return waitingFor(klaxonv1alpha1.ReasonTokenSecretNotMarked, fmt.Sprintf(
+			"Secret %s lacks the label %s=true that marks it as a receiver token; the operator uses no other Secret as one",
+			ref.Name, receiver.TokenSecretLabel), tokenRecheckWaiting), nil
 	case receiver.StoredToken(secret, ref.Key) == nil:
 		return waitingFor(klaxonv1alpha1.ReasonTokenKeyNotFound,
 			fmt.Sprintf("Secret %s has no key %q, or it holds only whitespace", ref.Name, ref.Key), tokenRecheckWaiting), nil

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 func TestAlertRouteReadiness(t *testing.T) {
@@ -50,7 +51,7 @@ func TestAlertRouteReadiness(t *testing.T) {
 
 	// The Secret appears with the wrong key, then is fixed: the route follows.
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "am-token", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "am-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
 		StringData: map[string]string{"other": "x"},
 	}
 	if err := k8s.Create(context.Background(), secret); err != nil {

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
@@ -184,6 +185,7 @@ func TestRouteSaysWhenItsSecretIsForbidden(t *testing.T) {
 	ctx := context.Background()
 	secret := &corev1.Secret{}
 	secret.Name, secret.Namespace = "am-token", ns
+	secret.Labels = map[string]string{receiver.TokenSecretLabel: "true"}
 	secret.StringData = map[string]string{"token": "s3cret\n"}
 	if err := k8s.Create(ctx, secret); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func routeFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 		t.Fatal(err)
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
 		StringData: map[string]string{"token": token},
 	}
 	if err := k8s.Create(ctx, secret); err != nil {

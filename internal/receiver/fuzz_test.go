@@ -31,7 +31,7 @@ func FuzzReceiverRequest(f *testing.F) {
 	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
 		f.Fatal(err)
 	}
-	if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns}, StringData: map[string]string{"token": token}}); err != nil {
+	if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}}, StringData: map[string]string{"token": token}}); err != nil {
 		f.Fatal(err)
 	}
 	// Its own route name: only the fuzzed receiver writes incidents labelled

@@ -24,9 +24,11 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
-// TokenSecretLabel was required on token Secrets when the operator cached
-// them; tokens are now read with GETs, so the label is optional and only
-// kept for the Secrets made for earlier versions.
+// TokenSecretLabel (set to "true") marks a Secret as a receiver token. The
+// operator uses no other Secret as a token: without the mark, anyone who can
+// write an AlertRoute could point it at any Secret of the namespace (a
+// database password, say) and learn from the route's status whether it
+// exists, or from the receiver's answers whether a guess matches it.
 const TokenSecretLabel = "klaxon.dev/receiver-token"
 
 // statusWriteResolution is how stale status.lastReceivedAt and
@@ -80,7 +82,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, ns, name string)
 		case known:
 			return answer{code: http.StatusNotFound, message: fmt.Sprintf("AlertRoute %s/%s not found: check the namespace and name in Alertmanager's webhook URL", ns, name)}
 		}
-		return unauthorized(ns, name)
+		return s.unauthorized(ns, name)
 	}
 
 	a := s.process(ctx, w, r, ar, bearer)
@@ -237,7 +239,7 @@ func (s *Server) authenticate(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 		st.LastRejection = bounded.Runes(fmt.Sprintf("A notification's bearer token did not match key %q of Secret %s (surrounding whitespace ignored): "+
 			"check http_config.authorization.credentials in Alertmanager's webhook config", ref.Key, ref.Name), klaxonv1alpha1.MaxRejectionLength)
 	}, ar.Status.LastRejectedAt)
-	return unauthorized(ar.Namespace, ar.Name), false
+	return s.unauthorized(ar.Namespace, ar.Name), false
 }
 
 func matches(secret *corev1.Secret, key string, bearer []byte) bool {
@@ -257,8 +259,14 @@ func bearerToken(r *http.Request) ([]byte, bool) {
 }
 
 // unauthorized is the one answer to a token that is wrong for the URL,
-// whether or not the route exists.
-func unauthorized(ns, name string) answer {
+// whether or not the route exists. While lookups of unknown routes are
+// refused for their rate, an unknown route answers "busy"; a wrong token for
+// a known route then answers the same, or the difference would tell which
+// routes exist.
+func (s *Server) unauthorized(ns, name string) answer {
+	if s.liveReads.Tokens() < 1 {
+		return apiUnavailable(errBusy)
+	}
 	return answer{code: http.StatusUnauthorized, message: fmt.Sprintf(
 		"the bearer token is not valid for /alertmanager/%s/%s: check the URL and http_config.authorization.credentials in Alertmanager's webhook config", ns, name)}
 }

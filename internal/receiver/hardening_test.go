@@ -215,3 +215,48 @@ func TestFailuresAreNotLoggedPerRequest(t *testing.T) {
 		t.Errorf("20 failing requests logged %d error lines, want 1", n)
 	}
 }
+
+// A route pointed at a Secret that is not marked as a receiver token cannot
+// use it: guessing another Secret's value through the receiver gets nowhere.
+func TestUnmarkedSecretIsNoToken(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	ctx := context.Background()
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db-creds", Namespace: ns}, StringData: map[string]string{"password": "hunter2"}}
+	if err := k8s.Create(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	ar := &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: "oracle", Namespace: ns},
+		Spec: klaxonv1alpha1.AlertRouteSpec{TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "db-creds", Key: "password"}}}
+	if err := k8s.Create(ctx, ar); err != nil {
+		t.Fatal(err)
+	}
+	srv := newReceiver(t, nil)
+	for _, guess := range []string{"hunter2", "wrong"} {
+		code, msg := post(t, srv.URL, http.MethodPost, "/alertmanager/"+ns+"/oracle", guess, nil)
+		if code != http.StatusServiceUnavailable {
+			t.Errorf("guess %q answered %d %q, want the same 503 for every guess", guess, code, msg)
+		}
+	}
+}
+
+// Exhausting the lookups of unknown routes does not make existing routes
+// stand out: while unknown routes answer "busy", so does a wrong token for an
+// existing one.
+func TestFloodDoesNotRevealRoutes(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	srv := newReceiver(t, nil)
+	for i := range 10 {
+		post(t, srv.URL, http.MethodPost, fmt.Sprintf("/alertmanager/%s/flood-%d", ns, i), "guess", nil)
+	}
+	codeE, _ := post(t, srv.URL, http.MethodPost, "/alertmanager/"+ns+"/payments", "guess", nil)
+	codeM, _ := post(t, srv.URL, http.MethodPost, "/alertmanager/"+ns+"/nope", "guess", nil)
+	if codeE != codeM {
+		t.Errorf("after a flood: existing route %d, missing route %d; want the same answer", codeE, codeM)
+	}
+	// The route's own token still works.
+	if code, msg := post(t, srv.URL, http.MethodPost, "/alertmanager/"+ns+"/payments", token, firing("firing", alert("a1", "firing"))); code != http.StatusOK {
+		t.Errorf("the right token after a flood: %d %q", code, msg)
+	}
+}

@@ -28,8 +28,8 @@ const (
 	DefaultMaxBodyBytes = 4 << 20
 	DefaultAPITimeout   = 10 * time.Second
 	// DefaultMaxConcurrentParses bounds the bodies read and parsed at once.
-	// A 4 MiB body costs about 40 MiB of heap while it is parsed (README,
-	// "Memory"), so four cost about 160 MiB at most.
+	// A 4 MiB body costs about 30 MiB of heap while it is read and parsed
+	// (README, "Memory"), so four cost about 120 MiB at most.
 	DefaultMaxConcurrentParses = 4
 )
 

@@ -21,7 +21,7 @@ import (
 const (
 	tokenTTL         = 30 * time.Second
 	tokenMissingTTL  = 5 * time.Second
-	tokenRefreshWait = 2 * time.Second
+	tokenRefreshWait = 250 * time.Millisecond
 	// maxCachedTokens bounds the cache; entries are only ever made for the
 	// Secrets that existing AlertRoutes name, so this is a safety net.
 	maxCachedTokens = 4096
@@ -30,13 +30,22 @@ const (
 // StoredToken is the token kept under key in secret, with surrounding
 // whitespace removed: a Secret made with `kubectl create secret
 // --from-file` keeps the file's trailing newline, which Alertmanager does
-// not send. nil means there is no usable token.
+// not send. nil means there is no usable token, also when the Secret lacks
+// the TokenSecretLabel mark.
 func StoredToken(secret *corev1.Secret, key string) []byte {
+	if !IsTokenSecret(secret) {
+		return nil
+	}
 	t := bytes.TrimSpace(secret.Data[key])
 	if len(t) == 0 {
 		return nil
 	}
 	return t
+}
+
+// IsTokenSecret reports whether the Secret is marked as a receiver token.
+func IsTokenSecret(secret *corev1.Secret) bool {
+	return secret.Labels[TokenSecretLabel] == "true"
 }
 
 // tokenCache reads Secrets through an uncached reader and keeps each for a

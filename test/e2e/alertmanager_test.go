@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 const token = "e2e-token"
@@ -120,7 +121,7 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 	// Made as `kubectl create secret --from-file` makes it: with the file's
 	// trailing newline, which Alertmanager does not send.
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
 		StringData: map[string]string{"token": token + "\n"},
 	}
 	route := &klaxonv1alpha1.AlertRoute{
