@@ -1,7 +1,10 @@
 package alertmapping
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -100,8 +103,35 @@ func checkSummary(t *testing.T, msg *Message, s klaxonv1alpha1.AlertsSummary) {
 	if int(s.Firing)+int(s.Resolved) != len(msg.Alerts) {
 		t.Fatalf("firing %d + resolved %d != %d alerts", s.Firing, s.Resolved, len(msg.Alerts))
 	}
-	if want := min(len(msg.Alerts), MaxAlertItems); len(s.Items) != want {
-		t.Fatalf("%d items, want %d", len(s.Items), want)
+	// The items are the newest MaxAlertItems, cut to the byte budget: their
+	// labels dropped oldest first, then the oldest items. So a list shorter
+	// than the alerts counted is cut to its newest (judgeFiring).
+	full := summarise(msg, math.MaxInt)
+	if want := min(len(msg.Alerts), MaxAlertItems); len(full.Items) != want || len(s.Items) > want {
+		t.Fatalf("%d items (%d uncut), want %d", len(s.Items), len(full.Items), want)
+	}
+	if b, err := json.Marshal(s.Items); err != nil || len(b) > maxItemsBytes {
+		t.Fatalf("items are %d bytes, over %d (%v)", len(b), maxItemsBytes, err)
+	}
+	stripped := -1 // a newer item that lost its labels
+	for i, it := range s.Items {
+		kept := full.Items[i]
+		if it.Fingerprint != kept.Fingerprint || it.Status != kept.Status || compareTimes(it.StartsAt, kept.StartsAt) != 0 {
+			t.Fatalf("item %d is %s, want the newest alerts kept (%s)", i, it.Fingerprint, kept.Fingerprint)
+		}
+		switch {
+		case len(it.Labels) == 0 && len(kept.Labels) != 0:
+			stripped = i
+		case !maps.Equal(it.Labels, kept.Labels):
+			t.Fatalf("item %d has labels %v, want %v or none", i, it.Labels, kept.Labels)
+		case len(it.Labels) != 0 && (stripped >= 0 || len(s.Items) < len(full.Items)):
+			t.Fatalf("item %d kept its labels though newer item %d or older items were dropped", i, stripped)
+		}
+		for k, v := range it.Labels {
+			if utf8.RuneCountInString(k) > maxLabelNameLength || utf8.RuneCountInString(v) > maxLabelValueLength {
+				t.Fatalf("item %d has a label longer than %d/%d characters", i, maxLabelNameLength, maxLabelValueLength)
+			}
+		}
 	}
 	if msg.Status == StatusResolved && s.Firing != 0 {
 		t.Fatalf("resolved group with %d firing alerts", s.Firing)

@@ -167,14 +167,14 @@ func labelValueWithin(v string, limit int) string {
 // incident was given by hand.
 const MaxSerial = math.MaxInt32
 
-// maxSerialGap is how far above one incident of a group the next one found
+// MaxSerialGap is how far above one incident of a group the next one found
 // may be and still continue the group's history (see LatestIncident). The
 // receiver opens serials one after another, so gaps come only from people
-// deleting incidents and from names another group's object holds. An
-// incident further up is taken for one the receiver did not open (a copy
-// made by hand, a decoy at the top of the range) and is not the group's
-// latest.
-const maxSerialGap = 64
+// deleting incidents and from names another group's object holds, which the
+// receiver steps over only this far. An incident further up is taken for one
+// the receiver did not open (a copy made by hand, a decoy at the top of the
+// range) and is not the group's latest.
+const MaxSerialGap = 64
 
 // NextSerial is the serial after s: s+1, and 1 after MaxSerial or for no
 // incident (s < 1).
@@ -235,7 +235,7 @@ func nextSerial(inc *klaxonv1alpha1.Incident) int32 {
 // immutable spec.source names this route and group and whose name encodes
 // a serial count (GroupSerial). The history starts at the lowest serial
 // found (people delete old incidents) and runs up through serials at most
-// maxSerialGap apart; an incident further up, such as a copy named with the
+// MaxSerialGap apart; an incident further up, such as a copy named with the
 // top serial, cannot take the group over or exhaust its serials.
 //
 // Labels can also be removed, so the latest incident may be missing from
@@ -258,7 +258,7 @@ func LatestIncident(incidents []klaxonv1alpha1.Incident, routeName, groupKey str
 	slices.SortFunc(history, func(a, b entry) int { return cmp.Compare(a.serial, b.serial) })
 	latest := history[0]
 	for _, e := range history[1:] {
-		if int64(e.serial)-int64(latest.serial) > maxSerialGap {
+		if int64(e.serial)-int64(latest.serial) > MaxSerialGap {
 			break
 		}
 		latest = e

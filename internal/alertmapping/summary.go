@@ -1,6 +1,7 @@
 package alertmapping
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -20,9 +21,15 @@ const (
 	maxItemLabels = 64
 	// maxFingerprintLength is the MaxLength of an item's fingerprint.
 	maxFingerprintLength = 64
-	// maxLabelValueLength keeps one huge label value from pushing the
-	// incident past the API server's object size limit.
-	maxLabelValueLength = 1024
+	// maxLabelNameLength and maxLabelValueLength cut an item's label names
+	// and values, in characters.
+	maxLabelNameLength  = 128
+	maxLabelValueLength = 256
+	// maxItemsBytes bounds the JSON of status.alerts.items, far below the
+	// API server's request and object size limits (etcd takes 1.5 MiB)
+	// whatever the alerts carry: 50 items of 64 labels, even cut, can be
+	// several megabytes.
+	maxItemsBytes = 128 << 10
 )
 
 // Summarise is status.alerts for the notification: firing and resolved
@@ -33,7 +40,19 @@ const (
 // resolution), so a repeat notification summarises exactly as the stored one
 // and Decide writes nothing. Alerts with a status other than firing or
 // resolved, which ParseMessage refuses, are left out.
+//
+// The items' JSON stays within maxItemsBytes: past it the oldest items lose
+// their labels, and if that is not enough (it is with the bounds above) the
+// oldest items are left out. Either way the items kept are the newest, so a
+// list with fewer items than firing plus resolved is cut to its newest, as
+// at MaxAlertItems, which judgeFiring relies on. Truncated still counts
+// only what Alertmanager left out, the alerts no count includes.
 func Summarise(msg *Message) klaxonv1alpha1.AlertsSummary {
+	return summarise(msg, maxItemsBytes)
+}
+
+// summarise is Summarise with the items' JSON within budget bytes.
+func summarise(msg *Message, budget int) klaxonv1alpha1.AlertsSummary {
 	s := klaxonv1alpha1.AlertsSummary{Truncated: clampInt32(msg.TruncatedAlerts)}
 	items := make([]klaxonv1alpha1.AlertItem, 0, len(msg.Alerts))
 	for _, a := range msg.Alerts {
@@ -51,6 +70,7 @@ func Summarise(msg *Message) klaxonv1alpha1.AlertsSummary {
 	if len(items) > MaxAlertItems {
 		items = items[:MaxAlertItems]
 	}
+	items = withinBudget(items, budget)
 	if len(items) > 0 {
 		s.Items = items
 	}
@@ -72,10 +92,49 @@ func alertItem(a Alert) klaxonv1alpha1.AlertItem {
 			if i == maxItemLabels {
 				break
 			}
-			item.Labels[p.Name] = bounded.Runes(p.Value, maxLabelValueLength)
+			name := bounded.Runes(p.Name, maxLabelNameLength)
+			if _, ok := item.Labels[name]; ok {
+				continue // two names cut alike: the first in order stays
+			}
+			item.Labels[name] = bounded.Runes(p.Value, maxLabelValueLength)
 		}
 	}
 	return item
+}
+
+// withinBudget cuts items, sorted newest first, until their JSON takes at
+// most budget bytes: it drops the labels of the oldest items first, then
+// the oldest items.
+func withinBudget(items []klaxonv1alpha1.AlertItem, budget int) []klaxonv1alpha1.AlertItem {
+	sizes := make([]int, len(items))
+	total := 2 // the brackets
+	for i := range items {
+		sizes[i] = itemBytes(items[i])
+		total += sizes[i]
+	}
+	for i := len(items) - 1; i >= 0 && total > budget; i-- {
+		if len(items[i].Labels) == 0 {
+			continue
+		}
+		items[i].Labels = nil
+		size := itemBytes(items[i])
+		total += size - sizes[i]
+		sizes[i] = size
+	}
+	for len(items) > 0 && total > budget {
+		total -= sizes[len(items)-1]
+		items = items[:len(items)-1]
+	}
+	return items
+}
+
+// itemBytes is the size of item in a JSON list, with its comma.
+func itemBytes(item klaxonv1alpha1.AlertItem) int {
+	b, err := json.Marshal(item)
+	if err != nil { // cannot happen for strings and times
+		return math.MaxInt32
+	}
+	return len(b) + 1
 }
 
 // storedTime is t as the API server will return it: UTC, whole seconds; nil

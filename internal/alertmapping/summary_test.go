@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
@@ -202,5 +203,92 @@ func TestSameSummary(t *testing.T) {
 				t.Errorf("sameSummary = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// oversizedLabels is the reviewer's 1.8 MB notification: 50 firing alerts of 60
+// labels, each value 600 characters long, with long label names.
+func oversizedLabels() *Message {
+	alerts := make([]Alert, 0, 50)
+	for i := range 50 {
+		a := firingAlert(fp(i), t0.Add(minutes(i)))
+		a.Labels = KV{}
+		for j := range 60 {
+			a.Labels[fmt.Sprintf("label_%02d_%s", j, strings.Repeat("n", 300))] = strings.Repeat(string(rune('a'+j%26)), 600)
+		}
+		alerts = append(alerts, a)
+	}
+	return message(alerts...)
+}
+
+// status.alerts stays within a byte budget whatever the alerts carry: labels
+// are cut, then dropped from the oldest items.
+func TestSummariseWithinBudget(t *testing.T) {
+	msg := oversizedLabels()
+	if b := mustJSON(t, msg.Alerts); len(b) < 1<<20 {
+		t.Fatalf("the message's alerts are only %d bytes", len(b))
+	}
+	s := Summarise(msg)
+	if b := mustJSON(t, s.Items); len(b) > maxItemsBytes {
+		t.Errorf("items are %d bytes, over the budget of %d", len(b), maxItemsBytes)
+	}
+	if b := mustJSON(t, s); len(b) > maxItemsBytes+128 {
+		t.Errorf("the summary is %d bytes", len(b))
+	}
+	if s.Firing != 50 || s.Truncated != 0 || len(s.Items) != 50 {
+		t.Errorf("counts %d/%d, %d items, want 50 firing, none truncated, 50 items", s.Firing, s.Truncated, len(s.Items))
+	}
+	if len(s.Items[0].Labels) == 0 {
+		t.Errorf("the newest item lost its labels")
+	}
+	if len(s.Items[len(s.Items)-1].Labels) != 0 {
+		t.Errorf("the oldest item kept %d labels", len(s.Items[len(s.Items)-1].Labels))
+	}
+	for _, it := range s.Items {
+		for k, v := range it.Labels {
+			if utf8.RuneCountInString(k) > maxLabelNameLength || utf8.RuneCountInString(v) > maxLabelValueLength {
+				t.Fatalf("label %.20q=%.20q is longer than %d/%d characters", k, v, maxLabelNameLength, maxLabelValueLength)
+			}
+		}
+	}
+	// The same alerts summarise the same, so a repeat writes nothing.
+	if !sameSummary(&s, Summarise(oversizedLabels())) {
+		t.Error("a repeat summarises differently")
+	}
+}
+
+// Items that do not fit the budget even without labels are dropped, oldest
+// first, and the list counts as cut: an alert missing from it that started
+// before the oldest kept is not taken for new.
+func TestSummariseDropsOldestItems(t *testing.T) {
+	alerts := make([]Alert, 0, 20)
+	for i := range 20 {
+		alerts = append(alerts, firingAlert(fp(i), t0.Add(minutes(i))))
+	}
+	msg := message(alerts...)
+	full := summarise(msg, 1<<20)
+	bare := full.Items[0]
+	bare.Labels = nil
+	itemBytes := len(mustJSON(t, bare)) + 1
+	s := summarise(msg, 1+5*itemBytes+itemBytes/2)
+	if len(s.Items) != 5 {
+		t.Fatalf("%d items, want 5", len(s.Items))
+	}
+	if b := mustJSON(t, s.Items); len(b) > 1+5*itemBytes+itemBytes/2 {
+		t.Errorf("items are %d bytes", len(b))
+	}
+	if got, want := fingerprints(s.Items), fingerprints(full.Items[:5]); !slices.Equal(got, want) {
+		t.Errorf("kept %v, want the newest %v", got, want)
+	}
+	if dropped := int(s.Firing) + int(s.Resolved) - len(s.Items); dropped != 15 || s.Firing != 20 {
+		t.Errorf("firing %d with %d items: %d dropped, want 15", s.Firing, len(s.Items), dropped)
+	}
+	old := message(firingAlert(fp(3), t0.Add(minutes(3))))
+	if news := judgeFiring(&s, nil, old); news.kind != newsKnown {
+		t.Errorf("an alert dropped from the list was judged %v (%s)", news.kind, news.why)
+	}
+	fresh := message(firingAlert("new", t0.Add(minutes(30))))
+	if news := judgeFiring(&s, nil, fresh); news.kind != newsFresh {
+		t.Errorf("an alert newer than every kept one was judged %v (%s)", news.kind, news.why)
 	}
 }

@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -19,11 +20,17 @@ import (
 // taken) since it was read, and rereads the group from the API server.
 const maxAttempts = 4
 
-// maxFollow bounds how many names past the latest listed incident one
-// lookup reads. Each incident of the group found that way gets its labels
-// back, so a longer run of unlabelled incidents is listed, and followed
-// further, by the next attempt or notification.
+// maxFollow bounds how many incidents of the group one lookup finds by name
+// past the latest listed one. Each incident of the group found that way gets
+// its labels back, so a longer run of unlabelled incidents is listed, and
+// followed further, by the next attempt or notification. Names objects of
+// other groups hold do not count: a run of them is read through, up to
+// alertmapping.MaxSerialGap, so a new incident can step over it.
 const maxFollow = 16
+
+// errNamesTaken is why a new incident could not be opened: objects of other
+// groups hold every name the group may take next.
+var errNamesTaken = errors.New("incidents of other groups (another spec.source) hold the group's next names")
 
 // apply decides what the notification does to its group's incident and
 // writes it: nothing at all when nothing changed, else at most one create or
@@ -49,6 +56,13 @@ func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 			continue
 		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 			return answer{code: http.StatusInternalServerError, message: fmt.Sprintf("the API server refused the incident: %v", err)}
+		case errors.Is(err, errNamesTaken):
+			// Only people can free the names; Alertmanager retries meanwhile.
+			// It is not looked up again through the API server, up to
+			// MaxSerialGap reads: a cache that still shows an object deleted
+			// since has caught up by the retry.
+			return answer{code: http.StatusServiceUnavailable, cause: err, message: fmt.Sprintf(
+				"cannot open the group's next incident: %v; delete those incidents, Alertmanager will retry", err)}
 		case err != nil:
 			return unavailable(err)
 		}
@@ -88,7 +102,11 @@ func (s *Server) findGroup(ctx context.Context, reader client.Reader, ar *klaxon
 	if g.latest != nil {
 		serial, _ = alertmapping.Serial(g.latest)
 	}
-	for range maxFollow {
+	// followed counts incidents of the group found by name, run the names
+	// other objects hold since the last of them. A run as long as
+	// MaxSerialGap ends the walk: the group cannot step over it.
+	followed, run := 0, 0
+	for reads := 0; reads < maxFollow+alertmapping.MaxSerialGap && followed < maxFollow && run < alertmapping.MaxSerialGap; reads++ {
 		serial = alertmapping.NextSerial(serial)
 		name := alertmapping.IncidentName(ar.Name, groupKey, serial)
 		inc := &klaxonv1alpha1.Incident{}
@@ -100,10 +118,12 @@ func (s *Server) findGroup(ctx context.Context, reader client.Reader, ar *klaxon
 		}
 		if _, ok := alertmapping.GroupSerial(inc, ar.Name, groupKey); !ok {
 			g.taken[serial] = true
+			run++
 			continue
 		}
 		g.latest = s.restoreLabels(ctx, inc, alertmapping.GroupSelector(ar.Name, groupKey))
 		clear(g.taken)
+		followed, run = followed+1, 0
 	}
 	return g, nil
 }
@@ -144,16 +164,9 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 	case alertmapping.ActionNothing:
 		return g.latest, nil
 	case alertmapping.ActionCreate:
-		serial := d.Serial
-		for g.taken[serial] {
-			serial = alertmapping.NextSerial(serial)
-		}
-		created, err := alertmapping.NewIncident(route, ar.Name, ar.Namespace, serial, msg)
+		created, err := s.create(ctx, ar, route, msg, g.taken, d.Serial)
 		if err != nil {
-			return nil, fmt.Errorf("building the incident: %w", err)
-		}
-		if err := s.client.Create(ctx, created); err != nil {
-			return nil, fmt.Errorf("creating incident %s: %w", created.Name, err)
+			return nil, err
 		}
 		inc = created
 	default:
@@ -176,4 +189,51 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 		}
 	}
 	return inc, nil
+}
+
+// create opens the group's incident with the first free name from serial
+// first on (NextSerial of the latest incident's serial), stepping over the
+// names objects of other groups hold: the ones the lookup found (taken) and
+// the ones the API server's AlreadyExists reveals, which the cache may not
+// show yet and which it reads from the API server. It steps over fewer than
+// MaxSerialGap names, so LatestIncident still reaches the new incident from
+// the group's latest, and every replica, reading the same objects, picks the
+// same name. An incident of the group holding a name (an HA peer opened it)
+// ends the walk with the AlreadyExists error: the caller decides again.
+func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message,
+	taken map[int32]bool, first int32) (*klaxonv1alpha1.Incident, error) {
+	serial, last := first, first
+	for range alertmapping.MaxSerialGap {
+		last = serial
+		if taken[serial] {
+			serial = alertmapping.NextSerial(serial)
+			continue
+		}
+		created, err := alertmapping.NewIncident(route, ar.Name, ar.Namespace, serial, msg)
+		if err != nil {
+			return nil, fmt.Errorf("building the incident: %w", err)
+		}
+		err = s.client.Create(ctx, created)
+		if err == nil {
+			return created, nil
+		}
+		err = fmt.Errorf("creating incident %s: %w", created.Name, err)
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, err
+		}
+		holder := &klaxonv1alpha1.Incident{}
+		if gerr := s.apiReader.Get(ctx, client.ObjectKeyFromObject(created), holder); gerr != nil {
+			if apierrors.IsNotFound(gerr) {
+				return nil, err // deleted since: look again
+			}
+			return nil, fmt.Errorf("reading incident %s: %w", created.Name, gerr)
+		}
+		if _, ok := alertmapping.GroupSerial(holder, ar.Name, msg.GroupKey); ok {
+			return nil, err
+		}
+		taken[serial] = true
+		serial = alertmapping.NextSerial(serial)
+	}
+	return nil, fmt.Errorf("%w, %s through %s", errNamesTaken,
+		alertmapping.IncidentName(ar.Name, msg.GroupKey, first), alertmapping.IncidentName(ar.Name, msg.GroupKey, last))
 }

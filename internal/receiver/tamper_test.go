@@ -2,6 +2,7 @@ package receiver_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/template"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
@@ -337,4 +342,161 @@ func waitForCache(t *testing.T, ns, name, what string, ok func(*klaxonv1alpha1.I
 		}
 		return ok(inc), nil
 	})
+}
+
+// A run of objects of another group holding the group's next names, longer
+// than the receiver follows in one lookup, does not wedge the group: a new
+// firing opens an incident past the run, within one attempt even when the
+// cache does not show the run yet, and its repeats and resolution reach
+// that incident. A run the group may not step over is answered 503 naming
+// the cause, until people delete part of it.
+func TestDecoyRunDoesNotWedge(t *testing.T) {
+	other := &klaxonv1alpha1.IncidentSource{AlertRoute: "payments", GroupKey: `{}/{team="search"}`}
+	name := func(serial int32) string { return alertmapping.IncidentName("payments", checkoutGroupKey, serial) }
+	later := alert("a1", "firing")
+	later.StartsAt = later.StartsAt.Add(time.Hour)
+	// closedGroup opens and closes the group's first incident and creates
+	// decoys with the names of serials 2 to last, for a receiver reading
+	// through c.
+	closedGroup := func(t *testing.T, c client.Client, last int32) (ns, url string, want []string) {
+		ns = newNamespace(t)
+		routeFixture(t, ns)
+		srv := newReceiver(t, c)
+		deliver(t, srv.URL, ns, firing("firing", alert("a1", "firing")))
+		first := onlyIncident(t, ns)
+		deliver(t, srv.URL, ns, firing("resolved", alert("a1", "resolved")))
+		closeIncident(t, ns, first.Name)
+		want = []string{first.Name}
+		for serial := int32(2); serial <= last; serial++ {
+			createDecoy(t, first, name(serial), other, klaxonv1alpha1.StateTriggered)
+			want = append(want, name(serial))
+		}
+		return ns, srv.URL, want
+	}
+
+	for _, behind := range []bool{false, true} {
+		t.Run(fmt.Sprintf("17 decoys, cache behind %v", behind), func(t *testing.T) {
+			var c client.Client
+			lists := 0
+			if behind {
+				// The cache shows none of the decoys, as just after they
+				// were created: only the API server's AlreadyExists does.
+				c = interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
+					Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+						if err := c.Get(ctx, key, obj, opts...); err != nil {
+							return err
+						}
+						if inc, ok := obj.(*klaxonv1alpha1.Incident); ok && inc.Spec.Source != nil && inc.Spec.Source.GroupKey == other.GroupKey {
+							return apierrors.NewNotFound(schema.GroupResource{Group: "klaxon.dev", Resource: "incidents"}, key.Name)
+						}
+						return nil
+					},
+					List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+						lists++
+						return c.List(ctx, list, opts...)
+					},
+				})
+			}
+			ns, url, want := closedGroup(t, c, 18)
+			next := name(19)
+			lists = 0
+			if msg := deliver(t, url, ns, firing("firing", later)); !strings.Contains(msg, next) {
+				t.Errorf("answer %q, want incident %s opened", msg, next)
+			}
+			if behind && lists != 1 {
+				t.Errorf("the group was looked up %d times through the cache, want once", lists)
+			}
+			wantIncidents(t, ns, append(want, next)...)
+			waitForCache(t, ns, next, "the new incident", func(*klaxonv1alpha1.Incident) bool { return true })
+			deliver(t, url, ns, firing("firing", later))
+			ended := later
+			ended.Status, ended.EndsAt = "resolved", later.StartsAt.Add(time.Minute)
+			deliver(t, url, ns, firing("resolved", ended))
+			wantIncidents(t, ns, append(want, next)...)
+			if inc := getIncident(t, ns, next); inc.Spec.State != klaxonv1alpha1.StateResolved {
+				t.Errorf("incident %s is %s, want Resolved", next, inc.Spec.State)
+			}
+			for _, n := range want[1:] {
+				if inc := getIncident(t, ns, n); inc.Spec.State != klaxonv1alpha1.StateTriggered || inc.Status.Alerts != nil {
+					t.Errorf("decoy %s was written: state %s, alerts %+v", n, inc.Spec.State, inc.Status.Alerts)
+				}
+			}
+		})
+	}
+
+	t.Run("a run as long as the gap", func(t *testing.T) {
+		last := int32(1 + alertmapping.MaxSerialGap)
+		ns, url, want := closedGroup(t, nil, last)
+		code, msg := post(t, url, http.MethodPost, "/alertmanager/"+ns+"/payments", token, firing("firing", later))
+		if code != http.StatusServiceUnavailable || !strings.Contains(msg, "other groups") || !strings.Contains(msg, name(last)) ||
+			strings.Contains(msg, "API server") {
+			t.Errorf("answer %d %q, want 503 naming the incidents of other groups", code, msg)
+		}
+		wantIncidents(t, ns, want...)
+
+		// With the last name free the group steps over the rest.
+		if err := k8s.Delete(context.Background(), getIncident(t, ns, name(last))); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the cache to drop the decoy", func(ctx context.Context) (bool, error) {
+			err := mgr.GetClient().Get(ctx, client.ObjectKey{Namespace: ns, Name: name(last)}, &klaxonv1alpha1.Incident{})
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+		if msg := deliver(t, url, ns, firing("firing", later)); !strings.Contains(msg, name(last)) {
+			t.Errorf("answer %q, want incident %s opened", msg, name(last))
+		}
+		if inc := getIncident(t, ns, name(last)); inc.Spec.Source.GroupKey != checkoutGroupKey {
+			t.Errorf("incident %s has group %q", name(last), inc.Spec.Source.GroupKey)
+		}
+		waitForCache(t, ns, name(last), "the new incident", func(inc *klaxonv1alpha1.Incident) bool {
+			return inc.Spec.Source.GroupKey == checkoutGroupKey
+		})
+		if msg := deliver(t, url, ns, firing("firing", later)); !strings.Contains(msg, name(last)) {
+			t.Errorf("the repeat was answered %q, want it applied to %s", msg, name(last))
+		}
+		wantIncidents(t, ns, want...)
+	})
+}
+
+// A notification whose alerts carry more label text than the API server
+// takes in one request (the reviewer's 1.8 MB body: 50 alerts of 60 labels
+// of 600 characters) still has its alerts recorded, so repeats are answered
+// 200 and do not reopen an incident resolved by hand.
+func TestSummaryTooLarge(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	srv := newReceiver(t, nil)
+	alerts := make([]template.Alert, 0, 50)
+	for i := range 50 {
+		a := alert(fmt.Sprintf("fp%02d", i), "firing")
+		a.StartsAt = a.StartsAt.Add(time.Duration(i) * time.Second)
+		for j := range 60 {
+			a.Labels[fmt.Sprintf("label_%02d", j)] = strings.Repeat(string(rune('a'+j%26)), 600)
+		}
+		alerts = append(alerts, a)
+	}
+	body := firing("firing", alerts...)
+	if len(body) < 1800000 {
+		t.Fatalf("the body is only %d bytes", len(body))
+	}
+
+	deliver(t, srv.URL, ns, body)
+	inc := onlyIncident(t, ns)
+	a := inc.Status.Alerts
+	if a == nil || a.Firing != 50 || len(a.Items) == 0 {
+		t.Fatalf("status.alerts = %+v, want the 50 firing alerts recorded", a)
+	}
+	if b, err := json.Marshal(a); err != nil || len(b) > 200<<10 {
+		t.Errorf("status.alerts is %d bytes (%v)", len(b), err)
+	}
+	deliver(t, srv.URL, ns, body)
+
+	patchIncident(t, ns, inc.Name, `{"spec":{"state":"Resolved"}}`)
+	waitForCache(t, ns, inc.Name, "the operator to accept the resolution", func(inc *klaxonv1alpha1.Incident) bool {
+		return inc.Status.Phase == klaxonv1alpha1.StateResolved && inc.Status.ResolvedAt != nil
+	})
+	deliver(t, srv.URL, ns, body)
+	if inc := onlyIncident(t, ns); inc.Spec.State != klaxonv1alpha1.StateResolved {
+		t.Errorf("a repeat moved the incident resolved by hand to %s", inc.Spec.State)
+	}
 }
