@@ -29,8 +29,8 @@ func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts 
 	return &IncidentReconciler{newReconciler(c, recorder, opts)}
 }
 
-// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=incidents/status,verbs=get;patch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

@@ -128,6 +128,7 @@ func (r *IncidentReconciler) reconcilePagingConditions(ctx context.Context, s *i
 	defer func() { st.Commander = lifecycle.Commander(inc) }()
 	paged := episodeAssignments(st)
 	var result ctrl.Result
+	reported := false // whether the problem was reported (with its Event) yet
 	switch {
 	case len(paged) > 0:
 		conditions.Set(inc, klaxonv1alpha1.ConditionRespondersAssigned, true, klaxonv1alpha1.ReasonPaged,
@@ -137,6 +138,7 @@ func (r *IncidentReconciler) reconcilePagingConditions(ctx context.Context, s *i
 			"Responders were named by hand", s.now)
 	case s.problem != nil:
 		result = report(ctx, s, klaxonv1alpha1.ConditionRespondersAssigned, s.problem, "", "", "Page")
+		reported = true
 	case inc.Spec.EscalationPolicyRef == nil:
 		conditions.Set(inc, klaxonv1alpha1.ConditionRespondersAssigned, false, klaxonv1alpha1.ReasonNobodyAssigned,
 			"No escalation policy and nobody named: set spec.escalationPolicyRef, spec.commander or spec.responders", s.now)
@@ -146,9 +148,11 @@ func (r *IncidentReconciler) reconcilePagingConditions(ctx context.Context, s *i
 	}
 	esc := st.Escalation
 	switch {
-	case s.problem != nil && len(paged) > 0:
-		// Someone was paged but the next step cannot be: say so where
-		// people look for escalation.
+	case s.problem != nil && reported:
+		conditions.Set(inc, klaxonv1alpha1.ConditionEscalated, false, s.problem.reason, s.problem.message, s.now)
+	case s.problem != nil:
+		// Someone was paged, or named by hand, but paging cannot go on: say
+		// so where people look for escalation, with its Event.
 		result = report(ctx, s, klaxonv1alpha1.ConditionEscalated, s.problem, "", "", "Page")
 	case esc != nil && (esc.Level > 0 || esc.Round > 0):
 		conditions.Set(inc, klaxonv1alpha1.ConditionEscalated, true, klaxonv1alpha1.ReasonEscalated,
