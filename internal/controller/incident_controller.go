@@ -69,6 +69,7 @@ func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incident
 	for _, tr := range transitions {
 		s.record(corev1.EventTypeNormal, tr.Reason(), "Transition", tr.Message)
 		log.FromContext(ctx).Info("Incident moved", "from", tr.From, "to", tr.To, "actor", tr.Actor)
+		s.afterStore(observeTransition(inc, tr, s.now))
 	}
 	lifecycle.SetConditions(inc, s.now)
 	return ctrl.Result{}, nil

@@ -95,6 +95,7 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 		lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: reason, Message: msg})
 		s.record(corev1.EventTypeNormal, reason, "Page", msg)
 		log.FromContext(ctx).Info("Paged", "level", page.Level, "round", page.Round, "people", names(page.Assignments))
+		s.afterStore(countPage(inc, page))
 	}
 	var result ctrl.Result
 	if !decision.NextAt.IsZero() {

@@ -62,6 +62,7 @@ func (r *IncidentReconciler) reconcileTargets(ctx context.Context, s *incidentSc
 			s.record(corev1.EventTypeWarning, condType, "Target", v.Message)
 			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now),
 				Type: klaxonv1alpha1.TimelineTargetMissed, Message: fmt.Sprintf("%s target missed: %s", kind, v.Message)})
+			s.afterStore(countMiss(inc, kind))
 		case v.Met && before != nil && before.Reason != klaxonv1alpha1.ReasonTargetMet:
 			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now),
 				Type: klaxonv1alpha1.TimelineTargetMet, Message: fmt.Sprintf("%s target met: %s", kind, v.Message)})

@@ -33,6 +33,14 @@ type scope[T object] struct {
 	// problem is what keeps a phase from doing its work, for the phases
 	// after it to report (see problem).
 	problem *problem
+	// stored run once the status is stored, like events: for what must
+	// happen exactly once per stored change, such as counting a page.
+	stored []func()
+}
+
+// afterStore runs f once the status this reconcile computed is stored.
+func (s *scope[T]) afterStore(f func()) {
+	s.stored = append(s.stored, f)
 }
 
 type pendingEvent struct{ eventType, reason, action, note string }
@@ -86,6 +94,9 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 		}
 		for _, e := range s.events {
 			recordEvent(r.recorder, obj, e.eventType, e.reason, e.action, e.note)
+		}
+		for _, f := range s.stored {
+			f()
 		}
 	}()
 

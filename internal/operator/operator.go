@@ -21,6 +21,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
@@ -116,6 +117,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)
 		}
+	}
+	// The open-incidents gauge is counted from the cache at scrape time.
+	if err := mgr.Add(metrics.OpenIncidents(mgr.GetCache())); err != nil {
+		return nil, fmt.Errorf("adding the open incidents gauge: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)
