@@ -5,11 +5,14 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 # kube-api-linter has no releases: a pseudo-version of its main branch.
 KUBE_API_LINTER_VERSION ?= v0.0.0-20260716143926-092fe0c72997
+# promtool, from the Prometheus module (v0.316.0 is Prometheus v3.16.0).
+PROMTOOL_VERSION ?= v0.316.0
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 # The linters carry their version in their name, so bumping one reinstalls it.
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUBE_API_LINTER ?= $(LOCALBIN)/golangci-lint-kube-api-linter-$(KUBE_API_LINTER_VERSION)
+PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
 SHELLCHECK ?= shellcheck
 
 # The control plane (kube-apiserver, etcd, kubectl) is built from source by
@@ -64,8 +67,14 @@ lint: golangci-lint kube-api-linter ## Run golangci-lint, kube-api-linter (on ./
 lint-fix: golangci-lint ## Apply golangci-lint's formatters (gofmt, goimports) and automatic fixes.
 	$(GOLANGCI_LINT) run --fix ./...
 
+.PHONY: verify-monitoring
+verify-monitoring: promtool ## Check the alert rules with promtool and the dashboard's queries against the exported metrics.
+	$(PROMTOOL) check rules config/monitoring/alerts.yaml
+	cd config/monitoring && $(PROMTOOL) test rules alerts_test.yaml
+	$(GO) test -count=1 -run 'TestDashboardNamesExportedMetrics|TestAlertRulesNameExportedMetrics' ./internal/metrics/
+
 .PHONY: verify
-verify: manifests generate lint ## Regenerate, lint, check formatting and vet; fail on any difference.
+verify: manifests generate lint verify-monitoring ## Regenerate, lint, check formatting and vet, check config/monitoring; fail on any difference.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -156,6 +165,17 @@ $(KUBE_API_LINTER): | $(LOCALBIN)
 		github.com/golangci/golangci-lint/v2@$(GOLANGCI_LINT_VERSION); \
 	echo "go build -o $@ sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter"; \
 	$(GO) build -o $@ sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter
+
+# promtool builds with a plain go install from the module proxy (some
+# Prometheus releases did not, because of replace directives; this one does).
+# It takes minutes once; the binary carries its version in its name.
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Install the pinned promtool into ./bin.
+$(PROMTOOL): | $(LOCALBIN)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)"; \
+	GOWORK=off GOBIN="$$tmp" $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION); \
+	mv "$$tmp/promtool" $@
 
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)
