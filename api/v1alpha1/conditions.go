@@ -6,8 +6,9 @@ package v1alpha1
 
 // Condition types. Each is True when the line above it says.
 const (
-	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute): the
-	// object is valid and everything it refers to exists and is usable.
+	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute,
+	// NotificationChannel, Responder): the object is valid and everything it
+	// refers to exists and is usable.
 	ConditionReady = "Ready"
 
 	// ConditionAcknowledged (Incident): someone acknowledged the current
@@ -41,6 +42,32 @@ const (
 	// ConditionPostmortemOverdue (Incident): a resolved SEV1 or SEV2
 	// incident has no postmortem link within the policy's postmortem.dueWithin.
 	ConditionPostmortemOverdue = "PostmortemOverdue"
+	// ConditionNotificationFailed (Incident): a delivery of a page in the
+	// current episode failed for good, or a paged person could not be
+	// reached at all (no Responder, or no contact for the severity).
+	ConditionNotificationFailed = "NotificationFailed"
+)
+
+// Reasons of NotificationFailed.
+const (
+	// ReasonDeliveryFailed: True; a delivery failed for good (a permanent
+	// error, or every attempt failed).
+	ReasonDeliveryFailed = "DeliveryFailed"
+	// ReasonNobodyReached: True; a paged person has no Responder, or no
+	// rule of theirs covers the incident's severity, so only the status
+	// records the page.
+	ReasonNobodyReached = "NobodyReached"
+	// ReasonDelivered: False; every delivery due so far was sent, or is
+	// still being tried.
+	ReasonDelivered = "Delivered"
+)
+
+// Event reasons of delivery, which are not condition reasons.
+const (
+	// EventNotified: a delivery was sent.
+	EventNotified = "Notified"
+	// EventNotificationFailed: a delivery failed for good.
+	EventNotificationFailed = "NotificationFailed"
 )
 
 // Reasons of the lifecycle conditions (Acknowledged, Mitigated, Resolved):
@@ -161,4 +188,24 @@ const (
 	// lacks the label klaxon.dev/receiver-token=true that marks it as a
 	// receiver token, so the operator does not use it.
 	ReasonTokenSecretNotMarked = "TokenSecretNotMarked"
+	// ReasonInvalidChannel: Ready is False on a NotificationChannel; a
+	// setting is wrong, such as an Alertmanager receiver block that does not
+	// load.
+	ReasonInvalidChannel = "InvalidChannel"
+	// ReasonSecretNotFound: Ready is False on a NotificationChannel; a Secret
+	// it names does not exist, or has no non-empty value under the key.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretForbidden: Ready is False on a NotificationChannel; the
+	// operator may not read a Secret it names, because the namespace has not
+	// granted it (README, "Security").
+	ReasonSecretForbidden = "SecretForbidden"
+	// ReasonSecretNotMarked: Ready is False on a NotificationChannel; a
+	// Secret it names lacks the label klaxon.dev/channel-credentials=true.
+	ReasonSecretNotMarked = "SecretNotMarked"
+	// ReasonChannelNotFound: Ready is False on a Responder; a contact names
+	// a NotificationChannel that does not exist.
+	ReasonChannelNotFound = "ChannelNotFound"
+	// ReasonChannelNotReady: Ready is False on a Responder; a contact names
+	// a NotificationChannel that is not Ready.
+	ReasonChannelNotReady = "ChannelNotReady"
 )

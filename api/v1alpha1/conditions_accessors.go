@@ -28,3 +28,15 @@ func (in *AlertRoute) GetConditions() []metav1.Condition { return in.Status.Cond
 
 // SetConditions replaces the route's conditions.
 func (in *AlertRoute) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the channel's conditions.
+func (in *NotificationChannel) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the channel's conditions.
+func (in *NotificationChannel) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the responder's conditions.
+func (in *Responder) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the responder's conditions.
+func (in *Responder) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }

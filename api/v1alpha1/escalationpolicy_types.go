@@ -4,9 +4,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// EscalationTarget is whom a level pages: everyone on call on a schedule, or
-// one person.
-// +kubebuilder:validation:XValidation:rule="has(self.schedule) != has(self.user)",message="a target sets exactly one of schedule or user"
+// EscalationTarget is whom a level pages: everyone on call on a schedule,
+// one person, or a team's channel (such as a Slack channel), which is told
+// but cannot acknowledge.
+// +kubebuilder:validation:XValidation:rule="[has(self.schedule), has(self.user), has(self.channel)].filter(x, x).size() == 1",message="a target sets exactly one of schedule, user or channel"
+// +kubebuilder:validation:XValidation:rule="has(self.channel) == has(self.address)",message="address is required with channel, and only with channel"
 type EscalationTarget struct {
 	// schedule names an OnCallSchedule in the same namespace; whoever is on
 	// call on it when the level is paged gets paged.
@@ -20,6 +22,19 @@ type EscalationTarget struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	User string `json:"user,omitempty"`
+
+	// channel names a NotificationChannel in the same namespace to notify
+	// at address when the level is paged.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Channel string `json:"channel,omitempty"`
+
+	// address is where channel sends, such as "#payments-incidents".
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Address string `json:"address,omitempty"`
 }
 
 // EscalationLevel is one step of an escalation policy.
@@ -40,7 +55,7 @@ type EscalationLevel struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
-	Targets []EscalationTarget `json:"targets"` //nolint:kubeapilinter // arrayofstruct: a CEL rule on EscalationTarget requires exactly one of schedule or user, with a message naming both; ExactlyOneOf would only repeat it
+	Targets []EscalationTarget `json:"targets"` //nolint:kubeapilinter // arrayofstruct: CEL rules on EscalationTarget require exactly one of schedule, user or channel, with messages naming them; ExactlyOneOf would only repeat it
 }
 
 // ResponseTarget is how fast an incident of one severity must be handled.

@@ -34,8 +34,8 @@ const (
 	RoleSubjectMatterExpert ResponderRole = "SubjectMatterExpert"
 )
 
-// Responder is a person added to the response by hand.
-type Responder struct {
+// IncidentResponder is a person added to the response by hand.
+type IncidentResponder struct {
 	// name of the person.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -147,7 +147,7 @@ type IncidentSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=64
-	Responders []Responder `json:"responders,omitempty"`
+	Responders []IncidentResponder `json:"responders,omitempty"`
 
 	// updates are stakeholder updates, oldest first. Entries can be added,
 	// never edited or removed.
@@ -210,6 +210,94 @@ type Assignment struct {
 	// notifiedAt is when they were paged.
 	// +required
 	NotifiedAt metav1.Time `json:"notifiedAt"`
+}
+
+// NotificationState is where one delivery of a page stands.
+// +kubebuilder:validation:Enum=Pending;Sent;Failed;Cancelled
+type NotificationState string
+
+// The states of a delivery.
+const (
+	// NotificationPending waits for its time, or for its next attempt.
+	NotificationPending NotificationState = "Pending"
+	// NotificationSent was accepted by the channel; it is never sent again.
+	NotificationSent NotificationState = "Sent"
+	// NotificationFailed failed for good: a permanent error, or every
+	// attempt failed.
+	NotificationFailed NotificationState = "Failed"
+	// NotificationCancelled was not sent because the episode was
+	// acknowledged (or moved on) before it was due.
+	NotificationCancelled NotificationState = "Cancelled"
+)
+
+// Notification is one delivery of a page: to one contact of a paged
+// responder, or to a team channel a policy level names.
+type Notification struct {
+	// responder is the person paged; empty for a team channel.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Responder string `json:"responder,omitempty"`
+
+	// contact is the name of the responder's contact used.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Contact string `json:"contact,omitempty"`
+
+	// channel is the NotificationChannel sent through; empty when the
+	// responder could not be reached at all (no Responder, or no contact
+	// for the severity), which is recorded as a Failed entry.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Channel string `json:"channel,omitempty"`
+
+	// address is where the channel sends.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Address string `json:"address,omitempty"`
+
+	// episode is the episode of the page.
+	// +optional
+	Episode int32 `json:"episode,omitempty"`
+
+	// level is the policy level of the page.
+	// +optional
+	Level int32 `json:"level"`
+
+	// round is the escalation round of the page.
+	// +optional
+	Round int32 `json:"round,omitempty"`
+
+	// state is where the delivery stands.
+	// +required
+	State NotificationState `json:"state"`
+
+	// dueAt is when it is to be sent: the page's time plus the rule's after.
+	// +required
+	DueAt metav1.Time `json:"dueAt"`
+
+	// attempts counts the sends tried.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// nextAttemptAt is when a failed attempt is retried.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+
+	// sentAt is when the channel accepted it.
+	// +optional
+	SentAt *metav1.Time `json:"sentAt,omitempty"`
+
+	// messageRef is what the channel calls the message (Slack: channel/ts),
+	// to update it later.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	MessageRef string `json:"messageRef,omitempty"`
+
+	// error is the last attempt's error.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Error string `json:"error,omitempty"`
 }
 
 // AlertItem is one alert of the incident's Alertmanager group.
@@ -314,6 +402,10 @@ const (
 	TimelineUpdate = "Update"
 	// TimelineAlerts: the alerts of the incident's group changed.
 	TimelineAlerts = "Alerts"
+	// TimelineNotified: a delivery of a page was sent.
+	TimelineNotified = "Notified"
+	// TimelineNotificationFailed: a delivery of a page failed for good.
+	TimelineNotificationFailed = "NotificationFailed"
 )
 
 // TimelineEntry is one thing that happened to the incident.
@@ -400,6 +492,13 @@ type IncidentStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Assignments []Assignment `json:"assignments,omitempty"`
+
+	// notifications are the deliveries of pages, in the order they were
+	// planned; the oldest finished ones are dropped beyond the cap.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	Notifications []Notification `json:"notifications,omitempty"`
 
 	// alerts summarises the Alertmanager group of alert-driven incidents.
 	// +optional

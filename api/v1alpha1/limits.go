@@ -15,4 +15,8 @@ const (
 	MaxTimelineMessageLength = 1024
 	// MaxRejectionLength bounds AlertRoute status.lastRejection.
 	MaxRejectionLength = 512
+	// MaxNotificationErrorLength bounds a notification's error.
+	MaxNotificationErrorLength = 512
+	// MaxNotificationRefLength bounds a notification's messageRef.
+	MaxNotificationRefLength = 256
 )

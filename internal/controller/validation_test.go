@@ -55,7 +55,7 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		}}, "override end must be after its start"},
 		"target with schedule and user": {&klaxonv1alpha1.EscalationPolicy{Spec: klaxonv1alpha1.EscalationPolicySpec{
 			Levels: []klaxonv1alpha1.EscalationLevel{level(nil, klaxonv1alpha1.EscalationTarget{Schedule: "primary", User: "erin"})}}},
-			"a target sets exactly one of schedule or user"},
+			"a target sets exactly one of schedule, user or channel"},
 		"second level without after": {&klaxonv1alpha1.EscalationPolicy{Spec: klaxonv1alpha1.EscalationPolicySpec{
 			Levels: []klaxonv1alpha1.EscalationLevel{level(nil, primary), level(nil, primary)}}},
 			"every level after the first needs after"},
@@ -65,6 +65,18 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			"a single-level policy that repeats needs levels[0].after"},
 		"reopen window over 30 days": {route("1000h"), "reopenWindow must be at most 720h"},
 		"route without token":        {&klaxonv1alpha1.AlertRoute{}, "tokenSecretRef"},
+		"channel target without address": {&klaxonv1alpha1.EscalationPolicy{Spec: klaxonv1alpha1.EscalationPolicySpec{
+			Levels: []klaxonv1alpha1.EscalationLevel{level(nil, klaxonv1alpha1.EscalationTarget{Channel: "team-slack"})}}},
+			"address is required with channel"},
+		"channel of two kinds": {&klaxonv1alpha1.NotificationChannel{Spec: klaxonv1alpha1.NotificationChannelSpec{
+			Email:   &klaxonv1alpha1.EmailChannel{Smarthost: "smtp.example.com:587", From: "klaxon@example.com"},
+			Webhook: &klaxonv1alpha1.WebhookChannel{URL: "https://example.com/hook"}}},
+			"set exactly one of email, slack, webhook or alertmanager"},
+		"webhook channel with a relative url": {&klaxonv1alpha1.NotificationChannel{Spec: klaxonv1alpha1.NotificationChannelSpec{
+			Webhook: &klaxonv1alpha1.WebhookChannel{URL: "/hook"}}}, "url must be an http or https URL"},
+		"responder rule naming no contact": {&klaxonv1alpha1.Responder{Spec: klaxonv1alpha1.ResponderSpec{
+			Contacts: []klaxonv1alpha1.Contact{{Name: "mail", Channel: "mail", Address: "alice@example.com"}},
+			Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "phone"}}}}, "every rule must name one of spec.contacts"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

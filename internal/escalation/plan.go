@@ -74,6 +74,9 @@ type Page struct {
 	Assignments []klaxonv1alpha1.Assignment
 	// NobodyOnCall lists the schedules of the level that had nobody on call.
 	NobodyOnCall []string
+	// Channels are the team channels the level names, to be told of the
+	// page; they are not people and cannot acknowledge.
+	Channels []klaxonv1alpha1.EscalationTarget
 }
 
 // ResolveError says which schedule of which level could not be resolved; it
@@ -219,6 +222,10 @@ func pageLevel(in Input, level, round int32) (*Page, error) {
 		})
 	}
 	for _, t := range in.Policy.Levels[level].Targets {
+		if t.Channel != "" {
+			page.Channels = append(page.Channels, t)
+			continue
+		}
 		if t.User != "" {
 			assign(t.User, "")
 			continue

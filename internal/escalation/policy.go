@@ -39,8 +39,17 @@ func Validate(spec *klaxonv1alpha1.EscalationPolicySpec) error {
 			add(path+".targets", "at least one target is required")
 		}
 		for j, t := range l.Targets {
-			if (t.Schedule == "") == (t.User == "") {
-				add(fmt.Sprintf("%s.targets[%d]", path, j), "set exactly one of schedule or user")
+			set := 0
+			for _, v := range []string{t.Schedule, t.User, t.Channel} {
+				if v != "" {
+					set++
+				}
+			}
+			switch {
+			case set != 1:
+				add(fmt.Sprintf("%s.targets[%d]", path, j), "set exactly one of schedule, user or channel")
+			case (t.Channel == "") != (t.Address == ""):
+				add(fmt.Sprintf("%s.targets[%d].address", path, j), "is required with channel, and only with channel")
 			}
 		}
 	}

@@ -44,7 +44,13 @@ func TestValidate(t *testing.T) {
 			mutate: func(p *klaxonv1alpha1.EscalationPolicySpec) {
 				p.Levels[1].Targets = []klaxonv1alpha1.EscalationTarget{{Schedule: "primary", User: "erin"}, {}}
 			},
-			want: []string{"spec.levels[1].targets[0]: set exactly one of schedule or user", "spec.levels[1].targets[1]: set exactly one of schedule or user"},
+			want: []string{"spec.levels[1].targets[0]: set exactly one of schedule, user or channel", "spec.levels[1].targets[1]: set exactly one of schedule, user or channel"},
+		},
+		"a channel target without an address, and an address without a channel": {
+			mutate: func(p *klaxonv1alpha1.EscalationPolicySpec) {
+				p.Levels[1].Targets = []klaxonv1alpha1.EscalationTarget{{Channel: "team-slack"}, {User: "erin", Address: "#x"}}
+			},
+			want: []string{"spec.levels[1].targets[0].address: is required with channel", "spec.levels[1].targets[1].address: is required with channel"},
 		},
 		"a repeating single level without after": {
 			mutate: func(p *klaxonv1alpha1.EscalationPolicySpec) { p.Levels = p.Levels[:1] },

@@ -1,0 +1,161 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LabelChannelSecret marks a Secret whose keys NotificationChannels may
+// use as credentials. Without it a channel could send any Secret of the
+// namespace (a service account token, say) to a server of its author's
+// choosing; labelling a Secret needs write access to it.
+const LabelChannelSecret = "klaxon.dev/channel-credentials"
+
+// EmailChannel sends pages as mail through an SMTP server.
+type EmailChannel struct {
+	// smarthost is the SMTP server as host:port. Port 465 speaks TLS from
+	// the first byte; any other port upgrades with STARTTLS when the server
+	// offers it (and must, with requireTLS).
+	// +required
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[^\s:]+:[0-9]{1,5}$`
+	Smarthost string `json:"smarthost"`
+
+	// from is the sender address.
+	// +required
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=254
+	From string `json:"from"`
+
+	// username to authenticate with; authentication is used when set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Username string `json:"username,omitempty"`
+
+	// authSecretRef names the Secret key holding the password.
+	// +optional
+	AuthSecretRef *SecretKeyReference `json:"authSecretRef,omitempty"`
+
+	// requireTLS refuses to send over a connection that is not encrypted.
+	// +optional
+	// +kubebuilder:default=true
+	RequireTLS *bool `json:"requireTLS,omitempty"`
+}
+
+// SlackChannel posts pages with a Slack bot token (chat.postMessage).
+type SlackChannel struct {
+	// tokenSecretRef names the Secret key holding the bot token (xoxb-...).
+	// +required
+	TokenSecretRef SecretKeyReference `json:"tokenSecretRef"`
+
+	// signingSecretRef names the Secret key holding the app's signing
+	// secret, which verifies button presses.
+	// +optional
+	SigningSecretRef *SecretKeyReference `json:"signingSecretRef,omitempty"`
+
+	// apiURL is the base URL of the Web API, for Slack-compatible servers.
+	// +optional
+	// +kubebuilder:default="https://slack.com/api/"
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="apiURL must be an http or https URL"
+	APIURL string `json:"apiURL,omitempty"`
+}
+
+// WebhookChannel posts Klaxon's own JSON payload (version klaxon.dev/v1).
+type WebhookChannel struct {
+	// url receives the POSTs. A contact's address is sent in the payload.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="url must be an http or https URL"
+	URL string `json:"url"`
+
+	// tokenSecretRef names the Secret key holding a bearer token sent in
+	// the Authorization header.
+	// +optional
+	TokenSecretRef *SecretKeyReference `json:"tokenSecretRef,omitempty"`
+}
+
+// AlertmanagerChannel sends through one of Alertmanager's receivers.
+type AlertmanagerChannel struct {
+	// receiverSecretRef names the Secret key holding one Alertmanager
+	// receiver block in YAML (msteamsv2_configs, telegram_configs,
+	// discord_configs, pagerduty_configs, ...), checked with Alertmanager's
+	// own configuration loader. Its name is ignored. A contact's address
+	// is passed as the alert label "address".
+	// +required
+	ReceiverSecretRef SecretKeyReference `json:"receiverSecretRef"`
+}
+
+// NotificationChannelSpec is how to send; exactly one kind is set.
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:XValidation:rule="[has(self.email), has(self.slack), has(self.webhook), has(self.alertmanager)].filter(x, x).size() == 1",message="set exactly one of email, slack, webhook or alertmanager"
+type NotificationChannelSpec struct {
+	// email sends mail through an SMTP server; a contact's address is the
+	// recipient.
+	// +optional
+	Email *EmailChannel `json:"email,omitempty"`
+
+	// slack posts with a bot token; a contact's address is a user or
+	// channel ID, or #channel.
+	// +optional
+	Slack *SlackChannel `json:"slack,omitempty"`
+
+	// webhook posts Klaxon's JSON payload.
+	// +optional
+	Webhook *WebhookChannel `json:"webhook,omitempty"`
+
+	// alertmanager sends through an Alertmanager receiver.
+	// +optional
+	Alertmanager *AlertmanagerChannel `json:"alertmanager,omitempty"`
+}
+
+// NotificationChannelStatus is what the operator observed.
+type NotificationChannelStatus struct {
+	// conditions describe the channel's state; Ready is True when its
+	// settings and Secrets are valid.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// NotificationChannel is a way to send pages: mail, Slack, a webhook, or
+// any Alertmanager receiver.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=channel,categories=klaxon
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type NotificationChannel struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says how to send.
+	// +required
+	Spec NotificationChannelSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status NotificationChannelStatus `json:"status,omitempty"`
+}
+
+// NotificationChannelList is a list of NotificationChannels.
+// +kubebuilder:object:root=true
+type NotificationChannelList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []NotificationChannel `json:"items"`
+}
+
+func init() {
+	register(&NotificationChannel{}, &NotificationChannelList{})
+}

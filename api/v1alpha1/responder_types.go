@@ -1,0 +1,126 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Contact is one way to reach a responder.
+type Contact struct {
+	// name identifies the contact in rules.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// channel names a NotificationChannel in the same namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Channel string `json:"channel"`
+
+	// address is where the channel sends: a mail address, a Slack user or
+	// channel ID, a phone number.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Address string `json:"address"`
+}
+
+// NotificationRule says which contact to use when paged.
+type NotificationRule struct {
+	// contact names one of spec.contacts.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Contact string `json:"contact"`
+
+	// after is how long after the page to send, unless acknowledged by then.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="after must be a duration from 0s to 24h, such as 5m"
+	After *metav1.Duration `json:"after,omitempty"`
+
+	// severities the rule applies to; all when empty.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=4
+	Severities []Severity `json:"severities,omitempty"`
+}
+
+// ResponderSpec is how to reach a person.
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, has(self.contacts) && self.contacts.exists(c, c.name == r.contact))",message="every rule must name one of spec.contacts"
+type ResponderSpec struct {
+	// displayName is the person's name as messages show it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	DisplayName string `json:"displayName,omitempty"`
+
+	// contacts are the ways to reach the person.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Contacts []Contact `json:"contacts,omitempty"`
+
+	// rules say which contacts a page uses, after how long and for which
+	// severities.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	Rules []NotificationRule `json:"rules,omitempty"`
+}
+
+// ResponderStatus is what the operator observed.
+type ResponderStatus struct {
+	// conditions describe the responder's state; Ready is False when a
+	// contact names a missing or not-Ready channel.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// Responder is a person who can be paged; its name is the user name in
+// schedules, policies and acknowledgedBy.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=responder,categories=klaxon
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Responder struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the object's standard metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says how to reach the person.
+	// +required
+	Spec ResponderSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status ResponderStatus `json:"status,omitempty"`
+}
+
+// ResponderList is a list of Responders.
+// +kubebuilder:object:root=true
+type ResponderList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Responder `json:"items"`
+}
+
+func init() {
+	register(&Responder{}, &ResponderList{})
+}

@@ -1,0 +1,149 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+)
+
+const (
+	// maxAnswerBytes bounds what is read of an answer: the senders need
+	// a status and at most a small JSON object.
+	maxAnswerBytes = 64 << 10
+	// maxErrorBodyBytes bounds the part of an answer quoted in an error,
+	// which ends up in a status condition.
+	maxErrorBodyBytes = 200
+	// userAgent names Klaxon to the receiving end.
+	userAgent = "klaxon"
+)
+
+// httpClient returns c, or a client bounded by SendTimeout that does not
+// follow redirects: a redirected POST turns into a GET or is refused, and
+// following it would hide a wrong URL behind an odd answer.
+func httpClient(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{
+		Timeout: SendTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// checkHTTPURL parses an endpoint URL and checks that it is absolute http
+// or https. The errors never quote the URL, which may carry a secret.
+func checkHTTPURL(what, raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("the %s URL is empty: set an absolute http or https URL", what)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the %s URL cannot be parsed: set an absolute http or https URL", what)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("the %s URL must use http or https, not %q", what, bounded.Bytes(u.Scheme, 16))
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("the %s URL has no host: set an absolute http or https URL", what)
+	}
+	return u, nil
+}
+
+// encodeJSON encodes v without escaping &, < and > for HTML: the bodies
+// are read by programs, and "\u0026" in a URL only confuses people.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// checkToken checks that a token can be sent in a header: a line break or
+// control character would be refused by net/http on every attempt.
+func checkToken(what, token string) error {
+	if strings.ContainsFunc(token, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("the %s token contains a line break or control character", what)
+	}
+	return nil
+}
+
+// postJSON sends body to endpoint with the given headers and returns the
+// answer's status and at most maxAnswerBytes of its body. The status is 0
+// exactly when there was no answer; err then says why (retryable), without
+// the URL. With a status, err is a failure to read the body, if any.
+func postJSON(ctx context.Context, client *http.Client, endpoint string, header http.Header, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, Permanent(fmt.Errorf("building the request: %w", redactURL(err)))
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, redactURL(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return resp.StatusCode, data, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, redactURL(err))
+	}
+	return resp.StatusCode, data, nil
+}
+
+// redactURL drops the *url.Error around err: it quotes the whole URL, and
+// a webhook URL may carry a token in its path or query.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// retryableStatus reports whether an HTTP status is worth retrying: a
+// timeout, a rate limit or a server error.
+func retryableStatus(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
+}
+
+// statusError describes a non-2xx answer, quoting the start of its body,
+// and marks it Permanent unless retryableStatus.
+func statusError(who string, code int, body []byte) error {
+	msg := fmt.Sprintf("%s answered HTTP %d", who, code)
+	if text := http.StatusText(code); text != "" {
+		msg += " " + text
+	}
+	if s := snippet(body); s != "" {
+		msg += ": " + s
+	}
+	err := errors.New(msg)
+	if retryableStatus(code) {
+		return err
+	}
+	return Permanent(err)
+}
+
+// snippet is the start of an answer's body, on one line, at most
+// maxErrorBodyBytes.
+func snippet(body []byte) string {
+	if len(body) > 4*maxErrorBodyBytes {
+		// oneLine copies; it need not see more than can be kept.
+		body = body[:4*maxErrorBodyBytes]
+	}
+	return bounded.Bytes(oneLine(string(body)), maxErrorBodyBytes)
+}

@@ -1,0 +1,144 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+)
+
+// Limits of the rendered message. The inputs are bounded by the CRDs, but
+// the renderer does not rely on that: a subject is one header line, and a
+// page should be read on a phone.
+const (
+	// MaxSubjectBytes bounds Subject.
+	MaxSubjectBytes = 256
+	// MaxTextBytes bounds Text.
+	MaxTextBytes = 8 << 10
+)
+
+// Subject renders the one-line summary of a message, such as
+// "[SEV1] Payments API down (payments/inc-abc)".
+func Subject(m *Message) string {
+	inc := &m.Incident
+	var b strings.Builder
+	if inc.Severity != "" {
+		b.WriteString("[" + oneLine(inc.Severity) + "] ")
+	}
+	title := oneLine(inc.Title)
+	if title == "" {
+		title = "Incident"
+	}
+	b.WriteString(title)
+	if ref := incidentRef(inc); ref != "" {
+		b.WriteString(" (" + ref + ")")
+	}
+	return bounded.Bytes(b.String(), MaxSubjectBytes)
+}
+
+// Text renders the message as plain text: the subject line (which carries
+// the title), one line per fact the responder needs to decide what to do,
+// the impact, then the links.
+func Text(m *Message) string {
+	inc, page := &m.Incident, &m.Page
+	var b strings.Builder
+	b.WriteString(Subject(m))
+	b.WriteString("\n\n")
+
+	field := func(name, value string) {
+		if value == "" {
+			return
+		}
+		fmt.Fprintf(&b, "%-12s %s\n", name+":", value)
+	}
+	field("Incident", incidentRef(inc))
+	field("Severity", oneLine(inc.Severity))
+	field("Service", oneLine(inc.Service))
+	field("Phase", phase(inc))
+	field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
+	field("Responder", responder(page))
+	field("Paged", paged(page))
+	if impact := multiLine(inc.Impact); impact != "" {
+		// The impact is prose and may run over several lines: give it a
+		// paragraph of its own rather than an aligned field.
+		b.WriteString("\nImpact:\n")
+		b.WriteString(impact)
+		b.WriteString("\n")
+	}
+	if inc.URL != "" || page.AcknowledgeURL != "" {
+		b.WriteString("\n")
+		field("Open", oneLine(inc.URL))
+		field("Acknowledge", oneLine(page.AcknowledgeURL))
+	}
+	return bounded.Bytes(b.String(), MaxTextBytes)
+}
+
+// incidentRef is "namespace/name", or whichever of the two is set.
+func incidentRef(inc *Incident) string {
+	ns, name := oneLine(inc.Namespace), oneLine(inc.Name)
+	switch {
+	case ns != "" && name != "":
+		return ns + "/" + name
+	case name != "":
+		return name
+	default:
+		return ns
+	}
+}
+
+// phase is the phase, with the episode once the incident was reopened.
+func phase(inc *Incident) string {
+	p := oneLine(inc.Phase)
+	if p == "" || inc.Episode <= 1 {
+		return p
+	}
+	return fmt.Sprintf("%s (episode %d)", p, inc.Episode)
+}
+
+// responder is "Display Name (name)", or whichever of the two is set.
+func responder(page *Page) string {
+	name, display := oneLine(page.Responder), oneLine(page.DisplayName)
+	switch {
+	case name != "" && display != "" && display != name:
+		return display + " (" + name + ")"
+	case name != "":
+		return name
+	default:
+		return display
+	}
+}
+
+// paged lists the people paged at this level.
+func paged(page *Page) string {
+	names := make([]string, 0, len(page.Paged))
+	for _, p := range page.Paged {
+		if p = oneLine(p); p != "" {
+			names = append(names, p)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// oneLine makes s safe for a single line: invalid UTF-8 becomes U+FFFD,
+// every control character or line break a space, and runs of spaces one.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// multiLine keeps the line breaks of s (as \n) and makes each line safe.
+func multiLine(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = oneLine(l)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}

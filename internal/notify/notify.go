@@ -1,0 +1,88 @@
+// Package notify sends pages: one message about one incident to one
+// address, over mail, Slack, Klaxon's webhook or an Alertmanager receiver.
+// It knows nothing of Kubernetes: callers resolve channels and Secrets and
+// hand over plain settings.
+package notify
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// SendTimeout bounds one send, connection included. Callers pass a context
+// with this deadline; every sender also sets its own client timeouts.
+const SendTimeout = 30 * time.Second
+
+// Incident is what a message says about the incident, already bounded by
+// the CRD's limits.
+type Incident struct {
+	Namespace string
+	Name      string
+	UID       string
+	Title     string
+	Severity  string
+	Service   string
+	Impact    string
+	// Phase is the accepted lifecycle phase, such as Triggered.
+	Phase   string
+	Episode int32
+	// URL links to the incident (from --public-url); empty when unset.
+	URL string
+	// TriggeredAt is when the current episode began.
+	TriggeredAt time.Time
+}
+
+// Page is what a message says about the page it delivers.
+type Page struct {
+	Level, Round int32
+	// Responder is the person paged, empty for a team channel named by the
+	// escalation policy.
+	Responder string
+	// DisplayName is the responder's display name, if any.
+	DisplayName string
+	// Paged are the people paged at this level, the responder included.
+	Paged []string
+	// AcknowledgeURL acknowledges the incident as the responder; empty
+	// until acknowledge links exist.
+	AcknowledgeURL string
+}
+
+// Message is one page to one address.
+type Message struct {
+	Incident Incident
+	Page     Page
+	// Address is the contact's address: a mail address, a Slack user or
+	// channel ID, anything the receiving end understands.
+	Address string
+	// SentAt is the time of the attempt.
+	SentAt time.Time
+}
+
+// Sender delivers messages over one channel. Send returns a reference the
+// channel gave the message (Slack's "channel/ts"), or "".
+type Sender interface {
+	Send(ctx context.Context, m *Message) (ref string, err error)
+}
+
+// permanentError marks a failure that retrying cannot fix: a refused
+// address, a rejected token, a 4xx answer other than 408 and 429.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked
+// Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,106 @@
+package notify
+
+import (
+	"slices"
+	"time"
+)
+
+// PayloadVersion is the version of Payload. A change that could break a
+// receiver (a field removed, renamed or given another meaning) gets a new
+// version; new optional fields do not.
+const PayloadVersion = "klaxon.dev/v1"
+
+// PayloadKind is the kind of Payload: one page.
+const PayloadKind = "Page"
+
+// Payload is the JSON body Klaxon's webhook posts for one page. Times are
+// RFC 3339 in UTC, to the second; optional fields are left out when empty.
+type Payload struct {
+	// Version is PayloadVersion.
+	Version string `json:"version"`
+	// Kind is PayloadKind.
+	Kind string `json:"kind"`
+	// SentAt is when the attempt was made.
+	SentAt time.Time `json:"sentAt,omitzero"`
+	// Address is the contact's address the page is for, if any.
+	Address string `json:"address,omitempty"`
+	// Incident is the incident paged about.
+	Incident PayloadIncident `json:"incident"`
+	// Page is the page delivered.
+	Page PayloadPage `json:"page"`
+}
+
+// PayloadIncident is what Payload says about the incident.
+type PayloadIncident struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	UID       string `json:"uid,omitempty"`
+	Title     string `json:"title"`
+	// Severity is SEV1 (the worst) to SEV4.
+	Severity string `json:"severity,omitempty"`
+	Service  string `json:"service,omitempty"`
+	Impact   string `json:"impact,omitempty"`
+	// Phase is the accepted lifecycle phase, such as Triggered.
+	Phase string `json:"phase,omitempty"`
+	// Episode counts the times the incident was triggered, from 1.
+	Episode int32 `json:"episode,omitempty"`
+	// URL links to the incident, when Klaxon has a public URL.
+	URL string `json:"url,omitempty"`
+	// TriggeredAt is when the current episode began.
+	TriggeredAt time.Time `json:"triggeredAt,omitzero"`
+}
+
+// PayloadPage is what Payload says about the page.
+type PayloadPage struct {
+	// Level and Round of the escalation policy, both from 0; always present.
+	Level int32 `json:"level"`
+	Round int32 `json:"round"`
+	// Responder is the person paged; absent for a team channel.
+	Responder   string `json:"responder,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	// Paged are the people paged at this level, the responder included.
+	Paged []string `json:"paged,omitempty"`
+	// AcknowledgeURL acknowledges the incident as the responder.
+	AcknowledgeURL string `json:"acknowledgeURL,omitempty"`
+}
+
+// NewPayload returns the webhook payload of m.
+func NewPayload(m *Message) Payload {
+	inc, page := &m.Incident, &m.Page
+	return Payload{
+		Version: PayloadVersion,
+		Kind:    PayloadKind,
+		SentAt:  payloadTime(m.SentAt),
+		Address: m.Address,
+		Incident: PayloadIncident{
+			Namespace:   inc.Namespace,
+			Name:        inc.Name,
+			UID:         inc.UID,
+			Title:       inc.Title,
+			Severity:    inc.Severity,
+			Service:     inc.Service,
+			Impact:      inc.Impact,
+			Phase:       inc.Phase,
+			Episode:     inc.Episode,
+			URL:         inc.URL,
+			TriggeredAt: payloadTime(inc.TriggeredAt),
+		},
+		Page: PayloadPage{
+			Level:          page.Level,
+			Round:          page.Round,
+			Responder:      page.Responder,
+			DisplayName:    page.DisplayName,
+			Paged:          slices.Clone(page.Paged),
+			AcknowledgeURL: page.AcknowledgeURL,
+		},
+	}
+}
+
+// payloadTime is t in UTC to the second, so it encodes as plain RFC 3339
+// ("2026-11-24T10:00:00Z"), as Kubernetes writes times; zero stays zero.
+func payloadTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Second)
+}

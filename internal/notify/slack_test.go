@@ -1,0 +1,304 @@
+package notify
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeSlack answers chat.postMessage like Slack's Web API: HTTP 200 with
+// {"ok":true,...} or {"ok":false,"error":...}, unless status says
+// otherwise. It checks the token as Slack would.
+type fakeSlack struct {
+	mu       sync.Mutex
+	requests []recorded
+	// status and answer override the answer when set.
+	status int
+	answer string
+}
+
+const testSlackToken = "xoxb-test-token"
+
+func newFakeSlack(t *testing.T) (*fakeSlack, *httptest.Server) {
+	t.Helper()
+	f := &fakeSlack{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Channel string `json:"channel"`
+		}
+		raw, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.requests = append(f.requests, recorded{r.Method, r.URL.RequestURI(), r.Header.Clone(), raw})
+		status, answer := f.status, f.answer
+		f.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(answer))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		switch {
+		case answer != "":
+			_, _ = w.Write([]byte(answer))
+		case r.Header.Get("Authorization") != "Bearer "+testSlackToken:
+			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+		case json.Unmarshal(raw, &body) != nil:
+			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_json"}`))
+		case body.Channel != "C1":
+			_, _ = w.Write([]byte(`{"ok":false,"error":"channel_not_found"}`))
+		default:
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"C1","ts":"1700000000.000100","message":{"text":"…"}}`))
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeSlack) set(status int, answer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status, f.answer = status, answer
+}
+
+// only returns the one request Slack got.
+func (f *fakeSlack) only(t *testing.T) recorded {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) != 1 {
+		t.Fatalf("Slack got %d requests, want 1", len(f.requests))
+	}
+	return f.requests[0]
+}
+
+func (f *fakeSlack) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
+}
+
+func newTestSlack(t *testing.T, srv *httptest.Server) Sender {
+	t.Helper()
+	s, err := NewSlack(SlackConfig{APIURL: srv.URL + "/api/", Token: testSlackToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSlackPostsMessage(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C1"
+	ref, err := newTestSlack(t, srv).Send(testContext(t), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref != "C1/1700000000.000100" {
+		t.Errorf("ref = %q, want C1/1700000000.000100", ref)
+	}
+	req := f.only(t)
+	if req.Path != "/api/chat.postMessage" {
+		t.Errorf("path = %q, want /api/chat.postMessage", req.Path)
+	}
+	for k, want := range map[string]string{
+		"Authorization": "Bearer " + testSlackToken,
+		"Content-Type":  "application/json; charset=utf-8",
+		"User-Agent":    "klaxon",
+	} {
+		if got := req.Header.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	var body map[string]any
+	if err = json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatalf("body %s: %v", req.Body, err)
+	}
+	want := map[string]any{
+		"channel":      "C1",
+		"text":         strings.ReplaceAll(Text(m), "&", "&amp;"),
+		"unfurl_links": false,
+		"unfurl_media": false,
+		"blocks": []any{
+			map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "" +
+				"*<https://klaxon.example.com/incidents/payments/inc-abc|[SEV1] Payments API down (payments/inc-abc)>*\n" +
+				"*Service:* payments-api\n" +
+				"*Phase:* Triggered\n" +
+				"*Escalation:* level 1, round 0\n" +
+				"*Responder:* Alice Liddell (alice)\n" +
+				"*Paged:* alice, bob\n" +
+				"*Impact:* Card payments fail for every customer.\nRefunds are queued."}},
+			map[string]any{"type": "context", "elements": []any{map[string]any{"type": "mrkdwn", "text": "" +
+				"<https://klaxon.example.com/ack/payments/inc-abc?token=t1&amp;as=alice|Acknowledge> to stop the escalation"}}},
+		},
+	}
+	if diff := cmp.Diff(want, body); diff != "" {
+		t.Errorf("chat.postMessage body (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlackEscapesMarkup(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C1"
+	m.Incident.Title = "<!channel> Payments & <https://evil.example|login>"
+	m.Incident.URL, m.Page.AcknowledgeURL = "", "https://klaxon.example.com/ack?a=|b"
+	if _, err := newTestSlack(t, srv).Send(testContext(t), m); err != nil {
+		t.Fatal(err)
+	}
+	body := string(f.only(t).Body)
+	for _, s := range []string{
+		`"text":"[SEV1] &lt;!channel&gt; Payments &amp; &lt;https://evil.example|login&gt; (payments/inc-abc)`,
+		`"text":"*[SEV1] &lt;!channel&gt; Payments`,
+		`<https://klaxon.example.com/ack?a=%7Cb|Acknowledge>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %s:\n%s", s, body)
+		}
+	}
+	if strings.Contains(body, "<!channel>") {
+		t.Errorf("body mentions @channel unescaped:\n%s", body)
+	}
+}
+
+func TestSlackWithoutAcknowledgeLinkHasOneBlock(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C1"
+	m.Page.AcknowledgeURL = ""
+	if _, err := newTestSlack(t, srv).Send(testContext(t), m); err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Blocks []map[string]any }
+	if err := json.Unmarshal(f.only(t).Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Blocks) != 1 || body.Blocks[0]["type"] != "section" {
+		t.Errorf("blocks = %v, want one section", body.Blocks)
+	}
+}
+
+func TestSlackClassifiesAnswers(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		answer    string
+		permanent bool
+		inErr     string
+	}{
+		{name: "channel_not_found", answer: `{"ok":false,"error":"channel_not_found"}`, permanent: true, inErr: "the Slack API refused the message: channel_not_found"},
+		{name: "not_in_channel", answer: `{"ok":false,"error":"not_in_channel"}`, permanent: true},
+		{name: "invalid_auth", answer: `{"ok":false,"error":"invalid_auth"}`, permanent: true},
+		{name: "account_inactive", answer: `{"ok":false,"error":"account_inactive"}`, permanent: true},
+		{name: "token_revoked", answer: `{"ok":false,"error":"token_revoked"}`, permanent: true},
+		{name: "is_archived", answer: `{"ok":false,"error":"is_archived"}`, permanent: true},
+		{name: "msg_too_long", answer: `{"ok":false,"error":"msg_too_long"}`, permanent: true},
+		{name: "no_text", answer: `{"ok":false,"error":"no_text"}`, permanent: true},
+		{name: "user_not_found", answer: `{"ok":false,"error":"user_not_found"}`, permanent: true},
+		{name: "invalid_arguments", answer: `{"ok":false,"error":"invalid_arguments"}`, permanent: true},
+		{name: "unknown error", answer: `{"ok":false,"error":"something_new"}`, permanent: true, inErr: "something_new"},
+		{name: "no error given", answer: `{"ok":false}`, permanent: true, inErr: "no reason given"},
+		{name: "ratelimited", answer: `{"ok":false,"error":"ratelimited"}`, inErr: "ratelimited"},
+		{name: "internal_error", answer: `{"ok":false,"error":"internal_error"}`},
+		{name: "fatal_error", answer: `{"ok":false,"error":"fatal_error"}`},
+		{name: "service_unavailable", answer: `{"ok":false,"error":"service_unavailable"}`},
+		{name: "HTTP 429", status: 429, answer: `{"ok":false,"error":"ratelimited"}`, inErr: "the Slack API answered HTTP 429 Too Many Requests"},
+		{name: "HTTP 500", status: 500, inErr: "HTTP 500"},
+		{name: "HTTP 503", status: 503, answer: "<html>down</html>", inErr: "HTTP 503 Service Unavailable: <html>down</html>"},
+		{name: "HTTP 404", status: 404, permanent: true, inErr: "HTTP 404"},
+		{name: "not JSON", status: 200, answer: "<html>captive portal</html>", inErr: "something other than its JSON"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFakeSlack(t)
+			f.set(tc.status, tc.answer)
+			m := sample()
+			m.Address = "C1"
+			ref, err := newTestSlack(t, srv).Send(testContext(t), m)
+			if err == nil {
+				t.Fatalf("Send = %q, nil; want an error", ref)
+			}
+			if IsPermanent(err) != tc.permanent {
+				t.Errorf("IsPermanent(%v) = %v, want %v", err, IsPermanent(err), tc.permanent)
+			}
+			if !strings.Contains(err.Error(), tc.inErr) {
+				t.Errorf("error %q lacks %q", err, tc.inErr)
+			}
+		})
+	}
+}
+
+func TestSlackAgainstTheFakeAPI(t *testing.T) {
+	_, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C404"
+	_, err := newTestSlack(t, srv).Send(testContext(t), m)
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "channel_not_found") {
+		t.Errorf("unknown channel: Send = %v, want a permanent channel_not_found", err)
+	}
+
+	s, err := NewSlack(SlackConfig{APIURL: srv.URL + "/api", Token: "xoxb-wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Address = "C1"
+	_, err = s.Send(testContext(t), m)
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "invalid_auth") {
+		t.Errorf("wrong token: Send = %v, want a permanent invalid_auth", err)
+	}
+}
+
+func TestSlackRefusesBadAddressWithoutSending(t *testing.T) {
+	for _, addr := range []string{"", "C1 C2", "C1\n"} {
+		f, srv := newFakeSlack(t)
+		m := sample()
+		m.Address = addr
+		_, err := newTestSlack(t, srv).Send(testContext(t), m)
+		if !IsPermanent(err) {
+			t.Errorf("address %q: Send = %v, want a permanent error", addr, err)
+		}
+		if f.count() != 0 {
+			t.Errorf("address %q: Slack got %d requests, want none", addr, f.count())
+		}
+	}
+}
+
+func TestNewSlackValidates(t *testing.T) {
+	cases := map[string]struct {
+		cfg          SlackConfig
+		wantErr      string
+		wantEndpoint string
+	}{
+		"default API":           {cfg: SlackConfig{Token: "xoxb-1"}, wantEndpoint: "https://slack.com/api/chat.postMessage"},
+		"API without slash":     {cfg: SlackConfig{APIURL: "http://slack.internal:8080/api", Token: "xoxb-1"}, wantEndpoint: "http://slack.internal:8080/api/chat.postMessage"},
+		"no token":              {cfg: SlackConfig{}, wantErr: "the Slack token is empty: set the app's bot token (xoxb-…)"},
+		"token with line break": {cfg: SlackConfig{Token: "xoxb-1\n"}, wantErr: "the Slack token contains a line break or control character"},
+		"relative API":          {cfg: SlackConfig{APIURL: "slack.com/api/", Token: "xoxb-1"}, wantErr: `the Slack API URL must use http or https, not ""`},
+		"no host":               {cfg: SlackConfig{APIURL: "https:/api/", Token: "xoxb-1"}, wantErr: "the Slack API URL has no host: set an absolute http or https URL"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := NewSlack(tc.cfg)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Errorf("NewSlack error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.(*slack).endpoint; got != tc.wantEndpoint {
+				t.Errorf("endpoint = %q, want %q", got, tc.wantEndpoint)
+			}
+		})
+	}
+}
