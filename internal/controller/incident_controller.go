@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/lifecycle"
@@ -21,12 +22,17 @@ import (
 // along its escalation policy.
 type IncidentReconciler struct {
 	reconciler
+	// publicURL is the base of the links in messages (WithPublicURL).
+	publicURL string
+	// sender delivers pages; nil (a reconciler outside a manager) plans
+	// deliveries but sends nothing.
+	sender *sender
 }
 
 // NewIncidentReconciler returns an IncidentReconciler that writes through c
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
-	return &IncidentReconciler{newReconciler(c, recorder, opts)}
+	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: buildOptions(opts).publicURL}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;patch
@@ -45,6 +51,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
 		r.reconcilePagingConditions,
+		r.reconcileDelivery,
 		r.reconcileTargets,
 		r.reconcileTimeline,
 	)
@@ -93,10 +100,18 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("indexing incidents by escalation policy: %w", err)
 	}
+	// Sends run beside the controller, on the leader; each finished send
+	// wakes its incident to record the outcome.
+	r.sender = newSender(mgr.GetClient(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL}, r.clock)
+	if err := mgr.Add(r.sender); err != nil {
+		return fmt.Errorf("adding the notification sender: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.Incident{}).
+		WatchesRawSource(source.Channel(r.sender.wake, &handler.TypedEnqueueRequestForObject[*klaxonv1alpha1.Incident]{})).
 		Watches(&klaxonv1alpha1.EscalationPolicy{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForPolicy)).
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForSchedule)).
+		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForResponder)).
 		Named("incident").
 		Complete(r)
 }

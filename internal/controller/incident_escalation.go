@@ -83,6 +83,9 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 
 	st.Escalation = decision.Status
 	if page := decision.Page; page != nil {
+		if err := r.planDeliveries(ctx, s, page); err != nil {
+			return ctrl.Result{}, err
+		}
 		st.Assignments = append(st.Assignments, page.Assignments...)
 		if over := len(st.Assignments) - maxAssignments; over > 0 {
 			st.Assignments = append([]klaxonv1alpha1.Assignment(nil), st.Assignments[over:]...)

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -14,11 +15,20 @@ type options struct {
 	// closedIncidentRetention is how long closed incidents are kept; 0
 	// keeps them (WithClosedIncidentRetention).
 	closedIncidentRetention time.Duration
+	// publicURL is where people reach Klaxon's HTTP server, for links in
+	// messages (WithPublicURL); empty leaves links out.
+	publicURL string
 }
 
 // WithClock sets the clock reconcilers read the time from; tests pass a fake.
 func WithClock(c clock.PassiveClock) Option {
 	return func(o *options) { o.clock = c }
+}
+
+// WithPublicURL sets the URL, without a trailing slash, under which Klaxon's
+// HTTP server is reachable, for the links in the messages it sends.
+func WithPublicURL(u string) Option {
+	return func(o *options) { o.publicURL = strings.TrimRight(u, "/") }
 }
 
 func buildOptions(opts []Option) options {

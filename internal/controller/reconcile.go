@@ -121,6 +121,10 @@ func statusOf(obj object) any {
 		return &o.Status
 	case *klaxonv1alpha1.AlertRoute:
 		return &o.Status
+	case *klaxonv1alpha1.NotificationChannel:
+		return &o.Status
+	case *klaxonv1alpha1.Responder:
+		return &o.Status
 	}
 	panic(fmt.Sprintf("controller: %T is not a Klaxon kind", obj))
 }
@@ -136,6 +140,10 @@ func observeGeneration(obj object) {
 	case *klaxonv1alpha1.EscalationPolicy:
 		o.Status.ObservedGeneration = g
 	case *klaxonv1alpha1.AlertRoute:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.NotificationChannel:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.Responder:
 		o.Status.ObservedGeneration = g
 	}
 }

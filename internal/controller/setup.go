@@ -24,6 +24,13 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewAlertRouteReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the alert route controller: %w", err)
 	}
+	channels := NewNotificationChannelReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, buildOptions(opts).publicURL, opts...)
+	if err := channels.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the notification channel controller: %w", err)
+	}
+	if err := NewResponderReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the responder controller: %w", err)
+	}
 	// Retention is off unless asked for: deleting incidents is the
 	// operator's only destructive act, and nothing is registered without it.
 	if retention := buildOptions(opts).closedIncidentRetention; retention > 0 {

@@ -3,6 +3,7 @@ package operator
 import (
 	"crypto/tls"
 	"fmt"
+	"net/url"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,9 @@ type Options struct {
 	// ClosedIncidentRetention is how long a closed incident is kept after
 	// status.closedAt before it is deleted; 0 keeps closed incidents.
 	ClosedIncidentRetention time.Duration
+	// PublicURL is where people reach the receiver's HTTP server, for the
+	// links in the messages Klaxon sends; empty leaves links out.
+	PublicURL string
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -106,6 +110,13 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.ClosedIncidentRetention > 0 {
 		opts = append(opts, controller.WithClosedIncidentRetention(o.ClosedIncidentRetention))
+	}
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("public URL %q is not an absolute http or https URL", o.PublicURL)
+		}
+		opts = append(opts, controller.WithPublicURL(o.PublicURL))
 	}
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err

@@ -1,0 +1,196 @@
+package controller
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// A channel's Secrets are read with GETs, not watched (see
+// AlertRouteReconciler for why), so a channel checks them again after
+// credentialsRecheckWaiting while it cannot send and after
+// credentialsRecheckReady once it can.
+const (
+	credentialsRecheckWaiting = 10 * time.Second
+	credentialsRecheckReady   = 5 * time.Minute
+)
+
+// channelLoader turns a NotificationChannel into a notify.Sender.
+type channelLoader struct {
+	// secretReader reads Secrets uncached: the operator may read them only
+	// in the namespaces that bind SecretReaderClusterRole.
+	secretReader client.Reader
+	// publicURL is Klaxon's external URL, for the links Alertmanager
+	// receivers put in messages; empty leaves them out.
+	publicURL string
+}
+
+// load reads the channel's Secrets and builds its sender. A channel that
+// cannot send yields a *problem and no error: waiting for a Secret that is
+// missing, forbidden, not marked with LabelChannelSecret or empty under its
+// key (rechecked after credentialsRecheckWaiting), or stalled by settings
+// the sender refuses (ReasonInvalidChannel). An error is only for an API
+// failure worth a retry.
+func (l *channelLoader) load(ctx context.Context, ch *klaxonv1alpha1.NotificationChannel) (notify.Sender, *problem, error) {
+	spec := &ch.Spec
+	switch {
+	case spec.Email != nil:
+		return l.loadEmail(ctx, ch.Namespace, spec.Email)
+	case spec.Slack != nil:
+		return l.loadSlack(ctx, ch.Namespace, spec.Slack)
+	case spec.Webhook != nil:
+		return l.loadWebhook(ctx, ch.Namespace, spec.Webhook)
+	case spec.Alertmanager != nil:
+		return l.loadAlertmanager(ctx, ch.Namespace, spec.Alertmanager)
+	}
+	// The CRD requires exactly one kind; this is a version that knows none
+	// of those set.
+	return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, "Set one of spec.email, spec.slack, spec.webhook or spec.alertmanager"), nil
+}
+
+func (l *channelLoader) loadEmail(ctx context.Context, namespace string, email *klaxonv1alpha1.EmailChannel) (notify.Sender, *problem, error) {
+	cfg := notify.EmailConfig{
+		Smarthost: email.Smarthost, From: email.From, Username: email.Username,
+		// Sending in clear text is opt-in: unset is what the CRD defaults.
+		RequireTLS: email.RequireTLS == nil || *email.RequireTLS,
+	}
+	if ref := email.AuthSecretRef; ref != nil {
+		password, p, err := l.secretValue(ctx, namespace, "spec.email.authSecretRef", *ref, true)
+		if p != nil || err != nil {
+			return nil, p, err
+		}
+		cfg.Password = string(password)
+	}
+	return built(notify.NewEmail(cfg))
+}
+
+func (l *channelLoader) loadSlack(ctx context.Context, namespace string, slack *klaxonv1alpha1.SlackChannel) (notify.Sender, *problem, error) {
+	token, p, err := l.secretValue(ctx, namespace, "spec.slack.tokenSecretRef", slack.TokenSecretRef, true)
+	if p != nil || err != nil {
+		return nil, p, err
+	}
+	// The signing secret verifies button presses, which nothing handles
+	// yet; checking it now tells the author before anything does.
+	if ref := slack.SigningSecretRef; ref != nil {
+		if _, p, err := l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
+			return nil, p, err
+		}
+	}
+	apiURL := slack.APIURL
+	if apiURL == "" {
+		// The CRD defaults it; this is an object stored before it did.
+		apiURL = notify.DefaultSlackAPIURL
+	}
+	return built(notify.NewSlack(notify.SlackConfig{APIURL: apiURL, Token: string(token)}))
+}
+
+func (l *channelLoader) loadWebhook(ctx context.Context, namespace string, webhook *klaxonv1alpha1.WebhookChannel) (notify.Sender, *problem, error) {
+	cfg := notify.WebhookConfig{URL: webhook.URL}
+	if ref := webhook.TokenSecretRef; ref != nil {
+		token, p, err := l.secretValue(ctx, namespace, "spec.webhook.tokenSecretRef", *ref, true)
+		if p != nil || err != nil {
+			return nil, p, err
+		}
+		cfg.Token = string(token)
+	}
+	return built(notify.NewWebhook(cfg))
+}
+
+func (l *channelLoader) loadAlertmanager(ctx context.Context, namespace string, am *klaxonv1alpha1.AlertmanagerChannel) (notify.Sender, *problem, error) {
+	// YAML is passed as stored: its whitespace is its structure.
+	receiver, p, err := l.secretValue(ctx, namespace, "spec.alertmanager.receiverSecretRef", am.ReceiverSecretRef, false)
+	if p != nil || err != nil {
+		return nil, p, err
+	}
+	sender, err := notify.NewAlertmanager(notify.AlertmanagerConfig{Receiver: receiver, ExternalURL: l.publicURL})
+	if err != nil {
+		// The fix is in the Secret, not the channel: say where.
+		return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, fmt.Sprintf("Secret %s, key %q: %s",
+			am.ReceiverSecretRef.Name, am.ReceiverSecretRef.Key, err.Error())), nil
+	}
+	return sender, nil, nil
+}
+
+// built turns a sender constructor's refusal, a sentence about the
+// channel's settings, into the problem that stalls the channel.
+func built(sender notify.Sender, err error) (notify.Sender, *problem, error) {
+	if err != nil {
+		return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, err.Error()), nil
+	}
+	return sender, nil, nil
+}
+
+// secretValue reads the value under ref.Key of the Secret ref names, for
+// the field that names it. The Secret must carry LabelChannelSecret=true:
+// the operator sends what a channel names to a server of the channel
+// author's choosing, and labelling a Secret takes write access to it. trim
+// drops surrounding whitespace, which is never part of a token or password;
+// a value that is empty (after trimming) is as good as missing.
+func (l *channelLoader) secretValue(ctx context.Context, namespace, field string, ref klaxonv1alpha1.SecretKeyReference, trim bool) ([]byte, *problem, error) {
+	secret := &corev1.Secret{}
+	err := l.secretReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
+			"%s: Secret %s not found in namespace %s: create it with the key %q, labelled %s=true",
+			field, ref.Name, namespace, ref.Key, klaxonv1alpha1.LabelChannelSecret), credentialsRecheckWaiting), nil
+	case apierrors.IsForbidden(err):
+		return nil, waitingFor(klaxonv1alpha1.ReasonSecretForbidden, fmt.Sprintf(
+			"%s: the operator may not read Secret %s in namespace %s: bind the ClusterRole %s to the operator's service account with a RoleBinding in this namespace",
+			field, ref.Name, namespace, SecretReaderClusterRole), credentialsRecheckWaiting), nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, ref.Name, err)
+	case secret.Labels[klaxonv1alpha1.LabelChannelSecret] != "true":
+		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotMarked, fmt.Sprintf(
+			"%s: Secret %s lacks the label %s=true that marks it as channel credentials; the operator sends no other Secret: label it if its key %q is meant for this channel",
+			field, ref.Name, klaxonv1alpha1.LabelChannelSecret, ref.Key), credentialsRecheckWaiting), nil
+	}
+	value := secret.Data[ref.Key]
+	if trim {
+		value = bytes.TrimSpace(value)
+	}
+	if len(bytes.TrimSpace(value)) == 0 {
+		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
+			"%s: Secret %s has no key %q, or it holds only whitespace: set the key", field, ref.Name, ref.Key), credentialsRecheckWaiting), nil
+	}
+	return value, nil, nil
+}
+
+// describeChannel says how a channel sends, for its Ready condition. It
+// names hosts, not whole URLs, which may carry credentials in their path
+// or query.
+func describeChannel(spec *klaxonv1alpha1.NotificationChannelSpec) string {
+	switch {
+	case spec.Email != nil:
+		return "Sends email through " + spec.Email.Smarthost
+	case spec.Slack != nil:
+		if spec.Slack.APIURL == "" || spec.Slack.APIURL == notify.DefaultSlackAPIURL {
+			return "Posts to Slack"
+		}
+		return "Posts to Slack through " + hostOf(spec.Slack.APIURL)
+	case spec.Webhook != nil:
+		return "Posts to the webhook at " + hostOf(spec.Webhook.URL)
+	case spec.Alertmanager != nil:
+		return "Sends through an Alertmanager receiver"
+	}
+	return "Sends"
+}
+
+// hostOf returns the host of a URL the CRD has checked, or "" for one it
+// did not.
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

@@ -1,0 +1,474 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/conditions"
+	"github.com/klaxon-dev/klaxon/internal/delivery"
+	"github.com/klaxon-dev/klaxon/internal/escalation"
+	"github.com/klaxon-dev/klaxon/internal/lifecycle"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// +kubebuilder:rbac:groups=klaxon.dev,resources=responders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=notificationchannels,verbs=get;list;watch
+
+// planDeliveries adds to status.notifications the deliveries of a page, in
+// the same status write as the page itself, so a page is stored together
+// with what it owes: a restart finds them Pending and sends them, and a
+// page is never planned twice.
+func (r *IncidentReconciler) planDeliveries(ctx context.Context, s *incidentScope, page *escalation.Page) error {
+	inc := s.obj
+	people := names(page.Assignments)
+	responders, err := r.responderSpecs(ctx, inc.Namespace, people)
+	if err != nil {
+		return err
+	}
+	planned := delivery.Plan(delivery.Page{
+		Episode: inc.Status.Episode, Level: page.Level, Round: page.Round, At: s.now.Truncate(time.Second),
+		Severity: inc.Spec.Severity, People: people, Channels: page.Channels, Responders: responders,
+	})
+	inc.Status.Notifications = delivery.Append(inc.Status.Notifications, planned)
+	return nil
+}
+
+// responderSpecs reads from the cache the Responders of the people that
+// have one.
+func (r *IncidentReconciler) responderSpecs(ctx context.Context, namespace string, people []string) (map[string]*klaxonv1alpha1.ResponderSpec, error) {
+	responders := map[string]*klaxonv1alpha1.ResponderSpec{}
+	for _, person := range people {
+		// A user name that cannot be an object name has no Responder.
+		if len(validation.IsDNS1123Subdomain(person)) > 0 {
+			continue
+		}
+		resp := &klaxonv1alpha1.Responder{}
+		err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: person}, resp)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, fmt.Errorf("reading Responder %s: %w", person, err)
+		default:
+			responders[person] = &resp.Spec
+		}
+	}
+	return responders, nil
+}
+
+// reachAgain plans again the pages of the current episode that reached
+// nobody, now that their people may have Responders (see delivery.Reach).
+func (r *IncidentReconciler) reachAgain(ctx context.Context, s *incidentScope) error {
+	st := &s.obj.Status
+	var people []string
+	for i := range st.Notifications {
+		if n := &st.Notifications[i]; delivery.Unreached(n) && n.Episode == st.Episode {
+			people = append(people, n.Responder)
+		}
+	}
+	if len(people) == 0 {
+		return nil
+	}
+	responders, err := r.responderSpecs(ctx, s.obj.Namespace, people)
+	if err != nil {
+		return err
+	}
+	if ns, changed := delivery.Reach(st.Notifications, st.Episode, s.obj.Spec.Severity, responders); changed {
+		st.Notifications = ns
+		log.FromContext(ctx).Info("Planned again the deliveries of people who now have Responders")
+	}
+	return nil
+}
+
+// incidentsForResponder lists the triggered incidents of the namespace
+// whose current episode paged the person without reaching them.
+func (r *IncidentReconciler) incidentsForResponder(ctx context.Context, obj client.Object) []reconcile.Request {
+	list := &klaxonv1alpha1.IncidentList{}
+	if err := r.client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
+		log.FromContext(ctx).Error(err, "Listing incidents for a Responder", "responder", klog.KObj(obj))
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		inc := &list.Items[i]
+		if inc.Status.Phase != klaxonv1alpha1.StateTriggered {
+			continue
+		}
+		for j := range inc.Status.Notifications {
+			if n := &inc.Status.Notifications[j]; delivery.Unreached(n) && n.Responder == obj.GetName() && n.Episode == inc.Status.Episode {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(inc)})
+				break
+			}
+		}
+	}
+	return reqs
+}
+
+// reconcileDelivery records the outcomes of finished sends, cancels what
+// acknowledgement made pointless, reports NotificationFailed, and hands the
+// due deliveries to the sender once the status that holds them is stored.
+// The next due delivery is the requeue.
+func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
+	inc := s.obj
+	st := &inc.Status
+	if r.sender != nil {
+		r.recordOutcomes(ctx, s)
+	}
+	if st.Phase == klaxonv1alpha1.StateTriggered {
+		if err := r.reachAgain(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if n := delivery.Cancel(st.Notifications, st.Episode, st.Phase == klaxonv1alpha1.StateTriggered); n > 0 {
+		log.FromContext(ctx).Info("Cancelled deliveries no longer needed", "count", n, "phase", st.Phase)
+	}
+	if failed, reason, message, ok := delivery.Failures(st.Notifications, st.Episode); ok {
+		before := conditions.Find(inc, klaxonv1alpha1.ConditionNotificationFailed)
+		conditions.Set(inc, klaxonv1alpha1.ConditionNotificationFailed, failed, reason, message, s.now)
+		if failed && reason == klaxonv1alpha1.ReasonNobodyReached && (before == nil || before.Reason != reason) {
+			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", message)
+		}
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, klaxonv1alpha1.ConditionNotificationFailed)
+	}
+	if r.sender == nil {
+		return ctrl.Result{}, nil
+	}
+
+	var due []sendRequest
+	for i := range st.Notifications {
+		n := &st.Notifications[i]
+		if n.Channel == "" || !delivery.Due(n, s.now) {
+			continue
+		}
+		due = append(due, sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n)})
+	}
+	if len(due) > 0 {
+		ref := types.NamespacedName{Namespace: inc.Namespace, Name: inc.Name}
+		uid := inc.UID
+		s.afterStore(func() {
+			for _, req := range due {
+				r.sender.dispatch(ref, uid, req)
+			}
+		})
+	}
+	var result ctrl.Result
+	if next := delivery.NextDue(st.Notifications, s.now); !next.IsZero() {
+		result.RequeueAfter = max(next.Sub(s.now), time.Millisecond)
+	}
+	if len(due) > 0 && !r.sender.running() {
+		// The sender starts with leadership, a moment after the controllers.
+		result = lowestRequeue(result, ctrl.Result{RequeueAfter: time.Second})
+	}
+	return result, nil
+}
+
+// recordOutcomes applies the outcomes of the sends that finished since the
+// last reconcile, with an Event and a timeline entry for each delivery sent
+// or failed for good; the sender forgets them once this is stored.
+func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScope) {
+	inc := s.obj
+	st := &inc.Status
+	outcomes := r.sender.outcomes(inc.UID)
+	if len(outcomes) == 0 {
+		return
+	}
+	stored := map[string]int32{}
+	for i := range st.Notifications {
+		n := &st.Notifications[i]
+		key := delivery.Key(n)
+		o, ok := outcomes[key]
+		if !ok {
+			continue
+		}
+		result := delivery.Apply(n, o)
+		stored[key] = n.Attempts
+		who := delivery.Describe(n)
+		switch result {
+		case delivery.Sent:
+			msg := fmt.Sprintf("Notified %s via %s", who, n.Channel)
+			s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventNotified, "Notify", msg)
+			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: klaxonv1alpha1.TimelineNotified, Message: msg})
+		case delivery.Failed:
+			msg := fmt.Sprintf("Could not notify %s via %s after %d attempts: %s", who, n.Channel, n.Attempts, n.Error)
+			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", msg)
+			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: klaxonv1alpha1.TimelineNotificationFailed, Message: msg})
+		case delivery.Retrying:
+			log.FromContext(ctx).Info("Delivery failed; retrying", "to", who, "channel", n.Channel,
+				"attempts", n.Attempts, "nextAttemptAt", n.NextAttemptAt.Time, "error", n.Error)
+		}
+	}
+	uid := inc.UID
+	s.afterStore(func() { r.sender.settle(uid, outcomes, stored) })
+}
+
+// message is what a delivery tells: the incident, the page and its links.
+func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.Incident, n *klaxonv1alpha1.Notification) notify.Message {
+	st := &inc.Status
+	m := notify.Message{
+		Incident: notify.Incident{
+			Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID), Title: inc.Spec.Title,
+			Severity: string(inc.Spec.Severity), Service: inc.Spec.Service, Impact: inc.Spec.Impact,
+			Phase: string(st.Phase), Episode: st.Episode,
+		},
+		Page:    notify.Page{Level: n.Level, Round: n.Round, Responder: n.Responder},
+		Address: n.Address,
+	}
+	if st.TriggeredAt != nil {
+		m.Incident.TriggeredAt = st.TriggeredAt.Time
+	}
+	if n.Responder != "" {
+		resp := &klaxonv1alpha1.Responder{}
+		// From the cache; a Responder deleted since the page just has no
+		// display name.
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: n.Responder}, resp); err == nil {
+			m.Page.DisplayName = resp.Spec.DisplayName
+		}
+	}
+	if r.publicURL != "" {
+		m.Incident.URL = r.publicURL + "/incidents/" + url.PathEscape(inc.Namespace) + "/" + url.PathEscape(inc.Name)
+	}
+	for _, a := range episodeAssignments(st) {
+		if a.Level == n.Level && a.Round == n.Round {
+			m.Page.Paged = append(m.Page.Paged, a.Name)
+		}
+	}
+	return m
+}
+
+// sendRequest is one delivery to send.
+type sendRequest struct {
+	key      string
+	attempts int32
+	channel  string
+	message  notify.Message
+}
+
+// maxSendsPerChannel bounds the sends under way through one
+// NotificationChannel, so a channel whose server hangs holds up only its
+// own deliveries.
+const maxSendsPerChannel = 4
+
+// outcomeTTL is how long the outcome of a send is kept for an incident
+// that is never reconciled again (deleted meanwhile).
+const outcomeTTL = time.Hour
+
+// sender sends deliveries in the background, on the leader only, and
+// keeps each outcome until the incident reconciler has stored it. Sends run
+// in their own goroutines, so a slow server delays only its own delivery,
+// never the reconcile of other incidents; each is bounded by
+// notify.SendTimeout.
+//
+// What it keeps is only a relay between a send and the status write that
+// records it: the delivery's state lives in status.notifications, so a new
+// leader finds every Pending delivery and sends it, and never one stored
+// as Sent.
+type sender struct {
+	cache  client.Reader
+	loader *channelLoader
+	clock  clock.PassiveClock
+	wake   chan event.TypedGenericEvent[*klaxonv1alpha1.Incident]
+
+	mu       sync.Mutex
+	ctx      context.Context //nolint:containedctx // the manager's, for sends that outlive a reconcile
+	inflight map[string]bool
+	results  map[types.UID]map[string]timedOutcome
+	// settled holds, per delivery, the attempts of the last outcome stored,
+	// so a reconcile that reads an older copy of the incident from the cache
+	// does not send again what was just recorded.
+	settled map[string]settledOutcome
+	slots   map[string]chan struct{}
+}
+
+type settledOutcome struct {
+	attempts int32
+	at       time.Time
+}
+
+type timedOutcome struct {
+	delivery.Outcome
+	ref types.NamespacedName
+}
+
+var _ manager.LeaderElectionRunnable = (*sender)(nil)
+
+func newSender(cache client.Reader, loader *channelLoader, clk clock.PassiveClock) *sender {
+	return &sender{
+		cache: cache, loader: loader, clock: clk,
+		wake:     make(chan event.TypedGenericEvent[*klaxonv1alpha1.Incident], 1024),
+		inflight: map[string]bool{}, results: map[types.UID]map[string]timedOutcome{},
+		settled: map[string]settledOutcome{}, slots: map[string]chan struct{}{},
+	}
+}
+
+// NeedLeaderElection is true: only the leader sends.
+func (d *sender) NeedLeaderElection() bool { return true }
+
+// Start lets the sender send until ctx ends.
+func (d *sender) Start(ctx context.Context) error {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+
+func (d *sender) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx != nil && d.ctx.Err() == nil
+}
+
+func deliveryID(uid types.UID, key string) string { return string(uid) + "/" + key }
+
+// dispatch starts sending req unless it is under way, its outcome waits to
+// be stored, or the incident read was older than the last stored outcome.
+func (d *sender) dispatch(ref types.NamespacedName, uid types.UID, req sendRequest) {
+	id := deliveryID(uid, req.key)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctx == nil || d.ctx.Err() != nil || d.inflight[id] {
+		return
+	}
+	if _, waiting := d.results[uid][req.key]; waiting {
+		return
+	}
+	if stored, ok := d.settled[id]; ok {
+		if req.attempts < stored.attempts {
+			return
+		}
+		delete(d.settled, id)
+	}
+	d.inflight[id] = true
+	ctx := d.ctx
+	go d.send(ctx, ref, uid, id, req)
+}
+
+func (d *sender) send(ctx context.Context, ref types.NamespacedName, uid types.UID, id string, req sendRequest) {
+	o := d.attempt(ctx, ref.Namespace, req)
+	d.mu.Lock()
+	delete(d.inflight, id)
+	if d.results[uid] == nil {
+		d.results[uid] = map[string]timedOutcome{}
+	}
+	d.results[uid][req.key] = timedOutcome{Outcome: o, ref: ref}
+	d.mu.Unlock()
+	inc := &klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}
+	select {
+	case d.wake <- event.TypedGenericEvent[*klaxonv1alpha1.Incident]{Object: inc}:
+	case <-ctx.Done():
+	}
+}
+
+// attempt sends once, through the channel's slots.
+func (d *sender) attempt(ctx context.Context, namespace string, req sendRequest) delivery.Outcome {
+	slot := d.slot(namespace + "/" + req.channel)
+	select {
+	case slot <- struct{}{}:
+		defer func() { <-slot }()
+	case <-ctx.Done():
+		return delivery.Outcome{At: d.clock.Now(), Err: ctx.Err()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
+	defer cancel()
+	fail := func(err error) delivery.Outcome { return delivery.Outcome{At: d.clock.Now(), Err: err} }
+
+	ch := &klaxonv1alpha1.NotificationChannel{}
+	if err := d.cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: req.channel}, ch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fail(fmt.Errorf("NotificationChannel %s not found", req.channel))
+		}
+		return fail(fmt.Errorf("reading NotificationChannel %s: %w", req.channel, err))
+	}
+	snd, p, err := d.loader.load(ctx, ch)
+	switch {
+	case err != nil:
+		return fail(fmt.Errorf("loading NotificationChannel %s: %w", req.channel, err))
+	case p != nil:
+		// Retried like a failed send: the channel may be fixed meanwhile.
+		return fail(fmt.Errorf("NotificationChannel %s cannot send: %s", req.channel, p.message))
+	}
+	m := req.message
+	m.SentAt = d.clock.Now()
+	msgRef, err := snd.Send(ctx, &m)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%w (%w)", err, ctx.Err())
+	}
+	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}
+}
+
+func (d *sender) slot(channel string) chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.slots[channel]
+	if !ok {
+		s = make(chan struct{}, maxSendsPerChannel)
+		d.slots[channel] = s
+	}
+	return s
+}
+
+// outcomes returns a copy of the incident's finished sends, by key.
+func (d *sender) outcomes(uid types.UID) map[string]delivery.Outcome {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clock.Now()
+	out := map[string]delivery.Outcome{}
+	for key, o := range d.results[uid] {
+		out[key] = o.Outcome
+	}
+	// Outcomes of incidents that were deleted meanwhile are dropped here,
+	// on the next incident's reconcile.
+	for other, rs := range d.results {
+		for key, o := range rs {
+			if now.Sub(o.At) > outcomeTTL {
+				delete(rs, key)
+			}
+		}
+		if len(rs) == 0 {
+			delete(d.results, other)
+		}
+	}
+	for id, st := range d.settled {
+		if now.Sub(st.at) > outcomeTTL {
+			delete(d.settled, id)
+		}
+	}
+	return out
+}
+
+// settle forgets outcomes once stored, remembering the attempts each
+// stored delivery now has (stored; absent for a delivery no longer in
+// status).
+func (d *sender) settle(uid types.UID, outcomes map[string]delivery.Outcome, stored map[string]int32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key := range outcomes {
+		delete(d.results[uid], key)
+		if attempts, ok := stored[key]; ok {
+			d.settled[deliveryID(uid, key)] = settledOutcome{attempts: attempts, at: d.clock.Now()}
+		}
+	}
+	if len(d.results[uid]) == 0 {
+		delete(d.results, uid)
+	}
+}

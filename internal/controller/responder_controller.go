@@ -1,0 +1,128 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+)
+
+// ResponderReconciler reports whether each responder can be reached: Ready
+// is False while a contact names a channel that is missing or not Ready. It
+// never writes a responder's spec, which GitOps owns.
+type ResponderReconciler struct {
+	reconciler
+}
+
+// NewResponderReconciler returns a ResponderReconciler.
+func NewResponderReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *ResponderReconciler {
+	return &ResponderReconciler{newReconciler(c, recorder, opts)}
+}
+
+// +kubebuilder:rbac:groups=klaxon.dev,resources=responders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=responders/status,verbs=get;patch
+
+// Reconcile checks the channels the responder's contacts name.
+func (r *ResponderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Responder{}, r.reconcileReady)
+}
+
+// reconcileReady sets Ready. A channel's change wakes the responder (see
+// SetupWithManager), so waiting needs no requeue.
+func (r *ResponderReconciler) reconcileReady(ctx context.Context, s *scope[*klaxonv1alpha1.Responder]) (ctrl.Result, error) {
+	resp := s.obj
+	p, err := r.check(ctx, resp)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return report(ctx, s, klaxonv1alpha1.ConditionReady, p, klaxonv1alpha1.ReasonValid,
+		fmt.Sprintf("%s, %s, every channel Ready", count(len(resp.Spec.Contacts), "contact"), count(len(resp.Spec.Rules), "rule")),
+		"Validate"), nil
+}
+
+func (r *ResponderReconciler) check(ctx context.Context, resp *klaxonv1alpha1.Responder) (*problem, error) {
+	var missing, notReady []string
+	for _, c := range resp.Spec.Contacts {
+		ch := &klaxonv1alpha1.NotificationChannel{}
+		err := r.client.Get(ctx, client.ObjectKey{Namespace: resp.Namespace, Name: c.Channel}, ch)
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, fmt.Sprintf("%s (contact %s)", c.Channel, c.Name))
+		case err != nil:
+			return nil, fmt.Errorf("reading NotificationChannel %s/%s: %w", resp.Namespace, c.Channel, err)
+		case !meta.IsStatusConditionTrue(ch.Status.Conditions, klaxonv1alpha1.ConditionReady):
+			notReady = append(notReady, describeNotReady(c, ch))
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return waitingFor(klaxonv1alpha1.ReasonChannelNotFound,
+			fmt.Sprintf("NotificationChannel %s not found in namespace %s", strings.Join(missing, ", "), resp.Namespace), 0), nil
+	case len(notReady) > 0:
+		return waitingFor(klaxonv1alpha1.ReasonChannelNotReady,
+			fmt.Sprintf("NotificationChannel %s is not Ready", strings.Join(notReady, ", ")), 0), nil
+	}
+	return nil, nil
+}
+
+// describeNotReady names a contact's channel that is not Ready, with the
+// channel's reason when it has one, so the responder tells what to fix.
+func describeNotReady(c klaxonv1alpha1.Contact, ch *klaxonv1alpha1.NotificationChannel) string {
+	if cond := meta.FindStatusCondition(ch.Status.Conditions, klaxonv1alpha1.ConditionReady); cond != nil && cond.Reason != "" {
+		return fmt.Sprintf("%s (contact %s: %s)", c.Channel, c.Name, cond.Reason)
+	}
+	return fmt.Sprintf("%s (contact %s)", c.Channel, c.Name)
+}
+
+// count says n things, with the noun in the plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// SetupWithManager registers the reconciler; a channel's change wakes the
+// responders of its namespace whose contacts name it.
+func (r *ResponderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&klaxonv1alpha1.Responder{}).
+		Watches(&klaxonv1alpha1.NotificationChannel{}, handler.EnqueueRequestsFromMapFunc(r.respondersForChannel)).
+		Named("responder").
+		Complete(r)
+}
+
+func (r *ResponderReconciler) respondersForChannel(ctx context.Context, obj client.Object) []reconcile.Request {
+	return respondersNaming(ctx, r.client, obj.GetNamespace(), obj.GetName())
+}
+
+// respondersNaming lists the responders of a namespace with a contact on a
+// channel.
+func respondersNaming(ctx context.Context, c client.Client, namespace, channel string) []reconcile.Request {
+	list := &klaxonv1alpha1.ResponderList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the responders of a channel", "notificationChannel", klog.KRef(namespace, channel))
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, resp := range list.Items {
+		for _, contact := range resp.Spec.Contacts {
+			if contact.Channel == channel {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&resp)})
+				break
+			}
+		}
+	}
+	return reqs
+}
