@@ -21,7 +21,10 @@ KUBE_VERSION ?= v1.37.2
 ETCD_VERSION ?= v3.6.16
 # Alertmanager for the end-to-end tests, installed by hack/alertmanager.sh.
 ALERTMANAGER_VERSION ?= v0.31.1
-export KUBE_VERSION ETCD_VERSION ALERTMANAGER_VERSION
+# Mailpit, the SMTP server the mail sender's tests deliver to, installed by
+# hack/mailpit.sh.
+MAILPIT_VERSION ?= v1.27.11
+export KUBE_VERSION ETCD_VERSION ALERTMANAGER_VERSION MAILPIT_VERSION
 
 IMG ?= ghcr.io/klaxon-dev/klaxon:latest
 GO ?= go
@@ -91,11 +94,16 @@ control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their
 test: manifests generate ## Run every test: unit, envtest integration and end-to-end.
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
 	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
+	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: alertmanager
 alertmanager: ## Install (or find) the pinned alertmanager and amtool; print their directory.
 	@hack/alertmanager.sh
+
+.PHONY: mailpit
+mailpit: ## Install (or find) the pinned mailpit; print its directory.
+	@hack/mailpit.sh
 
 FUZZTIME ?= 20s
 .PHONY: fuzz
@@ -117,9 +125,11 @@ run: ## Run the operator against the cluster of the current kubeconfig.
 	$(GO) run ./cmd
 
 .PHONY: dev
-dev: ## Run Klaxon on a local control plane with the samples applied.
+dev: ## Run Klaxon on a local control plane with the samples applied and mailpit catching its mail.
 	$(GO) build -o bin/klaxon-dev ./hack/dev
-	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" bin/klaxon-dev
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
+	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
+	bin/klaxon-dev
 
 .PHONY: install
 install: manifests ## Install the CRDs and the admission policy into the current cluster.
