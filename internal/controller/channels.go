@@ -22,6 +22,8 @@ import (
 const (
 	credentialsRecheckWaiting = 10 * time.Second
 	credentialsRecheckReady   = 5 * time.Minute
+	// secretReadTimeout bounds one GET of a channel's Secret.
+	secretReadTimeout = 10 * time.Second
 )
 
 // channelLoader turns a NotificationChannel into a notify.Sender.
@@ -137,7 +139,10 @@ func built(sender notify.Sender, err error) (notify.Sender, *problem, error) {
 // a value that is empty (after trimming) is as good as missing.
 func (l *channelLoader) secretValue(ctx context.Context, namespace, field string, ref klaxonv1alpha1.SecretKeyReference, trim bool) ([]byte, *problem, error) {
 	secret := &corev1.Secret{}
-	err := l.secretReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, secret)
+	// A reconcile must not hang on a slow API server.
+	readCtx, cancel := context.WithTimeout(ctx, secretReadTimeout)
+	defer cancel()
+	err := l.secretReader.Get(readCtx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotFound, fmt.Sprintf(

@@ -14,9 +14,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 // hook is a webhook server that records what it receives and answers with
@@ -141,13 +143,16 @@ func waitForNotifications(t *testing.T, inc *klaxonv1alpha1.Incident, want strin
 	t.Helper()
 	var last string
 	got := &klaxonv1alpha1.Incident{}
-	eventually(t, fmt.Sprintf("%s notifications %q (last %q)", inc.Name, want, last), func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, suite.DefaultTimeout, true, func(ctx context.Context) (bool, error) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), got); err != nil {
 			return false, err
 		}
 		last = notifications(got)
 		return last == want, nil
 	})
+	if err != nil {
+		t.Fatalf("%s: notifications %q, want %q: %v", inc.Name, last, want, err)
+	}
 	return got
 }
 
@@ -289,31 +294,87 @@ func TestTeamChannelTargetIsNotified(t *testing.T) {
 	}
 }
 
-// TestHangingChannelDelaysOnlyItsOwnDeliveries: a webhook that never
-// answers holds up its own deliveries, not another incident's.
-func TestHangingChannelDelaysOnlyItsOwnDeliveries(t *testing.T) {
-	ns := newNamespace(t)
-	release := make(chan struct{})
-	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// blockingHook is a webhook server whose answers wait until released; it
+// counts the requests and the most it held at once.
+type blockingHook struct {
+	*httptest.Server
+	release                 chan struct{}
+	once                    sync.Once
+	mu                      sync.Mutex
+	total, inFlight, mostAt int
+}
+
+func newBlockingHook(t *testing.T) *blockingHook {
+	t.Helper()
+	b := &blockingHook{release: make(chan struct{})}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.total++
+		b.inFlight++
+		b.mostAt = max(b.mostAt, b.inFlight)
+		b.mu.Unlock()
+		defer func() { b.mu.Lock(); b.inFlight--; b.mu.Unlock() }()
 		select {
-		case <-release:
+		case <-b.release:
 		case <-r.Context().Done():
 		}
 	}))
-	t.Cleanup(func() { close(release); hanging.Close() })
+	t.Cleanup(func() { b.unblock(); b.Close() })
+	return b
+}
+
+// unblock lets every held and later request answer 200.
+func (b *blockingHook) unblock() { b.once.Do(func() { close(b.release) }) }
+
+func (b *blockingHook) counts() (total, inFlight, most int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.total, b.inFlight, b.mostAt
+}
+
+// TestHangingChannelDelaysOnlyItsOwnDeliveries: a webhook that does not
+// answer holds at most four sends of its channel at once; another
+// incident's delivery on another channel goes out meanwhile; and a
+// delivery queued behind the hung ones is not sent once its incident is
+// acknowledged.
+func TestHangingChannelDelaysOnlyItsOwnDeliveries(t *testing.T) {
+	ns := newNamespace(t)
+	hanging := newBlockingHook(t)
 	fine := newHook(t, nil)
 	hookChannel(t, ns, "hanging", hanging.URL)
 	hookChannel(t, ns, "fine", fine.URL)
-	for i := range 6 {
+	stuck := func(i int) *klaxonv1alpha1.Incident {
 		name := fmt.Sprintf("stuck%d", i)
 		responder(t, ns, name, nil, "hanging")
 		directPolicy(t, ns, "p-"+name, klaxonv1alpha1.EscalationTarget{User: name})
-		createIncident(t, k8s, ns, "inc-"+name, withPolicy("p-"+name))
+		return createIncident(t, k8s, ns, "inc-"+name, withPolicy("p-"+name))
 	}
+	for i := range 4 {
+		stuck(i)
+	}
+	eventually(t, "four sends held by the hanging server", func(context.Context) (bool, error) {
+		_, inFlight, _ := hanging.counts()
+		return inFlight == 4, nil
+	})
+	queued := stuck(4)
+	waitForNotifications(t, queued, "stuck4/hanging:Pending/0")
+
 	responder(t, ns, "alice", nil, "fine")
 	directPolicy(t, ns, "p-alice", klaxonv1alpha1.EscalationTarget{User: "alice"})
-	inc := createIncident(t, k8s, ns, "inc-alice", withPolicy("p-alice"))
-	waitForNotifications(t, inc, "alice/fine:Sent/1")
+	waitForNotifications(t, createIncident(t, k8s, ns, "inc-alice", withPolicy("p-alice")), "alice/fine:Sent/1")
+
+	// Acknowledged while it queues for a slot: never sent.
+	mustSetState(t, k8s, queued, A)
+	waitForNotifications(t, queued, "stuck4/hanging:Cancelled/0")
+	hanging.unblock()
+	eventually(t, "the held sends to finish", func(context.Context) (bool, error) {
+		_, inFlight, _ := hanging.counts()
+		return inFlight == 0, nil
+	})
+	time.Sleep(time.Second)
+	if total, _, most := hanging.counts(); total != 4 || most != 4 {
+		t.Errorf("the hanging server got %d requests, at most %d at once; want 4 and 4", total, most)
+	}
 }
 
 // TestDeliveryAcrossRestarts stops the operator between a page and its

@@ -49,7 +49,19 @@ func (r *IncidentReconciler) planDeliveries(ctx context.Context, s *incidentScop
 		Episode: inc.Status.Episode, Level: page.Level, Round: page.Round, At: s.now.Truncate(time.Second),
 		Severity: inc.Spec.Severity, People: people, Channels: page.Channels, Responders: responders,
 	})
-	inc.Status.Notifications = delivery.Append(inc.Status.Notifications, planned)
+	var dropped []klaxonv1alpha1.Notification
+	inc.Status.Notifications, dropped = delivery.Append(inc.Status.Notifications, planned, inc.Status.Episode)
+	for i := range planned {
+		if n := &planned[i]; delivery.Unreached(n) {
+			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", n.Error)
+			lifecycle.AppendTimeline(&inc.Status, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now),
+				Type: klaxonv1alpha1.TimelineNotificationFailed, Message: n.Error})
+		}
+	}
+	if len(dropped) > 0 {
+		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", fmt.Sprintf(
+			"Dropped %d pending deliveries, the first to %s: status keeps at most %d", len(dropped), delivery.Describe(&dropped[0]), delivery.MaxNotifications))
+	}
 	return nil
 }
 
@@ -142,11 +154,8 @@ func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentS
 		log.FromContext(ctx).Info("Cancelled deliveries no longer needed", "count", n, "phase", st.Phase)
 	}
 	if failed, reason, message, ok := delivery.Failures(st.Notifications, st.Episode); ok {
-		before := conditions.Find(inc, klaxonv1alpha1.ConditionNotificationFailed)
+		// The Events are those of each failure, recorded where it happens.
 		conditions.Set(inc, klaxonv1alpha1.ConditionNotificationFailed, failed, reason, message, s.now)
-		if failed && reason == klaxonv1alpha1.ReasonNobodyReached && (before == nil || before.Reason != reason) {
-			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", message)
-		}
 	} else {
 		meta.RemoveStatusCondition(&st.Conditions, klaxonv1alpha1.ConditionNotificationFailed)
 	}
@@ -192,7 +201,6 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 	if len(outcomes) == 0 {
 		return
 	}
-	stored := map[string]int32{}
 	for i := range st.Notifications {
 		n := &st.Notifications[i]
 		key := delivery.Key(n)
@@ -201,7 +209,6 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 			continue
 		}
 		result := delivery.Apply(n, o)
-		stored[key] = n.Attempts
 		who := delivery.Describe(n)
 		switch result {
 		case delivery.Sent:
@@ -218,7 +225,7 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 		}
 	}
 	uid := inc.UID
-	s.afterStore(func() { r.sender.settle(uid, outcomes, stored) })
+	s.afterStore(func() { r.sender.settle(uid, outcomes) })
 }
 
 // message is what a delivery tells: the incident, the page and its links.
@@ -274,62 +281,60 @@ const outcomeTTL = time.Hour
 
 // sender sends deliveries in the background, on the leader only, and
 // keeps each outcome until the incident reconciler has stored it. Sends run
-// in their own goroutines, so a slow server delays only its own delivery,
-// never the reconcile of other incidents; each is bounded by
+// in their own goroutines, so a slow server delays only its channel's
+// deliveries, never the reconcile of other incidents; each is bounded by
 // notify.SendTimeout.
 //
 // What it keeps is only a relay between a send and the status write that
-// records it: the delivery's state lives in status.notifications, so a new
-// leader finds every Pending delivery and sends it, and never one stored
-// as Sent.
+// records it: the delivery's state lives in status.notifications. Right
+// before sending, the sender reads the incident from the API server (not the
+// cache) and sends only if the delivery is still Pending with the attempts
+// it was dispatched with. So a delivery recorded as Sent, or cancelled by an
+// acknowledgement while it queued for its channel, is never sent, whatever a
+// lagging cache or a new leader's fresh start would say.
 type sender struct {
-	cache  client.Reader
-	loader *channelLoader
-	clock  clock.PassiveClock
-	wake   chan event.TypedGenericEvent[*klaxonv1alpha1.Incident]
+	cache, apiReader client.Reader
+	loader           *channelLoader
+	clock            clock.PassiveClock
+	wake             chan event.TypedGenericEvent[*klaxonv1alpha1.Incident]
 
 	mu       sync.Mutex
 	ctx      context.Context //nolint:containedctx // the manager's, for sends that outlive a reconcile
 	inflight map[string]bool
-	results  map[types.UID]map[string]timedOutcome
-	// settled holds, per delivery, the attempts of the last outcome stored,
-	// so a reconcile that reads an older copy of the incident from the cache
-	// does not send again what was just recorded.
-	settled map[string]settledOutcome
-	slots   map[string]chan struct{}
-}
-
-type settledOutcome struct {
-	attempts int32
-	at       time.Time
-}
-
-type timedOutcome struct {
-	delivery.Outcome
-	ref types.NamespacedName
+	results  map[types.UID]map[string]delivery.Outcome
+	slots    map[string]chan struct{}
 }
 
 var _ manager.LeaderElectionRunnable = (*sender)(nil)
 
-func newSender(cache client.Reader, loader *channelLoader, clk clock.PassiveClock) *sender {
+func newSender(cache, apiReader client.Reader, loader *channelLoader, clk clock.PassiveClock) *sender {
 	return &sender{
-		cache: cache, loader: loader, clock: clk,
+		cache: cache, apiReader: apiReader, loader: loader, clock: clk,
 		wake:     make(chan event.TypedGenericEvent[*klaxonv1alpha1.Incident], 1024),
-		inflight: map[string]bool{}, results: map[types.UID]map[string]timedOutcome{},
-		settled: map[string]settledOutcome{}, slots: map[string]chan struct{}{},
+		inflight: map[string]bool{}, results: map[types.UID]map[string]delivery.Outcome{},
+		slots: map[string]chan struct{}{},
 	}
 }
 
 // NeedLeaderElection is true: only the leader sends.
 func (d *sender) NeedLeaderElection() bool { return true }
 
-// Start lets the sender send until ctx ends.
+// Start lets the sender send until ctx ends, and drops now and then the
+// outcomes of incidents deleted before they were stored.
 func (d *sender) Start(ctx context.Context) error {
 	d.mu.Lock()
 	d.ctx = ctx
 	d.mu.Unlock()
-	<-ctx.Done()
-	return nil
+	tick := time.NewTicker(outcomeTTL / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			d.prune()
+		}
+	}
 }
 
 func (d *sender) running() bool {
@@ -340,8 +345,8 @@ func (d *sender) running() bool {
 
 func deliveryID(uid types.UID, key string) string { return string(uid) + "/" + key }
 
-// dispatch starts sending req unless it is under way, its outcome waits to
-// be stored, or the incident read was older than the last stored outcome.
+// dispatch starts sending req unless it is under way or its outcome waits
+// to be stored.
 func (d *sender) dispatch(ref types.NamespacedName, uid types.UID, req sendRequest) {
 	id := deliveryID(uid, req.key)
 	d.mu.Lock()
@@ -352,26 +357,25 @@ func (d *sender) dispatch(ref types.NamespacedName, uid types.UID, req sendReque
 	if _, waiting := d.results[uid][req.key]; waiting {
 		return
 	}
-	if stored, ok := d.settled[id]; ok {
-		if req.attempts < stored.attempts {
-			return
-		}
-		delete(d.settled, id)
-	}
 	d.inflight[id] = true
 	ctx := d.ctx
 	go d.send(ctx, ref, uid, id, req)
 }
 
 func (d *sender) send(ctx context.Context, ref types.NamespacedName, uid types.UID, id string, req sendRequest) {
-	o := d.attempt(ctx, ref.Namespace, req)
+	o, sent := d.attempt(ctx, ref, uid, req)
 	d.mu.Lock()
 	delete(d.inflight, id)
-	if d.results[uid] == nil {
-		d.results[uid] = map[string]timedOutcome{}
+	if sent {
+		if d.results[uid] == nil {
+			d.results[uid] = map[string]delivery.Outcome{}
+		}
+		d.results[uid][req.key] = o
 	}
-	d.results[uid][req.key] = timedOutcome{Outcome: o, ref: ref}
 	d.mu.Unlock()
+	if !sent {
+		return
+	}
 	inc := &klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}
 	select {
 	case d.wake <- event.TypedGenericEvent[*klaxonv1alpha1.Incident]{Object: inc}:
@@ -379,21 +383,31 @@ func (d *sender) send(ctx context.Context, ref types.NamespacedName, uid types.U
 	}
 }
 
-// attempt sends once, through the channel's slots.
-func (d *sender) attempt(ctx context.Context, namespace string, req sendRequest) delivery.Outcome {
-	slot := d.slot(namespace + "/" + req.channel)
+// attempt sends once, through the channel's slots, if the delivery is
+// still due. It returns false when it did not try: the delivery is no
+// longer Pending with the attempts it was dispatched with, or the incident
+// is gone; the reconcile that changed it has already said why.
+func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest) (delivery.Outcome, bool) {
+	slot := d.slot(ref.Namespace + "/" + req.channel)
 	select {
 	case slot <- struct{}{}:
 		defer func() { <-slot }()
 	case <-ctx.Done():
-		return delivery.Outcome{At: d.clock.Now(), Err: ctx.Err()}
+		return delivery.Outcome{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	fail := func(err error) delivery.Outcome { return delivery.Outcome{At: d.clock.Now(), Err: err} }
+	fail := func(err error) (delivery.Outcome, bool) { return delivery.Outcome{At: d.clock.Now(), Err: err}, true }
 
+	due, err := d.stillDue(ctx, ref, uid, req)
+	switch {
+	case err != nil:
+		return fail(err)
+	case !due:
+		return delivery.Outcome{}, false
+	}
 	ch := &klaxonv1alpha1.NotificationChannel{}
-	if err := d.cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: req.channel}, ch); err != nil {
+	if err := d.cache.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: req.channel}, ch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fail(fmt.Errorf("NotificationChannel %s not found", req.channel))
 		}
@@ -413,7 +427,30 @@ func (d *sender) attempt(ctx context.Context, namespace string, req sendRequest)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, ctx.Err())
 	}
-	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}
+	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}, true
+}
+
+// stillDue reads the incident from the API server and reports whether the
+// delivery is still Pending with the attempts it was dispatched with. An
+// error (the API server unreachable) counts as a failed attempt.
+func (d *sender) stillDue(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest) (bool, error) {
+	inc := &klaxonv1alpha1.Incident{}
+	if err := d.apiReader.Get(ctx, ref, inc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading the incident before sending: %w", err)
+	}
+	if inc.UID != uid {
+		return false, nil
+	}
+	for i := range inc.Status.Notifications {
+		n := &inc.Status.Notifications[i]
+		if delivery.Key(n) == req.key {
+			return n.State == klaxonv1alpha1.NotificationPending && n.Attempts == req.attempts, nil
+		}
+	}
+	return false, nil
 }
 
 func (d *sender) slot(channel string) chan struct{} {
@@ -431,42 +468,38 @@ func (d *sender) slot(channel string) chan struct{} {
 func (d *sender) outcomes(uid types.UID) map[string]delivery.Outcome {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.clock.Now()
 	out := map[string]delivery.Outcome{}
 	for key, o := range d.results[uid] {
-		out[key] = o.Outcome
+		out[key] = o
 	}
-	// Outcomes of incidents that were deleted meanwhile are dropped here,
-	// on the next incident's reconcile.
-	for other, rs := range d.results {
+	return out
+}
+
+// prune drops outcomes older than outcomeTTL: their incidents were deleted,
+// or could not be written for that long, and the pre-send check keeps a
+// dropped one from being sent twice.
+func (d *sender) prune() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clock.Now()
+	for uid, rs := range d.results {
 		for key, o := range rs {
 			if now.Sub(o.At) > outcomeTTL {
 				delete(rs, key)
 			}
 		}
 		if len(rs) == 0 {
-			delete(d.results, other)
+			delete(d.results, uid)
 		}
 	}
-	for id, st := range d.settled {
-		if now.Sub(st.at) > outcomeTTL {
-			delete(d.settled, id)
-		}
-	}
-	return out
 }
 
-// settle forgets outcomes once stored, remembering the attempts each
-// stored delivery now has (stored; absent for a delivery no longer in
-// status).
-func (d *sender) settle(uid types.UID, outcomes map[string]delivery.Outcome, stored map[string]int32) {
+// settle forgets outcomes once they are stored.
+func (d *sender) settle(uid types.UID, outcomes map[string]delivery.Outcome) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for key := range outcomes {
 		delete(d.results[uid], key)
-		if attempts, ok := stored[key]; ok {
-			d.settled[deliveryID(uid, key)] = settledOutcome{attempts: attempts, at: d.clock.Now()}
-		}
 	}
 	if len(d.results[uid]) == 0 {
 		delete(d.results, uid)

@@ -138,7 +138,8 @@ func Reach(ns []klaxonv1alpha1.Notification, episode int32, severity klaxonv1alp
 	if !changed {
 		return ns, false
 	}
-	return Append(out, planned), true
+	out, _ = Append(out, planned, episode)
+	return out, true
 }
 
 // Key identifies a notification within its incident: no two entries share
@@ -148,9 +149,12 @@ func Key(n *klaxonv1alpha1.Notification) string {
 }
 
 // Append adds planned notifications to the existing ones, skipping any whose
-// key is already there, and keeps at most MaxNotifications, dropping the
-// oldest finished ones first (a pending one only when nothing else is left).
-func Append(existing, planned []klaxonv1alpha1.Notification) []klaxonv1alpha1.Notification {
+// key is already there, and keeps at most MaxNotifications. Beyond the cap
+// the oldest entry of the least use goes first: one of an earlier episode,
+// then one sent or cancelled, then one failed (which may still be planned
+// again, see Reach), and a pending one only when nothing else is left. It
+// returns the pending entries it dropped, which the caller must report.
+func Append(existing, planned []klaxonv1alpha1.Notification, episode int32) ([]klaxonv1alpha1.Notification, []klaxonv1alpha1.Notification) {
 	have := map[string]bool{}
 	for i := range existing {
 		have[Key(&existing[i])] = true
@@ -161,14 +165,31 @@ func Append(existing, planned []klaxonv1alpha1.Notification) []klaxonv1alpha1.No
 			out = append(out, planned[i])
 		}
 	}
-	for len(out) > MaxNotifications {
-		i := slices.IndexFunc(out, func(n klaxonv1alpha1.Notification) bool { return n.State != klaxonv1alpha1.NotificationPending })
-		if i < 0 {
-			i = 0
+	rank := func(n *klaxonv1alpha1.Notification) int {
+		switch {
+		case n.State == klaxonv1alpha1.NotificationPending:
+			return 3
+		case n.Episode != episode:
+			return 0
+		case n.State == klaxonv1alpha1.NotificationFailed:
+			return 2
 		}
-		out = slices.Delete(out, i, i+1)
+		return 1
 	}
-	return out
+	var dropped []klaxonv1alpha1.Notification
+	for len(out) > MaxNotifications {
+		victim := 0
+		for i := range out {
+			if rank(&out[i]) < rank(&out[victim]) {
+				victim = i
+			}
+		}
+		if out[victim].State == klaxonv1alpha1.NotificationPending {
+			dropped = append(dropped, out[victim])
+		}
+		out = slices.Delete(out, victim, victim+1)
+	}
+	return out, dropped
 }
 
 // Due reports whether a notification should be sent at now.

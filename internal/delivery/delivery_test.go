@@ -101,26 +101,51 @@ func TestPlanKeysAreUniqueAndStable(t *testing.T) {
 		}
 	}
 	// Appending a page planned again adds nothing.
-	if got := Append(first, again); len(got) != len(first) {
+	if got, _ := Append(first, again, 2); len(got) != len(first) {
 		t.Errorf("Append of the same page again: %d entries, want %d", len(got), len(first))
 	}
 }
 
-func TestAppendDropsFinishedFirst(t *testing.T) {
-	var ns []klaxonv1alpha1.Notification
-	for i := range MaxNotifications {
-		state := klaxonv1alpha1.NotificationPending
-		if i%2 == 1 {
-			state = klaxonv1alpha1.NotificationSent
+func TestAppendDropsWhatMattersLeastFirst(t *testing.T) {
+	// In order: pending, failed, sent and cancelled entries of episode 2,
+	// after one sent entry of episode 1; the rest of the cap is pending.
+	ns := []klaxonv1alpha1.Notification{
+		{Episode: 2, Responder: "pending", State: klaxonv1alpha1.NotificationPending},
+		{Episode: 2, Responder: "failed", State: klaxonv1alpha1.NotificationFailed},
+		{Episode: 2, Responder: "sent", State: klaxonv1alpha1.NotificationSent},
+		{Episode: 1, Responder: "old", State: klaxonv1alpha1.NotificationSent},
+		{Episode: 2, Responder: "cancelled", State: klaxonv1alpha1.NotificationCancelled},
+	}
+	for i := len(ns); i < MaxNotifications; i++ {
+		ns = append(ns, klaxonv1alpha1.Notification{Episode: 2, Responder: fmt.Sprint(i), State: klaxonv1alpha1.NotificationPending})
+	}
+	var gone []string
+	for i := range 5 {
+		var dropped []klaxonv1alpha1.Notification
+		before := map[string]bool{}
+		for _, n := range ns {
+			before[n.Responder] = true
 		}
-		ns = append(ns, klaxonv1alpha1.Notification{Responder: fmt.Sprint(i), State: state})
+		ns, dropped = Append(ns, []klaxonv1alpha1.Notification{{Episode: 2, Responder: fmt.Sprint("new", i), State: klaxonv1alpha1.NotificationPending}}, 2)
+		if len(ns) != MaxNotifications {
+			t.Fatalf("%d entries, want %d", len(ns), MaxNotifications)
+		}
+		after := map[string]bool{}
+		for _, n := range ns {
+			after[n.Responder] = true
+		}
+		for who := range before {
+			if !after[who] {
+				gone = append(gone, who)
+			}
+		}
+		if (len(dropped) > 0) != (i == 4) {
+			t.Errorf("round %d reported %d dropped pending entries", i, len(dropped))
+		}
 	}
-	got := Append(ns, []klaxonv1alpha1.Notification{{Responder: "new", State: klaxonv1alpha1.NotificationPending}})
-	if len(got) != MaxNotifications {
-		t.Fatalf("%d entries, want %d", len(got), MaxNotifications)
-	}
-	if got[0].Responder != "0" || got[1].Responder != "2" || got[len(got)-1].Responder != "new" {
-		t.Errorf("kept %s, %s … %s; want the oldest Sent (1) dropped", got[0].Responder, got[1].Responder, got[len(got)-1].Responder)
+	want := []string{"old", "sent", "cancelled", "failed", "pending"}
+	if fmt.Sprint(gone) != fmt.Sprint(want) {
+		t.Errorf("dropped %v, want %v", gone, want)
 	}
 }
 

@@ -89,7 +89,7 @@ type amIntegration struct {
 // configuration loader and builds its integrations with Alertmanager's own
 // builder. Errors are sentences fit for a condition message.
 func NewAlertmanager(c AlertmanagerConfig) (Sender, error) {
-	rcv, values, err := loadAlertmanagerReceiver(c.Receiver)
+	rcv, values, err := loadAlertmanagerReceiverSafely(c.Receiver)
 	if err != nil {
 		return nil, amBoundError(err, values)
 	}
@@ -131,6 +131,19 @@ func NewAlertmanager(c AlertmanagerConfig) (Sender, error) {
 	return s, nil
 }
 
+// loadAlertmanagerReceiverSafely is loadAlertmanagerReceiver, made safe
+// against Alertmanager's loader panicking on a block it did not expect
+// (an empty list entry such as "msteams_configs: [null]" dereferences nil
+// in config.Load).
+func loadAlertmanagerReceiverSafely(block []byte) (rcv *amconfig.Receiver, values []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rcv, err = nil, fmt.Errorf("the receiver block does not load: Alertmanager's loader failed on it (%v); check for empty entries", p)
+		}
+	}()
+	return loadAlertmanagerReceiver(block)
+}
+
 // loadAlertmanagerReceiver decodes a receiver block twice: alone and
 // strictly, so that errors point at the block's own lines; then wrapped in
 // a minimal configuration routed to it and loaded by config.Load, so global
@@ -147,8 +160,20 @@ func loadAlertmanagerReceiver(block []byte) (*amconfig.Receiver, []string, error
 	if err := yaml.Unmarshal(block, &raw); err != nil {
 		return nil, nil, fmt.Errorf("the receiver block is not valid YAML: %w", amCleanYAMLError(err))
 	}
-	if _, ok := raw.(map[any]any); !ok {
+	settings, ok := raw.(map[any]any)
+	if !ok {
 		return nil, nil, errors.New("the receiver block is not a YAML mapping of settings, such as telegram_configs: [...]")
+	}
+	for key, v := range settings {
+		list, ok := v.([]any)
+		if !ok {
+			continue
+		}
+		for i, entry := range list {
+			if entry == nil {
+				return nil, nil, fmt.Errorf("the receiver block does not load: entry %d of %v is empty", i, key)
+			}
+		}
 	}
 	var doc yaml.MapSlice
 	if err := yaml.Unmarshal(block, &doc); err != nil {
