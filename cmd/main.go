@@ -9,6 +9,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -34,6 +36,10 @@ func main() {
 		"How long a closed incident is kept after it was closed (status.closedAt) before it is deleted, such as 2160h for 90 days; 0 keeps closed incidents.")
 	flag.StringVar(&o.PublicURL, "public-url", "",
 		"The URL under which people reach the receiver's HTTP server, such as https://klaxon.example.com; messages link to incidents under it. Empty leaves links out.")
+	flag.StringVar(&o.AckKeyNamespace, "ack-key-namespace", ackKeyNamespace(),
+		"The namespace of the Secret "+keystore.SecretName+" holding the acknowledge link key, which the operator creates when missing; the operator's own namespace.")
+	flag.DurationVar(&o.AckLinkTTL, "ack-link-ttl", acklink.DefaultTTL,
+		"How long an acknowledge link in a page stays valid.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -50,4 +56,13 @@ func main() {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// ackKeyNamespace is the operator's own namespace, from the downward API
+// (config/manager/manager.yaml sets POD_NAMESPACE).
+func ackKeyNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return keystore.DefaultNamespace
 }

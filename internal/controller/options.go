@@ -18,6 +18,7 @@ type options struct {
 	// publicURL is where people reach Klaxon's HTTP server, for links in
 	// messages (WithPublicURL); empty leaves links out.
 	publicURL string
+	ackLinks  ackLinkOptions
 }
 
 // WithClock sets the clock reconcilers read the time from; tests pass a fake.

@@ -21,6 +21,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
@@ -54,6 +56,13 @@ type Options struct {
 	// PublicURL is where people reach the receiver's HTTP server, for the
 	// links in the messages Klaxon sends; empty leaves links out.
 	PublicURL string
+	// AckKeyNamespace holds the Secret with the acknowledge-link key (the
+	// operator's own namespace); empty means keystore.DefaultNamespace.
+	// The key is kept only when PublicURL is set: links need it.
+	AckKeyNamespace string
+	// AckLinkTTL is how long an acknowledge link stays valid; 0 means
+	// acklink.DefaultTTL.
+	AckLinkTTL time.Duration
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -72,6 +81,9 @@ func Scheme() *runtime.Scheme {
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.ClosedIncidentRetention < 0 {
 		return nil, fmt.Errorf("closed incident retention %s is negative: give 0 to keep closed incidents", o.ClosedIncidentRetention)
+	}
+	if o.AckLinkTTL < 0 {
+		return nil, fmt.Errorf("acknowledge link TTL %s is negative", o.AckLinkTTL)
 	}
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.MetricsAddr,
@@ -118,12 +130,28 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		opts = append(opts, controller.WithPublicURL(o.PublicURL))
 	}
+	// Acknowledge links need a public URL; without one no key is kept
+	// and the receiver serves no /ack/ pages.
+	var ackKeys *acklink.Keyring
+	if o.PublicURL != "" {
+		keys, err := addAckKeyLoader(mgr, o.AckKeyNamespace)
+		if err != nil {
+			return nil, err
+		}
+		ackKeys = keys
+		ttl := o.AckLinkTTL
+		if ttl == 0 {
+			ttl = acklink.DefaultTTL
+		}
+		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
+	}
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
 	if o.ReceiverAddr != "0" {
 		rcv := receiver.New(mgr.GetClient(), mgr.GetAPIReader(), receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
+			AckKeys: ackKeys,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)
@@ -140,4 +168,21 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr, nil
+}
+
+// addAckKeyLoader adds the runnable that loads the acknowledge-link key on
+// every replica, and returns the keyring it fills.
+func addAckKeyLoader(mgr ctrl.Manager, namespace string) (*acklink.Keyring, error) {
+	if namespace == "" {
+		namespace = keystore.DefaultNamespace
+	}
+	keys := &acklink.Keyring{}
+	loader := &keystore.Loader{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: namespace, Keys: keys,
+		Log: ctrl.Log.WithName("ack-key"),
+	}
+	if err := mgr.Add(loader); err != nil {
+		return nil, fmt.Errorf("adding the acknowledge link key loader: %w", err)
+	}
+	return keys, nil
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	MaxConcurrentParses int
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
+	// AckKeys verifies acknowledge links (GET and POST /ack/{token}); nil
+	// serves no /ack/ pages.
+	AckKeys *acklink.Keyring
 }
 
 // Server is the Alertmanager webhook receiver. It runs on every replica: its
@@ -96,6 +100,12 @@ type Server struct {
 	// loggedErrors remembers when a route's failure was last logged at
 	// error level.
 	loggedErrors sync.Map
+
+	// ackRequests bounds the API requests acknowledge links cause, across
+	// all callers; ackFailures slows down each client whose links fail to
+	// verify (see ack.go).
+	ackRequests *rate.Limiter
+	ackFailures *clientLimiter
 }
 
 type compiledRoute struct {
@@ -129,13 +139,20 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 		tokens:     newTokenCache(apiReader, clk),
 		liveReads:  rate.NewLimiter(liveReadsPerSecond, liveReadBurst),
 		parseSlots: make(chan struct{}, o.MaxConcurrentParses),
+
+		ackRequests: rate.NewLimiter(ackRequestsPerSecond, ackRequestBurst),
+		ackFailures: newClientLimiter(ackFailuresPerSecond, ackFailureBurst),
 	}
 }
 
-// Handler serves POST /alertmanager/{namespace}/{alertRoute}.
+// Handler serves POST /alertmanager/{namespace}/{alertRoute} and, with
+// Options.AckKeys, GET and POST /ack/{token}.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/alertmanager/{namespace}/{route}", s.serveAlertmanager)
+	if s.opts.AckKeys != nil {
+		mux.HandleFunc("/ack/{token}", s.serveAck)
+	}
 	return mux
 }
 

@@ -26,8 +26,9 @@ import (
 // OperatorUser is the operator's identity on a local control plane: the user
 // name of the service account of the kustomize install, so the actor policy
 // exempts it exactly as in a cluster. It holds only the rights the shipped
-// RBAC gives (config/rbac/role.yaml, bound cluster-wide), plus Secret reads
-// in the namespaces that grant them (GrantSecretAccess).
+// RBAC gives (config/rbac/role.yaml, bound cluster-wide, and
+// ack_key_role.yaml in klaxon-system), plus Secret reads in the namespaces
+// that grant them (GrantSecretAccess).
 const OperatorUser = "system:serviceaccount:klaxon-system:klaxon-controller-manager"
 
 // Names of the RBAC objects the local control plane creates, as the
@@ -37,6 +38,7 @@ const (
 	operatorServiceAccount  = "klaxon-controller-manager"
 	managerClusterRole      = "klaxon-manager-role"
 	secretReaderClusterRole = "klaxon-secret-reader"
+	ackKeyRole              = "klaxon-ack-key"
 )
 
 // Cluster is a running local control plane.
@@ -125,8 +127,38 @@ func (c *Cluster) installRBAC(ctx context.Context, root string) error {
 	if err := c.Admin.Create(ctx, binding); err != nil {
 		return fmt.Errorf("binding ClusterRole %s to the operator: %w", managerClusterRole, err)
 	}
+	return c.installNamespacedRBAC(ctx, root)
+}
+
+// installNamespacedRBAC creates the operator's namespace and, in it, the
+// shipped Role that lets the operator keep its acknowledge-link key, bound
+// to the operator.
+func (c *Cluster) installNamespacedRBAC(ctx context.Context, root string) error {
+	if err := c.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", operatorNamespace, err)
+	}
+	role := &rbacv1.Role{}
+	if err := readObject(filepath.Join(root, "config", "rbac", "ack_key_role.yaml"), role); err != nil {
+		return err
+	}
+	role.ObjectMeta = metav1.ObjectMeta{Name: ackKeyRole, Namespace: operatorNamespace}
+	if err := c.Admin.Create(ctx, role); err != nil {
+		return fmt.Errorf("creating Role %s/%s: %w", operatorNamespace, ackKeyRole, err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ackKeyRole, Namespace: operatorNamespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: ackKeyRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
+	}
+	if err := c.Admin.Create(ctx, binding); err != nil {
+		return fmt.Errorf("binding Role %s/%s to the operator: %w", operatorNamespace, ackKeyRole, err)
+	}
 	return nil
 }
+
+// OperatorNamespace is the operator's own namespace on a local control
+// plane, as in the kustomize install; it holds the acknowledge-link key.
+const OperatorNamespace = operatorNamespace
 
 // GrantSecretAccess lets the operator read the Secrets of namespace, as a
 // namespace does in a cluster (config/samples/secret_reader_binding.yaml).

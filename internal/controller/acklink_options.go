@@ -1,0 +1,41 @@
+package controller
+
+import (
+	"time"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+)
+
+// ackLinkOptions are where acknowledge links come from (WithAckLinks).
+type ackLinkOptions struct {
+	// keys holds the signer once the key is loaded; nil means no links.
+	keys *acklink.Keyring
+	// ttl is how long a link is valid after the page that carries it.
+	ttl time.Duration
+}
+
+// WithAckLinks makes pages carry acknowledge links signed with the key in
+// keys, valid for ttl. Pages sent before the key is loaded carry none.
+func WithAckLinks(keys *acklink.Keyring, ttl time.Duration) Option {
+	return func(o *options) { o.ackLinks = ackLinkOptions{keys: keys, ttl: ttl} }
+}
+
+// link returns the acknowledge link that lets responder acknowledge the
+// incident's current episode, valid for the ttl from now; false when there
+// is no public URL, no key yet, or nothing to sign (an incident not yet
+// triggered, or no responder).
+func (o ackLinkOptions) link(publicURL string, inc *klaxonv1alpha1.Incident, responder string, now time.Time) (string, bool) {
+	s, ok := o.keys.Signer()
+	if !ok || publicURL == "" || o.ttl <= 0 {
+		return "", false
+	}
+	c := acklink.Claims{
+		Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID),
+		Episode: inc.Status.Episode, Responder: responder, Expires: now.Add(o.ttl),
+	}
+	if c.Validate() != nil {
+		return "", false
+	}
+	return s.URL(publicURL, c), true
+}
