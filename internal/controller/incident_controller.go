@@ -24,6 +24,8 @@ type IncidentReconciler struct {
 	reconciler
 	// publicURL is the base of the links in messages (WithPublicURL).
 	publicURL string
+	// ackLinks signs the acknowledge links of pages (WithAckLinks).
+	ackLinks ackLinkOptions
 	// sender delivers pages; nil (a reconciler outside a manager) plans
 	// deliveries but sends nothing.
 	sender *sender
@@ -32,7 +34,8 @@ type IncidentReconciler struct {
 // NewIncidentReconciler returns an IncidentReconciler that writes through c
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
-	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: buildOptions(opts).publicURL}
+	o := buildOptions(opts)
+	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: o.publicURL, ackLinks: o.ackLinks}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;patch

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 	"time"
 
@@ -169,7 +168,7 @@ func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentS
 		if n.Channel == "" || !delivery.Due(n, s.now) {
 			continue
 		}
-		due = append(due, sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n)})
+		due = append(due, sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n, s.now)})
 	}
 	if len(due) > 0 {
 		ref := types.NamespacedName{Namespace: inc.Namespace, Name: inc.Name}
@@ -229,7 +228,7 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 }
 
 // message is what a delivery tells: the incident, the page and its links.
-func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.Incident, n *klaxonv1alpha1.Notification) notify.Message {
+func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.Incident, n *klaxonv1alpha1.Notification, now time.Time) notify.Message {
 	st := &inc.Status
 	m := notify.Message{
 		Incident: notify.Incident{
@@ -250,9 +249,11 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: n.Responder}, resp); err == nil {
 			m.Page.DisplayName = resp.Spec.DisplayName
 		}
-	}
-	if r.publicURL != "" {
-		m.Incident.URL = r.publicURL + "/incidents/" + url.PathEscape(inc.Namespace) + "/" + url.PathEscape(inc.Name)
+		// The acknowledge page shows the incident too: it is the link to
+		// open. Built at send time, so a late rule's link is fresh.
+		if link, ok := r.ackLinks.link(r.publicURL, inc, n.Responder, now); ok {
+			m.Page.AcknowledgeURL = link
+		}
 	}
 	for _, a := range episodeAssignments(st) {
 		if a.Level == n.Level && a.Round == n.Round {
@@ -407,7 +408,7 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 		return delivery.Outcome{}, false
 	}
 	ch := &klaxonv1alpha1.NotificationChannel{}
-	if err := d.cache.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: req.channel}, ch); err != nil {
+	if err = d.cache.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: req.channel}, ch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fail(fmt.Errorf("NotificationChannel %s not found", req.channel))
 		}

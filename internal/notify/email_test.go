@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,226 +8,27 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
 )
 
-// The mail tests deliver to mailpit, a real SMTP server, installed by
-// hack/mailpit.sh; `make test` passes its directory in KLAXON_MAILPIT_DIR.
-
-var (
-	mailpitOnce sync.Once
-	mailpitBin  string
-	mailpitErr  error
-)
-
-// mailpitBinary finds mailpit: in KLAXON_MAILPIT_DIR, or else by running
-// hack/mailpit.sh, which installs it once into a cache. It never skips.
-func mailpitBinary(t *testing.T) string {
-	t.Helper()
-	mailpitOnce.Do(func() {
-		dir := os.Getenv("KLAXON_MAILPIT_DIR")
-		if dir == "" {
-			_, file, _, _ := runtime.Caller(0)
-			root := filepath.Join(filepath.Dir(file), "..", "..")
-			cmd := exec.Command(filepath.Join(root, "hack", "mailpit.sh"))
-			cmd.Dir = root
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
-			if err != nil {
-				mailpitErr = fmt.Errorf("KLAXON_MAILPIT_DIR is not set and hack/mailpit.sh failed (run `make mailpit`): %w", err)
-				return
-			}
-			dir = strings.TrimSpace(string(out))
-		}
-		mailpitBin = filepath.Join(dir, "mailpit")
-		if _, err := os.Stat(mailpitBin); err != nil {
-			mailpitErr = fmt.Errorf("mailpit is not in %s (run `make mailpit`): %w", dir, err)
-		}
-	})
-	if mailpitErr != nil {
-		t.Fatal(mailpitErr)
-	}
-	return mailpitBin
-}
-
-// mailpit is a running mailpit.
-type mailpit struct {
-	smtp string // host:port
-	api  string // http://host:port
-	out  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// freePort returns a local port nothing listens on, for a moment.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
-// startMailpit runs mailpit on free local ports with extra flags and waits
-// until both its SMTP server and its API answer. A port taken in between
-// is retried with others.
-func startMailpit(t *testing.T, flags ...string) *mailpit {
-	t.Helper()
-	bin := mailpitBinary(t)
-	dir := t.TempDir() // removed after the process is stopped
-	var lastErr error
-	for attempt := range 3 {
-		mp := &mailpit{smtp: "127.0.0.1:" + freePort(t), out: &lockedBuffer{}}
-		apiAddr := "127.0.0.1:" + freePort(t)
-		mp.api = "http://" + apiAddr
-		args := append([]string{
-			"--smtp", mp.smtp, "--listen", apiAddr,
-			"--database", filepath.Join(dir, fmt.Sprintf("mailpit-%d.db", attempt)),
-			"--disable-version-check", "--smtp-disable-rdns",
-		}, flags...)
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = mp.out, mp.out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting mailpit: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if lastErr = mp.waitReady(exited); lastErr == nil {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("mailpit output:\n%s", mp.out)
-				}
-			})
-			return mp
-		}
-		stop()
-	}
-	t.Fatalf("mailpit did not start: %v", lastErr)
-	return nil
-}
-
-func (mp *mailpit) waitReady(exited <-chan struct{}) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("mailpit exited:\n%s", mp.out)
-		case <-time.After(50 * time.Millisecond):
-		}
-		resp, err := http.Get(mp.api + "/readyz")
-		if err != nil {
-			continue
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			continue
-		}
-		conn, err := net.DialTimeout("tcp", mp.smtp, time.Second)
-		if err != nil {
-			continue
-		}
-		_ = conn.Close()
-		return nil
-	}
-	return fmt.Errorf("mailpit is not ready after 15s:\n%s", mp.out)
-}
-
-// mailpitAddress is an address in mailpit's API.
-type mailpitAddress struct {
-	Name, Address string
-}
-
-// mailpitMessage is a message as mailpit's API returns it.
-type mailpitMessage struct {
-	ID      string
-	From    mailpitAddress
-	To      []mailpitAddress
-	Subject string
-	Text    string
-}
-
-func (mp *mailpit) get(t *testing.T, path string, v any) {
-	t.Helper()
-	resp, err := http.Get(mp.api + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err = json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-// messages returns the summaries of the messages mailpit holds.
-func (mp *mailpit) messages(t *testing.T) []mailpitMessage {
-	t.Helper()
-	var list struct {
-		Total    int
-		Messages []mailpitMessage
-	}
-	mp.get(t, "/api/v1/messages", &list)
-	return list.Messages
-}
-
-// only returns the one message mailpit holds, in full, and its headers.
-func (mp *mailpit) only(t *testing.T) (mailpitMessage, map[string][]string) {
-	t.Helper()
-	list := mp.messages(t)
-	if len(list) != 1 {
-		t.Fatalf("mailpit holds %d messages, want 1", len(list))
-	}
-	var msg mailpitMessage
-	mp.get(t, "/api/v1/message/"+list[0].ID, &msg)
-	var headers map[string][]string
-	mp.get(t, "/api/v1/message/"+list[0].ID+"/headers", &headers)
-	return msg, headers
-}
+// The mail tests deliver to mailpit, a real SMTP server (internal/test/mailpit).
 
 // checkDelivered asserts that mailpit received m, rendered, for to.
-func checkDelivered(t *testing.T, mp *mailpit, m *Message, to string) {
+func checkDelivered(t *testing.T, mp *mailpit.Server, m *Message, to string) {
 	t.Helper()
-	got, headers := mp.only(t)
+	got, headers := mp.Only(t)
 	if len(got.To) != 1 || got.To[0].Address != to {
 		t.Errorf("To = %v, want %s", got.To, to)
 	}
@@ -310,8 +110,8 @@ func newTestEmail(t *testing.T, cfg EmailConfig) Sender {
 }
 
 func TestEmailPlain(t *testing.T) {
-	mp := startMailpit(t)
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp})
+	mp := mailpit.Start(t)
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP})
 	m := sample()
 	ref, err := s.Send(testContext(t), m)
 	if err != nil || ref != "" {
@@ -324,8 +124,8 @@ func TestEmailSTARTTLS(t *testing.T) {
 	cert, key, pool := selfSigned(t)
 	// Mailpit refuses MAIL FROM before STARTTLS: delivery proves the
 	// upgrade.
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls")
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls")
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 	m := sample()
 	if _, err := s.Send(testContext(t), m); err != nil {
 		t.Fatal(err)
@@ -335,34 +135,34 @@ func TestEmailSTARTTLS(t *testing.T) {
 
 func TestEmailSTARTTLSOpportunistic(t *testing.T) {
 	cert, key, pool := selfSigned(t)
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls")
+	mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls")
 	// RequireTLS off still upgrades when the server offers STARTTLS.
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 	if _, err := s.Send(testContext(t), sample()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(mp.messages(t)); n != 1 {
+	if n := len(mp.Messages(t)); n != 1 {
 		t.Errorf("mailpit holds %d messages, want 1", n)
 	}
 }
 
 func TestEmailUntrustedCertificateIsPermanent(t *testing.T) {
 	cert, key, _ := selfSigned(t)
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key)
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true}) // system roots
+	mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key)
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true}) // system roots
 	_, err := s.Send(testContext(t), sample())
 	if !IsPermanent(err) || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("Send = %v, want a permanent certificate error", err)
 	}
-	if n := len(mp.messages(t)); n != 0 {
+	if n := len(mp.Messages(t)); n != 0 {
 		t.Errorf("mailpit holds %d messages, want none", n)
 	}
 }
 
 func TestEmailImplicitTLS(t *testing.T) {
 	cert, key, pool := selfSigned(t)
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-tls")
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-tls")
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true, TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 	// Port 465 cannot be bound here: take the path it selects.
 	s.(*email).implicitTLS = true
 	m := sample()
@@ -389,29 +189,29 @@ func TestEmailAuth(t *testing.T) {
 	}
 	// The password file makes mailpit require AUTH for MAIL FROM: with
 	// "no credentials" refused, a delivery proves the login.
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
+	mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
 		"--smtp-auth-file", passwords)
 	tlsCfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 
 	t.Run("no credentials", func(t *testing.T) {
-		s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true, TLSConfig: tlsCfg})
+		s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true, TLSConfig: tlsCfg})
 		_, err := s.Send(testContext(t), sample())
 		if !IsPermanent(err) || !strings.Contains(err.Error(), "530") {
 			t.Errorf("Send = %v, want a permanent 530 (authentication required)", err)
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {
-		s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true, TLSConfig: tlsCfg, Username: "klaxon", Password: "wrong"})
+		s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true, TLSConfig: tlsCfg, Username: "klaxon", Password: "wrong"})
 		_, err := s.Send(testContext(t), sample())
 		if !IsPermanent(err) || !strings.Contains(err.Error(), "535") {
 			t.Errorf("Send = %v, want a permanent 535", err)
 		}
 	})
-	if n := len(mp.messages(t)); n != 0 {
+	if n := len(mp.Messages(t)); n != 0 {
 		t.Fatalf("mailpit holds %d messages before a good login, want none", n)
 	}
 	t.Run("right password", func(t *testing.T) {
-		s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true, TLSConfig: tlsCfg, Username: "klaxon", Password: "correct-horse"})
+		s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true, TLSConfig: tlsCfg, Username: "klaxon", Password: "correct-horse"})
 		m := sample()
 		if _, err := s.Send(testContext(t), m); err != nil {
 			t.Fatal(err)
@@ -421,32 +221,32 @@ func TestEmailAuth(t *testing.T) {
 }
 
 func TestEmailRequireTLSWithoutSTARTTLSFails(t *testing.T) {
-	mp := startMailpit(t) // no certificate: no STARTTLS
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp, RequireTLS: true})
+	mp := mailpit.Start(t) // no certificate: no STARTTLS
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP, RequireTLS: true})
 	_, err := s.Send(testContext(t), sample())
-	want := "the mail server " + mp.smtp + " does not offer STARTTLS, and the channel requires TLS"
+	want := "the mail server " + mp.SMTP + " does not offer STARTTLS, and the channel requires TLS"
 	if !IsPermanent(err) || !strings.HasPrefix(fmt.Sprint(err), want) {
 		t.Errorf("Send = %v, want a permanent error starting %q", err, want)
 	}
-	if n := len(mp.messages(t)); n != 0 {
+	if n := len(mp.Messages(t)); n != 0 {
 		t.Errorf("mailpit holds %d messages, want none", n)
 	}
 }
 
 func TestEmailRejectedRecipientIsPermanent(t *testing.T) {
-	mp := startMailpit(t, "--smtp-allowed-recipients", `@example\.com$`)
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp})
+	mp := mailpit.Start(t, "--smtp-allowed-recipients", `@example\.com$`)
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP})
 	m := sample()
 	m.Address = "bob@elsewhere.org"
 	_, err := s.Send(testContext(t), m)
-	if !IsPermanent(err) || !strings.Contains(err.Error(), "550") || !strings.HasPrefix(err.Error(), "mailing through "+mp.smtp+": ") {
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "550") || !strings.HasPrefix(err.Error(), "mailing through "+mp.SMTP+": ") {
 		t.Errorf("Send = %v, want a permanent 550 saying where it was sent", err)
 	}
 }
 
 func TestEmailTemporaryRefusalIsRetryable(t *testing.T) {
-	mp := startMailpit(t, "--enable-chaos", "--chaos-triggers", "Recipient:451:100")
-	s := newTestEmail(t, EmailConfig{Smarthost: mp.smtp})
+	mp := mailpit.Start(t, "--enable-chaos", "--chaos-triggers", "Recipient:451:100")
+	s := newTestEmail(t, EmailConfig{Smarthost: mp.SMTP})
 	_, err := s.Send(testContext(t), sample())
 	if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "451") {
 		t.Errorf("Send = %v, want a retryable 451", err)
@@ -455,7 +255,7 @@ func TestEmailTemporaryRefusalIsRetryable(t *testing.T) {
 
 func TestEmailInvalidRecipientIsPermanent(t *testing.T) {
 	// Nothing listens there: the address is refused before dialling.
-	s := newTestEmail(t, EmailConfig{Smarthost: "127.0.0.1:" + freePort(t)})
+	s := newTestEmail(t, EmailConfig{Smarthost: mailpit.FreeAddr(t)})
 	for _, addr := range []string{"", "not an address", "alice@example.com\r\nBcc: eve@example.com", "a@b, c@d"} {
 		m := sample()
 		m.Address = addr
@@ -467,7 +267,7 @@ func TestEmailInvalidRecipientIsPermanent(t *testing.T) {
 }
 
 func TestEmailUnreachableServerIsRetryable(t *testing.T) {
-	s := newTestEmail(t, EmailConfig{Smarthost: "127.0.0.1:" + freePort(t)})
+	s := newTestEmail(t, EmailConfig{Smarthost: mailpit.FreeAddr(t)})
 	_, err := s.Send(testContext(t), sample())
 	if err == nil || IsPermanent(err) {
 		t.Errorf("Send = %v, want a retryable error", err)

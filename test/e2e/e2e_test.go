@@ -84,6 +84,8 @@ func startOperator(ctx context.Context) (func(), error) {
 		"--metrics-bind-address=0",
 		"--health-probe-bind-address="+probeAddr,
 		"--receiver-bind-address="+receiverAddr,
+		// Pages link to the receiver's acknowledge page.
+		"--public-url=http://"+receiverAddr,
 		"--zap-log-level=info")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
 	logFile, err := os.Create(filepath.Join(tmp, "operator.log"))

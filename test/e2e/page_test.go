@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+)
+
+var ackLink = regexp.MustCompile(`https?://\S+/ack/\S+`)
+
+// TestPageArrivesByMailAndIsAcknowledgedFromIt pages alice along a policy:
+// the operator binary mails her through a real SMTP server, and the
+// acknowledge link in the mail, fetched as a mail scanner would, changes
+// nothing, while its button acknowledges the incident as alice.
+func TestPageArrivesByMailAndIsAcknowledgedFromIt(t *testing.T) {
+	ctx := context.Background()
+	smtp := mailpit.Start(t)
+	ns, err := cluster.NewNamespace(ctx, "e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireTLS := false
+	objs := []client.Object{
+		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: "mail", Namespace: ns},
+			Spec: klaxonv1alpha1.NotificationChannelSpec{Email: &klaxonv1alpha1.EmailChannel{
+				Smarthost: smtp.SMTP, From: "klaxon@example.com", RequireTLS: &requireTLS}}},
+		&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: ns},
+			Spec: klaxonv1alpha1.ResponderSpec{DisplayName: "Alice Doe",
+				Contacts: []klaxonv1alpha1.Contact{{Name: "mail", Channel: "mail", Address: "alice@example.com"}},
+				Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "mail"}}}},
+		&klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: "direct", Namespace: ns},
+			Spec: klaxonv1alpha1.EscalationPolicySpec{Levels: []klaxonv1alpha1.EscalationLevel{
+				{Targets: []klaxonv1alpha1.EscalationTarget{{User: "alice"}}}}}},
+		&klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{Name: "db-down", Namespace: ns},
+			Spec: klaxonv1alpha1.IncidentSpec{Title: "Orders database is down", Severity: klaxonv1alpha1.SeverityCritical,
+				Service: "orders", EscalationPolicyRef: &klaxonv1alpha1.LocalObjectReference{Name: "direct"}}},
+	}
+	for _, obj := range objs {
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var mail mailpit.Message
+	eventually(t, "the page to arrive by mail", 30*time.Second, func(context.Context) (bool, error) {
+		list := smtp.Messages(t)
+		if len(list) == 0 {
+			return false, nil
+		}
+		smtp.Get(t, "/api/v1/message/"+list[0].ID, &mail)
+		return true, nil
+	})
+	if len(mail.To) != 1 || mail.To[0].Address != "alice@example.com" || !strings.Contains(mail.Subject, "Orders database is down") ||
+		!strings.Contains(mail.Text, ns+"/db-down") {
+		t.Fatalf("the mail: to %v, subject %q, text:\n%s", mail.To, mail.Subject, mail.Text)
+	}
+	link := ackLink.FindString(mail.Text)
+	if link == "" {
+		t.Fatalf("the mail has no acknowledge link:\n%s", mail.Text)
+	}
+
+	inc := &klaxonv1alpha1.Incident{}
+	get := func() {
+		t.Helper()
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "db-down"}, inc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	before := inc.ResourceVersion
+	code, body := request(t, http.MethodGet, link)
+	if code != http.StatusOK || !strings.Contains(body, "Orders database is down") || !strings.Contains(body, "Acknowledge as alice") {
+		t.Fatalf("GET %s: %d\n%s", link, code, body)
+	}
+	if get(); inc.ResourceVersion != before || inc.Spec.State == klaxonv1alpha1.StateAcknowledged {
+		t.Fatal("following the link changed the incident")
+	}
+	if code, body = request(t, http.MethodPost, link); code != http.StatusOK || !strings.Contains(body, "Acknowledged by alice") {
+		t.Fatalf("POST %s: %d\n%s", link, code, body)
+	}
+	eventually(t, "the incident to be acknowledged by alice", 30*time.Second, func(ctx context.Context) (bool, error) {
+		get()
+		return inc.Status.Phase == klaxonv1alpha1.StateAcknowledged && inc.Status.AcknowledgedBy == "alice", nil
+	})
+	if n := inc.Status.Notifications; len(n) != 1 || n[0].State != klaxonv1alpha1.NotificationSent {
+		t.Errorf("notifications = %+v, want one Sent", n)
+	}
+}
+
+func request(t *testing.T, method, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, http.NoBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
