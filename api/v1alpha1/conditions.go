@@ -7,8 +7,8 @@ package v1alpha1
 // Condition types. Each is True when the line above it says.
 const (
 	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute,
-	// NotificationChannel, Responder): the object is valid and everything it
-	// refers to exists and is usable.
+	// NotificationChannel, Responder, StatusPage): the object is valid and
+	// everything it refers to exists and is usable.
 	ConditionReady = "Ready"
 
 	// ConditionAcknowledged (Incident): someone acknowledged the current
@@ -208,4 +208,10 @@ const (
 	// ReasonChannelNotReady: Ready is False on a Responder; a contact names
 	// a NotificationChannel that is not Ready.
 	ReasonChannelNotReady = "ChannelNotReady"
+	// ReasonServed: Ready is True on a StatusPage; the receiver serves it
+	// at /status/{namespace}/{name}.
+	ReasonServed = "Served"
+	// ReasonInvalidSelector: Ready is False on a StatusPage; spec.selector
+	// is not a valid label selector, so the page shows no incident.
+	ReasonInvalidSelector = "InvalidSelector"
 )

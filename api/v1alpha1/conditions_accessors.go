@@ -40,3 +40,9 @@ func (in *Responder) GetConditions() []metav1.Condition { return in.Status.Condi
 
 // SetConditions replaces the responder's conditions.
 func (in *Responder) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the status page's conditions.
+func (in *StatusPage) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the status page's conditions.
+func (in *StatusPage) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }

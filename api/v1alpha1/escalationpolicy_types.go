@@ -37,6 +37,22 @@ type EscalationTarget struct {
 	Address string `json:"address,omitempty"`
 }
 
+// Stakeholder is a channel and address to keep informed, such as a Slack
+// channel or a mailing list.
+type Stakeholder struct {
+	// channel names a NotificationChannel in the same namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Channel string `json:"channel"`
+
+	// address is where the channel sends, such as "#payments-status".
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Address string `json:"address"`
+}
+
 // EscalationLevel is one step of an escalation policy.
 type EscalationLevel struct {
 	// after is how long to wait for an acknowledgement after the previous
@@ -160,6 +176,14 @@ type EscalationPolicySpec struct {
 	// and resolved, per severity.
 	// +optional
 	ResponseTargets *ResponseTargets `json:"responseTargets,omitempty"`
+
+	// stakeholders are told when an incident of this policy triggers, each
+	// time a stakeholder update is added, when it is resolved and when it
+	// is closed.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Stakeholders []Stakeholder `json:"stakeholders,omitempty"`
 }
 
 // EscalationPolicyStatus is what the operator found about the policy.

@@ -230,9 +230,31 @@ const (
 	NotificationCancelled NotificationState = "Cancelled"
 )
 
-// Notification is one delivery of a page: to one contact of a paged
-// responder, or to a team channel a policy level names.
+// NotificationEvent is what a notification to stakeholders tells.
+// +kubebuilder:validation:Enum=Triggered;Update;Resolved;Closed
+type NotificationEvent string
+
+// The events stakeholders are told of.
+const (
+	NotificationEventTriggered NotificationEvent = "Triggered"
+	NotificationEventUpdate    NotificationEvent = "Update"
+	NotificationEventResolved  NotificationEvent = "Resolved"
+	NotificationEventClosed    NotificationEvent = "Closed"
+)
+
+// Notification is one delivery: of a page, to one contact of a paged
+// responder or to a team channel a policy level names; or of news to a
+// stakeholder of the policy.
 type Notification struct {
+	// event is, for news to a stakeholder, what it tells; empty for a page.
+	// +optional
+	Event NotificationEvent `json:"event,omitempty"`
+
+	// update is, for the event Update, the index of the spec.updates entry.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Update int32 `json:"update,omitempty"`
+
 	// responder is the person paged; empty for a team channel.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253

@@ -48,7 +48,7 @@ func (l *channelLoader) load(ctx context.Context, ch *klaxonv1alpha1.Notificatio
 	case spec.Email != nil:
 		return l.loadEmail(ctx, ch.Namespace, spec.Email)
 	case spec.Slack != nil:
-		return l.loadSlack(ctx, ch.Namespace, spec.Slack)
+		return l.loadSlack(ctx, ch.Namespace, ch.Name, spec.Slack)
 	case spec.Webhook != nil:
 		return l.loadWebhook(ctx, ch.Namespace, spec.Webhook)
 	case spec.Alertmanager != nil:
@@ -75,13 +75,13 @@ func (l *channelLoader) loadEmail(ctx context.Context, namespace string, email *
 	return built(notify.NewEmail(cfg))
 }
 
-func (l *channelLoader) loadSlack(ctx context.Context, namespace string, slack *klaxonv1alpha1.SlackChannel) (notify.Sender, *problem, error) {
+func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, slack *klaxonv1alpha1.SlackChannel) (notify.Sender, *problem, error) {
 	token, p, err := l.secretValue(ctx, namespace, "spec.slack.tokenSecretRef", slack.TokenSecretRef, true)
 	if p != nil || err != nil {
 		return nil, p, err
 	}
-	// The signing secret verifies button presses, which nothing handles
-	// yet; checking it now tells the author before anything does.
+	// The signing secret verifies button presses (the receiver reads it
+	// itself); checking it here tells the author before a press fails.
 	if ref := slack.SigningSecretRef; ref != nil {
 		if _, p, err := l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
 			return nil, p, err
@@ -92,7 +92,13 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace string, slack *
 		// The CRD defaults it; this is an object stored before it did.
 		apiURL = notify.DefaultSlackAPIURL
 	}
-	return built(notify.NewSlack(notify.SlackConfig{APIURL: apiURL, Token: string(token)}))
+	cfg := notify.SlackConfig{APIURL: apiURL, Token: string(token)}
+	// Buttons only where presses can be verified: without a signing
+	// secret every press would be refused.
+	if slack.SigningSecretRef != nil {
+		cfg.Namespace, cfg.ChannelName = namespace, name
+	}
+	return built(notify.NewSlack(cfg))
 }
 
 func (l *channelLoader) loadWebhook(ctx context.Context, namespace string, webhook *klaxonv1alpha1.WebhookChannel) (notify.Sender, *problem, error) {

@@ -82,6 +82,11 @@ func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incident
 		s.afterStore(observeTransition(inc, tr, s.now))
 	}
 	lifecycle.SetConditions(inc, s.now)
+	for _, tr := range transitions {
+		if event, ok := eventOf(tr.To); ok {
+			r.tellStakeholders(ctx, s, event, 0)
+		}
+	}
 	return ctrl.Result{}, nil
 }
 

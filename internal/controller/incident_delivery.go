@@ -57,11 +57,17 @@ func (r *IncidentReconciler) planDeliveries(ctx context.Context, s *incidentScop
 				Type: klaxonv1alpha1.TimelineNotificationFailed, Message: n.Error})
 		}
 	}
+	r.reportDropped(s, dropped)
+	return nil
+}
+
+// reportDropped warns of pending deliveries the cap of status.notifications
+// dropped.
+func (r *IncidentReconciler) reportDropped(s *incidentScope, dropped []klaxonv1alpha1.Notification) {
 	if len(dropped) > 0 {
 		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", fmt.Sprintf(
 			"Dropped %d pending deliveries, the first to %s: status keeps at most %d", len(dropped), delivery.Describe(&dropped[0]), delivery.MaxNotifications))
 	}
-	return nil
 }
 
 // responderSpecs reads from the cache the Responders of the people that
@@ -238,6 +244,10 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		},
 		Page:    notify.Page{Level: n.Level, Round: n.Round, Responder: n.Responder},
 		Address: n.Address,
+	}
+	if n.Event != "" {
+		m.Page = notify.Page{}
+		m.Stakeholder = news(inc, n)
 	}
 	if st.TriggeredAt != nil {
 		m.Incident.TriggeredAt = st.TriggeredAt.Time

@@ -78,7 +78,7 @@ func (r *IncidentReconciler) reconcileTargets(ctx context.Context, s *incidentSc
 // a lifecycle move or a page: each stakeholder update added to spec.updates
 // (with its author and text), and each change in the number of firing and
 // resolved alerts.
-func (r *IncidentReconciler) reconcileTimeline(_ context.Context, s *incidentScope) (ctrl.Result, error) {
+func (r *IncidentReconciler) reconcileTimeline(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.obj
 	st := &inc.Status
 	updates := inc.Spec.Updates
@@ -88,6 +88,7 @@ func (r *IncidentReconciler) reconcileTimeline(_ context.Context, s *incidentSco
 	for _, u := range updates[st.RecordedUpdates:] {
 		lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: u.Time, Type: klaxonv1alpha1.TimelineUpdate,
 			Actor: u.Author, Message: "Stakeholder update: " + u.Message})
+		r.tellStakeholders(ctx, s, klaxonv1alpha1.NotificationEventUpdate, st.RecordedUpdates)
 		st.RecordedUpdates++
 	}
 	if a := st.Alerts; a != nil {

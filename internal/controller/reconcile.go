@@ -125,6 +125,8 @@ func statusOf(obj object) any {
 		return &o.Status
 	case *klaxonv1alpha1.Responder:
 		return &o.Status
+	case *klaxonv1alpha1.StatusPage:
+		return &o.Status
 	}
 	panic(fmt.Sprintf("controller: %T is not a Klaxon kind", obj))
 }
@@ -144,6 +146,8 @@ func observeGeneration(obj object) {
 	case *klaxonv1alpha1.NotificationChannel:
 		o.Status.ObservedGeneration = g
 	case *klaxonv1alpha1.Responder:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.StatusPage:
 		o.Status.ObservedGeneration = g
 	}
 }

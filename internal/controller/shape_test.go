@@ -61,8 +61,9 @@ func TestStatusIsPatchedWhenAPhaseFails(t *testing.T) {
 	if inc.Status.ObservedGeneration != 0 {
 		t.Errorf("observedGeneration = %d after a failed phase, want 0", inc.Status.ObservedGeneration)
 	}
-	if len(recorder.Events) != 1 {
-		t.Errorf("%d Events, want the one announcing the stored trigger", len(recorder.Events))
+	// The stored trigger, and that its stakeholders could not be told.
+	if len(recorder.Events) != 2 {
+		t.Errorf("%d Events, want the one announcing the stored trigger and the one saying stakeholders were not told", len(recorder.Events))
 	}
 
 	// Healthy again: the reconcile completes and observes the generation.

@@ -145,7 +145,31 @@ func Reach(ns []klaxonv1alpha1.Notification, episode int32, severity klaxonv1alp
 // Key identifies a notification within its incident: no two entries share
 // one, and a page planned again after a failed write gets the same keys.
 func Key(n *klaxonv1alpha1.Notification) string {
+	if n.Event != "" {
+		return fmt.Sprintf("%d/%s/%d/%s/%s", n.Episode, n.Event, n.Update, n.Channel, n.Address)
+	}
 	return fmt.Sprintf("%d/%d/%d/%s/%s/%s/%s", n.Episode, n.Level, n.Round, n.Responder, n.Contact, n.Channel, n.Address)
+}
+
+// News plans telling each stakeholder of an event of the episode (for an
+// Update, of the spec.updates entry at index update), due at at, each
+// (channel, address) once.
+func News(stakeholders []klaxonv1alpha1.Stakeholder, episode int32, event klaxonv1alpha1.NotificationEvent, update int32, at time.Time) []klaxonv1alpha1.Notification {
+	var out []klaxonv1alpha1.Notification
+	seen := map[klaxonv1alpha1.Stakeholder]bool{}
+	for _, st := range stakeholders {
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		n := klaxonv1alpha1.Notification{Event: event, Episode: episode, Channel: st.Channel, Address: st.Address,
+			State: klaxonv1alpha1.NotificationPending, DueAt: metav1.NewTime(at)}
+		if event == klaxonv1alpha1.NotificationEventUpdate {
+			n.Update = update
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // Append adds planned notifications to the existing ones, skipping any whose
@@ -222,13 +246,14 @@ func NextDue(ns []klaxonv1alpha1.Notification, now time.Time) time.Time {
 	return next
 }
 
-// Cancel marks Cancelled the pending notifications that must not be sent
-// any more: those of an earlier episode, and all of them once the incident
-// is acknowledged or past it (open is false). It returns how many.
+// Cancel marks Cancelled the pending pages that must not be sent any more:
+// those of an earlier episode, and all of them once the incident is
+// acknowledged or past it (open is false). News to stakeholders is never
+// cancelled: they are told of every step. It returns how many.
 func Cancel(ns []klaxonv1alpha1.Notification, episode int32, open bool) int {
 	n := 0
 	for i := range ns {
-		if ns[i].State == klaxonv1alpha1.NotificationPending && (!open || ns[i].Episode != episode) {
+		if ns[i].State == klaxonv1alpha1.NotificationPending && ns[i].Event == "" && (!open || ns[i].Episode != episode) {
 			ns[i].State = klaxonv1alpha1.NotificationCancelled
 			ns[i].NextAttemptAt = nil
 			n++
@@ -341,6 +366,9 @@ func Failures(ns []klaxonv1alpha1.Notification, episode int32) (failed bool, rea
 // Describe names a notification's recipient for messages: the responder
 // and contact, or the team channel's address.
 func Describe(n *klaxonv1alpha1.Notification) string {
+	if n.Event != "" {
+		return fmt.Sprintf("%s (%s)", n.Address, n.Event)
+	}
 	if n.Responder == "" {
 		return n.Address
 	}

@@ -281,3 +281,25 @@ func TestReachPlansAgainWhenAResponderAppears(t *testing.T) {
 		t.Errorf("changed %v, %+v", changed, got[0])
 	}
 }
+
+func TestNewsIsNeverCancelledAndKeyedByEvent(t *testing.T) {
+	stakeholders := []klaxonv1alpha1.Stakeholder{{Channel: "mail", Address: "status@example.com"}, {Channel: "mail", Address: "status@example.com"},
+		{Channel: "slack", Address: "#status"}}
+	ns := News(stakeholders, 1, klaxonv1alpha1.NotificationEventUpdate, 2, t0)
+	if len(ns) != 2 || ns[0].Update != 2 || ns[1].Channel != "slack" || ns[0].State != klaxonv1alpha1.NotificationPending {
+		t.Fatalf("News = %+v", ns)
+	}
+	other := News(stakeholders, 1, klaxonv1alpha1.NotificationEventUpdate, 3, t0)
+	if Key(&ns[0]) == Key(&other[0]) {
+		t.Error("two updates share a key")
+	}
+	if got, _ := Append(ns, ns, 1); len(got) != 2 {
+		t.Error("Append of the same news again added entries")
+	}
+	if n := Cancel(ns, 2, false); n != 0 || ns[0].State != klaxonv1alpha1.NotificationPending {
+		t.Errorf("acknowledgement or a reopen cancelled news to stakeholders: %d", n)
+	}
+	if d := Describe(&ns[1]); d != "#status (Update)" {
+		t.Errorf("Describe = %q", d)
+	}
+}

@@ -26,6 +26,9 @@ func Subject(m *Message) string {
 	if inc.Severity != "" {
 		b.WriteString("[" + oneLine(inc.Severity) + "] ")
 	}
+	if news := m.Stakeholder; news != nil && news.Event != "" {
+		b.WriteString(oneLine(news.Event) + ": ")
+	}
 	title := oneLine(inc.Title)
 	if title == "" {
 		title = "Incident"
@@ -56,9 +59,20 @@ func Text(m *Message) string {
 	field("Severity", oneLine(inc.Severity))
 	field("Service", oneLine(inc.Service))
 	field("Phase", phase(inc))
-	field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
-	field("Responder", responder(page))
-	field("Paged", paged(page))
+	if news := m.Stakeholder; news != nil {
+		field("Postmortem", oneLine(news.PostmortemURL))
+		if text := multiLine(news.Text); text != "" {
+			b.WriteString("\nUpdate")
+			if author := oneLine(news.Author); author != "" {
+				b.WriteString(" from " + author)
+			}
+			b.WriteString(":\n" + text + "\n")
+		}
+	} else {
+		field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
+		field("Responder", responder(page))
+		field("Paged", paged(page))
+	}
 	if impact := multiLine(inc.Impact); impact != "" {
 		// The impact is prose and may run over several lines: give it a
 		// paragraph of its own rather than an aligned field.

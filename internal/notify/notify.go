@@ -48,10 +48,35 @@ type Page struct {
 	AcknowledgeURL string
 }
 
-// Message is one page to one address.
+// StakeholderNews is what a message to stakeholders tells: a step of the
+// incident rather than a page.
+type StakeholderNews struct {
+	// Event is Triggered, Update, Resolved or Closed.
+	Event string
+	// Author and Text are those of a stakeholder update (Event Update).
+	Author, Text string
+	// Time is when it happened.
+	Time time.Time
+	// PostmortemURL links the post-incident review, when set.
+	PostmortemURL string
+}
+
+// The events stakeholders hear about.
+const (
+	EventTriggered = "Triggered"
+	EventUpdate    = "Update"
+	EventResolved  = "Resolved"
+	EventClosed    = "Closed"
+)
+
+// Message is one page, or one piece of news for stakeholders, to one
+// address.
 type Message struct {
 	Incident Incident
-	Page     Page
+	// Page is the page delivered; zero for news to stakeholders.
+	Page Page
+	// Stakeholder is set for news to stakeholders instead of a page.
+	Stakeholder *StakeholderNews
 	// Address is the contact's address: a mail address, a Slack user or
 	// channel ID, anything the receiving end understands.
 	Address string

@@ -10,8 +10,11 @@ import (
 // version; new optional fields do not.
 const PayloadVersion = "klaxon.dev/v1"
 
-// PayloadKind is the kind of Payload: one page.
-const PayloadKind = "Page"
+// The kinds of Payload: one page, or news for stakeholders.
+const (
+	PayloadKind            = "Page"
+	PayloadKindStakeholder = "Stakeholder"
+)
 
 // Payload is the JSON body Klaxon's webhook posts for one page. Times are
 // RFC 3339 in UTC, to the second; optional fields are left out when empty.
@@ -26,8 +29,23 @@ type Payload struct {
 	Address string `json:"address,omitempty"`
 	// Incident is the incident paged about.
 	Incident PayloadIncident `json:"incident"`
-	// Page is the page delivered.
-	Page PayloadPage `json:"page"`
+	// Page is the page delivered; absent for news to stakeholders.
+	Page *PayloadPage `json:"page,omitempty"`
+	// Stakeholder is the news told to stakeholders; absent for a page.
+	Stakeholder *PayloadStakeholder `json:"stakeholder,omitempty"`
+}
+
+// PayloadStakeholder is what Payload tells stakeholders.
+type PayloadStakeholder struct {
+	// Event is Triggered, Update, Resolved or Closed.
+	Event string `json:"event"`
+	// Author and Text are those of a stakeholder update.
+	Author string `json:"author,omitempty"`
+	Text   string `json:"text,omitempty"`
+	// Time is when it happened.
+	Time time.Time `json:"time,omitzero"`
+	// PostmortemURL links the post-incident review.
+	PostmortemURL string `json:"postmortemURL,omitempty"`
 }
 
 // PayloadIncident is what Payload says about the incident.
@@ -67,7 +85,7 @@ type PayloadPage struct {
 // NewPayload returns the webhook payload of m.
 func NewPayload(m *Message) Payload {
 	inc, page := &m.Incident, &m.Page
-	return Payload{
+	p := Payload{
 		Version: PayloadVersion,
 		Kind:    PayloadKind,
 		SentAt:  payloadTime(m.SentAt),
@@ -85,15 +103,22 @@ func NewPayload(m *Message) Payload {
 			URL:         inc.URL,
 			TriggeredAt: payloadTime(inc.TriggeredAt),
 		},
-		Page: PayloadPage{
-			Level:          page.Level,
-			Round:          page.Round,
-			Responder:      page.Responder,
-			DisplayName:    page.DisplayName,
-			Paged:          slices.Clone(page.Paged),
-			AcknowledgeURL: page.AcknowledgeURL,
-		},
 	}
+	if news := m.Stakeholder; news != nil {
+		p.Kind = PayloadKindStakeholder
+		p.Stakeholder = &PayloadStakeholder{Event: news.Event, Author: news.Author, Text: news.Text,
+			Time: payloadTime(news.Time), PostmortemURL: news.PostmortemURL}
+		return p
+	}
+	p.Page = &PayloadPage{
+		Level:          page.Level,
+		Round:          page.Round,
+		Responder:      page.Responder,
+		DisplayName:    page.DisplayName,
+		Paged:          slices.Clone(page.Paged),
+		AcknowledgeURL: page.AcknowledgeURL,
+	}
+	return p
 }
 
 // payloadTime is t in UTC to the second, so it encodes as plain RFC 3339

@@ -29,18 +29,39 @@ type SlackConfig struct {
 	// Client sends the requests; nil means a client with a SendTimeout
 	// timeout that does not follow redirects.
 	Client *http.Client
+	// Namespace and ChannelName name the NotificationChannel this app
+	// sends for. With both set, pages carry Acknowledge and Resolve
+	// buttons whose presses Slack sends to Klaxon's /slack/interactions,
+	// which finds the channel's signing secret by these names. Buttons are
+	// left out of pages about incidents in another namespace.
+	Namespace, ChannelName string
 }
 
-type slack struct {
-	endpoint string
-	token    string
-	client   *http.Client
+// Slack talks to Slack's Web API as one app: it posts pages (Send) and
+// edits or adds to them when someone presses their buttons.
+type Slack struct {
+	// base is the Web API's URL, ending in "/".
+	base   string
+	token  string
+	client *http.Client
+	// namespace and channel name the NotificationChannel, for buttons.
+	namespace, channel string
 }
 
 // NewSlack returns a Sender that posts to the Slack channel or user ID of
 // the message's address. Its errors are sentences fit for a condition
 // message.
 func NewSlack(c SlackConfig) (Sender, error) {
+	s, err := NewSlackClient(c)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewSlackClient is NewSlack returning the *Slack, whose Update and
+// PostEphemeral answer button presses.
+func NewSlackClient(c SlackConfig) (*Slack, error) {
 	api := c.APIURL
 	if api == "" {
 		api = DefaultSlackAPIURL
@@ -59,7 +80,7 @@ func NewSlack(c SlackConfig) (Sender, error) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	return &slack{endpoint: base + "chat.postMessage", token: c.Token, client: httpClient(c.Client)}, nil
+	return &Slack{base: base, token: c.Token, client: httpClient(c.Client), namespace: c.Namespace, channel: c.ChannelName}, nil
 }
 
 // slackRequest is the body of chat.postMessage.
@@ -74,14 +95,79 @@ type slackRequest struct {
 }
 
 type slackBlock struct {
-	Type     string      `json:"type"`
-	Text     *slackText  `json:"text,omitempty"`
-	Elements []slackText `json:"elements,omitempty"`
+	Type    string     `json:"type"`
+	BlockID string     `json:"block_id,omitempty"`
+	Text    *slackText `json:"text,omitempty"`
+	// Elements are slackTexts in a context block, slackButtons in an
+	// actions block.
+	Elements []any `json:"elements,omitempty"`
 }
 
 type slackText struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
+}
+
+type slackButton struct {
+	Type     string        `json:"type"`
+	Text     slackText     `json:"text"`
+	ActionID string        `json:"action_id"`
+	Value    string        `json:"value"`
+	Style    string        `json:"style,omitempty"`
+	Confirm  *slackConfirm `json:"confirm,omitempty"`
+}
+
+// slackConfirm is the dialog Slack shows before a button acts.
+type slackConfirm struct {
+	Title   slackText `json:"title"`
+	Text    slackText `json:"text"`
+	Confirm slackText `json:"confirm"`
+	Deny    slackText `json:"deny"`
+}
+
+// The block IDs of a page. Update keeps only the facts of the message it
+// edits: the link and the buttons are spent.
+const (
+	slackFactsBlock   = "klaxon_facts"
+	slackLinkBlock    = "klaxon_ack_link"
+	slackActionsBlock = "klaxon_actions"
+	slackOutcomeBlock = "klaxon_outcome"
+)
+
+// The action IDs of a page's buttons.
+const (
+	SlackActionAcknowledge = "klaxon_ack"
+	SlackActionResolve     = "klaxon_resolve"
+)
+
+// maxSlackValueChars is Slack's limit of a button's value.
+const maxSlackValueChars = 2000
+
+// SlackButtonValue is what a page's buttons carry: the incident, in the
+// episode paged, and the NotificationChannel (of the incident's namespace)
+// that sent it, whose signing secret verifies the press.
+type SlackButtonValue struct {
+	Namespace string `json:"ns"`
+	Channel   string `json:"ch"`
+	Name      string `json:"n"`
+	UID       string `json:"uid"`
+	Episode   int32  `json:"ep"`
+}
+
+// ParseSlackButtonValue reads a button's value. It checks the form, not
+// that the value is genuine: only the request's signature says that.
+func ParseSlackButtonValue(value string) (SlackButtonValue, error) {
+	var v SlackButtonValue
+	if len(value) > maxSlackValueChars {
+		return v, errors.New("the button value is too long")
+	}
+	if err := json.Unmarshal([]byte(value), &v); err != nil {
+		return v, errors.New("the button value is not Klaxon's")
+	}
+	if v.Namespace == "" || v.Channel == "" || v.Name == "" || v.UID == "" || v.Episode < 1 {
+		return v, errors.New("the button value lacks a field")
+	}
+	return v, nil
 }
 
 // slackResponse is the part of Slack's answer Klaxon reads.
@@ -110,50 +196,21 @@ var slackRetryable = map[string]bool{
 const maxRefBytes = 256
 
 // Send posts the message with chat.postMessage and returns "channel/ts".
-func (s *slack) Send(ctx context.Context, m *Message) (string, error) {
+func (s *Slack) Send(ctx context.Context, m *Message) (string, error) {
 	if m.Address == "" || strings.ContainsFunc(m.Address, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "", Permanent(errors.New("the Slack address must be a channel or user ID, such as C0123456789, without spaces"))
 	}
 	body, err := encodeJSON(slackRequest{
 		Channel: m.Address,
 		Text:    slackEscape(Text(m)),
-		Blocks:  slackBlocks(m),
+		Blocks:  s.blocks(m),
 	})
 	if err != nil {
 		return "", Permanent(fmt.Errorf("encoding the Slack message: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
-	defer cancel()
-	header := http.Header{
-		"Content-Type":  {"application/json; charset=utf-8"},
-		"Authorization": {"Bearer " + s.token},
-	}
-	code, answer, err := postJSON(ctx, s.client, s.endpoint, header, body)
-	if code == 0 {
-		return "", fmt.Errorf("posting to the Slack API: %w", err)
-	}
-	if code < 200 || code > 299 {
-		return "", statusError("the Slack API", code, answer)
-	}
+	r, err := s.call(ctx, "chat.postMessage", body)
 	if err != nil {
-		return "", fmt.Errorf("the Slack API answered HTTP %d but the answer broke off: %w", code, err)
-	}
-	var r slackResponse
-	if err = json.Unmarshal(answer, &r); err != nil {
-		// Not Slack's JSON: a proxy or a portal in the way, most likely
-		// for a while only.
-		return "", fmt.Errorf("the Slack API answered HTTP %d with something other than its JSON: %q", code, snippet(answer))
-	}
-	if !r.OK {
-		reason := bounded.Bytes(oneLine(r.Error), 100)
-		if reason == "" {
-			reason = "no reason given"
-		}
-		err = fmt.Errorf("the Slack API refused the message: %s", reason)
-		if slackRetryable[r.Error] {
-			return "", err
-		}
-		return "", Permanent(err)
+		return "", err
 	}
 	if r.Channel == "" || r.TS == "" {
 		return "", nil
@@ -164,6 +221,154 @@ func (s *slack) Send(ctx context.Context, m *Message) (string, error) {
 		return "", nil
 	}
 	return ref, nil
+}
+
+// call posts body to the Web API method and returns Slack's ok answer. Its
+// errors are marked Permanent unless retrying may help.
+func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
+	defer cancel()
+	header := http.Header{
+		"Content-Type":  {"application/json; charset=utf-8"},
+		"Authorization": {"Bearer " + s.token},
+	}
+	code, answer, err := postJSON(ctx, s.client, s.base+method, header, body)
+	if code == 0 {
+		return nil, fmt.Errorf("posting to the Slack API: %w", err)
+	}
+	if code < 200 || code > 299 {
+		return nil, statusError("the Slack API", code, answer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the Slack API answered HTTP %d but the answer broke off: %w", code, err)
+	}
+	var r slackResponse
+	if err = json.Unmarshal(answer, &r); err != nil {
+		// Not Slack's JSON: a proxy or a portal in the way, most likely
+		// for a while only.
+		return nil, fmt.Errorf("the Slack API answered HTTP %d with something other than its JSON: %q", code, snippet(answer))
+	}
+	if !r.OK {
+		reason := bounded.Bytes(oneLine(r.Error), 100)
+		if reason == "" {
+			reason = "no reason given"
+		}
+		err = fmt.Errorf("the Slack API refused the message: %s", reason)
+		if slackRetryable[r.Error] {
+			return nil, err
+		}
+		return nil, Permanent(err)
+	}
+	return &r, nil
+}
+
+// slackUpdateRequest is the body of chat.update.
+type slackUpdateRequest struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+	Text    string `json:"text"`
+	// Blocks replace the message's; an empty list would keep them.
+	Blocks []any `json:"blocks"`
+}
+
+// Update edits the page posted as ts in channel (chat.update) to say text,
+// such as "Acknowledged by ada": it keeps the facts of original, the
+// message's blocks as Slack sent them with a button press, and replaces
+// the acknowledge link and the buttons with text. The errors are
+// classified as Send's.
+func (s *Slack) Update(ctx context.Context, channel, ts, text string, original []json.RawMessage) error {
+	if !slackID(channel) || !slackID(ts) {
+		return Permanent(errors.New("the Slack channel and message timestamp must be IDs without spaces"))
+	}
+	var blocks []any
+	for _, raw := range original {
+		var b struct {
+			BlockID string `json:"block_id"`
+		}
+		if json.Unmarshal(raw, &b) == nil && b.BlockID == slackFactsBlock {
+			blocks = append(blocks, raw)
+		}
+	}
+	text = slackEscape(oneLine(text))
+	blocks = append(blocks, slackBlock{
+		Type:     "context",
+		BlockID:  slackOutcomeBlock,
+		Elements: []any{slackText{Type: "mrkdwn", Text: bounded.Runes(text, slackContextChars)}},
+	})
+	body, err := encodeJSON(slackUpdateRequest{Channel: channel, TS: ts, Text: text, Blocks: blocks})
+	if err != nil {
+		return Permanent(fmt.Errorf("encoding the Slack update: %w", err))
+	}
+	_, err = s.call(ctx, "chat.update", body)
+	return err
+}
+
+// slackEphemeralRequest is the body of chat.postEphemeral.
+type slackEphemeralRequest struct {
+	Channel string `json:"channel"`
+	User    string `json:"user"`
+	Text    string `json:"text"`
+}
+
+// PostEphemeral shows text to user only, in channel
+// (chat.postEphemeral): why a button press changed nothing.
+func (s *Slack) PostEphemeral(ctx context.Context, channel, user, text string) error {
+	if !slackID(channel) || !slackID(user) {
+		return Permanent(errors.New("the Slack channel and user must be IDs without spaces"))
+	}
+	body, err := encodeJSON(slackEphemeralRequest{Channel: channel, User: user, Text: slackEscape(oneLine(text))})
+	if err != nil {
+		return Permanent(fmt.Errorf("encoding the Slack message: %w", err))
+	}
+	_, err = s.call(ctx, "chat.postEphemeral", body)
+	return err
+}
+
+// slackID reports whether s can be a Slack ID or timestamp: not empty, at
+// most 255 bytes, no spaces or control characters.
+func slackID(s string) bool {
+	return s != "" && len(s) <= 255 && !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}
+
+// blocks lays the message out: a section with the facts, when there is
+// one a context line with the acknowledge link, and for a page through a
+// named channel the Acknowledge and Resolve buttons.
+func (s *Slack) blocks(m *Message) []slackBlock {
+	blocks := slackBlocks(m)
+	if v, ok := s.buttonValue(m); ok {
+		blocks = append(blocks, slackBlock{
+			Type:    "actions",
+			BlockID: slackActionsBlock,
+			Elements: []any{
+				slackButton{Type: "button", Text: slackText{Type: "plain_text", Text: "Acknowledge"},
+					ActionID: SlackActionAcknowledge, Value: v, Style: "primary"},
+				slackButton{Type: "button", Text: slackText{Type: "plain_text", Text: "Resolve"},
+					ActionID: SlackActionResolve, Value: v, Confirm: &slackConfirm{
+						Title:   slackText{Type: "plain_text", Text: "Resolve the incident?"},
+						Text:    slackText{Type: "plain_text", Text: "Paging stops and the incident is marked resolved."},
+						Confirm: slackText{Type: "plain_text", Text: "Resolve"},
+						Deny:    slackText{Type: "plain_text", Text: "Cancel"},
+					}},
+			},
+		})
+	}
+	return blocks
+}
+
+// buttonValue is the value of the page's buttons; false when the message
+// gets none: news to stakeholders, a sender that does not know its
+// channel, or an incident of another namespace than the channel's.
+func (s *Slack) buttonValue(m *Message) (string, bool) {
+	inc := &m.Incident
+	if m.Stakeholder != nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
+		inc.Name == "" || inc.UID == "" || inc.Episode < 1 {
+		return "", false
+	}
+	v, err := encodeJSON(SlackButtonValue{Namespace: inc.Namespace, Channel: s.channel, Name: inc.Name, UID: inc.UID, Episode: inc.Episode})
+	if err != nil || len(v) > maxSlackValueChars {
+		return "", false
+	}
+	return string(v), true
 }
 
 // slackBlocks lays the message out: a section with the facts and, when
@@ -183,18 +388,31 @@ func slackBlocks(m *Message) []slackBlock {
 	}
 	field("Service", oneLine(inc.Service))
 	field("Phase", phase(inc))
-	field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
-	field("Responder", responder(page))
-	field("Paged", paged(page))
+	if news := m.Stakeholder; news != nil {
+		if text := multiLine(news.Text); text != "" {
+			update := "Update"
+			if author := oneLine(news.Author); author != "" {
+				update += " from " + author
+			}
+			field(update, text)
+		}
+		field("Postmortem", oneLine(news.PostmortemURL))
+	} else {
+		field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
+		field("Responder", responder(page))
+		field("Paged", paged(page))
+	}
 	field("Impact", multiLine(inc.Impact))
 	blocks := []slackBlock{{
-		Type: "section",
-		Text: &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(b.String(), "\n"), slackSectionChars)},
+		Type:    "section",
+		BlockID: slackFactsBlock,
+		Text:    &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(b.String(), "\n"), slackSectionChars)},
 	}}
 	if page.AcknowledgeURL != "" {
 		blocks = append(blocks, slackBlock{
-			Type: "context",
-			Elements: []slackText{{
+			Type:    "context",
+			BlockID: slackLinkBlock,
+			Elements: []any{slackText{
 				Type: "mrkdwn",
 				Text: bounded.Runes(slackLink(page.AcknowledgeURL, "Acknowledge")+" to stop the escalation", slackContextChars),
 			}},

@@ -29,7 +29,7 @@ func newFakeSlack(t *testing.T) (*fakeSlack, *httptest.Server) {
 	t.Helper()
 	f := &fakeSlack{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /api/{method}", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Channel string `json:"channel"`
 		}
@@ -53,8 +53,12 @@ func newFakeSlack(t *testing.T) (*fakeSlack, *httptest.Server) {
 			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_json"}`))
 		case body.Channel != "C1":
 			_, _ = w.Write([]byte(`{"ok":false,"error":"channel_not_found"}`))
-		default:
+		case r.PathValue("method") == "chat.postEphemeral":
+			_, _ = w.Write([]byte(`{"ok":true,"message_ts":"1700000001.000200"}`))
+		case r.PathValue("method") == "chat.postMessage" || r.PathValue("method") == "chat.update":
 			_, _ = w.Write([]byte(`{"ok":true,"channel":"C1","ts":"1700000000.000100","message":{"text":"…"}}`))
+		default:
+			_, _ = w.Write([]byte(`{"ok":false,"error":"unknown_method"}`))
 		}
 	})
 	srv := httptest.NewServer(mux)
@@ -128,7 +132,7 @@ func TestSlackPostsMessage(t *testing.T) {
 		"unfurl_links": false,
 		"unfurl_media": false,
 		"blocks": []any{
-			map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "" +
+			map[string]any{"type": "section", "block_id": "klaxon_facts", "text": map[string]any{"type": "mrkdwn", "text": "" +
 				"*<https://klaxon.example.com/incidents/payments/inc-abc|[SEV1] Payments API down (payments/inc-abc)>*\n" +
 				"*Service:* payments-api\n" +
 				"*Phase:* Triggered\n" +
@@ -136,7 +140,7 @@ func TestSlackPostsMessage(t *testing.T) {
 				"*Responder:* Alice Liddell (alice)\n" +
 				"*Paged:* alice, bob\n" +
 				"*Impact:* Card payments fail for every customer.\nRefunds are queued."}},
-			map[string]any{"type": "context", "elements": []any{map[string]any{"type": "mrkdwn", "text": "" +
+			map[string]any{"type": "context", "block_id": "klaxon_ack_link", "elements": []any{map[string]any{"type": "mrkdwn", "text": "" +
 				"<https://klaxon.example.com/ack/payments/inc-abc?token=t1&amp;as=alice|Acknowledge> to stop the escalation"}}},
 		},
 	}
@@ -277,8 +281,8 @@ func TestNewSlackValidates(t *testing.T) {
 		wantErr      string
 		wantEndpoint string
 	}{
-		"default API":           {cfg: SlackConfig{Token: "xoxb-1"}, wantEndpoint: "https://slack.com/api/chat.postMessage"},
-		"API without slash":     {cfg: SlackConfig{APIURL: "http://slack.internal:8080/api", Token: "xoxb-1"}, wantEndpoint: "http://slack.internal:8080/api/chat.postMessage"},
+		"default API":           {cfg: SlackConfig{Token: "xoxb-1"}, wantEndpoint: "https://slack.com/api/"},
+		"API without slash":     {cfg: SlackConfig{APIURL: "http://slack.internal:8080/api", Token: "xoxb-1"}, wantEndpoint: "http://slack.internal:8080/api/"},
 		"no token":              {cfg: SlackConfig{}, wantErr: "the Slack token is empty: set the app's bot token (xoxb-…)"},
 		"token with line break": {cfg: SlackConfig{Token: "xoxb-1\n"}, wantErr: "the Slack token contains a line break or control character"},
 		"relative API":          {cfg: SlackConfig{APIURL: "slack.com/api/", Token: "xoxb-1"}, wantErr: `the Slack API URL must use http or https, not ""`},
@@ -296,9 +300,201 @@ func TestNewSlackValidates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.(*slack).endpoint; got != tc.wantEndpoint {
+			if got := s.(*Slack).base; got != tc.wantEndpoint {
 				t.Errorf("endpoint = %q, want %q", got, tc.wantEndpoint)
 			}
 		})
+	}
+}
+
+// newButtonSlack is a sender that knows it is NotificationChannel
+// payments/team-slack, so its pages carry buttons.
+func newButtonSlack(t *testing.T, srv *httptest.Server) *Slack {
+	t.Helper()
+	s, err := NewSlackClient(SlackConfig{APIURL: srv.URL + "/api/", Token: testSlackToken, Namespace: "payments", ChannelName: "team-slack"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSlackPageCarriesButtons(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C1"
+	if _, err := newButtonSlack(t, srv).Send(testContext(t), m); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Blocks []struct {
+			Type     string `json:"type"`
+			BlockID  string `json:"block_id"`
+			Elements []struct {
+				Type     string         `json:"type"`
+				Text     any            `json:"text"`
+				ActionID string         `json:"action_id"`
+				Value    string         `json:"value"`
+				Style    string         `json:"style"`
+				Confirm  map[string]any `json:"confirm"`
+			} `json:"elements"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(f.only(t).Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Blocks) != 3 {
+		t.Fatalf("got %d blocks, want facts, link and actions: %+v", len(body.Blocks), body.Blocks)
+	}
+	actions := body.Blocks[2]
+	if actions.Type != "actions" || actions.BlockID != "klaxon_actions" || len(actions.Elements) != 2 {
+		t.Fatalf("last block = %+v, want an actions block with two buttons", actions)
+	}
+	wantValue := `{"ns":"payments","ch":"team-slack","n":"inc-abc","uid":"6f1c2d3e-0000-4000-8000-000000000001","ep":1}`
+	for i, want := range []struct{ actionID, label string }{{SlackActionAcknowledge, "Acknowledge"}, {SlackActionResolve, "Resolve"}} {
+		b := actions.Elements[i]
+		label, _ := b.Text.(map[string]any)
+		if b.Type != "button" || b.ActionID != want.actionID || label["text"] != want.label || label["type"] != "plain_text" {
+			t.Errorf("button %d = %+v, want %s (%s)", i, b, want.label, want.actionID)
+		}
+		if b.Value != wantValue {
+			t.Errorf("button %d value = %s, want %s", i, b.Value, wantValue)
+		}
+		v, err := ParseSlackButtonValue(b.Value)
+		if err != nil || v != (SlackButtonValue{Namespace: "payments", Channel: "team-slack", Name: "inc-abc", UID: "6f1c2d3e-0000-4000-8000-000000000001", Episode: 1}) {
+			t.Errorf("ParseSlackButtonValue = %+v, %v", v, err)
+		}
+	}
+	if actions.Elements[1].Confirm == nil {
+		t.Error("the Resolve button asks for no confirmation")
+	}
+}
+
+func TestSlackButtonsOnlyOnPagesOfTheChannelsNamespace(t *testing.T) {
+	cases := map[string]func(*Message){
+		"stakeholder news":   func(m *Message) { m.Stakeholder = &StakeholderNews{Event: EventResolved} },
+		"another namespace":  func(m *Message) { m.Incident.Namespace = "shop" },
+		"no UID":             func(m *Message) { m.Incident.UID = "" },
+		"no episode":         func(m *Message) { m.Incident.Episode = 0 },
+		"value over 2000 ch": func(m *Message) { m.Incident.Name = strings.Repeat("n", 2000) },
+	}
+	for name, edit := range cases {
+		t.Run(name, func(t *testing.T) {
+			f, srv := newFakeSlack(t)
+			m := sample()
+			m.Address = "C1"
+			edit(m)
+			if _, err := newButtonSlack(t, srv).Send(testContext(t), m); err != nil {
+				t.Fatal(err)
+			}
+			if body := string(f.only(t).Body); strings.Contains(body, `"actions"`) || strings.Contains(body, "klaxon_ack\"") {
+				t.Errorf("the message carries buttons:\n%s", body)
+			}
+		})
+	}
+	// A sender that does not know its channel adds none either.
+	f, srv := newFakeSlack(t)
+	m := sample()
+	m.Address = "C1"
+	if _, err := newTestSlack(t, srv).Send(testContext(t), m); err != nil {
+		t.Fatal(err)
+	}
+	if body := string(f.only(t).Body); strings.Contains(body, `"actions"`) {
+		t.Errorf("a sender without a channel name added buttons:\n%s", body)
+	}
+}
+
+func TestParseSlackButtonValueRefuses(t *testing.T) {
+	for _, v := range []string{"", "x", `{"ns":"a","ch":"b","n":"c","uid":"d"}`, `{"ns":"a","ch":"b","n":"c","ep":1}`, strings.Repeat("x", 2001)} {
+		if _, err := ParseSlackButtonValue(v); err == nil {
+			t.Errorf("ParseSlackButtonValue(%.40q) = nil error", v)
+		}
+	}
+}
+
+func TestSlackUpdateEditsThePage(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	original := []json.RawMessage{
+		json.RawMessage(`{"type":"section","block_id":"klaxon_facts","text":{"type":"mrkdwn","text":"*[SEV1] Payments down*"}}`),
+		json.RawMessage(`{"type":"context","block_id":"klaxon_ack_link","elements":[{"type":"mrkdwn","text":"<https://x|Acknowledge>"}]}`),
+		json.RawMessage(`{"type":"actions","block_id":"klaxon_actions","elements":[]}`),
+	}
+	if err := newButtonSlack(t, srv).Update(testContext(t), "C1", "1700000000.000100", "Acknowledged by <ada>", original); err != nil {
+		t.Fatal(err)
+	}
+	req := f.only(t)
+	if req.Path != "/api/chat.update" {
+		t.Errorf("path = %q, want /api/chat.update", req.Path)
+	}
+	if got := req.Header.Get("Authorization"); got != "Bearer "+testSlackToken {
+		t.Errorf("Authorization = %q", got)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"channel": "C1",
+		"ts":      "1700000000.000100",
+		"text":    "Acknowledged by &lt;ada&gt;",
+		"blocks": []any{
+			map[string]any{"type": "section", "block_id": "klaxon_facts", "text": map[string]any{"type": "mrkdwn", "text": "*[SEV1] Payments down*"}},
+			map[string]any{"type": "context", "block_id": "klaxon_outcome", "elements": []any{map[string]any{"type": "mrkdwn", "text": "Acknowledged by &lt;ada&gt;"}}},
+		},
+	}
+	if diff := cmp.Diff(want, body); diff != "" {
+		t.Errorf("chat.update body (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlackUpdateClassifiesAnswers(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		answer    string
+		permanent bool
+	}{
+		{name: "message_not_found", answer: `{"ok":false,"error":"message_not_found"}`, permanent: true},
+		{name: "cant_update_message", answer: `{"ok":false,"error":"cant_update_message"}`, permanent: true},
+		{name: "ratelimited", answer: `{"ok":false,"error":"ratelimited"}`},
+		{name: "HTTP 503", status: 503, answer: "down"},
+		{name: "HTTP 403", status: 403, permanent: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFakeSlack(t)
+			f.set(tc.status, tc.answer)
+			err := newButtonSlack(t, srv).Update(testContext(t), "C1", "1.2", "Resolved by ada", nil)
+			if err == nil || IsPermanent(err) != tc.permanent {
+				t.Errorf("Update = %v, want an error with IsPermanent %v", err, tc.permanent)
+			}
+		})
+	}
+	f, srv := newFakeSlack(t)
+	for _, bad := range [][2]string{{"", "1.2"}, {"C1", ""}, {"C1 C2", "1.2"}} {
+		if err := newButtonSlack(t, srv).Update(testContext(t), bad[0], bad[1], "x", nil); !IsPermanent(err) {
+			t.Errorf("Update(%q, %q) = %v, want a permanent error", bad[0], bad[1], err)
+		}
+	}
+	if f.count() != 0 {
+		t.Errorf("Slack got %d requests for bad IDs", f.count())
+	}
+}
+
+func TestSlackPostEphemeral(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	if err := newButtonSlack(t, srv).PostEphemeral(testContext(t), "C1", "U024BE7LH", "You are not a responder of this incident."); err != nil {
+		t.Fatal(err)
+	}
+	req := f.only(t)
+	if req.Path != "/api/chat.postEphemeral" {
+		t.Errorf("path = %q", req.Path)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"channel": "C1", "user": "U024BE7LH", "text": "You are not a responder of this incident."}
+	if diff := cmp.Diff(want, body); diff != "" {
+		t.Errorf("chat.postEphemeral body (-want +got):\n%s", diff)
 	}
 }

@@ -127,45 +127,21 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) ackAnswer {
 }
 
 // acknowledge moves the incident to Acknowledged as the link's responder,
-// unless it has moved on already. The patch carries the resourceVersion
-// read, so a move made meanwhile (by a person, or another link) is seen:
-// the incident is read again from the API server and decided again, once.
+// unless it has moved on already (see moveIncident).
 func (s *Server) acknowledge(ctx context.Context, c acklink.Claims) ackAnswer {
-	var reader client.Reader = s.client
-	for range 2 {
-		inc, a, ok := s.ackIncident(ctx, c, reader)
-		if !ok {
-			return a
-		}
-		if !awaitsAcknowledgement(inc) {
-			return ackAnswer{code: http.StatusOK, view: viewIncident(inc, c, alreadyMoved(inc)+" Nothing was changed.")}
-		}
-		patched := inc.DeepCopy()
-		patched.Spec.State = klaxonv1alpha1.StateAcknowledged
-		if patched.Annotations == nil {
-			patched.Annotations = map[string]string{}
-		}
-		// The actor policy exempts the operator's service account, so the
-		// responder stands as the actor instead of the operator.
-		patched.Annotations[klaxonv1alpha1.ActorAnnotation] = c.Responder
-		err := s.client.Patch(ctx, patched, client.MergeFromWithOptions(inc, client.MergeFromWithOptimisticLock{}))
-		switch {
-		case err == nil:
-			s.log.Info("Acknowledged an incident through its link", "incident", klog.KObj(inc), "responder", c.Responder, "episode", c.Episode)
-			v := viewIncident(inc, c, "Acknowledged by "+c.Responder+". Escalation stops; the incident is yours.")
-			v.Incident.Phase = string(klaxonv1alpha1.StateAcknowledged)
-			v.Incident.AcknowledgedBy = c.Responder
-			v.CanAcknowledge = false
-			return ackAnswer{code: http.StatusOK, view: v}
-		case apierrors.IsConflict(err):
-			reader = s.apiReader
-		case apierrors.IsNotFound(err):
-			return gone("This incident no longer exists.", err)
-		default:
-			return ackUnavailable(fmt.Errorf("acknowledging incident %s/%s: %w", c.Namespace, c.Name, err))
-		}
+	inc, moved, a, ok := s.moveIncident(ctx, c, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
+	switch {
+	case !ok:
+		return a
+	case !moved:
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, c, alreadyMoved(inc)+" Nothing was changed.")}
 	}
-	return ackUnavailable(fmt.Errorf("incident %s/%s kept changing while it was acknowledged", c.Namespace, c.Name))
+	s.log.Info("Acknowledged an incident through its link", "incident", klog.KObj(inc), "responder", c.Responder, "episode", c.Episode)
+	v := viewIncident(inc, c, "Acknowledged by "+c.Responder+". Escalation stops; the incident is yours.")
+	v.Incident.Phase = string(klaxonv1alpha1.StateAcknowledged)
+	v.Incident.AcknowledgedBy = c.Responder
+	v.CanAcknowledge = false
+	return ackAnswer{code: http.StatusOK, view: v}
 }
 
 // ackIncident reads the incident the claims name and checks that it is the

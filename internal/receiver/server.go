@@ -145,14 +145,16 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	}
 }
 
-// Handler serves POST /alertmanager/{namespace}/{alertRoute} and, with
-// Options.AckKeys, GET and POST /ack/{token}.
+// Handler serves POST /alertmanager/{namespace}/{alertRoute}, the status
+// pages (statuspage.go) and, with Options.AckKeys, GET and POST /ack/{token}.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/alertmanager/{namespace}/{route}", s.serveAlertmanager)
+	mux.HandleFunc("POST /slack/interactions", s.serveSlack)
 	if s.opts.AckKeys != nil {
 		mux.HandleFunc("/ack/{token}", s.serveAck)
 	}
+	s.handleStatusPages(mux)
 	return mux
 }
 

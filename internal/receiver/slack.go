@@ -1,0 +1,418 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// Slack's interactivity requests: a form with a JSON payload, signed with
+// the app's signing secret.
+const (
+	// maxSlackBodyBytes bounds a request body; a block_actions payload
+	// echoes the message, which Klaxon keeps well below this.
+	maxSlackBodyBytes = 64 << 10
+	// slackMaxSkew is how far the request's timestamp may be from now:
+	// Slack's own advice against replays.
+	slackMaxSkew = 5 * time.Minute
+	// slackReplyTimeout bounds the chat.update or chat.postEphemeral made
+	// after Slack got its answer.
+	slackReplyTimeout = 15 * time.Second
+	// slackAnswerTimeout bounds the API requests made before answering:
+	// Slack shows the presser an error when the answer takes over 3s.
+	slackAnswerTimeout = 2500 * time.Millisecond
+	// maxSlackIDBytes bounds a Slack ID or timestamp in a payload.
+	maxSlackIDBytes = 255
+)
+
+// slackInteraction is the part of a block_actions payload Klaxon reads.
+type slackInteraction struct {
+	Type string `json:"type"`
+	User struct {
+		ID string `json:"id"`
+	} `json:"user"`
+	Actions []struct {
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+	} `json:"actions"`
+	Container struct {
+		ChannelID string `json:"channel_id"`
+		MessageTS string `json:"message_ts"`
+	} `json:"container"`
+	Message struct {
+		Blocks []json.RawMessage `json:"blocks"`
+	} `json:"message"`
+}
+
+// slackAnswer is the answer to one button press.
+type slackAnswer struct {
+	code int
+	// text is what the presser is told; with 200 it is sent as an
+	// ephemeral message too (Slack ignores the body of an answer to
+	// block_actions).
+	text       string
+	retryAfter int
+	// cause is logged, never shown.
+	cause error
+	// after runs once Slack has its answer: it edits the page, or tells
+	// the presser why nothing changed.
+	after func(context.Context) error
+	// moved is logged: the incident and the responder that moved it.
+	incident  client.ObjectKey
+	responder string
+}
+
+// serveSlack answers POST /slack/interactions: a press of a page's
+// Acknowledge or Resolve button, which Slack sends signed with the app's
+// signing secret. It answers before editing the page so that Slack gets
+// its answer within 3 seconds; the edit (chat.update) follows, bounded by
+// slackReplyTimeout.
+func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request) {
+	a := s.slackPress(w, r)
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if a.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(a.retryAfter))
+	}
+	if a.code == http.StatusOK {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(a.code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": a.text})
+	} else {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(a.code)
+		_, _ = fmt.Fprintln(w, a.text)
+	}
+	switch {
+	case a.code >= http.StatusInternalServerError:
+		s.log.Error(a.cause, "Answered a Slack button press with an error", "code", a.code)
+	case a.responder != "":
+		s.log.Info("Answered a Slack button press", "incident", klog.KRef(a.incident.Namespace, a.incident.Name),
+			"responder", a.responder, "outcome", a.text, "error", a.cause)
+	default:
+		// Whatever an unverified caller sent is logged only at V(1).
+		s.log.V(1).Info("Answered a Slack button press", "code", a.code, "message", a.text, "error", a.cause)
+	}
+	if a.after == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), slackReplyTimeout)
+		defer cancel()
+		if err := a.after(ctx); err != nil {
+			s.log.Error(err, "Could not update the Slack message after a button press",
+				"incident", klog.KRef(a.incident.Namespace, a.incident.Name))
+		}
+	}()
+}
+
+// slackPress verifies the press and acts on it.
+func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSlackBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return slackAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
+		}
+		return slackAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
+	}
+	ip := clientIP(r)
+	if !s.ackFailures.allows(ip) {
+		return slackAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
+	}
+	in, v, err := parseSlackPress(body)
+	if err != nil {
+		s.ackFailures.fail(ip)
+		return slackAnswer{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), min(s.opts.APITimeout, slackAnswerTimeout))
+	defer cancel()
+	ch, a, ok := s.verifySlack(ctx, r.Header, body, v)
+	if !ok {
+		if a.code == http.StatusUnauthorized {
+			s.ackFailures.fail(ip)
+		}
+		return a
+	}
+	// Verified: from here on the request is Slack's, and the presser is
+	// told about every outcome.
+	reply, err := s.slackReplier(ch, in)
+	if err != nil {
+		return slackAnswer{code: http.StatusInternalServerError, text: "Klaxon cannot talk to Slack with this channel's settings", cause: err}
+	}
+	ref := client.ObjectKey{Namespace: v.Namespace, Name: v.Name}
+	responder, why, err := s.slackResponder(ctx, v, in.User.ID)
+	switch {
+	case err != nil:
+		return reply.tell(ref, "", "Klaxon could not reach the Kubernetes API server. Nothing was changed; try again in a moment.", err)
+	case why != "":
+		return reply.tell(ref, "", why, nil)
+	}
+	if !s.ackRequests.Allow() {
+		return reply.tell(ref, responder, "Klaxon is answering many requests right now. Nothing was changed; try again in a few seconds.", nil)
+	}
+	c := acklink.Claims{Namespace: v.Namespace, Name: v.Name, UID: v.UID, Episode: v.Episode, Responder: responder}
+	to, waits, done := klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement, "Acknowledged by "
+	if in.Actions[0].ActionID == notify.SlackActionResolve {
+		to, waits, done = klaxonv1alpha1.StateResolved, awaitsResolution, "Resolved by "
+	}
+	inc, moved, failed, ok := s.moveIncident(ctx, c, to, waits)
+	switch {
+	case !ok:
+		return reply.tell(ref, responder, slackFailure(failed), failed.cause)
+	case !moved:
+		msg := alreadyMoved(inc)
+		if to == klaxonv1alpha1.StateResolved {
+			msg = "This incident is already " + string(inc.Spec.State) + "."
+		}
+		return reply.tell(ref, responder, msg+" Nothing was changed.", nil)
+	}
+	return reply.edit(ref, responder, done+responder)
+}
+
+// parseSlackPress reads the form Slack posts: payload, a block_actions
+// interaction whose first action is a press of one of Klaxon's buttons.
+func parseSlackPress(body []byte) (*slackInteraction, notify.SlackButtonValue, error) {
+	var v notify.SlackButtonValue
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, v, fmt.Errorf("the body is not a form: %w", err)
+	}
+	in := &slackInteraction{}
+	if err = json.Unmarshal([]byte(form.Get("payload")), in); err != nil {
+		return nil, v, fmt.Errorf("the payload is not JSON: %w", err)
+	}
+	switch {
+	case in.Type != "block_actions":
+		return nil, v, fmt.Errorf("the payload is of type %.40q, not block_actions", in.Type)
+	case len(in.Actions) == 0:
+		return nil, v, errors.New("the payload has no action")
+	case in.Actions[0].ActionID != notify.SlackActionAcknowledge && in.Actions[0].ActionID != notify.SlackActionResolve:
+		return nil, v, fmt.Errorf("the action %.40q is not Klaxon's", in.Actions[0].ActionID)
+	case !slackID(in.User.ID):
+		return nil, v, errors.New("the payload names no user")
+	}
+	if v, err = notify.ParseSlackButtonValue(in.Actions[0].Value); err != nil {
+		return nil, v, err
+	}
+	return in, v, nil
+}
+
+// verifySlack checks the request's signature with the signing secret of
+// the NotificationChannel the button names, and returns that channel.
+// Whatever the reason, a request that does not verify is answered 401 and
+// changes nothing; the log says why.
+func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v notify.SlackButtonValue) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
+	unverified := func(cause error) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
+		return nil, slackAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause}, false
+	}
+	ts, sig := h.Get("X-Slack-Request-Timestamp"), h.Get("X-Slack-Signature")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return unverified(errors.New("no valid X-Slack-Request-Timestamp"))
+	}
+	if skew := s.clock.Now().Sub(time.Unix(sec, 0)); skew > slackMaxSkew || skew < -slackMaxSkew {
+		return unverified(fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second)))
+	}
+	ch := &klaxonv1alpha1.NotificationChannel{}
+	err = s.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
+	switch {
+	case apierrors.IsNotFound(err):
+		return unverified(fmt.Errorf("NotificationChannel %s/%s does not exist", v.Namespace, v.Channel))
+	case err != nil:
+		return nil, slackUnavailable(fmt.Errorf("reading NotificationChannel %s/%s: %w", v.Namespace, v.Channel, err)), false
+	case ch.Spec.Slack == nil || ch.Spec.Slack.SigningSecretRef == nil:
+		return unverified(fmt.Errorf("NotificationChannel %s/%s has no spec.slack.signingSecretRef", v.Namespace, v.Channel))
+	}
+	ref := *ch.Spec.Slack.SigningSecretRef
+	key := client.ObjectKey{Namespace: ch.Namespace, Name: ref.Name}
+	secret, err := s.channelSecret(ctx, key, ref.Key, false)
+	if err == nil && !slackSignatureValid(secret, ts, body, sig) {
+		// The secret may have been rotated since it was read.
+		secret, err = s.channelSecret(ctx, key, ref.Key, true)
+		if err == nil && !slackSignatureValid(secret, ts, body, sig) {
+			err = errors.New("the signature does not match")
+		}
+	}
+	var unavailable apiTrouble
+	switch {
+	case errors.As(err, &unavailable):
+		return nil, slackUnavailable(err), false
+	case err != nil:
+		return unverified(fmt.Errorf("NotificationChannel %s/%s: %w", v.Namespace, v.Channel, err))
+	}
+	return ch, slackAnswer{}, true
+}
+
+// apiTrouble is a failure to reach the API server, worth a retry.
+type apiTrouble struct{ error }
+
+func (e apiTrouble) Unwrap() error { return e.error }
+
+// channelSecret is the value under key of a NotificationChannel's Secret,
+// read (and kept briefly) as tokens are, or read again now with refresh.
+// The Secret must carry LabelChannelSecret=true, as the operator requires
+// for sending; surrounding whitespace is dropped.
+func (s *Server) channelSecret(ctx context.Context, secretKey client.ObjectKey, key string, refresh bool) ([]byte, error) {
+	secret, err := s.tokens.get(ctx, secretKey)
+	if refresh {
+		secret, _, err = s.tokens.refresh(ctx, secretKey)
+	}
+	switch {
+	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+		return nil, fmt.Errorf("the Secret %s cannot be read: %w", secretKey, err)
+	case err != nil:
+		return nil, apiTrouble{err}
+	case secret.Labels[klaxonv1alpha1.LabelChannelSecret] != "true":
+		return nil, fmt.Errorf("the Secret %s lacks the label %s=true", secretKey, klaxonv1alpha1.LabelChannelSecret)
+	}
+	value := bytes.TrimSpace(secret.Data[key])
+	if len(value) == 0 {
+		return nil, fmt.Errorf("the Secret %s has no key %q", secretKey, key)
+	}
+	return value, nil
+}
+
+// slackSignatureValid checks Slack's v0 signature: HMAC-SHA256 of
+// "v0:{timestamp}:{body}" under the signing secret, in hex.
+func slackSignatureValid(secret []byte, ts string, body []byte, sig string) bool {
+	mac := hmac.New(sha256.New, secret)
+	_, _ = mac.Write([]byte("v0:" + ts + ":"))
+	_, _ = mac.Write(body)
+	want := "v0=" + hex.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(want), []byte(sig))
+}
+
+// slackResponder maps the Slack user to the one Responder of the
+// incident's namespace with a contact on this channel at that user ID. why
+// says, to the presser, why there is none.
+func (s *Server) slackResponder(ctx context.Context, v notify.SlackButtonValue, user string) (name, why string, err error) {
+	list := &klaxonv1alpha1.ResponderList{}
+	if err = s.client.List(ctx, list, client.InNamespace(v.Namespace)); err != nil {
+		return "", "", fmt.Errorf("listing the Responders of namespace %s: %w", v.Namespace, err)
+	}
+	var names []string
+	for i := range list.Items {
+		for _, c := range list.Items[i].Spec.Contacts {
+			if c.Channel == v.Channel && c.Address == user {
+				names = append(names, list.Items[i].Name)
+				break
+			}
+		}
+	}
+	slices.Sort(names)
+	switch len(names) {
+	case 0:
+		return "", "You are not a responder of this incident: no Responder in namespace " + v.Namespace +
+			" has your Slack user " + user + " as a contact on channel " + v.Channel + ". Nothing was changed.", nil
+	case 1:
+		return names[0], "", nil
+	}
+	return "", "Your Slack user is the contact of several Responders (" + strings.Join(names, ", ") +
+		"), so Klaxon cannot tell who you are. Nothing was changed.", nil
+}
+
+// awaitsResolution reports whether Resolve moves the incident: nobody
+// resolved or closed it yet.
+func awaitsResolution(inc *klaxonv1alpha1.Incident) bool {
+	return inc.Spec.State != klaxonv1alpha1.StateResolved && inc.Spec.State != klaxonv1alpha1.StateClosed
+}
+
+// slackFailure is what the presser is told of a move that failed.
+func slackFailure(a ackAnswer) string {
+	msg := a.view.Message
+	// The answers were written for acknowledge links.
+	msg = strings.ReplaceAll(msg, "this link was made for", "this page was sent for")
+	msg = strings.ReplaceAll(msg, "This link is for", "This page is for")
+	msg = strings.ReplaceAll(msg, "Use the link of the latest page.", "Use the buttons of the latest page.")
+	return msg
+}
+
+func slackUnavailable(err error) slackAnswer {
+	return slackAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}
+}
+
+// slackReplier edits the page a button was pressed on, or tells the
+// presser why nothing changed, with the channel's bot token.
+type slackReplier struct {
+	s       *Server
+	channel *klaxonv1alpha1.NotificationChannel
+	in      *slackInteraction
+}
+
+func (s *Server) slackReplier(ch *klaxonv1alpha1.NotificationChannel, in *slackInteraction) (*slackReplier, error) {
+	if !slackID(in.Container.ChannelID) {
+		return nil, errors.New("the payload names no Slack channel in its container")
+	}
+	return &slackReplier{s: s, channel: ch, in: in}, nil
+}
+
+// sender builds the channel's Slack client, reading its token as the
+// signing secret was read.
+func (r *slackReplier) sender(ctx context.Context) (*notify.Slack, error) {
+	spec := r.channel.Spec.Slack
+	token, err := r.s.channelSecret(ctx, client.ObjectKey{Namespace: r.channel.Namespace, Name: spec.TokenSecretRef.Name}, spec.TokenSecretRef.Key, false)
+	if err != nil {
+		return nil, fmt.Errorf("the bot token of NotificationChannel %s/%s: %w", r.channel.Namespace, r.channel.Name, err)
+	}
+	return notify.NewSlackClient(notify.SlackConfig{APIURL: spec.APIURL, Token: string(token)})
+}
+
+// edit answers a press that moved the incident, then edits the page to
+// say so, without its buttons.
+func (r *slackReplier) edit(inc client.ObjectKey, responder, text string) slackAnswer {
+	channel, ts, blocks := r.in.Container.ChannelID, r.in.Container.MessageTS, r.in.Message.Blocks
+	return slackAnswer{code: http.StatusOK, text: text, incident: inc, responder: responder,
+		after: func(ctx context.Context) error {
+			if ts == "" {
+				// An ephemeral message has no timestamp to edit.
+				return nil
+			}
+			sender, err := r.sender(ctx)
+			if err != nil {
+				return err
+			}
+			return sender.Update(ctx, channel, ts, text, blocks)
+		}}
+}
+
+// tell answers a press that changed nothing and tells the presser why, in
+// a message only they see.
+func (r *slackReplier) tell(inc client.ObjectKey, responder, text string, cause error) slackAnswer {
+	channel, user := r.in.Container.ChannelID, r.in.User.ID
+	return slackAnswer{code: http.StatusOK, text: text, cause: cause, incident: inc, responder: responder,
+		after: func(ctx context.Context) error {
+			sender, err := r.sender(ctx)
+			if err != nil {
+				return err
+			}
+			return sender.PostEphemeral(ctx, channel, user, text)
+		}}
+}
+
+// slackID reports whether s can be a Slack ID: not empty, bounded, no
+// spaces or control characters.
+func slackID(s string) bool {
+	return s != "" && len(s) <= maxSlackIDBytes && !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}

@@ -1,0 +1,142 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/statuspage"
+)
+
+// Status pages are public and read only from the cache, so a request costs
+// no API request; each client still gets only so many per second, so
+// nobody can keep the receiver busy rendering.
+const (
+	statusRequestsPerSecond = 5
+	statusRequestBurst      = 30
+	// statusCacheControl lets browsers and proxies reuse a page for 30
+	// seconds; the page refreshes itself every 60.
+	statusCacheControl = "public, max-age=30"
+	// statusCSP allows inline styles and nothing else: no script, no
+	// image, no form, no framing.
+	statusCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+// statusPages serves StatusPages read-only, as HTML and as Atom.
+type statusPages struct {
+	s       *Server
+	clients *clientLimiter
+}
+
+// handleStatusPages registers GET (and HEAD) /status/{namespace}/{name}
+// and /status/{namespace}/{name}/feed.atom on mux.
+func (s *Server) handleStatusPages(mux *http.ServeMux) {
+	p := &statusPages{s: s, clients: newClientLimiter(statusRequestsPerSecond, statusRequestBurst)}
+	mux.HandleFunc("/status/{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, false) })
+	mux.HandleFunc("/status/{namespace}/{name}/feed.atom", func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, true) })
+}
+
+// serve answers one request for a page, or for its feed.
+func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) {
+	ns, name := r.PathValue("namespace"), r.PathValue("name")
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", statusCSP)
+	h.Set("Referrer-Policy", "no-referrer")
+
+	code, body, contentType := p.render(r, ns, name, feed)
+	h.Set("Content-Type", contentType)
+	switch code {
+	case http.StatusOK:
+		h.Set("Cache-Control", statusCacheControl)
+	case http.StatusMethodNotAllowed:
+		h.Set("Allow", "GET, HEAD")
+		h.Set("Cache-Control", "no-store")
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		h.Set("Retry-After", "5")
+		h.Set("Cache-Control", "no-store")
+	default:
+		h.Set("Cache-Control", "no-store")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		if _, err := w.Write(body); err != nil {
+			p.s.log.V(1).Info("Writing a status page", "error", err)
+		}
+	}
+}
+
+// render returns the answer's code, body and content type.
+func (p *statusPages) render(r *http.Request, ns, name string, feed bool) (int, []byte, string) {
+	const html, text = "text/html; charset=utf-8", "text/plain; charset=utf-8"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return http.StatusMethodNotAllowed, []byte("Status pages are read-only: use GET.\n"), text
+	}
+	ip := clientIP(r)
+	if !p.clients.allows(ip) {
+		return http.StatusTooManyRequests, []byte("Too many requests from your address; the page refreshes itself every minute. Try again in a few seconds.\n"), text
+	}
+	p.clients.fail(ip) // uses one of the client's allowance
+
+	ctx, cancel := context.WithTimeout(r.Context(), p.s.opts.APITimeout)
+	defer cancel()
+	view, err := p.view(ctx, ns, name)
+	var buf bytes.Buffer
+	switch {
+	case apierrors.IsNotFound(err):
+		_ = statuspage.WriteNotFound(&buf)
+		return http.StatusNotFound, buf.Bytes(), html
+	case err != nil:
+		p.s.log.Error(err, "Reading a status page", "statusPage", klog.KRef(ns, name))
+		return http.StatusServiceUnavailable, []byte("The status page cannot be read right now. Try again in a moment.\n"), text
+	}
+	if feed {
+		err = statuspage.WriteAtom(&buf, view)
+	} else {
+		err = statuspage.WriteHTML(&buf, view)
+	}
+	if err != nil {
+		p.s.log.Error(err, "Rendering a status page", "statusPage", klog.KRef(ns, name))
+		return http.StatusInternalServerError, []byte("The status page could not be rendered.\n"), text
+	}
+	if feed {
+		return http.StatusOK, buf.Bytes(), "application/atom+xml; charset=utf-8"
+	}
+	return http.StatusOK, buf.Bytes(), html
+}
+
+// view reads the page and its namespace's incidents from the cache and
+// builds what the page shows. The incidents are listed without deep
+// copies: they are only read, and a namespace may hold many.
+func (p *statusPages) view(ctx context.Context, ns, name string) (statuspage.View, error) {
+	page := &klaxonv1alpha1.StatusPage{}
+	if err := p.s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, page); err != nil {
+		return statuspage.View{}, err
+	}
+	opts := []client.ListOption{client.InNamespace(ns), client.UnsafeDisableDeepCopy}
+	sel, err := statuspage.Selector(page)
+	if err != nil {
+		// The page's Ready condition says so; the page shows no incident.
+		p.s.log.V(1).Info("Status page has an invalid selector", "statusPage", klog.KObj(page), "error", err)
+		return statuspage.Build(page, nil, p.s.clock.Now()), nil
+	}
+	opts = append(opts, client.MatchingLabelsSelector{Selector: sel})
+	list := &klaxonv1alpha1.IncidentList{}
+	if err = p.s.client.List(ctx, list, opts...); err != nil {
+		return statuspage.View{}, fmt.Errorf("listing the incidents of namespace %s: %w", ns, err)
+	}
+	shown, err := statuspage.Select(page, list.Items)
+	if err != nil {
+		return statuspage.View{}, err
+	}
+	return statuspage.Build(page, shown, p.s.clock.Now()), nil
+}
