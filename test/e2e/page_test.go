@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -40,7 +42,8 @@ func TestPageArrivesByMailAndIsAcknowledgedFromIt(t *testing.T) {
 				Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "mail"}}}},
 		&klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: "direct", Namespace: ns},
 			Spec: klaxonv1alpha1.EscalationPolicySpec{Levels: []klaxonv1alpha1.EscalationLevel{
-				{Targets: []klaxonv1alpha1.EscalationTarget{{User: "alice"}}}}}},
+				{Targets: []klaxonv1alpha1.EscalationTarget{{User: "alice"}}}},
+				Stakeholders: []klaxonv1alpha1.Stakeholder{{Channel: "mail", Address: "status@example.com"}}}},
 		&klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{Name: "db-down", Namespace: ns},
 			Spec: klaxonv1alpha1.IncidentSpec{Title: "Orders database is down", Severity: klaxonv1alpha1.SeverityCritical,
 				Service: "orders", EscalationPolicyRef: &klaxonv1alpha1.LocalObjectReference{Name: "direct"}}},
@@ -53,12 +56,13 @@ func TestPageArrivesByMailAndIsAcknowledgedFromIt(t *testing.T) {
 
 	var mail mailpit.Message
 	eventually(t, "the page to arrive by mail", 30*time.Second, func(context.Context) (bool, error) {
-		list := smtp.Messages(t)
-		if len(list) == 0 {
-			return false, nil
+		for _, m := range smtp.Messages(t) {
+			if len(m.To) == 1 && m.To[0].Address == "alice@example.com" {
+				smtp.Get(t, "/api/v1/message/"+m.ID, &mail)
+				return true, nil
+			}
 		}
-		smtp.Get(t, "/api/v1/message/"+list[0].ID, &mail)
-		return true, nil
+		return false, nil
 	})
 	if len(mail.To) != 1 || mail.To[0].Address != "alice@example.com" || !strings.Contains(mail.Subject, "Orders database is down") ||
 		!strings.Contains(mail.Text, ns+"/db-down") {
@@ -92,8 +96,58 @@ func TestPageArrivesByMailAndIsAcknowledgedFromIt(t *testing.T) {
 		get()
 		return inc.Status.Phase == klaxonv1alpha1.StateAcknowledged && inc.Status.AcknowledgedBy == "alice", nil
 	})
-	if n := inc.Status.Notifications; len(n) != 1 || n[0].State != klaxonv1alpha1.NotificationSent {
-		t.Errorf("notifications = %+v, want one Sent", n)
+
+	// Stakeholders hear of the trigger, two updates, the resolution and the
+	// close, each once, by mail.
+	patch := func(p string) {
+		t.Helper()
+		if err := k8s.Patch(ctx, inc, client.RawPatch(types.MergePatchType, []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patch(`{"spec":{"updates":[{"time":"2026-11-24T10:05:00Z","author":"alice","message":"Failing over to the replica."}]}}`)
+	patch(`{"spec":{"updates":[{"time":"2026-11-24T10:05:00Z","author":"alice","message":"Failing over to the replica."},` +
+		`{"time":"2026-11-24T10:20:00Z","author":"alice","message":"Orders flow again."}]}}`)
+	patch(`{"spec":{"state":"Resolved"}}`)
+	eventually(t, "the incident to be resolved", 30*time.Second, func(context.Context) (bool, error) {
+		get()
+		return inc.Status.Phase == klaxonv1alpha1.StateResolved, nil
+	})
+	patch(`{"spec":{"state":"Closed","postmortem":{"url":"https://wiki.example.com/pm/42"}}}`)
+	want := []string{
+		"Closed: Orders database is down|https://wiki.example.com/pm/42",
+		"Resolved: Orders database is down|",
+		"Triggered: Orders database is down|",
+		"Update: Orders database is down|Failing over to the replica.",
+		"Update: Orders database is down|Orders flow again.",
+	}
+	collect := func() []string {
+		var got []string
+		for _, m := range smtp.Messages(t) {
+			if len(m.To) != 1 || m.To[0].Address != "status@example.com" {
+				continue
+			}
+			var full mailpit.Message
+			smtp.Get(t, "/api/v1/message/"+m.ID, &full)
+			subject := full.Subject[strings.Index(full.Subject, "] ")+2 : strings.LastIndex(full.Subject, " (")]
+			detail := ""
+			for _, s := range []string{"Failing over to the replica.", "Orders flow again.", "https://wiki.example.com/pm/42"} {
+				if strings.Contains(full.Text, s) {
+					detail = s
+				}
+			}
+			got = append(got, subject+"|"+detail)
+		}
+		sort.Strings(got)
+		return got
+	}
+	eventually(t, "five mails to the stakeholders", 30*time.Second, func(context.Context) (bool, error) {
+		return len(collect()) >= len(want), nil
+	})
+	// Anything sent twice would have arrived by now.
+	time.Sleep(time.Second)
+	if got := collect(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stakeholders got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
