@@ -27,7 +27,8 @@ type Incident struct {
 	// Phase is the accepted lifecycle phase, such as Triggered.
 	Phase   string
 	Episode int32
-	// URL links to the incident (from --public-url); empty when unset.
+	// URL links to a page about the incident, when the caller has one;
+	// Klaxon's own messages link to the acknowledge page instead.
 	URL string
 	// TriggeredAt is when the current episode began.
 	TriggeredAt time.Time

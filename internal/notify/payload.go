@@ -62,7 +62,9 @@ type PayloadIncident struct {
 	Phase string `json:"phase,omitempty"`
 	// Episode counts the times the incident was triggered, from 1.
 	Episode int32 `json:"episode,omitempty"`
-	// URL links to the incident, when Klaxon has a public URL.
+	// URL links to a page about the incident. Klaxon serves none of its
+	// own (the acknowledge link shows the incident), so it is absent for
+	// now; receivers must not require it.
 	URL string `json:"url,omitempty"`
 	// TriggeredAt is when the current episode began.
 	TriggeredAt time.Time `json:"triggeredAt,omitzero"`
