@@ -11,7 +11,7 @@ type ServiceName string
 
 // StatusPageSpec says which incidents of the namespace a status page shows
 // and how it is titled.
-// +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || has(self.selector)",message="a status page must select its incidents: set spec.services, spec.selector, or both"
+// +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || (has(self.selector) && ((has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)))",message="a status page must select its incidents: set spec.services, a non-empty spec.selector, or both (an empty selector would publish every incident of the namespace)"
 type StatusPageSpec struct {
 	// title heads the page and the feed, such as "Payments status".
 	// +required

@@ -121,6 +121,9 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) > MaxTokenLength {
 		return Claims{}, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLength)
 	}
+	if !tokenChars(token) {
+		return Claims{}, fmt.Errorf("%w: a character outside base64url and '.'", ErrMalformed)
+	}
 	p, sig, ok := strings.Cut(token, ".")
 	if !ok || p == "" {
 		return Claims{}, fmt.Errorf("%w: no payload and signature", ErrMalformed)

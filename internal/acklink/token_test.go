@@ -2,6 +2,7 @@ package acklink
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"strings"
@@ -201,4 +202,49 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("token %q verified, but its claims sign to %q", token, again)
 		}
 	})
+}
+
+func TestTokenHasOneSpelling(t *testing.T) {
+	s := testSigner(t)
+	token := s.Sign(Claims{Namespace: "ns", Name: "inc", UID: "u", Episode: 1, Responder: "ada", Expires: time.Now().Add(time.Hour)})
+	for _, spelled := range []string{token[:10] + "\r\n" + token[10:], token + "\n", " " + token} {
+		if _, err := s.Verify(spelled, time.Now()); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Verify(%q) = %v, want ErrMalformed", spelled, err)
+		}
+	}
+}
+
+func TestSealOpen(t *testing.T) {
+	s := testSigner(t)
+	sealed := s.Seal("slack-button", []byte(`{"ns":"a"}`))
+	if got, err := s.Open("slack-button", sealed); err != nil || string(got) != `{"ns":"a"}` {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open("other", sealed); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("opened for another purpose: %v", err)
+	}
+	data, mac, _ := strings.Cut(sealed, ".")
+	forged := encoding.EncodeToString([]byte(`{"ns":"b"}`)) + "." + mac
+	if _, err := s.Open("slack-button", forged); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("a changed value opened: %v", err)
+	}
+	for _, bad := range []string{data, data + ".\n" + mac, strings.Repeat("A", MaxSealedLength+1)} {
+		if _, err := s.Open("slack-button", bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Open(%.30q) = %v, want ErrMalformed", bad, err)
+		}
+	}
+	other := testSigner(t)
+	if _, err := other.Open("slack-button", sealed); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("another key opened it: %v", err)
+	}
+}
+
+// testSigner is a signer with a random key.
+func testSigner(t *testing.T) *Signer {
+	t.Helper()
+	key := make([]byte, MinKeyLength)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	return mustSigner(t, key)
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 )
 
@@ -34,6 +35,8 @@ type channelLoader struct {
 	// publicURL is Klaxon's external URL, for the links Alertmanager
 	// receivers put in messages; empty leaves them out.
 	publicURL string
+	// buttonKeys seal the values of Slack buttons; nil leaves buttons out.
+	buttonKeys *acklink.Keyring
 }
 
 // load reads the channel's Secrets and builds its sender. A channel that
@@ -95,8 +98,16 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 	cfg := notify.SlackConfig{APIURL: apiURL, Token: string(token)}
 	// Buttons only where presses can be verified: without a signing
 	// secret every press would be refused.
-	if slack.SigningSecretRef != nil {
+	if slack.SigningSecretRef != nil && l.buttonKeys != nil {
 		cfg.Namespace, cfg.ChannelName = namespace, name
+		keys := l.buttonKeys
+		cfg.Seal = func(v []byte) string {
+			signer, ok := keys.Signer()
+			if !ok {
+				return ""
+			}
+			return signer.Seal(notify.SlackButtonPurpose, v)
+		}
 	}
 	return built(notify.NewSlack(cfg))
 }

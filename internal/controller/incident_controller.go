@@ -110,7 +110,7 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	// Sends run beside the controller, on the leader; each finished send
 	// wakes its incident to record the outcome.
-	r.sender = newSender(mgr.GetClient(), mgr.GetAPIReader(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL}, r.clock)
+	r.sender = newSender(mgr.GetClient(), mgr.GetAPIReader(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL, buttonKeys: r.ackLinks.keys}, r.clock)
 	if err := mgr.Add(r.sender); err != nil {
 		return fmt.Errorf("adding the notification sender: %w", err)
 	}

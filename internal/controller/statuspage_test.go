@@ -18,10 +18,12 @@ import (
 // one that sets neither spec.services nor spec.selector, naming both.
 func TestStatusPageMustSelect(t *testing.T) {
 	ns := newNamespace(t)
-	const says = "a status page must select its incidents: set spec.services, spec.selector, or both"
+	const says = "a status page must select its incidents: set spec.services, a non-empty spec.selector, or both"
 	cases := map[string]map[string]any{
 		"neither":             {"title": "Payments status"},
 		"empty services list": {"title": "Payments status", "services": []any{}},
+		"empty selector":      {"title": "Payments status", "selector": map[string]any{}},
+		"empty match labels":  {"title": "Payments status", "selector": map[string]any{"matchLabels": map[string]any{}}},
 	}
 	for name, spec := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -35,6 +35,11 @@ type SlackConfig struct {
 	// which finds the channel's signing secret by these names. Buttons are
 	// left out of pages about incidents in another namespace.
 	Namespace, ChannelName string
+	// Seal makes a button's value tamper-proof (Klaxon signs it with its
+	// own key), so that a press can only act on the incident and channel
+	// the page named, whoever else holds the channel's signing secret.
+	// Without it, or when it returns "", pages carry no buttons.
+	Seal func(value []byte) string
 }
 
 // Slack talks to Slack's Web API as one app: it posts pages (Send) and
@@ -46,6 +51,7 @@ type Slack struct {
 	client *http.Client
 	// namespace and channel name the NotificationChannel, for buttons.
 	namespace, channel string
+	seal               func([]byte) string
 }
 
 // NewSlack returns a Sender that posts to the Slack channel or user ID of
@@ -80,7 +86,7 @@ func NewSlackClient(c SlackConfig) (*Slack, error) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	return &Slack{base: base, token: c.Token, client: httpClient(c.Client), namespace: c.Namespace, channel: c.ChannelName}, nil
+	return &Slack{base: base, token: c.Token, client: httpClient(c.Client), namespace: c.Namespace, channel: c.ChannelName, seal: c.Seal}, nil
 }
 
 // slackRequest is the body of chat.postMessage.
@@ -154,8 +160,12 @@ type SlackButtonValue struct {
 	Episode   int32  `json:"ep"`
 }
 
-// ParseSlackButtonValue reads a button's value. It checks the form, not
-// that the value is genuine: only the request's signature says that.
+// SlackButtonPurpose is what Klaxon seals button values for (see
+// acklink.Signer.Seal).
+const SlackButtonPurpose = "slack-button"
+
+// ParseSlackButtonValue reads a button's value once it is unsealed (see
+// SlackConfig.Seal). It checks the form, not that the value is genuine.
 func ParseSlackButtonValue(value string) (SlackButtonValue, error) {
 	var v SlackButtonValue
 	if len(value) > maxSlackValueChars {
@@ -360,15 +370,19 @@ func (s *Slack) blocks(m *Message) []slackBlock {
 // channel, or an incident of another namespace than the channel's.
 func (s *Slack) buttonValue(m *Message) (string, bool) {
 	inc := &m.Incident
-	if m.Stakeholder != nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
+	if m.Stakeholder != nil || s.seal == nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
 		inc.Name == "" || inc.UID == "" || inc.Episode < 1 {
 		return "", false
 	}
 	v, err := encodeJSON(SlackButtonValue{Namespace: inc.Namespace, Channel: s.channel, Name: inc.Name, UID: inc.UID, Episode: inc.Episode})
-	if err != nil || len(v) > maxSlackValueChars {
+	if err != nil {
 		return "", false
 	}
-	return string(v), true
+	sealed := s.seal(v)
+	if sealed == "" || len(sealed) > maxSlackValueChars {
+		return "", false
+	}
+	return sealed, true
 }
 
 // slackBlocks lays the message out: a section with the facts and, when

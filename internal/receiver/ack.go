@@ -88,12 +88,6 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) ackAnswer {
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		return failure(http.StatusMethodNotAllowed, "Method not allowed", "Open the link in a browser, then press the button to acknowledge.", nil)
 	}
-	ip := clientIP(r)
-	if !s.ackFailures.allows(ip) {
-		a := failure(http.StatusTooManyRequests, "Too many invalid links", "Too many links from your address failed to verify. Wait a minute and open the link from the page again.", nil)
-		a.retryAfter = 60
-		return a
-	}
 	signer, ok := s.opts.AckKeys.Signer()
 	if !ok {
 		a := failure(http.StatusServiceUnavailable, "Not ready", "Klaxon is starting and cannot check links yet. Try again in a moment.", errors.New("the acknowledge link key is not loaded yet"))
@@ -103,25 +97,34 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) ackAnswer {
 	claims, err := signer.Verify(r.PathValue("token"), s.clock.Now())
 	if err != nil {
 		// Nothing is looked up for a token that failed: its answer says
-		// nothing about whether an incident exists.
+		// nothing about whether an incident exists. Only failures count
+		// against an address (a checked HMAC costs next to nothing), so
+		// people behind the same proxy as a prober keep their good links.
+		ip := clientIP(r)
+		if !s.ackFailures.allows(ip) {
+			a := failure(http.StatusTooManyRequests, "Too many invalid links", "Too many links from your address failed to verify. Wait a minute and open the link from the page again.", nil)
+			a.retryAfter = 60
+			return a
+		}
 		s.ackFailures.fail(ip)
 		return verifyFailure(err)
 	}
-	if post && !s.ackRequests.Allow() {
-		return busy()
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.APITimeout)
 	defer cancel()
+	inc, a, ok := s.ackIncident(ctx, claims, s.client)
+	if !ok {
+		return a
+	}
+	if !awaitsAcknowledgement(inc) {
+		// A replayed link of an incident that moved on costs a cache read,
+		// never the shared budget of writes.
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, alreadyMoved(inc))}
+	}
 	if !post {
-		inc, a, ok := s.ackIncident(ctx, claims, s.client)
-		if !ok {
-			return a
-		}
-		msg := ""
-		if !awaitsAcknowledgement(inc) {
-			msg = alreadyMoved(inc)
-		}
-		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, msg)}
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, "")}
+	}
+	if !s.ackRequests.Allow() {
+		return busy()
 	}
 	return s.acknowledge(ctx, claims)
 }

@@ -138,20 +138,31 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 		return slackAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
 	}
 	ip := clientIP(r)
-	if !s.ackFailures.allows(ip) {
-		return slackAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
-	}
-	in, v, err := parseSlackPress(body)
-	if err != nil {
+	// Only failures count against an address, and only once they happen:
+	// Slack sends every workspace's presses from shared addresses, so a
+	// prober's failures must not lock out genuine presses.
+	refused := func(a slackAnswer) slackAnswer {
+		if !s.ackFailures.allows(ip) {
+			return slackAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
+		}
 		s.ackFailures.fail(ip)
-		return slackAnswer{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err}
+		return a
+	}
+	signer, ok := s.opts.AckKeys.Signer()
+	if !ok {
+		return slackAnswer{code: http.StatusServiceUnavailable, text: "Klaxon is starting; press again in a moment", retryAfter: 5,
+			cause: errors.New("the key that seals button values is not loaded")}
+	}
+	in, v, err := parseSlackPress(body, func(value string) ([]byte, error) { return signer.Open(notify.SlackButtonPurpose, value) })
+	if err != nil {
+		return refused(slackAnswer{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err})
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), min(s.opts.APITimeout, slackAnswerTimeout))
 	defer cancel()
 	ch, a, ok := s.verifySlack(ctx, r.Header, body, v)
 	if !ok {
 		if a.code == http.StatusUnauthorized {
-			s.ackFailures.fail(ip)
+			return refused(a)
 		}
 		return a
 	}
@@ -193,7 +204,12 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 
 // parseSlackPress reads the form Slack posts: payload, a block_actions
 // interaction whose first action is a press of one of Klaxon's buttons.
-func parseSlackPress(body []byte) (*slackInteraction, notify.SlackButtonValue, error) {
+//
+// The button's value names the incident and the channel whose signing
+// secret verifies the request, so it must be Klaxon's own: open unseals
+// it, and refuses any value Klaxon did not seal. Without that, whoever
+// holds one channel's signing secret could name another namespace's.
+func parseSlackPress(body []byte, open func(string) ([]byte, error)) (*slackInteraction, notify.SlackButtonValue, error) {
 	var v notify.SlackButtonValue
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -213,7 +229,11 @@ func parseSlackPress(body []byte) (*slackInteraction, notify.SlackButtonValue, e
 	case !slackID(in.User.ID):
 		return nil, v, errors.New("the payload names no user")
 	}
-	if v, err = notify.ParseSlackButtonValue(in.Actions[0].Value); err != nil {
+	value, err := open(in.Actions[0].Value)
+	if err != nil {
+		return nil, v, fmt.Errorf("the button value is not one Klaxon sealed: %w", err)
+	}
+	if v, err = notify.ParseSlackButtonValue(string(value)); err != nil {
 		return nil, v, err
 	}
 	return in, v, nil

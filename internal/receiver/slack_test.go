@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -150,10 +151,23 @@ func slackFixture(t *testing.T, ns, apiURL string) {
 // button, as Slack builds it.
 func slackPress(t *testing.T, inc *klaxonv1alpha1.Incident, actionID, user string) []byte {
 	t.Helper()
-	value, err := json.Marshal(notify.SlackButtonValue{Namespace: inc.Namespace, Channel: "team-slack", Name: inc.Name, UID: string(inc.UID), Episode: inc.Status.Episode})
+	return slackPressWithValue(t, inc, actionID, user, slackSealer(t).Seal(notify.SlackButtonPurpose, buttonValue(t, inc)))
+}
+
+// buttonValue is the value Klaxon puts, sealed, on the buttons of a page
+// about inc sent through team-slack.
+func buttonValue(t *testing.T, inc *klaxonv1alpha1.Incident) []byte {
+	t.Helper()
+	raw, err := json.Marshal(notify.SlackButtonValue{Namespace: inc.Namespace, Channel: "team-slack", Name: inc.Name, UID: string(inc.UID), Episode: inc.Status.Episode})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return raw
+}
+
+// slackPressWithValue is slackPress with the button's value as given.
+func slackPressWithValue(t *testing.T, inc *klaxonv1alpha1.Incident, actionID, user, value string) []byte {
+	t.Helper()
 	payload := map[string]any{
 		"type":       "block_actions",
 		"user":       map[string]any{"id": user, "username": "ada.lovelace", "name": "ada.lovelace", "team_id": "T0TEAM"},
@@ -210,7 +224,28 @@ func postSlack(t *testing.T, base string, body []byte, secret string, ts time.Ti
 func slackReceiver(t *testing.T, now time.Time) string {
 	t.Helper()
 	clk := testingclock.NewFakePassiveClock(now)
-	return newReceiver(t, nil, func(o *receiver.Options) { o.Clock = clk }).URL
+	keys := &acklink.Keyring{}
+	keys.Set(slackSealer(t))
+	return newReceiver(t, nil, func(o *receiver.Options) { o.Clock = clk; o.AckKeys = keys }).URL
+}
+
+var (
+	sealerOnce sync.Once
+	sealer     *acklink.Signer
+)
+
+// slackSealer is the key that seals the tests' button values, as the
+// operator's key seals those of real pages.
+func slackSealer(t *testing.T) *acklink.Signer {
+	t.Helper()
+	sealerOnce.Do(func() {
+		s, err := acklink.NewSigner(bytes.Repeat([]byte{0x42}, acklink.MinKeyLength))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealer = s
+	})
+	return sealer
 }
 
 func TestSlackAcknowledgeButton(t *testing.T) {
@@ -384,5 +419,36 @@ func TestSlackRefusesUnverifiable(t *testing.T) {
 	}
 	if fake.count() != 0 {
 		t.Errorf("unverifiable presses made %d Slack calls", fake.count())
+	}
+}
+
+// TestSlackRefusesValuesKlaxonDidNotSeal: a press whose button value names
+// the incident and channel in the clear, or sealed with another key, is
+// refused even with the channel's valid signature: holding a signing
+// secret must not let anyone name another namespace's incident or channel.
+func TestSlackRefusesValuesKlaxonDidNotSeal(t *testing.T) {
+	ns := newNamespace(t)
+	_, apiURL := newFakeSlackAPI(t)
+	slackFixture(t, ns, apiURL)
+	now := time.Now()
+	base := slackReceiver(t, now)
+	inc := triggeredIncident(t, ns, "forged", "Checkout down")
+	rv := resourceVersion(t, inc)
+	other, err := acklink.NewSigner(bytes.Repeat([]byte{0x17}, acklink.MinKeyLength))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"in the clear":    string(buttonValue(t, inc)),
+		"another key":     other.Seal(notify.SlackButtonPurpose, buttonValue(t, inc)),
+		"another purpose": slackSealer(t).Seal("ack-link", buttonValue(t, inc)),
+	} {
+		press := slackPressWithValue(t, inc, notify.SlackActionAcknowledge, slackUser, value)
+		if code, body := postSlack(t, base, press, slackSigningSecret, now); code != http.StatusBadRequest {
+			t.Errorf("%s: answered %d: %s", name, code, body)
+		}
+	}
+	if got := resourceVersion(t, inc); got != rv {
+		t.Errorf("a press with a forged value changed the incident")
 	}
 }

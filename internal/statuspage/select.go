@@ -26,13 +26,15 @@ func Selector(p *klaxonv1alpha1.StatusPage) (labels.Selector, error) {
 
 // Select returns the incidents the page shows: those whose spec.service is
 // one of spec.services (when set) and whose labels match spec.selector
-// (when set). A page that sets neither selects nothing; the API server
-// refuses such a page anyway.
+// (when set). A page that sets neither, or only an empty selector, selects
+// nothing rather than publishing every incident of the namespace; the API
+// server refuses such a page anyway.
 func Select(p *klaxonv1alpha1.StatusPage, incidents []klaxonv1alpha1.Incident) ([]klaxonv1alpha1.Incident, error) {
-	if len(p.Spec.Services) == 0 && p.Spec.Selector == nil {
+	sel := p.Spec.Selector
+	if len(p.Spec.Services) == 0 && (sel == nil || len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0) {
 		return nil, nil
 	}
-	sel, err := Selector(p)
+	matcher, err := Selector(p)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,7 @@ func Select(p *klaxonv1alpha1.StatusPage, incidents []klaxonv1alpha1.Incident) (
 		if len(p.Spec.Services) > 0 && !slices.Contains(p.Spec.Services, klaxonv1alpha1.ServiceName(inc.Spec.Service)) {
 			continue
 		}
-		if !sel.Matches(labels.Set(inc.Labels)) {
+		if !matcher.Matches(labels.Set(inc.Labels)) {
 			continue
 		}
 		out = append(out, inc)
