@@ -186,7 +186,7 @@ func slackPressWithValue(t *testing.T, inc *klaxonv1alpha1.Incident, actionID, u
 		},
 		"response_url": "https://hooks.slack.com/actions/T0TEAM/1/abc",
 		"actions": []any{map[string]any{
-			"action_id": actionID, "block_id": "klaxon_actions", "type": "button", "value": string(value),
+			"action_id": actionID, "block_id": "klaxon_actions", "type": "button", "value": value,
 			"text": map[string]any{"type": "plain_text", "text": "Acknowledge"}, "action_ts": "1700000001.000200",
 		}},
 	}
