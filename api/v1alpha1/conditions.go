@@ -7,8 +7,8 @@ package v1alpha1
 // Condition types. Each is True when the line above it says.
 const (
 	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute,
-	// NotificationChannel, Responder, StatusPage): the object is valid and
-	// everything it refers to exists and is usable.
+	// NotificationChannel, Responder, StatusPage, MaintenanceWindow): the
+	// object is valid and everything it refers to exists and is usable.
 	ConditionReady = "Ready"
 
 	// ConditionAcknowledged (Incident): someone acknowledged the current
@@ -46,6 +46,29 @@ const (
 	// current episode failed for good, or a paged person could not be
 	// reached at all (no Responder, or no contact for the severity).
 	ConditionNotificationFailed = "NotificationFailed"
+	// ConditionSuppressed (Incident): a MaintenanceWindow keeps the current
+	// episode from being paged, for good (Suppress, triggered during the
+	// window) or until the window ends (Hold, or escalation paused).
+	ConditionSuppressed = "Suppressed"
+	// ConditionActive (MaintenanceWindow): the window applies now.
+	ConditionActive = "Active"
+)
+
+// Reasons of Suppressed (Incident) and Active (MaintenanceWindow).
+const (
+	// ReasonMaintenanceSuppress: Suppressed is True; the episode was
+	// triggered during a Suppress window and is never paged.
+	ReasonMaintenanceSuppress = "MaintenanceSuppress"
+	// ReasonMaintenanceHold: Suppressed is True; a window applies, so paging
+	// waits, or escalation pauses, until it ends.
+	ReasonMaintenanceHold = "MaintenanceHold"
+	// ReasonMaintenanceEnded: Suppressed is False; the windows that held
+	// paging ended, or the incident left Triggered, and nothing holds it.
+	ReasonMaintenanceEnded = "MaintenanceEnded"
+	// ReasonInWindow: Active is True; now lies in the window.
+	ReasonInWindow = "InWindow"
+	// ReasonOutsideWindow: Active is False; now lies outside the window.
+	ReasonOutsideWindow = "OutsideWindow"
 )
 
 // Reasons of NotificationFailed.
@@ -145,11 +168,13 @@ const (
 	// refers to exists.
 	ReasonValid = "Valid"
 	// ReasonInvalidTimeZone: Ready is False on an OnCallSchedule whose
-	// spec.timeZone is not a known IANA time zone.
+	// spec.timeZone, or a MaintenanceWindow whose spec.schedule.timeZone, is
+	// not a known IANA time zone.
 	ReasonInvalidTimeZone = "InvalidTimeZone"
 	// ReasonInvalidSchedule: Ready is False on an OnCallSchedule whose spec
 	// fails a check the API server cannot make, such as a start date that
-	// does not exist (2026-02-30).
+	// does not exist (2026-02-30), or on a MaintenanceWindow whose spec
+	// does.
 	ReasonInvalidSchedule = "InvalidSchedule"
 	// ReasonInvalidPolicy: Ready is False on an EscalationPolicy (and paging
 	// its incidents is stalled) when its spec fails a check the API server
@@ -163,8 +188,8 @@ const (
 	// paging an incident waits, because a referenced OnCallSchedule exists
 	// but is not Ready.
 	ReasonScheduleNotReady = "ScheduleNotReady"
-	// ReasonInvalidMatcher: Ready is False on an AlertRoute; an entry of
-	// spec.matchers is not valid Alertmanager matcher syntax.
+	// ReasonInvalidMatcher: Ready is False on an AlertRoute or a Heartbeat;
+	// an entry of spec.matchers is not valid Alertmanager matcher syntax.
 	ReasonInvalidMatcher = "InvalidMatcher"
 	// ReasonInvalidRoute: Ready is False on an AlertRoute; another part of
 	// its spec is invalid, such as an unknown severity.
@@ -211,7 +236,27 @@ const (
 	// ReasonServed: Ready is True on a StatusPage; the receiver serves it
 	// at /status/{namespace}/{name}.
 	ReasonServed = "Served"
-	// ReasonInvalidSelector: Ready is False on a StatusPage; spec.selector
-	// is not a valid label selector, so the page shows no incident.
+	// ReasonInvalidSelector: Ready is False on a StatusPage or a
+	// MaintenanceWindow; spec.selector is not a valid label selector, so the
+	// page shows no incident, or the window matches none.
 	ReasonInvalidSelector = "InvalidSelector"
+	// ReasonAlertRouteNotFound: Ready is False on a Heartbeat; the AlertRoute
+	// named by spec.alertRouteRef does not exist in the namespace, so no
+	// beat can be authenticated.
+	ReasonAlertRouteNotFound = "AlertRouteNotFound"
+)
+
+// Heartbeat conditions. Ready (above) is True on a Heartbeat when its route
+// exists and its matchers are valid.
+const (
+	// ConditionOverdue (Heartbeat): no beat arrived within spec.timeout of
+	// status.lastSeenAt (or of the heartbeat's creation, before any beat).
+	ConditionOverdue = "Overdue"
+
+	// ReasonBeatMissed: Overdue is True; no beat arrived within
+	// spec.timeout, and the heartbeat opened an incident.
+	ReasonBeatMissed = "BeatMissed"
+	// ReasonBeating: Overdue is False; a beat arrived within spec.timeout,
+	// or the heartbeat is younger than its timeout.
+	ReasonBeating = "Beating"
 )

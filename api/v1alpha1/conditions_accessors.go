@@ -46,3 +46,15 @@ func (in *StatusPage) GetConditions() []metav1.Condition { return in.Status.Cond
 
 // SetConditions replaces the status page's conditions.
 func (in *StatusPage) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the maintenance window's conditions.
+func (in *MaintenanceWindow) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the maintenance window's conditions.
+func (in *MaintenanceWindow) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetConditions returns the heartbeat's conditions.
+func (in *Heartbeat) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the heartbeat's conditions.
+func (in *Heartbeat) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }

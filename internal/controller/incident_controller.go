@@ -96,7 +96,9 @@ const policyRefField = "spec.escalationPolicyRef.name"
 // SetupWithManager registers the reconciler. It watches every change of an
 // Incident, not only spec generations: the klaxon.dev/actor annotation and
 // status must be seen too. A policy or schedule that appears or changes wakes
-// the incidents that page through it, so paging that waited for it resumes.
+// the incidents that page through it, so paging that waited for it resumes;
+// a maintenance window that changes (or starts or ends) wakes the Triggered
+// incidents it matches or holds.
 func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &klaxonv1alpha1.Incident{}, policyRefField,
 		func(obj client.Object) []string {
@@ -120,6 +122,7 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&klaxonv1alpha1.EscalationPolicy{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForPolicy)).
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForSchedule)).
 		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForResponder)).
+		Watches(&klaxonv1alpha1.MaintenanceWindow{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForWindow)).
 		Named("incident").
 		Complete(r)
 }

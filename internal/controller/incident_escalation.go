@@ -30,11 +30,16 @@ var errScheduleNotReady = errors.New("schedule is not valid")
 // reconcileEscalation pages the incident's escalation policy while it is
 // Triggered, one step at a time, from the timestamps persisted in status.
 // Acknowledgement, or any later phase, stops it; a reopen has cleared
-// status.escalation so it starts again at level 0.
+// status.escalation so it starts again at level 0. A maintenance window
+// holds or suppresses it (holdForMaintenance).
 func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.obj
 	st := &inc.Status
 	ref := inc.Spec.EscalationPolicyRef
+	// A maintenance window may hold paging, or suppress it for the episode.
+	if held, result, err := r.holdForMaintenance(ctx, s); err != nil || held {
+		return result, err
+	}
 	// TriggeredAt is set with the phase (lifecycle.Repair restores it), so
 	// its absence only means there is no episode to page for.
 	if ref == nil || st.Phase != klaxonv1alpha1.StateTriggered || st.TriggeredAt == nil {

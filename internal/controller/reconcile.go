@@ -127,6 +127,10 @@ func statusOf(obj object) any {
 		return &o.Status
 	case *klaxonv1alpha1.StatusPage:
 		return &o.Status
+	case *klaxonv1alpha1.MaintenanceWindow:
+		return &o.Status
+	case *klaxonv1alpha1.Heartbeat:
+		return &o.Status
 	}
 	panic(fmt.Sprintf("controller: %T is not a Klaxon kind", obj))
 }
@@ -148,6 +152,10 @@ func observeGeneration(obj object) {
 	case *klaxonv1alpha1.Responder:
 		o.Status.ObservedGeneration = g
 	case *klaxonv1alpha1.StatusPage:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.MaintenanceWindow:
+		o.Status.ObservedGeneration = g
+	case *klaxonv1alpha1.Heartbeat:
 		o.Status.ObservedGeneration = g
 	}
 }

@@ -34,6 +34,12 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewStatusPageReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the status page controller: %w", err)
 	}
+	if err := NewMaintenanceWindowReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the maintenance window controller: %w", err)
+	}
+	if err := NewHeartbeatReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the heartbeat controller: %w", err)
+	}
 	// Retention is off unless asked for: deleting incidents is the
 	// operator's only destructive act, and nothing is registered without it.
 	if retention := buildOptions(opts).closedIncidentRetention; retention > 0 {

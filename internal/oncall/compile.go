@@ -32,7 +32,7 @@ const MinShift = time.Hour
 // ErrUnknownTimeZone apart from other ErrInvalidField problems.
 func Compile(spec *klaxonv1alpha1.OnCallScheduleSpec) (*Schedule, error) {
 	var errs fieldErrors
-	loc := loadLocation(spec.TimeZone, &errs)
+	loc := loadLocation("spec.timeZone", spec.TimeZone, &errs)
 
 	if len(spec.Layers) == 0 {
 		errs.add("spec.layers", "", ErrInvalidField, errors.New("at least one layer is required"))
@@ -76,10 +76,9 @@ func Compile(spec *klaxonv1alpha1.OnCallScheduleSpec) (*Schedule, error) {
 	return &Schedule{loc: loc, layers: layers, overrides: overrides}, nil
 }
 
-// loadLocation resolves the schedule's time zone; it returns UTC after
+// loadLocation resolves the time zone at path; it returns UTC after
 // recording an error so that the other fields can still be checked.
-func loadLocation(name string, errs *fieldErrors) *time.Location {
-	const path = "spec.timeZone"
+func loadLocation(path, name string, errs *fieldErrors) *time.Location {
 	switch name {
 	case "":
 		errs.add(path, name, ErrUnknownTimeZone, errors.New("an IANA time zone such as Europe/Berlin is required"))

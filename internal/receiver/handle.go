@@ -112,6 +112,11 @@ func (s *Server) process(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if !ok {
 		return a
 	}
+	// Heartbeat alerts (an always-firing Watchdog) beat, and open no
+	// incident when they are all the notification holds.
+	if a, done := s.heartbeatNotification(ctx, ar, msg); done {
+		return a
+	}
 	if !route.Matches(msg) {
 		metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
 	}

@@ -106,6 +106,9 @@ type Server struct {
 	// verify (see ack.go).
 	ackRequests *rate.Limiter
 	ackFailures *clientLimiter
+
+	// heartbeats remembers beats and compiled heartbeat matchers (heartbeat.go).
+	heartbeats heartbeats
 }
 
 type compiledRoute struct {
@@ -151,6 +154,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/alertmanager/{namespace}/{route}", s.serveAlertmanager)
 	mux.HandleFunc("POST /slack/interactions", s.serveSlack)
+	mux.HandleFunc("/heartbeat/{namespace}/{name}", s.serveHeartbeat)
 	if s.opts.AckKeys != nil {
 		mux.HandleFunc("/ack/{token}", s.serveAck)
 	}

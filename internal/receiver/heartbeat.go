@@ -1,0 +1,252 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/heartbeat"
+)
+
+// maxHeartbeatBodyBytes bounds a ping's body: a ping says nothing but that
+// it came, so a larger body is a mistake (or an attack) and answered 413.
+const maxHeartbeatBodyBytes = 1 << 10
+
+// heartbeats is the receiver's memory of beats: per heartbeat, when this
+// replica last saw a beat and last wrote status.lastSeenAt, so that beats at
+// Alertmanager's repeat cadence cost no API request between the coarse
+// writes (heartbeat.WriteInterval). The operator judges overdue from the
+// persisted lastSeenAt only.
+type heartbeats struct {
+	// beats holds a beatRecord by namespace/name.
+	beats sync.Map
+	// matchers holds compiledMatchers by namespace/name.
+	matchers sync.Map
+}
+
+type beatRecord struct {
+	seen, written time.Time
+}
+
+type compiledMatchers struct {
+	uid        types.UID
+	generation int64
+	matchers   heartbeat.Matchers
+	err        error
+}
+
+// serveHeartbeat serves POST /heartbeat/{namespace}/{name}: a ping with the
+// bearer token of the heartbeat's AlertRoute, answered 204 when recorded,
+// and otherwise as the Alertmanager endpoint answers.
+func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
+	ns, name := r.PathValue("namespace"), r.PathValue("name")
+	a := s.handleHeartbeat(w, r, ns, name)
+	if a.code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if a.code == http.StatusNoContent {
+		w.WriteHeader(a.code)
+	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(a.code)
+		_, _ = fmt.Fprintln(w, a.message)
+	}
+	s.logAnswer(a, ns, name)
+}
+
+// handleHeartbeat authenticates a ping as handle does a notification:
+// nothing is revealed before the caller is authenticated, and a wrong token
+// for an existing heartbeat gets the same answer as any token for one that
+// does not exist.
+func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, ns, name string) answer {
+	if r.Method != http.MethodPost {
+		return answer{code: http.StatusMethodNotAllowed, message: fmt.Sprintf("method %s is not allowed: heartbeats are POSTed", r.Method)}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.APITimeout)
+	defer cancel()
+	bearer, ok := bearerToken(r)
+	if !ok {
+		return answer{code: http.StatusUnauthorized, message: "missing bearer token: send the token of the heartbeat's AlertRoute as Authorization: Bearer <token>"}
+	}
+	hb, err := s.lookupHeartbeat(ctx, ns, name)
+	if err != nil {
+		return apiUnavailable(err)
+	}
+	var ar *klaxonv1alpha1.AlertRoute
+	if hb != nil {
+		if ar, err = s.lookupRoute(ctx, ns, hb.Spec.AlertRouteRef.Name); err != nil {
+			return apiUnavailable(err)
+		}
+	}
+	if ar == nil {
+		known, err := s.authenticatesNamespace(ctx, ns, bearer)
+		switch {
+		case err != nil:
+			return apiUnavailable(err)
+		case known && hb == nil:
+			return answer{code: http.StatusNotFound, message: fmt.Sprintf("Heartbeat %s/%s not found: check the namespace and name in the URL", ns, name)}
+		case known:
+			return answer{code: http.StatusNotFound, message: fmt.Sprintf("AlertRoute %s/%s, which Heartbeat %s/%s names, not found", ns, hb.Spec.AlertRouteRef.Name, ns, name)}
+		}
+		return s.unauthorizedHeartbeat(ns, name)
+	}
+	if a, ok := s.authenticate(ctx, ar, bearer); !ok {
+		if a.code == http.StatusUnauthorized {
+			return s.unauthorizedHeartbeat(ns, name)
+		}
+		return a
+	}
+	if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxHeartbeatBodyBytes)); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return answer{code: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("the request body is larger than %d bytes: a ping needs no body", maxHeartbeatBodyBytes)}
+		}
+		return answer{code: http.StatusBadRequest, message: fmt.Sprintf("reading the request body: %v", err)}
+	}
+	if err := s.beat(ctx, hb); err != nil {
+		return unavailable(err)
+	}
+	return answer{code: http.StatusNoContent}
+}
+
+// unauthorizedHeartbeat is the one answer to a token that is wrong for the
+// URL, whether or not the heartbeat exists.
+func (s *Server) unauthorizedHeartbeat(ns, name string) answer {
+	if a := s.unauthorized(ns, name); a.code != http.StatusUnauthorized {
+		return a
+	}
+	return answer{code: http.StatusUnauthorized, message: fmt.Sprintf(
+		"the bearer token is not valid for /heartbeat/%s/%s: send the token of the heartbeat's AlertRoute", ns, name)}
+}
+
+// lookupHeartbeat returns the heartbeat from the cache, or from the API
+// server (rate limited, as lookupRoute) when the cache does not have it;
+// nil when it does not exist.
+func (s *Server) lookupHeartbeat(ctx context.Context, ns, name string) (*klaxonv1alpha1.Heartbeat, error) {
+	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return nil, nil
+	}
+	key := client.ObjectKey{Namespace: ns, Name: name}
+	hb := &klaxonv1alpha1.Heartbeat{}
+	err := s.client.Get(ctx, key, hb)
+	switch {
+	case err == nil:
+		return hb, nil
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("reading Heartbeat %s: %w", key, err)
+	case !s.liveReads.Allow():
+		return nil, errBusy
+	}
+	if err := s.apiReader.Get(ctx, key, hb); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading Heartbeat %s from the API server: %w", key, err)
+	}
+	return hb, nil
+}
+
+// beat records a beat: in memory always, and in status.lastSeenAt when the
+// persisted value is older than heartbeat.WriteInterval and this replica
+// has not written it within that interval. The patch sets lastSeenAt alone,
+// without a lock: the receiver is its only writer, so it cannot clobber
+// the reconciler's fields.
+func (s *Server) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
+	now := s.clock.Now()
+	key := client.ObjectKeyFromObject(hb).String()
+	interval := heartbeat.WriteInterval(hb.Spec.Timeout.Duration)
+	rec := beatRecord{seen: now}
+	if v, ok := s.heartbeats.beats.Load(key); ok {
+		rec.written = v.(beatRecord).written
+	}
+	var persisted *time.Time
+	if hb.Status.LastSeenAt != nil {
+		persisted = &hb.Status.LastSeenAt.Time
+	}
+	if !heartbeat.NeedsWrite(persisted, hb.Spec.Timeout.Duration, now) || (!rec.written.IsZero() && now.Sub(rec.written) < interval) {
+		s.heartbeats.beats.Store(key, rec)
+		return nil
+	}
+	prevWritten := rec.written
+	rec.written = now
+	s.heartbeats.beats.Store(key, rec)
+	patched := hb.DeepCopy()
+	patched.Status.LastSeenAt = &metav1.Time{Time: now.Truncate(time.Second)}
+	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(hb)); err != nil {
+		rec.written = prevWritten
+		s.heartbeats.beats.Store(key, rec)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("recording the beat of Heartbeat %s: %w", key, err)
+	}
+	s.log.V(1).Info("Recorded a heartbeat", "heartbeat", klog.KObj(hb))
+	return nil
+}
+
+// heartbeatNotification counts the firing alerts of a notification that
+// match a heartbeat of its route as beats of that heartbeat. When every
+// alert matches some heartbeat (an always-firing Watchdog in a group of its
+// own), the notification is answered 200 here and opens no incident; done
+// reports that.
+func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) (answer, bool) {
+	list := &klaxonv1alpha1.HeartbeatList{}
+	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+		return unavailable(fmt.Errorf("listing the Heartbeats of namespace %s: %w", ar.Namespace, err)), true
+	}
+	var candidates []heartbeat.Candidate
+	byName := map[string]*klaxonv1alpha1.Heartbeat{}
+	for i := range list.Items {
+		hb := &list.Items[i]
+		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
+			continue
+		}
+		m, err := s.heartbeatMatchers(hb)
+		if err != nil {
+			continue // its Ready condition says why
+		}
+		candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
+		byName[hb.Name] = hb
+	}
+	beats, onlyBeats := heartbeat.Classify(candidates, msg.Alerts)
+	for _, name := range beats {
+		if err := s.beat(ctx, byName[name]); err != nil {
+			return unavailable(err), true
+		}
+	}
+	if !onlyBeats {
+		return answer{}, false
+	}
+	if len(beats) == 0 {
+		return answer{code: http.StatusOK, message: "every alert belongs to a heartbeat and none fires: nothing to record"}, true
+	}
+	return answer{code: http.StatusOK, message: fmt.Sprintf("counted as a beat of Heartbeat %s; heartbeat alerts open no incident", strings.Join(beats, ", "))}, true
+}
+
+// heartbeatMatchers compiles a heartbeat's matchers once per generation.
+func (s *Server) heartbeatMatchers(hb *klaxonv1alpha1.Heartbeat) (heartbeat.Matchers, error) {
+	key := client.ObjectKeyFromObject(hb).String()
+	if v, ok := s.heartbeats.matchers.Load(key); ok {
+		if c := v.(compiledMatchers); c.uid == hb.UID && c.generation == hb.Generation {
+			return c.matchers, c.err
+		}
+	}
+	m, err := heartbeat.CompileMatchers(hb.Spec.Matchers)
+	s.heartbeats.matchers.Store(key, compiledMatchers{uid: hb.UID, generation: hb.Generation, matchers: m, err: err})
+	return m, err
+}
