@@ -14,6 +14,10 @@ const (
 	// AnnotationHeartbeat is the full name of the Heartbeat that opened the
 	// incident.
 	AnnotationHeartbeat = "klaxon.dev/heartbeat"
+	// AnnotationHeartbeatUID is the UID of that Heartbeat, so that a
+	// Heartbeat deleted and made again never takes over its predecessor's
+	// incidents.
+	AnnotationHeartbeatUID = "klaxon.dev/heartbeat-uid"
 	// ActorHeartbeat is the actor recorded for moves made by a Heartbeat:
 	// opening its incident and resolving it when the beats return.
 	ActorHeartbeat = "heartbeat"

@@ -49,7 +49,7 @@ type MaintenanceSchedule struct {
 
 // MaintenanceWindowSpec says which incidents a window matches, when it
 // applies and what it does to their paging.
-// +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || has(self.selector)",message="a maintenance window must select its incidents: set spec.services, spec.selector, or both"
+// +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || (has(self.selector) && ((has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)))",message="a maintenance window must select its incidents: set spec.services, a non-empty spec.selector, or both (an empty selector would hold every incident of the namespace)"
 // +kubebuilder:validation:XValidation:rule="has(self.schedule) != (has(self.start) || has(self.end))",message="set exactly one of spec.start with spec.end, or spec.schedule"
 // +kubebuilder:validation:XValidation:rule="has(self.start) == has(self.end)",message="spec.start and spec.end go together"
 // +kubebuilder:validation:XValidation:rule="!has(self.start) || !has(self.end) || self.end > self.start",message="spec.end must be after spec.start"

@@ -91,6 +91,21 @@ func (r *HeartbeatReconciler) reconcileOverdue(ctx context.Context, s *scope[*kl
 			return ctrl.Result{}, err
 		}
 		hb.Status.IncidentRef = nil
+	default:
+		if !d.Overdue && hb.Status.IncidentRef == nil {
+			// An incident created while the status write recording it
+			// failed (a beat's patch came in between) is the next serial's:
+			// record it so the resolve below, or the next reconcile, ends it.
+			if err := r.adoptUnrecorded(ctx, hb); err != nil {
+				return ctrl.Result{}, err
+			}
+			if hb.Status.IncidentRef != nil {
+				if err := r.resolveIncident(ctx, hb); err != nil {
+					return ctrl.Result{}, err
+				}
+				hb.Status.IncidentRef = nil
+			}
+		}
 	}
 
 	before := conditions.Find(hb, klaxonv1alpha1.ConditionOverdue)
@@ -139,6 +154,25 @@ func (r *HeartbeatReconciler) openIncident(ctx context.Context, hb *klaxonv1alph
 		}
 	}
 	return nil, 0, fmt.Errorf("the names of heartbeat %s/%s's next %d incidents are held by other objects", hb.Namespace, hb.Name, maxIncidentNameSteps)
+}
+
+// adoptUnrecorded records in status the heartbeat's next incident when it
+// exists and is open: created by an attempt whose status write was lost.
+func (r *HeartbeatReconciler) adoptUnrecorded(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
+	serial := hb.Status.IncidentSerial + 1
+	inc := &klaxonv1alpha1.Incident{}
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: hb.Namespace, Name: heartbeat.IncidentName(hb.Name, serial)}, inc)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading incident %s/%s: %w", hb.Namespace, heartbeat.IncidentName(hb.Name, serial), err)
+	}
+	if heartbeat.Opened(hb, inc) {
+		hb.Status.IncidentSerial = serial
+		hb.Status.IncidentRef = &klaxonv1alpha1.LocalObjectReference{Name: inc.Name}
+	}
+	return nil
 }
 
 // resolveIncident resolves the recorded incident unless it is resolved or

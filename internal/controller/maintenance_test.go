@@ -227,7 +227,9 @@ func TestInvalidMaintenanceWindowsAreRejected(t *testing.T) {
 		says string
 	}{
 		"no selection": {klaxonv1alpha1.MaintenanceWindowSpec{Schedule: schedule},
-			"a maintenance window must select its incidents: set spec.services, spec.selector, or both"},
+			"a maintenance window must select its incidents: set spec.services, a non-empty spec.selector, or both"},
+		"an empty selector": {klaxonv1alpha1.MaintenanceWindowSpec{Schedule: schedule, Selector: &metav1.LabelSelector{}},
+			"a maintenance window must select its incidents: set spec.services, a non-empty spec.selector, or both"},
 		"start, end and schedule": {klaxonv1alpha1.MaintenanceWindowSpec{Services: services, Schedule: schedule,
 			Start: at("2026-11-24T10:00:00Z"), End: at("2026-11-24T12:00:00Z")},
 			"set exactly one of spec.start with spec.end, or spec.schedule"},

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,7 +29,9 @@ func IncidentName(name string, serial int32) string {
 		return full
 	}
 	keep := maxNameLength - len("heartbeat-") - len(suffix) - hashLength - 1
-	return "heartbeat-" + name[:keep] + "-" + hashOf(name) + suffix
+	// A cut that ends in "." or "-" would make an invalid name with the "-"
+	// that follows.
+	return "heartbeat-" + strings.TrimRight(name[:keep], ".-") + "-" + hashOf(name) + suffix
 }
 
 // LabelValue is the value of klaxon.dev/heartbeat for a heartbeat name:
@@ -69,8 +72,9 @@ func NewIncident(hb *klaxonv1alpha1.Heartbeat, serial int32) *klaxonv1alpha1.Inc
 			Namespace: hb.Namespace,
 			Labels:    map[string]string{klaxonv1alpha1.LabelHeartbeat: LabelValue(hb.Name)},
 			Annotations: map[string]string{
-				klaxonv1alpha1.AnnotationHeartbeat: hb.Name,
-				klaxonv1alpha1.ActorAnnotation:     klaxonv1alpha1.ActorHeartbeat,
+				klaxonv1alpha1.AnnotationHeartbeat:    hb.Name,
+				klaxonv1alpha1.AnnotationHeartbeatUID: string(hb.UID),
+				klaxonv1alpha1.ActorAnnotation:        klaxonv1alpha1.ActorHeartbeat,
 			},
 		},
 		Spec: klaxonv1alpha1.IncidentSpec{
@@ -94,7 +98,11 @@ func lastSeen(hb *klaxonv1alpha1.Heartbeat) string {
 	return hb.Status.LastSeenAt.UTC().Format(time.RFC3339)
 }
 
-// Opened reports whether inc is an incident opened by the heartbeat.
+// Opened reports whether inc is an incident opened by this heartbeat (this
+// very object, by UID, not an earlier one of the same name) that is still
+// open, so a retried create may take it over.
 func Opened(hb *klaxonv1alpha1.Heartbeat, inc *klaxonv1alpha1.Incident) bool {
-	return inc.Annotations[klaxonv1alpha1.AnnotationHeartbeat] == hb.Name
+	open := inc.Spec.State != klaxonv1alpha1.StateResolved && inc.Spec.State != klaxonv1alpha1.StateClosed
+	return open && inc.Annotations[klaxonv1alpha1.AnnotationHeartbeat] == hb.Name &&
+		inc.Annotations[klaxonv1alpha1.AnnotationHeartbeatUID] == string(hb.UID)
 }

@@ -57,8 +57,9 @@ func Compile(mw *klaxonv1alpha1.MaintenanceWindow) (*Window, error) {
 	if w.Mode != klaxonv1alpha1.MaintenanceSuppress && w.Mode != klaxonv1alpha1.MaintenanceHold {
 		return nil, fmt.Errorf("%w: spec.mode %q must be Suppress or Hold", ErrInvalidWindow, w.Mode)
 	}
-	if len(spec.Services) == 0 && spec.Selector == nil {
-		return nil, fmt.Errorf("%w: set spec.services, spec.selector, or both", ErrInvalidWindow)
+	if sel := spec.Selector; len(spec.Services) == 0 && (sel == nil || len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0) {
+		// An empty selector would hold every incident of the namespace.
+		return nil, fmt.Errorf("%w: set spec.services, a non-empty spec.selector, or both", ErrInvalidWindow)
 	}
 	if spec.Selector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(spec.Selector)

@@ -207,7 +207,10 @@ func (s *Server) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
 func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) (answer, bool) {
 	list := &klaxonv1alpha1.HeartbeatList{}
 	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
-		return unavailable(fmt.Errorf("listing the Heartbeats of namespace %s: %w", ar.Namespace, err)), true
+		// Heartbeats must never stand between an alert and its incident:
+		// without them the notification is handled as any other.
+		s.log.Error(err, "Cannot list Heartbeats; handling the notification without them", "namespace", ar.Namespace)
+		return answer{}, false
 	}
 	var candidates []heartbeat.Candidate
 	byName := map[string]*klaxonv1alpha1.Heartbeat{}
@@ -223,17 +226,23 @@ func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.A
 		candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
 		byName[hb.Name] = hb
 	}
+	if len(candidates) == 0 {
+		return answer{}, false
+	}
 	beats, onlyBeats := heartbeat.Classify(candidates, msg.Alerts)
 	for _, name := range beats {
 		if err := s.beat(ctx, byName[name]); err != nil {
-			return unavailable(err), true
+			// A beat not recorded is retried with the next notification;
+			// the alerts themselves are handled as usual.
+			s.log.Error(err, "Cannot record a beat", "heartbeat", name)
 		}
 	}
-	if !onlyBeats {
+	// Only a notification whose alerts are all heartbeat alerts, with at
+	// least one firing, is swallowed: a matcher that happens to match
+	// everything must not also swallow resolved notifications, which end
+	// incidents.
+	if !onlyBeats || len(beats) == 0 {
 		return answer{}, false
-	}
-	if len(beats) == 0 {
-		return answer{code: http.StatusOK, message: "every alert belongs to a heartbeat and none fires: nothing to record"}, true
 	}
 	return answer{code: http.StatusOK, message: fmt.Sprintf("counted as a beat of Heartbeat %s; heartbeat alerts open no incident", strings.Join(beats, ", "))}, true
 }
