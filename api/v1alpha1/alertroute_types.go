@@ -112,6 +112,45 @@ type AlertRouteSpec struct {
 	// Alertmanager must send.
 	// +required
 	TokenSecretRef SecretKeyReference `json:"tokenSecretRef"`
+
+	// alertmanager is the Alertmanager whose API Klaxon calls for the
+	// incidents this route opens: to silence a group while its incident is
+	// acknowledged.
+	// +optional
+	Alertmanager *AlertRouteAlertmanager `json:"alertmanager,omitempty"`
+}
+
+// AlertRouteAlertmanager is the Alertmanager API a route's incidents talk
+// back to. Only the operator's leader calls it.
+type AlertRouteAlertmanager struct {
+	// url is the base address of Alertmanager (such as
+	// http://alertmanager.monitoring:9093); Klaxon calls its API v2 under
+	// /api/v2.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+[^\s?#]*$`
+	URL string `json:"url"`
+
+	// authSecretRef names the Secret key holding a bearer token Klaxon sends
+	// to Alertmanager. Like a channel's credentials, the Secret must carry
+	// the label klaxon.dev/channel-credentials=true.
+	// +optional
+	AuthSecretRef *SecretKeyReference `json:"authSecretRef,omitempty"`
+
+	// silenceOnAcknowledge silences the incident's alert group in
+	// Alertmanager while the incident is acknowledged.
+	// +optional
+	// +kubebuilder:default=false
+	SilenceOnAcknowledge *bool `json:"silenceOnAcknowledge,omitempty"`
+
+	// silenceFor is how long each silence lasts; Klaxon extends it while the
+	// incident stays acknowledged and the alerts fire.
+	// +optional
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')",message="silenceFor must be a duration, such as 1h or 30m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('2m') && duration(self) <= duration('24h'))",message="silenceFor must be between 2m and 24h"
+	SilenceFor *metav1.Duration `json:"silenceFor,omitempty"`
 }
 
 // AlertRouteStatus is what the operator and the receiver observed.

@@ -93,6 +93,22 @@ const (
 	EventNotificationFailed = "NotificationFailed"
 )
 
+// Event reasons of Alertmanager silences (AlertRoute
+// spec.alertmanager.silenceOnAcknowledge), which are not condition reasons.
+const (
+	// EventSilenced: Klaxon created the silence of the incident's group.
+	EventSilenced = "Silenced"
+	// EventSilenceExpired: Klaxon expired the silence, because the incident
+	// left Acknowledged or is being deleted.
+	EventSilenceExpired = "SilenceExpired"
+	// EventSilenceFailed: Alertmanager refused a call or could not be
+	// reached; status.silence.error says why.
+	EventSilenceFailed = "SilenceFailed"
+	// EventAlertsGone: while silenced, Alertmanager's API showed none of the
+	// group's alerts, so Klaxon resolved the incident (autoResolve).
+	EventAlertsGone = "AlertsGone"
+)
+
 // Reasons of the lifecycle conditions (Acknowledged, Mitigated, Resolved):
 // the phase the incident is in.
 const (

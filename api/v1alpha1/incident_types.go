@@ -452,6 +452,25 @@ type TimelineEntry struct {
 	Message string `json:"message,omitempty"`
 }
 
+// SilenceStatus is the Alertmanager silence Klaxon keeps for an
+// acknowledged incident.
+type SilenceStatus struct {
+	// id is the silence's ID in Alertmanager; empty while none exists.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id,omitempty"`
+
+	// expiresAt is when the silence ends unless Klaxon extends it.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// error is why the last call to Alertmanager failed, such as its
+	// rejection of the silence; empty after a call succeeds.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Error string `json:"error,omitempty"`
+}
+
 // IncidentStatus is what the operator has accepted and done.
 type IncidentStatus struct {
 	// conditions describe the incident's state; see conditions.go.
@@ -551,6 +570,11 @@ type IncidentStatus struct {
 	// recordedAlerts are the alert counts the timeline last recorded.
 	// +optional
 	RecordedAlerts *AlertCounts `json:"recordedAlerts,omitempty"`
+
+	// silence is the Alertmanager silence Klaxon keeps while the incident
+	// is acknowledged (AlertRoute spec.alertmanager.silenceOnAcknowledge).
+	// +optional
+	Silence *SilenceStatus `json:"silence,omitempty"`
 }
 
 // Incident is one incident, from trigger to close.

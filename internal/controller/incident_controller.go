@@ -29,13 +29,16 @@ type IncidentReconciler struct {
 	// sender delivers pages; nil (a reconciler outside a manager) plans
 	// deliveries but sends nothing.
 	sender *sender
+	// silencer calls the Alertmanagers of AlertRoutes (incident_silence.go).
+	silencer *silencer
 }
 
 // NewIncidentReconciler returns an IncidentReconciler that writes through c
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
 	o := buildOptions(opts)
-	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: o.publicURL, ackLinks: o.ackLinks}
+	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: o.publicURL, ackLinks: o.ackLinks,
+		silencer: &silencer{secrets: &channelLoader{secretReader: c}}}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;patch
@@ -50,6 +53,9 @@ type incidentScope = scope[*klaxonv1alpha1.Incident]
 // Reconcile accepts the incident's desired state, pages along its policy,
 // and records both in status.
 func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if done, res, err := r.finalizeSilence(ctx, req); done {
+		return res, err
+	}
 	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{},
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
@@ -57,6 +63,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.reconcileDelivery,
 		r.reconcileTargets,
 		r.reconcileTimeline,
+		r.reconcileSilence,
 	)
 }
 
@@ -113,6 +120,8 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// Sends run beside the controller, on the leader; each finished send
 	// wakes its incident to record the outcome.
 	r.sender = newSender(mgr.GetClient(), mgr.GetAPIReader(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL, buttonKeys: r.ackLinks.keys}, r.clock)
+	// Alertmanager auth Secrets are read uncached, like channel credentials.
+	r.silencer = &silencer{secrets: &channelLoader{secretReader: mgr.GetAPIReader()}}
 	if err := mgr.Add(r.sender); err != nil {
 		return fmt.Errorf("adding the notification sender: %w", err)
 	}

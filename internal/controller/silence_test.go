@@ -1,0 +1,255 @@
+package controller_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/controller"
+)
+
+// fakeAlertmanager answers the three calls of Alertmanager's API v2 that
+// Klaxon makes, and records them.
+type fakeAlertmanager struct {
+	*httptest.Server
+	mu       sync.Mutex
+	firing   int
+	reject   string
+	posts    []map[string]any
+	deleted  []string
+	auth     []string
+	nextID   int
+	filtered [][]string
+}
+
+func newFakeAlertmanager(t *testing.T) *fakeAlertmanager {
+	f := &fakeAlertmanager{firing: 1}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v2/silences", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.auth = append(f.auth, r.Header.Get("Authorization"))
+		if f.reject != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(f.reject)
+			return
+		}
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.posts = append(f.posts, body)
+		id, _ := body["id"].(string)
+		if id == "" {
+			f.nextID++
+			id = fmt.Sprintf("00000000-0000-0000-0000-%012d", f.nextID)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"silenceID": id})
+	})
+	mux.HandleFunc("GET /api/v2/silences", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var out []map[string]any
+		for i, p := range f.posts {
+			id := fmt.Sprintf("00000000-0000-0000-0000-%012d", i+1)
+			if p["id"] != nil && p["id"] != "" {
+				continue
+			}
+			state := "active"
+			for _, d := range f.deleted {
+				if d == id {
+					state = "expired"
+				}
+			}
+			q := map[string]any{"id": id, "status": map[string]any{"state": state}, "updatedAt": p["startsAt"]}
+			for k, v := range p {
+				if k != "id" {
+					q[k] = v
+				}
+			}
+			out = append(out, q)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if out == nil {
+			out = []map[string]any{}
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	})
+	mux.HandleFunc("DELETE /api/v2/silence/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.deleted = append(f.deleted, r.PathValue("id"))
+	})
+	mux.HandleFunc("GET /api/v2/alerts", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.filtered = append(f.filtered, r.URL.Query()["filter"])
+		alerts := make([]map[string]any, f.firing)
+		for i := range alerts {
+			alerts[i] = map[string]any{
+				"labels": map[string]string{"alertname": "CheckoutLatency", "team": "payments"}, "annotations": map[string]string{},
+				"fingerprint": fmt.Sprintf("%016d", i), "startsAt": "2026-11-23T09:00:00Z", "endsAt": "2026-11-23T10:00:00Z",
+				"updatedAt": "2026-11-23T09:00:00Z", "receivers": []any{}, "status": map[string]any{"state": "suppressed", "silencedBy": []string{}, "inhibitedBy": []string{}},
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(alerts)
+	})
+	f.Server = httptest.NewServer(mux)
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeAlertmanager) with(fn func(*fakeAlertmanager)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// silenceFixture makes a route that silences on acknowledge through am and
+// an Acknowledged-to-be incident of one of its groups.
+func silenceFixture(t *testing.T, am *fakeAlertmanager) (string, *klaxonv1alpha1.Incident) {
+	t.Helper()
+	ns := newNamespace(t)
+	route := &klaxonv1alpha1.AlertRoute{
+		ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
+		Spec: klaxonv1alpha1.AlertRouteSpec{
+			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "token", Key: "token"},
+			Alertmanager: &klaxonv1alpha1.AlertRouteAlertmanager{
+				URL: am.URL, SilenceOnAcknowledge: ptr.To(true), SilenceFor: &metav1.Duration{Duration: time.Hour},
+			},
+		},
+	}
+	if err := k8s.Create(context.Background(), route); err != nil {
+		t.Fatal(err)
+	}
+	inc := createIncident(t, k8s, ns, "checkout", func(i *klaxonv1alpha1.Incident) {
+		i.Spec.Source = &klaxonv1alpha1.IncidentSource{AlertRoute: "payments", GroupKey: `{}/{severity="critical"}:{alertname="CheckoutLatency", team="payments"}`}
+	})
+	return ns, inc
+}
+
+func TestSilenceOnAcknowledgeExtendsPollsAndResolves(t *testing.T) {
+	am := newFakeAlertmanager(t)
+	_, inc := silenceFixture(t, am)
+	waitForPhase(t, inc, T, 1)
+	mustSetState(t, k8s, inc, A)
+	got := waitFor(t, inc, "silenced", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Silence != nil && i.Status.Silence.ID != "" && controllerutil.ContainsFinalizer(i, controller.SilenceFinalizer)
+	})
+	if exp := got.Status.Silence.ExpiresAt; exp == nil || exp.Sub(operatorNow().Add(time.Hour)).Abs() > 2*time.Second {
+		t.Errorf("expiresAt = %v, want an hour from %v", exp, operatorNow())
+	}
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.posts) != 1 {
+			t.Fatalf("posts = %d, want 1", len(f.posts))
+		}
+		b, _ := json.Marshal(f.posts[0]["matchers"])
+		if want := `[{"isEqual":true,"isRegex":false,"name":"alertname","value":"CheckoutLatency"},{"isEqual":true,"isRegex":false,"name":"team","value":"payments"}]`; string(b) != want {
+			t.Errorf("matchers = %s, want %s", b, want)
+		}
+		if c, _ := f.posts[0]["comment"].(string); !strings.Contains(c, inc.Namespace+"/checkout") || f.posts[0]["createdBy"] != "klaxon" {
+			t.Errorf("comment = %q, createdBy = %v", c, f.posts[0]["createdBy"])
+		}
+	})
+	first, id := got.Status.Silence.ExpiresAt.Time, got.Status.Silence.ID
+
+	// Halfway through, with the alerts still firing, it is extended.
+	fakeClock.Step(31 * time.Minute)
+	nudge(t, inc)
+	waitFor(t, inc, "extended", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Silence != nil && i.Status.Silence.ExpiresAt != nil && i.Status.Silence.ExpiresAt.After(first)
+	})
+	am.with(func(f *fakeAlertmanager) {
+		if n := len(f.posts); n != 2 || f.posts[1]["id"] != got.Status.Silence.ID {
+			t.Errorf("posts = %v, want an update of %s", f.posts, got.Status.Silence.ID)
+		}
+		if len(f.filtered) == 0 || strings.Join(f.filtered[0], ",") != `alertname="CheckoutLatency",team="payments"` {
+			t.Errorf("alert filters = %v", f.filtered)
+		}
+	})
+
+	// The alerts end: polling resolves the incident, which expires the
+	// silence and drops the finalizer.
+	am.with(func(f *fakeAlertmanager) { f.firing = 0 })
+	nudge(t, inc)
+	got = waitFor(t, inc, "resolved and unsilenced", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Phase == R && i.Status.Silence == nil && !controllerutil.ContainsFinalizer(i, controller.SilenceFinalizer)
+	})
+	if got.Annotations[klaxonv1alpha1.ActorAnnotation] != klaxonv1alpha1.ActorAlertmanager {
+		t.Errorf("resolved by %q", got.Annotations[klaxonv1alpha1.ActorAnnotation])
+	}
+	am.with(func(f *fakeAlertmanager) {
+		// A reconcile of a stale read may expire it again, which is harmless.
+		if len(f.deleted) == 0 || f.deleted[0] != id || f.deleted[len(f.deleted)-1] != id {
+			t.Errorf("deleted = %v, want %s", f.deleted, id)
+		}
+	})
+}
+
+func TestSilenceRejectionShowsAndDeletionExpires(t *testing.T) {
+	am := newFakeAlertmanager(t)
+	am.with(func(f *fakeAlertmanager) { f.reject = "silence invalid: matchers too broad" })
+	_, inc := silenceFixture(t, am)
+	waitForPhase(t, inc, T, 1)
+	mustSetState(t, k8s, inc, A)
+	waitFor(t, inc, "rejection shown", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Silence != nil && strings.Contains(i.Status.Silence.Error, "matchers too broad")
+	})
+
+	// Alertmanager accepts it on the retry; deleting the incident expires it.
+	am.with(func(f *fakeAlertmanager) { f.reject = "" })
+	fakeClock.Step(time.Minute)
+	nudge(t, inc)
+	got := waitFor(t, inc, "silenced", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Silence != nil && i.Status.Silence.ID != "" && i.Status.Silence.Error == ""
+	})
+	if err := k8s.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the incident to be gone", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), &klaxonv1alpha1.Incident{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.deleted) == 0 || f.deleted[0] != got.Status.Silence.ID {
+			t.Errorf("deleted = %v, want %s", f.deleted, got.Status.Silence.ID)
+		}
+	})
+}
+
+// An unreachable Alertmanager holds a deleted incident only until its
+// silence lapses by itself.
+func TestSilenceFinalizerGivesUpWhenTheSilenceLapses(t *testing.T) {
+	am := newFakeAlertmanager(t)
+	_, inc := silenceFixture(t, am)
+	waitForPhase(t, inc, T, 1)
+	mustSetState(t, k8s, inc, A)
+	got := waitFor(t, inc, "silenced", func(i *klaxonv1alpha1.Incident) bool {
+		return i.Status.Silence != nil && i.Status.Silence.ID != ""
+	})
+	am.Close()
+	if err := k8s.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, inc, "held by the finalizer", func(i *klaxonv1alpha1.Incident) bool { return i.DeletionTimestamp != nil })
+	fakeClock.SetTime(got.Status.Silence.ExpiresAt.Add(time.Second))
+	nudge(t, inc)
+	eventually(t, "the incident to be gone", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), &klaxonv1alpha1.Incident{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+}
