@@ -160,32 +160,41 @@ func (s *Server) acquireParseSlot(ctx context.Context) (func(), bool) {
 }
 
 // lookupRoute returns the route from the cache, or from the API server when
-// the cache does not have it (yet); nil when it does not exist. Names that
-// cannot exist are not looked up at all, and the API reads are rate limited
-// so that requests for random names cannot turn into a flood of API
-// requests.
+// the cache does not have it (yet); nil when it does not exist (see lookup).
 func (s *Server) lookupRoute(ctx context.Context, ns, name string) (*klaxonv1alpha1.AlertRoute, error) {
-	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return nil, nil
-	}
-	key := client.ObjectKey{Namespace: ns, Name: name}
 	ar := &klaxonv1alpha1.AlertRoute{}
-	err := s.client.Get(ctx, key, ar)
-	switch {
-	case err == nil:
-		return ar, nil
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("reading AlertRoute %s: %w", key, err)
-	case !s.liveReads.Allow():
-		return nil, errBusy
-	}
-	if err := s.apiReader.Get(ctx, key, ar); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading AlertRoute %s from the API server: %w", key, err)
+	if found, err := s.lookup(ctx, ns, name, "AlertRoute", ar); !found || err != nil {
+		return nil, err
 	}
 	return ar, nil
+}
+
+// lookup reads the object ns/name of kind into obj from the cache, or from
+// the API server when the cache does not have it (yet), and reports whether
+// it exists. Names that cannot exist are not looked up at all, and the API
+// reads are rate limited so that requests for random names cannot turn into
+// a flood of API requests.
+func (s *Server) lookup(ctx context.Context, ns, name, kind string, obj client.Object) (bool, error) {
+	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return false, nil
+	}
+	key := client.ObjectKey{Namespace: ns, Name: name}
+	err := s.client.Get(ctx, key, obj)
+	switch {
+	case err == nil:
+		return true, nil
+	case !apierrors.IsNotFound(err):
+		return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
+	case !s.liveReads.Allow():
+		return false, errBusy
+	}
+	if err := s.apiReader.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading %s %s from the API server: %w", kind, key, err)
+	}
+	return true, nil
 }
 
 var errBusy = errors.New("too many requests for routes the receiver does not know")

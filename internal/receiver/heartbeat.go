@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -138,25 +137,9 @@ func (s *Server) unauthorizedHeartbeat(ns, name string) answer {
 // server (rate limited, as lookupRoute) when the cache does not have it;
 // nil when it does not exist.
 func (s *Server) lookupHeartbeat(ctx context.Context, ns, name string) (*klaxonv1alpha1.Heartbeat, error) {
-	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return nil, nil
-	}
-	key := client.ObjectKey{Namespace: ns, Name: name}
 	hb := &klaxonv1alpha1.Heartbeat{}
-	err := s.client.Get(ctx, key, hb)
-	switch {
-	case err == nil:
-		return hb, nil
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("reading Heartbeat %s: %w", key, err)
-	case !s.liveReads.Allow():
-		return nil, errBusy
-	}
-	if err := s.apiReader.Get(ctx, key, hb); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading Heartbeat %s from the API server: %w", key, err)
+	if found, err := s.lookup(ctx, ns, name, "Heartbeat", hb); !found || err != nil {
+		return nil, err
 	}
 	return hb, nil
 }
