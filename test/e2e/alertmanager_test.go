@@ -23,23 +23,34 @@ import (
 
 const token = "e2e-token"
 
-// alertmanager runs a real Alertmanager whose only receiver is Klaxon's
-// webhook for namespace/route, grouping by alertname and team and flushing
-// fast.
+// alertmanager is a running Alertmanager whose only receiver is Klaxon's
+// webhook for one route.
 type alertmanager struct {
 	url string
 }
 
+// startAlertmanager runs a real Alertmanager that sends every group to
+// Klaxon's webhook for namespace/route, grouped by alertname and team, with
+// repeats an hour apart.
 func startAlertmanager(t *testing.T, namespace, route string) *alertmanager {
+	t.Helper()
+	am, _ := runAlertmanager(t, namespace, route, "[alertname, team]", "1h")
+	return am
+}
+
+// runAlertmanager runs a real Alertmanager with one route to Klaxon's
+// webhook for namespace/route, grouping by groupBy and repeating a firing
+// group every repeatInterval. stop kills it; t.Cleanup does too.
+func runAlertmanager(t *testing.T, namespace, route, groupBy, repeatInterval string) (am *alertmanager, stop func()) {
 	t.Helper()
 	dir := t.TempDir()
 	config := fmt.Sprintf(`
 route:
   receiver: klaxon
-  group_by: [alertname, team]
+  group_by: %s
   group_wait: 1s
   group_interval: 1s
-  repeat_interval: 1h
+  repeat_interval: %s
 receivers:
 - name: klaxon
   webhook_configs:
@@ -48,7 +59,7 @@ receivers:
     http_config:
       authorization:
         credentials: %s
-`, receiverURL, namespace, route, token)
+`, groupBy, repeatInterval, receiverURL, namespace, route, token)
 	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -64,18 +75,23 @@ receivers:
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting alertmanager: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	am := &alertmanager{url: "http://" + addr}
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	am = &alertmanager{url: "http://" + addr}
 	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		return answersOK(ctx, am.url+"/-/ready"), nil
 	})
 	if err != nil {
 		t.Fatalf("alertmanager did not become ready: %v", err)
 	}
-	return am
+	return am, stop
 }
 
 // postableAlert is an alert as Alertmanager's API v2 takes it.
@@ -198,8 +214,11 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 			return false, err
 		}
 		inc = items[0]
+		// The receiver stores the alerts; the operator's next reconcile
+		// records them in the timeline, checked below.
+		last := lastEntry(&inc, klaxonv1alpha1.TimelineAlerts)
 		return inc.Status.Phase == klaxonv1alpha1.StateTriggered && inc.Status.Episode == 2 &&
-			inc.Status.Alerts != nil && inc.Status.Alerts.Firing == 1, nil
+			inc.Status.Alerts != nil && inc.Status.Alerts.Firing == 1 && last != nil && last.Message == "Alerts: 1 firing, 0 resolved", nil
 	})
 	if last := lastEntry(&inc, klaxonv1alpha1.TimelineReopened); last == nil || last.Actor != klaxonv1alpha1.ActorAlertmanager ||
 		!last.Time.Equal(inc.Status.TriggeredAt) {

@@ -2,78 +2,24 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
-// startWatchdogAlertmanager runs a real Alertmanager that sends every group
-// to Klaxon's webhook for namespace/route and repeats a firing group every
-// two seconds, as a Watchdog's heartbeat route does (with a longer
-// repeat_interval in production). stop kills it; t.Cleanup does too.
+// startWatchdogAlertmanager runs a real Alertmanager that repeats a firing
+// group every two seconds, as a Watchdog's heartbeat route does (with a
+// longer repeat_interval in production).
 func startWatchdogAlertmanager(t *testing.T, namespace, route string) (am *alertmanager, stop func()) {
 	t.Helper()
-	dir := t.TempDir()
-	config := fmt.Sprintf(`
-route:
-  receiver: klaxon
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 2s
-receivers:
-- name: klaxon
-  webhook_configs:
-  - url: %s/alertmanager/%s/%s
-    send_resolved: true
-    http_config:
-      authorization:
-        credentials: %s
-`, receiverURL, namespace, route, token)
-	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr()
-	cmd := exec.Command(alertmanagerBin,
-		"--config.file="+filepath.Join(dir, "alertmanager.yml"),
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.external-url=http://"+addr,
-		"--cluster.listen-address=",
-		"--log.level=warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting alertmanager: %v", err)
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	am = &alertmanager{url: "http://" + addr}
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		return answersOK(ctx, am.url+"/-/ready"), nil
-	})
-	if err != nil {
-		t.Fatalf("alertmanager did not become ready: %v", err)
-	}
-	return am, stop
+	return runAlertmanager(t, namespace, route, "[alertname]", "2s")
 }
 
 func watchdogAlert() postableAlert {
