@@ -58,3 +58,61 @@ func (in *Heartbeat) GetConditions() []metav1.Condition { return in.Status.Condi
 
 // SetConditions replaces the heartbeat's conditions.
 func (in *Heartbeat) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetStatus and SetObservedGeneration let the shared reconcile shape compare
+// any Klaxon kind's status and record the generation it reflects, without
+// a switch over the kinds.
+
+// GetStatus returns a pointer to the Incident's status.
+func (in *Incident) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the Incident's status reflects.
+func (in *Incident) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the OnCallSchedule's status.
+func (in *OnCallSchedule) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the OnCallSchedule's status reflects.
+func (in *OnCallSchedule) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the EscalationPolicy's status.
+func (in *EscalationPolicy) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the EscalationPolicy's status reflects.
+func (in *EscalationPolicy) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the AlertRoute's status.
+func (in *AlertRoute) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the AlertRoute's status reflects.
+func (in *AlertRoute) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the NotificationChannel's status.
+func (in *NotificationChannel) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the NotificationChannel's status reflects.
+func (in *NotificationChannel) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the Responder's status.
+func (in *Responder) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the Responder's status reflects.
+func (in *Responder) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the StatusPage's status.
+func (in *StatusPage) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the StatusPage's status reflects.
+func (in *StatusPage) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the MaintenanceWindow's status.
+func (in *MaintenanceWindow) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the MaintenanceWindow's status reflects.
+func (in *MaintenanceWindow) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetStatus returns a pointer to the Heartbeat's status.
+func (in *Heartbeat) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the Heartbeat's status reflects.
+func (in *Heartbeat) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }

@@ -13,7 +13,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/conditions"
 )
 
@@ -21,6 +20,8 @@ import (
 type object interface {
 	client.Object
 	conditions.Object
+	GetStatus() any
+	SetObservedGeneration(generation int64)
 }
 
 // scope is what the phases of one reconcile share.
@@ -80,7 +81,7 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 
 	defer func() {
 		if reterr == nil {
-			observeGeneration(obj)
+			obj.SetObservedGeneration(obj.GetGeneration())
 		}
 		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
 			if apierrors.IsConflict(err) && reterr == nil {
@@ -110,61 +111,11 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 	return result, nil
 }
 
-// statusOf returns a pointer to obj's status, to compare it.
-func statusOf(obj object) any {
-	switch o := obj.(type) {
-	case *klaxonv1alpha1.Incident:
-		return &o.Status
-	case *klaxonv1alpha1.OnCallSchedule:
-		return &o.Status
-	case *klaxonv1alpha1.EscalationPolicy:
-		return &o.Status
-	case *klaxonv1alpha1.AlertRoute:
-		return &o.Status
-	case *klaxonv1alpha1.NotificationChannel:
-		return &o.Status
-	case *klaxonv1alpha1.Responder:
-		return &o.Status
-	case *klaxonv1alpha1.StatusPage:
-		return &o.Status
-	case *klaxonv1alpha1.MaintenanceWindow:
-		return &o.Status
-	case *klaxonv1alpha1.Heartbeat:
-		return &o.Status
-	}
-	panic(fmt.Sprintf("controller: %T is not a Klaxon kind", obj))
-}
-
-// observeGeneration records that status reflects obj's spec generation.
-func observeGeneration(obj object) {
-	g := obj.GetGeneration()
-	switch o := obj.(type) {
-	case *klaxonv1alpha1.Incident:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.OnCallSchedule:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.EscalationPolicy:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.AlertRoute:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.NotificationChannel:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.Responder:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.StatusPage:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.MaintenanceWindow:
-		o.Status.ObservedGeneration = g
-	case *klaxonv1alpha1.Heartbeat:
-		o.Status.ObservedGeneration = g
-	}
-}
-
 // patchStatusIfChanged patches obj's status subresource when it differs
 // from original's, with optimistic locking: status is computed from the
 // version read, so a newer version must be reconciled afresh.
 func patchStatusIfChanged(ctx context.Context, c client.Client, original, obj object) error {
-	if equality.Semantic.DeepEqual(statusOf(original), statusOf(obj)) {
+	if equality.Semantic.DeepEqual(original.GetStatus(), obj.GetStatus()) {
 		return nil
 	}
 	patch := client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})
