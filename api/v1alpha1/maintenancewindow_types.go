@@ -47,6 +47,29 @@ type MaintenanceSchedule struct {
 	TimeRestriction `json:",inline"`
 }
 
+// MaintenanceSilence mirrors a window as an Alertmanager silence, so that
+// the alerts it names notify nobody during the window, through Klaxon or
+// any other receiver.
+type MaintenanceSilence struct {
+	// alertRouteRef names the AlertRoute in the same namespace whose
+	// spec.alertmanager (url and authentication) is the Alertmanager that
+	// holds the silence.
+	// +required
+	AlertRouteRef LocalObjectReference `json:"alertRouteRef"`
+
+	// matchers select the alerts to silence, in Alertmanager matcher syntax
+	// (such as service="checkout" or env=~"prod|staging"). All must match,
+	// and one at least must not match an empty label, as Alertmanager
+	// requires.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=1024
+	Matchers []string `json:"matchers"`
+}
+
 // MaintenanceWindowSpec says which incidents a window matches, when it
 // applies and what it does to their paging.
 // +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || (has(self.selector) && ((has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)))",message="a maintenance window must select its incidents: set spec.services, a non-empty spec.selector, or both (an empty selector would hold every incident of the namespace)"
@@ -90,6 +113,48 @@ type MaintenanceWindowSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Reason string `json:"reason,omitempty"`
+
+	// alertmanagerSilence mirrors each occurrence of the window as an
+	// Alertmanager silence, when set: created ahead for the next
+	// occurrence, and expired when the window is deleted or this field
+	// removed.
+	// +optional
+	AlertmanagerSilence *MaintenanceSilence `json:"alertmanagerSilence,omitempty"`
+}
+
+// MaintenanceSilenceStatus is the Alertmanager silence that mirrors the
+// window's current or next occurrence.
+type MaintenanceSilenceStatus struct {
+	// id is the silence's ID in Alertmanager; empty while none was created.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id,omitempty"`
+
+	// alertRoute names the AlertRoute whose Alertmanager holds the
+	// silence, so that it can be expired after spec.alertmanagerSilence
+	// changes or is removed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	AlertRoute string `json:"alertRoute,omitempty"`
+
+	// startsAt is when the silence begins: the occurrence's start.
+	// +optional
+	StartsAt *metav1.Time `json:"startsAt,omitempty"`
+
+	// endsAt is when the silence ends: the occurrence's end.
+	// +optional
+	EndsAt *metav1.Time `json:"endsAt,omitempty"`
+
+	// generation is the window's metadata.generation the silence was
+	// written for; a new spec rewrites the silence.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
+
+	// error is why the last call to Alertmanager failed; empty once one
+	// succeeds.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Error string `json:"error,omitempty"`
 }
 
 // MaintenanceWindowStatus is what the operator computed.
@@ -115,6 +180,11 @@ type MaintenanceWindowStatus struct {
 	// within the operator's look-ahead.
 	// +optional
 	NextEnd *metav1.Time `json:"nextEnd,omitempty"`
+
+	// silence is the Alertmanager silence that mirrors the window, when
+	// spec.alertmanagerSilence asks for one.
+	// +optional
+	Silence *MaintenanceSilenceStatus `json:"silence,omitempty"`
 }
 
 // The Next Start and Next End columns are strings: a date column prints a

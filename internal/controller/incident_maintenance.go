@@ -30,7 +30,9 @@ import (
 //     with reason MaintenanceSuppress, for good; this episode is never
 //     paged, whatever the windows say later.
 //   - Hold (a matching window applies now): True with reason
-//     MaintenanceHold. Its lastTransitionTime is when the hold began.
+//     MaintenanceHold. Its lastTransitionTime is when the hold began:
+//     when the windows opened, or the episode's trigger or last page if
+//     later (maintenance.Verdict.Since), not when the reconciler saw it.
 //   - When the hold ends, status.escalation.nextEscalationAt moves on by
 //     the length of the hold: the escalation clock stops during
 //     maintenance, so the level that was due d after the hold began is due
@@ -87,8 +89,17 @@ func (r *IncidentReconciler) holdForMaintenance(ctx context.Context, s *incident
 		msg += " until " + v.Until.UTC().Format(time.RFC3339)
 		result.RequeueAfter = max(v.Until.Sub(s.now), time.Millisecond)
 	}
-	conditions.Set(inc, klaxonv1alpha1.ConditionSuppressed, true, klaxonv1alpha1.ReasonMaintenanceHold, msg, s.now)
-	if !current {
+	if current {
+		conditions.Set(inc, klaxonv1alpha1.ConditionSuppressed, true, klaxonv1alpha1.ReasonMaintenanceHold, msg, s.now)
+	} else {
+		// The transition time is when the hold began, not when it was
+		// seen: a reconcile late by a restart still pauses escalation from
+		// the window's start.
+		began := s.now
+		if !v.Since.IsZero() && v.Since.Before(began) {
+			began = v.Since.Truncate(time.Second)
+		}
+		conditions.Set(inc, klaxonv1alpha1.ConditionSuppressed, true, klaxonv1alpha1.ReasonMaintenanceHold, msg, began)
 		r.announceMaintenance(ctx, s, klaxonv1alpha1.TimelineHeld, msg)
 	}
 	return true, result, nil

@@ -16,6 +16,7 @@ import (
 	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
 	amsilence "github.com/prometheus/alertmanager/api/v2/client/silence"
 	"github.com/prometheus/alertmanager/api/v2/models"
+	"github.com/prometheus/alertmanager/pkg/labels"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,15 +82,29 @@ func (sl *silencer) api(ctx context.Context, namespace string, am *klaxonv1alpha
 	return &alertmanagerAPI{api: amclient.New(tr, strfmt.Default)}, nil, nil
 }
 
+// forRoute builds the client of the Alertmanager that the AlertRoute
+// routeName of namespace names in spec.alertmanager. A missing route, or
+// one without spec.alertmanager, is a problem that a retry may cure.
+func (sl *silencer) forRoute(ctx context.Context, c client.Reader, namespace, routeName string) (*alertmanagerAPI, *problem, error) {
+	route := &klaxonv1alpha1.AlertRoute{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: routeName}, route)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, &problem{message: fmt.Sprintf("AlertRoute %q does not exist", routeName), retryAfter: silenceRetry}, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("reading AlertRoute %s/%s: %w", namespace, routeName, err)
+	case route.Spec.Alertmanager == nil:
+		return nil, &problem{message: fmt.Sprintf("AlertRoute %q has no spec.alertmanager to say which Alertmanager to silence", routeName), retryAfter: silenceRetry}, nil
+	}
+	return sl.api(ctx, namespace, route.Spec.Alertmanager)
+}
+
 // post creates (id empty) or updates a silence and returns its ID, which
-// Alertmanager may change.
-func (a *alertmanagerAPI) post(ctx context.Context, id string, ms []silence.Matcher, start, end time.Time, comment string) (string, error) {
+// Alertmanager may change. A silence Alertmanager no longer knows (it lost
+// its state, or dropped the silence long expired) is created afresh.
+func (a *alertmanagerAPI) post(ctx context.Context, id string, matchers models.Matchers, start, end time.Time, comment string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
 	defer cancel()
-	matchers := make(models.Matchers, len(ms))
-	for i, m := range ms {
-		matchers[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(false), IsEqual: ptr.To(true)}
-	}
 	startsAt, endsAt := strfmt.DateTime(start), strfmt.DateTime(end)
 	params := amsilence.NewPostSilencesParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithSilence(&models.PostableSilence{
 		ID: id,
@@ -99,6 +114,11 @@ func (a *alertmanagerAPI) post(ctx context.Context, id string, ms []silence.Matc
 		},
 	})
 	ok, err := a.api.Silence.PostSilences(params)
+	var notFound *amsilence.PostSilencesNotFound
+	if id != "" && errors.As(err, &notFound) {
+		params.Silence.ID = ""
+		ok, err = a.api.Silence.PostSilences(params)
+	}
 	if err != nil {
 		return "", amError("creating the silence", err)
 	}
@@ -108,13 +128,34 @@ func (a *alertmanagerAPI) post(ctx context.Context, id string, ms []silence.Matc
 	return ok.Payload.SilenceID, nil
 }
 
-// find returns an active silence matching ms whose comment begins with
-// prefix, so a reconcile that read a stale incident adopts the silence an
-// earlier one created instead of creating a second.
-func (a *alertmanagerAPI) find(ctx context.Context, ms []silence.Matcher, prefix string) (id string, endsAt time.Time, err error) {
+// equalities are an incident group's matchers in the API's terms.
+func equalities(ms []silence.Matcher) models.Matchers {
+	out := make(models.Matchers, len(ms))
+	for i, m := range ms {
+		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(false), IsEqual: ptr.To(true)}
+	}
+	return out
+}
+
+// apiMatchers are parsed Alertmanager matchers in the API's terms.
+func apiMatchers(ms labels.Matchers) models.Matchers {
+	out := make(models.Matchers, len(ms))
+	for i, m := range ms {
+		regex := m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp
+		equal := m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp
+		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(regex), IsEqual: ptr.To(equal)}
+	}
+	return out
+}
+
+// find returns an active or pending silence of Klaxon's that the filter
+// (matchers in Alertmanager's syntax) selects and whose comment begins
+// with prefix, so a reconcile that read a stale object adopts the silence
+// an earlier one created instead of creating a second.
+func (a *alertmanagerAPI) find(ctx context.Context, filter []string, prefix string) (id string, endsAt time.Time, err error) {
 	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
 	defer cancel()
-	ok, err := a.api.Silence.GetSilences(amsilence.NewGetSilencesParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithFilter(silence.Filter(ms)))
+	ok, err := a.api.Silence.GetSilences(amsilence.NewGetSilencesParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithFilter(filter))
 	if err != nil {
 		return "", time.Time{}, amError("listing silences", err)
 	}
@@ -251,13 +292,13 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 		comment := silence.Comment(inc.Namespace, inc.Name, inc.Status.AcknowledgedBy, inc.Spec.Title)
 		var id string
 		var endsAt time.Time
-		id, endsAt, err = api.find(ctx, matchers, silence.CommentPrefix(inc.Namespace, inc.Name))
+		id, endsAt, err = api.find(ctx, silence.Filter(matchers), silence.CommentPrefix(inc.Namespace, inc.Name))
 		if err == nil && id != "" {
 			inc.Status.Silence = &klaxonv1alpha1.SilenceStatus{ID: id, ExpiresAt: &metav1.Time{Time: endsAt.Truncate(time.Second)}}
 			return ctrl.Result{RequeueAfter: silence.NextCheck(s.now, endsAt, every)}, nil
 		}
 		if err == nil {
-			id, err = api.post(ctx, "", matchers, s.now, s.now.Add(every), comment)
+			id, err = api.post(ctx, "", equalities(matchers), s.now, s.now.Add(every), comment)
 		}
 		if err != nil {
 			r.silenceFailed(s, err.Error())
@@ -296,7 +337,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 			// Updating a silence in place keeps its start.
 			start = expiresAt.Add(-every)
 		}
-		id, err := api.post(ctx, cur.ID, matchers, start, s.now.Add(every), comment)
+		id, err := api.post(ctx, cur.ID, equalities(matchers), start, s.now.Add(every), comment)
 		if err != nil {
 			r.silenceFailed(s, err.Error())
 			return ctrl.Result{RequeueAfter: silenceRetry}, nil
@@ -378,23 +419,29 @@ func (r *IncidentReconciler) silenceFailed(s *incidentScope, msg string) {
 	s.obj.Status.Silence.Error = msg
 }
 
-// setSilenceFinalizer adds or removes SilenceFinalizer with a patch of a
-// copy, so the status the phases computed is kept; inc takes the new
-// resourceVersion for the status patch.
+// setSilenceFinalizer adds or removes SilenceFinalizer on an incident.
 func (r *IncidentReconciler) setSilenceFinalizer(ctx context.Context, inc *klaxonv1alpha1.Incident, want bool) error {
-	if controllerutil.ContainsFinalizer(inc, SilenceFinalizer) == want {
+	return setFinalizer(ctx, r.client, inc, SilenceFinalizer, want)
+}
+
+// setFinalizer adds or removes a finalizer with a patch of a copy, so the
+// status the phases computed is kept; obj takes the new resourceVersion for
+// the status patch.
+func setFinalizer(ctx context.Context, c client.Client, obj client.Object, finalizer string, want bool) error {
+	if controllerutil.ContainsFinalizer(obj, finalizer) == want {
 		return nil
 	}
-	patched := inc.DeepCopy()
+	patched := obj.DeepCopyObject().(client.Object)
 	if want {
-		controllerutil.AddFinalizer(patched, SilenceFinalizer)
+		controllerutil.AddFinalizer(patched, finalizer)
 	} else {
-		controllerutil.RemoveFinalizer(patched, SilenceFinalizer)
+		controllerutil.RemoveFinalizer(patched, finalizer)
 	}
-	if err := r.client.Patch(ctx, patched, client.MergeFromWithOptions(inc, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("updating the finalizers of incident %s/%s: %w", inc.Namespace, inc.Name, err)
+	if err := c.Patch(ctx, patched, client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("updating the finalizers of %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 	}
-	inc.Finalizers, inc.ResourceVersion = patched.Finalizers, patched.ResourceVersion
+	obj.SetFinalizers(patched.GetFinalizers())
+	obj.SetResourceVersion(patched.GetResourceVersion())
 	return nil
 }
 

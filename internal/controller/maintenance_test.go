@@ -244,6 +244,9 @@ func TestInvalidMaintenanceWindowsAreRejected(t *testing.T) {
 			Schedule: &klaxonv1alpha1.MaintenanceSchedule{TimeZone: "UTC",
 				TimeRestriction: klaxonv1alpha1.TimeRestriction{Days: []klaxonv1alpha1.Weekday{"Sun"}, From: "25:00", To: "04:00"}}},
 			"from"},
+		"a silence without matchers": {klaxonv1alpha1.MaintenanceWindowSpec{Services: services, Schedule: schedule,
+			AlertmanagerSilence: &klaxonv1alpha1.MaintenanceSilence{AlertRouteRef: klaxonv1alpha1.LocalObjectReference{Name: "payments"}}},
+			"spec.alertmanagerSilence.matchers"},
 		"unknown mode": {klaxonv1alpha1.MaintenanceWindowSpec{Services: services, Schedule: schedule, Mode: "Ignore"},
 			"mode"},
 	}
@@ -305,4 +308,98 @@ func TestMaintenanceWindowWithUnknownTimeZoneIsNotReady(t *testing.T) {
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == klaxonv1alpha1.ReasonInvalidTimeZone &&
 			strings.Contains(c.Message, "Mars/Olympus_Mons"), err
 	})
+}
+
+// A recurring window follows the wall clock of its time zone across a DST
+// change: Sunday 01:00-04:00 in Berlin lasts two hours on 2027-03-28, when
+// 02:00 CET becomes 03:00 CEST. It pauses the escalation of an incident
+// paged before it from when it opened, even though the operator was down
+// then, pages the incident triggered inside it when it closes, and resumes
+// the paused one with the delay that was left.
+func TestRecurringWindowAcrossSpringForward(t *testing.T) {
+	ns := pagingFixture(t)
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	opens, closes := utc("2027-03-28T00:00:00Z"), utc("2027-03-28T02:00:00Z") // 01:00 CET, 04:00 CEST
+	fakeClock.SetTime(utc("2027-03-27T23:55:00Z"))
+
+	mw := &klaxonv1alpha1.MaintenanceWindow{
+		ObjectMeta: metav1.ObjectMeta{Name: "sunday-night", Namespace: ns},
+		Spec: klaxonv1alpha1.MaintenanceWindowSpec{
+			Services: []klaxonv1alpha1.ServiceName{"checkout"},
+			Schedule: &klaxonv1alpha1.MaintenanceSchedule{TimeZone: "Europe/Berlin",
+				TimeRestriction: klaxonv1alpha1.TimeRestriction{Days: []klaxonv1alpha1.Weekday{"Sun"}, From: "01:00", To: "04:00"}},
+			Mode: klaxonv1alpha1.MaintenanceHold,
+		},
+	}
+	if err := k8s.Create(context.Background(), mw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the window's next start and end", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(mw), mw)
+		st := mw.Status
+		return st.NextStart != nil && st.NextStart.Time.Equal(opens) && st.NextEnd != nil && st.NextEnd.Time.Equal(closes) &&
+			meta.IsStatusConditionFalse(st.Conditions, klaxonv1alpha1.ConditionActive), err
+	})
+
+	// Paged at 23:55; level 1 is due at 00:05, five minutes into the window.
+	before := createIncident(t, k8s, ns, "before", withPolicy("payments"), forCheckout)
+	waitForPaged(t, before, "alice@0/0")
+
+	// The operator is down when the window opens and sees it three minutes
+	// late: the escalation clock still stopped at 00:00.
+	if err := stopOperator(); err != nil {
+		t.Fatal(err)
+	}
+	fakeClock.SetTime(opens.Add(3 * time.Minute))
+	if err := startOperator(); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, before, "held", func(i *klaxonv1alpha1.Incident) bool {
+		return condition(i, klaxonv1alpha1.ConditionSuppressed) == "True/"+klaxonv1alpha1.ReasonMaintenanceHold
+	})
+	if c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionSuppressed); !c.LastTransitionTime.Time.Equal(opens) {
+		t.Errorf("the hold began at %v, want when the window opened, %v", c.LastTransitionTime.Time, opens)
+	}
+
+	// An incident triggered inside the window waits for its end.
+	fakeClock.SetTime(utc("2027-03-28T01:30:00Z"))
+	inside := createIncident(t, k8s, ns, "inside", withPolicy("payments"), forCheckout)
+	waitFor(t, inside, "held", func(i *klaxonv1alpha1.Incident) bool {
+		return condition(i, klaxonv1alpha1.ConditionSuppressed) == "True/"+klaxonv1alpha1.ReasonMaintenanceHold
+	})
+
+	// 03:59 CEST, a minute before the end, and an hour past the end of a
+	// window that took no notice of the change: nothing is paged.
+	fakeClock.SetTime(closes.Add(-time.Minute))
+	nudge(t, before)
+	nudge(t, inside)
+	stillPaged(t, before, "alice@0/0")
+	stillPaged(t, inside, "")
+
+	fakeClock.SetTime(closes)
+	nudge(t, mw) // the requeue at the end waits in real time
+	eventually(t, "the window closed", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(mw), mw)
+		return meta.IsStatusConditionFalse(mw.Status.Conditions, klaxonv1alpha1.ConditionActive), err
+	})
+	// Next Sunday 01:00 CEST is Saturday 23:00 UTC.
+	if want := utc("2027-04-03T23:00:00Z"); mw.Status.NextStart == nil || !mw.Status.NextStart.Time.Equal(want) {
+		t.Errorf("nextStart = %v, want %v", mw.Status.NextStart, want)
+	}
+	waitForPaged(t, inside, "alice@0/0")
+	got = waitFor(t, before, "resumed", func(i *klaxonv1alpha1.Incident) bool {
+		return condition(i, klaxonv1alpha1.ConditionSuppressed) == "False/"+klaxonv1alpha1.ReasonMaintenanceEnded
+	})
+	if next, want := got.Status.Escalation.NextEscalationAt.Time, closes.Add(5*time.Minute); !next.Equal(want) {
+		t.Errorf("nextEscalationAt = %v after the window, want the five minutes that were left: %v", next, want)
+	}
+	fakeClock.SetTime(closes.Add(5 * time.Minute))
+	nudge(t, before)
+	waitForPaged(t, before, "alice@0/0,bob@1/0,erin@1/0")
 }

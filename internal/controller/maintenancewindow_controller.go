@@ -22,23 +22,32 @@ import (
 // start and end current, requeueing at the next boundary. Whether a window
 // holds an incident's paging is decided by the incident reconciler from the
 // window's spec, not from this status; the status write at each boundary
-// only wakes the incidents the window matches. It never writes a window's
-// spec, which people or GitOps own.
+// only wakes the incidents the window matches. It also keeps the
+// Alertmanager silence that mirrors the window, when asked
+// (maintenancewindow_silence.go). It never writes a window's spec, which
+// people or GitOps own.
 type MaintenanceWindowReconciler struct {
 	reconciler
+	// silencer calls the Alertmanagers of AlertRoutes.
+	silencer *silencer
 }
 
 // NewMaintenanceWindowReconciler returns a MaintenanceWindowReconciler.
 func NewMaintenanceWindowReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *MaintenanceWindowReconciler {
-	return &MaintenanceWindowReconciler{newReconciler(c, recorder, opts)}
+	return &MaintenanceWindowReconciler{reconciler: newReconciler(c, recorder, opts),
+		silencer: &silencer{secrets: &channelLoader{secretReader: c}}}
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=maintenancewindows,verbs=get;list;watch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=maintenancewindows/status,verbs=get;patch
 
-// Reconcile checks the window and works out where it stands now.
+// Reconcile checks the window, works out where it stands now and mirrors
+// it in Alertmanager.
 func (r *MaintenanceWindowReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.MaintenanceWindow{}, r.reconcileWindow)
+	if done, res, err := r.finalizeWindowSilence(ctx, req); done {
+		return res, err
+	}
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.MaintenanceWindow{}, r.reconcileWindow, r.reconcileSilence)
 }
 
 // reconcileWindow sets Ready, Active, nextStart and nextEnd. A spec the
@@ -110,6 +119,8 @@ func timeOrNil(t time.Time) *metav1.Time {
 
 // SetupWithManager registers the reconciler.
 func (r *MaintenanceWindowReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	// Alertmanager auth Secrets are read uncached, like channel credentials.
+	r.silencer = &silencer{secrets: &channelLoader{secretReader: mgr.GetAPIReader()}}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.MaintenanceWindow{}).
 		Named("maintenancewindow").

@@ -69,6 +69,12 @@ func newFakeAlertmanager(t *testing.T) *fakeAlertmanager {
 				continue
 			}
 			state := "active"
+			if at, _ := time.Parse(time.RFC3339, fmt.Sprint(p["startsAt"])); at.After(fakeClock.Now()) {
+				state = "pending"
+			}
+			if at, _ := time.Parse(time.RFC3339, fmt.Sprint(p["endsAt"])); !at.After(fakeClock.Now()) {
+				state = "expired"
+			}
 			for _, d := range f.deleted {
 				if d == id {
 					state = "expired"
@@ -252,4 +258,157 @@ func TestSilenceFinalizerGivesUpWhenTheSilenceLapses(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), &klaxonv1alpha1.Incident{})
 		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 	})
+}
+
+// A window with spec.alertmanagerSilence is mirrored by one silence per
+// occurrence, created ahead, rewritten when the spec changes, made anew
+// for the next occurrence, and expired when the mirror is removed or the
+// window deleted.
+func TestMaintenanceWindowMirroredAsSilence(t *testing.T) {
+	am := newFakeAlertmanager(t)
+	ns, _ := silenceFixture(t, am)
+	// Every day, from two to three hours after this hour.
+	now := operatorNow()
+	start := now.Truncate(time.Hour).Add(2 * time.Hour)
+	end := start.Add(time.Hour)
+	mw := &klaxonv1alpha1.MaintenanceWindow{
+		ObjectMeta: metav1.ObjectMeta{Name: "nightly-backup", Namespace: ns},
+		Spec: klaxonv1alpha1.MaintenanceWindowSpec{
+			Services: []klaxonv1alpha1.ServiceName{"checkout"},
+			Schedule: &klaxonv1alpha1.MaintenanceSchedule{TimeZone: "UTC", TimeRestriction: klaxonv1alpha1.TimeRestriction{
+				Days: []klaxonv1alpha1.Weekday{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+				From: start.Format("15:04"), To: end.Format("15:04")}},
+			Reason: "Backups",
+			AlertmanagerSilence: &klaxonv1alpha1.MaintenanceSilence{AlertRouteRef: klaxonv1alpha1.LocalObjectReference{Name: "payments"},
+				Matchers: []string{`service="checkout"`, `env=~"prod|staging"`}},
+		},
+	}
+	if err := k8s.Create(context.Background(), mw); err != nil {
+		t.Fatal(err)
+	}
+	silenced := func(what string, cond func(*klaxonv1alpha1.MaintenanceSilenceStatus) bool) *klaxonv1alpha1.MaintenanceWindow {
+		t.Helper()
+		got := &klaxonv1alpha1.MaintenanceWindow{}
+		eventually(t, what, func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKeyFromObject(mw), got)
+			return got.Status.Silence != nil && cond(got.Status.Silence), err
+		})
+		return got
+	}
+	spans := func(from, to time.Time) func(*klaxonv1alpha1.MaintenanceSilenceStatus) bool {
+		return func(s *klaxonv1alpha1.MaintenanceSilenceStatus) bool {
+			return s.ID != "" && s.Error == "" && s.StartsAt != nil && s.StartsAt.Time.Equal(from) && s.EndsAt != nil && s.EndsAt.Time.Equal(to)
+		}
+	}
+	got := silenced("the next occurrence silenced ahead", spans(start, end))
+	if !controllerutil.ContainsFinalizer(got, controller.SilenceFinalizer) || got.Status.Silence.AlertRoute != "payments" {
+		t.Errorf("finalizers %v, alertRoute %q", got.Finalizers, got.Status.Silence.AlertRoute)
+	}
+	first := got.Status.Silence.ID
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.posts) != 1 {
+			t.Fatalf("posts = %d, want 1", len(f.posts))
+		}
+		p := f.posts[0]
+		b, _ := json.Marshal(p["matchers"])
+		if want := `[{"isEqual":true,"isRegex":false,"name":"service","value":"checkout"},{"isEqual":true,"isRegex":true,"name":"env","value":"prod|staging"}]`; string(b) != want {
+			t.Errorf("matchers = %s, want %s", b, want)
+		}
+		if p["startsAt"] != start.Format("2006-01-02T15:04:05.000Z") || p["endsAt"] != end.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("silence from %v to %v, want %v to %v", p["startsAt"], p["endsAt"], start, end)
+		}
+		if c, _ := p["comment"].(string); !strings.Contains(c, ns+"/nightly-backup") || !strings.Contains(c, "Backups") {
+			t.Errorf("comment = %q", c)
+		}
+	})
+
+	// Nothing changed: nothing is posted.
+	nudge(t, mw)
+	time.Sleep(time.Second)
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.posts) != 1 {
+			t.Errorf("posts = %d after a no-op reconcile, want 1", len(f.posts))
+		}
+	})
+
+	// Matchers that would silence everything are refused, saying why.
+	patchSpec := func(fn func(*klaxonv1alpha1.MaintenanceWindow)) {
+		t.Helper()
+		cur := &klaxonv1alpha1.MaintenanceWindow{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(mw), cur); err != nil {
+			t.Fatal(err)
+		}
+		before := cur.DeepCopy()
+		fn(cur)
+		if err := k8s.Patch(context.Background(), cur, client.MergeFrom(before)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patchSpec(func(w *klaxonv1alpha1.MaintenanceWindow) { w.Spec.AlertmanagerSilence.Matchers = []string{`env=~".*"`} })
+	silenced("the refusal shown", func(s *klaxonv1alpha1.MaintenanceSilenceStatus) bool {
+		return strings.Contains(s.Error, "every matcher matches an empty label value")
+	})
+
+	// A new spec updates the silence in place.
+	patchSpec(func(w *klaxonv1alpha1.MaintenanceWindow) {
+		w.Spec.AlertmanagerSilence.Matchers = []string{`service="checkout"`}
+	})
+	silenced("the silence updated", func(s *klaxonv1alpha1.MaintenanceSilenceStatus) bool { return s.Error == "" && s.Generation == 3 })
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.posts) != 2 || f.posts[1]["id"] != first {
+			t.Errorf("posts = %v, want an update of %s", f.posts, first)
+		}
+	})
+
+	// The occurrence ends and lapses by itself; tomorrow's is made anew.
+	fakeClock.SetTime(end)
+	nudge(t, mw)
+	got = silenced("tomorrow's occurrence", spans(start.Add(24*time.Hour), end.Add(24*time.Hour)))
+	second := got.Status.Silence.ID
+	am.with(func(f *fakeAlertmanager) {
+		if len(f.posts) != 3 || f.posts[2]["id"] != nil && f.posts[2]["id"] != "" || second == first {
+			t.Errorf("posts = %v, want a new silence", f.posts)
+		}
+		if len(f.deleted) != 0 {
+			t.Errorf("deleted %v; a silence that ended needs no expiring", f.deleted)
+		}
+	})
+
+	// Removing the mirror expires the silence and lets the window go.
+	patchSpec(func(w *klaxonv1alpha1.MaintenanceWindow) { w.Spec.AlertmanagerSilence = nil })
+	eventually(t, "the mirror dropped", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(mw), got)
+		return got.Status.Silence == nil && !controllerutil.ContainsFinalizer(got, controller.SilenceFinalizer), err
+	})
+	// A reconcile of a stale read may expire it again, which is harmless.
+	expiredOnly := func(id string) {
+		t.Helper()
+		am.with(func(f *fakeAlertmanager) {
+			if len(f.deleted) == 0 || f.deleted[len(f.deleted)-1] != id {
+				t.Errorf("deleted = %v, want %s last", f.deleted, id)
+			}
+			for _, d := range f.deleted {
+				if d != id && d != second {
+					t.Errorf("deleted = %v, want only %s and %s", f.deleted, second, id)
+				}
+			}
+		})
+	}
+	expiredOnly(second)
+
+	// Mirrored again, then deleted: the finalizer expires the silence.
+	patchSpec(func(w *klaxonv1alpha1.MaintenanceWindow) {
+		w.Spec.AlertmanagerSilence = &klaxonv1alpha1.MaintenanceSilence{AlertRouteRef: klaxonv1alpha1.LocalObjectReference{Name: "payments"},
+			Matchers: []string{`service="checkout"`}}
+	})
+	got = silenced("mirrored again", func(s *klaxonv1alpha1.MaintenanceSilenceStatus) bool { return s.ID != "" && s.ID != second })
+	third := got.Status.Silence.ID
+	if err := k8s.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the window to be gone", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(mw), &klaxonv1alpha1.MaintenanceWindow{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	expiredOnly(third)
 }

@@ -1,39 +1,20 @@
 package heartbeat
 
 import (
-	"fmt"
-	"log/slog"
-	"strings"
-
-	"github.com/prometheus/alertmanager/matcher/compat"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
-)
 
-// parseMatchers is Alertmanager's default matcher parser, as AlertRoutes use.
-var parseMatchers = compat.FallbackMatchersParser(slog.New(slog.DiscardHandler))
+	"github.com/klaxon-dev/klaxon/internal/silence"
+)
 
 // Matchers are a heartbeat's compiled spec.matchers.
 type Matchers labels.Matchers
 
 // CompileMatchers parses spec.matchers; the error names the entry at fault.
 func CompileMatchers(specMatchers []string) (Matchers, error) {
-	var out Matchers
-	for i, m := range specMatchers {
-		if strings.TrimSpace(m) == "" {
-			return nil, fmt.Errorf("spec.matchers[%d] is empty: write a matcher such as alertname=\"Watchdog\" or remove the entry", i)
-		}
-		ms, err := parseMatchers(m, "heartbeat")
-		if err != nil {
-			return nil, fmt.Errorf("spec.matchers[%d] %q is not a valid Alertmanager matcher: %w", i, m, err)
-		}
-		if len(ms) == 0 {
-			return nil, fmt.Errorf("spec.matchers[%d] %q holds no matcher: write one such as alertname=\"Watchdog\" or remove the entry", i, m)
-		}
-		out = append(out, ms...)
-	}
-	return out, nil
+	ms, err := silence.ParseMatchers("spec.matchers", specMatchers)
+	return Matchers(ms), err
 }
 
 // Matches reports whether an alert's labels satisfy every matcher. Empty

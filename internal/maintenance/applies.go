@@ -25,6 +25,11 @@ type Verdict struct {
 	// window applies. Zero for Suppress, and for a hold whose end lies
 	// beyond the look-ahead.
 	Until time.Time
+	// Since is when a hold began: the start of the unbroken stretch of
+	// matching windows that applies now, but not before the episode was
+	// triggered or last paged, since escalation ran until then. Zero for
+	// Suppress.
+	Since time.Time
 }
 
 // Applies decides whether maintenance keeps a Triggered incident from being
@@ -71,7 +76,7 @@ func Applies(windows []klaxonv1alpha1.MaintenanceWindow, inc *klaxonv1alpha1.Inc
 			active = true
 			if st.NextEnd.IsZero() {
 				// It does not end within the look-ahead: nor does the hold.
-				return Verdict{Window: v.Window, Mode: klaxonv1alpha1.MaintenanceHold}, true
+				return Verdict{Window: v.Window, Mode: klaxonv1alpha1.MaintenanceHold, Since: holdSince(matching, &inc.Status, now)}, true
 			}
 			if st.NextEnd.After(end) {
 				end = st.NextEnd
@@ -85,7 +90,36 @@ func Applies(windows []klaxonv1alpha1.MaintenanceWindow, inc *klaxonv1alpha1.Inc
 	if v.Window == "" {
 		return Verdict{}, false
 	}
-	return Verdict{Window: v.Window, Mode: klaxonv1alpha1.MaintenanceHold, Until: until}, true
+	return Verdict{Window: v.Window, Mode: klaxonv1alpha1.MaintenanceHold, Until: until, Since: holdSince(matching, &inc.Status, now)}, true
+}
+
+// holdSince works out Verdict.Since: it follows the windows that apply at
+// now back to where the first of them opened, and from there to windows
+// that applied just before, at most maxChain times.
+func holdSince(matching []*Window, st *klaxonv1alpha1.IncidentStatus, now time.Time) time.Time {
+	since, probe := now, now
+	for range maxChain {
+		earliest := since
+		for _, w := range matching {
+			if opened, ok := w.openedBefore(probe); ok && opened.Before(earliest) {
+				earliest = opened
+			}
+		}
+		if !earliest.Before(since) {
+			break
+		}
+		since = earliest
+		probe = since.Add(-time.Nanosecond)
+	}
+	if st.TriggeredAt != nil && st.TriggeredAt.After(since) {
+		since = st.TriggeredAt.Time
+	}
+	for _, a := range st.Assignments {
+		if a.NotifiedAt.After(since) && !a.NotifiedAt.After(now) {
+			since = a.NotifiedAt.Time
+		}
+	}
+	return since
 }
 
 // pagedInEpisode reports whether the current episode has paged anyone:

@@ -19,6 +19,12 @@ func incident(triggeredAt string, paged bool) *klaxonv1alpha1.Incident {
 	return inc
 }
 
+// notified records a page of the incident at when.
+func notified(inc *klaxonv1alpha1.Incident, when string) *klaxonv1alpha1.Incident {
+	inc.Status.Assignments = append(inc.Status.Assignments, klaxonv1alpha1.Assignment{Name: "alice", NotifiedAt: *mtime(when)})
+	return inc
+}
+
 func withMode(w klaxonv1alpha1.MaintenanceWindow, mode klaxonv1alpha1.MaintenanceMode) klaxonv1alpha1.MaintenanceWindow {
 	w.Spec.Mode = mode
 	return w
@@ -38,6 +44,7 @@ func TestApplies(t *testing.T) {
 		window string
 		mode   klaxonv1alpha1.MaintenanceMode
 		until  string
+		since  string // when the hold began
 	}
 	cases := map[string]struct {
 		windows []klaxonv1alpha1.MaintenanceWindow
@@ -46,33 +53,39 @@ func TestApplies(t *testing.T) {
 		want    *want // nil: no window applies
 	}{
 		"triggered in a Suppress window": {[]klaxonv1alpha1.MaintenanceWindow{morning},
-			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, ""}},
+			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, "", ""}},
 		"suppressed still after the window": {[]klaxonv1alpha1.MaintenanceWindow{morning},
-			incident("2026-11-24T10:30:00Z", false), "2026-11-24T14:00:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, ""}},
+			incident("2026-11-24T10:30:00Z", false), "2026-11-24T14:00:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, "", ""}},
 		"triggered before a Suppress window: held": {[]klaxonv1alpha1.MaintenanceWindow{morning},
-			incident("2026-11-24T09:00:00Z", true), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T12:00:00Z"}},
+			incident("2026-11-24T09:00:00Z", true), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T12:00:00Z", "2026-11-24T10:00:00Z"}},
 		"paged already: held, not suppressed": {[]klaxonv1alpha1.MaintenanceWindow{morning},
-			incident("2026-11-24T10:30:00Z", true), "2026-11-24T10:31:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T12:00:00Z"}},
+			incident("2026-11-24T10:30:00Z", true), "2026-11-24T10:31:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T12:00:00Z", "2026-11-24T10:30:00Z"}},
 		"paged already, window over": {[]klaxonv1alpha1.MaintenanceWindow{morning},
 			incident("2026-11-24T10:30:00Z", true), "2026-11-24T12:00:00Z", nil},
 		"triggered in a Hold window": {[]klaxonv1alpha1.MaintenanceWindow{noon},
-			incident("2026-11-24T12:00:00Z", false), "2026-11-24T12:00:00Z", &want{"noon", klaxonv1alpha1.MaintenanceHold, "2026-11-24T13:00:00Z"}},
+			incident("2026-11-24T12:00:00Z", false), "2026-11-24T12:00:00Z", &want{"noon", klaxonv1alpha1.MaintenanceHold, "2026-11-24T13:00:00Z", "2026-11-24T12:00:00Z"}},
 		"Hold window over": {[]klaxonv1alpha1.MaintenanceWindow{noon},
 			incident("2026-11-24T12:00:00Z", false), "2026-11-24T13:00:00Z", nil},
 		"overlapping windows hold until the last ends": {[]klaxonv1alpha1.MaintenanceWindow{noon, morning},
-			incident("2026-11-24T09:00:00Z", true), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T13:00:00Z"}},
+			incident("2026-11-24T09:00:00Z", true), "2026-11-24T10:30:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T13:00:00Z", "2026-11-24T10:00:00Z"}},
+		"held since the first of overlapping windows opened": {[]klaxonv1alpha1.MaintenanceWindow{noon, morning},
+			incident("2026-11-24T09:00:00Z", true), "2026-11-24T12:30:00Z", &want{"noon", klaxonv1alpha1.MaintenanceHold, "2026-11-24T13:00:00Z", "2026-11-24T10:00:00Z"}},
+		"held since the last page of a window made afterwards": {[]klaxonv1alpha1.MaintenanceWindow{morning},
+			notified(incident("2026-11-24T09:00:00Z", true), "2026-11-24T10:45:00Z"), "2026-11-24T11:00:00Z", &want{"morning", klaxonv1alpha1.MaintenanceHold, "2026-11-24T12:00:00Z", "2026-11-24T10:45:00Z"}},
+		"held since a recurring window opened before fall back": {[]klaxonv1alpha1.MaintenanceWindow{sunday},
+			incident("2026-10-24T20:00:00Z", true), "2026-10-25T02:30:00Z", &want{"sunday", klaxonv1alpha1.MaintenanceHold, "2026-10-25T03:00:00Z", "2026-10-24T23:00:00Z"}},
 		"Suppress wins over Hold": {[]klaxonv1alpha1.MaintenanceWindow{noon, morning},
-			incident("2026-11-24T11:45:00Z", false), "2026-11-24T11:45:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, ""}},
+			incident("2026-11-24T11:45:00Z", false), "2026-11-24T11:45:00Z", &want{"morning", klaxonv1alpha1.MaintenanceSuppress, "", ""}},
 		"another service's window": {[]klaxonv1alpha1.MaintenanceWindow{search},
 			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", nil},
 		"an invalid window is ignored": {[]klaxonv1alpha1.MaintenanceWindow{invalid},
 			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", nil},
 		"a hold without an end in sight": {[]klaxonv1alpha1.MaintenanceWindow{always},
-			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", &want{"always", klaxonv1alpha1.MaintenanceHold, ""}},
+			incident("2026-11-24T10:30:00Z", false), "2026-11-24T10:30:00Z", &want{"always", klaxonv1alpha1.MaintenanceHold, "", "2026-11-24T10:30:00Z"}},
 		"recurring hold across fall back": {[]klaxonv1alpha1.MaintenanceWindow{sunday},
-			incident("2026-10-24T23:30:00Z", false), "2026-10-24T23:30:00Z", &want{"sunday", klaxonv1alpha1.MaintenanceHold, "2026-10-25T03:00:00Z"}},
+			incident("2026-10-24T23:30:00Z", false), "2026-10-24T23:30:00Z", &want{"sunday", klaxonv1alpha1.MaintenanceHold, "2026-10-25T03:00:00Z", "2026-10-24T23:30:00Z"}},
 		"recurring Suppress across spring forward": {[]klaxonv1alpha1.MaintenanceWindow{withMode(sunday, klaxonv1alpha1.MaintenanceSuppress)},
-			incident("2026-03-29T01:59:00Z", false), "2026-03-29T01:59:00Z", &want{"sunday", klaxonv1alpha1.MaintenanceSuppress, ""}},
+			incident("2026-03-29T01:59:00Z", false), "2026-03-29T01:59:00Z", &want{"sunday", klaxonv1alpha1.MaintenanceSuppress, "", ""}},
 		"recurring window closed by spring forward": {[]klaxonv1alpha1.MaintenanceWindow{withMode(sunday, klaxonv1alpha1.MaintenanceSuppress)},
 			incident("2026-03-29T02:00:00Z", false), "2026-03-29T02:00:00Z", nil},
 	}
@@ -88,8 +101,8 @@ func TestApplies(t *testing.T) {
 			if !ok {
 				t.Fatalf("Applies found no window, want %+v", *tc.want)
 			}
-			if v.Window != tc.want.window || v.Mode != tc.want.mode || fmtTime(v.Until) != tc.want.until {
-				t.Errorf("Applies = {%s %s %s}, want %+v", v.Window, v.Mode, fmtTime(v.Until), *tc.want)
+			if v.Window != tc.want.window || v.Mode != tc.want.mode || fmtTime(v.Until) != tc.want.until || fmtTime(v.Since) != tc.want.since {
+				t.Errorf("Applies = {%s %s %s %s}, want %+v", v.Window, v.Mode, fmtTime(v.Until), fmtTime(v.Since), *tc.want)
 			}
 		})
 	}

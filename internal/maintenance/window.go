@@ -200,6 +200,35 @@ func (w *Window) At(t time.Time) State {
 	return st
 }
 
+// lookBack bounds how far back openedBefore looks for where a recurring
+// window opened: more than a week, so every schedule opens within it unless
+// it applies all the time.
+const lookBack = 8 * 24 * time.Hour
+
+// openedBefore returns when the stretch of the window that covers t
+// opened, and false when the window does not apply at t. A recurring window
+// that has applied for all of lookBack is said to have opened then.
+func (w *Window) openedBefore(t time.Time) (time.Time, bool) {
+	if !w.ActiveAt(t) {
+		return time.Time{}, false
+	}
+	if w.recurrence == nil {
+		return w.start, true
+	}
+	from := t.Add(-lookBack)
+	opened, covered := from, w.recurrence.Covers(from)
+	edge := w.nextEdge(from)
+	for i := 0; i < maxEdges && !edge.IsZero() && !edge.After(t); i++ {
+		on := w.recurrence.Covers(edge)
+		if on && !covered {
+			opened = edge
+		}
+		covered = on
+		edge = w.nextEdge(edge)
+	}
+	return opened, true
+}
+
 // nextEdge returns the first instant after t at which the schedule opens or
 // closes, or zero when it never does. One scan sees a week ahead; a week
 // whose only window a spring-forward gap swallowed has no edge in it, so
@@ -210,4 +239,29 @@ func (w *Window) nextEdge(t time.Time) time.Time {
 		_, edge = w.recurrence.Scan(t.Add(6 * 24 * time.Hour))
 	}
 	return edge
+}
+
+// silenceHorizon is how far ahead a window that does not close within the
+// look-ahead is silenced, from the start of the day: it is extended daily.
+const silenceHorizon = 8 * 24 * time.Hour
+
+// Occurrence returns the stretch of the window that an Alertmanager silence
+// mirrors at now: the one that applies now, else the next one. ok is false
+// when the window does not open again within the look-ahead. A stretch
+// that does not end within the look-ahead ends at silenceHorizon.
+func (w *Window) Occurrence(now time.Time) (start, end time.Time, ok bool) {
+	st := w.At(now)
+	switch {
+	case st.Active:
+		start, _ = w.openedBefore(now)
+	case !st.NextStart.IsZero():
+		start = st.NextStart
+	default:
+		return time.Time{}, time.Time{}, false
+	}
+	end = st.NextEnd
+	if end.IsZero() {
+		end = now.Truncate(24 * time.Hour).Add(silenceHorizon)
+	}
+	return start, end, true
 }

@@ -221,3 +221,44 @@ func TestMatches(t *testing.T) {
 		})
 	}
 }
+
+func TestOccurrence(t *testing.T) {
+	const berlin = "Europe/Berlin"
+	cases := map[string]struct {
+		window     klaxonv1alpha1.MaintenanceWindow
+		at         string
+		start, end string // "" for none
+	}{
+		"one-off, before": {oneOff("w", "2026-11-24T10:00:00Z", "2026-11-24T12:00:00Z"), "2026-11-24T09:00:00Z",
+			"2026-11-24T10:00:00Z", "2026-11-24T12:00:00Z"},
+		"one-off, during": {oneOff("w", "2026-11-24T10:00:00Z", "2026-11-24T12:00:00Z"), "2026-11-24T11:00:00Z",
+			"2026-11-24T10:00:00Z", "2026-11-24T12:00:00Z"},
+		"one-off, over": {oneOff("w", "2026-11-24T10:00:00Z", "2026-11-24T12:00:00Z"), "2026-11-24T12:00:00Z", "", ""},
+		"weekly, the next": {weekly("w", berlin, "01:00", "04:00", "Sun"), "2026-11-24T12:00:00Z",
+			"2026-11-29T00:00:00Z", "2026-11-29T03:00:00Z"},
+		"weekly, during, since it opened": {weekly("w", berlin, "01:00", "04:00", "Sun"), "2026-11-29T02:00:00Z",
+			"2026-11-29T00:00:00Z", "2026-11-29T03:00:00Z"},
+		"weekly, at its end the next week's": {weekly("w", berlin, "01:00", "04:00", "Sun"), "2026-11-29T03:00:00Z",
+			"2026-12-06T00:00:00Z", "2026-12-06T03:00:00Z"},
+		"spring forward: two hours": {weekly("w", berlin, "01:00", "04:00", "Sun"), "2026-03-28T12:00:00Z",
+			"2026-03-29T00:00:00Z", "2026-03-29T02:00:00Z"},
+		"fall back: four hours": {weekly("w", berlin, "01:00", "04:00", "Sun"), "2026-10-24T12:00:00Z",
+			"2026-10-24T23:00:00Z", "2026-10-25T03:00:00Z"},
+		"nights across midnight, one stretch": {weekly("w", "UTC", "22:00", "00:00", "Mon"), "2026-11-23T23:00:00Z",
+			"2026-11-23T22:00:00Z", "2026-11-24T00:00:00Z"},
+		"never closes: a horizon from the day's start": {weekly("w", "UTC", "00:00", "00:00", allDays...), "2026-11-24T15:00:00Z",
+			"2026-11-16T15:00:00Z", "2026-12-02T00:00:00Z"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w, err := Compile(&tc.window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start, end, ok := w.Occurrence(utc(tc.at))
+			if ok != (tc.start != "") || fmtTime(start) != tc.start || fmtTime(end) != tc.end {
+				t.Errorf("Occurrence = %s, %s, %v; want %q, %q", fmtTime(start), fmtTime(end), ok, tc.start, tc.end)
+			}
+		})
+	}
+}

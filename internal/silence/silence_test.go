@@ -2,6 +2,7 @@ package silence
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,39 @@ func TestComment(t *testing.T) {
 	got := Comment("payments", "checkout-1", "alice", "CheckoutLatency")
 	if want := "Klaxon incident payments/checkout-1 acknowledged by alice: CheckoutLatency"; got != want {
 		t.Errorf("comment = %q, want %q", got, want)
+	}
+}
+
+func TestForSilence(t *testing.T) {
+	cases := map[string]struct {
+		written []string
+		want    string // the matchers, or the error's text
+	}{
+		"equality and regex":        {[]string{`service="checkout"`, `env=~"prod|staging"`}, `service="checkout",env=~"prod|staging"`},
+		"one entry, two matchers":   {[]string{`{team="payments", alertname!="Watchdog"}`}, `team="payments",alertname!="Watchdog"`},
+		"all match an empty label":  {[]string{`env=~".*"`, `team!="search"`}, "every matcher matches an empty label value"},
+		"one that needs its label":  {[]string{`env=~".*"`, `team=~".+"`}, `env=~".*",team=~".+"`},
+		"not a matcher":             {[]string{`service=="checkout"`}, `spec.alertmanagerSilence.matchers[0] "service==\"checkout\"" is not a valid Alertmanager matcher`},
+		"an empty entry":            {[]string{`service="checkout"`, " "}, "spec.alertmanagerSilence.matchers[1] is empty"},
+		"no matchers silence alike": {nil, "every matcher matches an empty label value"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ms, err := ForSilence("spec.alertmanagerSilence.matchers", tc.written)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				for i, m := range ms {
+					if i > 0 {
+						got += ","
+					}
+					got += m.String()
+				}
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
