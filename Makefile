@@ -7,12 +7,17 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 KUBE_API_LINTER_VERSION ?= v0.0.0-20260716143926-092fe0c72997
 # promtool, from the Prometheus module (v0.316.0 is Prometheus v3.16.0).
 PROMTOOL_VERSION ?= v0.316.0
+# helm and kustomize render the chart and the kustomize install.
+HELM_VERSION ?= v4.3.1
+KUSTOMIZE_VERSION ?= v5.8.2
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 # The linters carry their version in their name, so bumping one reinstalls it.
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUBE_API_LINTER ?= $(LOCALBIN)/golangci-lint-kube-api-linter-$(KUBE_API_LINTER_VERSION)
 PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 SHELLCHECK ?= shellcheck
 
 # The control plane (kube-apiserver, etcd, kubectl) is built from source by
@@ -27,6 +32,7 @@ MAILPIT_VERSION ?= v1.27.11
 export KUBE_VERSION ETCD_VERSION ALERTMANAGER_VERSION MAILPIT_VERSION
 
 IMG ?= ghcr.io/klaxon-dev/klaxon:latest
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO ?= go
 GOTEST_FLAGS ?=
 
@@ -42,8 +48,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and RBAC from the API types and markers.
+manifests: controller-gen ## Generate CRDs and RBAC from the API types and markers, and copy them into the chart.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	@hack/sync-chart.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code.
@@ -76,22 +83,30 @@ verify-monitoring: promtool ## Check the alert rules with promtool and the dashb
 	cd config/monitoring && $(PROMTOOL) test rules alerts_test.yaml
 	$(GO) test -count=1 -run 'TestDashboardNamesExportedMetrics|TestAlertRulesNameExportedMetrics' ./internal/metrics/
 
+.PHONY: verify-install
+verify-install: helm kustomize ## Lint and render the Helm chart, and render the kustomize install.
+	$(HELM) lint --strict charts/klaxon
+	$(HELM) lint --strict charts/klaxon --set metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.dashboard.enabled=true
+	$(HELM) template klaxon charts/klaxon --namespace klaxon-system --include-crds >/dev/null
+	$(KUSTOMIZE) build config/default >/dev/null
+
 .PHONY: verify
-verify: manifests generate lint verify-monitoring ## Regenerate, lint, check formatting and vet, check config/monitoring; fail on any difference.
+verify: manifests generate lint verify-monitoring verify-install ## Regenerate, lint, check formatting and vet, check config/monitoring; fail on any difference.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
-	@if [ -n "$$(git status --porcelain -- api config internal cmd)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config internal cmd charts)" ]; then \
 		echo "Generated files are stale; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config internal cmd; git diff --stat; exit 1; fi
+		git status --porcelain -- api config internal cmd charts; git diff --stat; exit 1; fi
 
 .PHONY: control-plane
 control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their directory.
 	@hack/control-plane.sh
 
 .PHONY: test
-test: manifests generate ## Run every test: unit, envtest integration and end-to-end.
+test: manifests generate helm kustomize ## Run every test: unit, envtest integration and end-to-end.
+	KLAXON_HELM="$(HELM)" KLAXON_KUSTOMIZE="$(KUSTOMIZE)" \
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
 	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
 	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
@@ -113,12 +128,21 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 20s); the receiver's runs ag
 ##@ Build
 
 .PHONY: build
-build: ## Build the manager binary.
-	$(GO) build -o bin/manager ./cmd
+build: ## Build the manager binary, as the Dockerfile does.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/manager ./cmd
+
+.PHONY: build-installer
+build-installer: manifests kustomize ## Write dist/install.yaml, the whole kustomize install with IMG.
+	@mkdir -p dist
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp -r config "$$tmp/"; \
+	cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=$(IMG); \
+	$(KUSTOMIZE) build "$$tmp/config/default" > $(CURDIR)/dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG))"
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
-	docker build -t $(IMG) .
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 .PHONY: run
 run: ## Run the operator against the cluster of the current kubeconfig.
@@ -186,6 +210,24 @@ $(PROMTOOL): | $(LOCALBIN)
 	echo "go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)"; \
 	GOWORK=off GOBIN="$$tmp" $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION); \
 	mv "$$tmp/promtool" $@
+
+# helm and kustomize install with a plain go install from the module proxy;
+# each takes minutes once, and the binary carries its version in its name.
+.PHONY: helm
+helm: $(HELM) ## Install the pinned helm into ./bin.
+$(HELM): | $(LOCALBIN)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)"; \
+	GOWORK=off GOBIN="$$tmp" $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION); \
+	mv "$$tmp/helm" $@
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Install the pinned kustomize into ./bin.
+$(KUSTOMIZE): | $(LOCALBIN)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)"; \
+	GOWORK=off GOBIN="$$tmp" $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
+	mv "$$tmp/kustomize" $@
 
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)

@@ -2,7 +2,13 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	"strings"
+
+	// The time zone database is compiled in, so schedules and maintenance
+	// windows read the same zones whatever the image or host holds.
+	_ "time/tzdata"
 
 	// Load every client auth plugin (OIDC, GCP, Azure...) for out-of-cluster use.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
@@ -15,8 +21,20 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
+// version is stamped at build time: -ldflags "-X main.version=v0.1.0".
+var version = "dev"
+
 func main() {
 	var o operator.Options
+	var showVersion bool
+	var qps float64
+	var burst int
+	var namespaces string
+	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
+	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second the manager may make to the API server.")
+	flag.IntVar(&burst, "kube-api-burst", 100, "Requests the manager may make to the API server in a burst above --kube-api-qps.")
+	flag.StringVar(&namespaces, "watch-namespaces", "",
+		"Comma-separated namespaces whose objects the manager watches and caches; every namespace when empty. Incidents, routes and the rest outside them are ignored.")
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to, :8443 for HTTPS or :8080 for HTTP; 0 turns it off.")
 	flag.BoolVar(&o.SecureMetrics, "metrics-secure", true,
@@ -43,10 +61,22 @@ func main() {
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if showVersion {
+		fmt.Println("klaxon", version)
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	setupLog := ctrl.Log.WithName("setup")
+	for ns := range strings.SplitSeq(namespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			o.WatchNamespaces = append(o.WatchNamespaces, ns)
+		}
+	}
 
-	mgr, err := operator.New(ctrl.GetConfigOrDie(), o)
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(qps), burst
+	setupLog.Info("Starting", "version", version, "watchNamespaces", o.WatchNamespaces)
+	mgr, err := operator.New(cfg, o)
 	if err != nil {
 		setupLog.Error(err, "Unable to set up the manager")
 		os.Exit(1)

@@ -63,6 +63,9 @@ type Options struct {
 	// AckLinkTTL is how long an acknowledge link stays valid; 0 means
 	// acklink.DefaultTTL.
 	AckLinkTTL time.Duration
+	// WatchNamespaces restricts the cache, and so every controller and the
+	// receiver, to these namespaces; empty watches every namespace.
+	WatchNamespaces []string
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -75,6 +78,18 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(klaxonv1alpha1.AddToScheme(s))
 	return s
+}
+
+// watched is the cache's namespace restriction: nil for every namespace.
+func watched(namespaces []string) map[string]cache.Config {
+	if len(namespaces) == 0 {
+		return nil
+	}
+	out := make(map[string]cache.Config, len(namespaces))
+	for _, ns := range namespaces {
+		out[ns] = cache.Config{}
+	}
+	return out
 }
 
 // New builds a manager with every Klaxon component registered.
@@ -106,7 +121,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// takes over paging without waiting for it to expire.
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform:  cache.TransformStripManagedFields(),
+			DefaultNamespaces: watched(o.WatchNamespaces),
 		},
 		// No Secret is ever cached: tokens are read with GETs, in the
 		// namespaces that grant it (README, "Security").
