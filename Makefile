@@ -131,6 +131,21 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 20s); the receiver's runs ag
 build: ## Build the manager binary, as the Dockerfile does.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/manager ./cmd
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin (bin/kubectl-klaxon) and its completion helper.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/kubectl-klaxon ./cmd/kubectl-klaxon
+	install -m 0755 cmd/kubectl-klaxon/kubectl_complete-klaxon bin/
+
+PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+.PHONY: plugin-dist
+plugin-dist: ## Build the release archives the krew manifest names, into dist/plugin/.
+	@set -e; mkdir -p dist/plugin; for p in $(PLUGIN_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; d=$$(mktemp -d); \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $$d/kubectl-klaxon ./cmd/kubectl-klaxon; \
+	  cp cmd/kubectl-klaxon/kubectl_complete-klaxon $$d/; \
+	  tar -czf dist/plugin/kubectl-klaxon_$(VERSION)_$${os}_$${arch}.tar.gz -C $$d kubectl-klaxon kubectl_complete-klaxon; \
+	  rm -rf $$d; echo "dist/plugin/kubectl-klaxon_$(VERSION)_$${os}_$${arch}.tar.gz"; done
+
 .PHONY: build-installer
 build-installer: manifests kustomize ## Write dist/install.yaml, the whole kustomize install with IMG.
 	@mkdir -p dist
@@ -200,34 +215,35 @@ $(KUBE_API_LINTER): | $(LOCALBIN)
 	echo "go build -o $@ sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter"; \
 	$(GO) build -o $@ sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter
 
+# go-install installs package@version ($(1)), a main package whose binary
+# is named $(2), into the target's path, outside any workspace and without
+# leaving a half-written binary behind.
+define go-install
+@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+echo "go install $(1)"; \
+GOWORK=off GOBIN="$$tmp" $(GO) install $(1); \
+mv "$$tmp/$(2)" $@
+endef
+
 # promtool builds with a plain go install from the module proxy (some
 # Prometheus releases did not, because of replace directives; this one does).
 # It takes minutes once; the binary carries its version in its name.
 .PHONY: promtool
 promtool: $(PROMTOOL) ## Install the pinned promtool into ./bin.
 $(PROMTOOL): | $(LOCALBIN)
-	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	echo "go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)"; \
-	GOWORK=off GOBIN="$$tmp" $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION); \
-	mv "$$tmp/promtool" $@
+	$(call go-install,github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION),promtool)
 
 # helm and kustomize install with a plain go install from the module proxy;
 # each takes minutes once, and the binary carries its version in its name.
 .PHONY: helm
 helm: $(HELM) ## Install the pinned helm into ./bin.
 $(HELM): | $(LOCALBIN)
-	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	echo "go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)"; \
-	GOWORK=off GOBIN="$$tmp" $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION); \
-	mv "$$tmp/helm" $@
+	$(call go-install,helm.sh/helm/v4/cmd/helm@$(HELM_VERSION),helm)
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Install the pinned kustomize into ./bin.
 $(KUSTOMIZE): | $(LOCALBIN)
-	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	echo "go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)"; \
-	GOWORK=off GOBIN="$$tmp" $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
-	mv "$$tmp/kustomize" $@
+	$(call go-install,sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION),kustomize)
 
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)

@@ -5,13 +5,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 // startWatchdogAlertmanager runs a real Alertmanager that repeats a firing
@@ -37,17 +35,7 @@ func watchdogAlert() postableAlert {
 // API's minimum, a minute, so the test takes about a minute and a half.
 func TestHeartbeatWatchdog(t *testing.T) {
 	ctx := context.Background()
-	ns, err := cluster.NewNamespace(ctx, "e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
-	}
+	ns := routeNamespace(t, token)
 	route := &klaxonv1alpha1.AlertRoute{
 		ObjectMeta: metav1.ObjectMeta{Name: "monitoring", Namespace: ns},
 		Spec: klaxonv1alpha1.AlertRouteSpec{
@@ -62,7 +50,7 @@ func TestHeartbeatWatchdog(t *testing.T) {
 			Timeout:       metav1.Duration{Duration: time.Minute},
 		},
 	}
-	for _, obj := range []client.Object{secret, route, hb} {
+	for _, obj := range []client.Object{route, hb} {
 		if err := k8s.Create(ctx, obj); err != nil {
 			t.Fatal(err)
 		}

@@ -6,13 +6,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 // A maintenance window mirrored in a real Alertmanager: a pending silence
@@ -20,20 +18,7 @@ import (
 // now, and expired when the window is deleted.
 func TestMaintenanceWindowSilenceInAlertmanager(t *testing.T) {
 	ctx := context.Background()
-	ns, err := cluster.NewNamespace(ctx, "e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
-	}
-	if err := k8s.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
+	ns := routeNamespace(t, token)
 	const routeName = "payments"
 	am := startAlertmanager(t, ns, routeName)
 	route := &klaxonv1alpha1.AlertRoute{

@@ -13,14 +13,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 // amSilence is a silence as Alertmanager's API v2 lists it.
@@ -66,20 +64,7 @@ func (am *alertmanager) amtool(t *testing.T, args ...string) {
 
 func TestSilenceOnAcknowledgeRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	ns, err := cluster.NewNamespace(ctx, "e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
-	}
-	if err := k8s.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
+	ns := routeNamespace(t, token)
 	// The route's URL is only known once Alertmanager runs, and
 	// Alertmanager needs the route's name: name it first.
 	const routeName = "payments-silenced"

@@ -1,0 +1,141 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
+)
+
+func (c *command) oncallCommand() *cobra.Command {
+	var output string
+	var allNamespaces bool
+	cmd := &cobra.Command{
+		Use:     "oncall [SCHEDULE]",
+		GroupID: "read",
+		Short:   "Show who is on call now, the next handoff and who is on call after it",
+		Long: `Show who is on call now on each OnCallSchedule of the namespace (or on the one
+named), when that changes next, and who is on call then.
+
+"Now" and the handoff are the operator's (status.onCall and
+status.nextHandoffAt); who comes next is worked out from the schedule's spec
+at that handoff, with the same code the operator runs.`,
+		Example: `  kubectl klaxon oncall
+  kubectl klaxon oncall payments-primary -n payments
+  kubectl klaxon oncall -A`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.oncall(cmd, args, allNamespaces, output)
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return c.completeNames(&klaxonv1alpha1.OnCallScheduleList{})(cmd, args, toComplete)
+		},
+	}
+	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "Show the schedules of every namespace.")
+	addOutputFlag(cmd, &output, outputJSON, outputYAML, outputName)
+	return cmd
+}
+
+func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, output string) error {
+	k8s, err := c.clients.client()
+	if err != nil {
+		return err
+	}
+	ns, err := c.clients.namespace()
+	if err != nil {
+		return err
+	}
+	var schedules []*klaxonv1alpha1.OnCallSchedule
+	if len(args) == 1 {
+		s := &klaxonv1alpha1.OnCallSchedule{}
+		if err := k8s.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, s); err != nil {
+			return explain(err, "cannot read OnCallSchedule %s/%s: %s", ns, args[0], apiMessage(err))
+		}
+		schedules = append(schedules, s)
+	} else {
+		var list klaxonv1alpha1.OnCallScheduleList
+		opts := []client.ListOption{client.InNamespace(ns)}
+		if allNamespaces {
+			opts = nil
+		}
+		if err := k8s.List(cmd.Context(), &list, opts...); err != nil {
+			return explain(err, "cannot list OnCallSchedules: %s", apiMessage(err))
+		}
+		for i := range list.Items {
+			schedules = append(schedules, &list.Items[i])
+		}
+	}
+	if output != "" {
+		return printObjects(c.Streams.Out, output, len(args) == 0, schedules...)
+	}
+	if len(schedules) == 0 {
+		where := fmt.Sprintf("in namespace %s", ns)
+		if allNamespaces {
+			where = "in any namespace"
+		}
+		_, err := fmt.Fprintf(c.Streams.ErrOut, "No OnCallSchedules found %s.\n", where)
+		return err
+	}
+	now := c.Clock.Now()
+	w := newTable(c.Streams.Out)
+	header := []string{"NAME", "ON CALL", "NEXT HANDOFF", "NEXT ON CALL", "READY"}
+	if allNamespaces {
+		header = append([]string{"NAMESPACE"}, header...)
+	}
+	row(w, header...)
+	for _, s := range schedules {
+		r := onCallRow(s, now)
+		if allNamespaces {
+			r = append([]string{s.Namespace}, r...)
+		}
+		row(w, r...)
+	}
+	return w.Flush()
+}
+
+// onCallRow is one schedule's row: name, who is on call, the next handoff,
+// who is on call after it, and whether the operator found it Ready.
+func onCallRow(s *klaxonv1alpha1.OnCallSchedule, now time.Time) []string {
+	onCall := none
+	if len(s.Status.OnCall) > 0 {
+		onCall = strings.Join(s.Status.OnCall, ", ")
+	}
+	handoff, next := none, none
+	if h := s.Status.NextHandoffAt; h != nil {
+		handoff = fmt.Sprintf("%s (in %s)", stamp(h.Time), humanDuration(h.Sub(now)))
+		if h.Time.Before(now) {
+			handoff = fmt.Sprintf("%s (%s ago)", stamp(h.Time), humanDuration(now.Sub(h.Time)))
+		}
+		next = nextOnCall(s, h.Time)
+	}
+	ready := "Unknown"
+	if cond := apimeta.FindStatusCondition(s.Status.Conditions, klaxonv1alpha1.ConditionReady); cond != nil {
+		ready = string(cond.Status)
+		if cond.Status != "True" && cond.Reason != "" {
+			ready += " (" + cond.Reason + ")"
+		}
+	}
+	return []string{s.Name, onCall, handoff, next, ready}
+}
+
+// nextOnCall is who the schedule's spec has on call at the handoff.
+func nextOnCall(s *klaxonv1alpha1.OnCallSchedule, at time.Time) string {
+	compiled, err := oncall.Compile(&s.Spec)
+	if err != nil {
+		return "<invalid schedule>"
+	}
+	who := compiled.At(at)
+	if len(who) == 0 {
+		return "<nobody>"
+	}
+	return strings.Join(who, ", ")
+}
