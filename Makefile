@@ -112,6 +112,11 @@ test: manifests generate helm kustomize ## Run every test: unit, envtest integra
 	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
 	$(GO) test $(GOTEST_FLAGS) ./...
 
+.PHONY: bench
+BENCH_FLAGS ?=
+bench: build ## Benchmark bin/manager on a local control plane and print the table (BENCH_FLAGS=-smoke for a quick run, BENCH_SCALE=1 for 10,000 incidents).
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" $(GO) run ./test/bench -manager bin/manager $(BENCH_FLAGS)
+
 .PHONY: alertmanager
 alertmanager: ## Install (or find) the pinned alertmanager and amtool; print their directory.
 	@hack/alertmanager.sh

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
+	"github.com/klaxon-dev/klaxon/internal/controller"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -27,12 +28,20 @@ var version = "dev"
 func main() {
 	var o operator.Options
 	var showVersion bool
-	var qps float64
-	var burst int
+	var qps, receiverQPS float64
+	var burst, receiverBurst int
 	var namespaces string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
-	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second the manager may make to the API server.")
-	flag.IntVar(&burst, "kube-api-burst", 100, "Requests the manager may make to the API server in a burst above --kube-api-qps.")
+	// High enough not to throttle an alert storm; API Priority and
+	// Fairness protects the API server.
+	flag.Float64Var(&qps, "kube-api-qps", 300, "Requests per second the controllers may make to the API server.")
+	flag.IntVar(&burst, "kube-api-burst", 600, "Requests the controllers may make to the API server in a burst above --kube-api-qps.")
+	flag.Float64Var(&receiverQPS, "receiver-kube-api-qps", 300,
+		"Requests per second the receiver may make to the API server, apart from the controllers', so that an alert storm never starves paging.")
+	flag.IntVar(&receiverBurst, "receiver-kube-api-burst", 600, "Requests the receiver may make in a burst above --receiver-kube-api-qps.")
+	flag.IntVar(&o.IncidentWorkers, "incident-workers", controller.DefaultIncidentWorkers,
+		"How many incidents are reconciled at once; one incident is never reconciled twice at once.")
+	flag.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "The address of the pprof profiling endpoints, such as 127.0.0.1:6060; 0 turns them off.")
 	flag.StringVar(&namespaces, "watch-namespaces", "",
 		"Comma-separated namespaces whose objects the manager watches and caches; every namespace when empty. Incidents, routes and the rest outside them are ignored.")
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", "0",
@@ -75,6 +84,7 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
+	o.ReceiverQPS, o.ReceiverBurst = float32(receiverQPS), receiverBurst
 	setupLog.Info("Starting", "version", version, "watchNamespaces", o.WatchNamespaces)
 	mgr, err := operator.New(cfg, o)
 	if err != nil {

@@ -65,7 +65,7 @@ func (d Decision) ApplySpec(inc *klaxonv1alpha1.Incident) bool {
 // ApplyStatus sets status.alerts on inc to the decided summary. It reports
 // whether inc changed, so the caller patches status only when it did.
 func (d Decision) ApplyStatus(inc *klaxonv1alpha1.Incident) bool {
-	if d.Alerts == nil || sameSummary(inc.Status.Alerts, *d.Alerts) {
+	if d.Alerts == nil || sameSummary(StoredAlerts(inc), *d.Alerts) {
 		return false
 	}
 	inc.Status.Alerts = d.Alerts.DeepCopy()
@@ -127,14 +127,14 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 	state := currentState(existing)
 	var news firingNews
 	if firing {
-		news = judgeFiring(existing.Status.Alerts, endedAt(existing, state), msg)
+		news = judgeFiring(StoredAlerts(existing), endedAt(existing, state), msg)
 		if news.kind == newsStale {
 			return nothing(fmt.Sprintf("The notification is older than what incident %s shows (%s); ignoring it", existing.Name, news.why))
 		}
 	}
 
 	var changed *klaxonv1alpha1.AlertsSummary
-	if !sameSummary(existing.Status.Alerts, summary) {
+	if !sameSummary(StoredAlerts(existing), summary) {
 		changed = &summary
 	}
 	update := func(why string) Decision {
@@ -189,7 +189,7 @@ func Decide(route *Route, existing *klaxonv1alpha1.Incident, msg *Message, now t
 			}
 			return update(fmt.Sprintf("Updating the alerts of incident %s; the route does not resolve incidents automatically", existing.Name))
 		}
-		if news.kind == newsFresh && groupWasResolved(existing.Status.Alerts) {
+		if news.kind == newsFresh && groupWasResolved(StoredAlerts(existing)) {
 			return reopen(fmt.Sprintf("The group fired again after it resolved while incident %s was mitigated (%s); reopening it", existing.Name, news.why))
 		}
 		return update(fmt.Sprintf("Updating the alerts of mitigated incident %s", existing.Name))

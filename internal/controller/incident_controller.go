@@ -9,12 +9,14 @@ import (
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 )
 
@@ -22,6 +24,8 @@ import (
 // along its escalation policy.
 type IncidentReconciler struct {
 	reconciler
+	// workers is how many incidents are reconciled at once.
+	workers int
 	// publicURL is the base of the links in messages (WithPublicURL).
 	publicURL string
 	// ackLinks signs the acknowledge links of pages (WithAckLinks).
@@ -37,7 +41,7 @@ type IncidentReconciler struct {
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
 	o := buildOptions(opts)
-	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), publicURL: o.publicURL, ackLinks: o.ackLinks,
+	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), workers: o.incidentWorkers, publicURL: o.publicURL, ackLinks: o.ackLinks,
 		silencer: &silencer{secrets: &channelLoader{secretReader: c}}}
 }
 
@@ -71,6 +75,11 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 // lifecycle conditions.
 func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.obj
+	if inc.Status.Alerts == nil {
+		// The alerts the receiver opened it with go to status in this
+		// first write.
+		inc.Status.Alerts = alertmapping.OpeningAlerts(inc)
+	}
 	if lifecycle.Repair(&inc.Status, s.now) {
 		log.FromContext(ctx).Info("Repaired a status that lacked the start of its episode", "phase", inc.Status.Phase)
 	}
@@ -132,6 +141,7 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForSchedule)).
 		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForResponder)).
 		Watches(&klaxonv1alpha1.MaintenanceWindow{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForWindow)).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.workers}).
 		Named("incident").
 		Complete(r)
 }

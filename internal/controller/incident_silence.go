@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/silence"
 )
@@ -269,7 +270,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 	am *klaxonv1alpha1.AlertRouteAlertmanager) (ctrl.Result, error) {
 	inc := s.obj
 	cur := inc.Status.Silence
-	matchers, err := silence.Matchers(inc.Spec.Source.GroupKey, inc.Status.Alerts)
+	matchers, err := silence.Matchers(inc.Spec.Source.GroupKey, alertmapping.StoredAlerts(inc))
 	if err != nil {
 		// New alerts (a webhook) wake the incident; nothing else helps.
 		r.silenceFailed(s, err.Error())

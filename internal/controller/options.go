@@ -19,6 +19,24 @@ type options struct {
 	// messages (WithPublicURL); empty leaves links out.
 	publicURL string
 	ackLinks  ackLinkOptions
+	// incidentWorkers is how many incidents are reconciled at once
+	// (WithIncidentWorkers).
+	incidentWorkers int
+}
+
+// DefaultIncidentWorkers is how many incidents are reconciled at once by
+// default: a reconcile mostly waits on its status write, so a few workers
+// keep paging moving through an alert storm even on two cores.
+const DefaultIncidentWorkers = 4
+
+// WithIncidentWorkers sets how many incidents are reconciled at once; the
+// same incident is never reconciled twice at once.
+func WithIncidentWorkers(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.incidentWorkers = n
+		}
+	}
 }
 
 // WithClock sets the clock reconcilers read the time from; tests pass a fake.
@@ -33,7 +51,7 @@ func WithPublicURL(u string) Option {
 }
 
 func buildOptions(opts []Option) options {
-	o := options{clock: clock.RealClock{}}
+	o := options{clock: clock.RealClock{}, incidentWorkers: DefaultIncidentWorkers}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -11,6 +11,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -63,6 +64,16 @@ type Options struct {
 	// AckLinkTTL is how long an acknowledge link stays valid; 0 means
 	// acklink.DefaultTTL.
 	AckLinkTTL time.Duration
+	// ReceiverQPS and ReceiverBurst give the receiver its own client rate
+	// limit, so the writes of an alert storm never wait on the controllers'
+	// budget nor hold up paging; zero takes the controllers' QPS and burst.
+	ReceiverQPS   float32
+	ReceiverBurst int
+	// IncidentWorkers is how many incidents are reconciled at once; zero
+	// means controller.DefaultIncidentWorkers.
+	IncidentWorkers int
+	// PprofAddr serves the pprof endpoints; "" or "0" turns them off.
+	PprofAddr string
 	// WatchNamespaces restricts the cache, and so every controller and the
 	// receiver, to these namespaces; empty watches every namespace.
 	WatchNamespaces []string
@@ -126,8 +137,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		},
 		// No Secret is ever cached: tokens are read with GETs, in the
 		// namespaces that grant it (README, "Security").
-		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-		Controller: config.Controller{SkipNameValidation: &o.Restartable},
+		Client:           client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Controller:       config.Controller{SkipNameValidation: &o.Restartable},
+		PprofBindAddress: o.PprofAddr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -138,6 +150,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.ClosedIncidentRetention > 0 {
 		opts = append(opts, controller.WithClosedIncidentRetention(o.ClosedIncidentRetention))
+	}
+	if o.IncidentWorkers > 0 {
+		opts = append(opts, controller.WithIncidentWorkers(o.IncidentWorkers))
 	}
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)
@@ -165,7 +180,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	if o.ReceiverAddr != "0" {
-		rcv := receiver.New(mgr.GetClient(), mgr.GetAPIReader(), receiver.Options{
+		rcvClient, rcvReader, err := receiverClients(mgr, cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys,
 		}, ctrl.Log.WithName("receiver"))
@@ -184,6 +203,35 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr, nil
+}
+
+// receiverClients are the receiver's client, reading through the manager's
+// cache, and its uncached reader, both with a rate limiter of their own.
+func receiverClients(mgr ctrl.Manager, cfg *rest.Config, o Options) (client.Client, client.Reader, error) {
+	rcvCfg := rest.CopyConfig(cfg)
+	if o.ReceiverQPS > 0 {
+		rcvCfg.QPS, rcvCfg.Burst = o.ReceiverQPS, max(o.ReceiverBurst, 1)
+	}
+	if rcvCfg.QPS > 0 {
+		// One bucket for every resource the receiver touches.
+		rcvCfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(rcvCfg.QPS, max(rcvCfg.Burst, 1))
+	}
+	httpClient, err := rest.HTTPClientFor(rcvCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the receiver's HTTP client: %w", err)
+	}
+	base := client.Options{HTTPClient: httpClient, Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()}
+	reader, err := client.New(rcvCfg, base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the receiver's API reader: %w", err)
+	}
+	cached := base
+	cached.Cache = &client.CacheOptions{Reader: mgr.GetCache(), DisableFor: []client.Object{&corev1.Secret{}}}
+	c, err := client.New(rcvCfg, cached)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the receiver's client: %w", err)
+	}
+	return c, reader, nil
 }
 
 // addAckKeyLoader adds the runnable that loads the acknowledge-link key on

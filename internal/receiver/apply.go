@@ -164,9 +164,14 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 	case alertmapping.ActionNothing:
 		return g.latest, nil
 	case alertmapping.ActionCreate:
-		created, err := s.create(ctx, ar, route, msg, g.taken, d.Serial)
+		created, err := s.create(ctx, ar, route, msg, g.taken, d.Serial, d.Alerts)
 		if err != nil {
 			return nil, err
+		}
+		if alertmapping.OpeningAlerts(created) != nil {
+			// Created with its alerts: the reconciler stores them with its
+			// first status write, so there is no second writer to race.
+			return created, nil
 		}
 		inc = created
 	default:
@@ -201,7 +206,7 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 // same name. An incident of the group holding a name (an HA peer opened it)
 // ends the walk with the AlreadyExists error: the caller decides again.
 func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message,
-	taken map[int32]bool, first int32) (*klaxonv1alpha1.Incident, error) {
+	taken map[int32]bool, first int32, alerts *klaxonv1alpha1.AlertsSummary) (*klaxonv1alpha1.Incident, error) {
 	serial, last := first, first
 	for range alertmapping.MaxSerialGap {
 		last = serial
@@ -213,6 +218,7 @@ func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, rout
 		if err != nil {
 			return nil, fmt.Errorf("building the incident: %w", err)
 		}
+		alertmapping.SetOpeningAlerts(created, alerts)
 		err = s.client.Create(ctx, created)
 		if err == nil {
 			return created, nil

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
+)
+
+// Names of the objects every bench namespace holds.
+const (
+	routeName    = "bench"
+	policyName   = "bench"
+	fastPolicy   = "fast"
+	scheduleName = "primary"
+	channelName  = "hook"
+	tokenSecret  = "alertmanager-token"
+	hookSecret   = "hook-token"
+	receiverTok  = "bench-token"
+	// level0User is on call on the schedule; level1User is paged by name
+	// when a policy escalates.
+	level0User = "alice"
+	level1User = "bob"
+)
+
+// nsOptions say what a bench namespace holds besides a schedule on which
+// alice is always on call and a policy that pages it.
+type nsOptions struct {
+	// route adds the receiver token Secret and an AlertRoute that opens
+	// SEV1 incidents paging the policy.
+	route bool
+	// hookToken makes the webhook channel send a bearer token from a
+	// labelled Secret, so each send reads a Secret as in production.
+	hookToken bool
+	// sendAfter is when the responders' one rule sends, after the page; 0
+	// sends at once.
+	sendAfter time.Duration
+	// escalateAfter adds a level 1 paging bob this long after level 0.
+	escalateAfter time.Duration
+	// fastAfter adds a second policy, fastPolicy, whose level 1 pages bob
+	// this long after level 0.
+	fastAfter time.Duration
+}
+
+// fixtures creates the objects of a bench namespace and returns what it
+// created, so the caller can wait for them to be Ready.
+func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.Object, error) {
+	var objs []client.Object
+	if o.route || o.hookToken {
+		if err := b.cluster.GrantSecretAccess(ctx, ns); err != nil {
+			return nil, err
+		}
+	}
+	if o.route {
+		objs = append(objs, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: tokenSecret, Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
+			StringData: map[string]string{"token": receiverTok},
+		})
+	}
+	webhook := &klaxonv1alpha1.WebhookChannel{URL: b.observer.hookURL}
+	if o.hookToken {
+		objs = append(objs, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: hookSecret, Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
+			StringData: map[string]string{"token": "hook-secret"},
+		})
+		webhook.TokenSecretRef = &klaxonv1alpha1.SecretKeyReference{Name: hookSecret, Key: "token"}
+	}
+	policy := func(name string, after time.Duration) *klaxonv1alpha1.EscalationPolicy {
+		levels := []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{{Schedule: scheduleName}}}}
+		if after > 0 {
+			levels = append(levels, klaxonv1alpha1.EscalationLevel{
+				After:   &metav1.Duration{Duration: after},
+				Targets: []klaxonv1alpha1.EscalationTarget{{User: level1User}},
+			})
+		}
+		return &klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: klaxonv1alpha1.EscalationPolicySpec{Levels: levels}}
+	}
+	var after *metav1.Duration
+	if o.sendAfter > 0 {
+		after = &metav1.Duration{Duration: o.sendAfter}
+	}
+	objs = append(objs,
+		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: channelName, Namespace: ns},
+			Spec: klaxonv1alpha1.NotificationChannelSpec{Webhook: webhook}},
+		&klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: scheduleName, Namespace: ns},
+			Spec: klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{{
+				Name: "everyone", Participants: []string{level0User}, Start: "2026-01-05T09:00:00",
+				Shift: metav1.Duration{Duration: 168 * time.Hour}}}}},
+		policy(policyName, o.escalateAfter),
+	)
+	if o.fastAfter > 0 {
+		objs = append(objs, policy(fastPolicy, o.fastAfter))
+	}
+	for _, user := range []string{level0User, level1User} {
+		objs = append(objs, &klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ns},
+			Spec: klaxonv1alpha1.ResponderSpec{DisplayName: user,
+				Contacts: []klaxonv1alpha1.Contact{{Name: "hook", Channel: channelName, Address: user + "@bench.example"}},
+				Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "hook", After: after}}}})
+	}
+	if o.route {
+		objs = append(objs, &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: routeName, Namespace: ns},
+			Spec: klaxonv1alpha1.AlertRouteSpec{
+				Severity: klaxonv1alpha1.AlertSeverityMapping{Label: "severity",
+					Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical}},
+				EscalationPolicyRef: &klaxonv1alpha1.LocalObjectReference{Name: policyName},
+				TitleTemplate:       `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
+				TokenSecretRef:      klaxonv1alpha1.SecretKeyReference{Name: tokenSecret, Key: "token"},
+			}})
+	}
+	for _, obj := range objs {
+		if err := b.admin.Create(ctx, obj); err != nil {
+			return nil, fmt.Errorf("creating %T %s/%s: %w", obj, ns, obj.GetName(), err)
+		}
+	}
+	return objs, nil
+}
+
+// conditioned is a Klaxon object with conditions.
+type conditioned interface {
+	client.Object
+	GetConditions() []metav1.Condition
+}
+
+// waitReady waits until every object with conditions is Ready.
+func (b *bench) waitReady(ctx context.Context, objs []client.Object) error {
+	for _, obj := range objs {
+		c, ok := obj.(conditioned)
+		if !ok {
+			continue
+		}
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+			if err := b.admin.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
+				return false, fmt.Errorf("reading %T %s: %w", c, c.GetName(), err)
+			}
+			return meta.IsStatusConditionTrue(c.GetConditions(), klaxonv1alpha1.ConditionReady), nil
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for %T %s/%s to be Ready: %w", c, c.GetNamespace(), c.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// newNamespace creates a namespace and its fixtures and waits until they
+// are Ready.
+func (b *bench) newNamespace(ctx context.Context, prefix string, o nsOptions) (string, error) {
+	ns, err := b.cluster.NewNamespace(ctx, prefix)
+	if err != nil {
+		return "", err
+	}
+	objs, err := b.fixtures(ctx, ns, o)
+	if err != nil {
+		return "", err
+	}
+	return ns, b.waitReady(ctx, objs)
+}

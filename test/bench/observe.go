@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+	"github.com/klaxon-dev/klaxon/internal/operator"
+)
+
+// marks records the first time something happened to a key, and lets
+// callers wait for it.
+type marks struct {
+	mu sync.Mutex
+	m  map[string]*mark
+}
+
+type mark struct {
+	at   time.Time
+	done chan struct{}
+}
+
+func newMarks() *marks { return &marks{m: map[string]*mark{}} }
+
+func (m *marks) entry(key string) *mark {
+	e, ok := m.m[key]
+	if !ok {
+		e = &mark{done: make(chan struct{})}
+		m.m[key] = e
+	}
+	return e
+}
+
+// set records at for key unless it has a time already.
+func (m *marks) set(key string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.entry(key)
+	if e.at.IsZero() {
+		e.at = at
+		close(e.done)
+	}
+}
+
+// wait waits until key has a time, for at most timeout.
+func (m *marks) wait(ctx context.Context, key string, timeout time.Duration) (time.Time, error) {
+	m.mu.Lock()
+	e := m.entry(key)
+	m.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.at, nil
+	case <-ctx.Done():
+		return time.Time{}, fmt.Errorf("waiting for %s: %w", key, ctx.Err())
+	case <-time.After(timeout):
+		return time.Time{}, fmt.Errorf("%s did not happen within %s", key, timeout)
+	}
+}
+
+// observer watches incidents and receives the webhook channel's POSTs,
+// timestamping what the bench waits for as soon as it can be seen.
+type observer struct {
+	clock clock.PassiveClock
+	// paged0 and paged1 are keyed by namespace/name: when the incident was
+	// first seen with a level-0 (level-1) assignment of round 0.
+	paged0, paged1 *marks
+	// delivered is keyed by namespace/name: when the webhook channel first
+	// received a page of the incident.
+	delivered *marks
+
+	mu sync.Mutex
+	// due1 is the incident's nextEscalationAt while level 0 was its latest.
+	due1 map[string]time.Time
+	// current counts incidents whose status.observedGeneration is their
+	// generation, by namespace/name.
+	current map[string]bool
+	// lastChange is when an incident or a delivery was last seen.
+	lastChange time.Time
+	hookPOSTs  int
+
+	hook    *http.Server
+	hookURL string
+}
+
+func newObserver(clk clock.PassiveClock) *observer {
+	return &observer{clock: clk, paged0: newMarks(), paged1: newMarks(), delivered: newMarks(),
+		due1: map[string]time.Time{}, current: map[string]bool{}}
+}
+
+// watchIncidents starts an informer on every incident. It keeps only what
+// the bench reads, so its cache stays small at scale.
+func (o *observer) watchIncidents(ctx context.Context, cfg *rest.Config) error {
+	c, err := cache.New(cfg, cache.Options{Scheme: operator.Scheme(), DefaultTransform: slimIncident})
+	if err != nil {
+		return fmt.Errorf("creating the incident watch: %w", err)
+	}
+	inf, err := c.GetInformer(ctx, &klaxonv1alpha1.Incident{})
+	if err != nil {
+		return fmt.Errorf("watching incidents: %w", err)
+	}
+	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { o.seen(obj) },
+		UpdateFunc: func(_, obj any) { o.seen(obj) },
+		DeleteFunc: func(obj any) { o.gone(obj) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching incidents: %w", err)
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return fmt.Errorf("the incident watch did not sync: %w", ctx.Err())
+	}
+	return nil
+}
+
+// slimIncident drops what the bench never reads.
+func slimIncident(obj any) (any, error) {
+	inc, ok := obj.(*klaxonv1alpha1.Incident)
+	if !ok {
+		return obj, nil
+	}
+	slim := &klaxonv1alpha1.Incident{}
+	slim.Name, slim.Namespace, slim.ResourceVersion, slim.Generation = inc.Name, inc.Namespace, inc.ResourceVersion, inc.Generation
+	slim.Status.Phase, slim.Status.ObservedGeneration, slim.Status.Escalation = inc.Status.Phase, inc.Status.ObservedGeneration, inc.Status.Escalation
+	for _, a := range inc.Status.Assignments {
+		if a.Round == 0 && a.Level <= 1 {
+			slim.Status.Assignments = append(slim.Status.Assignments, a)
+		}
+	}
+	return slim, nil
+}
+
+func (o *observer) seen(obj any) {
+	inc, ok := obj.(*klaxonv1alpha1.Incident)
+	if !ok {
+		return
+	}
+	now := o.clock.Now()
+	key := inc.Namespace + "/" + inc.Name
+	var level0, level1 bool
+	for _, a := range inc.Status.Assignments {
+		if a.Round != 0 {
+			continue
+		}
+		level0 = level0 || a.Level == 0
+		level1 = level1 || a.Level == 1
+	}
+	if level0 {
+		o.paged0.set(key, now)
+	}
+	if level1 {
+		o.paged1.set(key, now)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.lastChange = now
+	o.current[key] = inc.Status.ObservedGeneration == inc.Generation
+	if esc := inc.Status.Escalation; level0 && !level1 && esc != nil && esc.Level == 0 && esc.NextEscalationAt != nil {
+		o.due1[key] = esc.NextEscalationAt.Time
+	}
+}
+
+// gone forgets a deleted incident, so counts cover the incidents that
+// exist; what was measured of it stays.
+func (o *observer) gone(obj any) {
+	if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	inc, ok := obj.(*klaxonv1alpha1.Incident)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.lastChange = o.clock.Now()
+	delete(o.current, inc.Namespace+"/"+inc.Name)
+}
+
+// dueAt returns the incident's level-1 due time, as seen at level 0.
+func (o *observer) dueAt(key string) (time.Time, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, ok := o.due1[key]
+	return t, ok
+}
+
+// incidents counts the incidents seen.
+func (o *observer) incidents() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.current)
+}
+
+// notCurrent counts the incidents seen whose status does not reflect their
+// generation.
+func (o *observer) notCurrent() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, ok := range o.current {
+		if !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// quiet waits until no incident changed and no page arrived for d, so the
+// writes that follow a step are all counted; it gives up after limit.
+func (o *observer) quiet(ctx context.Context, d, limit time.Duration) error {
+	deadline := o.clock.Now().Add(limit)
+	for {
+		o.mu.Lock()
+		since := o.clock.Since(o.lastChange)
+		o.mu.Unlock()
+		if since >= d {
+			return nil
+		}
+		if o.clock.Now().After(deadline) {
+			return nil // busy for good: the caller counts what it saw
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the operator to settle: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// serveHook runs the webhook channel's endpoint on a loopback port.
+func (o *observer) serveHook() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listening for the webhook channel: %w", err)
+	}
+	o.hookURL = "http://" + ln.Addr().String() + "/hook"
+	o.hook = &http.Server{Handler: http.HandlerFunc(o.receivePage), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = o.hook.Serve(ln) }()
+	return nil
+}
+
+func (o *observer) receivePage(w http.ResponseWriter, r *http.Request) {
+	now := o.clock.Now()
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var p notify.Payload
+	if err == nil {
+		err = json.Unmarshal(body, &p)
+	}
+	if err != nil {
+		http.Error(w, "not a klaxon.dev/v1 payload", http.StatusBadRequest)
+		return
+	}
+	if p.Page != nil {
+		o.delivered.set(p.Incident.Namespace+"/"+p.Incident.Name, now)
+	}
+	o.mu.Lock()
+	o.lastChange, o.hookPOSTs = now, o.hookPOSTs+1
+	o.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (o *observer) close() {
+	if o.hook != nil {
+		_ = o.hook.Close()
+	}
+}
