@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
@@ -96,9 +97,17 @@ func TestIncidentFromNotification(t *testing.T) {
 	if inc.Annotations[klaxonv1alpha1.ActorAnnotation] != klaxonv1alpha1.ActorAlertmanager {
 		t.Errorf("actor = %q, want alertmanager", inc.Annotations[klaxonv1alpha1.ActorAnnotation])
 	}
-	if a := inc.Status.Alerts; a == nil || a.Firing != 1 || a.Resolved != 1 || len(a.Items) != 2 {
-		t.Errorf("status.alerts = %+v", inc.Status.Alerts)
+	// The incident is created with its alerts; the reconciler's first
+	// status write stores them in status.alerts.
+	if a := alertmapping.OpeningAlerts(&inc); a == nil || a.Firing != 1 || a.Resolved != 1 || len(a.Items) != 2 {
+		t.Errorf("opening alerts = %+v", a)
 	}
+	eventually(t, "status.alerts stored", func(ctx context.Context) (bool, error) {
+		got := &klaxonv1alpha1.Incident{}
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(&inc), got)
+		a := got.Status.Alerts
+		return a != nil && a.Firing == 1 && a.Resolved == 1 && len(a.Items) == 2, err
+	})
 	ar := &klaxonv1alpha1.AlertRoute{}
 	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "payments"}, ar); err != nil || ar.Status.LastReceivedAt == nil {
 		t.Errorf("lastReceivedAt not recorded: %v %+v", err, ar.Status)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +74,7 @@ func (b *bench) startOperator(ctx context.Context, extra ...string) (*operatorPr
 			return false, fmt.Errorf("the operator exited: %s; its log is %s", cmd.ProcessState, b.operatorLog.Name())
 		default:
 		}
-		return answersOK(ctx, "http://"+probeAddr+"/readyz"), nil
+		return localcluster.AnswersOK(ctx, "http://"+probeAddr+"/readyz"), nil
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 60*time.Second, true, ready); err != nil {
 		p.stop()
@@ -147,19 +146,4 @@ func freeAddrs() (a, b, c string, err error) {
 		lns = append(lns, ln)
 	}
 	return lns[0].Addr().String(), lns[1].Addr().String(), lns[2].Addr().String(), nil
-}
-
-// answersOK tells whether a GET of url answers 200 OK; a server that is not
-// listening yet is no error to a caller that polls.
-func answersOK(ctx context.Context, url string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }

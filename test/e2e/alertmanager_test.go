@@ -19,6 +19,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
 const token = "e2e-token"
@@ -86,7 +87,7 @@ receivers:
 	t.Cleanup(stop)
 	am = &alertmanager{url: "http://" + addr}
 	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		return answersOK(ctx, am.url+"/-/ready"), nil
+		return localcluster.AnswersOK(ctx, am.url+"/-/ready"), nil
 	})
 	if err != nil {
 		t.Fatalf("alertmanager did not become ready: %v", err)

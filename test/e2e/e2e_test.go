@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,7 +112,9 @@ func startOperator(ctx context.Context) (func(), error) {
 		}
 		_ = os.RemoveAll(tmp)
 	}
-	ready := func(ctx context.Context) (bool, error) { return answersOK(ctx, "http://"+probeAddr+"/readyz"), nil }
+	ready := func(ctx context.Context) (bool, error) {
+		return localcluster.AnswersOK(ctx, "http://"+probeAddr+"/readyz"), nil
+	}
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, ready); err != nil {
 		stop()
 		return nil, fmt.Errorf("the operator did not become ready: %w", err)
@@ -130,21 +131,6 @@ func freeAddr() string {
 	}
 	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
-}
-
-// answersOK tells whether a GET of url answers 200 OK. A server that is not
-// listening yet is not an error to a caller that polls until it is.
-func answersOK(ctx context.Context, url string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
