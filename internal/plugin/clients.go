@@ -91,3 +91,24 @@ func whoAmI(ctx context.Context, c client.Client) (string, error) {
 	}
 	return name, nil
 }
+
+// listIncidents lists the incidents of the current namespace (returned as
+// ns), or of every namespace.
+func (c *command) listIncidents(ctx context.Context, allNamespaces bool) (list *klaxonv1alpha1.IncidentList, ns string, err error) {
+	k8s, err := c.clients.client()
+	if err != nil {
+		return nil, "", err
+	}
+	if ns, err = c.clients.namespace(); err != nil {
+		return nil, "", err
+	}
+	var opts []client.ListOption
+	if !allNamespaces {
+		opts = append(opts, client.InNamespace(ns))
+	}
+	list = &klaxonv1alpha1.IncidentList{}
+	if err = k8s.List(ctx, list, opts...); err != nil {
+		return nil, "", explainListError(err, allNamespaces)
+	}
+	return list, ns, nil
+}

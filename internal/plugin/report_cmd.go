@@ -8,9 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
 
 func (c *command) reportCommand() *cobra.Command {
@@ -81,21 +78,9 @@ func parseSince(s string) (time.Duration, error) {
 }
 
 func (c *command) report(cmd *cobra.Command, window time.Duration, by GroupBy, allNamespaces bool, output string) error {
-	k8s, err := c.clients.client()
+	list, ns, err := c.listIncidents(cmd.Context(), allNamespaces)
 	if err != nil {
 		return err
-	}
-	ns, err := c.clients.namespace()
-	if err != nil {
-		return err
-	}
-	var opts []client.ListOption
-	if !allNamespaces {
-		opts = append(opts, client.InNamespace(ns))
-	}
-	var list klaxonv1alpha1.IncidentList
-	if err := k8s.List(cmd.Context(), &list, opts...); err != nil {
-		return explainListError(err, allNamespaces)
 	}
 	r := BuildReport(list.Items, c.Clock.Now(), window, by)
 	if output != "" {

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
@@ -189,21 +188,9 @@ True) or when its deadline in status.responseTargets has passed undone.`,
 }
 
 func (c *command) status(cmd *cobra.Command, allNamespaces bool, output string) error {
-	k8s, err := c.clients.client()
+	list, ns, err := c.listIncidents(cmd.Context(), allNamespaces)
 	if err != nil {
 		return err
-	}
-	ns, err := c.clients.namespace()
-	if err != nil {
-		return err
-	}
-	var opts []client.ListOption
-	if !allNamespaces {
-		opts = append(opts, client.InNamespace(ns))
-	}
-	var list klaxonv1alpha1.IncidentList
-	if err = k8s.List(cmd.Context(), &list, opts...); err != nil {
-		return explainListError(err, allNamespaces)
 	}
 	now := c.Clock.Now()
 	rows := StatusRows(list.Items, now)

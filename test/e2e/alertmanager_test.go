@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -149,8 +150,19 @@ func routeNamespace(t *testing.T, value string) string {
 	return ns
 }
 
+// createReadyRoute creates an AlertRoute and waits until it is Ready.
+func createReadyRoute(t *testing.T, route *klaxonv1alpha1.AlertRoute) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), route); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the route to be Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(route), route)
+		return meta.IsStatusConditionTrue(route.Status.Conditions, klaxonv1alpha1.ConditionReady), err
+	})
+}
+
 func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
-	ctx := context.Background()
 	// Made as `kubectl create secret --from-file` makes it: with the file's
 	// trailing newline, which Alertmanager does not send.
 	ns := routeNamespace(t, token+"\n")
@@ -164,18 +176,7 @@ func TestAlertmanagerOpensResolvesAndReopensIncident(t *testing.T) {
 			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"},
 		},
 	}
-	if err := k8s.Create(ctx, route); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the route to be Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(route), route)
-		for _, c := range route.Status.Conditions {
-			if c.Type == klaxonv1alpha1.ConditionReady && c.Status == metav1.ConditionTrue {
-				return true, err
-			}
-		}
-		return false, err
-	})
+	createReadyRoute(t, route)
 
 	am := startAlertmanager(t, ns, route.Name)
 	incidents := func(ctx context.Context) ([]klaxonv1alpha1.Incident, error) {

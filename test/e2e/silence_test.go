@@ -80,18 +80,7 @@ func TestSilenceOnAcknowledgeRoundTrip(t *testing.T) {
 			},
 		},
 	}
-	if err := k8s.Create(ctx, route); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the route to be Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(route), route)
-		for _, c := range route.Status.Conditions {
-			if c.Type == klaxonv1alpha1.ConditionReady && c.Status == metav1.ConditionTrue {
-				return true, err
-			}
-		}
-		return false, err
-	})
+	createReadyRoute(t, route)
 	incident := func(ctx context.Context) (*klaxonv1alpha1.Incident, error) {
 		list := &klaxonv1alpha1.IncidentList{}
 		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil || len(list.Items) != 1 {
