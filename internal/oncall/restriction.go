@@ -65,8 +65,9 @@ func (r *restrictions) scan(t time.Time) (covered bool, next time.Time) {
 	}
 	y, m, d := localDate(t, r.loc)
 	// Windows recur weekly, so the nearest edge after t belongs to a window
-	// opened between the day before t's local date and a week after it.
-	for dd := d - 1; dd <= d+7; dd++ {
+	// opened between the day before t's local date and a week after it, or
+	// a week later still when a spring-forward gap empties that opening.
+	for dd := d - 1; dd <= d+14; dd++ {
 		// A window opened on a later date opens and closes after that date
 		// begins: once an edge before then is known, no later date can
 		// offer a nearer one. Most scans stop after a day or two.

@@ -17,7 +17,7 @@ const Horizon = 400 * 24 * time.Hour
 // stepBudget bounds the work of one NextHandoff call, so that a reconcile
 // takes tens of milliseconds at most, whatever the spec. A step is one
 // layer's answer worked out at one instant (its restrictions over a day or
-// two, nine at most): the unit of the walk's cost. The densest spec the API
+// two, sixteen at most): the unit of the walk's cost. The densest spec the API
 // admits has about a thousand edges a day (16 layers of 32 windows that
 // open and close daily), each a step, so even there the walk sees four days
 // ahead; an ordinary spec has a few edges a week and reaches its handoff or

@@ -157,6 +157,18 @@ func TestSchedule(t *testing.T) {
 				{at: "2026-10-25T05:59:59+01:00", want: people("erin"), next: "2026-10-25T06:00:00+01:00"},
 			},
 		},
+		"a window the spring-forward gap empties opens again a week later": {
+			// Sun 29 Mar 2026 02:00-03:00 does not exist in Berlin.
+			spec: schedule("Europe/Berlin",
+				layerSpec("days", "2026-01-01T00:00:00", 168*time.Hour, "alice"),
+				restricted(layerSpec("gap", "2026-01-01T00:00:00", 168*time.Hour, "bob"), windowSpec("02:00", "03:00", "Sun")),
+			),
+			probes: []probe{
+				{at: "2026-03-28T12:00:00+01:00", want: people("alice"), next: "2026-04-05T02:00:00+02:00"},
+				{at: "2026-03-29T03:00:00+02:00", want: people("alice"), next: "2026-04-05T02:00:00+02:00"},
+				{at: "2026-04-05T02:00:00+02:00", want: people("bob"), next: "2026-04-05T03:00:00+02:00"},
+			},
+		},
 		"restriction with from == to covers a whole day": {
 			spec: schedule("UTC",
 				restricted(layerSpec("wednesdays", "2026-01-01T00:00:00", 24*time.Hour, "alice"), windowSpec("09:00", "09:00", "Wed")),

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/matcher/compat"
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -16,7 +18,8 @@ var parseMatchers = compat.FallbackMatchersParser(slog.New(slog.DiscardHandler))
 
 // ParseMatchers parses matchers written in Alertmanager's syntax, such as
 // alertname="Watchdog" or env=~"prod|staging", at path (spec.matchers);
-// the error names the entry at fault.
+// the error names the entry at fault. It refuses the matchers the parser
+// takes but Alertmanager refuses in a silence (see silenceable).
 func ParseMatchers(path string, written []string) (labels.Matchers, error) {
 	var out labels.Matchers
 	for i, m := range written {
@@ -30,9 +33,33 @@ func ParseMatchers(path string, written []string) (labels.Matchers, error) {
 		if len(ms) == 0 {
 			return nil, fmt.Errorf("%s[%d] %q holds no matcher: write one such as alertname=\"Watchdog\" or remove the entry", path, i, m)
 		}
+		if err := silenceable(ms); err != nil {
+			return nil, fmt.Errorf("%s[%d] %q %w", path, i, m, err)
+		}
 		out = append(out, ms...)
 	}
 	return out, nil
+}
+
+// silenceable refuses what the parser takes but Alertmanager refuses in a
+// silence: a quoted empty label name, a name or value that is not UTF-8,
+// and a regex that compiles only once anchored, such as x)|(y, which would
+// match more than it says.
+func silenceable(ms labels.Matchers) error {
+	for _, m := range ms {
+		if m.Name == "" {
+			return errors.New("has an empty label name: name the label, such as alertname=\"Watchdog\"")
+		}
+		if !utf8.ValidString(m.Name) || !utf8.ValidString(m.Value) {
+			return errors.New("is not valid UTF-8")
+		}
+		if m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp {
+			if _, err := regexp.Compile(m.Value); err != nil {
+				return fmt.Errorf("has a regular expression that does not compile on its own: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // ErrSilencesAll is why matchers cannot make a silence: every one of them

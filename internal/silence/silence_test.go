@@ -117,13 +117,15 @@ func TestForSilence(t *testing.T) {
 		written []string
 		want    string // the matchers, or the error's text
 	}{
-		"equality and regex":        {[]string{`service="checkout"`, `env=~"prod|staging"`}, `service="checkout",env=~"prod|staging"`},
-		"one entry, two matchers":   {[]string{`{team="payments", alertname!="Watchdog"}`}, `team="payments",alertname!="Watchdog"`},
-		"all match an empty label":  {[]string{`env=~".*"`, `team!="search"`}, "every matcher matches an empty label value"},
-		"one that needs its label":  {[]string{`env=~".*"`, `team=~".+"`}, `env=~".*",team=~".+"`},
-		"not a matcher":             {[]string{`service=="checkout"`}, `spec.alertmanagerSilence.matchers[0] "service==\"checkout\"" is not a valid Alertmanager matcher`},
-		"an empty entry":            {[]string{`service="checkout"`, " "}, "spec.alertmanagerSilence.matchers[1] is empty"},
-		"no matchers silence alike": {nil, "every matcher matches an empty label value"},
+		"equality and regex":          {[]string{`service="checkout"`, `env=~"prod|staging"`}, `service="checkout",env=~"prod|staging"`},
+		"one entry, two matchers":     {[]string{`{team="payments", alertname!="Watchdog"}`}, `team="payments",alertname!="Watchdog"`},
+		"all match an empty label":    {[]string{`env=~".*"`, `team!="search"`}, "every matcher matches an empty label value"},
+		"one that needs its label":    {[]string{`env=~".*"`, `team=~".+"`}, `env=~".*",team=~".+"`},
+		"not a matcher":               {[]string{`service=="checkout"`}, `spec.alertmanagerSilence.matchers[0] "service==\"checkout\"" is not a valid Alertmanager matcher`},
+		"an empty entry":              {[]string{`service="checkout"`, " "}, "spec.alertmanagerSilence.matchers[1] is empty"},
+		"a quoted empty label name":   {[]string{`service="checkout"`, `""="x"`}, `spec.alertmanagerSilence.matchers[1] "\"\"=\"x\"" has an empty label name`},
+		"a regex valid only anchored": {[]string{`env=~"x)|(y"`}, `spec.alertmanagerSilence.matchers[0] "env=~\"x)|(y\"" has a regular expression that does not compile on its own`},
+		"no matchers silence alike":   {nil, "every matcher matches an empty label value"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
