@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -175,7 +176,7 @@ func (s *Server) lookupRoute(ctx context.Context, ns, name string) (*klaxonv1alp
 // reads are rate limited so that requests for random names cannot turn into
 // a flood of API requests.
 func (s *Server) lookup(ctx context.Context, ns, name, kind string, obj client.Object) (bool, error) {
-	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+	if len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 || !s.watches(ns) {
 		return false, nil
 	}
 	key := client.ObjectKey{Namespace: ns, Name: name}
@@ -197,12 +198,20 @@ func (s *Server) lookup(ctx context.Context, ns, name, kind string, obj client.O
 	return true, nil
 }
 
+// watches tells whether the cache holds namespace ns. Outside
+// --watch-namespaces the cache refuses to answer; the receiver answers as
+// for a namespace without routes, never 503, so Alertmanager does not
+// retry a wrong URL forever.
+func (s *Server) watches(ns string) bool {
+	return len(s.opts.Namespaces) == 0 || slices.Contains(s.opts.Namespaces, ns)
+}
+
 var errBusy = errors.New("too many requests for routes the receiver does not know")
 
 // authenticatesNamespace reports whether bearer is the token of some route
 // of the namespace.
 func (s *Server) authenticatesNamespace(ctx context.Context, ns string, bearer []byte) (bool, error) {
-	if len(validation.IsDNS1123Label(ns)) > 0 {
+	if len(validation.IsDNS1123Label(ns)) > 0 || !s.watches(ns) {
 		return false, nil
 	}
 	list := &klaxonv1alpha1.AlertRouteList{}

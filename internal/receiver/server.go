@@ -67,6 +67,10 @@ type Options struct {
 	MaxConcurrentParses int
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
+	// Namespaces are the namespaces the cache holds (--watch-namespaces);
+	// empty means every one. Routes, heartbeats and status pages elsewhere
+	// do not exist for the receiver.
+	Namespaces []string
 	// AckKeys verifies acknowledge links (GET and POST /ack/{token}); nil
 	// serves no /ack/ pages.
 	AckKeys *acklink.Keyring

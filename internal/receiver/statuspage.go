@@ -119,6 +119,9 @@ func (p *statusPages) render(r *http.Request, ns, name string, feed bool) (int, 
 // copies: they are only read, and a namespace may hold many.
 func (p *statusPages) view(ctx context.Context, ns, name string) (statuspage.View, error) {
 	page := &klaxonv1alpha1.StatusPage{}
+	if !p.s.watches(ns) {
+		return statuspage.View{}, apierrors.NewNotFound(klaxonv1alpha1.GroupVersion.WithResource("statuspages").GroupResource(), name)
+	}
 	if err := p.s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, page); err != nil {
 		return statuspage.View{}, err
 	}
