@@ -105,12 +105,21 @@ control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their
 	@hack/control-plane.sh
 
 .PHONY: test
-test: manifests generate helm kustomize ## Run every test: unit, envtest integration and end-to-end.
+test: manifests generate helm kustomize ## Run every test: unit, envtest integration, end-to-end, install, and then the fault suite.
 	KLAXON_HELM="$(HELM)" KLAXON_KUSTOMIZE="$(KUSTOMIZE)" \
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
 	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
 	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
-	$(GO) test $(GOTEST_FLAGS) ./...
+	$(GO) test $(GOTEST_FLAGS) $$($(GO) list ./... | grep -v /test/fault)
+	@# Alone, so that no other test's load blurs its failover and crash timing.
+	$(MAKE) fault
+
+.PHONY: fault
+fault: ## Run the fault suite: outages, crashes, failover and hostile input against the real binaries (test/fault).
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
+	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
+	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
+	$(GO) test -count=1 -timeout 20m -v ./test/fault/
 
 .PHONY: bench
 BENCH_FLAGS ?=

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	// The time zone database is compiled in, so schedules and maintenance
 	// windows read the same zones whatever the image or host holds.
@@ -53,6 +54,12 @@ func main() {
 		"Elect a leader, so only one replica pages and escalates.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election lease; needed when running outside a cluster.")
+	flag.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a leader's lease lasts; when the leader dies, another replica takes over paging within it.")
+	flag.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew its lease before it stops leading; shorter than the lease duration.")
+	flag.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often replicas try to acquire or renew the lease.")
 	flag.StringVar(&o.ReceiverAddr, "receiver-bind-address", receiver.DefaultAddr,
 		"The address the Alertmanager webhook receiver binds to; 0 turns it off.")
 	flag.Int64Var(&o.ReceiverMaxBodyBytes, "receiver-max-body-bytes", receiver.DefaultMaxBodyBytes,

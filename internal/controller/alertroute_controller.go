@@ -45,7 +45,7 @@ func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, record
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=alertroutes/status,verbs=patch
 
 // Reconcile checks the route's spec and its token Secret.
 func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

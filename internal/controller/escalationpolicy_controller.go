@@ -33,7 +33,7 @@ func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorde
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=escalationpolicies/status,verbs=patch
 
 // Reconcile checks the policy and the schedules it names.
 func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

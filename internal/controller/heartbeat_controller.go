@@ -40,7 +40,7 @@ func NewHeartbeatReconciler(c client.Client, recorder events.EventRecorder, opts
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=heartbeats,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=heartbeats/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=heartbeats/status,verbs=patch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=incidents,verbs=get;list;watch;create;patch
 
 // Reconcile checks the heartbeat and acts on whether it is overdue.

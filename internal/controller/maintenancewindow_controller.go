@@ -39,7 +39,7 @@ func NewMaintenanceWindowReconciler(c client.Client, recorder events.EventRecord
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=maintenancewindows,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=maintenancewindows/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=maintenancewindows/status,verbs=patch
 
 // Reconcile checks the window, works out where it stands now and mirrors
 // it in Alertmanager.

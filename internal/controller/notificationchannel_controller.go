@@ -34,7 +34,7 @@ func NewNotificationChannelReconciler(c client.Client, secretReader client.Reade
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=notificationchannels,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=notificationchannels/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=notificationchannels/status,verbs=patch
 
 // Reconcile checks the channel's settings and its Secrets.
 func (r *NotificationChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

@@ -31,7 +31,7 @@ func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder,
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules/status,verbs=patch
 
 // Reconcile computes who is on call now and when that changes next.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

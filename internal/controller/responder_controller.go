@@ -31,7 +31,7 @@ func NewResponderReconciler(c client.Client, recorder events.EventRecorder, opts
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=responders,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=responders/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=responders/status,verbs=patch
 
 // Reconcile checks the channels the responder's contacts name.
 func (r *ResponderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

@@ -27,7 +27,7 @@ func NewStatusPageReconciler(c client.Client, recorder events.EventRecorder, opt
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=statuspages,verbs=get;list;watch
-// +kubebuilder:rbac:groups=klaxon.dev,resources=statuspages/status,verbs=get;patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=statuspages/status,verbs=patch
 
 // Reconcile checks the page's selector.
 func (r *StatusPageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

@@ -7,6 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +43,7 @@ const (
 	managerClusterRole      = "klaxon-manager-role"
 	secretReaderClusterRole = "klaxon-secret-reader"
 	ackKeyRole              = "klaxon-ack-key"
+	leaderElectionRole      = "klaxon-leader-election-role"
 )
 
 // Cluster is a running local control plane.
@@ -60,9 +65,24 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
+// Options change how Start runs the control plane.
+type Options struct {
+	// APIServerDir, when set, holds kube-apiserver's certificates, so that
+	// StopAPIServer and StartAPIServer restart it on the same address with
+	// the same certificates, and every client keeps working.
+	APIServerDir string
+	// APIServerFlags are extra kube-apiserver flags, name to value.
+	APIServerFlags map[string]string
+}
+
 // Start starts etcd and kube-apiserver from KUBEBUILDER_ASSETS, installs the
 // CRDs and the admission policies, and waits until they are enforced.
 func Start(ctx context.Context) (*Cluster, error) {
+	return StartWith(ctx, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, o Options) (*Cluster, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test` (or `make dev`), which builds kube-apiserver and etcd first")
@@ -73,6 +93,12 @@ func Start(ctx context.Context) (*Cluster, error) {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		Scheme:                operator.Scheme(),
+	}
+	if o.APIServerDir != "" || len(o.APIServerFlags) > 0 {
+		env.ControlPlane.APIServer = &envtest.APIServer{CertDir: o.APIServerDir}
+		for name, value := range o.APIServerFlags {
+			env.ControlPlane.APIServer.Configure().Set(name, value)
+		}
 	}
 	if _, err := env.Start(); err != nil {
 		return nil, fmt.Errorf("starting local control plane: %w", err)
@@ -131,27 +157,29 @@ func (c *Cluster) installRBAC(ctx context.Context, root string) error {
 }
 
 // installNamespacedRBAC creates the operator's namespace and, in it, the
-// shipped Role that lets the operator keep its acknowledge-link key, bound
-// to the operator.
+// shipped Roles that let the operator keep its acknowledge-link key and
+// hold the leader election lease, bound to the operator.
 func (c *Cluster) installNamespacedRBAC(ctx context.Context, root string) error {
 	if err := c.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", operatorNamespace, err)
 	}
-	role := &rbacv1.Role{}
-	if err := readObject(filepath.Join(root, "config", "rbac", "ack_key_role.yaml"), role); err != nil {
-		return err
-	}
-	role.ObjectMeta = metav1.ObjectMeta{Name: ackKeyRole, Namespace: operatorNamespace}
-	if err := c.Admin.Create(ctx, role); err != nil {
-		return fmt.Errorf("creating Role %s/%s: %w", operatorNamespace, ackKeyRole, err)
-	}
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: ackKeyRole, Namespace: operatorNamespace},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: ackKeyRole},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
-	}
-	if err := c.Admin.Create(ctx, binding); err != nil {
-		return fmt.Errorf("binding Role %s/%s to the operator: %w", operatorNamespace, ackKeyRole, err)
+	for file, name := range map[string]string{"ack_key_role.yaml": ackKeyRole, "leader_election_role.yaml": leaderElectionRole} {
+		role := &rbacv1.Role{}
+		if err := readObject(filepath.Join(root, "config", "rbac", file), role); err != nil {
+			return err
+		}
+		role.ObjectMeta = metav1.ObjectMeta{Name: name, Namespace: operatorNamespace}
+		if err := c.Admin.Create(ctx, role); err != nil {
+			return fmt.Errorf("creating Role %s/%s: %w", operatorNamespace, name, err)
+		}
+		binding := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: operatorNamespace},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
+		}
+		if err := c.Admin.Create(ctx, binding); err != nil {
+			return fmt.Errorf("binding Role %s/%s to the operator: %w", operatorNamespace, name, err)
+		}
 	}
 	return nil
 }
@@ -277,6 +305,65 @@ func (c *Cluster) Stop() error {
 		return nil
 	}
 	return c.env.Stop()
+}
+
+// KillAPIServer kills kube-apiserver with SIGKILL, as a crashed control
+// plane node would lose it, leaving etcd running. (A graceful stop waits for
+// the watches of every client to drain, which takes longer than envtest
+// waits.) Only a control plane started with Options.APIServerDir can start
+// it again.
+func (c *Cluster) KillAPIServer() error {
+	if c.env == nil {
+		return errors.New("an attached control plane cannot be stopped")
+	}
+	apiServer := c.env.ControlPlane.APIServer
+	pid, err := findProcess("kube-apiserver", "--cert-dir="+apiServer.CertDir)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing kube-apiserver: %w", err)
+	}
+	// envtest sees the process gone and cleans up after it.
+	return apiServer.Stop()
+}
+
+// findProcess finds the pid of the process running the named binary with
+// the argument arg.
+func findProcess(name, arg string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("listing processes: %w", err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(args[0]) == name && slices.Contains(args, arg) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no %s process with %s", name, arg)
+}
+
+// StartAPIServer starts the kube-apiserver StopAPIServer stopped, on the
+// same address with the same certificates, and waits until it is healthy.
+// It does not wait for the admission policies to load again: clients meet
+// the API server as it comes back.
+func (c *Cluster) StartAPIServer() error {
+	if c.env == nil {
+		return errors.New("an attached control plane cannot be started")
+	}
+	if err := c.env.ControlPlane.APIServer.Start(); err != nil {
+		return fmt.Errorf("starting kube-apiserver again: %w", err)
+	}
+	return nil
 }
 
 // waitForActorPolicy waits until kube-apiserver enforces the actor policy,

@@ -175,6 +175,8 @@ type Message struct {
 	To      []Address
 	Subject string
 	Text    string
+	// Created is when mailpit received it.
+	Created time.Time
 }
 
 // Get decodes the JSON answer of a GET of path from mailpit's API into v.
@@ -201,6 +203,21 @@ func (mp *Server) Messages(t testing.TB) []Message {
 		Messages []Message
 	}
 	mp.Get(t, "/api/v1/messages", &list)
+	return list.Messages
+}
+
+// All returns the summaries of every message mailpit holds, up to 10,000
+// (Messages returns the latest 50).
+func (mp *Server) All(t testing.TB) []Message {
+	t.Helper()
+	var list struct {
+		Total    int
+		Messages []Message
+	}
+	mp.Get(t, "/api/v1/messages?limit=10000", &list)
+	if list.Total > len(list.Messages) {
+		t.Fatalf("mailpit holds %d messages, more than one page of %d", list.Total, len(list.Messages))
+	}
 	return list.Messages
 }
 

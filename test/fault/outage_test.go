@@ -1,0 +1,167 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+)
+
+// TestAPIServerOutage stops kube-apiserver for 20 s while Alertmanager
+// delivers a stream of new groups and escalations fall due. The receiver
+// answers 503, so Alertmanager retries; afterwards every group has exactly
+// one incident, and every page, including those that fell due during the
+// outage, was mailed once.
+func TestAPIServerOutage(t *testing.T) {
+	const (
+		groups   = 100
+		every    = 400 * time.Millisecond
+		outageAt = 8 * time.Second
+		outage   = 20 * time.Second
+		escalate = 12 * time.Second
+	)
+	mail := mailpit.Start(t)
+	tm := newTeam(t, mail, level{person: "alice"}, level{person: "bob", after: escalate})
+	op := startOperator(t, "solo", "--watch-namespaces="+tm.ns)
+	tm.createRoute(t)
+	door := newFrontDoor(t, op.receiverURL)
+	ams := startAlertmanagers(t, door.url+tm.webhook())
+
+	start := time.Now()
+	var names []string
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range groups {
+			name := fmt.Sprintf("Outage%03d", i)
+			names = append(names, name)
+			postAlerts(t, ams, firing(name))
+			time.Sleep(time.Until(start.Add(time.Duration(i+1) * every)))
+		}
+	})
+	time.Sleep(time.Until(start.Add(outageAt)))
+	down := time.Now()
+	if err := cluster.KillAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(outage)
+	// It serves before it reports healthy: the outage ends here.
+	up := time.Now()
+	apiServerRestarts = append(apiServerRestarts, up)
+	if err := cluster.StartAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kube-apiserver was down from %s to %s", down.Format("15:04:05.000"), up.Format("15:04:05.000"))
+	wg.Wait()
+
+	eventually(t, "every group to be paged at both levels and mailed", 2*time.Minute, func(ctx context.Context) (bool, error) {
+		items, err := tm.incidents(ctx)
+		if err != nil || len(items) < groups {
+			return false, err
+		}
+		for i := range items {
+			if paged(&items[i]) != "0:alice,1:bob" || !allSent(&items[i]) {
+				return false, nil
+			}
+		}
+		return len(mail.All(t)) >= 2*groups, nil
+	})
+	time.Sleep(2 * time.Second) // a page sent twice would have arrived by now
+
+	items, err := tm.incidents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	dueInOutage := 0
+	// From due (or from the outage's end) to paged, for first pages of
+	// new incidents and for escalations.
+	var slowestFirst, slowestEscalation time.Duration
+	for i := range items {
+		inc := &items[i]
+		titles = append(titles, inc.Spec.Title)
+		if got := paged(inc); got != "0:alice,1:bob" {
+			t.Errorf("%s (%s) was paged %s, want 0:alice,1:bob", inc.Name, inc.Spec.Title, got)
+		}
+		first, second := assignment(inc, 0), assignment(inc, 1)
+		if first == nil || second == nil {
+			continue
+		}
+		for _, a := range []*klaxonv1alpha1.Assignment{first, second} {
+			due := inc.CreationTimestamp.Time
+			if a == second {
+				due = first.NotifiedAt.Add(escalate)
+			}
+			if due.Before(up) {
+				due = up
+			}
+			if a == first {
+				slowestFirst = max(slowestFirst, a.NotifiedAt.Sub(due))
+			} else {
+				slowestEscalation = max(slowestEscalation, a.NotifiedAt.Sub(due))
+			}
+		}
+		due := first.NotifiedAt.Add(escalate)
+		if due.After(down) && due.Before(up) {
+			dueInOutage++
+			if second.NotifiedAt.Time.Before(up.Truncate(time.Second)) {
+				t.Errorf("%s's second level fell due at %s, in the outage, and is recorded paged at %s, before kube-apiserver was back",
+					inc.Name, due.Format(time.TimeOnly), second.NotifiedAt.Format(time.TimeOnly))
+			}
+		}
+	}
+	sort.Strings(titles)
+	if strings.Join(titles, ",") != strings.Join(names, ",") {
+		t.Errorf("%d incidents for %d groups; their titles:\n%s", len(items), groups, strings.Join(titles, ","))
+	}
+	if dueInOutage == 0 {
+		t.Errorf("no escalation fell due during the outage: the test proves nothing about them")
+	}
+
+	mails := tm.mails(t)
+	for _, name := range names {
+		for _, person := range []string{"alice", "bob"} {
+			if n := len(mails[name+" "+person]); n != 1 {
+				t.Errorf("%s mailed %s %d times, want once", name, person, n)
+			}
+		}
+	}
+	if len(mails) != 2*groups {
+		t.Errorf("mails went to %d (incident, person) pairs, want %d", len(mails), 2*groups)
+	}
+
+	var unavailable, ok, abandoned int
+	for _, a := range door.recorded() {
+		switch {
+		case a.abandoned:
+			// Alertmanager gave up waiting (the test's 1s group interval
+			// gives each try about 10s) and sends again: not an answer.
+			abandoned++
+			t.Logf("abandoned by Alertmanager: %s", a)
+		case a.code == http.StatusOK:
+			ok++
+		case a.code == http.StatusServiceUnavailable && a.backend != "":
+			unavailable++
+			if a.at.Before(down) || a.at.After(up.Add(10*time.Second)) {
+				t.Logf("503 outside the outage: %s", a)
+			}
+		default:
+			t.Errorf("the receiver answered %s; only 200 and 503 (retry) are right", a)
+		}
+	}
+	if unavailable == 0 {
+		t.Errorf("the receiver never answered 503 during the outage")
+	}
+	if !op.running() {
+		t.Errorf("the operator exited during the outage")
+	}
+	t.Logf("%d groups: %d answers 200, %d answers 503, %d requests abandoned by Alertmanager; %d escalations fell due in the outage; "+
+		"the latest first page came %s after its incident was created (or after the outage, if created in it), the latest escalation %s after due",
+		groups, ok, unavailable, abandoned, dueInOutage, slowestFirst, slowestEscalation)
+}
