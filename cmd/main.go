@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -11,10 +12,15 @@ import (
 	// windows read the same zones whatever the image or host holds.
 	_ "time/tzdata"
 
-	// Load every client auth plugin (OIDC, GCP, Azure...) for out-of-cluster use.
-	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	// Load every client auth plugin (OIDC, GCP, Azure...) for out-of-cluster use.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
@@ -93,13 +99,21 @@ func main() {
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	o.ReceiverQPS, o.ReceiverBurst = float32(receiverQPS), receiverBurst
 	setupLog.Info("Starting", "version", version, "watchNamespaces", o.WatchNamespaces)
+	ctx := ctrl.SetupSignalHandler()
+	if err := waitForAPIServer(ctx, cfg, setupLog); err != nil {
+		if ctx.Err() != nil {
+			return // stopped while waiting
+		}
+		setupLog.Error(err, "Unable to reach the API server")
+		os.Exit(1)
+	}
 	mgr, err := operator.New(cfg, o)
 	if err != nil {
 		setupLog.Error(err, "Unable to set up the manager")
 		os.Exit(1)
 	}
 	setupLog.Info("Starting manager")
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)
 	}
@@ -112,4 +126,23 @@ func ackKeyNamespace() string {
 		return ns
 	}
 	return keystore.DefaultNamespace
+}
+
+// waitForAPIServer waits until the API server answers discovery, which
+// setting up the manager needs. An operator started during an API server
+// outage (a leader that lost its lease to one exits and is restarted) then
+// waits for it, instead of exiting at once and being restarted by its
+// kubelet after ever longer back-offs.
+func waitForAPIServer(ctx context.Context, cfg *rest.Config, log logr.Logger) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating a discovery client: %w", err)
+	}
+	return wait.PollUntilContextCancel(ctx, 2*time.Second, true, func(context.Context) (bool, error) {
+		if _, err := dc.ServerGroups(); err != nil {
+			log.Info("Waiting for the API server", "error", err.Error())
+			return false, nil
+		}
+		return true, nil
+	})
 }

@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -88,12 +89,29 @@ type Options struct {
 	Restartable bool
 }
 
-// positive is d, or nil for zero: the manager's default.
-func positive(d time.Duration) *time.Duration {
-	if d <= 0 {
-		return nil
+// Leader election's defaults, controller-runtime's.
+const (
+	defaultLeaseDuration = 15 * time.Second
+	defaultRenewDeadline = 10 * time.Second
+	defaultRetryPeriod   = 2 * time.Second
+)
+
+// leaderElectionTimes fills in the defaults for zero durations and checks
+// them as client-go will when the manager starts, so a bad flag fails at
+// once with a message naming it: the lease outlasts the renew deadline,
+// which outlasts 1.2 retry periods (client-go's jitter).
+func leaderElectionTimes(lease, renew, retry time.Duration) (time.Duration, time.Duration, time.Duration, error) {
+	if lease < 0 || renew < 0 || retry < 0 {
+		return 0, 0, 0, errors.New("leader election durations must not be negative")
 	}
-	return &d
+	lease, renew, retry = cmp.Or(lease, defaultLeaseDuration), cmp.Or(renew, defaultRenewDeadline), cmp.Or(retry, defaultRetryPeriod)
+	if renew >= lease {
+		return 0, 0, 0, fmt.Errorf("the leader election renew deadline %s must be shorter than the lease duration %s", renew, lease)
+	}
+	if float64(renew) <= 1.2*float64(retry) {
+		return 0, 0, 0, fmt.Errorf("the leader election renew deadline %s must be longer than 1.2 retry periods (%s)", renew, retry)
+	}
+	return lease, renew, retry, nil
 }
 
 // Scheme knows the built-in kinds and Klaxon's.
@@ -121,11 +139,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.ClosedIncidentRetention < 0 {
 		return nil, fmt.Errorf("closed incident retention %s is negative: give 0 to keep closed incidents", o.ClosedIncidentRetention)
 	}
-	if o.LeaseDuration < 0 || o.RenewDeadline < 0 || o.RetryPeriod < 0 {
-		return nil, errors.New("leader election durations must not be negative")
-	}
-	if o.LeaderElection && o.LeaseDuration > 0 && o.RenewDeadline > 0 && o.RenewDeadline >= o.LeaseDuration {
-		return nil, fmt.Errorf("leader election renew deadline %s must be shorter than the lease duration %s", o.RenewDeadline, o.LeaseDuration)
+	lease, renew, retry, err := leaderElectionTimes(o.LeaseDuration, o.RenewDeadline, o.RetryPeriod)
+	if err != nil {
+		return nil, err
 	}
 	if o.AckLinkTTL < 0 {
 		return nil, fmt.Errorf("acknowledge link TTL %s is negative", o.AckLinkTTL)
@@ -147,9 +163,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "klaxon.klaxon.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		LeaseDuration:           positive(o.LeaseDuration),
-		RenewDeadline:           positive(o.RenewDeadline),
-		RetryPeriod:             positive(o.RetryPeriod),
+		LeaseDuration:           &lease,
+		RenewDeadline:           &renew,
+		RetryPeriod:             &retry,
 		// Stopping the manager ends the lease at once, so a new leader
 		// takes over paging without waiting for it to expire.
 		LeaderElectionReleaseOnCancel: true,

@@ -154,7 +154,14 @@ func (s *Server) acknowledge(ctx context.Context, c acklink.Claims) ackAnswer {
 func (s *Server) ackIncident(ctx context.Context, c acklink.Claims, reader client.Reader) (*klaxonv1alpha1.Incident, ackAnswer, bool) {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Name}
 	inc := &klaxonv1alpha1.Incident{}
-	err := reader.Get(ctx, key, inc)
+	var err error
+	if s.watches(c.Namespace) {
+		err = reader.Get(ctx, key, inc)
+	} else {
+		// Dropped from --watch-namespaces since the link was made: gone.
+		err = apierrors.NewNotFound(klaxonv1alpha1.GroupVersion.WithResource("incidents").GroupResource(), c.Name)
+		reader = s.apiReader
+	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, ackUnavailable(fmt.Errorf("reading incident %s: %w", key, err)), false
 	}

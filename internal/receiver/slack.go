@@ -255,6 +255,9 @@ func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v 
 	if skew := s.clock.Now().Sub(time.Unix(sec, 0)); skew > slackMaxSkew || skew < -slackMaxSkew {
 		return unverified(fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second)))
 	}
+	if !s.watches(v.Namespace) {
+		return unverified(fmt.Errorf("namespace %s is not watched (--watch-namespaces)", v.Namespace))
+	}
 	ch := &klaxonv1alpha1.NotificationChannel{}
 	err = s.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
 	switch {
