@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +20,10 @@ import (
 func TestHAFailover(t *testing.T) {
 	const (
 		groups   = 10
-		escalate = 10 * time.Second
-		lease    = 4 * time.Second
-		renew    = 3 * time.Second
-		retry    = 500 * time.Millisecond
+		escalate = 20 * time.Second
+		lease    = 6 * time.Second
+		renew    = 4 * time.Second
+		retry    = time.Second
 	)
 	mail := mailpit.Start(t)
 	tm := newTeam(t, mail, level{person: "alice"}, level{person: "bob", after: escalate})
@@ -49,7 +50,7 @@ func TestHAFailover(t *testing.T) {
 			return false, err
 		}
 		for i := range items {
-			if paged(&items[i]) != "0:alice" || !allSent(&items[i]) {
+			if !strings.HasPrefix(paged(&items[i]), "0:alice") || !allSent(&items[i]) {
 				return false, nil
 			}
 		}
@@ -64,14 +65,14 @@ func TestHAFailover(t *testing.T) {
 
 	killed := time.Now()
 	leader.kill()
-	eventually(t, "the follower to lead", 2*lease, func(context.Context) (bool, error) {
+	eventually(t, "the follower to lead", 3*lease, func(context.Context) (bool, error) {
 		return follower.metric("leader_election_master_status") == 1, nil
 	})
 	handover := time.Since(killed)
 	// The lease ends at most its duration after the killed leader's last
 	// renewal; the follower sees that at its next try, which client-go
 	// jitters to up to 2.2 retry periods; scraping its metrics every poll
-	// adds up to a second on this shared machine.
+	// adds up to a second on a shared machine.
 	if limit := lease + 3*retry + time.Second; handover > limit {
 		t.Errorf("the follower led %s after the leader was killed; the lease lasts %s, so it should lead within %s", handover, lease, limit)
 	}
@@ -135,8 +136,10 @@ func TestHAFailover(t *testing.T) {
 			served[a.backend]++
 		}
 	}
-	if sentBy[0]+sentBy[1] < groups || len(served) != 2 {
-		t.Errorf("alertmanagers sent %v webhooks, replicas served %v; want every group sent, and both replicas serving", sentBy, served)
+	// Both sent, so some groups arrived twice, at the two replicas at
+	// about the same time: the race that must still make one incident.
+	if sentBy[0] == 0 || sentBy[1] == 0 || sentBy[0]+sentBy[1] <= groups || len(served) != 2 {
+		t.Errorf("alertmanagers sent %v webhooks, replicas served %v; want both sending, some groups twice, and both replicas serving", sentBy, served)
 	}
 	t.Logf("%d groups: the alertmanagers sent %v webhooks, the replicas served %v; the follower led %s after the leader was killed",
 		groups, sentBy, served, handover.Round(10*time.Millisecond))

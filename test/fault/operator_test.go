@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,9 +64,16 @@ func startOperator(t *testing.T, name string, extra ...string) *operator {
 
 func (o *operator) start() {
 	o.t.Helper()
+	if err := o.spawn(); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// spawn starts the process; safe off the test's goroutine.
+func (o *operator) spawn() error {
 	logFile, err := os.OpenFile(o.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		o.t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(managerBin, o.args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+operatorKubeconfig, "POD_NAMESPACE="+localcluster.OperatorNamespace)
@@ -73,16 +81,26 @@ func (o *operator) start() {
 	// Pdeathsig ends it should the test binary itself be killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		o.t.Fatalf("starting operator %s: %v", o.name, err)
+		_ = logFile.Close()
+		return fmt.Errorf("starting operator %s: %w", o.name, err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(done) }()
 	o.cmd, o.done = cmd, done
+	return nil
 }
 
 // waitReady waits until the operator answers /readyz.
 func (o *operator) waitReady() {
 	o.t.Helper()
+	if err := o.ready(); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// ready waits until the operator answers /readyz; safe off the test's
+// goroutine.
+func (o *operator) ready() error {
 	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		if !o.running() {
 			return false, fmt.Errorf("operator %s exited: %s", o.name, o.cmd.ProcessState)
@@ -90,8 +108,9 @@ func (o *operator) waitReady() {
 		return localcluster.AnswersOK(ctx, o.probeURL), nil
 	})
 	if err != nil {
-		o.t.Fatalf("operator %s is not ready: %v", o.name, err)
+		return fmt.Errorf("operator %s is not ready: %w", o.name, err)
 	}
+	return nil
 }
 
 // running tells whether the process is alive.
@@ -101,6 +120,52 @@ func (o *operator) running() bool {
 		return false
 	default:
 		return true
+	}
+}
+
+// supervise restarts the operator whenever it exits, as a kubelet
+// restarts a container, until the test ends, and returns how many times it
+// did. Call it from the test's goroutine.
+func (o *operator) supervise() (restarts func() int) {
+	o.t.Helper()
+	var mu sync.Mutex
+	count := 0
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			mu.Lock()
+			done := o.done
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-done:
+			}
+			// A kubelet backs off restarts from 10 s; a second keeps the
+			// test short while still never restarting in a busy loop.
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+			mu.Lock()
+			err := o.spawn()
+			count++
+			mu.Unlock()
+			if err != nil {
+				o.t.Error(err)
+				return
+			}
+		}
+	}()
+	// Registered after startOperator's cleanup, so it runs first: nothing
+	// restarts the operator once the test stops it.
+	o.t.Cleanup(func() { close(stop); <-stopped })
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return count
 	}
 }
 
@@ -177,7 +242,7 @@ func (o *operator) peakRSS() int64 {
 // has none.
 func (o *operator) metric(name string, labels ...string) float64 {
 	o.t.Helper()
-	resp, err := http.Get(o.metricsURL)
+	resp, err := scrapeClient.Get(o.metricsURL)
 	if err != nil {
 		o.t.Fatalf("scraping operator %s: %v", o.name, err)
 	}
@@ -213,6 +278,9 @@ func (o *operator) metric(name string, labels ...string) float64 {
 	}
 	return sum
 }
+
+// scrapeClient gives up on a replica that hangs rather than stall the suite.
+var scrapeClient = &http.Client{Timeout: 5 * time.Second}
 
 // freeAddr returns a loopback address with a port nothing listens on.
 func freeAddr(t *testing.T) string {

@@ -321,11 +321,24 @@ func (c *Cluster) KillAPIServer() error {
 	if err != nil {
 		return err
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	if err = syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("killing kube-apiserver: %w", err)
 	}
-	// envtest sees the process gone and cleans up after it.
-	return apiServer.Stop()
+	// envtest reaps it; until then it is a zombie with its port still held.
+	proc := filepath.Join("/proc", strconv.Itoa(pid))
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		_, statErr := os.Stat(proc)
+		return os.IsNotExist(statErr), nil
+	})
+	if err != nil {
+		return fmt.Errorf("kube-apiserver (pid %d) is still there 10s after SIGKILL: %w", pid, err)
+	}
+	// envtest may not have marked it exited yet, and then fails to signal a
+	// process that is gone; its state is rebuilt on the next start anyway.
+	if err := apiServer.Stop(); err != nil && !errors.Is(err, syscall.ESRCH) && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
 }
 
 // findProcess finds the pid of the process running the named binary with
