@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
 )
 
 // startAlertmanagers runs n real Alertmanagers, clustered with each other
@@ -25,7 +26,7 @@ func startAlertmanagers(t *testing.T, webhooks ...string) []string {
 	t.Helper()
 	var clusterAddrs []string
 	for range webhooks {
-		clusterAddrs = append(clusterAddrs, freeAddr(t))
+		clusterAddrs = append(clusterAddrs, mailpit.FreeAddr(t))
 	}
 	var urls []string
 	for i, webhook := range webhooks {
@@ -49,7 +50,7 @@ receivers:
 		if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		addr := freeAddr(t)
+		addr := mailpit.FreeAddr(t)
 		args := []string{
 			"--config.file=" + filepath.Join(dir, "alertmanager.yml"),
 			"--storage.path=" + filepath.Join(dir, "data"),

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
 )
 
 // operator is the operator binary running as a separate process, as one
@@ -39,7 +39,7 @@ type operator struct {
 // stopped at the end of the test.
 func startOperator(t *testing.T, name string, extra ...string) *operator {
 	t.Helper()
-	receiverAddr, probeAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	receiverAddr, probeAddr, metricsAddr := mailpit.FreeAddr(t), mailpit.FreeAddr(t), mailpit.FreeAddr(t)
 	o := &operator{t: t, name: name,
 		log:         filepath.Join(t.TempDir(), name+".log"),
 		receiverURL: "http://" + receiverAddr, metricsURL: "http://" + metricsAddr + "/metrics", probeURL: "http://" + probeAddr + "/readyz"}
@@ -281,14 +281,3 @@ func (o *operator) metric(name string, labels ...string) float64 {
 
 // scrapeClient gives up on a replica that hangs rather than stall the suite.
 var scrapeClient = &http.Client{Timeout: 5 * time.Second}
-
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
-}
