@@ -118,6 +118,24 @@ func GroupSelector(routeName, groupKey string) map[string]string {
 	}
 }
 
+// GroupIndexValue is GroupSelector as one string, the key under which the
+// operator's cache indexes a group's incidents (GroupIndexOf).
+func GroupIndexValue(routeName, groupKey string) string {
+	return routeLabelValue(routeName) + "/" + GroupHash(groupKey)
+}
+
+// GroupIndexOf is the GroupIndexValue an incident's labels place it under;
+// false for an incident without both labels, which GroupSelector would not
+// select either.
+func GroupIndexOf(labels map[string]string) (string, bool) {
+	route, ok := labels[klaxonv1alpha1.LabelAlertRoute]
+	hash, ok2 := labels[klaxonv1alpha1.LabelGroup]
+	if !ok || !ok2 {
+		return "", false
+	}
+	return route + "/" + hash, true
+}
+
 // routeLabelValue is the route name when it is a valid label value. Route
 // names may be up to 253 characters, label values 63, so longer names are
 // cut and given a hash of the whole name to keep routes apart.

@@ -273,3 +273,22 @@ func TestNextSerial(t *testing.T) {
 		})
 	}
 }
+
+// The cache's group index agrees with the labels the receiver selects by,
+// for short and cut route names, and ignores incidents missing a label.
+func TestGroupIndexAgreesWithGroupSelector(t *testing.T) {
+	for _, route := range []string{"payments", strings.Repeat("very-long-route-name-", 12)} {
+		labels := GroupSelector(route, `{}:{alertname="CheckoutLatency"}`)
+		got, ok := GroupIndexOf(labels)
+		if want := GroupIndexValue(route, `{}:{alertname="CheckoutLatency"}`); !ok || got != want {
+			t.Errorf("route %.20s…: GroupIndexOf(GroupSelector) = %q, %v; want %q", route, got, ok, want)
+		}
+		if other, _ := GroupIndexOf(GroupSelector(route, `{}:{alertname="Other"}`)); other == got {
+			t.Errorf("route %.20s…: two groups share the index value %q", route, got)
+		}
+		delete(labels, klaxonv1alpha1.LabelGroup)
+		if v, ok := GroupIndexOf(labels); ok {
+			t.Errorf("an incident without the group label is indexed under %q", v)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -217,6 +218,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
+	// Indexed whether or not this process receives: the receiver's tests
+	// serve one of their own from this cache.
+	if err := receiver.IndexIncidentGroups(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return nil, fmt.Errorf("indexing incidents by group: %w", err)
+	}
 	if o.ReceiverAddr != "0" {
 		rcvClient, rcvReader, err := receiverClients(mgr, cfg, o)
 		if err != nil {
@@ -224,7 +230,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
-			AckKeys: ackKeys, Namespaces: o.WatchNamespaces,
+			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

@@ -38,8 +38,9 @@ var errNamesTaken = errors.New("incidents of other groups (another spec.source) 
 // group that lost its labels).
 func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message) answer {
 	var reader client.Reader = s.client
+	live := false // reading from the API server, not the cache
 	for range maxAttempts {
-		g, err := s.findGroup(ctx, reader, ar, msg.GroupKey)
+		g, err := s.findGroup(ctx, reader, !live && s.opts.GroupIndexed, ar, msg.GroupKey)
 		if err != nil {
 			return unavailable(err)
 		}
@@ -52,7 +53,7 @@ func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 			// the cache was behind: read the truth, by labels and by name,
 			// and decide again. An incident of this group holding the name
 			// is adopted; another object holding it is stepped over.
-			reader = s.apiReader
+			reader, live = s.apiReader, true
 			continue
 		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 			return answer{code: http.StatusInternalServerError, message: fmt.Sprintf("the API server refused the incident: %v", err)}
@@ -84,16 +85,35 @@ type group struct {
 	taken map[int32]bool
 }
 
+// GroupIndex is the cache index of incidents by group (IndexIncidentGroups).
+const GroupIndex = "klaxon.dev/group"
+
+// IndexIncidentGroups indexes the cache's incidents by the group labels
+// GroupSelector selects by, for Options.GroupIndexed.
+func IndexIncidentGroups(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &klaxonv1alpha1.Incident{}, GroupIndex, func(obj client.Object) []string {
+		if v, ok := alertmapping.GroupIndexOf(obj.GetLabels()); ok {
+			return []string{v}
+		}
+		return nil
+	})
+}
+
 // findGroup finds the group's latest incident. The labels are a cheap index
 // that people can edit or remove, so it lists by them, keeps only the
 // incidents whose immutable name and spec.source place them in the group
 // (LatestIncident), and then reads the names that follow the latest one:
 // an incident of the group found there lost its labels, is adopted as the
 // latest and gets them back.
-func (s *Server) findGroup(ctx context.Context, reader client.Reader, ar *klaxonv1alpha1.AlertRoute, groupKey string) (group, error) {
+func (s *Server) findGroup(ctx context.Context, reader client.Reader, indexed bool, ar *klaxonv1alpha1.AlertRoute, groupKey string) (group, error) {
 	list := &klaxonv1alpha1.IncidentList{}
-	err := reader.List(ctx, list, client.InNamespace(ar.Namespace),
-		client.MatchingLabels(alertmapping.GroupSelector(ar.Name, groupKey)))
+	selector := client.ListOption(client.MatchingLabels(alertmapping.GroupSelector(ar.Name, groupKey)))
+	if indexed {
+		// A label selector scans the namespace's incidents, which in an
+		// alert storm made finding groups the receiver's main cost.
+		selector = client.MatchingFields{GroupIndex: alertmapping.GroupIndexValue(ar.Name, groupKey)}
+	}
+	err := reader.List(ctx, list, client.InNamespace(ar.Namespace), selector)
 	if err != nil {
 		return group{}, fmt.Errorf("listing incidents of the group: %w", err)
 	}

@@ -64,10 +64,11 @@ func routeFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 // operator's cache and writing through c (the operator's client by default).
 func newReceiver(t *testing.T, c client.Client, opts ...func(*receiver.Options)) *httptest.Server {
 	t.Helper()
-	if c == nil {
-		c = mgr.GetClient()
-	}
 	var o receiver.Options
+	if c == nil {
+		// The operator's cache indexes incidents by group.
+		c, o.GroupIndexed = mgr.GetClient(), true
+	}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -67,6 +67,10 @@ type Options struct {
 	MaxConcurrentParses int
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
+	// GroupIndexed says the client's cache indexes incidents by group
+	// (IndexIncidentGroups), so a group's incidents are found without a
+	// scan of the namespace; otherwise they are listed by labels.
+	GroupIndexed bool
 	// Namespaces are the namespaces the cache holds (--watch-namespaces);
 	// empty means every one. Routes, heartbeats and status pages elsewhere
 	// do not exist for the receiver.
