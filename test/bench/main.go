@@ -30,7 +30,7 @@ import (
 // defaultScale is the fraction of the 10,000 incidents across 100
 // namespaces that a default run uses, chosen so the whole run fits in ten
 // minutes on two shared cores; BENCH_SCALE=1 runs the full size.
-const defaultScale = 0.7
+const defaultScale = 0.5
 
 // config is what the flags and the environment ask for.
 type config struct {
