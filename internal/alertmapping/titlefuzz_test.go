@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
 
 // Memory one compile or render may allocate in all, garbage included: a
@@ -46,7 +47,7 @@ func FuzzTitleTemplate(f *testing.F) {
 			return
 		}
 		for _, msg := range msgs {
-			var usage renderUsage
+			var usage tmplbudget.Usage
 			if alloc := totalAlloc(func() { _, usage, _ = route.title.execute(msg) }); alloc > maxFuzzRenderAlloc {
 				t.Errorf("render over %d alerts allocated %d bytes", len(msg.Alerts), alloc)
 			}

@@ -9,14 +9,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
 
 // A title template is written by whoever may edit an AlertRoute but runs in
 // the shared receiver, so it gets a budget: CompileRoute refuses the
 // constructs that can loop or recurse without bound, and every render
 // counts its work (loop iterations, text handled by functions, regular
-// expression matching) and stops past the limits below, which keep any
-// render to a few milliseconds and MiB. A trial render at compile time tells
+// expression matching) and stops past the limits of tmplbudget's metered
+// mode, which keep any render to a few milliseconds and MiB. A trial render at compile time tells
 // the route's author when a template cannot fit, rather than every delivery
 // falling back to a default title.
 const (
@@ -24,50 +26,26 @@ const (
 	// characters; it bounds the size of a loop body, and so what one loop
 	// iteration can cost.
 	maxTitleTemplateLength = 1024
-	// maxRangeDepth is how deeply ranges may nest: an alert's labels within
-	// the alerts is as deep as a title needs to go.
-	maxRangeDepth = 2
-	// maxRenderSteps bounds the loop iterations of one render, each counted
-	// by the size of the loop body (see rangeSite).
-	maxRenderSteps = 10_000
-	// maxFunctionText bounds the bytes that functions (printf, join, ...)
-	// read and write in one render, which is what their work and memory
-	// are proportional to.
-	maxFunctionText = 256 << 10
 	// maxTemplateString is the longest string a title template handles:
 	// longer values in the notification are cut to it, and functions refuse
 	// longer arguments and results. Nothing longer than the render limit can
 	// reach the title.
-	maxTemplateString = maxRenderBytes
+	maxTemplateString = tmplbudget.MaxString
 )
-
-// errRenderBudget is the kind (errors.Is) of every error that stops a render
-// for asking more than a title may cost.
-var errRenderBudget = errors.New("title template exceeds its render budget")
-
-// budgetError is an error of kind errRenderBudget with its own message.
-type budgetError struct{ msg string }
-
-func (e budgetError) Error() string        { return e.msg }
-func (e budgetError) Is(target error) bool { return target == errRenderBudget }
-
-func overBudget(format string, args ...any) error {
-	return budgetError{msg: fmt.Sprintf(format, args...)}
-}
 
 // titleTemplate is a compiled, instrumented title template. It is safe for
 // concurrent use: each render takes a renderer of its own from the pool.
 type titleTemplate struct {
 	base  *texttemplate.Template
-	sites []rangeSite
+	sites []tmplbudget.Site
 	pool  sync.Pool // of *renderer
 }
 
-// renderer is a clone of the template whose functions count against state,
-// so renders never share a budget.
+// renderer is a clone of the template whose functions count against its
+// meter, so renders never share a budget.
 type renderer struct {
 	tmpl  *texttemplate.Template
-	state *renderState
+	meter *tmplbudget.Meter
 }
 
 // compileTitleTemplate parses text, refuses what cannot be budgeted, counts
@@ -80,7 +58,7 @@ func compileTitleTemplate(text string) (*titleTemplate, error) {
 	}
 	// Functions are bound to a render's state in each renderer; these bind
 	// to a state that is never used, so the parser knows their names.
-	base, err := texttemplate.New("titleTemplate").Option("missingkey=zero").Funcs(budgetedFuncs(&renderState{})).Parse(text)
+	base, err := texttemplate.New("titleTemplate").Option("missingkey=zero").Funcs(tmplbudget.NewMeter(nil).Funcs()).Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("spec.titleTemplate is not a valid Go template: %w", err)
 	}
@@ -89,7 +67,7 @@ func compileTitleTemplate(text string) (*titleTemplate, error) {
 			return nil, fmt.Errorf("spec.titleTemplate defines the template %q: named templates ({{define}}, {{block}}, {{template}}) are not available in a title; write the text inline", t.Name())
 		}
 	}
-	sites, err := instrument(text, base.Tree)
+	sites, err := tmplbudget.Instrument(text, base.Tree)
 	if err != nil {
 		return nil, fmt.Errorf("spec.titleTemplate %w", err)
 	}
@@ -102,49 +80,28 @@ func compileTitleTemplate(text string) (*titleTemplate, error) {
 }
 
 func (t *titleTemplate) newRenderer() any {
-	st := &renderState{sites: t.sites}
+	m := tmplbudget.NewMeter(t.sites)
 	// text/template's Clone returns no error.
 	tmpl := texttemplate.Must(t.base.Clone())
-	funcs := budgetedFuncs(st)
-	for site := range t.sites {
-		funcs[stepFuncName(site)] = st.step(site)
-	}
-	tmpl.Funcs(funcs)
-	return &renderer{tmpl: tmpl, state: st}
-}
-
-// renderUsage is what one render spent, for tests to check the budget.
-type renderUsage struct {
-	steps, text, regexpWork int
+	tmpl.Funcs(m.Funcs())
+	return &renderer{tmpl: tmpl, meter: m}
 }
 
 // execute renders the template over the bounded view of msg into at most
 // maxRenderBytes of output. Output reaching that limit stops the render
 // without an error; the budget stopping it is an error of kind
-// errRenderBudget.
-func (t *titleTemplate) execute(msg *Message) (string, renderUsage, error) {
+// tmplbudget.ErrBudget.
+func (t *titleTemplate) execute(msg *Message) (string, tmplbudget.Usage, error) {
 	rd := t.pool.Get().(*renderer)
 	defer t.pool.Put(rd)
-	rd.state.reset()
+	rd.meter.Reset()
 	var out limitedBuffer
 	err := rd.tmpl.Execute(&out, titleView(msg))
-	usage := renderUsage{steps: rd.state.steps, text: rd.state.text, regexpWork: rd.state.regexpWork}
+	usage := rd.meter.Usage()
 	if errors.Is(err, errRenderFull) {
 		err = nil
 	}
-	return out.String(), usage, budgetCause(err)
-}
-
-// budgetCause returns a loop's budget error as it is: text/template's
-// wrapping would name the step function the instrumentation inserted, which
-// the author never wrote. Other errors keep text/template's context, which
-// names the action at fault.
-func budgetCause(err error) error {
-	var se *stepError
-	if errors.As(err, &se) {
-		return se
-	}
-	return err
+	return out.String(), usage, tmplbudget.Cause(err)
 }
 
 // trial renders the template over worst-case notifications, so a template
@@ -153,7 +110,7 @@ func budgetCause(err error) error {
 // depend on the data (an index past the end, say) and are left to delivery.
 func (t *titleTemplate) trial() error {
 	for _, msg := range trialMessages() {
-		if _, _, err := t.execute(msg); errors.Is(err, errRenderBudget) {
+		if _, _, err := t.execute(msg); errors.Is(err, tmplbudget.ErrBudget) {
 			return fmt.Errorf("spec.titleTemplate exceeds the render budget on a %s notification of %d alerts with %d labels each: %w",
 				msg.Status, len(msg.Alerts), len(msg.Alerts[0].Labels), err)
 		}

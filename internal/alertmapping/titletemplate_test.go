@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
 
 // hostileTitleTemplates are templates that would take down a receiver
@@ -133,7 +134,7 @@ func TestCompileRouteRefusesHostileTitleTemplates(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, s)
 				}
 			}
-			if strings.Contains(err.Error(), stepFunc) {
+			if strings.Contains(err.Error(), tmplbudget.StepFunc) {
 				t.Errorf("error %q names the instrumentation", err)
 			}
 		})
@@ -237,16 +238,16 @@ func TestTitleOverAHugeMessage(t *testing.T) {
 	for name, text := range templates {
 		t.Run(name, func(t *testing.T) {
 			r := mustCompile(t, klaxonv1alpha1.AlertRouteSpec{TitleTemplate: text})
-			var usage renderUsage
+			var usage tmplbudget.Usage
 			var err error
 			alloc := totalAlloc(func() { _, usage, err = r.title.execute(msg) })
-			if err != nil && !errors.Is(err, errRenderBudget) {
+			if err != nil && !errors.Is(err, tmplbudget.ErrBudget) {
 				// Data errors (an index past the end) are fine; the budget
 				// is what this test is about.
 				t.Logf("render error: %v", err)
 			}
 			checkUsage(t, usage)
-			// The view, the work of at most maxRenderSteps steps and the
+			// The view, the work of at most tmplbudget.MaxRenderSteps steps and the
 			// functions' bytes: a few MiB at most, against gigabytes
 			// without a budget.
 			if alloc > 16<<20 {
@@ -260,9 +261,9 @@ func TestTitleOverAHugeMessage(t *testing.T) {
 	}
 }
 
-func checkUsage(t *testing.T, u renderUsage) {
+func checkUsage(t *testing.T, u tmplbudget.Usage) {
 	t.Helper()
-	if u.steps > maxRenderSteps || u.text > maxFunctionText || u.regexpWork > maxRegexpWork {
+	if u.Steps > tmplbudget.MaxRenderSteps || u.Text > tmplbudget.MaxFunctionText || u.RegexpWork > tmplbudget.MaxRegexpWork {
 		t.Errorf("render used %+v, over budget", u)
 	}
 }
@@ -379,7 +380,7 @@ func TestTitleOverBudgetAtDelivery(t *testing.T) {
 	if got != "CheckoutLatency" {
 		t.Errorf("Title = %q, want the fallback", got)
 	}
-	if !errors.Is(err, errRenderBudget) || !strings.Contains(err.Error(), "{{range $.Alerts}} (line 1, column 46) ran past the budget") {
+	if !errors.Is(err, tmplbudget.ErrBudget) || !strings.Contains(err.Error(), "{{range $.Alerts}} (line 1, column 46) ran past the budget") {
 		t.Errorf("error = %v", err)
 	}
 	inc, err := NewIncident(r, "payments", "ns", 1, msg)
@@ -388,77 +389,6 @@ func TestTitleOverBudgetAtDelivery(t *testing.T) {
 	}
 	if !strings.Contains(inc.Spec.Description, "ran past the budget") {
 		t.Errorf("description %q does not explain the fallback", inc.Spec.Description)
-	}
-}
-
-func TestBudgetedFuncs(t *testing.T) {
-	t.Run("every Alertmanager function has a budgeted version", func(t *testing.T) {
-		funcs := budgetedFuncs(&renderState{})
-		for name := range templateFuncs {
-			if _, ok := funcs[name]; !ok {
-				t.Errorf("%s has no budgeted version: it is unavailable in titles", name)
-			}
-		}
-	})
-
-	st := &renderState{}
-	funcs := budgetedFuncs(st)
-	printf := funcs["printf"].(func(string, ...any) (string, error))
-	join := funcs["join"].(func(string, []string) (string, error))
-	replace := funcs["reReplaceAll"].(func(string, string, string) (string, error))
-	match := funcs["match"].(func(string, string) (bool, error))
-	toUpper := funcs["toUpper"].(func(string) (string, error))
-	big := strings.Repeat("x", maxTemplateString)
-	cases := map[string]struct {
-		call func() error
-		says string
-	}{
-		"printf width":                   {func() error { _, err := printf("%65d", 1); return err }, "over 64"},
-		"printf star":                    {func() error { _, err := printf("%-*d", 5, 1); return err }, "(*)"},
-		"printf doubling past the limit": {func() error { _, err := printf("%s%s", big, big); return err }, "would print more than 4096 bytes"},
-		"printf quoting past the limit":  {func() error { _, err := printf("%q", strings.Repeat("\x00", 2000)); return err }, "would return 8002 bytes"},
-		"printf of a deep value":         {func() error { _, err := printf("%v", [][][][][][][][][][]int{{{{{{{{{{1}}}}}}}}}}); return err }, "prints as more than"},
-		"join past the limit":            {func() error { _, err := join(big, []string{"a", "b"}); return err }, "join would return more than"},
-		"argument too long":              {func() error { _, err := toUpper(big + "x"); return err }, "argument 1 of toUpper is 4097 bytes long"},
-		"empty matches everywhere":       {func() error { _, err := replace("", "$0$0", big[:3000]); return err }, "would return more than"},
-		"long expression":                {func() error { _, err := match(strings.Repeat("a", 513), "a"); return err }, "513 bytes long"},
-		"complex expression":             {func() error { _, err := match("a{1000}b{1000}", "a"); return err }, "too complex"},
-		"matching work": {func() error {
-			for range 1000 {
-				if _, err := match("(x+x+)+y", big); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, "regular expression matching past its budget"},
-		"many expressions": {func() error {
-			for i := range maxRegexps + 1 {
-				if _, err := match(fmt.Sprintf("a%d", i), "a"); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, "more than 16 different regular expressions"},
-		"bytes in all": {func() error {
-			for range maxFunctionText/len(big)/2 + 1 {
-				if _, err := toUpper(big); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, "past 262144 bytes"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			st.reset()
-			err := tc.call()
-			if !errors.Is(err, errRenderBudget) || !strings.Contains(err.Error(), tc.says) {
-				t.Errorf("error = %v, want one of the budget saying %q", err, tc.says)
-			}
-			if st.text > maxFunctionText || st.regexpWork > maxRegexpWork {
-				t.Errorf("state %+v over budget", st)
-			}
-		})
 	}
 }
 

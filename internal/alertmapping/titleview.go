@@ -4,6 +4,9 @@ import (
 	"slices"
 
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
 
 // Bounds of what a title template sees of a notification. They make the
@@ -11,7 +14,7 @@ import (
 // and bound what printing any value of it can make, whatever the payload.
 const (
 	// maxViewPairs is how many labels or annotations each set keeps.
-	maxViewPairs = maxItemLabels
+	maxViewPairs = tmplbudget.MeteredPairs
 	// maxViewBytes bounds the text of the whole view; a payload that
 	// reaches it loses the labels and alerts that come after.
 	maxViewBytes = 256 << 10
@@ -94,7 +97,7 @@ type viewBuilder struct{ room int }
 
 // str returns s cut to maxTemplateString bytes and to the room left.
 func (v *viewBuilder) str(s string) string {
-	s = cutBytes(s, min(maxTemplateString, max(v.room, 0)))
+	s = bounded.Bytes(s, min(maxTemplateString, max(v.room, 0)))
 	v.room -= len(s)
 	return s
 }
@@ -131,22 +134,3 @@ func (v *viewBuilder) kv(kv template.KV) template.KV {
 	}
 	return out
 }
-
-// cutBytes returns s cut to at most n bytes on a rune boundary, ending in
-// an ellipsis when cut.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ellipsis = "…"
-	if n < len(ellipsis) {
-		return ""
-	}
-	end := n - len(ellipsis)
-	for end > 0 && !runeStart(s[end]) {
-		end--
-	}
-	return s[:end] + ellipsis
-}
-
-func runeStart(b byte) bool { return b&0xC0 != 0x80 }

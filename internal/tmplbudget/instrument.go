@@ -1,4 +1,4 @@
-package alertmapping
+package tmplbudget
 
 import (
 	"errors"
@@ -7,12 +7,14 @@ import (
 	"strings"
 	"text/template/parse"
 	"unicode/utf8"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
-// stepFunc, with the number of the range appended, is the function
-// instrument puts at the start of every range body. It is registered only
-// on renderers, never for parsing, so a template cannot call it itself.
-const stepFunc = "klaxonRangeStep"
+// StepFunc, with the number of the range appended, is the function
+// Instrument puts at the start of every range body. Only a Meter of the
+// sites registers it, after parsing, so a template cannot call it itself.
+const StepFunc = "klaxonRangeStep"
 
 // Weights of the work one loop iteration can do, in steps: one per node of
 // the body, more for what is linear in the (bounded) data. A step is a
@@ -25,7 +27,7 @@ const (
 	// linearWeight is what a node costs that walks a set of labels or the
 	// alerts: calling a method such as .Alerts.Firing or
 	// .Labels.SortedPairs, or starting a range, which sorts a map's keys.
-	linearWeight = maxViewPairs
+	linearWeight = MeteredPairs
 )
 
 // methodWeights are the methods of the notification's types (Alertmanager's
@@ -38,19 +40,19 @@ var methodWeights = map[string]int{
 	"Format": 4 * linearWeight, "AppendFormat": 4 * linearWeight,
 }
 
-// rangeSite is one range of the template: what one iteration of its body
+// Site is one range of the template: what one iteration of its body
 // costs, and how to name it in an error.
-type rangeSite struct {
+type Site struct {
 	weight int
 	action string // {{range ...}}, shortened
 	where  string // line L, column C
 }
 
-// instrument checks the parse tree of a title template for what a budget
+// Instrument checks the parse tree of a metered template for what a budget
 // cannot bound and, when there is none, puts a call of stepFunc at the start
 // of every range body, so each iteration is counted against the render's
 // budget. Its errors continue a sentence that starts with the field's name.
-func instrument(text string, tree *parse.Tree) ([]rangeSite, error) {
+func Instrument(text string, tree *parse.Tree) ([]Site, error) {
 	if tree == nil || tree.Root == nil {
 		return nil, nil
 	}
@@ -63,7 +65,7 @@ func instrument(text string, tree *parse.Tree) ([]rangeSite, error) {
 
 type checker struct {
 	text  string
-	sites []rangeSite
+	sites []Site
 }
 
 // where names a position of the template the way an editor does.
@@ -131,9 +133,9 @@ func (c *checker) branch(b *parse.BranchNode, depth int) (int, error) {
 }
 
 func (c *checker) rangeNode(r *parse.RangeNode, depth int) (int, error) {
-	action := clip("{{range "+r.Pipe.String()+"}}", 60)
-	if depth+1 > maxRangeDepth {
-		return 0, fmt.Errorf("nests %s (%s) %d ranges deep; a title may nest at most %d, such as the labels of each alert", action, c.where(r.Pos), depth+1, maxRangeDepth)
+	action := bounded.Runes("{{range "+r.Pipe.String()+"}}", 60)
+	if depth+1 > MaxRangeDepth {
+		return 0, fmt.Errorf("nests %s (%s) %d ranges deep; a title may nest at most %d, such as the labels of each alert", action, c.where(r.Pos), depth+1, MaxRangeDepth)
 	}
 	if !rangeable(r.Pipe) {
 		return 0, fmt.Errorf("has %s (%s): a title can range only over a field of the notification, such as .Alerts, .Alerts.Firing, $.CommonLabels or $alert.Labels; range over the field itself rather than a variable, a function's result or a pipeline", action, c.where(r.Pos))
@@ -151,7 +153,7 @@ func (c *checker) rangeNode(r *parse.RangeNode, depth int) (int, error) {
 		return 0, err
 	}
 	site := len(c.sites)
-	c.sites = append(c.sites, rangeSite{weight: iterationWeight + bw, action: action, where: c.where(r.Pos)})
+	c.sites = append(c.sites, Site{weight: iterationWeight + bw, action: action, where: c.where(r.Pos)})
 	if r.List == nil {
 		r.List = &parse.ListNode{NodeType: parse.NodeList, Pos: r.Pos}
 	}
@@ -210,7 +212,7 @@ func stepAction(pos parse.Pos, site int) parse.Node {
 	}}
 }
 
-func stepFuncName(site int) string { return stepFunc + strconv.Itoa(site) }
+func stepFuncName(site int) string { return StepFunc + strconv.Itoa(site) }
 
 func (c *checker) pipe(p *parse.PipeNode) (int, error) {
 	if p == nil {
@@ -230,7 +232,7 @@ func (c *checker) pipe(p *parse.PipeNode) (int, error) {
 			total += w
 		}
 		if err := checkLiteralArgs(cmd); err != nil {
-			return 0, fmt.Errorf("has %s (%s): %w", clip(cmd.String(), 60), c.where(cmd.Pos), err)
+			return 0, fmt.Errorf("has %s (%s): %w", bounded.Runes(cmd.String(), 60), c.where(cmd.Pos), err)
 		}
 	}
 	return total, nil
@@ -253,11 +255,11 @@ func checkLiteralArgs(cmd *parse.CommandNode) error {
 	}
 	switch id.Ident {
 	case "printf":
-		return checkFormat(lit.Text)
+		return CheckFormat(lit.Text)
 	case "match", "reReplaceAll":
 		// An invalid expression is, like other errors, left to delivery,
 		// where the title falls back and says why.
-		if _, err := (&renderState{}).regexp(id.Ident, lit.Text); errors.Is(err, errRenderBudget) {
+		if _, err := CheckRegexp(id.Ident, lit.Text); errors.Is(err, ErrBudget) {
 			return err
 		}
 	}
