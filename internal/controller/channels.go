@@ -14,6 +14,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/notify"
+	"github.com/klaxon-dev/klaxon/internal/notify/alertmanager"
 )
 
 // A channel's Secrets are read with GETs, not watched (see
@@ -130,7 +131,7 @@ func (l *channelLoader) loadAlertmanager(ctx context.Context, namespace string, 
 	if p != nil || err != nil {
 		return nil, p, err
 	}
-	sender, err := notify.NewAlertmanager(notify.AlertmanagerConfig{Receiver: receiver, ExternalURL: l.publicURL})
+	sender, err := alertmanager.New(alertmanager.Config{Receiver: receiver, ExternalURL: l.publicURL})
 	if err != nil {
 		// The fix is in the Secret, not the channel: say where.
 		return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, fmt.Sprintf("Secret %s, key %q: %s",

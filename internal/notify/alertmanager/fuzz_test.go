@@ -1,4 +1,4 @@
-package notify
+package alertmanager
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 // writes them, and the operator parses and checks them, so none may panic
 // or run away, and a block accepted once is accepted again.
 func FuzzNewAlertmanager(f *testing.F) {
-	every, err := os.ReadFile("testdata/alertmanager/every-integration.yaml")
+	every, err := os.ReadFile("testdata/every-integration.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -26,9 +26,9 @@ func FuzzNewAlertmanager(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, block []byte) {
-		_, err := NewAlertmanager(AlertmanagerConfig{Receiver: block, ExternalURL: "http://klaxon.invalid"})
+		_, err := New(Config{Receiver: block, ExternalURL: "http://klaxon.invalid"})
 		if err == nil {
-			if _, again := NewAlertmanager(AlertmanagerConfig{Receiver: block, ExternalURL: "http://klaxon.invalid"}); again != nil {
+			if _, again := New(Config{Receiver: block, ExternalURL: "http://klaxon.invalid"}); again != nil {
 				t.Fatalf("accepted once, refused again: %v", again)
 			}
 		} else if len(err.Error()) == 0 {

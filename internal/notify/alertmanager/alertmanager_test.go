@@ -1,4 +1,4 @@
-package notify
+package alertmanager
 
 import (
 	"context"
@@ -19,13 +19,16 @@ import (
 	amtemplate "github.com/prometheus/alertmanager/template"
 	amtypes "github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
+
+	"github.com/klaxon-dev/klaxon/internal/notify"
+	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
 
-// amTestMessage is a page as the escalation engine would hand it over.
-func amTestMessage() *Message {
+// testMessage is a page as the escalation engine would hand it over.
+func testMessage() *notify.Message {
 	triggered := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	return &Message{
-		Incident: Incident{
+	return &notify.Message{
+		Incident: notify.Incident{
 			Namespace:   "payments",
 			Name:        "db-down",
 			UID:         "8f0c6f7e-1111-2222-3333-444455556666",
@@ -38,7 +41,7 @@ func amTestMessage() *Message {
 			URL:         "https://klaxon.example.com/incidents/payments/db-down",
 			TriggeredAt: triggered,
 		},
-		Page: Page{
+		Page: notify.Page{
 			Level:          2,
 			Round:          1,
 			Responder:      "alice",
@@ -51,47 +54,47 @@ func amTestMessage() *Message {
 	}
 }
 
-func newAMSender(t *testing.T, block string) Sender {
+func newTestSender(t *testing.T, block string) notify.Sender {
 	t.Helper()
-	s, err := NewAlertmanager(AlertmanagerConfig{Receiver: []byte(block)})
+	s, err := New(Config{Receiver: []byte(block)})
 	if err != nil {
-		t.Fatalf("NewAlertmanager: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return s
 }
 
-func amSend(t *testing.T, s Sender, timeout time.Duration) error {
+func trySend(t *testing.T, s notify.Sender, timeout time.Duration) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	ref, err := s.Send(ctx, amTestMessage())
+	ref, err := s.Send(ctx, testMessage())
 	if ref != "" {
 		t.Errorf("Send returned the reference %q, want none", ref)
 	}
 	return err
 }
 
-// amRecorder is a server that keeps the requests it gets and answers with a
+// recorder is a server that keeps the requests it gets and answers with a
 // status and a body.
-type amRecorder struct {
+type recorder struct {
 	mu       sync.Mutex
-	requests []amRecorded
+	requests []recorded
 	status   int
 	body     string
 }
 
-type amRecorded struct {
+type recorded struct {
 	method, path, contentType string
 	body                      []byte
 }
 
-func newAMRecorder(t *testing.T, status int, body string) (*amRecorder, *httptest.Server) {
+func newRecorder(t *testing.T, status int, body string) (*recorder, *httptest.Server) {
 	t.Helper()
-	rec := &amRecorder{status: status, body: body}
+	rec := &recorder{status: status, body: body}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		rec.mu.Lock()
-		rec.requests = append(rec.requests, amRecorded{r.Method, r.URL.Path, r.Header.Get("Content-Type"), b})
+		rec.requests = append(rec.requests, recorded{r.Method, r.URL.Path, r.Header.Get("Content-Type"), b})
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rec.status)
@@ -101,7 +104,7 @@ func newAMRecorder(t *testing.T, status int, body string) (*amRecorder, *httptes
 	return rec, srv
 }
 
-func (r *amRecorder) only(t *testing.T) amRecorded {
+func (r *recorder) only(t *testing.T) recorded {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -111,10 +114,10 @@ func (r *amRecorder) only(t *testing.T) amRecorded {
 	return r.requests[0]
 }
 
-func TestAlertmanagerMSTeamsV2(t *testing.T) {
-	rec, srv := newAMRecorder(t, http.StatusOK, "1")
-	s := newAMSender(t, fmt.Sprintf("msteamsv2_configs:\n  - webhook_url: %s/workflows/abc\n", srv.URL))
-	if err := amSend(t, s, 5*time.Second); err != nil {
+func TestMSTeamsV2(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusOK, "1")
+	s := newTestSender(t, fmt.Sprintf("msteamsv2_configs:\n  - webhook_url: %s/workflows/abc\n", srv.URL))
+	if err := trySend(t, s, 5*time.Second); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	req := rec.only(t)
@@ -159,16 +162,16 @@ func TestAlertmanagerMSTeamsV2(t *testing.T) {
 
 const telegramOK = `{"ok":true,"result":{"message_id":42,"date":1772600000,"chat":{"id":-1001234567890,"type":"supergroup","title":"On call"},"text":"x"}}`
 
-func TestAlertmanagerTelegram(t *testing.T) {
-	rec, srv := newAMRecorder(t, http.StatusOK, telegramOK)
-	s := newAMSender(t, fmt.Sprintf(`
+func TestTelegram(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusOK, telegramOK)
+	s := newTestSender(t, fmt.Sprintf(`
 telegram_configs:
   - api_url: %s
     bot_token: 123456:secret-bot-token
     chat_id: -1001234567890
     message: '{{ range .Alerts }}{{ .Annotations.summary }} ({{ .Labels.severity }}){{ end }}'
 `, srv.URL))
-	if err := amSend(t, s, 5*time.Second); err != nil {
+	if err := trySend(t, s, 5*time.Second); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	req := rec.only(t)
@@ -189,18 +192,18 @@ telegram_configs:
 
 // TestAlertmanagerPayload checks the alert a page becomes, through the
 // webhook notifier, which posts the template data as it is.
-func TestAlertmanagerPayload(t *testing.T) {
-	rec, srv := newAMRecorder(t, http.StatusOK, "")
+func TestPayload(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusOK, "")
 	for _, ext := range []string{"", "https://klaxon.example.com"} {
 		rec.requests = nil
-		s, err := NewAlertmanager(AlertmanagerConfig{
+		s, err := New(Config{
 			Receiver:    fmt.Appendf(nil, "name: whatever\nwebhook_configs:\n  - url: %s/hook\n", srv.URL),
 			ExternalURL: ext,
 		})
 		if err != nil {
-			t.Fatalf("NewAlertmanager: %v", err)
+			t.Fatalf("New: %v", err)
 		}
-		if err := amSend(t, s, 5*time.Second); err != nil {
+		if err := trySend(t, s, 5*time.Second); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 		var msg struct {
@@ -212,9 +215,9 @@ func TestAlertmanagerPayload(t *testing.T) {
 		}
 		wantExt := ext
 		if wantExt == "" {
-			wantExt = amPlaceholderURL
+			wantExt = placeholderURL
 		}
-		if msg.ExternalURL != wantExt || msg.Receiver != amReceiverName || msg.Status != "firing" {
+		if msg.ExternalURL != wantExt || msg.Receiver != receiverName || msg.Status != "firing" {
 			t.Errorf("externalURL %q receiver %q status %q", msg.ExternalURL, msg.Receiver, msg.Status)
 		}
 		wantKey := `{}/klaxon:{namespace="payments", incident="db-down", uid="8f0c6f7e-1111-2222-3333-444455556666", episode="1", level="2", round="1", responder="alice", address="19:team-channel@thread.tacv2"}`
@@ -237,7 +240,7 @@ func TestAlertmanagerPayload(t *testing.T) {
 			a.Annotations["acknowledge_url"] != "https://klaxon.example.com/ack/abc" {
 			t.Errorf("annotations %q", a.Annotations)
 		}
-		if !a.StartsAt.Equal(amTestMessage().Incident.TriggeredAt) || a.GeneratorURL != amTestMessage().Incident.URL {
+		if !a.StartsAt.Equal(testMessage().Incident.TriggeredAt) || a.GeneratorURL != testMessage().Incident.URL {
 			t.Errorf("startsAt %v generatorURL %q", a.StartsAt, a.GeneratorURL)
 		}
 		if fmt.Sprint(msg.GroupLabels) != "incident=db-down, namespace=payments" {
@@ -246,7 +249,7 @@ func TestAlertmanagerPayload(t *testing.T) {
 	}
 }
 
-func TestAlertmanagerStatusCodes(t *testing.T) {
+func TestStatusCodes(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		status    int
@@ -266,13 +269,13 @@ func TestAlertmanagerStatusCodes(t *testing.T) {
 			"telegram_configs: [{api_url: '%s', bot_token: 'x:y', chat_id: 1}]", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, srv := newAMRecorder(t, tc.status, tc.body)
-			err := amSend(t, newAMSender(t, fmt.Sprintf(tc.block, srv.URL)), 5*time.Second)
+			_, srv := newRecorder(t, tc.status, tc.body)
+			err := trySend(t, newTestSender(t, fmt.Sprintf(tc.block, srv.URL)), 5*time.Second)
 			if err == nil {
 				t.Fatal("Send succeeded")
 			}
-			if IsPermanent(err) != tc.permanent {
-				t.Errorf("IsPermanent = %v, want %v: %v", IsPermanent(err), tc.permanent, err)
+			if notify.IsPermanent(err) != tc.permanent {
+				t.Errorf("notify.IsPermanent = %v, want %v: %v", notify.IsPermanent(err), tc.permanent, err)
 			}
 			if !strings.Contains(err.Error(), strings.SplitN(tc.body, " ", 2)[0]) && !strings.Contains(err.Error(), fmt.Sprint(tc.status)) {
 				t.Errorf("error %q says neither the status nor the body", err)
@@ -283,20 +286,20 @@ func TestAlertmanagerStatusCodes(t *testing.T) {
 
 // TestAlertmanagerErrorBounds: long answers are cut, secrets cut out, and a
 // huge answer is not read whole.
-func TestAlertmanagerErrorBounds(t *testing.T) {
+func TestErrorBounds(t *testing.T) {
 	t.Run("long body", func(t *testing.T) {
-		_, srv := newAMRecorder(t, http.StatusBadRequest, strings.Repeat("error detail ", 1000))
-		err := amSend(t, newAMSender(t, fmt.Sprintf("msteamsv2_configs: [{webhook_url: '%s/x'}]", srv.URL)), 5*time.Second)
-		if err == nil || len(err.Error()) > amMaxErrorBytes || !strings.Contains(err.Error(), "error detail") {
+		_, srv := newRecorder(t, http.StatusBadRequest, strings.Repeat("error detail ", 1000))
+		err := trySend(t, newTestSender(t, fmt.Sprintf("msteamsv2_configs: [{webhook_url: '%s/x'}]", srv.URL)), 5*time.Second)
+		if err == nil || len(err.Error()) > maxErrorBytes || !strings.Contains(err.Error(), "error detail") {
 			t.Errorf("error of %d bytes: %v", len(fmt.Sprint(err)), err)
 		}
 	})
 	t.Run("huge body", func(t *testing.T) {
-		huge := strings.Repeat("x", amMaxResponseBytes+1<<20)
-		_, srv := newAMRecorder(t, http.StatusInternalServerError, huge)
-		err := amSend(t, newAMSender(t, fmt.Sprintf("msteamsv2_configs: [{webhook_url: '%s/x'}]", srv.URL)), 5*time.Second)
+		huge := strings.Repeat("x", maxResponseBytes+1<<20)
+		_, srv := newRecorder(t, http.StatusInternalServerError, huge)
+		err := trySend(t, newTestSender(t, fmt.Sprintf("msteamsv2_configs: [{webhook_url: '%s/x'}]", srv.URL)), 5*time.Second)
 		// Alertmanager keeps the body in the error only if it read it all.
-		if err == nil || strings.Contains(err.Error(), "xxxxxxxx") || IsPermanent(err) {
+		if err == nil || strings.Contains(err.Error(), "xxxxxxxx") || notify.IsPermanent(err) {
 			t.Errorf("error: %v", err)
 		}
 	})
@@ -307,9 +310,9 @@ func TestAlertmanagerErrorBounds(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		_ = l.Close() // Nothing listens: the client's error quotes the URL.
-		s := newAMSender(t, fmt.Sprintf("telegram_configs: [{api_url: 'http://%s', bot_token: '123:bot-token-secret', chat_id: 1}]\n"+
+		s := newTestSender(t, fmt.Sprintf("telegram_configs: [{api_url: 'http://%s', bot_token: '123:bot-token-secret', chat_id: 1}]\n"+
 			"msteamsv2_configs: [{webhook_url: 'http://%s/workflows/sig=teams-secret-sig'}]", addr, addr))
-		err = amSend(t, s, 5*time.Second)
+		err = trySend(t, s, 5*time.Second)
 		if err == nil {
 			t.Fatal("Send succeeded")
 		}
@@ -322,7 +325,7 @@ func TestAlertmanagerErrorBounds(t *testing.T) {
 	})
 }
 
-func TestAlertmanagerContextDeadline(t *testing.T) {
+func TestContextDeadline(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -360,17 +363,17 @@ func TestAlertmanagerContextDeadline(t *testing.T) {
 		}
 	})
 
-	s := newAMSender(t, fmt.Sprintf(`
+	s := newTestSender(t, fmt.Sprintf(`
 msteamsv2_configs: [{webhook_url: '%s/x'}]
 email_configs: [{to: a@example.com, from: k@example.com, smarthost: '%s', require_tls: false}]
 `, srv.URL, l.Addr()))
 	for i := range 2 {
 		start := time.Now()
-		err := amSend(t, s, 300*time.Millisecond)
+		err := trySend(t, s, 300*time.Millisecond)
 		if took := time.Since(start); took > 3*time.Second {
 			t.Errorf("send %d took %v", i, took)
 		}
-		if err == nil || IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil || notify.IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("send %d: want a retryable deadline error, got %v", i, err)
 		}
 	}
@@ -386,7 +389,7 @@ type sendResolved bool
 
 func (s sendResolved) SendResolved() bool { return bool(s) }
 
-func TestAlertmanagerPanics(t *testing.T) {
+func TestPanics(t *testing.T) {
 	// Edge configurations that Alertmanager accepts: none may crash.
 	for _, block := range []string{
 		"msteamsv2_configs: [{webhook_url: '<secret>'}]",
@@ -400,41 +403,41 @@ func TestAlertmanagerPanics(t *testing.T) {
 		"msteamsv2_configs: [{webhook_url: 'http://127.0.0.1:1/', text: '{{ reReplaceAll \"(\" \"x\" .Status }}'}]",
 	} {
 		t.Run(block, func(t *testing.T) {
-			s, err := NewAlertmanager(AlertmanagerConfig{Receiver: []byte(block)})
+			s, err := New(Config{Receiver: []byte(block)})
 			if err != nil {
 				return
 			}
-			if err := amSend(t, s, 5*time.Second); err == nil {
+			if err := trySend(t, s, 5*time.Second); err == nil {
 				t.Error("Send succeeded")
 			}
 		})
 	}
 
 	// A notifier that panics, as a hostile configuration might make one.
-	s := newAMSender(t, "webhook_configs: [{url: 'http://127.0.0.1:1/'}]").(*alertmanagerSender)
-	s.integrations[0] = &amIntegration{
-		Integration: amnotify.NewIntegration(panickyNotifier{}, sendResolved(false), "webhook", 0, amReceiverName),
+	s := newTestSender(t, "webhook_configs: [{url: 'http://127.0.0.1:1/'}]").(*sender)
+	s.integrations[0] = &integration{
+		Integration: amnotify.NewIntegration(panickyNotifier{}, sendResolved(false), "webhook", 0, receiverName),
 		busy:        make(chan struct{}, 1),
 	}
-	err := amSend(t, s, 5*time.Second)
-	if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "the notifier panicked: index out of range in a notifier") {
+	err := trySend(t, s, 5*time.Second)
+	if err == nil || !notify.IsPermanent(err) || !strings.Contains(err.Error(), "the notifier panicked: index out of range in a notifier") {
 		t.Fatalf("want a permanent error for the panic, got %v", err)
 	}
 	// The integration is usable again.
-	if err := amSend(t, s, 5*time.Second); err == nil || !strings.Contains(err.Error(), "panicked") {
+	if err := trySend(t, s, 5*time.Second); err == nil || !strings.Contains(err.Error(), "panicked") {
 		t.Fatalf("second send: %v", err)
 	}
 }
 
 // TestAlertmanagerConcurrentSends runs under -race: Telegram's notifier
 // sets its token on a shared client at every send.
-func TestAlertmanagerConcurrentSends(t *testing.T) {
-	rec, srv := newAMRecorder(t, http.StatusOK, telegramOK)
-	s := newAMSender(t, fmt.Sprintf("telegram_configs: [{api_url: '%s', bot_token: 'x:y', chat_id: 1}]", srv.URL))
+func TestConcurrentSends(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusOK, telegramOK)
+	s := newTestSender(t, fmt.Sprintf("telegram_configs: [{api_url: '%s', bot_token: 'x:y', chat_id: 1}]", srv.URL))
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := amSend(t, s, 10*time.Second); err != nil {
+			if err := trySend(t, s, 10*time.Second); err != nil {
 				t.Errorf("Send: %v", err)
 			}
 		})
@@ -445,7 +448,7 @@ func TestAlertmanagerConcurrentSends(t *testing.T) {
 	}
 }
 
-func TestAlertmanagerRefusals(t *testing.T) {
+func TestRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, block, want string
 	}{
@@ -458,7 +461,7 @@ func TestAlertmanagerRefusals(t *testing.T) {
 		{"wrong type", "telegram_configs: [{bot_token: x, chat_id: many}]", "cannot unmarshal"},
 		{"no integration", "name: lonely\n", "the receiver block has no integration"},
 		{"empty lists", "telegram_configs: []\nmsteamsv2_configs: []\n", "the receiver block has no integration"},
-		{"too big", "name: x\n#" + strings.Repeat("y", MaxAlertmanagerReceiverBytes), "more than the 65536 allowed"},
+		{"too big", "name: x\n#" + strings.Repeat("y", MaxReceiverBytes), "more than the 65536 allowed"},
 
 		{"bot_token_file", "telegram_configs: [{bot_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token, chat_id: 1}]",
 			"telegram_configs[0].bot_token_file reads a file from the operator's disk"},
@@ -510,8 +513,11 @@ func TestAlertmanagerRefusals(t *testing.T) {
 			strings.Repeat("{{ $a := print $a $a }}", 20) + "{{ $a }}'}]",
 			"more than the 16.0 MiB allowed"},
 		{"printf widths", `msteamsv2_configs: [{webhook_url: 'http://x.invalid/', text: '{{ printf "` + strings.Repeat("%0999999d", 40) + `" 1 }}'}]`,
-			"more than the 16.0 MiB allowed"},
+			"has a width or precision over 64"},
 		{"printf star width", `msteamsv2_configs: [{webhook_url: 'http://x.invalid/', text: '{{ range .CommonLabels }}{{ printf "%*d%*d" 999999 1 999999 1 }}{{ end }}'}]`,
+			"takes a width or precision from an argument (*)"},
+		{"printf widths in loops", "msteamsv2_configs: [{webhook_url: 'http://x.invalid/', text: '" +
+			strings.Repeat("{{ range $.CommonLabels }}", 3) + `{{ printf "` + strings.Repeat("%064d", 6) + `" 1 }}` + strings.Repeat("{{ end }}", 3) + "'}]",
 			"more than the 16.0 MiB allowed"},
 		{"printf variable format", `msteamsv2_configs: [{webhook_url: 'http://x.invalid/', text: '{{ printf .CommonAnnotations.summary }}'}]`,
 			"printf with a format that is not a literal string"},
@@ -549,14 +555,14 @@ func TestAlertmanagerRefusals(t *testing.T) {
 			"with the block's other templates it could produce"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewAlertmanager(AlertmanagerConfig{Receiver: []byte(tc.block)})
+			_, err := New(Config{Receiver: []byte(tc.block)})
 			if err == nil {
-				t.Fatal("NewAlertmanager accepted the block")
+				t.Fatal("New accepted the block")
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error\n %q\nlacks\n %q", err, tc.want)
 			}
-			if len(err.Error()) > amMaxErrorBytes {
+			if len(err.Error()) > maxErrorBytes {
 				t.Errorf("error of %d bytes", len(err.Error()))
 			}
 		})
@@ -565,8 +571,8 @@ func TestAlertmanagerRefusals(t *testing.T) {
 
 // TestAlertmanagerRerunFields: what passes in PagerDuty details and Jira
 // fields.
-func TestAlertmanagerRerunFields(t *testing.T) {
-	_ = newAMSender(t, `
+func TestRerunFields(t *testing.T) {
+	_ = newTestSender(t, `
 pagerduty_configs:
   - routing_key: k
     details:
@@ -587,10 +593,10 @@ jira_configs:
 // TestAlertmanagerPageCannotRunTemplates: Alertmanager's default PagerDuty
 // details run the strings of their output as templates again; a page's
 // text must stay text.
-func TestAlertmanagerPageCannotRunTemplates(t *testing.T) {
-	rec, srv := newAMRecorder(t, http.StatusAccepted, `{"status":"success","message":"Event processed"}`)
-	s := newAMSender(t, fmt.Sprintf("pagerduty_configs: [{routing_key: k, url: '%s/v2/enqueue'}]", srv.URL))
-	m := amTestMessage()
+func TestPageCannotRunTemplates(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusAccepted, `{"status":"success","message":"Event processed"}`)
+	s := newTestSender(t, fmt.Sprintf("pagerduty_configs: [{routing_key: k, url: '%s/v2/enqueue'}]", srv.URL))
+	m := testMessage()
 	m.Incident.Title = `{{ range 3 }}INJECTED{{ end }}{{{{ range 1000000000 }}{{ range 1000000000 }}{{ end }}{{ end }}`
 	m.Incident.Impact = `["\x7b\x7b range 2 \x7d\x7dESCAPED\x7b\x7b end \x7d\x7d"]`
 	m.Incident.Service = `{ {{range 1000000000}}{{end}}`
@@ -612,7 +618,7 @@ func TestAlertmanagerPageCannotRunTemplates(t *testing.T) {
 	}
 }
 
-func TestAlertmanagerDataValue(t *testing.T) {
+func TestDataValue(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain":                        "plain",
 		"{{":                           "{ {",
@@ -621,23 +627,23 @@ func TestAlertmanagerDataValue(t *testing.T) {
 		"Down! Again!! !tag [!x] a:!b": "Down! Again!ǃ ǃtag [ǃx] a:ǃb",
 		strings.Repeat("é", 300):       strings.Repeat("é", 126) + "…",
 	} {
-		if got := amDataValue(in, 255); got != want {
-			t.Errorf("amDataValue(%q) = %q, want %q", in, got, want)
+		if got := dataValue(in, 255); got != want {
+			t.Errorf("dataValue(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-func TestAlertmanagerRefusalRedactsValues(t *testing.T) {
-	_, err := NewAlertmanager(AlertmanagerConfig{Receiver: []byte(
+func TestRefusalRedactsValues(t *testing.T) {
+	_, err := New(Config{Receiver: []byte(
 		"msteamsv2_configs: [{webhook_url: 'http://[::1/workflows/sig=super-secret-signature'}]")})
 	if err == nil || strings.Contains(err.Error(), "super-secret-signature") {
 		t.Errorf("error: %v", err)
 	}
 }
 
-func TestAlertmanagerExternalURL(t *testing.T) {
-	for _, ext := range []string{"klaxon.example.com", "ftp://klaxon.example.com", "http://", "https://x/" + strings.Repeat("a", amMaxExternalURLBytes)} {
-		_, err := NewAlertmanager(AlertmanagerConfig{Receiver: []byte("webhook_configs: [{url: 'http://x.invalid/'}]"), ExternalURL: ext})
+func TestExternalURL(t *testing.T) {
+	for _, ext := range []string{"klaxon.example.com", "ftp://klaxon.example.com", "http://", "https://x/" + strings.Repeat("a", maxExternalURLBytes)} {
+		_, err := New(Config{Receiver: []byte("webhook_configs: [{url: 'http://x.invalid/'}]"), ExternalURL: ext})
 		if err == nil || !strings.Contains(err.Error(), "external URL") {
 			t.Errorf("ExternalURL %q: %v", ext, err)
 		}
@@ -646,24 +652,24 @@ func TestAlertmanagerExternalURL(t *testing.T) {
 
 // TestAlertmanagerEveryIntegration: Alertmanager's default templates, for
 // every integration, pass the template check.
-func TestAlertmanagerEveryIntegration(t *testing.T) {
-	block, err := os.ReadFile("testdata/alertmanager/every-integration.yaml")
+func TestEveryIntegration(t *testing.T) {
+	block, err := os.ReadFile("testdata/every-integration.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewAlertmanager(AlertmanagerConfig{Receiver: block})
+	s, err := New(Config{Receiver: block})
 	if err != nil {
-		t.Fatalf("NewAlertmanager: %v", err)
+		t.Fatalf("New: %v", err)
 	}
-	if n := len(s.(*alertmanagerSender).integrations); n != 18 {
+	if n := len(s.(*sender).integrations); n != 18 {
 		t.Errorf("%d integrations, want 18", n)
 	}
 }
 
-// amMaxMessage has every field longer than amPageAlert lets through.
-func amMaxMessage() *Message {
+// maxMessage has every field longer than pageAlert lets through.
+func maxMessage() *notify.Message {
 	long := func(c string) string { return strings.Repeat(c, 10000) }
-	m := amTestMessage()
+	m := testMessage()
 	m.Incident.Namespace, m.Incident.Name, m.Incident.Title = long("n"), long("i"), long("t")
 	m.Incident.Severity, m.Incident.Service, m.Incident.Impact = long("s"), long("v"), long("x")
 	m.Incident.URL, m.Page.AcknowledgeURL, m.Address = long("u"), long("a"), long("d")
@@ -673,57 +679,57 @@ func amMaxMessage() *Message {
 	return m
 }
 
-// TestAlertmanagerDataBounds keeps amPageAlert and the template check's
+// TestAlertmanagerDataBounds keeps pageAlert and the template check's
 // bounds in step.
-func TestAlertmanagerDataBounds(t *testing.T) {
+func TestDataBounds(t *testing.T) {
 	tmpl, err := amtemplate.FromGlobs(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl.ExternalURL, err = amExternalURL("https://" + strings.Repeat("e", amMaxExternalURLBytes-len("https://")))
+	tmpl.ExternalURL, err = externalURL("https://" + strings.Repeat("e", maxExternalURLBytes-len("https://")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := amMaxMessage()
-	alert := amPageAlert(m, m.SentAt)
-	data := tmpl.Data(amReceiverName, model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}, alert)
-	if n := len(fmt.Sprint(data)); n > amDataBound {
-		t.Errorf("the data prints as %d bytes, more than amDataBound", n)
+	m := maxMessage()
+	alert := pageAlert(m, m.SentAt)
+	data := tmpl.Data(receiverName, model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}, alert)
+	if n := len(fmt.Sprint(data)); n > tmplbudget.DataBound {
+		t.Errorf("the data prints as %d bytes, more than tmplbudget.DataBound", n)
 	}
-	if len(data.Alerts) > amMaxAlerts {
+	if len(data.Alerts) > tmplbudget.StaticAlerts {
 		t.Errorf("%d alerts", len(data.Alerts))
 	}
 	for _, kv := range []amtemplate.KV{data.GroupLabels, data.CommonLabels, data.CommonAnnotations, data.Alerts[0].Labels, data.Alerts[0].Annotations} {
-		if len(kv) > amMaxKV {
-			t.Errorf("%d pairs, more than amMaxKV", len(kv))
+		if len(kv) > tmplbudget.StaticPairs {
+			t.Errorf("%d pairs, more than tmplbudget.StaticPairs", len(kv))
 		}
 		for k, v := range kv {
-			if len(k) > amLeafBound || len(v) > amLeafBound {
-				t.Errorf("%s is %d bytes, more than amLeafBound", k, len(v))
+			if len(k) > tmplbudget.LeafBound || len(v) > tmplbudget.LeafBound {
+				t.Errorf("%s is %d bytes, more than tmplbudget.LeafBound", k, len(v))
 			}
 		}
 	}
 	for _, s := range []string{data.ExternalURL, data.Alerts[0].GeneratorURL, data.Receiver, data.Status} {
-		if len(s) > amLeafBound {
-			t.Errorf("a string of %d bytes, more than amLeafBound", len(s))
+		if len(s) > tmplbudget.LeafBound {
+			t.Errorf("a string of %d bytes, more than tmplbudget.LeafBound", len(s))
 		}
 	}
-	if key := amGroupKey(m); len(key) > 2048 {
+	if key := groupKey(m); len(key) > 2048 {
 		t.Errorf("the group key is %d bytes", len(key))
 	}
 }
 
 // TestAlertmanagerTemplateBounds runs templates the check accepts over the
 // largest data a page can make: their output stays within the bound.
-func TestAlertmanagerTemplateBounds(t *testing.T) {
+func TestTemplateBounds(t *testing.T) {
 	tmpl, err := amtemplate.FromGlobs(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl.ExternalURL, _ = amExternalURL("https://" + strings.Repeat("e", 2000))
-	m := amMaxMessage()
-	alert := amPageAlert(m, m.SentAt)
-	data := tmpl.Data(amReceiverName, model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}, alert)
+	tmpl.ExternalURL, _ = externalURL("https://" + strings.Repeat("e", 2000))
+	m := maxMessage()
+	alert := pageAlert(m, m.SentAt)
+	data := tmpl.Data(receiverName, model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}, alert)
 
 	texts := []string{
 		`{{ range .Alerts }}{{ .Annotations.summary }}: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}{{ end }}`,
@@ -737,7 +743,7 @@ func TestAlertmanagerTemplateBounds(t *testing.T) {
 		`{{ $p := "" }}{{ range .Alerts }}{{ if .Labels.severity }}{{ $p = .Labels.severity }}{{ end }}{{ end }}{{ $p }}`,
 		`{{ template "email.default.html" . }}{{ template "__text_alert_list" .Alerts.Firing }}`,
 	}
-	trees, err := amDefaultTrees()
+	trees, err := defaultTrees()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -745,9 +751,9 @@ func TestAlertmanagerTemplateBounds(t *testing.T) {
 		texts = append(texts, fmt.Sprintf(`{{ template %q . }}`, name))
 	}
 	for i, text := range texts {
-		b := &amTemplateBudget{}
+		b := &tmplbudget.Static{Defaults: trees}
 		out, execErr := tmpl.ExecuteTextString(text, data)
-		if err := b.check(text); err != nil {
+		if err := b.Check(text); err != nil {
 			// Some defaults expect another dot than the data: refusing them
 			// is fine as long as they fail anyway.
 			if i < len(texts)-len(trees) || execErr == nil {
@@ -758,11 +764,11 @@ func TestAlertmanagerTemplateBounds(t *testing.T) {
 		if execErr != nil {
 			continue
 		}
-		if int64(len(out)) > b.total {
-			t.Errorf("%s: output of %d bytes, more than the bound %d", text, len(out), b.total)
+		if int64(len(out)) > b.Total() {
+			t.Errorf("%s: output of %d bytes, more than the bound %d", text, len(out), b.Total())
 		}
-		if html, err := tmpl.ExecuteHTMLString(text, data); err == nil && int64(len(html)) > 6*b.total {
-			t.Errorf("%s: HTML output of %d bytes, more than six times the bound %d", text, len(html), b.total)
+		if html, err := tmpl.ExecuteHTMLString(text, data); err == nil && int64(len(html)) > 6*b.Total() {
+			t.Errorf("%s: HTML output of %d bytes, more than six times the bound %d", text, len(html), b.Total())
 		}
 	}
 }

@@ -1,0 +1,275 @@
+package alertmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	amnotify "github.com/prometheus/alertmanager/notify"
+	amtypes "github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/common/model"
+	"k8s.io/utils/clock"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+const (
+	// repeatInterval fills the context like Alertmanager's dispatcher
+	// does; no notifier of v0.31 reads it, but a later one may.
+	repeatInterval = 4 * time.Hour
+	// maxResponseBytes bounds what one connection of a notifier may read:
+	// Alertmanager's retrier copies a whole error body into memory.
+	maxResponseBytes = 4 << 20
+)
+
+// Alertmanager receiver.
+type sender struct {
+	integrations []*integration
+	// secrets are the block's secret values, cut out of error text.
+	secrets []string
+	clock   clock.PassiveClock
+}
+
+// integration is one notifier of the receiver. busy lets one Notify run
+// at a time: notifiers are not all safe for concurrent use (Telegram's sets
+// its token on a shared client), and a Notify that ignores its context
+// must not pile up goroutines.
+type integration struct {
+	amnotify.Integration
+	busy chan struct{}
+}
+
+// Send synthesises one alert from the message and has every integration of
+// the receiver notify it, in parallel, within ctx.
+func (s *sender) Send(ctx context.Context, m *notify.Message) (string, error) {
+	if m == nil {
+		return "", notify.Permanent(errors.New("no message to send"))
+	}
+	now := m.SentAt
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	alert := pageAlert(m, now)
+
+	// The context Alertmanager's dispatcher and pipeline would have set:
+	// notifiers fail without a group key and log without the rest.
+	ctx = amnotify.WithGroupKey(ctx, groupKey(m))
+	ctx = amnotify.WithReceiverName(ctx, receiverName)
+	ctx = amnotify.WithGroupLabels(ctx, model.LabelSet{
+		"namespace": alert.Labels["namespace"],
+		"incident":  alert.Labels["incident"],
+	})
+	ctx = amnotify.WithNow(ctx, now)
+	ctx = amnotify.WithRepeatInterval(ctx, repeatInterval)
+	ctx = amnotify.WithMuteTimeIntervals(ctx, nil)
+	ctx = amnotify.WithActiveTimeIntervals(ctx, nil)
+
+	results := make(chan result, len(s.integrations))
+	for _, in := range s.integrations {
+		go func() { results <- in.notify(ctx, alert) }()
+	}
+	var failed []result
+	for pending := len(s.integrations); pending > 0; {
+		select {
+		case r := <-results:
+			pending--
+			if r.err != nil {
+				failed = append(failed, r)
+			}
+		case <-ctx.Done():
+			failed = append(failed, result{
+				name:  fmt.Sprintf("%d of %d integrations", pending, len(s.integrations)),
+				err:   fmt.Errorf("did not finish in time: %w", ctx.Err()),
+				retry: true,
+			})
+			pending = 0
+		}
+	}
+	if len(failed) == 0 {
+		return "", nil
+	}
+	return "", s.sendError(failed)
+}
+
+type result struct {
+	name  string
+	err   error
+	retry bool
+}
+
+// notify runs the notifier and turns a panic into a permanent error: a
+// hostile configuration must not crash the operator.
+func (in *integration) notify(ctx context.Context, alert *amtypes.Alert) (r result) {
+	r.name = in.String()
+	select {
+	case in.busy <- struct{}{}:
+	case <-ctx.Done():
+		return result{name: r.name, err: fmt.Errorf("an earlier send through it is still running: %w", ctx.Err()), retry: true}
+	}
+	defer func() { <-in.busy }()
+	defer func() {
+		if p := recover(); p != nil {
+			r.err, r.retry = fmt.Errorf("the notifier panicked: %v", p), false
+		}
+	}()
+	r.retry, r.err = in.Notify(ctx, alert)
+	return r
+}
+
+// Bounds on the alert's values. The template check counts on them
+// (tmplbudget.LeafBound, tmplbudget.DataBound): keep them in step.
+const (
+	maxLabelValue  = 256
+	maxSummary     = 1024
+	maxDescription = 4096
+	maxURL         = 2048
+)
+
+// dataValue makes a string of the page fit for the alert: it cannot be
+// run as a template, and is cut to n bytes.
+//
+// Alertmanager's PagerDuty details and Jira fields (DeepCopyWithTemplate)
+// parse a template's output as YAML and run every string found in it as a
+// template again, at any depth: with the default PagerDuty details, an
+// incident titled {{ range 1000000000 }}... would run. So no value holds
+// "{{" (a space splits the braces), nor what YAML decodes into other text:
+// a backslash (escapes such as \x7b) or a "!" that may start a tag
+// (!!binary holds base64). Look-alikes stand in for those two.
+func dataValue(s string, n int) string {
+	var b strings.Builder
+	prev := ' '
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteRune('⧵')
+		case r == '!' && !unicode.IsLetter(prev) && !unicode.IsDigit(prev):
+			b.WriteRune('ǃ')
+		default:
+			b.WriteRune(r)
+		}
+		prev = r
+	}
+	s = b.String()
+	for strings.Contains(s, "{{") {
+		s = strings.ReplaceAll(s, "{{", "{ {")
+	}
+	return bounded.Bytes(s, n)
+}
+
+// pageAlert is the one alert a page becomes.
+func pageAlert(m *notify.Message, now time.Time) *amtypes.Alert {
+	inc, page := &m.Incident, &m.Page
+	labels := model.LabelSet{"alertname": "KlaxonPage"}
+	set := func(name model.LabelName, value string) {
+		if value != "" {
+			labels[name] = model.LabelValue(dataValue(value, maxLabelValue))
+		}
+	}
+	set("severity", inc.Severity)
+	set("namespace", inc.Namespace)
+	set("incident", inc.Name)
+	set("service", inc.Service)
+	set("responder", page.Responder)
+	set("address", m.Address)
+	set("level", strconv.Itoa(int(page.Level)))
+
+	annotations := model.LabelSet{
+		"summary":     model.LabelValue(dataValue(inc.Title, maxSummary)),
+		"description": model.LabelValue(dataValue(pageDescription(m), maxDescription)),
+	}
+	if page.AcknowledgeURL != "" {
+		annotations["acknowledge_url"] = model.LabelValue(dataValue(page.AcknowledgeURL, maxURL))
+	}
+	startsAt := inc.TriggeredAt
+	if startsAt.IsZero() {
+		startsAt = now
+	}
+	return &amtypes.Alert{
+		Alert: model.Alert{
+			Labels:       labels,
+			Annotations:  annotations,
+			StartsAt:     startsAt,
+			GeneratorURL: dataValue(inc.URL, maxURL),
+		},
+		UpdatedAt: now,
+	}
+}
+
+// pageDescription says the impact, who is paged and where the incident is.
+func pageDescription(m *notify.Message) string {
+	var b strings.Builder
+	if m.Incident.Impact != "" {
+		b.WriteString(m.Incident.Impact)
+		b.WriteString("\n\n")
+	}
+	paged := m.Page.Paged
+	if len(paged) == 0 && m.Page.Responder != "" {
+		paged = []string{m.Page.Responder}
+	}
+	who := strings.Join(paged, ", ")
+	if m.Page.DisplayName != "" && m.Page.DisplayName != m.Page.Responder {
+		who = m.Page.DisplayName + " (" + who + ")"
+	}
+	if who != "" {
+		fmt.Fprintf(&b, "Paged at level %d: %s.\n", m.Page.Level, who)
+	} else {
+		fmt.Fprintf(&b, "Paged at level %d.\n", m.Page.Level)
+	}
+	if m.Incident.URL != "" {
+		fmt.Fprintf(&b, "Incident: %s\n", m.Incident.URL)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// groupKey names the page for the notifiers that deduplicate on it
+// (PagerDuty's dedup_key, Opsgenie's alias, ...): one key per page, so a
+// retried page stays one upstream alert while the next level or round is a
+// new one and is delivered rather than folded into an open alert.
+func groupKey(m *notify.Message) string {
+	cut := func(s string) string { return bounded.Bytes(s, maxLabelValue) }
+	return fmt.Sprintf("{}/klaxon:{namespace=%q, incident=%q, uid=%q, episode=\"%d\", level=\"%d\", round=\"%d\", responder=%q, address=%q}",
+		cut(m.Incident.Namespace), cut(m.Incident.Name), cut(m.Incident.UID), m.Incident.Episode, m.Page.Level, m.Page.Round,
+		cut(m.Page.Responder), cut(m.Address))
+}
+
+// dial gives every connection of the notifiers a deadline and a read limit.
+// Not every notifier passes its context on (Telegram's client does not),
+// and the HTTP client has no timeout of its own.
+func (s *sender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: notify.SendTimeout}
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.SetDeadline(s.clock.Now().Add(notify.SendTimeout)); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("setting a deadline on the connection to %s: %w", addr, err)
+	}
+	return &cappedConn{Conn: conn, left: maxResponseBytes}, nil
+}
+
+var errResponseTooLarge = fmt.Errorf("the server sent more than %d bytes", maxResponseBytes)
+
+// cappedConn fails reads beyond a budget.
+type cappedConn struct {
+	net.Conn
+	left int64
+}
+
+func (c *cappedConn) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
