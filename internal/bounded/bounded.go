@@ -55,7 +55,10 @@ func Prefix(s string, n int) string {
 }
 
 // Bytes returns s cut to at most n bytes on a rune boundary, ending in
-// Marker when cut.
+// Marker when cut, for limits counted in bytes (an Event's note, a
+// notification's text, an error kept in a status). An n too small to hold
+// Marker gives "": a cut value is always marked. Invalid UTF-8 before the
+// cut is kept as it is.
 func Bytes(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -40,14 +40,25 @@ func TestBytes(t *testing.T) {
 		want string
 	}{
 		"short":             {"alice", 10, "alice"},
+		"exact":             {"alice", 5, "alice"},
+		"empty":             {"", 0, ""},
 		"cut":               {"alice-and-bob", 8, "alice…"},
 		"keeps runes whole": {"aäöü", 6, "aä…"},
+		"four-byte runes":   {"a🚨🚨", 7, "a…"},
+		"four-byte fit":     {"a🚨🚨", 8, "a🚨…"},
+		"marker only":       {"alice", 3, "…"},
 		"too small":         {"alice", 2, ""},
+		"one":               {"alice", 1, ""},
+		"zero":              {"alice", 0, ""},
+		"negative":          {"alice", -1, ""},
+		"invalid UTF-8 cut": {"ab\xff\xfecd", 5, "ab…"},
+		"two-byte runes":    {strings.Repeat("é", 300), 255, strings.Repeat("é", 126) + "…"},
+		"a marker in s":     {"……………", 7, "……"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := Bytes(tc.in, tc.n)
-			if got != tc.want || len(got) > tc.n || !utf8.ValidString(got) {
+			if got != tc.want || len(got) > max(tc.n, 0) || (utf8.ValidString(tc.in) && !utf8.ValidString(got)) {
 				t.Errorf("Bytes(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 			}
 		})
