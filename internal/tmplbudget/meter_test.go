@@ -79,4 +79,3 @@ func TestMeterFuncs(t *testing.T) {
 		})
 	}
 }
-
