@@ -49,7 +49,7 @@ type Site struct {
 }
 
 // Instrument checks the parse tree of a metered template for what a budget
-// cannot bound and, when there is none, puts a call of stepFunc at the start
+// cannot bound and, when there is none, puts a call of StepFunc at the start
 // of every range body, so each iteration is counted against the render's
 // budget. Its errors continue a sentence that starts with the field's name.
 func Instrument(text string, tree *parse.Tree) ([]Site, error) {
