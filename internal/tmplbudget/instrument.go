@@ -11,9 +11,9 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
-// StepFunc, with the number of the range appended, is the function
-// Instrument puts at the start of every range body. Only a Meter of the
-// sites registers it, after parsing, so a template cannot call it itself.
+// StepFunc is the name, with the number of the range appended, of the
+// function Instrument puts at the start of every range body. Only a Meter of
+// the sites registers it, after parsing, so a template cannot call it itself.
 const StepFunc = "klaxonRangeStep"
 
 // Weights of the work one loop iteration can do, in steps: one per node of
