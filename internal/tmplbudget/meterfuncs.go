@@ -8,6 +8,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	amtemplate "github.com/prometheus/alertmanager/template"
 	commontemplates "github.com/prometheus/common/helpers/templates"
 )
 
@@ -198,3 +199,19 @@ func (s *Meter) replaceAll(pattern, repl, text string) (string, error) {
 // notifications are; nil if its type ever changes, which leaves title out
 // (a test notices).
 var amTitle, _ = meteredFuncs["title"].(func(string) string)
+
+// meteredFuncs are Alertmanager's own template functions that a metered
+// template may call: all but the one that reads the clock (since), so every
+// receiver replica renders the same title for the same notification, and the
+// HTML-only ones, since titles are text.
+var meteredFuncs = func() texttemplate.FuncMap {
+	funcs := texttemplate.FuncMap{}
+	for name, fn := range amtemplate.DefaultFuncs {
+		switch name {
+		case "since", "safeHtml", "safeUrl":
+			continue
+		}
+		funcs[name] = fn
+	}
+	return funcs
+}()
