@@ -87,7 +87,7 @@ func checkLink(fsys fs.FS, read func(string) (string, error), file, target strin
 		if dest == ".." || strings.HasPrefix(dest, "../") {
 			return fmt.Sprintf("link %q leaves the repository", target)
 		}
-		if _, err := fs.Stat(fsys, dest); err != nil {
+		if _, statErr := fs.Stat(fsys, dest); statErr != nil {
 			return fmt.Sprintf("link %q: %s does not exist", target, dest)
 		}
 	}

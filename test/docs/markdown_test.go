@@ -35,7 +35,7 @@ func blocks(text string) []block {
 	)
 	for i, l := range strings.Split(text, "\n") {
 		if cur != nil {
-			if m := fence.FindStringSubmatch(l); m != nil && strings.HasPrefix(m[1], marker) && strings.TrimSpace(l) == strings.TrimSpace(m[1]) {
+			if m := fence.FindStringSubmatch(l); len(m) == 3 && strings.HasPrefix(m[1], marker) && strings.TrimSpace(l) == strings.TrimSpace(m[1]) {
 				out = append(out, *cur)
 				cur, sinceClosed, onlyBlank = nil, 0, true
 				continue

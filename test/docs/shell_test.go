@@ -53,7 +53,7 @@ func lineState(l string, quote rune) (open rune, continued bool, heredocs []stri
 				return 0, false, heredocs // a comment runs to the end of the line
 			}
 		case '<':
-			if m := heredocStart.FindStringSubmatch(string(rs[i:])); m != nil && strings.HasPrefix(string(rs[i:]), m[0]) {
+			if m := heredocStart.FindStringSubmatch(string(rs[i:])); len(m) == 4 && strings.HasPrefix(string(rs[i:]), m[0]) {
 				heredocs = append(heredocs, m[1]+m[2]+m[3])
 				i += len([]rune(m[0])) - 1
 			}

@@ -419,14 +419,14 @@ func startTourShell(t *testing.T, assets string) *shell {
 	if err != nil {
 		t.Fatalf("the README's commands run in bash: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(assets, "kubectl")); err != nil {
+	if _, err = os.Stat(filepath.Join(assets, "kubectl")); err != nil {
 		t.Fatalf("no kubectl in KUBEBUILDER_ASSETS (%s): hack/control-plane.sh builds it: %v", assets, err)
 	}
 	root := t.TempDir()
 	work, home := filepath.Join(root, "klaxon"), filepath.Join(root, "home")
 	cache := filepath.Join(home, ".cache", "klaxon", "control-plane")
 	for _, d := range []string{filepath.Join(work, "bin", "dev"), cache} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err = os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -464,15 +464,15 @@ func startDevEnvironment(ctx context.Context, t *testing.T, sh *shell) *devEnvir
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Errorf("stopping the control plane: %v", err)
+		if stopErr := cluster.Stop(); stopErr != nil {
+			t.Errorf("stopping the control plane: %v", stopErr)
 		}
 	})
 	kubeconfig, err := cluster.AddUser(tourUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(sh.dir, "bin", "dev", "kubeconfig"), kubeconfig, 0o600); err != nil {
+	if err = os.WriteFile(filepath.Join(sh.dir, "bin", "dev", "kubeconfig"), kubeconfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	userConfig, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
@@ -485,7 +485,7 @@ func startDevEnvironment(ctx context.Context, t *testing.T, sh *shell) *devEnvir
 	}
 	// As make dev does: the samples first, so the sample incident pages
 	// with every Responder and channel in place.
-	if err := localcluster.ApplyFiles(ctx, userClient, filepath.Join(localcluster.RepoRoot(), "config", "samples"), tourNamespace); err != nil {
+	if err = localcluster.ApplyFiles(ctx, userClient, filepath.Join(localcluster.RepoRoot(), "config", "samples"), tourNamespace); err != nil {
 		t.Fatalf("applying the samples: %v", err)
 	}
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
