@@ -10,6 +10,8 @@ PROMTOOL_VERSION ?= v0.316.0
 # helm and kustomize render the chart and the kustomize install.
 HELM_VERSION ?= v4.3.1
 KUSTOMIZE_VERSION ?= v5.8.2
+# crd-ref-docs writes docs/reference/api.md from the Go types in api/.
+CRD_REF_DOCS_VERSION ?= v0.3.0
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 # The linters carry their version in their name, so bumping one reinstalls it.
@@ -18,6 +20,7 @@ KUBE_API_LINTER ?= $(LOCALBIN)/golangci-lint-kube-api-linter-$(KUBE_API_LINTER_V
 PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 SHELLCHECK ?= shellcheck
 
 # The control plane (kube-apiserver, etcd, kubectl) is built from source by
@@ -56,6 +59,11 @@ manifests: controller-gen ## Generate CRDs and RBAC from the API types and marke
 generate: controller-gen ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
+.PHONY: api-docs
+api-docs: crd-ref-docs ## Generate the API reference, docs/reference/api.md, from the Go types in api/.
+	@mkdir -p docs/reference
+	$(CRD_REF_DOCS) --source-path=./api --config=hack/api-docs/config.yaml --renderer=markdown --output-path=docs/reference/api.md
+
 .PHONY: fmt
 fmt: ## Run gofmt.
 	gofmt -l -w $$(git ls-files '*.go')
@@ -91,14 +99,14 @@ verify-install: helm kustomize ## Lint and render the Helm chart, and render the
 	$(KUSTOMIZE) build config/default >/dev/null
 
 .PHONY: verify
-verify: manifests generate lint verify-monitoring verify-install ## Regenerate, lint, check formatting and vet, check config/monitoring; fail on any difference.
+verify: manifests generate api-docs lint verify-monitoring verify-install ## Regenerate (generated code and docs/reference), lint, check formatting and vet, check config/monitoring; fail on any difference.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
-	@if [ -n "$$(git status --porcelain -- api config internal cmd charts)" ]; then \
-		echo "Generated files are stale; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config internal cmd charts; git diff --stat; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- api config internal cmd charts docs)" ]; then \
+		echo "Generated files are stale; run 'make manifests generate api-docs' and commit:"; \
+		git status --porcelain -- api config internal cmd charts docs; git diff --stat; exit 1; fi
 
 .PHONY: control-plane
 control-plane: ## Build (or reuse) kube-apiserver, etcd and kubectl; print their directory.
@@ -258,6 +266,13 @@ $(HELM): | $(LOCALBIN)
 kustomize: $(KUSTOMIZE) ## Install the pinned kustomize into ./bin.
 $(KUSTOMIZE): | $(LOCALBIN)
 	$(call go-install,sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION),kustomize)
+
+# crd-ref-docs installs with a plain go install from the module proxy; the
+# binary carries its version in its name.
+.PHONY: crd-ref-docs
+crd-ref-docs: $(CRD_REF_DOCS) ## Install the pinned crd-ref-docs into ./bin.
+$(CRD_REF_DOCS): | $(LOCALBIN)
+	$(call go-install,github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION),crd-ref-docs)
 
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)

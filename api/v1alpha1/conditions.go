@@ -223,7 +223,7 @@ const (
 	ReasonTokenKeyNotFound = "TokenKeyNotFound"
 	// ReasonTokenSecretForbidden: Ready is False on an AlertRoute; the
 	// operator may not read the Secret named by spec.tokenSecretRef, because
-	// the namespace has not granted it (README, "Security").
+	// the namespace has not granted it (docs/security.md).
 	ReasonTokenSecretForbidden = "TokenSecretForbidden"
 	// ReasonTokenSecretNotMarked: Ready is False on an AlertRoute; the Secret
 	// lacks the label klaxon.dev/receiver-token=true that marks it as a
@@ -238,7 +238,7 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSecretForbidden: Ready is False on a NotificationChannel; the
 	// operator may not read a Secret it names, because the namespace has not
-	// granted it (README, "Security").
+	// granted it (docs/security.md).
 	ReasonSecretForbidden = "SecretForbidden"
 	// ReasonSecretNotMarked: Ready is False on a NotificationChannel; a
 	// Secret it names lacks the label klaxon.dev/channel-credentials=true.

@@ -34,7 +34,7 @@ func bodyOf(size int) []byte {
 // BenchmarkParseMessage4MiB measures what parsing the largest body the
 // receiver accepts by default costs: B/op is the memory it allocates, the
 // figure the receiver's parse limit and the manager's memory limit are
-// sized from (README, "Memory").
+// sized from (docs/install.md, "Memory").
 func BenchmarkParseMessage4MiB(b *testing.B) {
 	body := bodyOf(4 << 20)
 	b.SetBytes(int64(len(body)))

@@ -24,7 +24,7 @@ import (
 //
 // Token Secrets are read with GETs (secretReader is not a cache): the
 // operator is not granted the right to read every Secret of the cluster,
-// only those of the namespaces that bind it (README, "Security"), so it
+// only those of the namespaces that bind it (docs/security.md), so it
 // cannot watch them either. A route therefore checks its Secret again
 // after tokenRecheckWaiting while it waits for it, and after
 // tokenRecheckReady once it is Ready.

@@ -175,7 +175,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			DefaultNamespaces: watched(o.WatchNamespaces),
 		},
 		// No Secret is ever cached: tokens are read with GETs, in the
-		// namespaces that grant it (README, "Security").
+		// namespaces that grant it (docs/security.md).
 		Client:           client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Controller:       config.Controller{SkipNameValidation: &o.Restartable},
 		PprofBindAddress: o.PprofAddr,

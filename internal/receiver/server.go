@@ -30,7 +30,7 @@ const (
 	DefaultAPITimeout   = 10 * time.Second
 	// DefaultMaxConcurrentParses bounds the bodies read and parsed at once.
 	// A 4 MiB body costs about 30 MiB of heap while it is read and parsed
-	// (README, "Memory"), so four cost about 120 MiB at most.
+	// (docs/install.md, "Memory"), so four cost about 120 MiB at most.
 	DefaultMaxConcurrentParses = 4
 )
 

@@ -22,7 +22,7 @@ import (
 )
 
 // updateScreenshot copies the screenshot TestStatusPageInChromium takes
-// into docs/status-page.png, the picture the README shows:
+// into docs/status-page.png, the picture docs/status-page.md shows:
 //
 //	KUBEBUILDER_ASSETS=$(hack/control-plane.sh) go test ./internal/receiver/ \
 //	    -run TestStatusPageInChromium -count=1 -update-screenshot

@@ -162,7 +162,7 @@ func TestSilenceOnAcknowledgeRoundTrip(t *testing.T) {
 	// it gets a new silence, which deleting the incident expires. Another
 	// pod fires: Alertmanager logged the silenced alerts' ends as never
 	// notified, so a repeat of one it last notified firing waits for
-	// repeat_interval (see the README).
+	// repeat_interval (see docs/alerts-in.md).
 	am.send(t, checkoutAlert("checkout-3", time.Now(), time.Time{}))
 	inc = waitForIncident("the incident to reopen", 30*time.Second, func(i *klaxonv1alpha1.Incident) bool {
 		return i.Status.Phase == klaxonv1alpha1.StateTriggered && i.Status.Episode == 2

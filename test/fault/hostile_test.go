@@ -36,10 +36,10 @@ const (
 	// hostileParses is the default --receiver-max-concurrent-parses.
 	hostileParses = receiver.DefaultMaxConcurrentParses
 	// hostileParseCost is what one body of hostileMaxBody costs while it is
-	// read and parsed: README, "Memory", about 30 MiB per body in flight.
+	// read and parsed: docs/install.md, "Memory", about 30 MiB per body in flight.
 	hostileParseCost = 30 << 20
 	// hostileMemoryLimit is the manager's memory limit in the Deployment
-	// (README, "Memory").
+	// (docs/install.md, "Memory").
 	hostileMemoryLimit = 384 << 20
 	// hostileHeaderTimeout and hostileReadTimeout are the receiver's
 	// http.Server ReadHeaderTimeout and ReadTimeout (server.go).
@@ -72,7 +72,7 @@ type hostileCase struct {
 // answer, the process stays up, only the requests that carry a valid
 // payload with the route's token open an incident (each exactly one, paged
 // and mailed once), the rest write nothing, and many large bodies at once
-// stay within the memory the README budgets.
+// stay within the memory docs/install.md budgets.
 func TestHostileInput(t *testing.T) {
 	mail := mailpit.Start(t)
 	tm := newTeam(t, mail, level{person: "alice"})
@@ -386,7 +386,7 @@ func hostileConcurrentBodies(t *testing.T, op *operator, tm *team) hostileCase {
 		}
 	}
 
-	// README, "Memory": each body in flight costs about hostileParseCost of
+	// docs/install.md, "Memory": each body in flight costs about hostileParseCost of
 	// heap, so hostileParses of them about hostileParses times that. That is
 	// what they allocate; with GOGC at its default of 100 the collector lets
 	// the heap grow to twice what is live before it runs, so the peak RSS
@@ -638,7 +638,7 @@ func hostilePayload(name string, n int, edit func(a *template.Alert, i int)) []b
 }
 
 // hostileBodyOf is a valid notification of the group Flood of just under
-// size bytes: alerts with a dozen labels, as README's memory figure
+// size bytes: alerts with a dozen labels, as the memory figure of docs/install.md
 // assumes. It returns the body and its number of alerts.
 func hostileBodyOf(size int) ([]byte, int) {
 	hundred := len(hostilePayload("Flood", 100, hostileDozenLabels))
