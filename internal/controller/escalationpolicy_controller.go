@@ -34,7 +34,7 @@ func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorde
 
 // Reconcile checks the policy and the schedules it names.
 func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.EscalationPolicy{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.EscalationPolicy{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready. A schedule's change wakes the policy (see

@@ -57,12 +57,10 @@ func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts 
 type incidentScope = scope[*klaxonv1alpha1.Incident]
 
 // Reconcile accepts the incident's desired state, pages along its policy,
-// and records both in status.
+// and records both in status; an incident being deleted has its
+// Alertmanager silence expired before it goes.
 func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if done, res, err := r.finalizeSilence(ctx, req); done {
-		return res, err
-	}
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{},
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{}, phases(
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
 		r.reconcilePagingConditions,
@@ -70,7 +68,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.reconcileTargets,
 		r.reconcileTimeline,
 		r.reconcileSilence,
-	)
+	).onDelete(SilenceFinalizer, r.reconcileDeleteSilence))
 }
 
 // policyRefField indexes incidents by the name of their escalation policy.

@@ -13,7 +13,6 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -54,7 +53,7 @@ func silenceFor(am *klaxonv1alpha1.AlertRouteAlertmanager) time.Duration {
 // (spec.alertmanager.silenceOnAcknowledge), extends it while the alerts
 // fire, polls for the alerts' end (silenced alerts send no resolved
 // notification) and expires it once the incident leaves Acknowledged. The
-// state is status.silence; deletion is finalizeSilence's.
+// state is status.silence; deletion is reconcileDeleteSilence's.
 func (r *IncidentReconciler) reconcileSilence(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.obj
 	if r.silencer == nil || inc.DeletionTimestamp != nil || (inc.Spec.Source == nil && inc.Status.Silence == nil) {
@@ -238,47 +237,36 @@ func (r *IncidentReconciler) setSilenceFinalizer(ctx context.Context, inc *klaxo
 	return setFinalizer(ctx, r.client, inc, SilenceFinalizer, want)
 }
 
-// finalizeSilence handles an incident being deleted while Klaxon holds its
-// silence: it expires the silence and removes SilenceFinalizer. When
+// reconcileDeleteSilence expires the silence of an incident being deleted
+// while it holds SilenceFinalizer, which runPhases then removes. When
 // Alertmanager cannot be reached it retries until the silence lapses by
-// itself (at status.silence.expiresAt, at most silenceFor away), then
-// removes the finalizer anyway, so deletion never hangs for good. done is
-// false when the incident is not being deleted with the finalizer.
-func (r *IncidentReconciler) finalizeSilence(ctx context.Context, req ctrl.Request) (done bool, result ctrl.Result, err error) {
-	inc := &klaxonv1alpha1.Incident{}
-	if err := r.client.Get(ctx, req.NamespacedName, inc); err != nil {
-		// runPhases reads it again and reports what is wrong.
-		return false, ctrl.Result{}, nil //nolint:nilerr // runPhases handles the read
+// itself (at status.silence.expiresAt, at most silenceFor away), then lets
+// the incident go anyway, so deletion never hangs for good.
+func (r *IncidentReconciler) reconcileDeleteSilence(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
+	inc := s.obj
+	if r.silencer == nil {
+		return ctrl.Result{}, nil
 	}
-	if inc.DeletionTimestamp == nil || !controllerutil.ContainsFinalizer(inc, SilenceFinalizer) {
-		return false, ctrl.Result{}, nil
+	route, err := r.routeOf(ctx, inc)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	now := r.clock.Now()
-	if r.silencer != nil {
-		route, err := r.routeOf(ctx, inc)
-		if err != nil {
-			return true, ctrl.Result{}, err
-		}
-		var am *klaxonv1alpha1.AlertRouteAlertmanager
-		if route != nil {
-			am = route.Spec.Alertmanager
-		}
-		if err := r.expireSilence(ctx, inc, am, now); err != nil {
-			log.FromContext(ctx).Info("Cannot expire the silence of a deleted incident; retrying until it lapses", "error", err.Error())
-			recordEvent(r.recorder, inc, corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
-			retry := silenceRetry
-			if exp := inc.Status.Silence.ExpiresAt; exp != nil {
-				retry = min(retry, exp.Sub(now)+time.Second)
-			}
-			return true, ctrl.Result{RequeueAfter: retry}, nil
-		}
-		if inc.Status.Silence != nil && inc.Status.Silence.ID != "" {
-			recordEvent(r.recorder, inc, corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
-				fmt.Sprintf("Expired Alertmanager silence %s: the incident is being deleted", inc.Status.Silence.ID))
-		}
+	var am *klaxonv1alpha1.AlertRouteAlertmanager
+	if route != nil {
+		am = route.Spec.Alertmanager
 	}
-	if err := r.setSilenceFinalizer(ctx, inc, false); err != nil && !apierrors.IsNotFound(err) {
-		return true, ctrl.Result{}, err
+	if err := r.expireSilence(ctx, inc, am, s.now); err != nil {
+		log.FromContext(ctx).Info("Cannot expire the silence of a deleted incident; retrying until it lapses", "error", err.Error())
+		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
+		retry := silenceRetry
+		if exp := inc.Status.Silence.ExpiresAt; exp != nil {
+			retry = min(retry, exp.Sub(s.now)+time.Second)
+		}
+		return ctrl.Result{RequeueAfter: retry}, nil
 	}
-	return true, ctrl.Result{}, nil
+	if inc.Status.Silence != nil && inc.Status.Silence.ID != "" {
+		s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
+			fmt.Sprintf("Expired Alertmanager silence %s: the incident is being deleted", inc.Status.Silence.ID))
+	}
+	return ctrl.Result{}, nil
 }

@@ -33,7 +33,7 @@ func NewResponderReconciler(c client.Client, recorder events.EventRecorder, opts
 
 // Reconcile checks the channels the responder's contacts name.
 func (r *ResponderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Responder{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Responder{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready. A channel's change wakes the responder (see
