@@ -103,10 +103,6 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 	return nil, nil
 }
 
-// SecretReaderClusterRole is the ClusterRole (config/rbac) that a namespace
-// binds to the operator's service account to let it read the Secrets there.
-const SecretReaderClusterRole = "klaxon-secret-reader"
-
 // SetupWithManager registers the reconciler.
 func (r *AlertRouteReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
