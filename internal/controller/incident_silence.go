@@ -129,15 +129,6 @@ func (a *alertmanagerAPI) post(ctx context.Context, id string, matchers models.M
 	return ok.Payload.SilenceID, nil
 }
 
-// equalities are an incident group's matchers in the API's terms.
-func equalities(ms []silence.Matcher) models.Matchers {
-	out := make(models.Matchers, len(ms))
-	for i, m := range ms {
-		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(false), IsEqual: ptr.To(true)}
-	}
-	return out
-}
-
 // apiMatchers are parsed Alertmanager matchers in the API's terms.
 func apiMatchers(ms labels.Matchers) models.Matchers {
 	out := make(models.Matchers, len(ms))
@@ -299,7 +290,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 			return ctrl.Result{RequeueAfter: silence.NextCheck(s.now, endsAt, every)}, nil
 		}
 		if err == nil {
-			id, err = api.post(ctx, "", equalities(matchers), s.now, s.now.Add(every), comment)
+			id, err = api.post(ctx, "", apiMatchers(silence.LabelMatchers(matchers)), s.now, s.now.Add(every), comment)
 		}
 		if err != nil {
 			r.silenceFailed(s, err.Error())
@@ -338,7 +329,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 			// Updating a silence in place keeps its start.
 			start = expiresAt.Add(-every)
 		}
-		id, err := api.post(ctx, cur.ID, equalities(matchers), start, s.now.Add(every), comment)
+		id, err := api.post(ctx, cur.ID, apiMatchers(silence.LabelMatchers(matchers)), start, s.now.Add(every), comment)
 		if err != nil {
 			r.silenceFailed(s, err.Error())
 			return ctrl.Result{RequeueAfter: silenceRetry}, nil
