@@ -174,11 +174,11 @@ func asEditor(t *testing.T, ns, user string) client.Client {
 		t.Fatal(err)
 	}
 	role := &rbacv1.ClusterRole{}
-	if err := yaml.Unmarshal(data, role); err != nil {
+	if err = yaml.Unmarshal(data, role); err != nil {
 		t.Fatal(err)
 	}
 	role.Name = "klaxon-" + role.Name
-	if err := k8s.Create(ctx, role); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err = k8s.Create(ctx, role); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	binding := &rbacv1.RoleBinding{
@@ -186,7 +186,7 @@ func asEditor(t *testing.T, ns, user string) client.Client {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
 	}
-	if err := k8s.Create(ctx, binding); err != nil {
+	if err = k8s.Create(ctx, binding); err != nil {
 		t.Fatal(err)
 	}
 	cfg := rest.CopyConfig(cluster.AdminConfig)
@@ -211,6 +211,33 @@ func asOperator(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// confinementNamespace makes a namespace whose incidents and windows are
+// deleted when the test ends, while am still answers, so that their
+// silences are expired and no finalizer waits on a stopped Alertmanager.
+func confinementNamespace(t *testing.T) string {
+	t.Helper()
+	ns := newNamespace(t)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, obj := range []client.Object{&klaxonv1alpha1.Incident{}, &klaxonv1alpha1.MaintenanceWindow{}} {
+			if err := k8s.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
+				t.Errorf("deleting the test's %T: %v", obj, err)
+			}
+		}
+		eventually(t, "the test's incidents and windows to be gone", func(ctx context.Context) (bool, error) {
+			incs, mws := &klaxonv1alpha1.IncidentList{}, &klaxonv1alpha1.MaintenanceWindowList{}
+			if err := k8s.List(ctx, incs, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
+			if err := k8s.List(ctx, mws, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
+			return len(incs.Items) == 0 && len(mws.Items) == 0, nil
+		})
+	})
+	return ns
 }
 
 // clockNotBehind moves the operator's clock up to the wall clock, so the
@@ -247,7 +274,7 @@ func TestEditorCannotSilenceAnotherTeamsAlerts(t *testing.T) {
 	clockNotBehind()
 	am := startRealAlertmanager(t)
 	am.fire(t, otherTeamsAlert)
-	ns := newNamespace(t)
+	ns := confinementNamespace(t)
 	silencingRoute(t, ns, am)
 	mallory := asEditor(t, ns, "mallory")
 	forged := &klaxonv1alpha1.IncidentSource{AlertRoute: "payments", GroupKey: `{}:{namespace="other-team-prod"}`}
@@ -263,7 +290,7 @@ func TestEditorCannotSilenceAnotherTeamsAlerts(t *testing.T) {
 			Spec:       klaxonv1alpha1.IncidentSpec{Title: "Checkout is slow", Source: forged.DeepCopy()},
 		}
 		if refusal = mallory.Create(ctx, inc); refusal != nil {
-			return true, nil
+			return true, nil //nolint:nilerr // the refusal is what is checked below
 		}
 		created = inc
 		if err := k8s.Delete(ctx, inc); err != nil {
@@ -313,7 +340,7 @@ func TestAcknowledgedGroupSilenceHoldsTheGroupOnly(t *testing.T) {
 	am := startRealAlertmanager(t)
 	am.fire(t, otherTeamsAlert)
 	am.fire(t, model.LabelSet{"alertname": "CheckoutLatency", "team": "payments", "severity": "critical", "pod": "a"})
-	ns := newNamespace(t)
+	ns := confinementNamespace(t)
 	silencingRoute(t, ns, am)
 	mallory := asEditor(t, ns, "mallory")
 
@@ -389,7 +416,7 @@ func TestMaintenanceWindowSilenceIsConfined(t *testing.T) {
 	ctx := context.Background()
 	clockNotBehind()
 	am := startRealAlertmanager(t)
-	ns := newNamespace(t)
+	ns := confinementNamespace(t)
 	silencingRoute(t, ns, am, `team="payments"`)
 	start := operatorNow().Add(time.Hour)
 	window := func(name string, matchers ...string) *klaxonv1alpha1.MaintenanceWindow {
