@@ -14,5 +14,5 @@ cp config/crd/bases/*.yaml "$chart/crds/"
 for role in role leader_election_role ack_key_role metrics_auth_role metrics_reader_role secret_reader_role incident_editor_role incident_viewer_role; do
 	cp "config/rbac/$role.yaml" "$chart/files/rbac/"
 done
-cp config/admission/actor_policy.yaml config/admission/labels_policy.yaml "$chart/files/admission/"
+cp config/admission/actor_policy.yaml config/admission/labels_policy.yaml config/admission/source_policy.yaml "$chart/files/admission/"
 cp config/monitoring/alerts.yaml config/monitoring/dashboard.json "$chart/files/monitoring/"

@@ -50,17 +50,30 @@ type MaintenanceSchedule struct {
 // MaintenanceSilence mirrors a window as an Alertmanager silence, so that
 // the alerts it names notify nobody during the window, through Klaxon or
 // any other receiver.
+//
+// The silence is confined to what the namespace's own route takes: it
+// goes to the Alertmanager of an AlertRoute of the window's namespace, and
+// carries that route's spec.matchers besides the window's matchers, so it
+// never matches an alert the route would not take (a route without
+// matchers leaves the window's matchers as the only bound). And it must
+// name what it silences: one of the window's matchers at least must be an
+// equality with a value, because regular expressions or negative matchers
+// alone, such as alertname=~".+", could silence every alert in the
+// Alertmanager, other teams' included. Matchers that break either rule
+// make no silence; status.silence.error says why.
 type MaintenanceSilence struct {
 	// alertRouteRef names the AlertRoute in the same namespace whose
 	// spec.alertmanager (url and authentication) is the Alertmanager that
-	// holds the silence.
+	// holds the silence, and whose spec.matchers the silence carries as
+	// well (as they are when the silence is written).
 	// +required
 	AlertRouteRef LocalObjectReference `json:"alertRouteRef"`
 
 	// matchers select the alerts to silence, in Alertmanager matcher syntax
-	// (such as service="checkout" or env=~"prod|staging"). All must match,
-	// and one at least must not match an empty label, as Alertmanager
-	// requires.
+	// (such as service="checkout" or env=~"prod|staging"). All must match;
+	// one at least must be an equality with a value, such as
+	// service="checkout", and one at least must not match an empty label,
+	// as Alertmanager requires.
 	// +required
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1

@@ -118,15 +118,6 @@ func (a *alertmanagerAPI) post(ctx context.Context, id string, matchers models.M
 	return ok.Payload.SilenceID, nil
 }
 
-// equalities are an incident group's matchers in the API's terms.
-func equalities(ms []silence.Matcher) models.Matchers {
-	out := make(models.Matchers, len(ms))
-	for i, m := range ms {
-		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(false), IsEqual: ptr.To(true)}
-	}
-	return out
-}
-
 // apiMatchers are parsed Alertmanager matchers in the API's terms.
 func apiMatchers(ms labels.Matchers) models.Matchers {
 	out := make(models.Matchers, len(ms))

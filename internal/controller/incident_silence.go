@@ -111,7 +111,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 			return ctrl.Result{RequeueAfter: silence.NextCheck(s.now, endsAt, every)}, nil
 		}
 		if err == nil {
-			id, err = api.post(ctx, "", equalities(matchers), s.now, s.now.Add(every), comment)
+			id, err = api.post(ctx, "", apiMatchers(silence.LabelMatchers(matchers)), s.now, s.now.Add(every), comment)
 		}
 		if err != nil {
 			r.silenceFailed(s, err.Error())
@@ -150,7 +150,7 @@ func (r *IncidentReconciler) keepSilence(ctx context.Context, s *incidentScope, 
 			// Updating a silence in place keeps its start.
 			start = expiresAt.Add(-every)
 		}
-		id, err := api.post(ctx, cur.ID, equalities(matchers), start, s.now.Add(every), comment)
+		id, err := api.post(ctx, cur.ID, apiMatchers(silence.LabelMatchers(matchers)), start, s.now.Add(every), comment)
 		if err != nil {
 			r.silenceFailed(s, err.Error())
 			return ctrl.Result{RequeueAfter: silenceRetry}, nil

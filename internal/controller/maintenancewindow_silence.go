@@ -7,8 +7,10 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -50,14 +52,16 @@ func (r *MaintenanceWindowReconciler) reconcileSilence(ctx context.Context, s *s
 		}
 		return r.dropSilence(ctx, s)
 	}
-	matchers, err := silence.ForSilence("spec.alertmanagerSilence.matchers", spec.Matchers)
+	route := spec.AlertRouteRef.Name
+	matchers, p, err := r.windowMatchers(ctx, mw.Namespace, spec)
 	if err != nil {
-		// Only a new spec helps; it wakes the window.
-		r.windowSilenceFailed(s, err.Error())
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, err
+	}
+	if p != nil {
+		r.windowSilenceFailed(s, p.message)
+		return ctrl.Result{RequeueAfter: p.retryAfter}, nil
 	}
 	start, end = start.Truncate(time.Second), end.Truncate(time.Second)
-	route := spec.AlertRouteRef.Name
 	if cur != nil && cur.ID != "" && cur.Error == "" && cur.Generation == mw.Generation && cur.AlertRoute == route && mirrors(cur, start, end, s.now) {
 		return ctrl.Result{}, nil
 	}
@@ -116,6 +120,29 @@ func (r *MaintenanceWindowReconciler) reconcileSilence(ctx context.Context, s *s
 	s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventSilenced, "Silence",
 		fmt.Sprintf("Mirrored the window as Alertmanager silence %s from %s to %s", newID, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339)))
 	return ctrl.Result{}, nil
+}
+
+// windowMatchers are the matchers of the window's silence: its own and
+// those of the AlertRoute that names the Alertmanager (silence.ForWindow).
+// Matchers that cannot make a silence, and a missing route, are problems
+// looked at again after silenceRetry: the window's own spec wakes it, but
+// the route's does not.
+func (r *MaintenanceWindowReconciler) windowMatchers(ctx context.Context, namespace string,
+	spec *klaxonv1alpha1.MaintenanceSilence) (labels.Matchers, *problem, error) {
+	route := &klaxonv1alpha1.AlertRoute{}
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: spec.AlertRouteRef.Name}, route)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, &problem{message: fmt.Sprintf("spec.alertmanagerSilence: AlertRoute %q does not exist", spec.AlertRouteRef.Name), retryAfter: silenceRetry}, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("reading AlertRoute %s/%s: %w", namespace, spec.AlertRouteRef.Name, err)
+	}
+	ms, err := silence.ForWindow("spec.alertmanagerSilence.matchers", spec.Matchers,
+		fmt.Sprintf("AlertRoute %q spec.matchers", route.Name), route.Spec.Matchers)
+	if err != nil {
+		return nil, &problem{message: err.Error(), retryAfter: silenceRetry}, nil //nolint:nilerr // reported as a problem
+	}
+	return ms, nil, nil
 }
 
 // filterOf renders matchers as a filter of Alertmanager's silence API.

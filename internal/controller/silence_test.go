@@ -164,7 +164,7 @@ func TestSilenceOnAcknowledgeExtendsPollsAndResolves(t *testing.T) {
 			t.Fatalf("posts = %d, want 1", len(f.posts))
 		}
 		b, _ := json.Marshal(f.posts[0]["matchers"])
-		if want := `[{"isEqual":true,"isRegex":false,"name":"alertname","value":"CheckoutLatency"},{"isEqual":true,"isRegex":false,"name":"team","value":"payments"}]`; string(b) != want {
+		if want := `[{"isEqual":true,"isRegex":false,"name":"alertname","value":"CheckoutLatency"},{"isEqual":true,"isRegex":false,"name":"team","value":"payments"},{"isEqual":true,"isRegex":false,"name":"severity","value":"critical"}]`; string(b) != want {
 			t.Errorf("matchers = %s, want %s", b, want)
 		}
 		if c, _ := f.posts[0]["comment"].(string); !strings.Contains(c, inc.Namespace+"/checkout") || f.posts[0]["createdBy"] != "klaxon" {
@@ -183,7 +183,7 @@ func TestSilenceOnAcknowledgeExtendsPollsAndResolves(t *testing.T) {
 		if n := len(f.posts); n != 2 || f.posts[1]["id"] != got.Status.Silence.ID {
 			t.Errorf("posts = %v, want an update of %s", f.posts, got.Status.Silence.ID)
 		}
-		if len(f.filtered) == 0 || strings.Join(f.filtered[0], ",") != `alertname="CheckoutLatency",team="payments"` {
+		if len(f.filtered) == 0 || strings.Join(f.filtered[0], ",") != `alertname="CheckoutLatency",team="payments",severity="critical"` {
 			t.Errorf("alert filters = %v", f.filtered)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -81,4 +82,34 @@ func ForSilence(path string, written []string) (labels.Matchers, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: %w", path, ErrSilencesAll)
+}
+
+// ErrNoEquality is why a maintenance window's matchers cannot make a
+// silence: none of them is an equality with a value, so they name no
+// alerts, only patterns, and alertname=~".+" would silence every alert in
+// the Alertmanager.
+var ErrNoEquality = errors.New(`no matcher is an equality with a value, such as service="search": a window must name what it silences, and regular expressions or negative matchers alone could silence every alert in the Alertmanager`)
+
+// ForWindow builds the matchers of the silence that mirrors a maintenance
+// window: the window's own (written, at path), which ForSilence accepts and
+// of which one at least is an equality with a value, and the matchers of
+// the AlertRoute whose Alertmanager holds the silence (route, the route's
+// spec.matchers, at routePath), so that the silence never matches an alert
+// the route would not take.
+func ForWindow(path string, written []string, routePath string, route []string) (labels.Matchers, error) {
+	own, err := ForSilence(path, written)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(own, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual && m.Value != "" }) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNoEquality)
+	}
+	theirs, err := ParseMatchers(routePath, route)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(own) + len(theirs); n > maxMatchers {
+		return nil, fmt.Errorf("%s with the %d matchers of %s makes %d matchers, more than the %d a silence may have", path, len(theirs), routePath, n, maxMatchers)
+	}
+	return append(own, theirs...), nil
 }

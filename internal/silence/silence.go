@@ -28,15 +28,27 @@ const (
 	maxMatchers = 64
 )
 
-// Matcher is one equality matcher of a silence.
+// Matcher is one matcher of a silence: an equality on a group label, or a
+// matcher of the Alertmanager route that grouped the alerts.
 type Matcher struct {
 	Name, Value string
+	// Type is how Value is compared; the zero value is an equality.
+	Type labels.MatchType
 }
 
 // String is the matcher in Alertmanager's syntax, such as team="payments".
 func (m Matcher) String() string {
-	lm := labels.Matcher{Type: labels.MatchEqual, Name: m.Name, Value: m.Value}
+	lm := labels.Matcher{Type: m.Type, Name: m.Name, Value: m.Value}
 	return lm.String()
+}
+
+// LabelMatchers are ms as Alertmanager's matchers.
+func LabelMatchers(ms []Matcher) labels.Matchers {
+	out := make(labels.Matchers, len(ms))
+	for i, m := range ms {
+		out[i] = &labels.Matcher{Type: m.Type, Name: m.Name, Value: m.Value}
+	}
+	return out
 }
 
 // Filter renders matchers as the filter of Alertmanager's alert API.
@@ -53,12 +65,20 @@ func Filter(ms []Matcher) []string {
 var ErrNoMatchers = errors.New("the alert group has no labels to match")
 
 // Matchers returns the matchers of the silence for an incident's group: its
-// group labels, taken from Alertmanager's group key. A group without group
-// labels (Alertmanager's group_by: []) falls back to the labels every one
-// of its stored alerts shares, which needs every alert stored (none
-// truncated away).
+// group labels, taken from Alertmanager's group key, and the matchers of
+// the Alertmanager route that made the group, also in the key. Group labels
+// alone would silence the alerts of every route that groups by the same
+// labels (group_by: [alertname] shares alertname with every team); every
+// alert of this group matches the route's matchers as well, and few others
+// do. A group without group labels (Alertmanager's group_by: []) falls back
+// to the labels every one of its stored alerts shares, which needs every
+// alert stored (none truncated away).
 func Matchers(groupKey string, alerts *klaxonv1alpha1.AlertsSummary) ([]Matcher, error) {
-	group, err := GroupLabels(groupKey)
+	routeKey, group, err := splitGroupKey(groupKey)
+	if err != nil {
+		return nil, err
+	}
+	route, err := routeMatchers(routeKey)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +91,19 @@ func Matchers(groupKey string, alerts *klaxonv1alpha1.AlertsSummary) ([]Matcher,
 			return nil, fmt.Errorf("%w: the group key has no group labels and its alerts share none", ErrNoMatchers)
 		}
 	}
-	if len(group) > maxMatchers {
-		return nil, fmt.Errorf("the alert group has %d labels, more than the %d a silence may match", len(group), maxMatchers)
+	if n := len(group) + len(route); n > maxMatchers {
+		return nil, fmt.Errorf("the alert group and its route have %d matchers, more than the %d a silence may have", n, maxMatchers)
 	}
-	out := make([]Matcher, 0, len(group))
+	out := make([]Matcher, 0, len(group)+len(route))
 	for _, name := range slices.Sorted(maps.Keys(group)) {
 		out = append(out, Matcher{Name: name, Value: group[name]})
+	}
+	for _, m := range route {
+		if m.Type == labels.MatchEqual && group[m.Name] == m.Value {
+			// The group label says it already.
+			continue
+		}
+		out = append(out, Matcher{Name: m.Name, Value: m.Value, Type: m.Type})
 	}
 	return out, nil
 }
@@ -101,6 +128,13 @@ func commonLabels(items []klaxonv1alpha1.AlertItem) map[string]string {
 // group labels are the first suffix after "}:" that parses as a whole as
 // label equalities.
 func GroupLabels(groupKey string) (map[string]string, error) {
+	_, group, err := splitGroupKey(groupKey)
+	return group, err
+}
+
+// splitGroupKey splits a group key into the route's key and the group
+// labels (see GroupLabels).
+func splitGroupKey(groupKey string) (routeKey string, group map[string]string, err error) {
 	for i := 0; i < len(groupKey); {
 		j := strings.Index(groupKey[i:], "}:{")
 		if j < 0 {
@@ -108,11 +142,11 @@ func GroupLabels(groupKey string) (map[string]string, error) {
 		}
 		suffix := groupKey[i+j+2:]
 		if set, ok := parseLabelSet(suffix); ok {
-			return set, nil
+			return groupKey[:i+j+1], set, nil
 		}
 		i += j + 1
 	}
-	return nil, fmt.Errorf("cannot find the group labels in the group key %q", clip(groupKey, 200))
+	return "", nil, fmt.Errorf("cannot find the group labels in the group key %q", clip(groupKey, 200))
 }
 
 // parseLabelSet parses {a="b", c="d"} (a model.LabelSet's String), every
