@@ -49,7 +49,7 @@ func TestRead(t *testing.T) {
 		want string
 		is   func(error) bool
 	}{
-		"trimmed": {from: stored{secret: secret(true, map[string]string{"token": " s3cret\n"})}, trim: true, want: "s3cret"},
+		"trimmed":   {from: stored{secret: secret(true, map[string]string{"token": " s3cret\n"})}, trim: true, want: "s3cret"},
 		"as stored": {from: stored{secret: secret(true, map[string]string{"token": "a: b\n"})}, want: "a: b\n"},
 		"not marked": {from: stored{secret: secret(false, map[string]string{"token": "s3cret"})}, trim: true,
 			is: func(err error) bool { return errors.Is(err, secretref.ErrNotMarked) }},
@@ -64,8 +64,8 @@ func TestRead(t *testing.T) {
 			is: func(err error) bool { return errors.Is(err, secretref.ErrEmpty) }},
 		"blank, untrimmed": {from: stored{secret: secret(true, map[string]string{"token": "\t\n"})},
 			is: func(err error) bool { return errors.Is(err, secretref.ErrEmpty) }},
-		"not found": {from: stored{err: apierrors.NewNotFound(secrets, "creds")}, is: apierrors.IsNotFound},
-		"forbidden": {from: stored{err: apierrors.NewForbidden(secrets, "creds", errors.New("no RoleBinding"))}, is: apierrors.IsForbidden},
+		"not found":   {from: stored{err: apierrors.NewNotFound(secrets, "creds")}, is: apierrors.IsNotFound},
+		"forbidden":   {from: stored{err: apierrors.NewForbidden(secrets, "creds", errors.New("no RoleBinding"))}, is: apierrors.IsForbidden},
 		"API failure": {from: stored{err: apierrors.NewServiceUnavailable("etcd is down")}, is: apierrors.IsServiceUnavailable},
 	}
 	for name, tc := range tests {
