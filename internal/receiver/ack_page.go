@@ -25,6 +25,8 @@ type ackPages struct {
 	*Server
 }
 
+// ServeHTTP answers with the page, kept out of caches, Referer headers and
+// other sites' frames.
 func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := ap.respond(w, r)
 	h := w.Header()

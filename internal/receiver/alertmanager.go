@@ -47,6 +47,8 @@ type compiledRoute struct {
 	err        error
 }
 
+// ServeHTTP answers one notification, counts it in the receiver's metrics
+// and logs it (logAnswer).
 func (am *alertmanagerIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := am.clock.Now()
 	ns, name := r.PathValue("namespace"), r.PathValue("route")
