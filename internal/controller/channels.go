@@ -1,13 +1,12 @@
 package controller
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/notify/alertmanager"
+	"github.com/klaxon-dev/klaxon/internal/secretref"
 )
 
 // A channel's Secrets are read with GETs, not watched (see
@@ -156,11 +156,10 @@ func built(sender notify.Sender, err error) (notify.Sender, *problem, error) {
 // drops surrounding whitespace, which is never part of a token or password;
 // a value that is empty (after trimming) is as good as missing.
 func (l *channelLoader) secretValue(ctx context.Context, namespace, field string, ref klaxonv1alpha1.SecretKeyReference, trim bool) ([]byte, *problem, error) {
-	secret := &corev1.Secret{}
 	// A reconcile must not hang on a slow API server.
 	readCtx, cancel := context.WithTimeout(ctx, secretReadTimeout)
 	defer cancel()
-	err := l.secretReader.Get(readCtx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, secret)
+	value, err := secretref.Read(readCtx, l.secretReader, client.ObjectKey{Namespace: namespace, Name: ref.Name}, ref.Key, trim)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
@@ -170,20 +169,15 @@ func (l *channelLoader) secretValue(ctx context.Context, namespace, field string
 		return nil, waitingFor(klaxonv1alpha1.ReasonSecretForbidden, fmt.Sprintf(
 			"%s: the operator may not read Secret %s in namespace %s: bind the ClusterRole %s to the operator's service account with a RoleBinding in this namespace",
 			field, ref.Name, namespace, SecretReaderClusterRole), credentialsRecheckWaiting), nil
-	case err != nil:
-		return nil, nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, ref.Name, err)
-	case secret.Labels[klaxonv1alpha1.LabelChannelSecret] != "true":
+	case errors.Is(err, secretref.ErrNotMarked):
 		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotMarked, fmt.Sprintf(
 			"%s: Secret %s lacks the label %s=true that marks it as channel credentials; the operator sends no other Secret: label it if its key %q is meant for this channel",
 			field, ref.Name, klaxonv1alpha1.LabelChannelSecret, ref.Key), credentialsRecheckWaiting), nil
-	}
-	value := secret.Data[ref.Key]
-	if trim {
-		value = bytes.TrimSpace(value)
-	}
-	if len(bytes.TrimSpace(value)) == 0 {
+	case errors.Is(err, secretref.ErrEmpty):
 		return nil, waitingFor(klaxonv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
 			"%s: Secret %s has no key %q, or it holds only whitespace: set the key", field, ref.Name, ref.Key), credentialsRecheckWaiting), nil
+	case err != nil:
+		return nil, nil, err
 	}
 	return value, nil, nil
 }

@@ -1,111 +1,167 @@
 package receiver
 
 import (
-	"html/template"
-	"slices"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"k8s.io/klog/v2"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 )
 
-// ackView is what an acknowledge page shows: an incident, or only a heading
-// and a message when the link cannot be used.
-type ackView struct {
-	Heading string
-	// Message is the outcome, or why the link cannot be used.
-	Message string
-	// Incident is set only for links that verified.
-	Incident *incidentView
-	// Responder is who the button acknowledges as.
-	Responder      string
-	CanAcknowledge bool
+// maxAckBodyBytes bounds a POST body: the form sends none.
+const maxAckBodyBytes = 1 << 10
+
+// ackPages serves GET (and HEAD) /ack/{token} with the incident and, while
+// it is Triggered, a button; the button POSTs to the same URL, which
+// acknowledges. GET never writes: mail scanners and chat unfurlers fetch
+// links nobody clicked. The token is a signed acknowledge link
+// (internal/acklink); its limits are those of every move a responder makes
+// (incident_move.go).
+type ackPages struct {
+	*Server
 }
 
-type incidentView struct {
-	Namespace, Name                         string
-	Title, Severity, Phase, Service, Impact string
-	AcknowledgedBy                          string
-	// Paged are the people paged in the current episode, in order.
-	Paged []string
-}
-
-func viewIncident(inc *klaxonv1alpha1.Incident, c acklink.Claims, message string) ackView {
-	phase := inc.Status.Phase
-	if phase == "" {
-		phase = klaxonv1alpha1.StateTriggered
+// ServeHTTP answers with the page, kept out of caches, Referer headers and
+// other sites' frames.
+func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := ap.respond(w, r)
+	h := w.Header()
+	// The token is in the URL: keep it out of caches and Referer headers.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// A one-click button must not be framed by another site (clickjacking).
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}
-	return ackView{
-		Heading: inc.Spec.Title,
-		Message: message,
-		Incident: &incidentView{
-			Namespace: inc.Namespace, Name: inc.Name,
-			Title: inc.Spec.Title, Severity: string(inc.Spec.Severity), Phase: string(phase),
-			Service: inc.Spec.Service, Impact: inc.Spec.Impact,
-			AcknowledgedBy: inc.Status.AcknowledgedBy,
-			Paged:          pagedThisEpisode(&inc.Status),
-		},
-		Responder:      c.Responder,
-		CanAcknowledge: message == "" && awaitsAcknowledgement(inc),
+	if p.code == http.StatusMethodNotAllowed {
+		h.Set("Allow", "GET, HEAD, POST")
+	}
+	w.WriteHeader(p.code)
+	if err := ackTemplate.Execute(w, p.view); err != nil {
+		ap.log.V(1).Info("Writing an acknowledge page", "error", err)
+	}
+	if p.code >= http.StatusInternalServerError {
+		ap.log.Error(p.cause, "Answered an acknowledge link with an error", "code", p.code)
+	} else {
+		ap.log.V(1).Info("Answered an acknowledge link", "method", r.Method, "code", p.code, "error", p.cause)
 	}
 }
 
-// pagedThisEpisode lists the people paged since the current episode began,
-// each once.
-func pagedThisEpisode(st *klaxonv1alpha1.IncidentStatus) []string {
-	var names []string
-	for _, a := range st.Assignments {
-		if st.TriggeredAt != nil && a.NotifiedAt.Before(st.TriggeredAt) {
-			continue
+// ackAnswer is the page answering one request.
+type ackAnswer struct {
+	code int
+	view ackView
+	// retryAfter, in seconds, is sent with 429 and 503.
+	retryAfter int
+	// cause is logged, never shown.
+	cause error
+}
+
+// respond checks the link and, for a POST, acknowledges.
+func (ap *ackPages) respond(w http.ResponseWriter, r *http.Request) ackAnswer {
+	post := r.Method == http.MethodPost
+	switch {
+	case post:
+		if _, _, err := readBody(w, r, maxAckBodyBytes); err != nil {
+			return failure(http.StatusRequestEntityTooLarge, "Request too large", "The form sends no data; this request carried more than it may.", err)
 		}
-		if !slices.Contains(names, a.Name) {
-			names = append(names, a.Name)
-		}
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		return failure(http.StatusMethodNotAllowed, "Method not allowed", "Open the link in a browser, then press the button to acknowledge.", nil)
 	}
-	return names
+	signer, ok := ap.opts.AckKeys.Signer()
+	if !ok {
+		a := failure(http.StatusServiceUnavailable, "Not ready", "Klaxon is starting and cannot check links yet. Try again in a moment.", errors.New("the acknowledge link key is not loaded yet"))
+		a.retryAfter = 5
+		return a
+	}
+	claims, err := signer.Verify(r.PathValue("token"), ap.clock.Now())
+	if err != nil {
+		// Nothing is looked up for a token that failed: its answer says
+		// nothing about whether an incident exists. Only failures count
+		// against an address (a checked HMAC costs next to nothing), so
+		// people behind the same proxy as a prober keep their good links.
+		ip := clientIP(r)
+		if !ap.verifyFailures.allows(ip) {
+			a := failure(http.StatusTooManyRequests, "Too many invalid links", "Too many links from your address failed to verify. Wait a minute and open the link from the page again.", nil)
+			a.retryAfter = 60
+			return a
+		}
+		ap.verifyFailures.take(ip)
+		return verifyFailure(err)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ap.opts.APITimeout)
+	defer cancel()
+	inc, a, ok := ap.claimedIncident(ctx, claims, ap.client)
+	if !ok {
+		return a
+	}
+	if !awaitsAcknowledgement(inc) {
+		// A replayed link of an incident that moved on costs a cache read,
+		// never the shared budget of writes.
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, alreadyMoved(inc))}
+	}
+	if !post {
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, "")}
+	}
+	if !ap.moveRequests.Allow() {
+		return busy()
+	}
+	return ap.acknowledge(ctx, claims)
 }
 
-// ackTemplate renders every acknowledge page. html/template escapes all
-// that comes from the incident; the page has no script, and the robots tag
-// keeps it out of search engines should a link leak.
-var ackTemplate = template.Must(template.New("ack").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>{{if .Heading}}{{.Heading}} – {{end}}Klaxon</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:1rem;line-height:1.45;color:#1b1b1b;background:#f6f6f6}
-main{max-width:36rem;margin:0 auto;background:#fff;border-radius:8px;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
-h1{font-size:1.35rem;margin:0 0 .75rem;overflow-wrap:anywhere}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem .9rem;margin:1rem 0}
-dt{font-weight:600;color:#555}
-dd{margin:0;overflow-wrap:anywhere}
-.message{padding:.75rem;border-radius:6px;background:#eef3fb;margin:1rem 0}
-.SEV1,.SEV2{color:#b00020;font-weight:700}
-button{width:100%;font-size:1.1rem;padding:.9rem;border:0;border-radius:6px;background:#b00020;color:#fff;cursor:pointer}
-footer{margin-top:1rem;font-size:.8rem;color:#777}
-</style>
-</head>
-<body>
-<main>
-<h1>{{if .Heading}}{{.Heading}}{{else}}Klaxon{{end}}</h1>
-{{with .Message}}<p class="message">{{.}}</p>{{end}}
-{{with .Incident}}<dl>
-<dt>Severity</dt><dd class="{{.Severity}}">{{.Severity}}</dd>
-<dt>Phase</dt><dd>{{.Phase}}</dd>
-{{with .Service}}<dt>Service</dt><dd>{{.}}</dd>{{end}}
-{{with .Impact}}<dt>Impact</dt><dd>{{.}}</dd>{{end}}
-{{with .AcknowledgedBy}}<dt>Acknowledged by</dt><dd>{{.}}</dd>{{end}}
-{{with .Paged}}<dt>Paged</dt><dd>{{range $i, $n := .}}{{if $i}}, {{end}}{{$n}}{{end}}</dd>{{end}}
-<dt>Incident</dt><dd>{{.Namespace}}/{{.Name}}</dd>
-</dl>{{end}}
-{{if .CanAcknowledge}}<form method="post">
-<button type="submit">Acknowledge as {{.Responder}}</button>
-</form>{{end}}
-<footer>Klaxon incident response</footer>
-</main>
-</body>
-</html>
-`))
+// acknowledge moves the incident to Acknowledged as the link's responder,
+// unless it has moved on already (see moveIncident).
+func (ap *ackPages) acknowledge(ctx context.Context, c acklink.Claims) ackAnswer {
+	inc, moved, a, ok := ap.moveIncident(ctx, c, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
+	switch {
+	case !ok:
+		return a
+	case !moved:
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, c, alreadyMoved(inc)+" Nothing was changed.")}
+	}
+	ap.log.Info("Acknowledged an incident through its link", "incident", klog.KObj(inc), "responder", c.Responder, "episode", c.Episode)
+	v := viewIncident(inc, c, "Acknowledged by "+c.Responder+". Escalation stops; the incident is yours.")
+	v.Incident.Phase = string(klaxonv1alpha1.StateAcknowledged)
+	v.Incident.AcknowledgedBy = c.Responder
+	v.CanAcknowledge = false
+	return ackAnswer{code: http.StatusOK, view: v}
+}
+
+// verifyFailure answers a token that did not verify.
+func verifyFailure(err error) ackAnswer {
+	switch {
+	case errors.Is(err, acklink.ErrExpired):
+		return gone("This link has expired. Acknowledge from the incident itself, or from a newer page.", err)
+	case errors.Is(err, acklink.ErrBadSignature):
+		return failure(http.StatusForbidden, "Invalid link", "This link is not valid: it was not made by this Klaxon, or it was altered. Copy the whole link from the page.", err)
+	}
+	return failure(http.StatusBadRequest, "Invalid link", "This link is malformed: it may have been cut short. Copy the whole link from the page.", err)
+}
+
+func gone(msg string, cause error) ackAnswer {
+	return failure(http.StatusGone, "Link no longer valid", msg, cause)
+}
+
+func busy() ackAnswer {
+	a := failure(http.StatusTooManyRequests, "Busy", "Klaxon is answering many links right now. Try again in a few seconds.", nil)
+	a.retryAfter = 5
+	return a
+}
+
+func ackUnavailable(err error) ackAnswer {
+	a := failure(http.StatusServiceUnavailable, "Try again", "Klaxon could not reach the Kubernetes API server. Nothing was changed; try again in a moment.", err)
+	a.retryAfter = 5
+	return a
+}
+
+func failure(code int, heading, msg string, cause error) ackAnswer {
+	return ackAnswer{code: code, view: ackView{Heading: heading, Message: msg}, cause: cause}
+}

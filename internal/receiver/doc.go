@@ -1,4 +1,37 @@
-// Package receiver serves Alertmanager's webhook: it authenticates each
-// notification against its AlertRoute, maps it with internal/alertmapping and
-// writes the incident change, answering only once the write is stored.
+// Package receiver serves Klaxon's HTTP surfaces, on every replica and one
+// listener (Options.Addr):
+//
+//   - Alertmanager webhooks, POST /alertmanager/{namespace}/{route}
+//     (alertmanager.go): authenticated by the AlertRoute's token, mapped
+//     with internal/alertmapping and written to the group's incident
+//     (apply.go), answered only once the write is stored;
+//   - heartbeat pings, POST /heartbeat/{namespace}/{name} (heartbeat.go),
+//     with the token of the heartbeat's AlertRoute;
+//   - Slack interactions, POST /slack/interactions (slack_interactions.go):
+//     presses of a page's Acknowledge and Resolve buttons, signed with the
+//     channel's signing secret;
+//   - acknowledge pages, GET and POST /ack/{token} (ack_page.go), when
+//     Options.AckKeys is set;
+//   - status pages, GET /status/{namespace}/{name} and its Atom feed
+//     /status/{namespace}/{name}/feed.atom (status_page.go), public and
+//     read from the cache only.
+//
+// Each surface is a handler type in its own file, with the state only it
+// keeps; server.go lists them (surfaces) for the mux and the start-up log.
+// What several share has its own file: request plumbing (bearer tokens,
+// per-client limits, plain-text answers, bounded bodies) in shared.go,
+// route tokens and their answers in route_auth.go, the Secrets read for
+// tokens and channel credentials in tokens.go, and the moves a responder
+// makes through a link or a button, with their limits, in
+// incident_move.go.
+//
+// The surfaces stay in one package rather than one for machine-facing
+// intake and one for the pages people open: the line between them cuts
+// through what they share. A Slack button and an acknowledge link make the
+// same move under the same budget of API requests and the same per-client
+// limit on failures, so an intake package and a pages package would both
+// need the move, the limits and the namespace filter exported from a third
+// one, and each package with envtest tests starts its own API server. A
+// new surface (another intake, a callback that acknowledges, a feed) is a
+// new file here, built on those shared files.
 package receiver

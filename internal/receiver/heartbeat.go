@@ -2,9 +2,7 @@ package receiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,12 +23,16 @@ import (
 // it came, so a larger body is a mistake (or an attack) and answered 413.
 const maxHeartbeatBodyBytes = 1 << 10
 
-// heartbeats is the receiver's memory of beats: per heartbeat, when this
-// replica last saw a beat and last wrote status.lastSeenAt, so that beats at
-// Alertmanager's repeat cadence cost no API request between the coarse
-// writes (heartbeat.WriteInterval). The operator judges overdue from the
-// persisted lastSeenAt only.
-type heartbeats struct {
+// heartbeatIntake serves POST /heartbeat/{namespace}/{name}, and counts the
+// heartbeat alerts of Alertmanager notifications (notification) as beats.
+//
+// It remembers, per heartbeat, when this replica last saw a beat and last
+// wrote status.lastSeenAt, so that beats at Alertmanager's repeat cadence
+// cost no API request between the coarse writes (heartbeat.WriteInterval).
+// The operator judges overdue from the persisted lastSeenAt only.
+type heartbeatIntake struct {
+	*Server
+
 	// beats holds a beatRecord by namespace/name.
 	beats sync.Map
 	// matchers holds compiledMatchers by namespace/name.
@@ -48,12 +50,12 @@ type compiledMatchers struct {
 	err        error
 }
 
-// serveHeartbeat serves POST /heartbeat/{namespace}/{name}: a ping with the
-// bearer token of the heartbeat's AlertRoute, answered 204 when recorded,
-// and otherwise as the Alertmanager endpoint answers.
-func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers a ping with the bearer token of the heartbeat's
+// AlertRoute: 204 when recorded, and otherwise as the Alertmanager intake
+// answers.
+func (h *heartbeatIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
-	a := s.handleHeartbeat(w, r, ns, name)
+	a := h.handle(w, r, ns, name)
 	if a.code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
@@ -61,39 +63,37 @@ func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if a.code == http.StatusNoContent {
 		w.WriteHeader(a.code)
 	} else {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(a.code)
-		_, _ = fmt.Fprintln(w, a.message)
+		writeText(w, a.code, a.message)
 	}
-	s.logAnswer(a, ns, name)
+	h.logAnswer(a, ns, name)
 }
 
-// handleHeartbeat authenticates a ping as handle does a notification:
+// handle authenticates a ping as the Alertmanager intake does a notification:
 // nothing is revealed before the caller is authenticated, and a wrong token
 // for an existing heartbeat gets the same answer as any token for one that
 // does not exist.
-func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, ns, name string) answer {
+func (h *heartbeatIntake) handle(w http.ResponseWriter, r *http.Request, ns, name string) answer {
 	if r.Method != http.MethodPost {
 		return answer{code: http.StatusMethodNotAllowed, message: fmt.Sprintf("method %s is not allowed: heartbeats are POSTed", r.Method)}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.APITimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.APITimeout)
 	defer cancel()
 	bearer, ok := bearerToken(r)
 	if !ok {
 		return answer{code: http.StatusUnauthorized, message: "missing bearer token: send the token of the heartbeat's AlertRoute as Authorization: Bearer <token>"}
 	}
-	hb, err := s.lookupHeartbeat(ctx, ns, name)
+	hb, err := h.lookupHeartbeat(ctx, ns, name)
 	if err != nil {
 		return apiUnavailable(err)
 	}
 	var ar *klaxonv1alpha1.AlertRoute
 	if hb != nil {
-		if ar, err = s.lookupRoute(ctx, ns, hb.Spec.AlertRouteRef.Name); err != nil {
+		if ar, err = h.lookupRoute(ctx, ns, hb.Spec.AlertRouteRef.Name); err != nil {
 			return apiUnavailable(err)
 		}
 	}
 	if ar == nil {
-		known, err := s.authenticatesNamespace(ctx, ns, bearer)
+		known, err := h.authenticatesNamespace(ctx, ns, bearer)
 		switch {
 		case err != nil:
 			return apiUnavailable(err)
@@ -102,31 +102,30 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, ns, nam
 		case known:
 			return answer{code: http.StatusNotFound, message: fmt.Sprintf("AlertRoute %s/%s, which Heartbeat %s/%s names, not found", ns, hb.Spec.AlertRouteRef.Name, ns, name)}
 		}
-		return s.unauthorizedHeartbeat(ns, name)
+		return h.wrongToken(ns, name)
 	}
-	if a, ok := s.authenticate(ctx, ar, bearer); !ok {
+	if a, ok := h.authenticate(ctx, ar, bearer); !ok {
 		if a.code == http.StatusUnauthorized {
-			return s.unauthorizedHeartbeat(ns, name)
+			return h.wrongToken(ns, name)
 		}
 		return a
 	}
-	if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxHeartbeatBodyBytes)); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return answer{code: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("the request body is larger than %d bytes: a ping needs no body", maxHeartbeatBodyBytes)}
-		}
+	switch _, tooLarge, err := readBody(w, r, maxHeartbeatBodyBytes); {
+	case tooLarge:
+		return answer{code: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("the request body is larger than %d bytes: a ping needs no body", maxHeartbeatBodyBytes)}
+	case err != nil:
 		return answer{code: http.StatusBadRequest, message: fmt.Sprintf("reading the request body: %v", err)}
 	}
-	if err := s.beat(ctx, hb); err != nil {
+	if err := h.beat(ctx, hb); err != nil {
 		return unavailable(err)
 	}
 	return answer{code: http.StatusNoContent}
 }
 
-// unauthorizedHeartbeat is the one answer to a token that is wrong for the
+// wrongToken is the one answer to a token that is wrong for the
 // URL, whether or not the heartbeat exists.
-func (s *Server) unauthorizedHeartbeat(ns, name string) answer {
-	if a := s.unauthorized(ns, name); a.code != http.StatusUnauthorized {
+func (h *heartbeatIntake) wrongToken(ns, name string) answer {
+	if a := h.unauthorized(ns, name); a.code != http.StatusUnauthorized {
 		return a
 	}
 	return answer{code: http.StatusUnauthorized, message: fmt.Sprintf(
@@ -136,9 +135,9 @@ func (s *Server) unauthorizedHeartbeat(ns, name string) answer {
 // lookupHeartbeat returns the heartbeat from the cache, or from the API
 // server (rate limited, as lookupRoute) when the cache does not have it;
 // nil when it does not exist.
-func (s *Server) lookupHeartbeat(ctx context.Context, ns, name string) (*klaxonv1alpha1.Heartbeat, error) {
+func (h *heartbeatIntake) lookupHeartbeat(ctx context.Context, ns, name string) (*klaxonv1alpha1.Heartbeat, error) {
 	hb := &klaxonv1alpha1.Heartbeat{}
-	if found, err := s.lookup(ctx, ns, name, "Heartbeat", hb); !found || err != nil {
+	if found, err := h.lookup(ctx, ns, name, "Heartbeat", hb); !found || err != nil {
 		return nil, err
 	}
 	return hb, nil
@@ -149,12 +148,12 @@ func (s *Server) lookupHeartbeat(ctx context.Context, ns, name string) (*klaxonv
 // has not written it within that interval. The patch sets lastSeenAt alone,
 // without a lock: the receiver is its only writer, so it cannot clobber
 // the reconciler's fields.
-func (s *Server) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
-	now := s.clock.Now()
+func (h *heartbeatIntake) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
+	now := h.clock.Now()
 	key := client.ObjectKeyFromObject(hb).String()
 	interval := heartbeat.WriteInterval(hb.Spec.Timeout.Duration)
 	rec := beatRecord{seen: now}
-	if v, ok := s.heartbeats.beats.Load(key); ok {
+	if v, ok := h.beats.Load(key); ok {
 		rec.written = v.(beatRecord).written
 	}
 	var persisted *time.Time
@@ -162,37 +161,37 @@ func (s *Server) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat) error {
 		persisted = &hb.Status.LastSeenAt.Time
 	}
 	if !heartbeat.NeedsWrite(persisted, hb.Spec.Timeout.Duration, now) || (!rec.written.IsZero() && now.Sub(rec.written) < interval) {
-		s.heartbeats.beats.Store(key, rec)
+		h.beats.Store(key, rec)
 		return nil
 	}
 	prevWritten := rec.written
 	rec.written = now
-	s.heartbeats.beats.Store(key, rec)
+	h.beats.Store(key, rec)
 	patched := hb.DeepCopy()
 	patched.Status.LastSeenAt = &metav1.Time{Time: now.Truncate(time.Second)}
-	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(hb)); err != nil {
+	if err := h.client.Status().Patch(ctx, patched, client.MergeFrom(hb)); err != nil {
 		rec.written = prevWritten
-		s.heartbeats.beats.Store(key, rec)
+		h.beats.Store(key, rec)
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("recording the beat of Heartbeat %s: %w", key, err)
 	}
-	s.log.V(1).Info("Recorded a heartbeat", "heartbeat", klog.KObj(hb))
+	h.log.V(1).Info("Recorded a heartbeat", "heartbeat", klog.KObj(hb))
 	return nil
 }
 
-// heartbeatNotification counts the firing alerts of a notification that
+// notification counts the firing alerts of a notification that
 // match a heartbeat of its route as beats of that heartbeat. When every
 // alert matches some heartbeat (an always-firing Watchdog in a group of its
 // own), the notification is answered 200 here and opens no incident; done
 // reports that.
-func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) (answer, bool) {
+func (h *heartbeatIntake) notification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) (answer, bool) {
 	list := &klaxonv1alpha1.HeartbeatList{}
-	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+	if err := h.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
 		// Heartbeats must never stand between an alert and its incident:
 		// without them the notification is handled as any other.
-		s.log.Error(err, "Cannot list Heartbeats; handling the notification without them", "namespace", ar.Namespace)
+		h.log.Error(err, "Cannot list Heartbeats; handling the notification without them", "namespace", ar.Namespace)
 		return answer{}, false
 	}
 	var candidates []heartbeat.Candidate
@@ -202,7 +201,7 @@ func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.A
 		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
 			continue
 		}
-		m, err := s.heartbeatMatchers(hb)
+		m, err := h.matchersOf(hb)
 		if err != nil {
 			continue // its Ready condition says why
 		}
@@ -214,10 +213,10 @@ func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.A
 	}
 	beats, onlyBeats := heartbeat.Classify(candidates, msg.Alerts)
 	for _, name := range beats {
-		if err := s.beat(ctx, byName[name]); err != nil {
+		if err := h.beat(ctx, byName[name]); err != nil {
 			// A beat not recorded is retried with the next notification;
 			// the alerts themselves are handled as usual.
-			s.log.Error(err, "Cannot record a beat", "heartbeat", name)
+			h.log.Error(err, "Cannot record a beat", "heartbeat", name)
 		}
 	}
 	// Only a notification whose alerts are all heartbeat alerts, with at
@@ -230,15 +229,15 @@ func (s *Server) heartbeatNotification(ctx context.Context, ar *klaxonv1alpha1.A
 	return answer{code: http.StatusOK, message: fmt.Sprintf("counted as a beat of Heartbeat %s; heartbeat alerts open no incident", strings.Join(beats, ", "))}, true
 }
 
-// heartbeatMatchers compiles a heartbeat's matchers once per generation.
-func (s *Server) heartbeatMatchers(hb *klaxonv1alpha1.Heartbeat) (heartbeat.Matchers, error) {
+// matchersOf compiles a heartbeat's matchers once per generation.
+func (h *heartbeatIntake) matchersOf(hb *klaxonv1alpha1.Heartbeat) (heartbeat.Matchers, error) {
 	key := client.ObjectKeyFromObject(hb).String()
-	if v, ok := s.heartbeats.matchers.Load(key); ok {
+	if v, ok := h.matchers.Load(key); ok {
 		if c := v.(compiledMatchers); c.uid == hb.UID && c.generation == hb.Generation {
 			return c.matchers, c.err
 		}
 	}
 	m, err := heartbeat.CompileMatchers(hb.Spec.Matchers)
-	s.heartbeats.matchers.Store(key, compiledMatchers{uid: hb.UID, generation: hb.Generation, matchers: m, err: err})
+	h.matchers.Store(key, compiledMatchers{uid: hb.UID, generation: hb.Generation, matchers: m, err: err})
 	return m, err
 }

@@ -3,6 +3,7 @@ package receiver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -11,7 +12,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/klaxon-dev/klaxon/internal/secretref"
 )
+
+// TokenSecretLabel (set to "true") marks a Secret as a receiver token. The
+// operator uses no other Secret as a token: without the mark, anyone who can
+// write an AlertRoute could point it at any Secret of the namespace (a
+// database password, say) and learn from the route's status whether it
+// exists, or from the receiver's answers whether a guess matches it.
+const TokenSecretLabel = "klaxon.dev/receiver-token"
 
 // How long a Secret read from the API server is trusted. The operator has no
 // Secret informer (that would need the right to read every Secret in the
@@ -50,7 +60,8 @@ func IsTokenSecret(secret *corev1.Secret) bool {
 
 // tokenCache reads Secrets through an uncached reader and keeps each for a
 // short while, so a storm of notifications costs one GET per Secret per
-// tokenTTL.
+// tokenTTL. Route tokens and the channel credentials that verify Slack's
+// requests are read through it alike.
 type tokenCache struct {
 	reader client.Reader
 	clock  clock.PassiveClock
@@ -101,8 +112,9 @@ func (c *tokenCache) read(ctx context.Context, key client.ObjectKey) (*corev1.Se
 	secret := &corev1.Secret{}
 	err := c.reader.Get(ctx, key, secret)
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
-		// A failing API server is not remembered: the next request tries again.
-		return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+		// A failing API server is not remembered: the next request tries
+		// again. The callers say which Secret they read.
+		return nil, err
 	}
 	e := tokenEntry{readAt: c.clock.Now(), err: err}
 	if err == nil {
@@ -133,4 +145,50 @@ func (e tokenEntry) ttl() time.Duration {
 		return tokenMissingTTL
 	}
 	return tokenTTL
+}
+
+// cachedSecrets reads Secrets through the cache for secretref.Read, or
+// again now with refresh.
+type cachedSecrets struct {
+	cache   *tokenCache
+	refresh bool
+}
+
+func (c cachedSecrets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	out, ok := obj.(*corev1.Secret)
+	if !ok {
+		return fmt.Errorf("the token cache holds Secrets, not %T", obj)
+	}
+	var secret *corev1.Secret
+	var err error
+	if c.refresh {
+		secret, _, err = c.cache.refresh(ctx, key)
+	} else {
+		secret, err = c.cache.get(ctx, key)
+	}
+	if err != nil {
+		return err
+	}
+	// The cached Secret is shared: the caller gets a copy.
+	secret.DeepCopyInto(out)
+	return nil
+}
+
+// apiTrouble is a failure to reach the API server, worth a retry.
+type apiTrouble struct{ error }
+
+func (e apiTrouble) Unwrap() error { return e.error }
+
+// channelSecret is the value under key of a NotificationChannel's Secret,
+// read (and kept briefly) as tokens are, or read again now with refresh,
+// under the rules the operator sends by (secretref.Read); surrounding
+// whitespace is dropped.
+func (s *Server) channelSecret(ctx context.Context, secretKey client.ObjectKey, key string, refresh bool) ([]byte, error) {
+	value, err := secretref.Read(ctx, cachedSecrets{cache: s.tokens, refresh: refresh}, secretKey, key, true)
+	switch {
+	case err == nil, apierrors.IsNotFound(err), apierrors.IsForbidden(err),
+		errors.Is(err, secretref.ErrNotMarked), errors.Is(err, secretref.ErrEmpty):
+		return value, err
+	}
+	return nil, apiTrouble{err}
 }

@@ -29,22 +29,24 @@ const (
 	statusCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-// statusPages serves StatusPages read-only, as HTML and as Atom.
+// statusPages serves StatusPages read-only: GET (and HEAD)
+// /status/{namespace}/{name} as HTML and /status/{namespace}/{name}/feed.atom
+// as Atom.
 type statusPages struct {
-	s       *Server
+	*Server
+
+	// clients limits the requests of each client.
 	clients *clientLimiter
 }
 
-// handleStatusPages registers GET (and HEAD) /status/{namespace}/{name}
-// and /status/{namespace}/{name}/feed.atom on mux.
-func (s *Server) handleStatusPages(mux *http.ServeMux) {
-	p := &statusPages{s: s, clients: newClientLimiter(statusRequestsPerSecond, statusRequestBurst)}
-	mux.HandleFunc("/status/{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, false) })
-	mux.HandleFunc("/status/{namespace}/{name}/feed.atom", func(w http.ResponseWriter, r *http.Request) { p.serve(w, r, true) })
-}
+// servePage answers a request for a page.
+func (sp *statusPages) servePage(w http.ResponseWriter, r *http.Request) { sp.serve(w, r, false) }
+
+// serveFeed answers a request for a page's feed.
+func (sp *statusPages) serveFeed(w http.ResponseWriter, r *http.Request) { sp.serve(w, r, true) }
 
 // serve answers one request for a page, or for its feed.
-func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) {
+func (sp *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) {
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -52,7 +54,7 @@ func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) {
 	h.Set("Content-Security-Policy", statusCSP)
 	h.Set("Referrer-Policy", "no-referrer")
 
-	code, body, contentType := p.render(r, ns, name, feed)
+	code, body, contentType := sp.render(r, ns, name, feed)
 	h.Set("Content-Type", contentType)
 	switch code {
 	case http.StatusOK:
@@ -70,33 +72,33 @@ func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) {
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		if _, err := w.Write(body); err != nil {
-			p.s.log.V(1).Info("Writing a status page", "error", err)
+			sp.log.V(1).Info("Writing a status page", "error", err)
 		}
 	}
 }
 
 // render returns the answer's code, body and content type.
-func (p *statusPages) render(r *http.Request, ns, name string, feed bool) (int, []byte, string) {
+func (sp *statusPages) render(r *http.Request, ns, name string, feed bool) (int, []byte, string) {
 	const html, text = "text/html; charset=utf-8", "text/plain; charset=utf-8"
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return http.StatusMethodNotAllowed, []byte("Status pages are read-only: use GET.\n"), text
 	}
 	ip := clientIP(r)
-	if !p.clients.allows(ip) {
+	if !sp.clients.allows(ip) {
 		return http.StatusTooManyRequests, []byte("Too many requests from your address; the page refreshes itself every minute. Try again in a few seconds.\n"), text
 	}
-	p.clients.fail(ip) // uses one of the client's allowance
+	sp.clients.take(ip)
 
-	ctx, cancel := context.WithTimeout(r.Context(), p.s.opts.APITimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), sp.opts.APITimeout)
 	defer cancel()
-	view, err := p.view(ctx, ns, name)
+	view, err := sp.view(ctx, ns, name)
 	var buf bytes.Buffer
 	switch {
 	case apierrors.IsNotFound(err):
 		_ = statuspage.WriteNotFound(&buf)
 		return http.StatusNotFound, buf.Bytes(), html
 	case err != nil:
-		p.s.log.Error(err, "Reading a status page", "statusPage", klog.KRef(ns, name))
+		sp.log.Error(err, "Reading a status page", "statusPage", klog.KRef(ns, name))
 		return http.StatusServiceUnavailable, []byte("The status page cannot be read right now. Try again in a moment.\n"), text
 	}
 	if feed {
@@ -105,7 +107,7 @@ func (p *statusPages) render(r *http.Request, ns, name string, feed bool) (int, 
 		err = statuspage.WriteHTML(&buf, view)
 	}
 	if err != nil {
-		p.s.log.Error(err, "Rendering a status page", "statusPage", klog.KRef(ns, name))
+		sp.log.Error(err, "Rendering a status page", "statusPage", klog.KRef(ns, name))
 		return http.StatusInternalServerError, []byte("The status page could not be rendered.\n"), text
 	}
 	if feed {
@@ -117,29 +119,29 @@ func (p *statusPages) render(r *http.Request, ns, name string, feed bool) (int, 
 // view reads the page and its namespace's incidents from the cache and
 // builds what the page shows. The incidents are listed without deep
 // copies: they are only read, and a namespace may hold many.
-func (p *statusPages) view(ctx context.Context, ns, name string) (statuspage.View, error) {
+func (sp *statusPages) view(ctx context.Context, ns, name string) (statuspage.View, error) {
 	page := &klaxonv1alpha1.StatusPage{}
-	if !p.s.watches(ns) {
+	if !sp.watches(ns) {
 		return statuspage.View{}, apierrors.NewNotFound(klaxonv1alpha1.GroupVersion.WithResource("statuspages").GroupResource(), name)
 	}
-	if err := p.s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, page); err != nil {
+	if err := sp.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, page); err != nil {
 		return statuspage.View{}, err
 	}
 	opts := []client.ListOption{client.InNamespace(ns), client.UnsafeDisableDeepCopy}
 	sel, err := statuspage.Selector(page)
 	if err != nil {
 		// The page's Ready condition says so; the page shows no incident.
-		p.s.log.V(1).Info("Status page has an invalid selector", "statusPage", klog.KObj(page), "error", err)
-		return statuspage.Build(page, nil, p.s.clock.Now()), nil
+		sp.log.V(1).Info("Status page has an invalid selector", "statusPage", klog.KObj(page), "error", err)
+		return statuspage.Build(page, nil, sp.clock.Now()), nil
 	}
 	opts = append(opts, client.MatchingLabelsSelector{Selector: sel})
 	list := &klaxonv1alpha1.IncidentList{}
-	if err = p.s.client.List(ctx, list, opts...); err != nil {
+	if err = sp.client.List(ctx, list, opts...); err != nil {
 		return statuspage.View{}, fmt.Errorf("listing the incidents of namespace %s: %w", ns, err)
 	}
 	shown, err := statuspage.Select(page, list.Items)
 	if err != nil {
 		return statuspage.View{}, err
 	}
-	return statuspage.Build(page, shown, p.s.clock.Now()), nil
+	return statuspage.Build(page, shown, sp.clock.Now()), nil
 }

@@ -6,10 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,17 +18,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
-	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
-// TokenSecretLabel (set to "true") marks a Secret as a receiver token. The
-// operator uses no other Secret as a token: without the mark, anyone who can
-// write an AlertRoute could point it at any Secret of the namespace (a
-// database password, say) and learn from the route's status whether it
-// exists, or from the receiver's answers whether a guess matches it.
-const TokenSecretLabel = "klaxon.dev/receiver-token"
+// Live reads of routes the cache does not know are limited to this rate
+// (and burst), so that requests naming random routes cannot flood the API
+// server nor queue behind the client's own rate limit; past it the receiver
+// answers 503 at once and Alertmanager retries. A real new route needs one
+// such read, and only until the cache has it, milliseconds later.
+const (
+	liveReadsPerSecond = 2
+	liveReadBurst      = 5
+)
+
+// errorLogInterval is how often the same route's failures are logged at
+// error level; the rest are logged at V(1), so a misconfigured or probed
+// route cannot flood the log.
+const errorLogInterval = time.Minute
 
 // statusWriteResolution is how stale status.lastReceivedAt and
 // status.lastRejectedAt may get: each is written at most this often per
@@ -41,124 +44,10 @@ const statusWriteResolution = time.Minute
 
 // maxNamespaceRoutes bounds how many routes of a namespace are tried when
 // a request names a route that does not exist, to decide between 404 and
-// 401 (see handle).
+// 401 (see alertmanagerIntake.handle).
 const maxNamespaceRoutes = 64
 
-// handle checks, parses and applies one notification.
-//
-// Nothing is revealed before the caller is authenticated: a request without
-// a bearer token is refused before any lookup, and a wrong token for an
-// existing route gets the same answer (401, same message) as any token for
-// a route that does not exist. Only a caller whose token is valid for some
-// route of the namespace learns that a route is missing (404), so it can fix
-// its URL. A route the cache has not seen yet is read from the API server
-// before the receiver says it does not exist, so a notification for a route
-// created a moment ago is not dropped.
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, ns, name string) answer {
-	if r.Method != http.MethodPost {
-		return answer{code: http.StatusMethodNotAllowed, message: fmt.Sprintf("method %s is not allowed: Alertmanager webhooks are POSTed", r.Method)}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.APITimeout)
-	defer cancel()
-	bearer, ok := bearerToken(r)
-	if !ok {
-		a := answer{code: http.StatusUnauthorized, message: "missing bearer token: set http_config.authorization.credentials in Alertmanager's webhook config"}
-		// Counted under the route when the cache knows it, so a route whose
-		// Alertmanager sends no token shows in its metrics; the answer is
-		// the same either way.
-		if s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &klaxonv1alpha1.AlertRoute{}) == nil {
-			a.namespace, a.route = ns, name
-		}
-		return a
-	}
-
-	ar, err := s.lookupRoute(ctx, ns, name)
-	if err != nil {
-		return apiUnavailable(err)
-	}
-	if ar == nil {
-		known, err := s.authenticatesNamespace(ctx, ns, bearer)
-		switch {
-		case err != nil:
-			return apiUnavailable(err)
-		case known:
-			return answer{code: http.StatusNotFound, message: fmt.Sprintf("AlertRoute %s/%s not found: check the namespace and name in Alertmanager's webhook URL", ns, name)}
-		}
-		return s.unauthorized(ns, name)
-	}
-
-	a := s.process(ctx, w, r, ar, bearer)
-	// The route exists, so its labels are bounded by the routes there are.
-	a.namespace, a.route = ns, name
-	if a.code < 300 {
-		s.touchStatus(ctx, ar, &s.touchedReceived, func(st *klaxonv1alpha1.AlertRouteStatus, now *metav1.Time) {
-			st.LastReceivedAt = now
-		}, ar.Status.LastReceivedAt)
-	}
-	return a
-}
-
-func (s *Server) process(ctx context.Context, w http.ResponseWriter, r *http.Request, ar *klaxonv1alpha1.AlertRoute, bearer []byte) answer {
-	if a, ok := s.authenticate(ctx, ar, bearer); !ok {
-		return a
-	}
-	route, err := s.routeFor(ar)
-	if err != nil {
-		// Answering 4xx would make Alertmanager drop the alerts; 503 keeps it
-		// retrying until the route is fixed.
-		return answer{code: http.StatusServiceUnavailable, message: fmt.Sprintf("AlertRoute %s/%s is not ready: %v", ar.Namespace, ar.Name, err)}
-	}
-
-	msg, a, ok := s.readMessage(ctx, w, r)
-	if !ok {
-		return a
-	}
-	// Heartbeat alerts (an always-firing Watchdog) beat, and open no
-	// incident when they are all the notification holds.
-	if a, done := s.heartbeatNotification(ctx, ar, msg); done {
-		return a
-	}
-	if !route.Matches(msg) {
-		metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
-	}
-	return s.apply(ctx, ar, route, msg)
-}
-
-// readMessage reads and parses the body. Parsing a large body costs many
-// times its size in memory, so only MaxConcurrentParses bodies are read and
-// parsed at once, and the rest are told to come back.
-func (s *Server) readMessage(ctx context.Context, w http.ResponseWriter, r *http.Request) (*alertmapping.Message, answer, bool) {
-	release, ok := s.acquireParseSlot(ctx)
-	if !ok {
-		return nil, answer{code: http.StatusServiceUnavailable, message: "the receiver is busy reading other notifications; Alertmanager will retry"}, false
-	}
-	defer release()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, answer{code: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("the request body is larger than %d bytes: lower max_alerts in Alertmanager's webhook config", s.opts.MaxBodyBytes)}, false
-		}
-		return nil, answer{code: http.StatusBadRequest, message: fmt.Sprintf("reading the request body: %v", err)}, false
-	}
-	msg, err := alertmapping.ParseMessage(body)
-	if err != nil {
-		return nil, answer{code: http.StatusBadRequest, message: err.Error()}, false
-	}
-	return msg, answer{}, true
-}
-
-// acquireParseSlot waits briefly for one of the MaxConcurrentParses slots.
-func (s *Server) acquireParseSlot(ctx context.Context) (func(), bool) {
-	wait, cancel := context.WithTimeout(ctx, parseSlotWait)
-	defer cancel()
-	select {
-	case s.parseSlots <- struct{}{}:
-		return func() { <-s.parseSlots }, true
-	case <-wait.Done():
-		return nil, false
-	}
-}
+var errBusy = errors.New("too many requests for routes the receiver does not know")
 
 // lookupRoute returns the route from the cache, or from the API server when
 // the cache does not have it (yet); nil when it does not exist (see lookup).
@@ -197,16 +86,6 @@ func (s *Server) lookup(ctx context.Context, ns, name, kind string, obj client.O
 	}
 	return true, nil
 }
-
-// watches tells whether the cache holds namespace ns. Outside
-// --watch-namespaces the cache refuses to answer; the receiver answers as
-// for a namespace without routes, never 503, so Alertmanager does not
-// retry a wrong URL forever.
-func (s *Server) watches(ns string) bool {
-	return len(s.opts.Namespaces) == 0 || slices.Contains(s.opts.Namespaces, ns)
-}
-
-var errBusy = errors.New("too many requests for routes the receiver does not know")
 
 // authenticatesNamespace reports whether bearer is the token of some route
 // of the namespace.
@@ -256,7 +135,7 @@ func (s *Server) authenticate(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 			"AlertRoute %s/%s cannot check tokens yet: its Ready condition says why (kubectl describe alertroute -n %s %s); Alertmanager will retry",
 			ar.Namespace, ar.Name, ar.Namespace, ar.Name)}, false
 	case err != nil:
-		return apiUnavailable(err), false
+		return apiUnavailable(fmt.Errorf("reading Secret %s: %w", key, err)), false
 	}
 	s.touchStatus(ctx, ar, &s.touchedRejected, func(st *klaxonv1alpha1.AlertRouteStatus, now *metav1.Time) {
 		st.LastRejectedAt = now
@@ -275,17 +154,6 @@ func matches(secret *corev1.Secret, key string, bearer []byte) bool {
 	}
 	got, stored := sha256.Sum256(bearer), sha256.Sum256(want)
 	return subtle.ConstantTimeCompare(got[:], stored[:]) == 1
-}
-
-// bearerToken returns the request's bearer token, without surrounding
-// whitespace.
-func bearerToken(r *http.Request) ([]byte, bool) {
-	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, false
-	}
-	return []byte(token), true
 }
 
 // unauthorized is the one answer to a token that is wrong for the URL,
@@ -323,19 +191,20 @@ func (s *Server) touchStatus(ctx context.Context, ar *klaxonv1alpha1.AlertRoute,
 	}
 }
 
-// apiUnavailable answers 503: Alertmanager retries, so nothing is lost. The
-// cause is logged; the body does not carry it, since the caller is not
-// authenticated yet.
-func apiUnavailable(err error) answer {
-	if errors.Is(err, errBusy) {
-		return answer{code: http.StatusServiceUnavailable, message: "the receiver is busy; Alertmanager will retry", cause: err}
+// logAnswer logs a 5xx answer at error level at most once per
+// errorLogInterval for each known route (and once for all unknown ones),
+// and everything else at V(1). Names from the URL are logged only at V(1):
+// they are whatever the caller sent.
+func (s *Server) logAnswer(a answer, ns, name string) {
+	log := s.log.V(1)
+	if a.code >= http.StatusInternalServerError {
+		key := a.namespace + "/" + a.route
+		now := s.clock.Now()
+		if last, ok := s.loggedErrors.Load(key); !ok || now.Sub(last.(time.Time)) >= errorLogInterval {
+			s.loggedErrors.Store(key, now)
+			s.log.Error(a.cause, "Answered Alertmanager with an error", "alertRoute", klog.KRef(a.namespace, a.route), "code", a.code, "message", a.message)
+			return
+		}
 	}
-	return answer{code: http.StatusServiceUnavailable,
-		message: "the Kubernetes API server could not be reached or failed; Alertmanager will retry", cause: err}
-}
-
-// unavailable answers 503 to an authenticated caller, saying what failed.
-func unavailable(err error) answer {
-	return answer{code: http.StatusServiceUnavailable,
-		message: fmt.Sprintf("the Kubernetes API server could not be reached or failed; Alertmanager will retry: %v", err), cause: err}
+	log.Info("Answered Alertmanager", "alertRoute", klog.KRef(ns, name), "code", a.code, "message", a.message, "error", a.cause)
 }

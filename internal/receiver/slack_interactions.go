@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -82,13 +80,18 @@ type slackAnswer struct {
 	responder string
 }
 
-// serveSlack answers POST /slack/interactions: a press of a page's
+// slackInteractions serves POST /slack/interactions: a press of a page's
 // Acknowledge or Resolve button, which Slack sends signed with the app's
-// signing secret. It answers before editing the page so that Slack gets
-// its answer within 3 seconds; the edit (chat.update) follows, bounded by
+// signing secret.
+type slackInteractions struct {
+	*Server
+}
+
+// ServeHTTP answers a press before editing the page so that Slack gets its
+// answer within 3 seconds; the edit (chat.update) follows, bounded by
 // slackReplyTimeout.
-func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request) {
-	a := s.slackPress(w, r)
+func (sl *slackInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := sl.press(w, r)
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
@@ -100,19 +103,17 @@ func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(a.code)
 		_ = json.NewEncoder(w).Encode(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": a.text})
 	} else {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(a.code)
-		_, _ = fmt.Fprintln(w, a.text)
+		writeText(w, a.code, a.text)
 	}
 	switch {
 	case a.code >= http.StatusInternalServerError:
-		s.log.Error(a.cause, "Answered a Slack button press with an error", "code", a.code)
+		sl.log.Error(a.cause, "Answered a Slack button press with an error", "code", a.code)
 	case a.responder != "":
-		s.log.Info("Answered a Slack button press", "incident", klog.KRef(a.incident.Namespace, a.incident.Name),
+		sl.log.Info("Answered a Slack button press", "incident", klog.KRef(a.incident.Namespace, a.incident.Name),
 			"responder", a.responder, "outcome", a.text, "error", a.cause)
 	default:
 		// Whatever an unverified caller sent is logged only at V(1).
-		s.log.V(1).Info("Answered a Slack button press", "code", a.code, "message", a.text, "error", a.cause)
+		sl.log.V(1).Info("Answered a Slack button press", "code", a.code, "message", a.text, "error", a.cause)
 	}
 	if a.after == nil {
 		return
@@ -121,20 +122,19 @@ func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), slackReplyTimeout)
 		defer cancel()
 		if err := a.after(ctx); err != nil {
-			s.log.Error(err, "Could not update the Slack message after a button press",
+			sl.log.Error(err, "Could not update the Slack message after a button press",
 				"incident", klog.KRef(a.incident.Namespace, a.incident.Name))
 		}
 	}()
 }
 
-// slackPress verifies the press and acts on it.
-func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSlackBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return slackAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
-		}
+// press verifies the press and acts on it.
+func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slackAnswer {
+	body, tooLarge, err := readBody(w, r, maxSlackBodyBytes)
+	switch {
+	case tooLarge:
+		return slackAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
+	case err != nil:
 		return slackAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
 	}
 	ip := clientIP(r)
@@ -142,13 +142,13 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 	// Slack sends every workspace's presses from shared addresses, so a
 	// prober's failures must not lock out genuine presses.
 	refused := func(a slackAnswer) slackAnswer {
-		if !s.ackFailures.allows(ip) {
+		if !sl.verifyFailures.allows(ip) {
 			return slackAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
 		}
-		s.ackFailures.fail(ip)
+		sl.verifyFailures.take(ip)
 		return a
 	}
-	signer, ok := s.opts.AckKeys.Signer()
+	signer, ok := sl.opts.AckKeys.Signer()
 	if !ok {
 		return slackAnswer{code: http.StatusServiceUnavailable, text: "Klaxon is starting; press again in a moment", retryAfter: 5,
 			cause: errors.New("the key that seals button values is not loaded")}
@@ -157,9 +157,9 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 	if err != nil {
 		return refused(slackAnswer{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err})
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), min(s.opts.APITimeout, slackAnswerTimeout))
+	ctx, cancel := context.WithTimeout(r.Context(), min(sl.opts.APITimeout, slackAnswerTimeout))
 	defer cancel()
-	ch, a, ok := s.verifySlack(ctx, r.Header, body, v)
+	ch, a, ok := sl.verify(ctx, r.Header, body, v)
 	if !ok {
 		if a.code == http.StatusUnauthorized {
 			return refused(a)
@@ -168,19 +168,19 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 	}
 	// Verified: from here on the request is Slack's, and the presser is
 	// told about every outcome.
-	reply, err := s.slackReplier(ch, in)
+	reply, err := sl.replier(ch, in)
 	if err != nil {
 		return slackAnswer{code: http.StatusInternalServerError, text: "Klaxon cannot talk to Slack with this channel's settings", cause: err}
 	}
 	ref := client.ObjectKey{Namespace: v.Namespace, Name: v.Name}
-	responder, why, err := s.slackResponder(ctx, v, in.User.ID)
+	responder, why, err := sl.responder(ctx, v, in.User.ID)
 	switch {
 	case err != nil:
 		return reply.tell(ref, "", "Klaxon could not reach the Kubernetes API server. Nothing was changed; try again in a moment.", err)
 	case why != "":
 		return reply.tell(ref, "", why, nil)
 	}
-	if !s.ackRequests.Allow() {
+	if !sl.moveRequests.Allow() {
 		return reply.tell(ref, responder, "Klaxon is answering many requests right now. Nothing was changed; try again in a few seconds.", nil)
 	}
 	c := acklink.Claims{Namespace: v.Namespace, Name: v.Name, UID: v.UID, Episode: v.Episode, Responder: responder}
@@ -188,7 +188,7 @@ func (s *Server) slackPress(w http.ResponseWriter, r *http.Request) slackAnswer 
 	if in.Actions[0].ActionID == notify.SlackActionResolve {
 		to, waits, done = klaxonv1alpha1.StateResolved, awaitsResolution, "Resolved by "
 	}
-	inc, moved, failed, ok := s.moveIncident(ctx, c, to, waits)
+	inc, moved, failed, ok := sl.moveIncident(ctx, c, to, waits)
 	switch {
 	case !ok:
 		return reply.tell(ref, responder, slackFailure(failed), failed.cause)
@@ -239,11 +239,11 @@ func parseSlackPress(body []byte, open func(string) ([]byte, error)) (*slackInte
 	return in, v, nil
 }
 
-// verifySlack checks the request's signature with the signing secret of
+// verify checks the request's signature with the signing secret of
 // the NotificationChannel the button names, and returns that channel.
 // Whatever the reason, a request that does not verify is answered 401 and
 // changes nothing; the log says why.
-func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v notify.SlackButtonValue) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
+func (sl *slackInteractions) verify(ctx context.Context, h http.Header, body []byte, v notify.SlackButtonValue) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
 	unverified := func(cause error) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
 		return nil, slackAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause}, false
 	}
@@ -252,14 +252,14 @@ func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v 
 	if err != nil {
 		return unverified(errors.New("no valid X-Slack-Request-Timestamp"))
 	}
-	if skew := s.clock.Now().Sub(time.Unix(sec, 0)); skew > slackMaxSkew || skew < -slackMaxSkew {
+	if skew := sl.clock.Now().Sub(time.Unix(sec, 0)); skew > slackMaxSkew || skew < -slackMaxSkew {
 		return unverified(fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second)))
 	}
-	if !s.watches(v.Namespace) {
+	if !sl.watches(v.Namespace) {
 		return unverified(fmt.Errorf("namespace %s is not watched (--watch-namespaces)", v.Namespace))
 	}
 	ch := &klaxonv1alpha1.NotificationChannel{}
-	err = s.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
+	err = sl.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
 	switch {
 	case apierrors.IsNotFound(err):
 		return unverified(fmt.Errorf("NotificationChannel %s/%s does not exist", v.Namespace, v.Channel))
@@ -270,10 +270,10 @@ func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v 
 	}
 	ref := *ch.Spec.Slack.SigningSecretRef
 	key := client.ObjectKey{Namespace: ch.Namespace, Name: ref.Name}
-	secret, err := s.channelSecret(ctx, key, ref.Key, false)
+	secret, err := sl.channelSecret(ctx, key, ref.Key, false)
 	if err == nil && !slackSignatureValid(secret, ts, body, sig) {
 		// The secret may have been rotated since it was read.
-		secret, err = s.channelSecret(ctx, key, ref.Key, true)
+		secret, err = sl.channelSecret(ctx, key, ref.Key, true)
 		if err == nil && !slackSignatureValid(secret, ts, body, sig) {
 			err = errors.New("the signature does not match")
 		}
@@ -288,35 +288,6 @@ func (s *Server) verifySlack(ctx context.Context, h http.Header, body []byte, v 
 	return ch, slackAnswer{}, true
 }
 
-// apiTrouble is a failure to reach the API server, worth a retry.
-type apiTrouble struct{ error }
-
-func (e apiTrouble) Unwrap() error { return e.error }
-
-// channelSecret is the value under key of a NotificationChannel's Secret,
-// read (and kept briefly) as tokens are, or read again now with refresh.
-// The Secret must carry LabelChannelSecret=true, as the operator requires
-// for sending; surrounding whitespace is dropped.
-func (s *Server) channelSecret(ctx context.Context, secretKey client.ObjectKey, key string, refresh bool) ([]byte, error) {
-	secret, err := s.tokens.get(ctx, secretKey)
-	if refresh {
-		secret, _, err = s.tokens.refresh(ctx, secretKey)
-	}
-	switch {
-	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
-		return nil, fmt.Errorf("the Secret %s cannot be read: %w", secretKey, err)
-	case err != nil:
-		return nil, apiTrouble{err}
-	case secret.Labels[klaxonv1alpha1.LabelChannelSecret] != "true":
-		return nil, fmt.Errorf("the Secret %s lacks the label %s=true", secretKey, klaxonv1alpha1.LabelChannelSecret)
-	}
-	value := bytes.TrimSpace(secret.Data[key])
-	if len(value) == 0 {
-		return nil, fmt.Errorf("the Secret %s has no key %q", secretKey, key)
-	}
-	return value, nil
-}
-
 // slackSignatureValid checks Slack's v0 signature: HMAC-SHA256 of
 // "v0:{timestamp}:{body}" under the signing secret, in hex.
 func slackSignatureValid(secret []byte, ts string, body []byte, sig string) bool {
@@ -327,12 +298,12 @@ func slackSignatureValid(secret []byte, ts string, body []byte, sig string) bool
 	return hmac.Equal([]byte(want), []byte(sig))
 }
 
-// slackResponder maps the Slack user to the one Responder of the
+// responder maps the Slack user to the one Responder of the
 // incident's namespace with a contact on this channel at that user ID. why
 // says, to the presser, why there is none.
-func (s *Server) slackResponder(ctx context.Context, v notify.SlackButtonValue, user string) (name, why string, err error) {
+func (sl *slackInteractions) responder(ctx context.Context, v notify.SlackButtonValue, user string) (name, why string, err error) {
 	list := &klaxonv1alpha1.ResponderList{}
-	if err = s.client.List(ctx, list, client.InNamespace(v.Namespace)); err != nil {
+	if err = sl.client.List(ctx, list, client.InNamespace(v.Namespace)); err != nil {
 		return "", "", fmt.Errorf("listing the Responders of namespace %s: %w", v.Namespace, err)
 	}
 	var names []string
@@ -354,12 +325,6 @@ func (s *Server) slackResponder(ctx context.Context, v notify.SlackButtonValue, 
 	}
 	return "", "Your Slack user is the contact of several Responders (" + strings.Join(names, ", ") +
 		"), so Klaxon cannot tell who you are. Nothing was changed.", nil
-}
-
-// awaitsResolution reports whether Resolve moves the incident: nobody
-// resolved or closed it yet.
-func awaitsResolution(inc *klaxonv1alpha1.Incident) bool {
-	return inc.Spec.State != klaxonv1alpha1.StateResolved && inc.Spec.State != klaxonv1alpha1.StateClosed
 }
 
 // slackFailure is what the presser is told of a move that failed.
@@ -384,11 +349,11 @@ type slackReplier struct {
 	in      *slackInteraction
 }
 
-func (s *Server) slackReplier(ch *klaxonv1alpha1.NotificationChannel, in *slackInteraction) (*slackReplier, error) {
+func (sl *slackInteractions) replier(ch *klaxonv1alpha1.NotificationChannel, in *slackInteraction) (*slackReplier, error) {
 	if !slackID(in.Container.ChannelID) {
 		return nil, errors.New("the payload names no Slack channel in its container")
 	}
-	return &slackReplier{s: s, channel: ch, in: in}, nil
+	return &slackReplier{s: sl.Server, channel: ch, in: in}, nil
 }
 
 // sender builds the channel's Slack client, reading its token as the
