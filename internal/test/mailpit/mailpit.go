@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 var (
@@ -84,12 +86,7 @@ func (l *lockedBuffer) String() string {
 // freePort returns a local port nothing listens on, for a moment.
 func freePort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	_, port, _ := net.SplitHostPort(proc.FreeAddr(t))
 	return port
 }
 
@@ -238,5 +235,5 @@ func (mp *Server) Only(t testing.TB) (Message, map[string][]string) {
 // FreeAddr returns a local address nothing listens on, for a moment.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	return "127.0.0.1:" + freePort(t)
+	return proc.FreeAddr(t)
 }
