@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,6 +110,8 @@ func Start(t testing.TB, flags ...string) *Server {
 		}, flags...)
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = mp.out, mp.out
+		// Pdeathsig ends it should the test binary be killed.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting mailpit: %v", err)
 		}

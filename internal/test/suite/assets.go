@@ -44,10 +44,16 @@ func checkAssets(assets []Asset) (skip, fail string) {
 			empty = append(empty, fmt.Sprintf("%s is empty: %q did not find or build its tool", a.Env, a.Target))
 		}
 	}
-	if len(empty) > 0 || (len(unset) > 0 && os.Getenv("CI") != "") {
+	if len(empty) > 0 || (len(unset) > 0 && inCI()) {
 		return "", strings.Join(append(empty, unset...), "\n")
 	}
 	return strings.Join(unset, "\n"), ""
+}
+
+// inCI tells whether CI is set, as CI services set it (CI=true).
+func inCI() bool {
+	ci := os.Getenv("CI")
+	return ci != "" && ci != "false" && ci != "0"
 }
 
 // RequireAssets is for a TestMain whose every test needs assets: it returns
@@ -60,10 +66,14 @@ func RequireAssets(_ *testing.M, assets ...Asset) {
 	skip, fail := checkAssets(assets)
 	switch {
 	case fail != "":
-		fmt.Fprintf(os.Stderr, "FAIL: %s\n", fail)
+		for line := range strings.SplitSeq(fail, "\n") {
+			fmt.Fprintf(os.Stderr, "FAIL: %s\n", line)
+		}
 		os.Exit(1)
 	case skip != "":
-		fmt.Fprintf(os.Stderr, "skipping: %s\n", skip)
+		for line := range strings.SplitSeq(skip, "\n") {
+			fmt.Fprintf(os.Stderr, "skipping: %s\n", line)
+		}
 		// The go command recognises this line and marks the package
 		// "[no tests to run]" even without -v.
 		fmt.Println("testing: warning: no tests to run")
@@ -81,7 +91,7 @@ func RequireAssetsT(t testing.TB, assets ...Asset) {
 	case fail != "":
 		t.Fatal(fail)
 	case skip != "":
-		t.Skip("skipping: " + skip)
+		t.Skip(skip)
 	}
 }
 
