@@ -88,10 +88,9 @@ type Operator struct {
 	// ReceiverURL, MetricsURL and ProbeURL stay the same across restarts.
 	ReceiverURL, MetricsURL, ProbeURL string
 
-	mu        sync.Mutex
-	cmd       *exec.Cmd
-	done      chan struct{}
-	startedAt time.Time
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // NewOperator prepares an operator without starting it.
@@ -168,14 +167,13 @@ func (o *Operator) Start() error {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Pdeathsig ends it should the process that started it be killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: o.opts.OwnProcessGroup, Pdeathsig: syscall.SIGKILL}
-	startedAt := time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
 		return fmt.Errorf("starting operator %s: %w", o.opts.Name, err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(done) }()
-	o.cmd, o.done, o.startedAt = cmd, done, startedAt
+	o.cmd, o.done = cmd, done
 	return nil
 }
 
@@ -184,13 +182,6 @@ func (o *Operator) current() (*exec.Cmd, chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.cmd, o.done
-}
-
-// StartedAt is when the latest process started.
-func (o *Operator) StartedAt() time.Time {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.startedAt
 }
 
 // WaitReady waits until the operator answers /readyz, and fails at once
