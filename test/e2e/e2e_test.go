@@ -25,7 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	suite.RequireAssets(m, suite.ControlPlane, suite.Alertmanager)
+	suite.RequireAssets(m, suite.ControlPlane, suite.Alertmanager, suite.Mailpit)
 	os.Exit(run(m))
 }
 
