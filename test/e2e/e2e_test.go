@@ -60,39 +60,47 @@ func startOperator(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := func() (*proc.Operator, error) {
-		bin, err := proc.BuildOperator(ctx, tmp)
-		if err != nil {
-			return nil, err
-		}
-		kubeconfig, err := proc.WriteOperatorKubeconfig(cluster, tmp)
-		if err != nil {
-			return nil, err
-		}
-		return proc.StartOperator(ctx, proc.OperatorOptions{
-			Binary:     bin,
-			Kubeconfig: kubeconfig,
-			Namespace:  localcluster.OperatorNamespace,
-			// Pages link to the receiver's acknowledge page.
-			PublicURL: true,
-			Flags:     []string{"--zap-log-level=info"},
-			LogPath:   filepath.Join(tmp, "operator.log"),
-		})
-	}()
+	logPath := filepath.Join(tmp, "operator.log")
+	op, err := launchOperator(ctx, tmp, logPath)
 	if err != nil {
+		if tail := proc.LogTail(logPath, 40); tail != "" {
+			err = fmt.Errorf("%w; the last lines of its log:\n%s", err, tail)
+		}
 		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
 	stop := func() {
 		op.Stop()
 		if os.Getenv("KLAXON_TEST_VERBOSE") != "" {
-			log, _ := os.ReadFile(op.LogPath())
+			log, _ := os.ReadFile(logPath)
 			fmt.Fprintf(os.Stderr, "operator log:\n%s\n", log)
 		}
 		_ = os.RemoveAll(tmp)
 	}
 	receiverURL = op.ReceiverURL
 	return stop, nil
+}
+
+// launchOperator builds the operator into dir and starts it, logging to
+// logPath.
+func launchOperator(ctx context.Context, dir, logPath string) (*proc.Operator, error) {
+	bin, err := proc.BuildOperator(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	kubeconfig, err := proc.WriteOperatorKubeconfig(cluster, dir)
+	if err != nil {
+		return nil, err
+	}
+	return proc.StartOperator(ctx, proc.OperatorOptions{
+		Binary:     bin,
+		Kubeconfig: kubeconfig,
+		Namespace:  localcluster.OperatorNamespace,
+		// Pages link to the receiver's acknowledge page.
+		PublicURL: true,
+		Flags:     []string{"--zap-log-level=info"},
+		LogPath:   logPath,
+	})
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
