@@ -150,7 +150,7 @@ func startAlertmanager(ctx context.Context, o AlertmanagerOptions, clusterAddr s
 	am.cmd.Stdout, am.cmd.Stderr = out, out
 	// Pdeathsig ends it should the process that started it be killed.
 	am.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := am.cmd.Start(); err != nil {
+	if err = am.cmd.Start(); err != nil {
 		if logFile != nil {
 			_ = logFile.Close()
 		}
