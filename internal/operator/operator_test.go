@@ -17,6 +17,7 @@ import (
 // --watch-namespaces restricts the operator to its namespaces: an incident
 // in one is reconciled, one elsewhere is left alone.
 func TestWatchNamespacesRestrictsTheOperator(t *testing.T) {
+	suite.RequireAssetsT(t, suite.ControlPlane)
 	suite.SetLogger()
 	ctx := context.Background()
 	cluster, err := localcluster.Start(ctx)

@@ -41,6 +41,7 @@ var (
 // the CRDs and the admission policies installed. No operator runs: the
 // tests write the status an operator would have written.
 func TestMain(m *testing.M) {
+	suite.RequireAssets(m, suite.ControlPlane)
 	os.Exit(run(m))
 }
 

@@ -22,6 +22,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	suite.RequireAssets(m, suite.ControlPlane)
 	os.Exit(run(m))
 }
 

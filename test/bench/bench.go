@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // sizes are the counts and durations of one bench run.
@@ -71,7 +72,7 @@ type bench struct {
 	tmp            string
 	managerBin     string
 	kubeconfigPath string
-	operatorLog    *os.File
+	operatorLog    string
 	// stopWatch ends the bench's own watch before the control plane stops,
 	// which would otherwise wait for it to drain.
 	stopWatch context.CancelFunc
@@ -94,7 +95,7 @@ func newBench(ctx context.Context, cfg config, clk clock.Clock) (*bench, error) 
 	if b.managerBin == "" {
 		logf(clk, "building the operator")
 		go func() {
-			bin, buildErr := buildManager(ctx, tmp)
+			bin, buildErr := proc.BuildOperator(ctx, tmp)
 			b.managerBin = bin
 			built <- buildErr
 		}()
@@ -115,17 +116,10 @@ func newBench(ctx context.Context, cfg config, clk clock.Clock) (*bench, error) 
 	if b.api, err = newAPIMetrics(b.adminConfig); err != nil {
 		return b, err
 	}
-	kubeconfig, err := b.cluster.OperatorKubeconfig()
-	if err != nil {
-		return b, fmt.Errorf("writing the operator's kubeconfig: %w", err)
+	if b.kubeconfigPath, err = proc.WriteOperatorKubeconfig(b.cluster, tmp); err != nil {
+		return b, err
 	}
-	b.kubeconfigPath = filepath.Join(tmp, "kubeconfig")
-	if err = os.WriteFile(b.kubeconfigPath, kubeconfig, 0o600); err != nil {
-		return b, fmt.Errorf("writing the operator's kubeconfig: %w", err)
-	}
-	if b.operatorLog, err = os.Create(filepath.Join(tmp, "operator.log")); err != nil {
-		return b, fmt.Errorf("creating the operator's log: %w", err)
-	}
+	b.operatorLog = filepath.Join(tmp, "operator.log")
 	if err = b.observer.serveHook(); err != nil {
 		return b, err
 	}
@@ -163,11 +157,8 @@ func (b *bench) close() {
 			fmt.Fprintln(os.Stderr, "bench: stopping the control plane:", err)
 		}
 	}
-	if b.operatorLog != nil {
-		_ = b.operatorLog.Close()
-	}
 	if b.cfg.keepLog {
-		fmt.Fprintln(os.Stderr, "bench: the operator's log is", filepath.Join(b.tmp, "operator.log"))
+		fmt.Fprintln(os.Stderr, "bench: the operator's log is", b.operatorLog)
 		return
 	}
 	_ = os.RemoveAll(b.tmp)

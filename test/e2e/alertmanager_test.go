@@ -7,20 +7,17 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
-	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 const token = "e2e-token"
@@ -45,7 +42,6 @@ func startAlertmanager(t *testing.T, namespace, route string) *alertmanager {
 // group every repeatInterval. stop kills it; t.Cleanup does too.
 func runAlertmanager(t *testing.T, namespace, route, groupBy, repeatInterval string) (am *alertmanager, stop func()) {
 	t.Helper()
-	dir := t.TempDir()
 	config := fmt.Sprintf(`
 route:
   receiver: klaxon
@@ -62,38 +58,14 @@ receivers:
       authorization:
         credentials: %s
 `, groupBy, repeatInterval, receiverURL, namespace, route, token)
-	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr()
-	cmd := exec.Command(alertmanagerBin,
-		"--config.file="+filepath.Join(dir, "alertmanager.yml"),
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.external-url=http://"+addr,
-		"--cluster.listen-address=", // a single Alertmanager, no gossip
-		"--log.level=warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting alertmanager: %v", err)
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	am = &alertmanager{url: "http://" + addr}
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		return localcluster.AnswersOK(ctx, am.url+"/-/ready"), nil
+	p, err := proc.StartAlertmanager(context.Background(), proc.AlertmanagerOptions{
+		Binary: alertmanagerBin, Dir: t.TempDir(), Config: config, Log: os.Stderr,
 	})
 	if err != nil {
-		t.Fatalf("alertmanager did not become ready: %v", err)
+		t.Fatal(err)
 	}
-	return am, stop
+	t.Cleanup(p.Stop)
+	return &alertmanager{url: p.URL}, p.Stop
 }
 
 // postableAlert is an alert as Alertmanager's API v2 takes it.

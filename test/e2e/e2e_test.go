@@ -3,17 +3,15 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
@@ -27,20 +25,18 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	suite.RequireAssets(m, suite.ControlPlane, suite.Alertmanager, suite.Mailpit)
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	dir := os.Getenv("KLAXON_ALERTMANAGER_DIR")
-	if dir == "" {
-		fmt.Fprintln(os.Stderr, "KLAXON_ALERTMANAGER_DIR is not set: run `make test`, which installs Alertmanager first")
+	var err error
+	if alertmanagerBin, err = proc.AlertmanagerBinary(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	alertmanagerBin = filepath.Join(dir, "alertmanager")
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var err error
 	if cluster, err = localcluster.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -57,80 +53,54 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// startOperator builds cmd/ and runs it as the operator's identity.
+// startOperator builds cmd/ and runs it as the operator's identity, as the
+// Deployment runs it.
 func startOperator(ctx context.Context) (func(), error) {
 	tmp, err := os.MkdirTemp("", "klaxon-e2e-")
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(tmp, "manager")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd")
-	build.Dir = localcluster.RepoRoot()
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err = build.Run(); err != nil {
-		return nil, fmt.Errorf("building the operator: %w", err)
-	}
-	kubeconfig, err := cluster.OperatorKubeconfig()
+	logPath := filepath.Join(tmp, "operator.log")
+	op, err := launchOperator(ctx, tmp, logPath)
 	if err != nil {
+		if tail := proc.LogTail(logPath, 40); tail != "" {
+			err = fmt.Errorf("%w; the last lines of its log:\n%s", err, tail)
+		}
+		_ = os.RemoveAll(tmp)
 		return nil, err
-	}
-	kubeconfigPath := filepath.Join(tmp, "kubeconfig")
-	if err = os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
-		return nil, err
-	}
-	receiverAddr, probeAddr := freeAddr(), freeAddr()
-	cmd := exec.Command(bin,
-		"--metrics-bind-address=0",
-		"--health-probe-bind-address="+probeAddr,
-		"--receiver-bind-address="+receiverAddr,
-		// Pages link to the receiver's acknowledge page.
-		"--public-url=http://"+receiverAddr,
-		"--zap-log-level=info")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
-	logFile, err := os.Create(filepath.Join(tmp, "operator.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the operator: %w", err)
 	}
 	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = logFile.Close()
+		op.Stop()
 		if os.Getenv("KLAXON_TEST_VERBOSE") != "" {
-			log, _ := os.ReadFile(logFile.Name())
+			log, _ := os.ReadFile(logPath)
 			fmt.Fprintf(os.Stderr, "operator log:\n%s\n", log)
 		}
 		_ = os.RemoveAll(tmp)
 	}
-	ready := func(ctx context.Context) (bool, error) {
-		return localcluster.AnswersOK(ctx, "http://"+probeAddr+"/readyz"), nil
-	}
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, ready); err != nil {
-		stop()
-		return nil, fmt.Errorf("the operator did not become ready: %w", err)
-	}
-	receiverURL = "http://" + receiverAddr
+	receiverURL = op.ReceiverURL
 	return stop, nil
 }
 
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// launchOperator builds the operator into dir and starts it, logging to
+// logPath.
+func launchOperator(ctx context.Context, dir, logPath string) (*proc.Operator, error) {
+	bin, err := proc.BuildOperator(ctx, dir)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
+	kubeconfig, err := proc.WriteOperatorKubeconfig(cluster, dir)
+	if err != nil {
+		return nil, err
+	}
+	return proc.StartOperator(ctx, proc.OperatorOptions{
+		Binary:     bin,
+		Kubeconfig: kubeconfig,
+		Namespace:  localcluster.OperatorNamespace,
+		// Pages link to the receiver's acknowledge page.
+		PublicURL: true,
+		Flags:     []string{"--zap-log-level=info"},
+		LogPath:   logPath,
+	})
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {

@@ -6,16 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
-
-	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
-	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // startAlertmanagers runs n real Alertmanagers, clustered with each other
@@ -24,14 +18,12 @@ import (
 // by alertname, with the receiver token.
 func startAlertmanagers(t *testing.T, webhooks ...string) []string {
 	t.Helper()
-	var clusterAddrs []string
-	for range webhooks {
-		clusterAddrs = append(clusterAddrs, mailpit.FreeAddr(t))
-	}
-	var urls []string
-	for i, webhook := range webhooks {
-		dir := t.TempDir()
-		config := fmt.Sprintf(`
+	var opts []proc.AlertmanagerOptions
+	for _, webhook := range webhooks {
+		opts = append(opts, proc.AlertmanagerOptions{
+			Binary: alertmanagerBin,
+			Dir:    t.TempDir(),
+			Config: fmt.Sprintf(`
 route:
   receiver: klaxon
   group_by: [alertname]
@@ -46,62 +38,28 @@ receivers:
     http_config:
       authorization:
         credentials: %s
-`, webhook, token)
-		if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		addr := mailpit.FreeAddr(t)
-		args := []string{
-			"--config.file=" + filepath.Join(dir, "alertmanager.yml"),
-			"--storage.path=" + filepath.Join(dir, "data"),
-			"--web.listen-address=" + addr,
-			"--web.external-url=http://" + addr,
-			"--log.level=warn",
-		}
-		if len(webhooks) == 1 {
-			args = append(args, "--cluster.listen-address=") // no gossip
-		} else {
-			args = append(args,
-				"--cluster.listen-address="+clusterAddrs[i],
-				"--cluster.advertise-address="+clusterAddrs[i],
-				// The second sends when it has not heard of the first's
-				// send within this: short, so both often send a group.
-				"--cluster.peer-timeout=250ms",
-				"--cluster.settle-timeout=2s")
-			for j, peer := range clusterAddrs {
-				if j != i {
-					args = append(args, "--cluster.peer="+peer)
-				}
-			}
-		}
-		cmd := exec.Command(alertmanagerBin, args...)
-		// Its retries are logged as warnings: worth reading only when a
-		// test fails.
-		logPath := filepath.Join(dir, "alertmanager.log")
-		logFile, err := os.Create(logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err = cmd.Start(); err != nil {
-			t.Fatalf("starting alertmanager: %v", err)
-		}
+`, webhook, token),
+			// The second sends when it has not heard of the first's send
+			// within this: short, so both often send a group.
+			PeerTimeout:   250 * time.Millisecond,
+			SettleTimeout: 2 * time.Second,
+		})
+	}
+	ams, err := proc.StartAlertmanagers(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, am := range ams {
 		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			_ = logFile.Close()
+			am.Stop()
+			// Its retries are logged as warnings: worth reading only when
+			// a test fails.
 			if t.Failed() {
-				dumpTail(t, "alertmanager "+addr, logPath)
+				dumpTail(t, "alertmanager "+am.URL, am.LogPath)
 			}
 		})
-		url := "http://" + addr
-		err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			return localcluster.AnswersOK(ctx, url+"/-/ready"), nil
-		})
-		if err != nil {
-			t.Fatalf("alertmanager did not become ready: %v", err)
-		}
-		urls = append(urls, url)
+		urls = append(urls, am.URL)
 	}
 	return urls
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 var (
@@ -27,17 +28,23 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	suite.RequireAssets(m, faultAsset(suite.ControlPlane), faultAsset(suite.Alertmanager), faultAsset(suite.Mailpit))
 	os.Exit(run(m))
 }
 
+// faultAsset names `make fault`, which runs this suite alone, as the target
+// that sets a.
+func faultAsset(a suite.Asset) suite.Asset {
+	a.Target = "make fault"
+	return a
+}
+
 func run(m *testing.M) int {
-	for _, env := range []string{"KUBEBUILDER_ASSETS", "KLAXON_ALERTMANAGER_DIR", "KLAXON_MAILPIT_DIR"} {
-		if os.Getenv(env) == "" {
-			fmt.Fprintf(os.Stderr, "%s is not set: run `make fault` (or `make test`), which builds and installs the binaries first\n", env)
-			return 1
-		}
+	var err error
+	if alertmanagerBin, err = proc.AlertmanagerBinary(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	alertmanagerBin = filepath.Join(os.Getenv("KLAXON_ALERTMANAGER_DIR"), "alertmanager")
 	tmp, err := os.MkdirTemp("", "klaxon-fault-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -90,18 +97,9 @@ func run(m *testing.M) int {
 // prepareOperator builds the operator binary as `make build` does and
 // writes a kubeconfig with the operator's identity.
 func prepareOperator(ctx context.Context, dir string) (bin, kubeconfig string, err error) {
-	bin = filepath.Join(dir, "manager")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd")
-	build.Dir = localcluster.RepoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err = build.Run(); err != nil {
-		return "", "", fmt.Errorf("building the operator: %w", err)
-	}
-	data, err := cluster.OperatorKubeconfig()
-	if err != nil {
+	if bin, err = proc.BuildOperator(ctx, dir); err != nil {
 		return "", "", err
 	}
-	kubeconfig = filepath.Join(dir, "operator.kubeconfig")
-	return bin, kubeconfig, os.WriteFile(kubeconfig, data, 0o600)
+	kubeconfig, err = proc.WriteOperatorKubeconfig(cluster, dir)
+	return bin, kubeconfig, err
 }

@@ -36,7 +36,15 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
+
+// TestMain skips the package where `make test` has not installed the
+// control plane and the pinned renderers.
+func TestMain(m *testing.M) {
+	suite.RequireAssets(m, suite.ControlPlane, suite.Helm, suite.Kustomize)
+	os.Exit(m.Run())
+}
 
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)

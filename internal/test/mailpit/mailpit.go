@@ -15,8 +15,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 var (
@@ -84,12 +87,7 @@ func (l *lockedBuffer) String() string {
 // freePort returns a local port nothing listens on, for a moment.
 func freePort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	_, port, _ := net.SplitHostPort(proc.FreeAddr(t))
 	return port
 }
 
@@ -112,6 +110,8 @@ func Start(t testing.TB, flags ...string) *Server {
 		}, flags...)
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = mp.out, mp.out
+		// Pdeathsig ends it should the test binary be killed.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting mailpit: %v", err)
 		}
@@ -238,5 +238,5 @@ func (mp *Server) Only(t testing.TB) (Message, map[string][]string) {
 // FreeAddr returns a local address nothing listens on, for a moment.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	return "127.0.0.1:" + freePort(t)
+	return proc.FreeAddr(t)
 }
