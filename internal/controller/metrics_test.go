@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
@@ -89,26 +89,12 @@ func value(samples []sample, name string, kv ...string) (float64, bool) {
 	return 0, false
 }
 
-// freeAddr returns a local address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 // startOperatorWithMetrics starts an operator (the previous one stopped)
 // that serves metrics over plain HTTP on a free local port, and returns the
 // address.
 func startOperatorWithMetrics(t *testing.T) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := proc.FreeAddr(t)
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 		MetricsAddr: addr, SecureMetrics: false, ProbeAddr: "0", ReceiverAddr: "0", Clock: fakeClock, Restartable: true,
 	})

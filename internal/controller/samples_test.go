@@ -15,6 +15,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 const (
@@ -122,7 +123,7 @@ func TestSamplesApplyAndPage(t *testing.T) {
 	// A make dev running beside the test listens on the sample smarthost:
 	// send the test's mail to a port nobody listens on instead.
 	patch := client.MergeFrom(ch.DeepCopy())
-	ch.Spec.Email.Smarthost = freeAddr(t)
+	ch.Spec.Email.Smarthost = proc.FreeAddr(t)
 	if err := k8s.Patch(context.Background(), ch, patch); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // realAlertmanager is an Alertmanager binary of KLAXON_ALERTMANAGER_DIR,
@@ -44,7 +45,7 @@ func startRealAlertmanager(t *testing.T) *realAlertmanager {
 	if err := os.WriteFile(config, []byte("route: {receiver: nobody}\nreceivers: [{name: nobody}]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := proc.FreeAddr(t)
 	cmd := exec.Command(filepath.Join(dir, "alertmanager"), "--config.file="+config, "--storage.path="+filepath.Join(tmp, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // The mail tests deliver to mailpit, a real SMTP server (internal/test/mailpit).
@@ -255,7 +256,7 @@ func TestEmailTemporaryRefusalIsRetryable(t *testing.T) {
 
 func TestEmailInvalidRecipientIsPermanent(t *testing.T) {
 	// Nothing listens there: the address is refused before dialling.
-	s := newTestEmail(t, EmailConfig{Smarthost: mailpit.FreeAddr(t)})
+	s := newTestEmail(t, EmailConfig{Smarthost: proc.FreeAddr(t)})
 	for _, addr := range []string{"", "not an address", "alice@example.com\r\nBcc: eve@example.com", "a@b, c@d"} {
 		m := sample()
 		m.Address = addr
@@ -267,7 +268,7 @@ func TestEmailInvalidRecipientIsPermanent(t *testing.T) {
 }
 
 func TestEmailUnreachableServerIsRetryable(t *testing.T) {
-	s := newTestEmail(t, EmailConfig{Smarthost: mailpit.FreeAddr(t)})
+	s := newTestEmail(t, EmailConfig{Smarthost: proc.FreeAddr(t)})
 	_, err := s.Send(testContext(t), sample())
 	if err == nil || IsPermanent(err) {
 		t.Errorf("Send = %v, want a retryable error", err)

@@ -234,9 +234,3 @@ func (mp *Server) Only(t testing.TB) (Message, map[string][]string) {
 	mp.Get(t, "/api/v1/message/"+list[0].ID+"/headers", &headers)
 	return msg, headers
 }
-
-// FreeAddr returns a local address nothing listens on, for a moment.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	return proc.FreeAddr(t)
-}

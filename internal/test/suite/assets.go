@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // Asset is a tool a suite needs, found through an environment variable
@@ -93,11 +91,4 @@ func RequireAssetsT(t testing.TB, assets ...Asset) {
 	case skip != "":
 		t.Skip(skip)
 	}
-}
-
-// FreeAddr returns a loopback address with a port nothing listened on a
-// moment ago.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	return proc.FreeAddr(t)
 }
