@@ -97,14 +97,7 @@ func TestDeletionReleasesTheFinalizerInOneWrite(t *testing.T) {
 	ctx := context.Background()
 	// This test counts the writes of one reconcile; the shared operator
 	// must not release the finalizer first.
-	if err := stopOperator(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := startOperator(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	pauseOperator(t)
 	inc := createIncident(t, k8s, ns, "deleted", func(i *klaxonv1alpha1.Incident) {
 		i.Finalizers = []string{controller.SilenceFinalizer}
 	})

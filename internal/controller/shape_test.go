@@ -24,14 +24,7 @@ func TestStatusIsPatchedWhenAPhaseFails(t *testing.T) {
 	ctx := context.Background()
 	// This test reconciles by hand, with a client that cannot read
 	// policies; the shared operator must not reconcile meanwhile.
-	if err := stopOperator(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := startOperator(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	pauseOperator(t)
 	inc := createIncident(t, k8s, ns, "phase-fails", func(i *klaxonv1alpha1.Incident) {
 		i.Spec.EscalationPolicyRef = &klaxonv1alpha1.LocalObjectReference{Name: "payments"}
 	})

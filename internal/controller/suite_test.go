@@ -65,6 +65,20 @@ func startOperator() error {
 	return err
 }
 
+// pauseOperator stops the shared operator for a test that reconciles by
+// hand and counts what it writes, and starts it again when the test ends.
+func pauseOperator(t *testing.T) {
+	t.Helper()
+	if err := stopOperator(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := startOperator(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // newNamespace creates a namespace for one test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
