@@ -29,7 +29,9 @@ import (
 //     iteration to the next; range refuses assigned variables;
 //   - call is refused; printf formats and the regular expressions of match
 //     and reReplaceAll must be literals that CheckFormat and CheckRegexp
-//     accept;
+//     accept; each call of match and reReplaceAll is charged the cost of
+//     compiling its expression, as Alertmanager compiles it at every call,
+//     and a block makes at most MaxRegexpCalls of them;
 //   - every value and output gets a size bound from the data's bounds (the
 //     caller cuts every string of the alert to LeafBound) and each
 //     function's worst case (FormatBound, reReplaceAll expansions,
@@ -45,6 +47,8 @@ type Static struct {
 	// ParseFuncs.
 	Defaults map[string]*parse.Tree
 	total    int64
+	// regexpCalls counts the block's calls of match and reReplaceAll.
+	regexpCalls int64
 }
 
 // Bounds of the data the static check assumes; the caller makes the alert
@@ -105,7 +109,7 @@ func (b *Static) Check(text string) error {
 		return err
 	}
 	data := value{typ: dataType, size: DataBound, count: -1, data: true}
-	c := &staticCheck{defaults: b.Defaults, mult: 1, vars: []scopeVar{{"$", data}}, assigns: assigns}
+	c := &staticCheck{defaults: b.Defaults, mult: 1, vars: []scopeVar{{"$", data}}, assigns: assigns, regexpCalls: b.regexpCalls}
 	if err := c.list(set[""].Root, data); err != nil {
 		return err
 	}
@@ -113,6 +117,7 @@ func (b *Static) Check(text string) error {
 		return fmt.Errorf("it could produce %s, more than the %s allowed; loop less or print less", sizeText(c.cost), sizeText(MaxTemplateCost))
 	}
 	b.total = satAdd(b.total, c.cost)
+	b.regexpCalls = c.regexpCalls
 	if b.total > MaxBlockTemplateCost {
 		return fmt.Errorf("with the block's other templates it could produce %s, more than the %s allowed", sizeText(b.total), sizeText(MaxBlockTemplateCost))
 	}
@@ -152,6 +157,9 @@ type staticCheck struct {
 	mult  int64
 	cost  int64
 	calls []string
+	// regexpCalls counts the calls of match and reReplaceAll of the block
+	// so far, each once per iteration of the ranges around it.
+	regexpCalls int64
 }
 
 func (c *staticCheck) add(n int64) { c.cost = satAdd(c.cost, satMul(n, c.mult)) }
