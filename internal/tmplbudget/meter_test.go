@@ -41,6 +41,15 @@ func TestMeterFuncs(t *testing.T) {
 		"empty matches everywhere":       {func() error { _, err := replace("", "$0$0", big[:3000]); return err }, "would return more than"},
 		"long expression":                {func() error { _, err := match(strings.Repeat("a", 513), "a"); return err }, "513 bytes long"},
 		"complex expression":             {func() error { _, err := match("a{1000}b{1000}", "a"); return err }, "too complex"},
+		"expression costly to compile":   {func() error { _, err := match(classPattern, ""); return err }, "too costly to compile"},
+		"calls in all": {func() error {
+			for range MaxRegexpCalls + 1 {
+				if _, err := match("a", "a"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "more than 256 times in one render"},
 		"matching work": {func() error {
 			for range 1000 {
 				if _, err := match("(x+x+)+y", big); err != nil {
@@ -73,7 +82,7 @@ func TestMeterFuncs(t *testing.T) {
 			if !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("error = %v, want one of the budget saying %q", err, tc.says)
 			}
-			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork {
+			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork || st.regexpCalls > MaxRegexpCalls {
 				t.Errorf("state %+v over budget", st)
 			}
 		})

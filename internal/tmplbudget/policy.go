@@ -20,7 +20,7 @@ const (
 	MaxRegexpLength = 512
 	MaxRegexpSize   = 1000
 	// MaxRegexpCompile bounds the cost of compiling one of them (see
-	// compileCost): about 4 ms and 2 MiB, room for a class such as
+	// compileCost): about 4 ms and 4 MiB, room for a class such as
 	// [\p{L}\p{N}_-] repeated a few dozen times.
 	MaxRegexpCompile = 1 << 17
 	// MaxRegexpCalls bounds the calls of match and reReplaceAll in one
@@ -31,7 +31,7 @@ const (
 	// RegexpCompileBytes is what the static check charges a call per unit
 	// of compile cost, in the bytes its budgets count: about what
 	// compiling allocates.
-	RegexpCompileBytes = 16
+	RegexpCompileBytes = 32
 )
 
 // ErrBudget is the kind (errors.Is) of every error that refuses or stops a

@@ -40,14 +40,15 @@ func CheckRegexp(fn, pattern string) (RegexpCost, error) {
 }
 
 // compileCost bounds the work of syntax.Parse and regexp.Compile on an
-// expression of n bytes: a share for each instruction, each range of
-// each character class the program holds (repeats copy them), and, for
-// parsing, which merges and sorts classes as it reads them (an
-// alternation of eighty \p{L} becomes one class, after eighty merges), the
-// length times the largest class. Measured, a unit is at most about 30 ns
-// and 16 bytes allocated (see TestRegexpCompileCost).
+// expression of n bytes: a share for each instruction, and for each range
+// of each character class the program holds (repeats copy them; anchored
+// expressions copy them again for the one-pass matcher), and, for parsing,
+// which merges and sorts classes as it reads them (an alternation of
+// eighty \p{L} becomes one class, after eighty merges), the length times
+// the largest class. Measured, a unit is at most about 30 ns and
+// RegexpCompileBytes allocated (see TestRegexpCompileCost).
 func compileCost(n int, m measure) int {
-	return satInt(8*m.insts + m.ranges + n*(1+m.maxClass))
+	return satInt(64*m.insts + 2*m.ranges + n*(1+m.maxClass))
 }
 
 func satInt(n int) int { return min(n, saturationInt) }
