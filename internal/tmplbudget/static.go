@@ -36,7 +36,8 @@ import (
 //     caller cuts every string of the alert to LeafBound) and each
 //     function's worst case (FormatBound, reReplaceAll expansions,
 //     escaping), multiplied by the iterations of the ranges around it; the
-//     sum must stay under MaxTemplateCost per string and
+//     sum, with rangeStepBytes for each iteration of a range, must stay
+//     under MaxTemplateCost per string and
 //     MaxBlockTemplateCost for the block.
 //
 // The bound is coarse (a label value counts as 4 KiB) but it is a bound:
@@ -59,6 +60,10 @@ const (
 	LeafBound    = 4 << 10
 	DataBound    = 32 << 10
 	scalarBound  = 128
+	// rangeStepBytes is what the check charges each iteration of a range:
+	// about what text/template allocates for one (its variables, and the
+	// sorted keys of a map).
+	rangeStepBytes = 128
 	// MaxTemplateCost and MaxBlockTemplateCost bound the output of a string
 	// and of all the strings of a block.
 	MaxTemplateCost      = 16 << 20
@@ -246,6 +251,9 @@ func (c *staticCheck) rangeNode(n *parse.RangeNode, dot value) error {
 	}
 	saved := c.mult
 	c.mult = satMul(c.mult, max(v.count, 1))
+	// An iteration costs even with nothing to print: nested ranges with
+	// empty bodies multiply to millions of them.
+	c.add(rangeStepBytes)
 	err = c.list(n.List, elem)
 	c.mult = saved
 	if err != nil {
