@@ -280,7 +280,7 @@ func TestTitleOverAHugeMessage(t *testing.T) {
 
 func checkUsage(t *testing.T, u tmplbudget.Usage) {
 	t.Helper()
-	if u.Steps > tmplbudget.MaxRenderSteps || u.Text > tmplbudget.MaxFunctionText || u.RegexpWork > tmplbudget.MaxRegexpWork || u.RegexpCalls > tmplbudget.MaxRegexpCalls {
+	if u.Steps > tmplbudget.MaxRenderSteps || u.Text > tmplbudget.MaxFunctionText || u.RegexpWork > tmplbudget.MaxRegexpWork || u.RegexpCalls > tmplbudget.MaxRegexpCalls || u.RegexpCompile > tmplbudget.MaxRegexpCompileWork {
 		t.Errorf("render used %+v, over budget", u)
 	}
 }

@@ -36,6 +36,11 @@ const (
 	// length of the text times the size of the expression, since Go's
 	// matching is linear in both.
 	MaxRegexpWork = 2_000_000
+	// MaxRegexpCompileWork bounds the compile cost (see compileCost) of
+	// the different expressions of one render, charged whether or not the
+	// cache holds them, so a render's budget does not depend on what ran
+	// before: a cold cache compiles them all.
+	MaxRegexpCompileWork = 4 * MaxRegexpCompile
 	// maxLocations bounds the time zones tz loads in one render; each is
 	// read from the time zone database.
 	maxLocations = 4
@@ -49,9 +54,10 @@ type Meter struct {
 	text       int
 	regexpWork int
 	// regexpCalls counts the calls of match and reReplaceAll.
-	regexpCalls int
-	regexps     map[string]compiledRegexp
-	locations   map[string]*time.Location
+	regexpCalls   int
+	regexpCompile int
+	regexps       map[string]compiledRegexp
+	locations     map[string]*time.Location
 }
 
 // NewMeter returns the budget of the renders of a template that Instrument
@@ -60,17 +66,17 @@ func NewMeter(sites []Site) *Meter { return &Meter{sites: sites} }
 
 // Usage is what one render spent.
 type Usage struct {
-	Steps, Text, RegexpWork, RegexpCalls int
+	Steps, Text, RegexpWork, RegexpCalls, RegexpCompile int
 }
 
 // Usage returns what the render so far spent.
 func (s *Meter) Usage() Usage {
-	return Usage{Steps: s.steps, Text: s.text, RegexpWork: s.regexpWork, RegexpCalls: s.regexpCalls}
+	return Usage{Steps: s.steps, Text: s.text, RegexpWork: s.regexpWork, RegexpCalls: s.regexpCalls, RegexpCompile: s.regexpCompile}
 }
 
 // Reset starts a new render.
 func (s *Meter) Reset() {
-	s.steps, s.text, s.regexpWork, s.regexpCalls = 0, 0, 0, 0
+	s.steps, s.text, s.regexpWork, s.regexpCalls, s.regexpCompile = 0, 0, 0, 0, 0
 	clear(s.regexps)
 	clear(s.locations)
 }
@@ -229,6 +235,10 @@ func (s *Meter) regexp(fn, pattern string) (compiledRegexp, error) {
 	if err != nil {
 		return compiledRegexp{}, err
 	}
+	if s.regexpCompile+c.cost.Compile > MaxRegexpCompileWork {
+		return compiledRegexp{}, overBudget("%s would take the compile cost of the regular expressions of one render past %d units; use fewer or simpler expressions", fn, MaxRegexpCompileWork)
+	}
+	s.regexpCompile += c.cost.Compile
 	if s.regexps == nil {
 		s.regexps = make(map[string]compiledRegexp, MaxRegexps)
 	}

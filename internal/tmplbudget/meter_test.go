@@ -42,6 +42,14 @@ func TestMeterFuncs(t *testing.T) {
 		"long expression":                {func() error { _, err := match(strings.Repeat("a", 513), "a"); return err }, "513 bytes long"},
 		"complex expression":             {func() error { _, err := match("a{1000}b{1000}", "a"); return err }, "too complex"},
 		"expression costly to compile":   {func() error { _, err := match(classPattern, ""); return err }, "too costly to compile"},
+		"compile cost in all": {func() error {
+			for i := range 5 {
+				if _, err := match(fmt.Sprintf(`(?i)^[\p{L}\p{N}]{1,6%d}$`, i), ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "compile cost of the regular expressions of one render past 524288 units"},
 		"calls in all": {func() error {
 			for range MaxRegexpCalls + 1 {
 				if _, err := match("a", "a"); err != nil {
@@ -82,7 +90,7 @@ func TestMeterFuncs(t *testing.T) {
 			if !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("error = %v, want one of the budget saying %q", err, tc.says)
 			}
-			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork || st.regexpCalls > MaxRegexpCalls {
+			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork || st.regexpCalls > MaxRegexpCalls || st.regexpCompile > MaxRegexpCompileWork {
 				t.Errorf("state %+v over budget", st)
 			}
 		})
