@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"text/template/parse"
+	"unicode/utf8"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 )
@@ -84,7 +85,7 @@ func worstData(tb testing.TB) *amtemplate.Data {
 		const mix = "Checkout é€😀 Ωμέγα 漢字 42 _-.x\n"
 		s := strings.Repeat(mix, n/len(mix)+1)
 		for len(s) > n {
-			_, size := lastRune(s)
+			_, size := utf8.DecodeLastRuneInString(s)
 			s = s[:len(s)-size]
 		}
 		return s
@@ -110,13 +111,4 @@ func worstData(tb testing.TB) *amtemplate.Data {
 		tb.Fatalf("the data prints as %d bytes, more than DataBound", n)
 	}
 	return data
-}
-
-func lastRune(s string) (rune, int) {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i]&0xC0 != 0x80 {
-			return rune(s[i]), len(s) - i
-		}
-	}
-	return 0, len(s)
 }
