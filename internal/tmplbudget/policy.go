@@ -21,7 +21,7 @@ const (
 	MaxRegexpSize   = 1000
 	// MaxRegexpCompile bounds the cost of compiling one of them (see
 	// compileCost): about 4 ms and 4 MiB, room for a class such as
-	// [\p{L}\p{N}_-] repeated a few dozen times.
+	// [\p{L}\p{N}] repeated up to about sixty times.
 	MaxRegexpCompile = 1 << 17
 	// MaxRegexpCalls bounds the calls of match and reReplaceAll in one
 	// render (metered) or one receiver block (static, each call counted
