@@ -15,6 +15,13 @@
 //     Go types of Alertmanager's template data, and refuses what it cannot
 //     bound, before anything runs.
 //
-// The package is pure: it reads no cluster and keeps no state beyond a
-// render or a check.
+// A regular expression is charged its compile cost as well as its matching
+// (regexp.go): a few Unicode classes make an expression of one instruction
+// that takes milliseconds and megabytes to compile. Alertmanager compiles at
+// every call of match and reReplaceAll, so Static charges every call;
+// metered renders take compiled expressions from a bounded cache shared by
+// all renders (regexpcache.go).
+//
+// The package is pure: it reads no cluster, and keeps no state beyond a
+// render or a check but that cache.
 package tmplbudget

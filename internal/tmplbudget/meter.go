@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"time"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
@@ -37,6 +36,11 @@ const (
 	// length of the text times the size of the expression, since Go's
 	// matching is linear in both.
 	MaxRegexpWork = 2_000_000
+	// MaxRegexpCompileWork bounds the compile cost (see compileCost) of
+	// the different expressions of one render, charged whether or not the
+	// cache holds them, so a render's budget does not depend on what ran
+	// before: a cold cache compiles them all.
+	MaxRegexpCompileWork = 4 * MaxRegexpCompile
 	// maxLocations bounds the time zones tz loads in one render; each is
 	// read from the time zone database.
 	maxLocations = 4
@@ -49,13 +53,11 @@ type Meter struct {
 	steps      int
 	text       int
 	regexpWork int
-	regexps    map[string]compiledRegexp
-	locations  map[string]*time.Location
-}
-
-type compiledRegexp struct {
-	re   *regexp.Regexp
-	size int
+	// regexpCalls counts the calls of match and reReplaceAll.
+	regexpCalls   int
+	regexpCompile int
+	regexps       map[string]compiledRegexp
+	locations     map[string]*time.Location
 }
 
 // NewMeter returns the budget of the renders of a template that Instrument
@@ -64,17 +66,17 @@ func NewMeter(sites []Site) *Meter { return &Meter{sites: sites} }
 
 // Usage is what one render spent.
 type Usage struct {
-	Steps, Text, RegexpWork int
+	Steps, Text, RegexpWork, RegexpCalls, RegexpCompile int
 }
 
 // Usage returns what the render so far spent.
 func (s *Meter) Usage() Usage {
-	return Usage{Steps: s.steps, Text: s.text, RegexpWork: s.regexpWork}
+	return Usage{Steps: s.steps, Text: s.text, RegexpWork: s.regexpWork, RegexpCalls: s.regexpCalls, RegexpCompile: s.regexpCompile}
 }
 
 // Reset starts a new render.
 func (s *Meter) Reset() {
-	s.steps, s.text, s.regexpWork = 0, 0, 0
+	s.steps, s.text, s.regexpWork, s.regexpCalls, s.regexpCompile = 0, 0, 0, 0, 0
 	clear(s.regexps)
 	clear(s.locations)
 }
@@ -215,34 +217,38 @@ func formattedSize(v reflect.Value, limit, depth int) int {
 	return 24 // func, chan, unsafe pointer: an address
 }
 
-// regexp compiles pattern for fn once CheckRegexp accepts it, and keeps it
-// for the rest of the render.
+// regexp returns pattern compiled for fn, from the process's cache, and
+// counts the call: at most MaxRegexps different expressions and
+// MaxRegexpCalls calls per render.
 func (s *Meter) regexp(fn, pattern string) (compiledRegexp, error) {
+	if s.regexpCalls >= MaxRegexpCalls {
+		return compiledRegexp{}, overBudget("%s would be called more than %d times in one render; match fewer values", fn, MaxRegexpCalls)
+	}
+	s.regexpCalls++
 	if c, ok := s.regexps[pattern]; ok {
 		return c, nil
 	}
 	if len(s.regexps) >= MaxRegexps {
 		return compiledRegexp{}, overBudget("%s would compile more than %d different regular expressions in one render; use fewer", fn, MaxRegexps)
 	}
-	size, err := CheckRegexp(fn, pattern)
+	c, err := compiled.get(fn, pattern)
 	if err != nil {
 		return compiledRegexp{}, err
 	}
-	re, err := regexp.Compile(pattern)
-	if err != nil {
-		return compiledRegexp{}, fmt.Errorf("the regular expression %q of %s is invalid: %w", bounded.Runes(pattern, 40), fn, err)
+	if s.regexpCompile+c.cost.Compile > MaxRegexpCompileWork {
+		return compiledRegexp{}, overBudget("%s would take the compile cost of the regular expressions of one render past %d units; use fewer or simpler expressions", fn, MaxRegexpCompileWork)
 	}
+	s.regexpCompile += c.cost.Compile
 	if s.regexps == nil {
 		s.regexps = make(map[string]compiledRegexp, MaxRegexps)
 	}
-	c := compiledRegexp{re: re, size: size}
 	s.regexps[pattern] = c
 	return c, nil
 }
 
 // match counts the work of running c over text.
 func (s *Meter) match(fn string, c compiledRegexp, text string) error {
-	work := (len(text) + 1) * c.size
+	work := (len(text) + 1) * c.cost.Size
 	if s.regexpWork+work > MaxRegexpWork {
 		return overBudget("%s would take regular expression matching past its budget for this render (%d, counted as text length times expression size); match shorter text or fewer times", fn, MaxRegexpWork)
 	}

@@ -41,6 +41,23 @@ func TestMeterFuncs(t *testing.T) {
 		"empty matches everywhere":       {func() error { _, err := replace("", "$0$0", big[:3000]); return err }, "would return more than"},
 		"long expression":                {func() error { _, err := match(strings.Repeat("a", 513), "a"); return err }, "513 bytes long"},
 		"complex expression":             {func() error { _, err := match("a{1000}b{1000}", "a"); return err }, "too complex"},
+		"expression costly to compile":   {func() error { _, err := match(classPattern, ""); return err }, "too costly to compile"},
+		"compile cost in all": {func() error {
+			for i := range 5 {
+				if _, err := match(fmt.Sprintf(`(?i)^[\p{L}\p{N}]{1,6%d}$`, i), ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "compile cost of the regular expressions of one render past 524288 units"},
+		"calls in all": {func() error {
+			for range MaxRegexpCalls + 1 {
+				if _, err := match("a", "a"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "more than 256 times in one render"},
 		"matching work": {func() error {
 			for range 1000 {
 				if _, err := match("(x+x+)+y", big); err != nil {
@@ -73,7 +90,7 @@ func TestMeterFuncs(t *testing.T) {
 			if !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("error = %v, want one of the budget saying %q", err, tc.says)
 			}
-			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork {
+			if st.text > MaxFunctionText || st.regexpWork > MaxRegexpWork || st.regexpCalls > MaxRegexpCalls || st.regexpCompile > MaxRegexpCompileWork {
 				t.Errorf("state %+v over budget", st)
 			}
 		})

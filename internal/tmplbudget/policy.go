@@ -19,6 +19,19 @@ const (
 	// (roughly, in instructions; nested repeats multiply it).
 	MaxRegexpLength = 512
 	MaxRegexpSize   = 1000
+	// MaxRegexpCompile bounds the cost of compiling one of them (see
+	// compileCost): about 4 ms and 4 MiB, room for a class such as
+	// [\p{L}\p{N}] repeated up to about sixty times.
+	MaxRegexpCompile = 1 << 17
+	// MaxRegexpCalls bounds the calls of match and reReplaceAll in one
+	// render (metered) or one receiver block (static, each call counted
+	// once per iteration of the ranges around it): even a cached or cheap
+	// expression has a fixed cost per call.
+	MaxRegexpCalls = 256
+	// RegexpCompileBytes is what the static check charges a call per unit
+	// of compile cost, in the bytes its budgets count: about what
+	// compiling allocates.
+	RegexpCompileBytes = 32
 )
 
 // ErrBudget is the kind (errors.Is) of every error that refuses or stops a

@@ -20,10 +20,10 @@ func TestCheckRegexp(t *testing.T) {
 		"(":                            {says: "is invalid"},
 		`\p{Greek}+[^\x00-\x{10FFFF}]`: {},
 	} {
-		size, err := CheckRegexp("match", pattern)
+		cost, err := CheckRegexp("match", pattern)
 		switch {
-		case tc.says == "" && (err != nil || size < 1 || size > MaxRegexpSize):
-			t.Errorf("CheckRegexp(%.20q) = %d, %v", pattern, size, err)
+		case tc.says == "" && (err != nil || cost.Size < 1 || cost.Size > MaxRegexpSize):
+			t.Errorf("CheckRegexp(%.20q) = %d, %v", pattern, cost.Size, err)
 		case tc.says != "" && (err == nil || errors.Is(err, ErrBudget) != tc.budget || !strings.Contains(err.Error(), tc.says)):
 			t.Errorf("CheckRegexp(%.20q) = %v, want an error saying %q (budget %v)", pattern, err, tc.says, tc.budget)
 		}

@@ -29,12 +29,15 @@ import (
 //     iteration to the next; range refuses assigned variables;
 //   - call is refused; printf formats and the regular expressions of match
 //     and reReplaceAll must be literals that CheckFormat and CheckRegexp
-//     accept;
+//     accept; each call of match and reReplaceAll is charged the cost of
+//     compiling its expression, as Alertmanager compiles it at every call,
+//     and a block makes at most MaxRegexpCalls of them;
 //   - every value and output gets a size bound from the data's bounds (the
 //     caller cuts every string of the alert to LeafBound) and each
 //     function's worst case (FormatBound, reReplaceAll expansions,
 //     escaping), multiplied by the iterations of the ranges around it; the
-//     sum must stay under MaxTemplateCost per string and
+//     sum, with rangeStepBytes for each iteration of a range, must stay
+//     under MaxTemplateCost per string and
 //     MaxBlockTemplateCost for the block.
 //
 // The bound is coarse (a label value counts as 4 KiB) but it is a bound:
@@ -45,6 +48,8 @@ type Static struct {
 	// ParseFuncs.
 	Defaults map[string]*parse.Tree
 	total    int64
+	// regexpCalls counts the block's calls of match and reReplaceAll.
+	regexpCalls int64
 }
 
 // Bounds of the data the static check assumes; the caller makes the alert
@@ -55,6 +60,10 @@ const (
 	LeafBound    = 4 << 10
 	DataBound    = 32 << 10
 	scalarBound  = 128
+	// rangeStepBytes is what the check charges each iteration of a range:
+	// about what text/template allocates for one (its variables, and the
+	// sorted keys of a map).
+	rangeStepBytes = 128
 	// MaxTemplateCost and MaxBlockTemplateCost bound the output of a string
 	// and of all the strings of a block.
 	MaxTemplateCost      = 16 << 20
@@ -105,7 +114,7 @@ func (b *Static) Check(text string) error {
 		return err
 	}
 	data := value{typ: dataType, size: DataBound, count: -1, data: true}
-	c := &staticCheck{defaults: b.Defaults, mult: 1, vars: []scopeVar{{"$", data}}, assigns: assigns}
+	c := &staticCheck{defaults: b.Defaults, mult: 1, vars: []scopeVar{{"$", data}}, assigns: assigns, regexpCalls: b.regexpCalls}
 	if err := c.list(set[""].Root, data); err != nil {
 		return err
 	}
@@ -113,6 +122,7 @@ func (b *Static) Check(text string) error {
 		return fmt.Errorf("it could produce %s, more than the %s allowed; loop less or print less", sizeText(c.cost), sizeText(MaxTemplateCost))
 	}
 	b.total = satAdd(b.total, c.cost)
+	b.regexpCalls = c.regexpCalls
 	if b.total > MaxBlockTemplateCost {
 		return fmt.Errorf("with the block's other templates it could produce %s, more than the %s allowed", sizeText(b.total), sizeText(MaxBlockTemplateCost))
 	}
@@ -152,6 +162,9 @@ type staticCheck struct {
 	mult  int64
 	cost  int64
 	calls []string
+	// regexpCalls counts the calls of match and reReplaceAll of the block
+	// so far, each once per iteration of the ranges around it.
+	regexpCalls int64
 }
 
 func (c *staticCheck) add(n int64) { c.cost = satAdd(c.cost, satMul(n, c.mult)) }
@@ -238,6 +251,9 @@ func (c *staticCheck) rangeNode(n *parse.RangeNode, dot value) error {
 	}
 	saved := c.mult
 	c.mult = satMul(c.mult, max(v.count, 1))
+	// An iteration costs even with nothing to print: nested ranges with
+	// empty bodies multiply to millions of them.
+	c.add(rangeStepBytes)
 	err = c.list(n.List, elem)
 	c.mult = saved
 	if err != nil {

@@ -22,6 +22,8 @@ func TestStatic(t *testing.T) {
 		`{{ range 10 }}{{ end }}`:                                                               `it ranges over "10"`,
 		`{{ template "__subject" . }}`:                                                          "not one of Alertmanager's default templates",
 		`{{ call .Status }}`:                                                                    "it uses call",
+		// Sixteen million iterations that print nothing.
+		`{{range .CommonLabels}}` + strings.Repeat(`{{range $.CommonLabels}}`, 5) + strings.Repeat(`{{end}}`, 6): "it could produce",
 	} {
 		b := &Static{}
 		err := b.Check(text)

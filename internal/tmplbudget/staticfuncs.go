@@ -193,13 +193,19 @@ func (c *staticCheck) function(name string, args []value) (value, error) {
 		if len(args) == 0 || args[0].lit == nil {
 			return value{}, fmt.Errorf("it calls %s with a pattern that is not a literal string", name)
 		}
-		size, err := CheckRegexp(name, *args[0].lit)
+		cost, err := CheckRegexp(name, *args[0].lit)
 		if err != nil {
 			return value{}, err
 		}
-		insts := int64(size)
-		// Compiled at every call, then run over the text.
+		c.regexpCalls = satAdd(c.regexpCalls, c.mult)
+		if c.regexpCalls > MaxRegexpCalls {
+			return value{}, overBudget("it could call match and reReplaceAll more than %d times (each call counts once per iteration of the ranges around it); call them outside ranges or less often", MaxRegexpCalls)
+		}
+		insts := int64(cost.Size)
+		// Alertmanager compiles the expression at every call, then runs it
+		// over the text.
 		text := args[len(args)-1].size
+		c.add(satMul(int64(cost.Compile), RegexpCompileBytes))
 		c.add(satAdd(satMul(text, insts), satMul(insts, scalarBound)))
 		if name == "match" {
 			v = value{typ: boolType, size: scalarBound, count: -1}
