@@ -87,7 +87,7 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 	// The signing secret verifies button presses (the receiver reads it
 	// itself); checking it here tells the author before a press fails.
 	if ref := slack.SigningSecretRef; ref != nil {
-		if _, p, err := l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
+		if _, p, err = l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
 			return nil, p, err
 		}
 	}
@@ -208,13 +208,22 @@ func (l *channelLoader) secretURL(ctx context.Context, namespace, field string, 
 	if p != nil || err != nil {
 		return "", p, err
 	}
-	u, err := url.Parse(string(value))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		// The parse error quotes the value; the message says only where.
+	u, ok := absoluteHTTPURL(string(value))
+	if !ok {
 		return "", stalledBy(klaxonv1alpha1.ReasonInvalidChannel, fmt.Sprintf(
 			"%s: Secret %s, key %q holds no absolute http or https URL: set the key to one", field, ref.Name, ref.Key)), nil
 	}
-	return u.String(), nil, nil
+	return u, nil, nil
+}
+
+// absoluteHTTPURL parses raw as an absolute http or https URL. It keeps
+// url.Parse's error to itself: that quotes the URL.
+func absoluteHTTPURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return u.String(), true
 }
 
 // describeChannel says how a channel sends, for its Ready condition. It
