@@ -130,13 +130,20 @@ func TestWebhookURLFromSecretDeliversAPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustNotShow(t, "the responder", r, token)
+	// Events are written in the background: wait for the channel's and the
+	// delivery's, so that the check below has something to check.
 	events := &eventsv1.EventList{}
-	if err := k8s.List(ctx, events, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	if len(events.Items) == 0 {
-		t.Fatal("no Events in the namespace: nothing was checked")
-	}
+	eventually(t, "the channel's Valid Event and the delivery's Notified Event", func(ctx context.Context) (bool, error) {
+		if err := k8s.List(ctx, events, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		var valid, notified bool
+		for _, e := range events.Items {
+			valid = valid || (e.Regarding.UID == ch.UID && e.Reason == klaxonv1alpha1.ReasonValid)
+			notified = notified || (e.Regarding.UID == got.UID && e.Reason == klaxonv1alpha1.EventNotified)
+		}
+		return valid && notified, nil
+	})
 	mustNotShow(t, "an Event", events, token)
 }
 
@@ -186,9 +193,17 @@ func TestChannelURLSecretProblems(t *testing.T) {
 		mustNotShow(t, "channel "+ch.Name, ch, token)
 	}
 	events := &eventsv1.EventList{}
-	if err := k8s.List(ctx, events, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "an Event for each channel's Ready=False", func(ctx context.Context) (bool, error) {
+		if err := k8s.List(ctx, events, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		seen := map[string]bool{}
+		for _, e := range events.Items {
+			seen[e.Regarding.Name+"/"+e.Reason] = true
+		}
+		return seen["unmarked/"+klaxonv1alpha1.ReasonSecretNotMarked] && seen["ftp/"+klaxonv1alpha1.ReasonInvalidChannel] &&
+			seen["broken/"+klaxonv1alpha1.ReasonInvalidChannel] && seen["slack/"+klaxonv1alpha1.ReasonInvalidChannel], nil
+	})
 	mustNotShow(t, "an Event", events, token)
 
 	// The recheck reads the fixed Secret: no watch reports the change.
