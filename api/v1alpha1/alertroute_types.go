@@ -125,7 +125,10 @@ type AlertRouteSpec struct {
 type AlertRouteAlertmanager struct {
 	// url is the base address of Alertmanager (such as
 	// http://alertmanager.monitoring:9093); Klaxon calls its API v2 under
-	// /api/v2.
+	// /api/v2. It is readable by anyone who may view the route, so unlike
+	// a webhook's URL it has no Secret alternative: it takes no query
+	// string, and the credential Alertmanager asks for belongs in
+	// authSecretRef.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048

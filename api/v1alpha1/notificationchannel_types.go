@@ -43,6 +43,7 @@ type EmailChannel struct {
 }
 
 // SlackChannel posts pages with a Slack bot token (chat.postMessage).
+// +kubebuilder:validation:XValidation:rule="!(has(self.apiURL) && has(self.apiURLSecretRef))",message="set at most one of apiURL and apiURLSecretRef"
 type SlackChannel struct {
 	// tokenSecretRef names the Secret key holding the bot token (xoxb-...).
 	// +required
@@ -53,21 +54,39 @@ type SlackChannel struct {
 	// +optional
 	SigningSecretRef *SecretKeyReference `json:"signingSecretRef,omitempty"`
 
-	// apiURL is the base URL of the Web API, for Slack-compatible servers.
+	// apiURL is the base URL of the Web API, for Slack-compatible servers;
+	// unset (and without apiURLSecretRef) it is Slack's public Web API,
+	// https://slack.com/api/. It is readable by anyone who may view the
+	// channel: a URL that carries a credential belongs in apiURLSecretRef.
 	// +optional
-	// +kubebuilder:default="https://slack.com/api/"
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="apiURL must be an http or https URL"
 	APIURL string `json:"apiURL,omitempty"`
+
+	// apiURLSecretRef names the Secret key holding the base URL of the Web
+	// API, for Slack-compatible servers whose URL carries a credential.
+	// At most one of apiURL and apiURLSecretRef is set.
+	// +optional
+	APIURLSecretRef *SecretKeyReference `json:"apiURLSecretRef,omitempty"`
 }
 
 // WebhookChannel posts Klaxon's own JSON payload (version klaxon.dev/v1).
+// +kubebuilder:validation:XValidation:rule="has(self.url) != has(self.urlSecretRef)",message="set exactly one of url and urlSecretRef"
 type WebhookChannel struct {
 	// url receives the POSTs. A contact's address is sent in the payload.
-	// +required
+	// It is readable by anyone who may view the channel: a URL that
+	// carries a credential (a token in its path or query) belongs in
+	// urlSecretRef.
+	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="url must be an http or https URL"
-	URL string `json:"url"`
+	URL string `json:"url,omitempty"`
+
+	// urlSecretRef names the Secret key holding the URL that receives the
+	// POSTs, for a URL that carries a credential. Exactly one of url and
+	// urlSecretRef is set.
+	// +optional
+	URLSecretRef *SecretKeyReference `json:"urlSecretRef,omitempty"`
 
 	// tokenSecretRef names the Secret key holding a bearer token sent in
 	// the Authorization header.

@@ -87,13 +87,18 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 	// The signing secret verifies button presses (the receiver reads it
 	// itself); checking it here tells the author before a press fails.
 	if ref := slack.SigningSecretRef; ref != nil {
-		if _, p, err := l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
+		if _, p, err = l.secretValue(ctx, namespace, "spec.slack.signingSecretRef", *ref, true); p != nil || err != nil {
 			return nil, p, err
 		}
 	}
 	apiURL := slack.APIURL
+	if ref := slack.APIURLSecretRef; ref != nil {
+		apiURL, p, err = l.secretURL(ctx, namespace, "spec.slack.apiURLSecretRef", *ref)
+		if p != nil || err != nil {
+			return nil, p, err
+		}
+	}
 	if apiURL == "" {
-		// The CRD defaults it; this is an object stored before it did.
 		apiURL = notify.DefaultSlackAPIURL
 	}
 	cfg := notify.SlackConfig{APIURL: apiURL, Token: string(token)}
@@ -115,6 +120,13 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 
 func (l *channelLoader) loadWebhook(ctx context.Context, namespace string, webhook *klaxonv1alpha1.WebhookChannel) (notify.Sender, *problem, error) {
 	cfg := notify.WebhookConfig{URL: webhook.URL}
+	if ref := webhook.URLSecretRef; ref != nil {
+		u, p, err := l.secretURL(ctx, namespace, "spec.webhook.urlSecretRef", *ref)
+		if p != nil || err != nil {
+			return nil, p, err
+		}
+		cfg.URL = u
+	}
 	if ref := webhook.TokenSecretRef; ref != nil {
 		token, p, err := l.secretValue(ctx, namespace, "spec.webhook.tokenSecretRef", *ref, true)
 		if p != nil || err != nil {
@@ -182,6 +194,32 @@ func (l *channelLoader) secretValue(ctx context.Context, namespace, field string
 	return value, nil, nil
 }
 
+// secretURL reads an endpoint URL from the Secret key ref names and checks
+// it as the CRD checks an inline one. Its problems name the Secret and key,
+// never the value: a URL kept in a Secret carries a credential.
+func (l *channelLoader) secretURL(ctx context.Context, namespace, field string, ref klaxonv1alpha1.SecretKeyReference) (string, *problem, error) {
+	value, p, err := l.secretValue(ctx, namespace, field, ref, true)
+	if p != nil || err != nil {
+		return "", p, err
+	}
+	u, ok := absoluteHTTPURL(string(value))
+	if !ok {
+		return "", stalledBy(klaxonv1alpha1.ReasonInvalidChannel, fmt.Sprintf(
+			"%s: Secret %s, key %q holds no absolute http or https URL: set the key to one", field, ref.Name, ref.Key)), nil
+	}
+	return u, nil, nil
+}
+
+// absoluteHTTPURL parses raw as an absolute http or https URL. It keeps
+// url.Parse's error to itself: that quotes the URL.
+func absoluteHTTPURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return u.String(), true
+}
+
 // describeChannel says how a channel sends, for its Ready condition. It
 // names hosts, not whole URLs, which may carry credentials in their path
 // or query.
@@ -190,11 +228,18 @@ func describeChannel(spec *klaxonv1alpha1.NotificationChannelSpec) string {
 	case spec.Email != nil:
 		return "Sends email through " + spec.Email.Smarthost
 	case spec.Slack != nil:
+		if ref := spec.Slack.APIURLSecretRef; ref != nil {
+			return fmt.Sprintf("Posts to Slack through the API URL in Secret %s, key %q", ref.Name, ref.Key)
+		}
 		if spec.Slack.APIURL == "" || spec.Slack.APIURL == notify.DefaultSlackAPIURL {
 			return "Posts to Slack"
 		}
 		return "Posts to Slack through " + hostOf(spec.Slack.APIURL)
 	case spec.Webhook != nil:
+		// Not even the host of a URL kept in a Secret.
+		if ref := spec.Webhook.URLSecretRef; ref != nil {
+			return fmt.Sprintf("Posts to the webhook at the URL in Secret %s, key %q", ref.Name, ref.Key)
+		}
 		return "Posts to the webhook at " + hostOf(spec.Webhook.URL)
 	case spec.Alertmanager != nil:
 		return "Sends through an Alertmanager receiver"

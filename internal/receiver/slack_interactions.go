@@ -364,7 +364,15 @@ func (r *slackReplier) sender(ctx context.Context) (*notify.Slack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the bot token of NotificationChannel %s/%s: %w", r.channel.Namespace, r.channel.Name, err)
 	}
-	return notify.NewSlackClient(notify.SlackConfig{APIURL: spec.APIURL, Token: string(token)})
+	apiURL := spec.APIURL
+	if ref := spec.APIURLSecretRef; ref != nil {
+		u, err := r.s.channelSecret(ctx, client.ObjectKey{Namespace: r.channel.Namespace, Name: ref.Name}, ref.Key, false)
+		if err != nil {
+			return nil, fmt.Errorf("the Slack API URL of NotificationChannel %s/%s: %w", r.channel.Namespace, r.channel.Name, err)
+		}
+		apiURL = string(u)
+	}
+	return notify.NewSlackClient(notify.SlackConfig{APIURL: apiURL, Token: string(token)})
 }
 
 // edit answers a press that moved the incident, then edits the page to
