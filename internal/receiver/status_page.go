@@ -83,7 +83,7 @@ func (sp *statusPages) render(r *http.Request, ns, name string, feed bool) (int,
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return http.StatusMethodNotAllowed, []byte("Status pages are read-only: use GET.\n"), text
 	}
-	ip := clientIP(r)
+	ip := sp.clientIP(r)
 	if !sp.clients.allows(ip) {
 		return http.StatusTooManyRequests, []byte("Too many requests from your address; the page refreshes itself every minute. Try again in a few seconds.\n"), text
 	}
