@@ -148,7 +148,7 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.heartbeats = &heartbeatIntake{Server: s}
 	s.slack = &slackInteractions{Server: s}
 	s.ackPages = &ackPages{Server: s}
-	s.statusPages = &statusPages{Server: s, clients: newClientLimiter(statusRequestsPerSecond, statusRequestBurst)}
+	s.statusPages = newStatusPages(s)
 	return s
 }
 

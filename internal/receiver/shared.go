@@ -125,6 +125,29 @@ func clientAddress(remoteAddr string, forwarded []string, trusted []netip.Prefix
 	return client.String()
 }
 
+// ParseTrustedProxies parses a comma-separated list of CIDRs and
+// addresses (--trusted-proxies); an address stands for itself alone.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var proxies []netip.Prefix
+	for entry := range strings.SplitSeq(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(entry); err == nil {
+			proxies = append(proxies, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(entry)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is neither a CIDR nor an address", entry)
+		}
+		a = a.Unmap()
+		proxies = append(proxies, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return proxies, nil
+}
+
 // maxLimitedClients bounds the clients a clientLimiter remembers.
 const maxLimitedClients = 4096
 

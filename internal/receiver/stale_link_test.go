@@ -181,3 +181,11 @@ func TestStaleLinkCountsAgainstItsAddress(t *testing.T) {
 		t.Errorf("a genuine link from the slowed address answered %d:\n%s", code, body)
 	}
 }
+
+// acklinkKeyring sets a receiver's acknowledge link key.
+type acklinkKeyring struct{ signer *acklink.Signer }
+
+func (k *acklinkKeyring) set(o *receiver.Options) {
+	o.AckKeys = &acklink.Keyring{}
+	o.AckKeys.Set(k.signer)
+}
