@@ -80,6 +80,12 @@ func main() {
 		"The namespace of the Secret "+keystore.SecretName+" holding the acknowledge link key, which the operator creates when missing; the operator's own namespace.")
 	flag.DurationVar(&o.AckLinkTTL, "ack-link-ttl", acklink.DefaultTTL,
 		"How long an acknowledge link in a page stays valid.")
+	// Per-client limits behind an ingress, and the status page cache.
+	var trustedProxies string
+	flag.StringVar(&trustedProxies, "trusted-proxies", "",
+		"Comma-separated CIDRs or addresses of the proxies (an ingress, a load balancer) in front of the receiver: a request from one of them is limited by the right-most address of its X-Forwarded-For that is not a listed proxy. Empty trusts no X-Forwarded-For.")
+	flag.DurationVar(&o.StatusPageCacheTTL, "status-page-cache-ttl", receiver.DefaultStatusCacheTTL,
+		"How long a rendered status page or feed is served to every reader before it is rendered again.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -94,6 +100,13 @@ func main() {
 			o.WatchNamespaces = append(o.WatchNamespaces, ns)
 		}
 	}
+
+	proxies, err := receiver.ParseTrustedProxies(trustedProxies)
+	if err != nil {
+		setupLog.Error(err, "Invalid --trusted-proxies")
+		os.Exit(1)
+	}
+	o.ReceiverTrustedProxies = proxies
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
