@@ -81,9 +81,12 @@ func main() {
 	flag.DurationVar(&o.AckLinkTTL, "ack-link-ttl", acklink.DefaultTTL,
 		"How long an acknowledge link in a page stays valid.")
 	// Per-client limits behind an ingress, and the status page cache.
-	var trustedProxies string
-	flag.StringVar(&trustedProxies, "trusted-proxies", "",
-		"Comma-separated CIDRs or addresses of the proxies (an ingress, a load balancer) in front of the receiver: a request from one of them is limited by the right-most address of its X-Forwarded-For that is not a listed proxy. Empty trusts no X-Forwarded-For.")
+	flag.Func("trusted-proxies",
+		"Comma-separated CIDRs or addresses of the proxies (an ingress, a load balancer) in front of the receiver: a request from one of them is limited by the right-most address of its X-Forwarded-For that is not a listed proxy. Empty trusts no X-Forwarded-For.",
+		func(v string) (err error) {
+			o.ReceiverTrustedProxies, err = receiver.ParseTrustedProxies(v)
+			return err
+		})
 	flag.DurationVar(&o.StatusPageCacheTTL, "status-page-cache-ttl", receiver.DefaultStatusCacheTTL,
 		"How long a rendered status page or feed is served to every reader before it is rendered again.")
 	zapOpts := zap.Options{Development: false}
@@ -100,13 +103,6 @@ func main() {
 			o.WatchNamespaces = append(o.WatchNamespaces, ns)
 		}
 	}
-
-	proxies, err := receiver.ParseTrustedProxies(trustedProxies)
-	if err != nil {
-		setupLog.Error(err, "Invalid --trusted-proxies")
-		os.Exit(1)
-	}
-	o.ReceiverTrustedProxies = proxies
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst

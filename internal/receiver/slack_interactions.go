@@ -183,7 +183,7 @@ func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slack
 	c := acklink.Claims{Namespace: v.Namespace, Name: v.Name, UID: v.UID, Episode: v.Episode, Responder: responder}
 	// A button found no longer valid is answered as before, without
 	// spending the budget of moves.
-	if gone, ok := sl.goneAnswers.lookup(c); ok {
+	if gone, known := sl.goneAnswers.lookup(c); known {
 		return reply.tell(ref, responder, slackFailure(sl.stale(c, ip, gone)), nil)
 	}
 	if !sl.moveRequests.Allow() {
