@@ -339,6 +339,8 @@ func slackFailure(a ackAnswer) string {
 	msg = strings.ReplaceAll(msg, "this link was made for", "this page was sent for")
 	msg = strings.ReplaceAll(msg, "This link is for", "This page is for")
 	msg = strings.ReplaceAll(msg, "Use the link of the latest page.", "Use the buttons of the latest page.")
+	msg = strings.ReplaceAll(msg, "Too many links from your address are", "Too many presses are")
+	msg = strings.ReplaceAll(msg, "open the link from the latest page.", "use the buttons of the latest page.")
 	return msg
 }
 

@@ -8,12 +8,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
@@ -188,4 +190,47 @@ type acklinkKeyring struct{ signer *acklink.Signer }
 func (k *acklinkKeyring) set(o *receiver.Options) {
 	o.AckKeys = &acklink.Keyring{}
 	o.AckKeys.Set(k.signer)
+}
+
+// A press of a button of an earlier episode is answered as a stale link
+// is: counted against the sender's address, with genuine presses still
+// acknowledging.
+func TestSlackStaleButtonReplays(t *testing.T) {
+	ns := newNamespace(t)
+	_, apiURL := newFakeSlackAPI(t)
+	slackFixture(t, ns, apiURL)
+	now := time.Now()
+	base := slackReceiver(t, now)
+	inc := triggeredIncident(t, ns, "reopened", "Search is slow")
+	stale := slackPress(t, inc, notify.SlackActionAcknowledge, slackUser)
+	setState(t, inc, klaxonv1alpha1.StateResolved)
+	waitForEpisode(t, inc, klaxonv1alpha1.StateResolved, 1)
+	setState(t, inc, klaxonv1alpha1.StateTriggered)
+	inc = waitForEpisode(t, inc, klaxonv1alpha1.StateTriggered, 2)
+	rv := resourceVersion(t, inc)
+
+	earlier, limited := 0, 0
+	for range 20 {
+		code, body := postSlack(t, base, stale, slackSigningSecret, now)
+		switch {
+		case code != http.StatusOK:
+			t.Fatalf("a stale press answered %d: %s", code, body)
+		case strings.Contains(body, "This page is for an earlier episode"):
+			earlier++
+		case strings.Contains(body, "Too many presses are no longer valid"):
+			limited++
+		default:
+			t.Fatalf("a stale press answered: %s", body)
+		}
+	}
+	if earlier != 10 || limited != 10 {
+		t.Errorf("20 stale presses: %d said earlier episode, %d were limited; want 10 and 10", earlier, limited)
+	}
+	live := triggeredIncident(t, ns, "live", "Checkout is down")
+	if code, body := postSlack(t, base, slackPress(t, live, notify.SlackActionAcknowledge, slackUser), slackSigningSecret, now); code != http.StatusOK || !strings.Contains(body, "Acknowledged by ada") {
+		t.Errorf("a genuine press from the same address answered %d: %s", code, body)
+	}
+	if got := resourceVersion(t, inc); got != rv {
+		t.Errorf("stale presses changed the incident: resourceVersion %s, was %s", got, rv)
+	}
 }
