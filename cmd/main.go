@@ -80,6 +80,15 @@ func main() {
 		"The namespace of the Secret "+keystore.SecretName+" holding the acknowledge link key, which the operator creates when missing; the operator's own namespace.")
 	flag.DurationVar(&o.AckLinkTTL, "ack-link-ttl", acklink.DefaultTTL,
 		"How long an acknowledge link in a page stays valid.")
+	// Per-client limits behind an ingress, and the status page cache.
+	flag.Func("trusted-proxies",
+		"Comma-separated CIDRs or addresses of the proxies (an ingress, a load balancer) in front of the receiver: a request from one of them is limited by the right-most address of its X-Forwarded-For that is not a listed proxy. Empty trusts no X-Forwarded-For.",
+		func(v string) (err error) {
+			o.ReceiverTrustedProxies, err = receiver.ParseTrustedProxies(v)
+			return err
+		})
+	flag.DurationVar(&o.StatusPageCacheTTL, "status-page-cache-ttl", receiver.DefaultStatusCacheTTL,
+		"How long a rendered status page or feed is served to every reader before it is rendered again.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -84,6 +85,13 @@ type Options struct {
 	// WatchNamespaces restricts the cache, and so every controller and the
 	// receiver, to these namespaces; empty watches every namespace.
 	WatchNamespaces []string
+	// ReceiverTrustedProxies are the proxies whose X-Forwarded-For header
+	// names the client for the receiver's per-client limits; empty trusts
+	// none.
+	ReceiverTrustedProxies []netip.Prefix
+	// StatusPageCacheTTL is how long a rendered status page is served to
+	// every reader; 0 means receiver.DefaultStatusCacheTTL.
+	StatusPageCacheTTL time.Duration
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -231,6 +239,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true,
+			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

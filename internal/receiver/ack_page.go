@@ -88,7 +88,7 @@ func (ap *ackPages) respond(w http.ResponseWriter, r *http.Request) ackAnswer {
 		// nothing about whether an incident exists. Only failures count
 		// against an address (a checked HMAC costs next to nothing), so
 		// people behind the same proxy as a prober keep their good links.
-		ip := clientIP(r)
+		ip := ap.clientIP(r)
 		if !ap.verifyFailures.allows(ip) {
 			a := failure(http.StatusTooManyRequests, "Too many invalid links", "Too many links from your address failed to verify. Wait a minute and open the link from the page again.", nil)
 			a.retryAfter = 60
@@ -99,7 +99,8 @@ func (ap *ackPages) respond(w http.ResponseWriter, r *http.Request) ackAnswer {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), ap.opts.APITimeout)
 	defer cancel()
-	inc, a, ok := ap.claimedIncident(ctx, claims, ap.client)
+	ip := ap.clientIP(r)
+	inc, a, ok := ap.claimedIncident(ctx, claims, ip, ap.client)
 	if !ok {
 		return a
 	}
@@ -114,13 +115,13 @@ func (ap *ackPages) respond(w http.ResponseWriter, r *http.Request) ackAnswer {
 	if !ap.moveRequests.Allow() {
 		return busy()
 	}
-	return ap.acknowledge(ctx, claims)
+	return ap.acknowledge(ctx, claims, ip)
 }
 
 // acknowledge moves the incident to Acknowledged as the link's responder,
 // unless it has moved on already (see moveIncident).
-func (ap *ackPages) acknowledge(ctx context.Context, c acklink.Claims) ackAnswer {
-	inc, moved, a, ok := ap.moveIncident(ctx, c, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
+func (ap *ackPages) acknowledge(ctx context.Context, c acklink.Claims, from string) ackAnswer {
+	inc, moved, a, ok := ap.moveIncident(ctx, c, from, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
 	switch {
 	case !ok:
 		return a
@@ -148,6 +149,13 @@ func verifyFailure(err error) ackAnswer {
 
 func gone(msg string, cause error) ackAnswer {
 	return failure(http.StatusGone, "Link no longer valid", msg, cause)
+}
+
+// tooManyStale answers a client that sent too many links no longer valid.
+func tooManyStale() ackAnswer {
+	a := failure(http.StatusTooManyRequests, "Too many invalid links", "Too many links from your address are no longer valid. Wait a minute and open the link from the latest page.", nil)
+	a.retryAfter = 60
+	return a
 }
 
 func busy() ackAnswer {

@@ -13,13 +13,15 @@
 //   - acknowledge pages, GET and POST /ack/{token} (ack_page.go), when
 //     Options.AckKeys is set;
 //   - status pages, GET /status/{namespace}/{name} and its Atom feed
-//     /status/{namespace}/{name}/feed.atom (status_page.go), public and
-//     read from the cache only.
+//     /status/{namespace}/{name}/feed.atom (status_page.go), public,
+//     read from the cache only, and each rendering served to every reader
+//     for Options.StatusCacheTTL.
 //
 // Each surface is a handler type in its own file, with the state only it
 // keeps; server.go lists them (surfaces) for the mux and the start-up log.
 // What several share has its own file: request plumbing (bearer tokens,
-// per-client limits, plain-text answers, bounded bodies) in shared.go,
+// per-client limits and the client's address behind trusted proxies,
+// plain-text answers, bounded bodies) in shared.go,
 // route tokens and their answers in route_auth.go, the Secrets read for
 // tokens and channel credentials in tokens.go, and the moves a responder
 // makes through a link or a button, with their limits, in

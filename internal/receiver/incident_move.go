@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,16 +21,28 @@ import (
 
 // A move costs API requests only once its link or button verified: the
 // patch, and a read from the API server of an incident the cache cannot
-// confirm (it may lag behind a reopen or a recreated incident). Both are
-// limited across all callers, so replayed genuine links cannot flood the
-// API server. Links and presses that fail to verify cost no API request,
-// but each client gets only so many, so nobody can probe for tokens at
-// speed.
+// confirm (it may lag behind a reopen or a recreated incident). Each is
+// limited across all callers, with a budget of its own: replayed links of
+// earlier episodes or deleted incidents need reads, and must not spend the
+// patches of the links the cache confirms. Links and presses that fail to
+// verify cost no API request, but each client gets only so many, so
+// nobody can probe for tokens at speed; links and presses that verify but
+// are no longer valid count against the client alike.
 const (
 	moveRequestsPerSecond   = 5
 	moveRequestBurst        = 20
+	staleReadsPerSecond     = 5
+	staleReadBurst          = 20
 	verifyFailuresPerSecond = 1
 	verifyFailureBurst      = 10
+)
+
+// A link or button found no longer valid stays so: episodes only grow and
+// a deleted incident's UID never comes back. The answer is remembered for
+// a while, so a replay costs no API read.
+const (
+	goneTTL        = 5 * time.Minute
+	maxGoneAnswers = 4096
 )
 
 // maxRefusalChars bounds the API server's refusal quoted to a person.
@@ -45,11 +59,11 @@ const maxRefusalChars = 300
 // the API server and decided again, once. The API server's lifecycle rules
 // decide whether the move is allowed; a refusal answers 422 with their
 // message.
-func (s *Server) moveIncident(ctx context.Context, c acklink.Claims, to klaxonv1alpha1.IncidentState,
+func (s *Server) moveIncident(ctx context.Context, c acklink.Claims, from string, to klaxonv1alpha1.IncidentState,
 	waits func(*klaxonv1alpha1.Incident) bool) (inc *klaxonv1alpha1.Incident, moved bool, a ackAnswer, ok bool) {
 	var reader client.Reader = s.client
 	for range 2 {
-		inc, a, ok := s.claimedIncident(ctx, c, reader)
+		inc, a, ok := s.claimedIncident(ctx, c, from, reader)
 		if !ok {
 			return nil, false, a, false
 		}
@@ -71,7 +85,7 @@ func (s *Server) moveIncident(ctx context.Context, c acklink.Claims, to klaxonv1
 		case apierrors.IsConflict(err):
 			reader = s.apiReader
 		case apierrors.IsNotFound(err):
-			return nil, false, gone("This incident no longer exists.", err), false
+			return nil, false, s.stale(c, from, gone("This incident no longer exists.", err)), false
 		case apierrors.IsInvalid(err):
 			return nil, false, refused(err), false
 		default:
@@ -97,8 +111,12 @@ func refused(err error) ackAnswer {
 // claimedIncident reads the incident the claims name and checks that it is the
 // very incident (UID) and episode the link was made for. The cache may lag
 // behind a reopen or a recreated incident, so what it cannot confirm is read
-// again from the API server before the link is refused.
-func (s *Server) claimedIncident(ctx context.Context, c acklink.Claims, reader client.Reader) (*klaxonv1alpha1.Incident, ackAnswer, bool) {
+// again from the API server before the link is refused. A link found no
+// longer valid counts against from, the client's address.
+func (s *Server) claimedIncident(ctx context.Context, c acklink.Claims, from string, reader client.Reader) (*klaxonv1alpha1.Incident, ackAnswer, bool) {
+	if a, ok := s.goneAnswers.lookup(c); ok {
+		return nil, s.stale(c, from, a), false
+	}
 	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Name}
 	inc := &klaxonv1alpha1.Incident{}
 	var err error
@@ -113,7 +131,12 @@ func (s *Server) claimedIncident(ctx context.Context, c acklink.Claims, reader c
 		return nil, ackUnavailable(fmt.Errorf("reading incident %s: %w", key, err)), false
 	}
 	if reader != s.apiReader && (err != nil || mismatch(inc, c) != "") {
-		if !s.moveRequests.Allow() {
+		// Most links the cache cannot confirm turn out no longer valid:
+		// a client already refused too many gets no read.
+		if !s.verifyFailures.allows(from) {
+			return nil, tooManyStale(), false
+		}
+		if !s.staleReads.Allow() {
 			return nil, busy(), false
 		}
 		inc = &klaxonv1alpha1.Incident{}
@@ -122,12 +145,88 @@ func (s *Server) claimedIncident(ctx context.Context, c acklink.Claims, reader c
 		}
 	}
 	if err != nil {
-		return nil, gone("This incident no longer exists.", err), false
+		return nil, s.stale(c, from, gone("This incident no longer exists.", err)), false
 	}
 	if why := mismatch(inc, c); why != "" {
-		return nil, gone(why, nil), false
+		return nil, s.stale(c, from, gone(why, nil)), false
 	}
 	return inc, ackAnswer{}, true
+}
+
+// stale answers a link or button that verified but is no longer valid,
+// remembers the answer, and counts it against the client's address like a
+// failure to verify.
+func (s *Server) stale(c acklink.Claims, from string, a ackAnswer) ackAnswer {
+	s.goneAnswers.add(c, a)
+	if !s.verifyFailures.allows(from) {
+		return tooManyStale()
+	}
+	s.verifyFailures.take(from)
+	return a
+}
+
+// goneKey names what a link or button was made for, whoever it names as
+// the responder: if it is gone for one, it is gone for all.
+type goneKey struct {
+	namespace, name, uid string
+	episode              int32
+}
+
+// goneCache remembers, for goneTTL, the answers to links and buttons found
+// no longer valid. When it holds maxGoneAnswers it drops the expired ones,
+// and all of them if none has expired: a replay then costs one read again.
+type goneCache struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	answers map[goneKey]goneAnswer
+}
+
+type goneAnswer struct {
+	answer  ackAnswer
+	expires time.Time
+}
+
+func newGoneCache(now func() time.Time) *goneCache {
+	return &goneCache{now: now, answers: map[goneKey]goneAnswer{}}
+}
+
+func keyOf(c acklink.Claims) goneKey {
+	return goneKey{namespace: c.Namespace, name: c.Name, uid: c.UID, episode: c.Episode}
+}
+
+// lookup returns the answer remembered for the claims, if any.
+func (g *goneCache) lookup(c acklink.Claims) (ackAnswer, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.answers[keyOf(c)]
+	if !ok || !g.now().Before(e.expires) {
+		return ackAnswer{}, false
+	}
+	return e.answer, true
+}
+
+// add remembers the answer for the claims, unless one is remembered.
+func (g *goneCache) add(c acklink.Claims, a ackAnswer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k, now := keyOf(c), g.now()
+	if e, ok := g.answers[k]; ok && now.Before(e.expires) {
+		return
+	}
+	if len(g.answers) >= maxGoneAnswers {
+		for k, e := range g.answers {
+			if !now.Before(e.expires) {
+				delete(g.answers, k)
+			}
+		}
+		if len(g.answers) >= maxGoneAnswers {
+			clear(g.answers)
+		}
+	}
+	// The cause was logged with the first answer.
+	a.cause = nil
+	g.answers[k] = goneAnswer{answer: a, expires: now.Add(goneTTL)}
 }
 
 // mismatch says why the incident is not the one, in the episode, the link

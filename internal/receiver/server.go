@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -26,6 +27,10 @@ const (
 	// A 4 MiB body costs about 30 MiB of heap while it is read and parsed
 	// (docs/install.md, "Memory"), so four cost about 120 MiB at most.
 	DefaultMaxConcurrentParses = 4
+	// DefaultStatusCacheTTL keeps a status page a few seconds: a page
+	// refreshes itself every minute, so readers hardly notice, and a crowd
+	// behind one ingress costs one render.
+	DefaultStatusCacheTTL = 5 * time.Second
 )
 
 // Options configure the receiver.
@@ -53,6 +58,14 @@ type Options struct {
 	// AckKeys verifies acknowledge links (GET and POST /ack/{token}); nil
 	// serves no /ack/ pages.
 	AckKeys *acklink.Keyring
+	// TrustedProxies are the proxies (an ingress, a load balancer) whose
+	// X-Forwarded-For header names the client for the per-client limits;
+	// empty trusts none, and the limits count the direct peer.
+	TrustedProxies []netip.Prefix
+	// StatusCacheTTL is how long a rendered status page or feed is served
+	// to every reader before it is rendered again; 0 means
+	// DefaultStatusCacheTTL.
+	StatusCacheTTL time.Duration
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
@@ -81,11 +94,15 @@ type Server struct {
 	// loggedErrors remembers when a route's failure was last logged at
 	// error level.
 	loggedErrors sync.Map
-	// moveRequests bounds the API requests that acknowledge links and Slack
-	// buttons cause, across all callers; verifyFailures slows down each
-	// client whose links or presses fail to verify (incident_move.go).
+	// moveRequests bounds the patches that acknowledge links and Slack
+	// buttons cause, and staleReads their reads of incidents the cache
+	// cannot confirm, across all callers; verifyFailures slows down each
+	// client whose links or presses fail to verify or are no longer valid,
+	// and goneAnswers remembers the latter (incident_move.go).
 	moveRequests   *rate.Limiter
+	staleReads     *rate.Limiter
 	verifyFailures *clientLimiter
+	goneAnswers    *goneCache
 
 	// The surfaces, each with the state only it keeps.
 	alertmanager *alertmanagerIntake
@@ -110,6 +127,9 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	if o.MaxConcurrentParses <= 0 {
 		o.MaxConcurrentParses = DefaultMaxConcurrentParses
 	}
+	if o.StatusCacheTTL <= 0 {
+		o.StatusCacheTTL = DefaultStatusCacheTTL
+	}
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.RealClock{}
@@ -120,13 +140,15 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 		liveReads: rate.NewLimiter(liveReadsPerSecond, liveReadBurst),
 
 		moveRequests:   rate.NewLimiter(moveRequestsPerSecond, moveRequestBurst),
+		staleReads:     rate.NewLimiter(staleReadsPerSecond, staleReadBurst),
 		verifyFailures: newClientLimiter(verifyFailuresPerSecond, verifyFailureBurst),
+		goneAnswers:    newGoneCache(clk.Now),
 	}
 	s.alertmanager = &alertmanagerIntake{Server: s, parseSlots: make(chan struct{}, o.MaxConcurrentParses)}
 	s.heartbeats = &heartbeatIntake{Server: s}
 	s.slack = &slackInteractions{Server: s}
 	s.ackPages = &ackPages{Server: s}
-	s.statusPages = &statusPages{Server: s, clients: newClientLimiter(statusRequestsPerSecond, statusRequestBurst)}
+	s.statusPages = newStatusPages(s)
 	return s
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -78,14 +79,73 @@ func (s *Server) watches(ns string) bool {
 	return len(s.opts.Namespaces) == 0 || slices.Contains(s.opts.Namespaces, ns)
 }
 
-// clientIP is the address the request came from. Forwarded headers are not
-// trusted: anyone could set them to dodge the limit.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientIP is the address the request came from, for the per-client
+// limits. Forwarded headers are trusted only from the proxies listed in
+// Options.TrustedProxies: anyone else could set them to dodge the limits.
+func (s *Server) clientIP(r *http.Request) string {
+	return clientAddress(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.opts.TrustedProxies)
+}
+
+// clientAddress is the right-most address of the chain of peer and
+// X-Forwarded-For entries that is not a trusted proxy. Each proxy appends
+// the address it saw, so entries left of the first untrusted one are the
+// client's to make up; an entry that is not an address ends the walk at
+// the proxy that wrote it.
+func clientAddress(remoteAddr string, forwarded []string, trusted []netip.Prefix) string {
+	peer := remoteAddr
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		peer = host
 	}
-	return host
+	if len(trusted) == 0 || len(forwarded) == 0 {
+		return peer
+	}
+	isTrusted := func(a netip.Addr) bool {
+		a = a.Unmap()
+		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !isTrusted(addr) {
+		return peer
+	}
+	var entries []string
+	for _, v := range forwarded {
+		entries = append(entries, strings.Split(v, ",")...)
+	}
+	client := addr
+	for i := len(entries) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(entries[i]))
+		if err != nil {
+			break
+		}
+		client = a.Unmap()
+		if !isTrusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+// ParseTrustedProxies parses a comma-separated list of CIDRs and
+// addresses (--trusted-proxies); an address stands for itself alone.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var proxies []netip.Prefix
+	for entry := range strings.SplitSeq(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(entry); err == nil {
+			proxies = append(proxies, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(entry)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is neither a CIDR nor an address", entry)
+		}
+		a = a.Unmap()
+		proxies = append(proxies, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return proxies, nil
 }
 
 // maxLimitedClients bounds the clients a clientLimiter remembers.

@@ -137,7 +137,7 @@ func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slack
 	case err != nil:
 		return slackAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
 	}
-	ip := clientIP(r)
+	ip := sl.clientIP(r)
 	// Only failures count against an address, and only once they happen:
 	// Slack sends every workspace's presses from shared addresses, so a
 	// prober's failures must not lock out genuine presses.
@@ -180,15 +180,20 @@ func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slack
 	case why != "":
 		return reply.tell(ref, "", why, nil)
 	}
+	c := acklink.Claims{Namespace: v.Namespace, Name: v.Name, UID: v.UID, Episode: v.Episode, Responder: responder}
+	// A button found no longer valid is answered as before, without
+	// spending the budget of moves.
+	if gone, known := sl.goneAnswers.lookup(c); known {
+		return reply.tell(ref, responder, slackFailure(sl.stale(c, ip, gone)), nil)
+	}
 	if !sl.moveRequests.Allow() {
 		return reply.tell(ref, responder, "Klaxon is answering many requests right now. Nothing was changed; try again in a few seconds.", nil)
 	}
-	c := acklink.Claims{Namespace: v.Namespace, Name: v.Name, UID: v.UID, Episode: v.Episode, Responder: responder}
 	to, waits, done := klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement, "Acknowledged by "
 	if in.Actions[0].ActionID == notify.SlackActionResolve {
 		to, waits, done = klaxonv1alpha1.StateResolved, awaitsResolution, "Resolved by "
 	}
-	inc, moved, failed, ok := sl.moveIncident(ctx, c, to, waits)
+	inc, moved, failed, ok := sl.moveIncident(ctx, c, ip, to, waits)
 	switch {
 	case !ok:
 		return reply.tell(ref, responder, slackFailure(failed), failed.cause)
@@ -334,6 +339,8 @@ func slackFailure(a ackAnswer) string {
 	msg = strings.ReplaceAll(msg, "this link was made for", "this page was sent for")
 	msg = strings.ReplaceAll(msg, "This link is for", "This page is for")
 	msg = strings.ReplaceAll(msg, "Use the link of the latest page.", "Use the buttons of the latest page.")
+	msg = strings.ReplaceAll(msg, "Too many links from your address are", "Too many presses are")
+	msg = strings.ReplaceAll(msg, "open the link from the latest page.", "use the buttons of the latest page.")
 	return msg
 }
 

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
+	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,11 +19,20 @@ import (
 )
 
 // Status pages are public and read only from the cache, so a request costs
-// no API request; each client still gets only so many per second, so
-// nobody can keep the receiver busy rendering.
+// no API request. A rendered page or feed is served to every reader for
+// Options.StatusCacheTTL, whatever their address: behind an ingress all
+// readers share one. Past that, each client gets only so many renders per
+// second, and all of them together only so many, so nobody can keep the
+// receiver busy rendering; a client past either is served the copy it
+// would have had a moment ago, if there is one.
 const (
 	statusRequestsPerSecond = 5
 	statusRequestBurst      = 30
+	statusRendersPerSecond  = 20
+	statusRenderBurst       = 40
+	// maxCachedStatusPages bounds the rendered pages kept; only pages that
+	// exist are kept, two per StatusPage.
+	maxCachedStatusPages = 2048
 	// statusCacheControl lets browsers and proxies reuse a page for 30
 	// seconds; the page refreshes itself every 60.
 	statusCacheControl = "public, max-age=30"
@@ -35,8 +47,31 @@ const (
 type statusPages struct {
 	*Server
 
-	// clients limits the requests of each client.
+	// clients limits the renders each client causes; renders limits them
+	// across all clients.
 	clients *clientLimiter
+	renders *rate.Limiter
+
+	mu       sync.Mutex
+	rendered map[statusKey]renderedPage
+}
+
+func newStatusPages(s *Server) *statusPages {
+	return &statusPages{Server: s, clients: newClientLimiter(statusRequestsPerSecond, statusRequestBurst),
+		renders: rate.NewLimiter(statusRendersPerSecond, statusRenderBurst), rendered: map[statusKey]renderedPage{}}
+}
+
+// statusKey names one rendering: a page, as HTML or as its feed.
+type statusKey struct {
+	namespace, name string
+	feed            bool
+}
+
+// renderedPage is a page rendered at a time, kept for other readers.
+type renderedPage struct {
+	body        []byte
+	contentType string
+	at          time.Time
 }
 
 // servePage answers a request for a page.
@@ -77,19 +112,57 @@ func (sp *statusPages) serve(w http.ResponseWriter, r *http.Request, feed bool) 
 	}
 }
 
-// render returns the answer's code, body and content type.
+// render returns the answer's code, body and content type: the copy
+// rendered for every reader if it is fresh, else a new rendering.
 func (sp *statusPages) render(r *http.Request, ns, name string, feed bool) (int, []byte, string) {
-	const html, text = "text/html; charset=utf-8", "text/plain; charset=utf-8"
+	const text = "text/plain; charset=utf-8"
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return http.StatusMethodNotAllowed, []byte("Status pages are read-only: use GET.\n"), text
 	}
-	ip := clientIP(r)
+	key := statusKey{namespace: ns, name: name, feed: feed}
+	sp.mu.Lock()
+	last, found := sp.rendered[key]
+	sp.mu.Unlock()
+	if found && sp.clock.Since(last.at) < sp.opts.StatusCacheTTL {
+		return http.StatusOK, last.body, last.contentType
+	}
+	ip := sp.clientIP(r)
 	if !sp.clients.allows(ip) {
+		if found {
+			return http.StatusOK, last.body, last.contentType
+		}
 		return http.StatusTooManyRequests, []byte("Too many requests from your address; the page refreshes itself every minute. Try again in a few seconds.\n"), text
 	}
 	sp.clients.take(ip)
+	if !sp.renders.Allow() {
+		if found {
+			return http.StatusOK, last.body, last.contentType
+		}
+		return http.StatusServiceUnavailable, []byte("Status pages are busy: too many are being read at once. Try again in a few seconds.\n"), text
+	}
+	at := sp.clock.Now()
+	code, body, contentType := sp.renderNow(r.Context(), ns, name, feed)
+	if code == http.StatusOK {
+		sp.keep(key, renderedPage{body: body, contentType: contentType, at: at})
+	}
+	return code, body, contentType
+}
 
-	ctx, cancel := context.WithTimeout(r.Context(), sp.opts.APITimeout)
+// keep remembers a page rendered. When it holds maxCachedStatusPages it
+// forgets them all: pages that exist are far fewer.
+func (sp *statusPages) keep(key statusKey, p renderedPage) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if _, ok := sp.rendered[key]; !ok && len(sp.rendered) >= maxCachedStatusPages {
+		clear(sp.rendered)
+	}
+	sp.rendered[key] = p
+}
+
+// renderNow renders the page, or its feed, from the cache.
+func (sp *statusPages) renderNow(ctx context.Context, ns, name string, feed bool) (int, []byte, string) {
+	const html, text = "text/html; charset=utf-8", "text/plain; charset=utf-8"
+	ctx, cancel := context.WithTimeout(ctx, sp.opts.APITimeout)
 	defer cancel()
 	view, err := sp.view(ctx, ns, name)
 	var buf bytes.Buffer
