@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
@@ -385,7 +385,7 @@ func TestAckKeySecret(t *testing.T) {
 	inc := triggeredIncident(t, ns, "restarted", "Disk is full")
 	token := signers[0].Sign(claimsFor(inc, "ada"))
 	for _, start := range []string{"first", "second"} {
-		addr := freeAddr(t)
+		addr := proc.FreeAddr(t)
 		_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 			MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: addr, PublicURL: "http://" + addr, Restartable: true,
 		})
@@ -418,15 +418,4 @@ func TestAckKeySecret(t *testing.T) {
 	if again.UID != secret.UID || again.ResourceVersion != secret.ResourceVersion {
 		t.Error("the key Secret was replaced or changed by a later start")
 	}
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
 }
