@@ -49,7 +49,7 @@ func NewAlertRouteReconciler(c client.Client, secretReader client.Reader, record
 
 // Reconcile checks the route's spec and its token Secret.
 func (r *AlertRouteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.AlertRoute{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.AlertRoute{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready, and comes back to check the token Secret again
@@ -102,10 +102,6 @@ func (r *AlertRouteReconciler) check(ctx context.Context, ar *klaxonv1alpha1.Ale
 	}
 	return nil, nil
 }
-
-// SecretReaderClusterRole is the ClusterRole (config/rbac) that a namespace
-// binds to the operator's service account to let it read the Secrets there.
-const SecretReaderClusterRole = "klaxon-secret-reader"
 
 // SetupWithManager registers the reconciler.
 func (r *AlertRouteReconciler) SetupWithManager(mgr ctrl.Manager) error {

@@ -3,17 +3,14 @@ package controller
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -37,7 +34,7 @@ func NewEscalationPolicyReconciler(c client.Client, recorder events.EventRecorde
 
 // Reconcile checks the policy and the schedules it names.
 func (r *EscalationPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.EscalationPolicy{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.EscalationPolicy{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready. A schedule's change wakes the policy (see
@@ -92,20 +89,4 @@ func (r *EscalationPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 func (r *EscalationPolicyReconciler) policiesForSchedule(ctx context.Context, obj client.Object) []reconcile.Request {
 	return policiesNaming(ctx, r.client, obj.GetNamespace(), obj.GetName())
-}
-
-// policiesNaming lists the policies of a namespace that page a schedule.
-func policiesNaming(ctx context.Context, c client.Client, namespace, schedule string) []reconcile.Request {
-	list := &klaxonv1alpha1.EscalationPolicyList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
-		log.FromContext(ctx).Error(err, "Listing the escalation policies of a schedule", "onCallSchedule", klog.KRef(namespace, schedule))
-		return nil
-	}
-	var reqs []reconcile.Request
-	for _, pol := range list.Items {
-		if slices.Contains(escalation.Schedules(&pol.Spec), schedule) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pol)})
-		}
-	}
-	return reqs
 }

@@ -45,7 +45,7 @@ func NewHeartbeatReconciler(c client.Client, recorder events.EventRecorder, opts
 
 // Reconcile checks the heartbeat and acts on whether it is overdue.
 func (r *HeartbeatReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Heartbeat{}, r.reconcileReady, r.reconcileOverdue)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Heartbeat{}, phases(r.reconcileReady, r.reconcileOverdue))
 }
 
 // reconcileReady sets Ready: the route exists and the matchers parse. An

@@ -8,7 +8,6 @@ import (
 	"golang.org/x/time/rate"
 	"k8s.io/client-go/util/workqueue"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,8 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/alertmapping"
-	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 )
 
 // IncidentReconciler moves each Incident through its lifecycle and pages
@@ -37,7 +34,8 @@ type IncidentReconciler struct {
 	// sender delivers pages; nil (a reconciler outside a manager) plans
 	// deliveries but sends nothing.
 	sender *sender
-	// silencer calls the Alertmanagers of AlertRoutes (incident_silence.go).
+	// silencer calls the Alertmanagers of AlertRoutes (alertmanager_client.go)
+	// for the silences of acknowledged incidents (incident_silence.go).
 	silencer *silencer
 }
 
@@ -59,12 +57,10 @@ func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts 
 type incidentScope = scope[*klaxonv1alpha1.Incident]
 
 // Reconcile accepts the incident's desired state, pages along its policy,
-// and records both in status.
+// and records both in status; an incident being deleted has its
+// Alertmanager silence expired before it goes.
 func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if done, res, err := r.finalizeSilence(ctx, req); done {
-		return res, err
-	}
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{},
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Incident{}, phases(
 		r.reconcileLifecycle,
 		r.reconcileEscalation,
 		r.reconcilePagingConditions,
@@ -72,42 +68,7 @@ func (r *IncidentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.reconcileTargets,
 		r.reconcileTimeline,
 		r.reconcileSilence,
-	)
-}
-
-// reconcileLifecycle accepts spec.state into status.phase and derives the
-// lifecycle conditions.
-func (r *IncidentReconciler) reconcileLifecycle(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
-	inc := s.obj
-	if inc.Status.Alerts == nil {
-		// The alerts the receiver opened it with go to status in this
-		// first write.
-		inc.Status.Alerts = alertmapping.OpeningAlerts(inc)
-	}
-	if lifecycle.Repair(&inc.Status, s.now) {
-		log.FromContext(ctx).Info("Repaired a status that lacked the start of its episode", "phase", inc.Status.Phase)
-	}
-	actor := inc.Annotations[klaxonv1alpha1.ActorAnnotation]
-	transitions, err := lifecycle.Accept(inc, actor, s.now)
-	if err != nil {
-		// The API server's transition rule makes this unreachable; retrying
-		// would not help, so report it and wait for the spec to change.
-		log.FromContext(ctx).Error(err, "Cannot accept the incident's state")
-		recordEvent(r.recorder, inc, corev1.EventTypeWarning, "InvalidTransition", "Transition", err.Error())
-		return ctrl.Result{}, nil
-	}
-	for _, tr := range transitions {
-		s.record(corev1.EventTypeNormal, tr.Reason(), "Transition", tr.Message)
-		log.FromContext(ctx).Info("Incident moved", "from", tr.From, "to", tr.To, "actor", tr.Actor)
-		s.afterStore(observeTransition(inc, tr, s.now))
-	}
-	lifecycle.SetConditions(inc, s.now)
-	for _, tr := range transitions {
-		if event, ok := eventOf(tr.To); ok {
-			r.tellStakeholders(ctx, s, event, 0)
-		}
-	}
-	return ctrl.Result{}, nil
+	).onDelete(SilenceFinalizer, r.reconcileDeleteSilence))
 }
 
 // policyRefField indexes incidents by the name of their escalation policy.

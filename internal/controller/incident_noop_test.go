@@ -5,11 +5,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
 )
 
@@ -84,5 +86,54 @@ func TestReconcileOfUnchangedIncidentWritesNothing(t *testing.T) {
 	if after.ResourceVersion != settled.ResourceVersion {
 		t.Errorf("resourceVersion moved from %s to %s", settled.ResourceVersion, after.ResourceVersion)
 	}
+}
 
+// A deleted incident that holds the silence finalizer runs only its
+// deletion phases: with no silence to expire, one reconcile removes the
+// finalizer and writes nothing else, neither the status the live phases
+// would compute nor the generation the deletion bumped.
+func TestDeletionReleasesTheFinalizerInOneWrite(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	// This test counts the writes of one reconcile; the shared operator
+	// must not release the finalizer first.
+	if err := stopOperator(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := startOperator(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	inc := createIncident(t, k8s, ns, "deleted", func(i *klaxonv1alpha1.Incident) {
+		i.Finalizers = []string{controller.SilenceFinalizer}
+	})
+	if err := k8s.Delete(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+
+	base, err := client.NewWithWatch(cluster.OperatorConfig, client.Options{Scheme: k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int32
+	events := &countingRecorder{}
+	r := controller.NewIncidentReconciler(writeCounter(base, &writes), events, controller.WithClock(fakeClock))
+	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(inc)})
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if !res.IsZero() {
+		t.Errorf("result %+v, want none: nothing is left to wait for", res)
+	}
+	if n := writes.Load(); n != 1 {
+		t.Errorf("reconciling a deleted incident made %d writes, want 1 (the finalizer)", n)
+	}
+	if n := events.n.Load(); n != 0 {
+		t.Errorf("reconciling a deleted incident without a silence recorded %d events, want 0", n)
+	}
+	err = k8s.Get(ctx, client.ObjectKeyFromObject(inc), &klaxonv1alpha1.Incident{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("after the reconcile: %v, want the incident gone", err)
+	}
 }

@@ -4,26 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"path"
 	"strings"
 	"time"
 
-	httptransport "github.com/go-openapi/runtime/client"
-	"github.com/go-openapi/strfmt"
-	amclient "github.com/prometheus/alertmanager/api/v2/client"
-	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
-	amsilence "github.com/prometheus/alertmanager/api/v2/client/silence"
-	"github.com/prometheus/alertmanager/api/v2/models"
-	"github.com/prometheus/alertmanager/pkg/labels"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -32,185 +21,8 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/silence"
 )
 
-// SilenceFinalizer keeps an incident whose Alertmanager silence Klaxon
-// created until the silence is expired (or has lapsed by itself).
-const SilenceFinalizer = "klaxon.dev/silence"
-
-const (
-	// defaultSilenceFor is the CRD's default of spec.alertmanager.silenceFor.
-	defaultSilenceFor = time.Hour
-	// silenceRetry is when a failed call to Alertmanager is tried again.
-	silenceRetry = 30 * time.Second
-	// maxSilenceErrorRunes bounds status.silence.error.
-	maxSilenceErrorRunes = 500
-)
-
-// silencer calls the Alertmanagers that AlertRoutes name. Only the incident
-// reconciler, which runs on the leader, uses it.
-type silencer struct {
-	// secrets reads the optional auth Secret, uncached, with the label rule
-	// of channel credentials.
-	secrets *channelLoader
-	// httpClient makes the calls; nil is http.DefaultClient.
-	httpClient *http.Client
-}
-
-// alertmanagerAPI is one route's Alertmanager.
-type alertmanagerAPI struct {
-	api *amclient.AlertmanagerAPI
-}
-
-// api builds the client of a route's Alertmanager. A problem (the auth
-// Secret is missing or not marked) is returned as such.
-func (sl *silencer) api(ctx context.Context, namespace string, am *klaxonv1alpha1.AlertRouteAlertmanager) (*alertmanagerAPI, *problem, error) {
-	u, err := url.Parse(am.URL)
-	if err != nil || u.Host == "" {
-		// The CRD's pattern makes this unreachable; a retry cannot help.
-		return nil, &problem{message: fmt.Sprintf("spec.alertmanager.url %q is not a URL", am.URL), stalled: true}, nil //nolint:nilerr // reported as a problem
-	}
-	hc := sl.httpClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	tr := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, amclient.DefaultBasePath), []string{u.Scheme}, hc)
-	if ref := am.AuthSecretRef; ref != nil {
-		token, p, err := sl.secrets.secretValue(ctx, namespace, "spec.alertmanager.authSecretRef", *ref, true)
-		if p != nil || err != nil {
-			return nil, p, err
-		}
-		tr.DefaultAuthentication = httptransport.BearerToken(string(token))
-	}
-	return &alertmanagerAPI{api: amclient.New(tr, strfmt.Default)}, nil, nil
-}
-
-// forRoute builds the client of the Alertmanager that the AlertRoute
-// routeName of namespace names in spec.alertmanager. A missing route, or
-// one without spec.alertmanager, is a problem that a retry may cure.
-func (sl *silencer) forRoute(ctx context.Context, c client.Reader, namespace, routeName string) (*alertmanagerAPI, *problem, error) {
-	route := &klaxonv1alpha1.AlertRoute{}
-	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: routeName}, route)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, &problem{message: fmt.Sprintf("AlertRoute %q does not exist", routeName), retryAfter: silenceRetry}, nil
-	case err != nil:
-		return nil, nil, fmt.Errorf("reading AlertRoute %s/%s: %w", namespace, routeName, err)
-	case route.Spec.Alertmanager == nil:
-		return nil, &problem{message: fmt.Sprintf("AlertRoute %q has no spec.alertmanager to say which Alertmanager to silence", routeName), retryAfter: silenceRetry}, nil
-	}
-	return sl.api(ctx, namespace, route.Spec.Alertmanager)
-}
-
-// post creates (id empty) or updates a silence and returns its ID, which
-// Alertmanager may change. A silence Alertmanager no longer knows (it lost
-// its state, or dropped the silence long expired) is created afresh.
-func (a *alertmanagerAPI) post(ctx context.Context, id string, matchers models.Matchers, start, end time.Time, comment string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
-	defer cancel()
-	startsAt, endsAt := strfmt.DateTime(start), strfmt.DateTime(end)
-	params := amsilence.NewPostSilencesParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithSilence(&models.PostableSilence{
-		ID: id,
-		Silence: models.Silence{
-			Matchers: matchers, StartsAt: &startsAt, EndsAt: &endsAt,
-			CreatedBy: ptr.To(silence.CreatedBy), Comment: ptr.To(comment),
-		},
-	})
-	ok, err := a.api.Silence.PostSilences(params)
-	var notFound *amsilence.PostSilencesNotFound
-	if id != "" && errors.As(err, &notFound) {
-		params.Silence.ID = ""
-		ok, err = a.api.Silence.PostSilences(params)
-	}
-	if err != nil {
-		return "", amError("creating the silence", err)
-	}
-	if ok.Payload == nil || ok.Payload.SilenceID == "" {
-		return "", errors.New("creating the silence: Alertmanager answered without a silence ID")
-	}
-	return ok.Payload.SilenceID, nil
-}
-
-// equalities are an incident group's matchers in the API's terms.
-func equalities(ms []silence.Matcher) models.Matchers {
-	out := make(models.Matchers, len(ms))
-	for i, m := range ms {
-		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(false), IsEqual: ptr.To(true)}
-	}
-	return out
-}
-
-// apiMatchers are parsed Alertmanager matchers in the API's terms.
-func apiMatchers(ms labels.Matchers) models.Matchers {
-	out := make(models.Matchers, len(ms))
-	for i, m := range ms {
-		regex := m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp
-		equal := m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp
-		out[i] = &models.Matcher{Name: ptr.To(m.Name), Value: ptr.To(m.Value), IsRegex: ptr.To(regex), IsEqual: ptr.To(equal)}
-	}
-	return out
-}
-
-// find returns an active or pending silence of Klaxon's that the filter
-// (matchers in Alertmanager's syntax) selects and whose comment begins
-// with prefix, so a reconcile that read a stale object adopts the silence
-// an earlier one created instead of creating a second.
-func (a *alertmanagerAPI) find(ctx context.Context, filter []string, prefix string) (id string, endsAt time.Time, err error) {
-	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
-	defer cancel()
-	ok, err := a.api.Silence.GetSilences(amsilence.NewGetSilencesParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithFilter(filter))
-	if err != nil {
-		return "", time.Time{}, amError("listing silences", err)
-	}
-	for _, sil := range ok.Payload {
-		if sil == nil || sil.ID == nil || sil.Status == nil || sil.Status.State == nil || *sil.Status.State == models.SilenceStatusStateExpired ||
-			sil.CreatedBy == nil || *sil.CreatedBy != silence.CreatedBy || sil.Comment == nil || !strings.HasPrefix(*sil.Comment, prefix) ||
-			sil.EndsAt == nil {
-			continue
-		}
-		return *sil.ID, time.Time(*sil.EndsAt), nil
-	}
-	return "", time.Time{}, nil
-}
-
-// expire expires a silence; one Alertmanager no longer knows, or that has
-// expired already, is done.
-func (a *alertmanagerAPI) expire(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
-	defer cancel()
-	_, err := a.api.Silence.DeleteSilence(amsilence.NewDeleteSilenceParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithSilenceID(strfmt.UUID(id)))
-	var notFound *amsilence.DeleteSilenceNotFound
-	if err == nil || errors.As(err, &notFound) {
-		return nil
-	}
-	var failed *amsilence.DeleteSilenceInternalServerError
-	if errors.As(err, &failed) && strings.Contains(failed.Payload, "already expired") {
-		return nil
-	}
-	return amError("expiring the silence", err)
-}
-
-// firing counts the alerts Alertmanager holds that match the matchers and
-// have not resolved, silenced or not.
-func (a *alertmanagerAPI) firing(ctx context.Context, ms []silence.Matcher) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, silence.CallTimeout)
-	defer cancel()
-	params := amalert.NewGetAlertsParamsWithContext(ctx).WithTimeout(silence.CallTimeout).WithFilter(silence.Filter(ms)).
-		WithActive(ptr.To(true)).WithSilenced(ptr.To(true)).WithInhibited(ptr.To(true)).WithUnprocessed(ptr.To(true))
-	ok, err := a.api.Alert.GetAlerts(params)
-	if err != nil {
-		return 0, amError("listing the group's alerts", err)
-	}
-	return len(ok.Payload), nil
-}
-
-// amError words a failed call, with Alertmanager's own message when it
-// answered with one.
-func amError(what string, err error) error {
-	var withPayload interface{ GetPayload() string }
-	if errors.As(err, &withPayload) && withPayload.GetPayload() != "" {
-		return fmt.Errorf("%s: Alertmanager refused: %s", what, strings.TrimSpace(withPayload.GetPayload()))
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
+// defaultSilenceFor is the CRD's default of spec.alertmanager.silenceFor.
+const defaultSilenceFor = time.Hour
 
 // routeOf returns the AlertRoute that opened the incident, or nil when it
 // did not come from one or the route is gone.
@@ -241,7 +53,7 @@ func silenceFor(am *klaxonv1alpha1.AlertRouteAlertmanager) time.Duration {
 // (spec.alertmanager.silenceOnAcknowledge), extends it while the alerts
 // fire, polls for the alerts' end (silenced alerts send no resolved
 // notification) and expires it once the incident leaves Acknowledged. The
-// state is status.silence; deletion is finalizeSilence's.
+// state is status.silence; deletion is reconcileDeleteSilence's.
 func (r *IncidentReconciler) reconcileSilence(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
 	inc := s.obj
 	if r.silencer == nil || inc.DeletionTimestamp != nil || (inc.Spec.Source == nil && inc.Status.Silence == nil) {
@@ -425,68 +237,36 @@ func (r *IncidentReconciler) setSilenceFinalizer(ctx context.Context, inc *klaxo
 	return setFinalizer(ctx, r.client, inc, SilenceFinalizer, want)
 }
 
-// setFinalizer adds or removes a finalizer with a patch of a copy, so the
-// status the phases computed is kept; obj takes the new resourceVersion for
-// the status patch.
-func setFinalizer(ctx context.Context, c client.Client, obj client.Object, finalizer string, want bool) error {
-	if controllerutil.ContainsFinalizer(obj, finalizer) == want {
-		return nil
-	}
-	patched := obj.DeepCopyObject().(client.Object)
-	if want {
-		controllerutil.AddFinalizer(patched, finalizer)
-	} else {
-		controllerutil.RemoveFinalizer(patched, finalizer)
-	}
-	if err := c.Patch(ctx, patched, client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("updating the finalizers of %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
-	}
-	obj.SetFinalizers(patched.GetFinalizers())
-	obj.SetResourceVersion(patched.GetResourceVersion())
-	return nil
-}
-
-// finalizeSilence handles an incident being deleted while Klaxon holds its
-// silence: it expires the silence and removes SilenceFinalizer. When
+// reconcileDeleteSilence expires the silence of an incident being deleted
+// while it holds SilenceFinalizer, which runPhases then removes. When
 // Alertmanager cannot be reached it retries until the silence lapses by
-// itself (at status.silence.expiresAt, at most silenceFor away), then
-// removes the finalizer anyway, so deletion never hangs for good. done is
-// false when the incident is not being deleted with the finalizer.
-func (r *IncidentReconciler) finalizeSilence(ctx context.Context, req ctrl.Request) (done bool, result ctrl.Result, err error) {
-	inc := &klaxonv1alpha1.Incident{}
-	if err := r.client.Get(ctx, req.NamespacedName, inc); err != nil {
-		// runPhases reads it again and reports what is wrong.
-		return false, ctrl.Result{}, nil //nolint:nilerr // runPhases handles the read
+// itself (at status.silence.expiresAt, at most silenceFor away), then lets
+// the incident go anyway, so deletion never hangs for good.
+func (r *IncidentReconciler) reconcileDeleteSilence(ctx context.Context, s *incidentScope) (ctrl.Result, error) {
+	inc := s.obj
+	if r.silencer == nil {
+		return ctrl.Result{}, nil
 	}
-	if inc.DeletionTimestamp == nil || !controllerutil.ContainsFinalizer(inc, SilenceFinalizer) {
-		return false, ctrl.Result{}, nil
+	route, err := r.routeOf(ctx, inc)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	now := r.clock.Now()
-	if r.silencer != nil {
-		route, err := r.routeOf(ctx, inc)
-		if err != nil {
-			return true, ctrl.Result{}, err
-		}
-		var am *klaxonv1alpha1.AlertRouteAlertmanager
-		if route != nil {
-			am = route.Spec.Alertmanager
-		}
-		if err := r.expireSilence(ctx, inc, am, now); err != nil {
-			log.FromContext(ctx).Info("Cannot expire the silence of a deleted incident; retrying until it lapses", "error", err.Error())
-			recordEvent(r.recorder, inc, corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
-			retry := silenceRetry
-			if exp := inc.Status.Silence.ExpiresAt; exp != nil {
-				retry = min(retry, exp.Sub(now)+time.Second)
-			}
-			return true, ctrl.Result{RequeueAfter: retry}, nil
-		}
-		if inc.Status.Silence != nil && inc.Status.Silence.ID != "" {
-			recordEvent(r.recorder, inc, corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
-				fmt.Sprintf("Expired Alertmanager silence %s: the incident is being deleted", inc.Status.Silence.ID))
-		}
+	var am *klaxonv1alpha1.AlertRouteAlertmanager
+	if route != nil {
+		am = route.Spec.Alertmanager
 	}
-	if err := r.setSilenceFinalizer(ctx, inc, false); err != nil && !apierrors.IsNotFound(err) {
-		return true, ctrl.Result{}, err
+	if err := r.expireSilence(ctx, inc, am, s.now); err != nil {
+		log.FromContext(ctx).Info("Cannot expire the silence of a deleted incident; retrying until it lapses", "error", err.Error())
+		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
+		retry := silenceRetry
+		if exp := inc.Status.Silence.ExpiresAt; exp != nil {
+			retry = min(retry, exp.Sub(s.now)+time.Second)
+		}
+		return ctrl.Result{RequeueAfter: retry}, nil
 	}
-	return true, ctrl.Result{}, nil
+	if inc.Status.Silence != nil && inc.Status.Silence.ID != "" {
+		s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
+			fmt.Sprintf("Expired Alertmanager silence %s: the incident is being deleted", inc.Status.Silence.ID))
+	}
+	return ctrl.Result{}, nil
 }

@@ -44,10 +44,8 @@ func NewMaintenanceWindowReconciler(c client.Client, recorder events.EventRecord
 // Reconcile checks the window, works out where it stands now and mirrors
 // it in Alertmanager.
 func (r *MaintenanceWindowReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if done, res, err := r.finalizeWindowSilence(ctx, req); done {
-		return res, err
-	}
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.MaintenanceWindow{}, r.reconcileWindow, r.reconcileSilence)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.MaintenanceWindow{},
+		phases(r.reconcileWindow, r.reconcileSilence).onDelete(SilenceFinalizer, r.reconcileDeleteSilence))
 }
 
 // reconcileWindow sets Ready, Active, nextStart and nextEnd. A spec the

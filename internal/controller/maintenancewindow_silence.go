@@ -7,10 +7,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -28,7 +26,7 @@ import (
 // as pending. When an occurrence ends its silence lapses by itself and the
 // reconcile at that boundary creates the next one. The silence is
 // rewritten when the spec changes, and expired when the field is removed,
-// the window becomes invalid or it is deleted (finalizeWindowSilence). A
+// the window becomes invalid or it is deleted (reconcileDeleteSilence). A
 // silence expired by hand in Alertmanager is not made again for the same
 // occurrence.
 func (r *MaintenanceWindowReconciler) reconcileSilence(ctx context.Context, s *scope[*klaxonv1alpha1.MaintenanceWindow]) (ctrl.Result, error) {
@@ -197,43 +195,33 @@ func (r *MaintenanceWindowReconciler) windowSilenceFailed(s *scope[*klaxonv1alph
 	s.obj.Status.Silence.Error = msg
 }
 
-// finalizeWindowSilence handles a window being deleted while its silence
-// holds: it expires the silence and removes SilenceFinalizer. When
+// reconcileDeleteSilence expires the silence of a window being deleted
+// while it holds SilenceFinalizer, which runPhases then removes. When
 // Alertmanager cannot be reached it retries until the silence lapses by
 // itself; when the AlertRoute is gone or names no Alertmanager it warns and
-// lets go at once, since no retry can reach the silence. done is false when
-// the window is not being deleted with the finalizer.
-func (r *MaintenanceWindowReconciler) finalizeWindowSilence(ctx context.Context, req ctrl.Request) (done bool, result ctrl.Result, err error) {
-	mw := &klaxonv1alpha1.MaintenanceWindow{}
-	if err := r.client.Get(ctx, req.NamespacedName, mw); err != nil {
-		// runPhases reads it again and reports what is wrong.
-		return false, ctrl.Result{}, nil //nolint:nilerr // runPhases handles the read
+// lets go at once, since no retry can reach the silence.
+func (r *MaintenanceWindowReconciler) reconcileDeleteSilence(ctx context.Context, s *scope[*klaxonv1alpha1.MaintenanceWindow]) (ctrl.Result, error) {
+	mw := s.obj
+	cur := mw.Status.Silence
+	if r.silencer == nil || cur == nil || !live(cur, s.now) {
+		return ctrl.Result{}, nil
 	}
-	if mw.DeletionTimestamp == nil || !controllerutil.ContainsFinalizer(mw, SilenceFinalizer) {
-		return false, ctrl.Result{}, nil
+	api, p, err := r.silencer.forRoute(ctx, r.client, mw.Namespace, cur.AlertRoute)
+	switch {
+	case err != nil:
+		return ctrl.Result{}, err
+	case p != nil:
+		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence",
+			fmt.Sprintf("Cannot expire silence %s of the deleted window, which lasts until %s: %s",
+				cur.ID, cur.EndsAt.UTC().Format(time.RFC3339), p.message))
+		return ctrl.Result{}, nil
 	}
-	now := r.clock.Now()
-	if cur := mw.Status.Silence; r.silencer != nil && cur != nil && live(cur, now) {
-		api, p, err := r.silencer.forRoute(ctx, r.client, mw.Namespace, cur.AlertRoute)
-		switch {
-		case err != nil:
-			return true, ctrl.Result{}, err
-		case p != nil:
-			recordEvent(r.recorder, mw, corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence",
-				fmt.Sprintf("Cannot expire silence %s of the deleted window, which lasts until %s: %s",
-					cur.ID, cur.EndsAt.UTC().Format(time.RFC3339), p.message))
-		default:
-			if err := api.expire(ctx, cur.ID); err != nil {
-				log.FromContext(ctx).Info("Cannot expire the silence of a deleted maintenance window; retrying until it lapses", "error", err.Error())
-				recordEvent(r.recorder, mw, corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
-				return true, ctrl.Result{RequeueAfter: min(silenceRetry, cur.EndsAt.Sub(now)+time.Second)}, nil
-			}
-			recordEvent(r.recorder, mw, corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
-				fmt.Sprintf("Expired Alertmanager silence %s: the window is being deleted", cur.ID))
-		}
+	if err := api.expire(ctx, cur.ID); err != nil {
+		log.FromContext(ctx).Info("Cannot expire the silence of a deleted maintenance window; retrying until it lapses", "error", err.Error())
+		s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventSilenceFailed, "Silence", err.Error())
+		return ctrl.Result{RequeueAfter: min(silenceRetry, cur.EndsAt.Sub(s.now)+time.Second)}, nil
 	}
-	if err := setFinalizer(ctx, r.client, mw, SilenceFinalizer, false); err != nil && !apierrors.IsNotFound(err) {
-		return true, ctrl.Result{}, err
-	}
-	return true, ctrl.Result{}, nil
+	s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventSilenceExpired, "Silence",
+		fmt.Sprintf("Expired Alertmanager silence %s: the window is being deleted", cur.ID))
+	return ctrl.Result{}, nil
 }

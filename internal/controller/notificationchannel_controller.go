@@ -38,7 +38,7 @@ func NewNotificationChannelReconciler(c client.Client, secretReader client.Reade
 
 // Reconcile checks the channel's settings and its Secrets.
 func (r *NotificationChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.NotificationChannel{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.NotificationChannel{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready by building the channel's sender, and comes

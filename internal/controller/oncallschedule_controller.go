@@ -35,7 +35,7 @@ func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder,
 
 // Reconcile computes who is on call now and when that changes next.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, r.reconcileOnCall)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall))
 }
 
 // reconcileOnCall sets status.onCall, nextHandoffAt and Ready.

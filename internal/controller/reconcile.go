@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/klaxon-dev/klaxon/internal/conditions"
 )
@@ -55,6 +56,30 @@ func (s *scope[T]) record(eventType, reason, action, note string) {
 // again.
 type phase[T object] func(context.Context, *scope[T]) (ctrl.Result, error)
 
+// kindPhases are the phases that reconcile one kind: those of a live
+// object and, for a kind that holds a finalizer, those of its deletion.
+type kindPhases[T object] struct {
+	live []phase[T]
+	// finalizer is what the object holds until the deletion phases are done.
+	finalizer string
+	deletion  []phase[T]
+}
+
+// phases are the phases of a live object, in order.
+func phases[T object](live ...phase[T]) kindPhases[T] {
+	return kindPhases[T]{live: live}
+}
+
+// onDelete adds the phases that run instead of the live ones once the
+// object is being deleted while it holds finalizer, as Cluster API's
+// reconcileDelete: they release what the finalizer guards, and when every
+// one is done (none failed or asked to be run again) the finalizer is
+// removed and the API server lets the object go.
+func (k kindPhases[T]) onDelete(finalizer string, deletion ...phase[T]) kindPhases[T] {
+	k.finalizer, k.deletion = finalizer, deletion
+	return k
+}
+
 // reconciler holds what every Klaxon reconciler needs.
 type reconciler struct {
 	client   client.Client
@@ -72,15 +97,27 @@ func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option
 // condition), then record the Events the stored status announces.
 // observedGeneration moves only when every phase succeeded. The result is
 // the earliest requeue any phase asked for.
-func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, obj T, phases ...phase[T]) (result ctrl.Result, reterr error) {
+//
+// An object being deleted while it holds the kind's finalizer runs the
+// deletion phases instead, and loses the finalizer once they are done. One
+// being deleted without it (another finalizer keeps it) has nothing of
+// Klaxon's to release and is reconciled as a live one until it goes.
+func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, obj T, k kindPhases[T]) (result ctrl.Result, reterr error) {
 	if err := r.client.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := obj.DeepCopyObject().(T)
 	s := &scope[T]{obj: obj, now: r.clock.Now()}
+	deleting := k.finalizer != "" && obj.GetDeletionTimestamp() != nil && controllerutil.ContainsFinalizer(obj, k.finalizer)
+	run := k.live
+	if deleting {
+		run = k.deletion
+	}
 
 	defer func() {
-		if reterr == nil {
+		// Deletion bumps the generation; recording that would cost a
+		// status write on an object about to go.
+		if reterr == nil && !deleting {
 			obj.SetObservedGeneration(obj.GetGeneration())
 		}
 		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
@@ -99,9 +136,16 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 		for _, f := range s.stored {
 			f()
 		}
+		if deleting && reterr == nil && result.RequeueAfter == 0 {
+			// The status is stored first: the object may be gone the
+			// moment its last finalizer is.
+			if err := setFinalizer(ctx, r.client, obj, k.finalizer, false); err != nil && !apierrors.IsNotFound(err) {
+				reterr = err
+			}
+		}
 	}()
 
-	for _, p := range phases {
+	for _, p := range run {
 		res, err := p(ctx, s)
 		if err != nil {
 			return ctrl.Result{}, err

@@ -8,11 +8,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -35,7 +33,7 @@ func NewResponderReconciler(c client.Client, recorder events.EventRecorder, opts
 
 // Reconcile checks the channels the responder's contacts name.
 func (r *ResponderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Responder{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.Responder{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready. A channel's change wakes the responder (see
@@ -105,24 +103,4 @@ func (r *ResponderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 func (r *ResponderReconciler) respondersForChannel(ctx context.Context, obj client.Object) []reconcile.Request {
 	return respondersNaming(ctx, r.client, obj.GetNamespace(), obj.GetName())
-}
-
-// respondersNaming lists the responders of a namespace with a contact on a
-// channel.
-func respondersNaming(ctx context.Context, c client.Client, namespace, channel string) []reconcile.Request {
-	list := &klaxonv1alpha1.ResponderList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
-		log.FromContext(ctx).Error(err, "Listing the responders of a channel", "notificationChannel", klog.KRef(namespace, channel))
-		return nil
-	}
-	var reqs []reconcile.Request
-	for _, resp := range list.Items {
-		for _, contact := range resp.Spec.Contacts {
-			if contact.Channel == channel {
-				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&resp)})
-				break
-			}
-		}
-	}
-	return reqs
 }

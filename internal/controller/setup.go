@@ -9,6 +9,11 @@ import (
 // EventSource names Klaxon in the Events it records.
 const EventSource = "klaxon"
 
+// SecretReaderClusterRole is the ClusterRole (config/rbac) that a namespace
+// binds to the operator's service account to let it read the Secrets there:
+// alert route tokens, channel credentials and Alertmanager auth.
+const SecretReaderClusterRole = "klaxon-secret-reader"
+
 // SetupWithManager registers every Klaxon reconciler with mgr.
 func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	recorder := mgr.GetEventRecorder(EventSource)

@@ -31,7 +31,7 @@ func NewStatusPageReconciler(c client.Client, recorder events.EventRecorder, opt
 
 // Reconcile checks the page's selector.
 func (r *StatusPageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.StatusPage{}, r.reconcileReady)
+	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.StatusPage{}, phases(r.reconcileReady))
 }
 
 // reconcileReady sets Ready. An invalid selector is a fault in the page's
