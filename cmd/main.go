@@ -25,6 +25,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -37,7 +38,7 @@ func main() {
 	var showVersion bool
 	var qps, receiverQPS float64
 	var burst, receiverBurst int
-	var namespaces string
+	var namespaces, egressAllow, egressDeny string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	// High enough not to throttle an alert storm; API Priority and
 	// Fairness protects the API server.
@@ -80,6 +81,15 @@ func main() {
 		"The namespace of the Secret "+keystore.SecretName+" holding the acknowledge link key, which the operator creates when missing; the operator's own namespace.")
 	flag.DurationVar(&o.AckLinkTTL, "ack-link-ttl", acklink.DefaultTTL,
 		"How long an acknowledge link in a page stays valid.")
+	flag.StringVar(&egressAllow, "egress-allow", "",
+		"Comma-separated CIDRs and host:ports that channels and AlertRoutes' Alertmanagers may reach although Klaxon refuses them by default "+
+			"(loopback, link-local and cloud metadata, unspecified, multicast, and with --egress-deny-private the private ranges), "+
+			"such as 10.20.0.0/16,smtp.internal:587. Only a host:port entry reaches the operator's own pod or the API server.")
+	flag.StringVar(&egressDeny, "egress-deny", "",
+		"Comma-separated CIDRs and host:ports that channels and AlertRoutes' Alertmanagers may never reach, whatever --egress-allow says.")
+	flag.BoolVar(&o.EgressDenyPrivate, "egress-deny-private", false,
+		"Also refuse the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7, ...) unless --egress-allow names them: "+
+			"for an operator whose channels should only reach the internet.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -94,6 +104,18 @@ func main() {
 			o.WatchNamespaces = append(o.WatchNamespaces, ns)
 		}
 	}
+
+	var err error
+	if o.EgressAllow, err = egress.ParseRules("--egress-allow", egressAllow); err != nil {
+		setupLog.Error(err, "Invalid flag")
+		os.Exit(1)
+	}
+	if o.EgressDeny, err = egress.ParseRules("--egress-deny", egressDeny); err != nil {
+		setupLog.Error(err, "Invalid flag")
+		os.Exit(1)
+	}
+	// The downward API's status.podIP (the chart sets POD_IP).
+	o.PodIP = os.Getenv("POD_IP")
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst

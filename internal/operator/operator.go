@@ -28,6 +28,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -84,6 +85,16 @@ type Options struct {
 	// WatchNamespaces restricts the cache, and so every controller and the
 	// receiver, to these namespaces; empty watches every namespace.
 	WatchNamespaces []string
+	// EgressAllow, EgressDeny and EgressDenyPrivate shape where channels
+	// and AlertRoutes' Alertmanager calls may connect (egress.Config): the
+	// allow-list wins over the built-in refusals, the deny-list over
+	// everything. The operator's own addresses (PodIP, the API server's)
+	// are refused unless a host:port allow entry names them.
+	EgressAllow, EgressDeny []egress.Rule
+	EgressDenyPrivate       bool
+	// PodIP is the operator pod's IP (the downward API's status.podIP),
+	// refused as an egress destination; empty outside a cluster.
+	PodIP string
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -215,6 +226,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
 	}
+	policy, err := egressPolicy(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, controller.WithEgress(policy))
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
@@ -230,7 +246,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
-			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true,
+			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

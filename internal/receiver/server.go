@@ -20,6 +20,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
@@ -78,6 +79,9 @@ type Options struct {
 	// AckKeys verifies acknowledge links (GET and POST /ack/{token}); nil
 	// serves no /ack/ pages.
 	AckKeys *acklink.Keyring
+	// Egress decides where the Slack client of a button press connects;
+	// nil applies the built-in refusals only.
+	Egress *egress.Policy
 }
 
 // Server is the Alertmanager webhook receiver. It runs on every replica: its

@@ -399,7 +399,7 @@ func (r *slackReplier) sender(ctx context.Context) (*notify.Slack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the bot token of NotificationChannel %s/%s: %w", r.channel.Namespace, r.channel.Name, err)
 	}
-	return notify.NewSlackClient(notify.SlackConfig{APIURL: spec.APIURL, Token: string(token)})
+	return notify.NewSlackClient(notify.SlackConfig{APIURL: spec.APIURL, Token: string(token), Egress: r.s.opts.Egress})
 }
 
 // edit answers a press that moved the incident, then edits the page to
