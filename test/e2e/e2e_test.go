@@ -83,6 +83,7 @@ func startOperator(ctx context.Context) (func(), error) {
 		"--metrics-bind-address=0",
 		"--health-probe-bind-address="+probeAddr,
 		"--receiver-bind-address="+receiverAddr,
+		"--egress-allow=127.0.0.0/8,[::1]/128", // the stand-ins listen on loopback
 		// Pages link to the receiver's acknowledge page.
 		"--public-url=http://"+receiverAddr,
 		"--zap-log-level=info")

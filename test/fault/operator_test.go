@@ -45,6 +45,7 @@ func startOperator(t *testing.T, name string, extra ...string) *operator {
 		receiverURL: "http://" + receiverAddr, metricsURL: "http://" + metricsAddr + "/metrics", probeURL: "http://" + probeAddr + "/readyz"}
 	o.args = append([]string{
 		"--receiver-bind-address=" + receiverAddr,
+		"--egress-allow=127.0.0.0/8,[::1]/128", // the stand-ins listen on loopback
 		"--health-probe-bind-address=" + probeAddr,
 		"--metrics-bind-address=" + metricsAddr,
 		"--metrics-secure=false",
