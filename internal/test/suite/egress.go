@@ -10,7 +10,7 @@ import (
 // Slack stand-ins and a real Alertmanager, all on loopback, which the
 // egress policy refuses by default.
 var LoopbackEgress = []egress.Rule{
-	{Prefix: netip.MustParsePrefix("127.0.0.0/8")},
+	{Prefix: netip.MustParsePrefix("127.0.0.1/32")},
 	{Prefix: netip.MustParsePrefix("::1/128")},
 }
 
