@@ -105,17 +105,10 @@ func main() {
 		}
 	}
 
-	var err error
-	if o.EgressAllow, err = egress.ParseRules("--egress-allow", egressAllow); err != nil {
+	if err := egressFlags(&o, egressAllow, egressDeny); err != nil {
 		setupLog.Error(err, "Invalid flag")
 		os.Exit(1)
 	}
-	if o.EgressDeny, err = egress.ParseRules("--egress-deny", egressDeny); err != nil {
-		setupLog.Error(err, "Invalid flag")
-		os.Exit(1)
-	}
-	// The downward API's status.podIP (the chart sets POD_IP).
-	o.PodIP = os.Getenv("POD_IP")
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
@@ -167,4 +160,19 @@ func waitForAPIServer(ctx context.Context, cfg *rest.Config, log logr.Logger) er
 		}
 		return true, nil
 	})
+}
+
+// egressFlags parses --egress-allow and --egress-deny into o, and takes
+// the pod's IP from the downward API (the chart sets POD_IP), so that
+// channels cannot reach the operator's own pod.
+func egressFlags(o *operator.Options, allow, deny string) error {
+	var err error
+	if o.EgressAllow, err = egress.ParseRules("--egress-allow", allow); err != nil {
+		return err
+	}
+	if o.EgressDeny, err = egress.ParseRules("--egress-deny", deny); err != nil {
+		return err
+	}
+	o.PodIP = os.Getenv("POD_IP")
+	return nil
 }

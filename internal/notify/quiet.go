@@ -37,7 +37,7 @@ func Quiet(msg, detail string, err error) error {
 func LogDetail(err error) string {
 	var parts []string
 	walk(err, func(e error) {
-		switch e := e.(type) {
+		switch e := e.(type) { //nolint:errorlint // walk visits every error of the chain
 		case *quietError:
 			if e.detail != "" {
 				parts = append(parts, e.detail)

@@ -158,6 +158,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.AckLinkTTL < 0 {
 		return nil, fmt.Errorf("acknowledge link TTL %s is negative", o.AckLinkTTL)
 	}
+	policy, err := egressPolicy(cfg, o)
+	if err != nil {
+		return nil, err
+	}
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.MetricsAddr,
 		SecureServing: o.SecureMetrics,
@@ -225,10 +229,6 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			ttl = acklink.DefaultTTL
 		}
 		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
-	}
-	policy, err := egressPolicy(cfg, o)
-	if err != nil {
-		return nil, err
 	}
 	opts = append(opts, controller.WithEgress(policy))
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
