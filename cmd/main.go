@@ -25,6 +25,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -37,7 +38,7 @@ func main() {
 	var showVersion bool
 	var qps, receiverQPS float64
 	var burst, receiverBurst int
-	var namespaces string
+	var namespaces, egressAllow, egressDeny string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	// High enough not to throttle an alert storm; API Priority and
 	// Fairness protects the API server.
@@ -89,6 +90,15 @@ func main() {
 		})
 	flag.DurationVar(&o.StatusPageCacheTTL, "status-page-cache-ttl", receiver.DefaultStatusCacheTTL,
 		"How long a rendered status page or feed is served to every reader before it is rendered again.")
+	flag.StringVar(&egressAllow, "egress-allow", "",
+		"Comma-separated CIDRs and host:ports that channels and AlertRoutes' Alertmanagers may reach although Klaxon refuses them by default "+
+			"(loopback, link-local and cloud metadata, unspecified, multicast, and with --egress-deny-private the private ranges), "+
+			"such as 10.20.0.0/16,smtp.internal:587. Only a host:port entry reaches the operator's own pod or the API server.")
+	flag.StringVar(&egressDeny, "egress-deny", "",
+		"Comma-separated CIDRs and host:ports that channels and AlertRoutes' Alertmanagers may never reach, whatever --egress-allow says.")
+	flag.BoolVar(&o.EgressDenyPrivate, "egress-deny-private", false,
+		"Also refuse the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7, ...) unless --egress-allow names them: "+
+			"for an operator whose channels should only reach the internet.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -102,6 +112,11 @@ func main() {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			o.WatchNamespaces = append(o.WatchNamespaces, ns)
 		}
+	}
+
+	if err := egressFlags(&o, egressAllow, egressDeny); err != nil {
+		setupLog.Error(err, "Invalid flag")
+		os.Exit(1)
 	}
 
 	cfg := ctrl.GetConfigOrDie()
@@ -154,4 +169,19 @@ func waitForAPIServer(ctx context.Context, cfg *rest.Config, log logr.Logger) er
 		}
 		return true, nil
 	})
+}
+
+// egressFlags parses --egress-allow and --egress-deny into o, and takes
+// the pod's IP from the downward API (the chart sets POD_IP), so that
+// channels cannot reach the operator's own pod.
+func egressFlags(o *operator.Options, allow, deny string) error {
+	var err error
+	if o.EgressAllow, err = egress.ParseRules("--egress-allow", allow); err != nil {
+		return err
+	}
+	if o.EgressDeny, err = egress.ParseRules("--egress-deny", deny); err != nil {
+		return err
+	}
+	o.PodIP = os.Getenv("POD_IP")
+	return nil
 }

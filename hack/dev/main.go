@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
@@ -95,7 +96,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	mgr, err := operator.New(cluster.OperatorConfig, operator.Options{MetricsAddr: *metricsAddr, ProbeAddr: *probeAddr, PublicURL: publicURL})
+	// mailpit and the other stand-ins listen on loopback, which the egress
+	// policy refuses by default.
+	loopback, err := egress.ParseRules("loopback", "127.0.0.0/8,[::1]/128")
+	if err != nil {
+		return err
+	}
+	mgr, err := operator.New(cluster.OperatorConfig, operator.Options{
+		MetricsAddr: *metricsAddr, ProbeAddr: *probeAddr, PublicURL: publicURL, EgressAllow: loopback,
+	})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-openapi/runtime"
 	httptransport "github.com/go-openapi/runtime/client"
 	"github.com/go-openapi/strfmt"
 	amclient "github.com/prometheus/alertmanager/api/v2/client"
@@ -22,6 +23,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
+	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/silence"
 )
 
@@ -40,8 +44,12 @@ type silencer struct {
 	// secrets reads the optional auth Secret, uncached, with the label rule
 	// of channel credentials.
 	secrets *channelLoader
-	// httpClient makes the calls; nil is http.DefaultClient.
+	// httpClient makes the calls; nil is a client that connects only where
+	// egress allows and follows no redirect.
 	httpClient *http.Client
+	// egress decides where the calls connect; nil applies the built-in
+	// refusals only.
+	egress *egress.Policy
 }
 
 // alertmanagerAPI is one route's Alertmanager.
@@ -59,7 +67,12 @@ func (sl *silencer) api(ctx context.Context, namespace string, am *klaxonv1alpha
 	}
 	hc := sl.httpClient
 	if hc == nil {
-		hc = http.DefaultClient
+		// The URL is the namespace's choice: connect only where the policy
+		// allows, and let no redirect choose again.
+		hc = &http.Client{
+			Transport:     notify.GuardedTransport(sl.egress),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	tr := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, amclient.DefaultBasePath), []string{u.Scheme}, hc)
 	if ref := am.AuthSecretRef; ref != nil {
@@ -182,12 +195,37 @@ func (a *alertmanagerAPI) firing(ctx context.Context, ms []silence.Matcher) (int
 	return len(ok.Payload), nil
 }
 
-// amError words a failed call, with Alertmanager's own message when it
-// answered with one.
+// amError words a failed call by the HTTP status Alertmanager answered,
+// or the connection's failure in Klaxon's words. What the other end said
+// is for the log only (notify.LogDetail): the URL is the namespace's
+// choice, and its answer could be anything the operator reaches.
 func amError(what string, err error) error {
+	detail := bounded.Bytes(err.Error(), maxSilenceErrorRunes)
 	var withPayload interface{ GetPayload() string }
-	if errors.As(err, &withPayload) && withPayload.GetPayload() != "" {
-		return fmt.Errorf("%s: Alertmanager refused: %s", what, strings.TrimSpace(withPayload.GetPayload()))
+	if errors.As(err, &withPayload) {
+		detail = bounded.Bytes(strings.TrimSpace(withPayload.GetPayload()), maxSilenceErrorRunes)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	var withCode interface{ Code() int }
+	var apiErr *runtime.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return notify.Quiet(fmt.Sprintf("%s: Alertmanager answered HTTP %d", what, apiErr.Code), detail, err)
+	case errors.As(err, &withCode):
+		return notify.Quiet(fmt.Sprintf("%s: Alertmanager refused with HTTP %d", what, withCode.Code()), detail, err)
+	case errors.As(err, &withPayload):
+		return notify.Quiet(what+": Alertmanager refused", detail, err)
+	}
+	var (
+		refused *egress.RefusedError
+		connect *egress.ConnectError
+	)
+	switch {
+	case errors.As(err, &refused):
+		return notify.Quiet(fmt.Sprintf("%s: %s", what, refused.Error()), detail, err)
+	case errors.As(err, &connect):
+		return notify.Quiet(fmt.Sprintf("%s: %s", what, connect.Error()), detail, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return notify.Quiet(what+": Alertmanager did not answer in time", detail, err)
+	}
+	return notify.Quiet(what+": the call to Alertmanager failed", detail, err)
 }

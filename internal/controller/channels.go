@@ -12,6 +12,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/notify/alertmanager"
 	"github.com/klaxon-dev/klaxon/internal/secretref"
@@ -38,6 +39,9 @@ type channelLoader struct {
 	publicURL string
 	// buttonKeys seal the values of Slack buttons; nil leaves buttons out.
 	buttonKeys *acklink.Keyring
+	// egress decides where the senders connect; nil applies the built-in
+	// refusals only.
+	egress *egress.Policy
 }
 
 // load reads the channel's Secrets and builds its sender. A channel that
@@ -68,6 +72,7 @@ func (l *channelLoader) loadEmail(ctx context.Context, namespace string, email *
 		Smarthost: email.Smarthost, From: email.From, Username: email.Username,
 		// Sending in clear text is opt-in: unset is what the CRD defaults.
 		RequireTLS: email.RequireTLS == nil || *email.RequireTLS,
+		Egress:     l.egress,
 	}
 	if ref := email.AuthSecretRef; ref != nil {
 		password, p, err := l.secretValue(ctx, namespace, "spec.email.authSecretRef", *ref, true)
@@ -101,7 +106,7 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 	if apiURL == "" {
 		apiURL = notify.DefaultSlackAPIURL
 	}
-	cfg := notify.SlackConfig{APIURL: apiURL, Token: string(token)}
+	cfg := notify.SlackConfig{APIURL: apiURL, Token: string(token), Egress: l.egress}
 	// Buttons only where presses can be verified: without a signing
 	// secret every press would be refused.
 	if slack.SigningSecretRef != nil && l.buttonKeys != nil {
@@ -119,7 +124,7 @@ func (l *channelLoader) loadSlack(ctx context.Context, namespace, name string, s
 }
 
 func (l *channelLoader) loadWebhook(ctx context.Context, namespace string, webhook *klaxonv1alpha1.WebhookChannel) (notify.Sender, *problem, error) {
-	cfg := notify.WebhookConfig{URL: webhook.URL}
+	cfg := notify.WebhookConfig{URL: webhook.URL, Egress: l.egress}
 	if ref := webhook.URLSecretRef; ref != nil {
 		u, p, err := l.secretURL(ctx, namespace, "spec.webhook.urlSecretRef", *ref)
 		if p != nil || err != nil {
@@ -143,7 +148,7 @@ func (l *channelLoader) loadAlertmanager(ctx context.Context, namespace string, 
 	if p != nil || err != nil {
 		return nil, p, err
 	}
-	sender, err := alertmanager.New(alertmanager.Config{Receiver: receiver, ExternalURL: l.publicURL})
+	sender, err := alertmanager.New(alertmanager.Config{Receiver: receiver, ExternalURL: l.publicURL, Egress: l.egress})
 	if err != nil {
 		// The fix is in the Secret, not the channel: say where.
 		return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, fmt.Sprintf("Secret %s, key %q: %s",

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -184,6 +185,12 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 	msgRef, err := snd.Send(ctx, &m)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, ctx.Err())
+	}
+	if err != nil {
+		// The status and Events carry the error's own words; what the
+		// other end answered goes to the log only, cut.
+		ctrl.Log.WithName("sender").V(1).Info("Send failed", "namespace", ref.Namespace, "channel", req.channel,
+			"error", err.Error(), "detail", notify.LogDetail(err))
 	}
 	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}, true
 }

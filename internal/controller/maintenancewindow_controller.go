@@ -118,7 +118,7 @@ func timeOrNil(t time.Time) *metav1.Time {
 // SetupWithManager registers the reconciler.
 func (r *MaintenanceWindowReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// Alertmanager auth Secrets are read uncached, like channel credentials.
-	r.silencer = &silencer{secrets: &channelLoader{secretReader: mgr.GetAPIReader()}}
+	r.silencer = &silencer{secrets: &channelLoader{secretReader: mgr.GetAPIReader()}, egress: r.egress}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.MaintenanceWindow{}).
 		Named("maintenancewindow").

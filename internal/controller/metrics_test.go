@@ -97,6 +97,7 @@ func startOperatorWithMetrics(t *testing.T) string {
 	addr := proc.FreeAddr(t)
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 		MetricsAddr: addr, SecureMetrics: false, ProbeAddr: "0", ReceiverAddr: "0", Clock: fakeClock, Restartable: true,
+		EgressAllow: suite.LoopbackEgress,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // Option configures a reconciler.
@@ -22,6 +24,9 @@ type options struct {
 	// incidentWorkers is how many incidents are reconciled at once
 	// (WithIncidentWorkers).
 	incidentWorkers int
+	// egress decides where channels and Alertmanager calls connect
+	// (WithEgress); nil applies the built-in refusals only.
+	egress *egress.Policy
 }
 
 // DefaultIncidentWorkers is how many incidents are reconciled at once by

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/klaxon-dev/klaxon/internal/conditions"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // object is what a Klaxon reconciler reconciles: one of Klaxon's kinds.
@@ -85,10 +86,13 @@ type reconciler struct {
 	client   client.Client
 	recorder events.EventRecorder
 	clock    clock.PassiveClock
+	// egress decides where channels and Alertmanager calls connect.
+	egress *egress.Policy
 }
 
 func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option) reconciler {
-	return reconciler{client: c, recorder: recorder, clock: buildOptions(opts).clock}
+	o := buildOptions(opts)
+	return reconciler{client: c, recorder: recorder, clock: o.clock, egress: o.egress}
 }
 
 // runPhases is the shape of every Klaxon reconcile: get the object, run the

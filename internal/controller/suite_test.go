@@ -60,6 +60,7 @@ var stopOperator func() error
 func startOperator() error {
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", Clock: fakeClock, Restartable: true,
+		EgressAllow: suite.LoopbackEgress,
 	})
 	stopOperator = stop
 	return err

@@ -17,6 +17,9 @@ import (
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // implicitTLSPort is the submission port that speaks TLS from the first
@@ -44,6 +47,9 @@ type EmailConfig struct {
 	// TLSConfig verifies the server (RootCAs, for instance); nil means the
 	// system roots. Its ServerName defaults to the smarthost's host.
 	TLSConfig *tls.Config
+	// Egress decides where the smarthost may be; nil applies the built-in
+	// refusals only.
+	Egress *egress.Policy
 }
 
 type email struct {
@@ -56,6 +62,7 @@ type email struct {
 	username    string
 	password    string
 	tls         *tls.Config
+	egress      *egress.Policy
 }
 
 // NewEmail returns a Sender that mails the message's address through
@@ -92,6 +99,7 @@ func NewEmail(c EmailConfig) (Sender, error) {
 		username:    c.Username,
 		password:    c.Password,
 		tls:         cfg,
+		egress:      c.Egress,
 	}, nil
 }
 
@@ -178,26 +186,28 @@ func (e *email) message(m *Message, to *netmail.Address) (*mail.Msg, error) {
 
 // options configures go-mail for one session.
 func (e *email) options(conn *connHolder) []mail.Option {
-	dialer := &net.Dialer{Timeout: SendTimeout}
+	dialer := &egress.Dialer{Policy: e.egress, Timeout: SendTimeout}
 	opts := []mail.Option{
 		mail.WithPort(e.port),
 		mail.WithTimeout(SendTimeout),
 		mail.WithTLSConfig(e.tls),
 		mail.WithDialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var c net.Conn
-			var err error
-			if e.implicitTLS {
-				// A *tls.Conn, so that go-mail's SMTP client knows the
-				// session is encrypted and PLAIN may be used.
-				c, err = (&tls.Dialer{NetDialer: dialer, Config: e.tls}).DialContext(ctx, network, addr)
-			} else {
-				c, err = dialer.DialContext(ctx, network, addr)
-			}
+			c, err := dialer.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
 			conn.set(c)
-			return c, nil
+			if !e.implicitTLS {
+				return c, nil
+			}
+			// A *tls.Conn, so that go-mail's SMTP client knows the
+			// session is encrypted and PLAIN may be used.
+			tc := tls.Client(c, e.tls)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			return tc, nil
 		}),
 	}
 	switch {
@@ -227,17 +237,64 @@ func (e *email) classify(ctx context.Context, err error) error {
 	addr := net.JoinHostPort(e.host, strconv.Itoa(e.port))
 	if ctx.Err() != nil {
 		// The connection was closed under the session: say why.
-		return fmt.Errorf("mailing through %s: %w: %w", addr, context.Cause(ctx), err)
+		return Quiet(fmt.Sprintf("mailing through %s: %v", addr, context.Cause(ctx)), bounded.Bytes(oneLine(err.Error()), maxErrorBodyBytes),
+			errors.Join(context.Cause(ctx), err))
 	}
 	// go-mail has no error value for this; its message is the only sign.
 	if strings.Contains(err.Error(), "does not support STARTTLS") {
-		return Permanent(fmt.Errorf("the mail server %s does not offer STARTTLS, and the channel requires TLS: %w", addr, err))
+		return Permanent(Quiet(fmt.Sprintf("the mail server %s does not offer STARTTLS, and the channel requires TLS", addr), err.Error(), err))
 	}
-	err = fmt.Errorf("mailing through %s: %w", addr, err)
+	err = Quiet(fmt.Sprintf("mailing through %s: %s", addr, smtpWords(err)), bounded.Bytes(oneLine(err.Error()), maxErrorBodyBytes), err)
 	if smtpPermanent(err) {
 		return Permanent(err)
 	}
 	return err
+}
+
+// smtpWords says in Klaxon's words why a session failed: the reply code
+// of the server, not its text, which is whatever the smarthost answered.
+func smtpWords(err error) string {
+	var sendErr *mail.SendError
+	if errors.As(err, &sendErr) && sendErr.ErrorCode() > 0 {
+		return fmt.Sprintf("the mail server answered %d", sendErr.ErrorCode())
+	}
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return fmt.Sprintf("the mail server answered %d", reply.Code)
+	}
+	var (
+		refused *egress.RefusedError
+		connect *egress.ConnectError
+	)
+	switch {
+	case errors.As(err, &refused):
+		return refused.Error()
+	case errors.As(err, &connect):
+		return connect.Error()
+	case certificateError(err):
+		return "the mail server's certificate does not verify"
+	case errors.Is(err, smtp.ErrUnencrypted), errors.Is(err, mail.ErrPlainAuthNotSupported), errors.Is(err, mail.ErrLoginAuthNotSupported):
+		return "the mail server offers no way to authenticate safely over this connection"
+	case errors.Is(err, mail.ErrNoSupportedAuthDiscovered):
+		return "the mail server offers no authentication mechanism Klaxon supports"
+	case errors.Is(err, smtp.ErrWrongHostname):
+		return "the mail server's name does not match"
+	case temporaryNetError(err):
+		return "the connection to the mail server failed"
+	}
+	return "the mail session failed"
+}
+
+// certificateError reports whether the server's certificate did not verify.
+func certificateError(err error) bool {
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		hostnameErr  x509.HostnameError
+		authorityErr x509.UnknownAuthorityError
+		invalidErr   x509.CertificateInvalidError
+	)
+	return errors.As(err, &verifyErr) || errors.As(err, &hostnameErr) ||
+		errors.As(err, &authorityErr) || errors.As(err, &invalidErr)
 }
 
 // smtpPermanent reports whether a failed session would fail again the
@@ -245,6 +302,9 @@ func (e *email) classify(ctx context.Context, err error) error {
 // authentication the server cannot do safely. Anything else, network
 // failures included, is retried.
 func smtpPermanent(err error) bool {
+	if refusedByEgress(err) {
+		return true
+	}
 	var sendErr *mail.SendError
 	if errors.As(err, &sendErr) {
 		return !sendErr.IsTemp() && sendErr.ErrorCode() >= 500
@@ -256,14 +316,7 @@ func smtpPermanent(err error) bool {
 	if errors.As(err, &reply) {
 		return reply.Code >= 500
 	}
-	var (
-		verifyErr    *tls.CertificateVerificationError
-		hostnameErr  x509.HostnameError
-		authorityErr x509.UnknownAuthorityError
-		invalidErr   x509.CertificateInvalidError
-	)
-	if errors.As(err, &verifyErr) || errors.As(err, &hostnameErr) ||
-		errors.As(err, &authorityErr) || errors.As(err, &invalidErr) {
+	if certificateError(err) {
 		return true
 	}
 	for _, target := range []error{

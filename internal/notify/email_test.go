@@ -103,6 +103,9 @@ func newTestEmail(t *testing.T, cfg EmailConfig) Sender {
 	if cfg.From == "" {
 		cfg.From = "Klaxon <klaxon@example.com>"
 	}
+	if cfg.Egress == nil {
+		cfg.Egress = loopback
+	}
 	s, err := NewEmail(cfg)
 	if err != nil {
 		t.Fatal(err)

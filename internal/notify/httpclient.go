@@ -10,33 +10,52 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 const (
 	// maxAnswerBytes bounds what is read of an answer: the senders need
 	// a status and at most a small JSON object.
 	maxAnswerBytes = 64 << 10
-	// maxErrorBodyBytes bounds the part of an answer quoted in an error,
-	// which ends up in a status condition.
+	// maxErrorBodyBytes bounds the part of an answer kept for the log.
 	maxErrorBodyBytes = 200
 	// userAgent names Klaxon to the receiving end.
 	userAgent = "klaxon"
 )
 
-// httpClient returns c, or a client bounded by SendTimeout that does not
-// follow redirects: a redirected POST turns into a GET or is refused, and
-// following it would hide a wrong URL behind an odd answer.
-func httpClient(c *http.Client) *http.Client {
+// httpClient returns c, or a client bounded by SendTimeout that connects
+// only where the egress policy p allows, through no proxy, and does not
+// follow redirects: a redirect is the other end choosing where Klaxon
+// connects next, and a redirected POST turns into a GET whose answer could
+// be anything the operator reaches.
+func httpClient(c *http.Client, p *egress.Policy) *http.Client {
 	if c != nil {
 		return c
 	}
 	return &http.Client{
-		Timeout: SendTimeout,
+		Timeout:   SendTimeout,
+		Transport: GuardedTransport(p),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
+	}
+}
+
+// GuardedTransport is an HTTP transport that dials only where p allows.
+// It uses no proxy: a proxy would connect on Klaxon's behalf, past the
+// check.
+func GuardedTransport(p *egress.Policy) *http.Transport {
+	d := &egress.Dialer{Policy: p, Timeout: SendTimeout}
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
 	}
 }
 
@@ -95,6 +114,9 @@ func postJSON(ctx context.Context, client *http.Client, endpoint string, header 
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := client.Do(req)
 	if err != nil {
+		if refusedByEgress(err) {
+			return 0, nil, Permanent(redactURL(err))
+		}
 		return 0, nil, redactURL(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
@@ -121,17 +143,20 @@ func retryableStatus(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
 }
 
-// statusError describes a non-2xx answer, quoting the start of its body,
-// and marks it Permanent unless retryableStatus.
+// statusError describes a non-2xx answer by its status alone, and marks it
+// Permanent unless retryableStatus. The start of the body is kept for the
+// log only (LogDetail): the status is read by anyone who may view the
+// namespace, and the body is whatever the channel's URL answered.
 func statusError(who string, code int, body []byte) error {
 	msg := fmt.Sprintf("%s answered HTTP %d", who, code)
 	if text := http.StatusText(code); text != "" {
 		msg += " " + text
 	}
+	var detail string
 	if s := snippet(body); s != "" {
-		msg += ": " + s
+		detail = "answer: " + s
 	}
-	err := errors.New(msg)
+	err := Quiet(msg, detail, nil)
 	if retryableStatus(code) {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // DefaultSlackAPIURL is Slack's Web API.
@@ -29,6 +30,9 @@ type SlackConfig struct {
 	// Client sends the requests; nil means a client with a SendTimeout
 	// timeout that does not follow redirects.
 	Client *http.Client
+	// Egress decides where the client connects; nil applies the built-in
+	// refusals only.
+	Egress *egress.Policy
 	// Namespace and ChannelName name the NotificationChannel this app
 	// sends for. With both set, pages carry Acknowledge and Resolve
 	// buttons whose presses Slack sends to Klaxon's /slack/interactions,
@@ -86,7 +90,7 @@ func NewSlackClient(c SlackConfig) (*Slack, error) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	return &Slack{base: base, token: c.Token, client: httpClient(c.Client), namespace: c.Namespace, channel: c.ChannelName, seal: c.Seal}, nil
+	return &Slack{base: base, token: c.Token, client: httpClient(c.Client, c.Egress), namespace: c.Namespace, channel: c.ChannelName, seal: c.Seal}, nil
 }
 
 // slackRequest is the body of chat.postMessage.
@@ -256,11 +260,13 @@ func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackRes
 	if err = json.Unmarshal(answer, &r); err != nil {
 		// Not Slack's JSON: a proxy or a portal in the way, most likely
 		// for a while only.
-		return nil, fmt.Errorf("the Slack API answered HTTP %d with something other than its JSON: %q", code, snippet(answer))
+		return nil, Quiet(fmt.Sprintf("the Slack API answered HTTP %d with something other than its JSON", code), "answer: "+snippet(answer), nil)
 	}
 	if !r.OK {
 		reason := bounded.Bytes(oneLine(r.Error), 100)
-		if reason == "" {
+		if !slackErrorCode(reason) {
+			// Slack's reasons are codes such as channel_not_found; any
+			// other text is not Slack's, and stays out of the status.
 			reason = "no reason given"
 		}
 		err = fmt.Errorf("the Slack API refused the message: %s", reason)
@@ -446,4 +452,18 @@ func slackEscape(s string) string {
 func slackLink(url, label string) string {
 	url = strings.ReplaceAll(slackEscape(oneLine(url)), "|", "%7C")
 	return "<" + url + "|" + label + ">"
+}
+
+// slackErrorCode reports whether s reads like one of Slack's error codes
+// (invalid_auth, ratelimited): lower-case letters, digits and underscores.
+func slackErrorCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }

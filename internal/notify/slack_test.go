@@ -91,7 +91,7 @@ func (f *fakeSlack) count() int {
 
 func newTestSlack(t *testing.T, srv *httptest.Server) Sender {
 	t.Helper()
-	s, err := NewSlack(SlackConfig{APIURL: srv.URL + "/api/", Token: testSlackToken})
+	s, err := NewSlack(SlackConfig{Egress: loopback, APIURL: srv.URL + "/api/", Token: testSlackToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +197,8 @@ func TestSlackClassifiesAnswers(t *testing.T) {
 		answer    string
 		permanent bool
 		inErr     string
+		// notInErr is part of the answer that must stay out of the error.
+		notInErr string
 	}{
 		{name: "channel_not_found", answer: `{"ok":false,"error":"channel_not_found"}`, permanent: true, inErr: "the Slack API refused the message: channel_not_found"},
 		{name: "not_in_channel", answer: `{"ok":false,"error":"not_in_channel"}`, permanent: true},
@@ -216,9 +218,10 @@ func TestSlackClassifiesAnswers(t *testing.T) {
 		{name: "service_unavailable", answer: `{"ok":false,"error":"service_unavailable"}`},
 		{name: "HTTP 429", status: 429, answer: `{"ok":false,"error":"ratelimited"}`, inErr: "the Slack API answered HTTP 429 Too Many Requests"},
 		{name: "HTTP 500", status: 500, inErr: "HTTP 500"},
-		{name: "HTTP 503", status: 503, answer: "<html>down</html>", inErr: "HTTP 503 Service Unavailable: <html>down</html>"},
+		{name: "HTTP 503", status: 503, answer: "<html>down</html>", inErr: "HTTP 503 Service Unavailable", notInErr: "down"},
 		{name: "HTTP 404", status: 404, permanent: true, inErr: "HTTP 404"},
-		{name: "not JSON", status: 200, answer: "<html>captive portal</html>", inErr: "something other than its JSON"},
+		{name: "not JSON", status: 200, answer: "<html>captive portal</html>", inErr: "something other than its JSON", notInErr: "captive portal"},
+		{name: "not a code", answer: `{"ok":false,"error":"db_password=hunter2"}`, permanent: true, inErr: "no reason given", notInErr: "hunter2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,6 +239,9 @@ func TestSlackClassifiesAnswers(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.inErr) {
 				t.Errorf("error %q lacks %q", err, tc.inErr)
 			}
+			if tc.notInErr != "" && strings.Contains(err.Error(), tc.notInErr) {
+				t.Errorf("error %q quotes the answer's %q", err, tc.notInErr)
+			}
 		})
 	}
 }
@@ -249,7 +255,7 @@ func TestSlackAgainstTheFakeAPI(t *testing.T) {
 		t.Errorf("unknown channel: Send = %v, want a permanent channel_not_found", err)
 	}
 
-	s, err := NewSlack(SlackConfig{APIURL: srv.URL + "/api", Token: "xoxb-wrong"})
+	s, err := NewSlack(SlackConfig{Egress: loopback, APIURL: srv.URL + "/api", Token: "xoxb-wrong"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +319,7 @@ func newButtonSlack(t *testing.T, srv *httptest.Server) *Slack {
 	t.Helper()
 	// The identity stands in for Klaxon's seal, which the receiver's tests
 	// exercise with a real key.
-	s, err := NewSlackClient(SlackConfig{APIURL: srv.URL + "/api/", Token: testSlackToken, Namespace: "payments", ChannelName: "team-slack",
+	s, err := NewSlackClient(SlackConfig{Egress: loopback, APIURL: srv.URL + "/api/", Token: testSlackToken, Namespace: "payments", ChannelName: "team-slack",
 		Seal: func(v []byte) string { return string(v) }})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // WebhookConfig configures Klaxon's webhook: a POST of Payload as JSON.
@@ -15,6 +17,9 @@ type WebhookConfig struct {
 	// Client sends the requests; nil means a client with a SendTimeout
 	// timeout that does not follow redirects.
 	Client *http.Client
+	// Egress decides where the client connects; nil applies the built-in
+	// refusals only.
+	Egress *egress.Policy
 }
 
 type webhook struct {
@@ -33,7 +38,7 @@ func NewWebhook(c WebhookConfig) (Sender, error) {
 	if err = checkToken("webhook", c.Token); err != nil {
 		return nil, err
 	}
-	return &webhook{url: u.String(), token: c.Token, client: httpClient(c.Client)}, nil
+	return &webhook{url: u.String(), token: c.Token, client: httpClient(c.Client, c.Egress)}, nil
 }
 
 // Send posts the payload. A 2xx answer means sent; 408, 429, 5xx and

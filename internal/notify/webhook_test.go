@@ -65,7 +65,7 @@ func testContext(t *testing.T) context.Context {
 
 func TestWebhookPostsThePayload(t *testing.T) {
 	rec, srv := newRecorder(t, http.StatusNoContent, "")
-	s, err := NewWebhook(WebhookConfig{URL: srv.URL + "/hooks/klaxon?team=payments", Token: "s3cret"})
+	s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: srv.URL + "/hooks/klaxon?team=payments", Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestWebhookPostsThePayload(t *testing.T) {
 
 func TestWebhookWithoutTokenSendsNoAuthorization(t *testing.T) {
 	rec, srv := newRecorder(t, http.StatusOK, `{"ok":true}`)
-	s, err := NewWebhook(WebhookConfig{URL: srv.URL})
+	s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,19 +122,21 @@ func TestWebhookClassifiesAnswers(t *testing.T) {
 		wantErr   bool
 		permanent bool
 		inErr     string
+		// inLog is in LogDetail only, never in the error's text.
+		inLog string
 	}{
 		{status: 200},
 		{status: 201},
 		{status: 202},
 		{status: 204},
-		{status: 400, body: `{"error":"bad payload"}`, wantErr: true, permanent: true, inErr: `the webhook answered HTTP 400 Bad Request: {"error":"bad payload"}`},
+		{status: 400, body: `{"error":"bad payload"}`, wantErr: true, permanent: true, inErr: `the webhook answered HTTP 400 Bad Request`, inLog: `{"error":"bad payload"}`},
 		{status: 401, wantErr: true, permanent: true, inErr: "HTTP 401 Unauthorized"},
 		{status: 403, wantErr: true, permanent: true, inErr: "HTTP 403"},
 		{status: 404, wantErr: true, permanent: true, inErr: "HTTP 404"},
 		{status: 422, wantErr: true, permanent: true, inErr: "HTTP 422"},
 		{status: 408, wantErr: true, inErr: "HTTP 408 Request Timeout"},
 		{status: 429, wantErr: true, inErr: "HTTP 429 Too Many Requests"},
-		{status: 500, body: "boom\n", wantErr: true, inErr: "the webhook answered HTTP 500 Internal Server Error: boom"},
+		{status: 500, body: "boom\n", wantErr: true, inErr: "the webhook answered HTTP 500 Internal Server Error", inLog: "boom"},
 		{status: 502, wantErr: true, inErr: "HTTP 502"},
 		{status: 503, wantErr: true, inErr: "HTTP 503"},
 		// Not followed: a redirected POST is a wrong URL.
@@ -143,7 +145,7 @@ func TestWebhookClassifiesAnswers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			_, srv := newRecorder(t, tc.status, tc.body)
-			s, err := NewWebhook(WebhookConfig{URL: srv.URL})
+			s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: srv.URL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,13 +162,16 @@ func TestWebhookClassifiesAnswers(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.inErr) {
 				t.Errorf("error %q lacks %q", err, tc.inErr)
 			}
+			if tc.inLog != "" && (strings.Contains(err.Error(), tc.inLog) || !strings.Contains(LogDetail(err), tc.inLog)) {
+				t.Errorf("error %q, log detail %q: want %q in the log detail only", err, LogDetail(err), tc.inLog)
+			}
 		})
 	}
 }
 
 func TestWebhookBoundsTheAnswer(t *testing.T) {
-	// An endless error page: the sender must stop reading and quote only
-	// its start.
+	// An endless error page: the sender must stop reading, keep its start
+	// for the log only, and say only the status.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		line := []byte(strings.Repeat("x", 1023) + "\n")
@@ -177,7 +182,7 @@ func TestWebhookBoundsTheAnswer(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	s, err := NewWebhook(WebhookConfig{URL: srv.URL})
+	s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,8 +190,11 @@ func TestWebhookBoundsTheAnswer(t *testing.T) {
 	if err == nil || IsPermanent(err) {
 		t.Fatalf("Send = %v, want a retryable error", err)
 	}
-	if len(err.Error()) > 300 || !strings.Contains(err.Error(), "HTTP 502 Bad Gateway: xxx") {
-		t.Errorf("error of %d bytes: %.100q…; want the status and at most %d bytes of the body", len(err.Error()), err, maxErrorBodyBytes)
+	if err.Error() != "the webhook answered HTTP 502 Bad Gateway" {
+		t.Errorf("error %.100q…; want the status alone", err)
+	}
+	if d := LogDetail(err); len(d) > 300 || !strings.Contains(d, "xxx") {
+		t.Errorf("log detail of %d bytes: %.100q…; want at most %d bytes of the body", len(d), d, maxErrorBodyBytes)
 	}
 }
 
@@ -200,7 +208,7 @@ func TestWebhookHangingServerIsCutByTheContext(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	s, err := NewWebhook(WebhookConfig{URL: srv.URL})
+	s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +228,7 @@ func TestWebhookNetworkErrorIsRetryableAndHidesTheURL(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/hooks/s3cret-path?token=s3cret-query"
 	srv.Close() // nothing listens any more
-	s, err := NewWebhook(WebhookConfig{URL: url})
+	s, err := NewWebhook(WebhookConfig{Egress: loopback, URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,14 +249,14 @@ func TestNewWebhookValidates(t *testing.T) {
 		cfg  WebhookConfig
 		want string // "" for valid
 	}{
-		"https":            {WebhookConfig{URL: "https://hooks.example.com/klaxon"}, ""},
-		"http with port":   {WebhookConfig{URL: "http://10.0.0.1:8080/"}, ""},
+		"https":            {WebhookConfig{Egress: loopback, URL: "https://hooks.example.com/klaxon"}, ""},
+		"http with port":   {WebhookConfig{Egress: loopback, URL: "http://10.0.0.1:8080/"}, ""},
 		"empty":            {WebhookConfig{}, "the webhook URL is empty: set an absolute http or https URL"},
-		"relative":         {WebhookConfig{URL: "/hooks/klaxon"}, "the webhook URL must use http or https, not \"\""},
-		"other scheme":     {WebhookConfig{URL: "ftp://example.com/s3cret"}, "the webhook URL must use http or https, not \"ftp\""},
-		"no host":          {WebhookConfig{URL: "https:///s3cret"}, "the webhook URL has no host: set an absolute http or https URL"},
-		"unparsable":       {WebhookConfig{URL: "https://exa mple.com/%zz-s3cret"}, "the webhook URL cannot be parsed: set an absolute http or https URL"},
-		"token with break": {WebhookConfig{URL: "https://example.com", Token: "t\r\nX-Evil: 1"}, "the webhook token contains a line break or control character"},
+		"relative":         {WebhookConfig{Egress: loopback, URL: "/hooks/klaxon"}, "the webhook URL must use http or https, not \"\""},
+		"other scheme":     {WebhookConfig{Egress: loopback, URL: "ftp://example.com/s3cret"}, "the webhook URL must use http or https, not \"ftp\""},
+		"no host":          {WebhookConfig{Egress: loopback, URL: "https:///s3cret"}, "the webhook URL has no host: set an absolute http or https URL"},
+		"unparsable":       {WebhookConfig{Egress: loopback, URL: "https://exa mple.com/%zz-s3cret"}, "the webhook URL cannot be parsed: set an absolute http or https URL"},
+		"token with break": {WebhookConfig{Egress: loopback, URL: "https://example.com", Token: "t\r\nX-Evil: 1"}, "the webhook token contains a line break or control character"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -92,6 +93,16 @@ type Options struct {
 	// StatusPageCacheTTL is how long a rendered status page is served to
 	// every reader; 0 means receiver.DefaultStatusCacheTTL.
 	StatusPageCacheTTL time.Duration
+	// EgressAllow, EgressDeny and EgressDenyPrivate shape where channels
+	// and AlertRoutes' Alertmanager calls may connect (egress.Config): the
+	// allow-list wins over the built-in refusals, the deny-list over
+	// everything. The operator's own addresses (PodIP, the API server's)
+	// are refused unless a host:port allow entry names them.
+	EgressAllow, EgressDeny []egress.Rule
+	EgressDenyPrivate       bool
+	// PodIP is the operator pod's IP (the downward API's status.podIP),
+	// refused as an egress destination; empty outside a cluster.
+	PodIP string
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -154,6 +165,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.AckLinkTTL < 0 {
 		return nil, fmt.Errorf("acknowledge link TTL %s is negative", o.AckLinkTTL)
+	}
+	policy, err := egressPolicy(cfg, o)
+	if err != nil {
+		return nil, err
 	}
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.MetricsAddr,
@@ -223,6 +238,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
 	}
+	opts = append(opts, controller.WithEgress(policy))
 	if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
@@ -238,7 +254,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
-			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true,
+			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {

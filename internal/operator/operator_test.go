@@ -29,6 +29,7 @@ func TestWatchNamespacesRestrictsTheOperator(t *testing.T) {
 	other := suite.NewNamespace(t, cluster, "other-")
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", WatchNamespaces: []string{watched},
+		EgressAllow: suite.LoopbackEgress,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -388,6 +388,7 @@ func TestAckKeySecret(t *testing.T) {
 		addr := proc.FreeAddr(t)
 		_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 			MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: addr, PublicURL: "http://" + addr, Restartable: true,
+			EgressAllow: suite.LoopbackEgress,
 		})
 		if err != nil {
 			t.Fatal(err)

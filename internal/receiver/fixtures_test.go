@@ -19,6 +19,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 const token = "s3cret-token"
@@ -64,7 +65,7 @@ func routeFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 // operator's cache and writing through c (the operator's client by default).
 func newReceiver(t *testing.T, c client.Client, opts ...func(*receiver.Options)) *httptest.Server {
 	t.Helper()
-	var o receiver.Options
+	o := receiver.Options{Egress: suite.LoopbackPolicy()}
 	if c == nil {
 		// The operator's cache indexes incidents by group.
 		c, o.GroupIndexed = mgr.GetClient(), true

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
 // Defaults of the receiver's settings.
@@ -66,6 +67,9 @@ type Options struct {
 	// to every reader before it is rendered again; 0 means
 	// DefaultStatusCacheTTL.
 	StatusCacheTTL time.Duration
+	// Egress decides where the Slack client of a button press connects;
+	// nil applies the built-in refusals only.
+	Egress *egress.Policy
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on

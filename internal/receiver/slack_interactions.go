@@ -379,7 +379,7 @@ func (r *slackReplier) sender(ctx context.Context) (*notify.Slack, error) {
 		}
 		apiURL = string(u)
 	}
-	return notify.NewSlackClient(notify.SlackConfig{APIURL: apiURL, Token: string(token)})
+	return notify.NewSlackClient(notify.SlackConfig{APIURL: apiURL, Token: string(token), Egress: r.s.opts.Egress})
 }
 
 // edit answers a press that moved the incident, then edits the page to

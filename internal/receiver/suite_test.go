@@ -42,7 +42,7 @@ func run(m *testing.M) int {
 	}
 	k8s = cluster.Admin
 	var stop func() error
-	mgr, stop, err = suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
+	mgr, stop, err = suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", EgressAllow: suite.LoopbackEgress})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -24,8 +24,9 @@ func (s *sender) sendError(failed []result) error {
 	msgs := make([]string, 0, len(failed))
 	permanent := true
 	for _, r := range failed {
-		errs = append(errs, r.err)
-		msgs = append(msgs, r.name+": "+r.err.Error())
+		quiet := quietNotifierError(r.err, s.secrets)
+		errs = append(errs, quiet)
+		msgs = append(msgs, r.name+": "+quiet.Error())
 		permanent = permanent && !r.retry
 	}
 	err := boundError(&joinedError{msg: "alertmanager " + strings.Join(msgs, "; "), errs: errs}, s.secrets)
@@ -54,7 +55,11 @@ func (e *boundedError) Error() string { return e.msg }
 func (e *boundedError) Unwrap() error { return e.err }
 
 func boundError(err error, secrets []string) error {
-	msg := err.Error()
+	return &boundedError{msg: bounded.Bytes(redact(err.Error(), secrets), maxErrorBytes), err: err}
+}
+
+// redact cuts the secrets out of msg.
+func redact(msg string, secrets []string) string {
 	// Longest first, so a secret containing another is cut whole.
 	secrets = slices.Clone(secrets)
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
@@ -63,5 +68,5 @@ func boundError(err error, secrets []string) error {
 			msg = strings.ReplaceAll(msg, s, "<redacted>")
 		}
 	}
-	return &boundedError{msg: bounded.Bytes(msg, maxErrorBytes), err: err}
+	return msg
 }

@@ -26,9 +26,9 @@ func FuzzNewAlertmanager(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, block []byte) {
-		_, err := New(Config{Receiver: block, ExternalURL: "http://klaxon.invalid"})
+		_, err := New(Config{Egress: loopback, Receiver: block, ExternalURL: "http://klaxon.invalid"})
 		if err == nil {
-			if _, again := New(Config{Receiver: block, ExternalURL: "http://klaxon.invalid"}); again != nil {
+			if _, again := New(Config{Egress: loopback, Receiver: block, ExternalURL: "http://klaxon.invalid"}); again != nil {
 				t.Fatalf("accepted once, refused again: %v", again)
 			}
 		} else if len(err.Error()) == 0 {

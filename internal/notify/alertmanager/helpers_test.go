@@ -47,7 +47,7 @@ func testMessage() *notify.Message {
 
 func newTestSender(t *testing.T, block string) notify.Sender {
 	t.Helper()
-	s, err := New(Config{Receiver: []byte(block)})
+	s, err := New(Config{Egress: loopback, Receiver: []byte(block)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

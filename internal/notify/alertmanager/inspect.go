@@ -82,6 +82,7 @@ func (ins *inspection) walk(v reflect.Value, path string, depth int, freeForm bo
 		}
 		return ins.walk(v.Elem(), path, depth+1, freeForm)
 	case reflect.Struct:
+		noRedirects(v)
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
@@ -104,6 +105,10 @@ func (ins *inspection) walk(v reflect.Value, path string, depth int, freeForm bo
 				fv.Set(reflect.ValueOf(&def))
 			}
 			if err := ins.walk(fv, fieldPath, depth+1, freeForm); err != nil {
+				return err
+			}
+			// After the walk, so that a file the field reads is named first.
+			if err := refuseSetting(name, fieldPath, fv); err != nil {
 				return err
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v2"
 	"k8s.io/utils/clock"
 
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/tmplbudget"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	ExternalURL string
 	// Logger receives the notifiers' own logs; nil discards them.
 	Logger *slog.Logger
+	// Egress decides where the notifiers connect; nil applies the
+	// built-in refusals only.
+	Egress *egress.Policy
 }
 
 const (
@@ -74,7 +78,7 @@ func New(c Config) (notify.Sender, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &sender{secrets: ins.secrets, clock: clock.RealClock{}}
+	s := &sender{secrets: ins.secrets, clock: clock.RealClock{}, dialer: guardedDial(c.Egress)}
 	built, err := buildIntegrations(rcv, tmpl, logger,
 		commoncfg.WithDialContextFunc(s.dial),
 		// Every request gets a connection of its own, so the deadline and

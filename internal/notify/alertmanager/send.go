@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 )
 
@@ -34,6 +35,8 @@ type sender struct {
 	// secrets are the block's secret values, cut out of error text.
 	secrets []string
 	clock   clock.PassiveClock
+	// dialer connects only where the egress policy allows.
+	dialer *egress.Dialer
 }
 
 // integration is one notifier of the receiver. busy lets one Notify run
@@ -115,10 +118,14 @@ func (in *integration) notify(ctx context.Context, alert *amtypes.Alert) (r resu
 	defer func() { <-in.busy }()
 	defer func() {
 		if p := recover(); p != nil {
-			r.err, r.retry = fmt.Errorf("the notifier panicked: %v", p), false
+			r.err, r.retry = &panicError{value: p}, false
 		}
 	}()
 	r.retry, r.err = in.Notify(ctx, alert)
+	if errors.Is(r.err, egress.ErrRefused) {
+		// No retry changes the policy's answer.
+		r.retry = false
+	}
 	return r
 }
 
@@ -238,12 +245,12 @@ func groupKey(m *notify.Message) string {
 		cut(m.Page.Responder), cut(m.Address))
 }
 
-// dial gives every connection of the notifiers a deadline and a read limit.
-// Not every notifier passes its context on (Telegram's client does not),
-// and the HTTP client has no timeout of its own.
+// dial gives every connection of the notifiers the egress check, a
+// deadline and a read limit. Not every notifier passes its context on
+// (Telegram's client does not), and the HTTP client has no timeout of its
+// own.
 func (s *sender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: notify.SendTimeout}
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := s.dialer.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,7 @@ func TestPayload(t *testing.T) {
 	for _, ext := range []string{"", "https://klaxon.example.com"} {
 		rec.requests = nil
 		s, err := New(Config{
+			Egress:      loopback,
 			Receiver:    fmt.Appendf(nil, "name: whatever\nwebhook_configs:\n  - url: %s/hook\n", srv.URL),
 			ExternalURL: ext,
 		})
@@ -180,21 +181,35 @@ func TestStatusCodes(t *testing.T) {
 			if notify.IsPermanent(err) != tc.permanent {
 				t.Errorf("notify.IsPermanent = %v, want %v: %v", notify.IsPermanent(err), tc.permanent, err)
 			}
-			if !strings.Contains(err.Error(), strings.SplitN(tc.body, " ", 2)[0]) && !strings.Contains(err.Error(), fmt.Sprint(tc.status)) {
-				t.Errorf("error %q says neither the status nor the body", err)
+			if !strings.Contains(err.Error(), fmt.Sprintf("HTTP %d", tc.status)) {
+				t.Errorf("error %q does not say the status", err)
+			}
+			if strings.Contains(err.Error(), strings.SplitN(tc.body, " ", 2)[0]) {
+				t.Errorf("error %q quotes the answer", err)
+			}
+			inLog := strings.SplitN(tc.body, " ", 2)[0]
+			if strings.HasPrefix(tc.body, "{") {
+				// The Telegram client keeps the description and the code.
+				inLog = fmt.Sprintf("(%d)", tc.status)
+			}
+			if !strings.Contains(notify.LogDetail(err), inLog) {
+				t.Errorf("log detail %q lacks the answer", notify.LogDetail(err))
 			}
 		})
 	}
 }
 
-// TestErrorBounds: long answers are cut, secrets cut out, and a
-// huge answer is not read whole.
+// TestErrorBounds: long answers stay out of the error and are cut in the
+// log detail, secrets cut out, and a huge answer is not read whole.
 func TestErrorBounds(t *testing.T) {
 	t.Run("long body", func(t *testing.T) {
 		_, srv := newRecorder(t, http.StatusBadRequest, strings.Repeat("error detail ", 1000))
 		err := trySend(t, newTestSender(t, fmt.Sprintf("msteamsv2_configs: [{webhook_url: '%s/x'}]", srv.URL)), 5*time.Second)
-		if err == nil || len(err.Error()) > maxErrorBytes || !strings.Contains(err.Error(), "error detail") {
-			t.Errorf("error of %d bytes: %v", len(fmt.Sprint(err)), err)
+		if err == nil || strings.Contains(err.Error(), "error detail") || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("error of %d bytes: %v; want the status alone", len(fmt.Sprint(err)), err)
+		}
+		if d := notify.LogDetail(err); len(d) > maxDetailBytes+100 || !strings.Contains(d, "error detail") {
+			t.Errorf("log detail of %d bytes: %.100q…; want the answer's start", len(d), d)
 		}
 	})
 	t.Run("huge body", func(t *testing.T) {
@@ -219,7 +234,7 @@ func TestErrorBounds(t *testing.T) {
 		if err == nil {
 			t.Fatal("Send succeeded")
 		}
-		if strings.Contains(err.Error(), "bot-token-secret") || strings.Contains(err.Error(), "teams-secret-sig") {
+		if detail := err.Error() + notify.LogDetail(err); strings.Contains(detail, "bot-token-secret") || strings.Contains(detail, "teams-secret-sig") {
 			t.Errorf("the error shows a secret: %v", err)
 		}
 		if !strings.Contains(err.Error(), "telegram[0]") || !strings.Contains(err.Error(), "msteamsv2[0]") {
@@ -238,8 +253,8 @@ func TestContextDeadline(t *testing.T) {
 	}))
 	t.Cleanup(func() { close(release); srv.Close() })
 
-	// An SMTP server that accepts and never speaks: the email notifier
-	// ignores its context once connected.
+	// A server that accepts and never speaks: the Telegram notifier does
+	// not pass its context on.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +283,7 @@ func TestContextDeadline(t *testing.T) {
 
 	s := newTestSender(t, fmt.Sprintf(`
 msteamsv2_configs: [{webhook_url: '%s/x'}]
-email_configs: [{to: a@example.com, from: k@example.com, smarthost: '%s', require_tls: false}]
+telegram_configs: [{api_url: 'http://%s', bot_token: 'x:y', chat_id: 1}]
 `, srv.URL, l.Addr()))
 	for i := range 2 {
 		start := time.Now()
@@ -296,7 +311,7 @@ func TestPanics(t *testing.T) {
 		"msteamsv2_configs: [{webhook_url: 'http://127.0.0.1:1/', text: '{{ reReplaceAll \"(\" \"x\" .Status }}'}]",
 	} {
 		t.Run(block, func(t *testing.T) {
-			s, err := New(Config{Receiver: []byte(block)})
+			s, err := New(Config{Egress: loopback, Receiver: []byte(block)})
 			if err != nil {
 				return
 			}

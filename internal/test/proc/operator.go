@@ -67,8 +67,8 @@ type OperatorOptions struct {
 	ReceiverAddr, ProbeAddr, MetricsAddr string
 	// PublicURL links pages to the receiver's own address (--public-url).
 	PublicURL bool
-	// Flags come after the fixed ones (the addresses and plain-HTTP
-	// metrics).
+	// Flags come after the fixed ones (the addresses, plain-HTTP metrics
+	// and the loopback egress allowance).
 	Flags []string
 	// LogPath receives its output, appended to across restarts; empty
 	// discards it.
@@ -120,6 +120,9 @@ func NewOperator(o OperatorOptions) (*Operator, error) {
 		"--health-probe-bind-address=" + o.ProbeAddr,
 		"--metrics-bind-address=" + o.MetricsAddr,
 		"--metrics-secure=false",
+		// Every suite's stand-ins (mail, webhooks, Slack, Alertmanager)
+		// listen on loopback, which the egress guard refuses by default.
+		"--egress-allow=127.0.0.0/8,[::1]/128",
 	}
 	if o.PublicURL {
 		op.args = append(op.args, "--public-url="+op.ReceiverURL)
