@@ -488,7 +488,7 @@ func startDevEnvironment(ctx context.Context, t *testing.T, sh *shell) *devEnvir
 	if err = localcluster.ApplyFiles(ctx, userClient, filepath.Join(localcluster.RepoRoot(), "config", "samples"), tourNamespace); err != nil {
 		t.Fatalf("applying the samples: %v", err)
 	}
-	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0"})
+	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", EgressAllow: suite.LoopbackEgress})
 	if err != nil {
 		t.Fatal(err)
 	}
