@@ -15,12 +15,9 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -169,37 +166,10 @@ var otherTeamsAlert = model.LabelSet{"alertname": "CheckoutLatency", "namespace"
 // RoleBinding grants it: no system:masters.
 func asEditor(t *testing.T, ns, user string) client.Client {
 	t.Helper()
-	ctx := context.Background()
-	data, err := os.ReadFile(filepath.Join(localcluster.RepoRoot(), "config", "rbac", "incident_editor_role.yaml"))
+	c, err := cluster.AsIncidentEditor(context.Background(), ns, user)
 	if err != nil {
 		t.Fatal(err)
 	}
-	role := &rbacv1.ClusterRole{}
-	if err = yaml.Unmarshal(data, role); err != nil {
-		t.Fatal(err)
-	}
-	role.Name = "klaxon-" + role.Name
-	if err = k8s.Create(ctx, role); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user + "-incident-editor", Namespace: ns},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	if err = k8s.Create(ctx, binding); err != nil {
-		t.Fatal(err)
-	}
-	cfg := rest.CopyConfig(cluster.AdminConfig)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The binding takes effect when the authorizer's cache sees it.
-	eventually(t, user+"'s role binding to take effect", func(ctx context.Context) (bool, error) {
-		return c.List(ctx, &klaxonv1alpha1.IncidentList{}, client.InNamespace(ns)) == nil, nil
-	})
 	return c
 }
 
