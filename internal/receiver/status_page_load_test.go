@@ -87,8 +87,10 @@ func TestStatusPageCacheExpires(t *testing.T) {
 	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shop"}, page); err != nil {
 		t.Fatal(err)
 	}
+	// A patch, since the operator writes the page's status meanwhile.
+	before := page.DeepCopy()
 	page.Spec.Title = "Shop after"
-	if err := k8s.Update(context.Background(), page); err != nil {
+	if err := k8s.Patch(context.Background(), page, client.MergeFrom(before)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the cache to have the new title", func(ctx context.Context) (bool, error) {
