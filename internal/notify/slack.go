@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
@@ -226,7 +227,10 @@ func (s *Slack) Send(ctx context.Context, m *Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if r.Channel == "" || r.TS == "" {
+	// The ref is stored in status, and the API URL is the channel author's
+	// choice: keep only what has the shape of Slack's IDs, never other text
+	// an endpoint answered.
+	if !slackRefChannel.MatchString(r.Channel) || !slackRefTS.MatchString(r.TS) {
 		return "", nil
 	}
 	ref := r.Channel + "/" + r.TS
@@ -236,6 +240,13 @@ func (s *Slack) Send(ctx context.Context, m *Message) (string, error) {
 	}
 	return ref, nil
 }
+
+// slackRefChannel and slackRefTS are the shapes of a Slack conversation ID
+// and message timestamp.
+var (
+	slackRefChannel = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
+	slackRefTS      = regexp.MustCompile(`^[0-9]{1,20}\.[0-9]{1,10}$`)
+)
 
 // call posts body to the Web API method and returns Slack's ok answer. Its
 // errors are marked Permanent unless retrying may help.

@@ -266,6 +266,28 @@ func TestSlackAgainstTheFakeAPI(t *testing.T) {
 	}
 }
 
+// An endpoint that answers ok with other text in channel or ts has it
+// dropped: the ref is stored in status, which view can read.
+func TestSlackRefKeepsOnlySlackIDs(t *testing.T) {
+	for name, answer := range map[string]string{
+		"text in channel": `{"ok":true,"channel":"db_password=hunter2","ts":"1700000000.000100"}`,
+		"text in ts":      `{"ok":true,"channel":"C1","ts":"AccessKeyId=AKIA"}`,
+		"no ts":           `{"ok":true,"channel":"C1"}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(answer))
+		}))
+		m := sample()
+		m.Address = "C1"
+		ref, err := newTestSlack(t, srv).Send(testContext(t), m)
+		srv.Close()
+		if err != nil || ref != "" {
+			t.Errorf("%s: Send = %q, %v; want no ref and no error", name, ref, err)
+		}
+	}
+}
+
 func TestSlackRefusesBadAddressWithoutSending(t *testing.T) {
 	for _, addr := range []string{"", "C1 C2", "C1\n"} {
 		f, srv := newFakeSlack(t)
