@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
@@ -45,29 +44,17 @@ func httpClient(c *http.Client, p *egress.Policy) *http.Client {
 	}
 }
 
-// guardedTransports holds one transport per policy: senders are built for
-// each send, and a transport of their own would leave its idle connections
-// behind every time.
-var guardedTransports sync.Map // *egress.Policy -> *http.Transport
-
-// GuardedTransport is the HTTP transport that dials only where p allows,
-// one per policy, shared so that connections are reused across sends. It
-// uses no proxy: a proxy would connect on Klaxon's behalf, past the check.
+// GuardedTransport is an HTTP transport that dials only where p allows.
+// It uses no proxy: a proxy would connect on Klaxon's behalf, past the
+// check. Senders are built for each send, so it keeps no connection open
+// after a request: idle connections of discarded transports would pile up
+// in a storm.
 func GuardedTransport(p *egress.Policy) *http.Transport {
-	if t, ok := guardedTransports.Load(p); ok {
-		return t.(*http.Transport)
-	}
-	t, _ := guardedTransports.LoadOrStore(p, newGuardedTransport(p))
-	return t.(*http.Transport)
-}
-
-func newGuardedTransport(p *egress.Policy) *http.Transport {
 	d := &egress.Dialer{Policy: p, Timeout: SendTimeout}
 	return &http.Transport{
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
+		DisableKeepAlives:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
