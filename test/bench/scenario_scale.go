@@ -181,7 +181,12 @@ func (b *bench) measuredRestart(ctx context.Context) (restartRun, error) {
 	}
 	for {
 		var q queueState
-		if q, err = b.op.incidentQueue(ctx); err != nil {
+		q, err = b.op.incidentQueue(ctx)
+		switch {
+		case err != nil && b.clock.Since(b.op.startedAt) < 30*time.Second:
+			// /readyz can answer before the metrics server listens: ask again.
+			q = queueState{reconciles: -1}
+		case err != nil:
 			return r, err
 		}
 		if q.reconciles >= float64(r.incidents) && q.depth == 0 && q.active == 0 {
