@@ -67,11 +67,13 @@ type heading struct {
 
 var atxHeading = regexp.MustCompile(`^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$`)
 
-// headings returns the ATX headings of a Markdown text outside code blocks.
-func headings(text string) []heading {
-	var out []heading
+// proseLines returns the lines of a Markdown text, nil where a line is a
+// fence or inside a fenced code block, so an index is a 0-based line.
+func proseLines(text string) []*string {
+	lines := strings.Split(text, "\n")
+	out := make([]*string, len(lines))
 	inCode, marker := false, ""
-	for i, l := range strings.Split(text, "\n") {
+	for i, l := range lines {
 		if m := fence.FindStringSubmatch(l); m != nil {
 			switch {
 			case !inCode:
@@ -81,10 +83,21 @@ func headings(text string) []heading {
 			}
 			continue
 		}
-		if inCode {
+		if !inCode {
+			out[i] = &lines[i]
+		}
+	}
+	return out
+}
+
+// headings returns the ATX headings of a Markdown text outside code blocks.
+func headings(text string) []heading {
+	var out []heading
+	for i, l := range proseLines(text) {
+		if l == nil {
 			continue
 		}
-		if m := atxHeading.FindStringSubmatch(l); m != nil {
+		if m := atxHeading.FindStringSubmatch(*l); m != nil {
 			out = append(out, heading{level: len(m[1]), text: m[2], line: i + 1})
 		}
 	}
@@ -155,25 +168,15 @@ var (
 // code blocks and code spans.
 func links(text string) []link {
 	var out []link
-	inCode, marker := false, ""
-	for i, l := range strings.Split(text, "\n") {
-		if m := fence.FindStringSubmatch(l); m != nil {
-			switch {
-			case !inCode:
-				inCode, marker = true, m[1]
-			case strings.HasPrefix(m[1], marker) && strings.TrimSpace(l) == strings.TrimSpace(m[1]):
-				inCode = false
-			}
+	for i, l := range proseLines(text) {
+		if l == nil {
 			continue
 		}
-		if inCode {
-			continue
-		}
-		l = codeSpan.ReplaceAllString(l, "")
-		for _, m := range linkTarget.FindAllStringSubmatch(l, -1) {
+		line := codeSpan.ReplaceAllString(*l, "")
+		for _, m := range linkTarget.FindAllStringSubmatch(line, -1) {
 			out = append(out, link{target: m[1], line: i + 1})
 		}
-		for _, m := range htmlHref.FindAllStringSubmatch(l, -1) {
+		for _, m := range htmlHref.FindAllStringSubmatch(line, -1) {
 			out = append(out, link{target: m[1], line: i + 1})
 		}
 	}
