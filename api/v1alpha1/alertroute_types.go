@@ -185,6 +185,34 @@ type AlertRouteStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	LastRejection string `json:"lastRejection,omitempty"`
+
+	// intakes says, for each kind of sender that reached this route, when
+	// it last did and which incident its last notification opened or
+	// updated.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=4
+	Intakes []IntakeStatus `json:"intakes,omitempty"`
+}
+
+// IntakeStatus is what one kind of sender last did on a route.
+type IntakeStatus struct {
+	// name of the intake.
+	// +required
+	Name IntakeName `json:"name"`
+
+	// lastReceivedAt is when the receiver last accepted a notification of
+	// this intake for the route; written at most once a minute, like the
+	// route's lastReceivedAt.
+	// +optional
+	LastReceivedAt *metav1.Time `json:"lastReceivedAt,omitempty"`
+
+	// lastIncident is the incident the intake's last accepted notification
+	// opened, moved or updated.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	LastIncident string `json:"lastIncident,omitempty"`
 }
 
 // AlertRoute says how Alertmanager notifications become incidents in this

@@ -75,15 +75,37 @@ type Postmortem struct {
 	URL string `json:"url"`
 }
 
-// IncidentSource records the Alertmanager group an incident was opened for.
+// IntakeName names the kind of sender that opened an incident.
+// +kubebuilder:validation:Enum=alertmanager;grafana;pagerduty;opsgenie
+type IntakeName string
+
+// The intakes of the receiver (docs/alerts-in.md).
+const (
+	// IntakeAlertmanager: Alertmanager's webhook (payload version 4).
+	IntakeAlertmanager IntakeName = "alertmanager"
+	// IntakeGrafana: Grafana-managed alerting's webhook (payload version 1).
+	IntakeGrafana IntakeName = "grafana"
+	// IntakePagerDuty: the PagerDuty Events API v2.
+	IntakePagerDuty IntakeName = "pagerduty"
+	// IntakeOpsgenie: the Opsgenie Alert API v2.
+	IntakeOpsgenie IntakeName = "opsgenie"
+)
+
+// IncidentSource records the alert group an incident was opened for.
 type IncidentSource struct {
+	// intake is the kind of sender that opened the incident; unset means
+	// alertmanager.
+	// +optional
+	Intake IntakeName `json:"intake,omitempty"`
+
 	// alertRoute is the AlertRoute that received the notification.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	AlertRoute string `json:"alertRoute"`
 
-	// groupKey is Alertmanager's key of the alert group.
+	// groupKey identifies the alert group: Alertmanager's or Grafana's
+	// groupKey, or "pagerduty:{dedup_key}" or "opsgenie:{alias}".
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
@@ -428,6 +450,9 @@ const (
 	TimelineNotified = "Notified"
 	// TimelineNotificationFailed: a delivery of a page failed for good.
 	TimelineNotificationFailed = "NotificationFailed"
+	// TimelineNote: a sender added text about the incident's group (an
+	// Opsgenie note or new message, a PagerDuty change event).
+	TimelineNote = "Note"
 )
 
 // TimelineEntry is one thing that happened to the incident.
@@ -589,6 +614,7 @@ type IncidentStatus struct {
 // +kubebuilder:printcolumn:name="Service",type=string,JSONPath=`.spec.service`,priority=1
 // +kubebuilder:printcolumn:name="Level",type=integer,JSONPath=`.status.escalation.level`,priority=1
 // +kubebuilder:printcolumn:name="Firing",type=integer,JSONPath=`.status.alerts.firing`,priority=1
+// +kubebuilder:printcolumn:name="Intake",type=string,JSONPath=`.spec.source.intake`,priority=1
 type Incident struct {
 	metav1.TypeMeta `json:",inline"`
 

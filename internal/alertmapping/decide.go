@@ -28,6 +28,9 @@ const (
 	// ActionReopen asks for spec.state Triggered on behalf of Alertmanager:
 	// the problem is back.
 	ActionReopen Action = "Reopen"
+	// ActionAcknowledge asks for spec.state Acknowledged on behalf of a
+	// sender that acknowledged the group (DecideAcknowledge).
+	ActionAcknowledge Action = "Acknowledge"
 )
 
 // Decision is what the receiver must write for one notification: at most
@@ -45,11 +48,15 @@ type Decision struct {
 	Alerts *klaxonv1alpha1.AlertsSummary
 	// Message says why, as a sentence for logs and Events.
 	Message string
+	// Actor is who the spec move is recorded as (Actor); empty means
+	// Alertmanager.
+	Actor string
 }
 
 // ApplySpec makes the decided spec change on inc: spec.state and the
-// klaxon.dev/actor annotation naming Alertmanager. It reports whether inc
-// changed, so the caller patches spec only when it did.
+// klaxon.dev/actor annotation naming the sender (d.Actor, Alertmanager when
+// empty). It reports whether inc changed, so the caller patches spec only
+// when it did.
 func (d Decision) ApplySpec(inc *klaxonv1alpha1.Incident) bool {
 	if d.State == "" || inc.Spec.State == d.State {
 		return false
@@ -58,8 +65,33 @@ func (d Decision) ApplySpec(inc *klaxonv1alpha1.Incident) bool {
 	if inc.Annotations == nil {
 		inc.Annotations = map[string]string{}
 	}
-	inc.Annotations[klaxonv1alpha1.ActorAnnotation] = klaxonv1alpha1.ActorAlertmanager
+	actor := d.Actor
+	if actor == "" {
+		actor = klaxonv1alpha1.ActorAlertmanager
+	}
+	inc.Annotations[klaxonv1alpha1.ActorAnnotation] = actor
 	return true
+}
+
+// DecideAcknowledge works out what a sender's acknowledgement does to its
+// group's latest incident (nil when it has none): a triggered incident is
+// acknowledged, as a person would acknowledge it; any other state, or no
+// incident, is left alone, as the lifecycle allows no move back to
+// Acknowledged.
+func DecideAcknowledge(existing *klaxonv1alpha1.Incident) Decision {
+	if existing == nil {
+		return nothing("The group has no incident to acknowledge; nothing to do")
+	}
+	if state := currentState(existing); state != klaxonv1alpha1.StateTriggered {
+		return nothing(fmt.Sprintf("Incident %s is %s; an acknowledgement changes nothing", existing.Name, state))
+	}
+	return Decision{Action: ActionAcknowledge, State: klaxonv1alpha1.StateAcknowledged,
+		Message: fmt.Sprintf("The sender acknowledged the group; acknowledging incident %s", existing.Name)}
+}
+
+// Open reports whether an incident is still open to notes: not closed.
+func Open(inc *klaxonv1alpha1.Incident) bool {
+	return inc != nil && currentState(inc) != klaxonv1alpha1.StateClosed
 }
 
 // ApplyStatus sets status.alerts on inc to the decided summary. It reports
