@@ -77,3 +77,13 @@ func validateMessage(msg *Message) error {
 func clip(s string, n int) string {
 	return bounded.Runes(s, n)
 }
+
+// ParseWebhook decodes a webhook body sent to the Alertmanager path into
+// the notification it carries.
+func ParseWebhook(body []byte) (Notification, error) {
+	msg, err := ParseMessage(body)
+	if err != nil {
+		return Notification{}, err
+	}
+	return Notification{Message: msg, Intake: IntakeAlertmanager, Kind: KindAlerts}, nil
+}
