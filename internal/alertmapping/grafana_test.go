@@ -208,16 +208,21 @@ func TestParseGrafanaRefuses(t *testing.T) {
 	tests := map[string]struct {
 		body, wantErr string
 	}{
-		"malformed JSON":         {`{"version":"1",`, "not valid JSON"},
-		"version 3":              {`{"version":"3","groupKey":"g","status":"firing"}`, `has version "3": Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
-		"no version":             {`{"groupKey":"g","status":"firing"}`, `has no version: Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
-		"title is a number":      {`{"version":"1","groupKey":"g","status":"firing","title":7}`, "not a Grafana webhook payload"},
-		"missing groupKey":       {base(func(m map[string]any) { delete(m, "groupKey") }), "has no groupKey"},
-		"groupKey too long":      {base(func(m map[string]any) { m["groupKey"] = strings.Repeat("k", 4097) }), "groupKey is 4097 characters long"},
-		"unknown status":         {base(func(m map[string]any) { m["status"] = "pending" }), `has status "pending"`},
-		"unknown state":          {base(func(m map[string]any) { m["state"] = "paused" }), `has state "paused": want "alerting", "ok", "no_data" or "error"`},
-		"state ok, firing":       {base(func(m map[string]any) { m["state"] = "ok" }), `state is "ok" but its status is "firing"`},
-		"state no_data resolved": {base(func(m map[string]any) { m["state"] = "no_data"; m["status"] = "resolved"; firstAlert(m)["status"] = "resolved"; m["alerts"] = m["alerts"].([]any)[:1] }), `state is "no_data" but its status is "resolved"`},
+		"malformed JSON":    {`{"version":"1",`, "not valid JSON"},
+		"version 3":         {`{"version":"3","groupKey":"g","status":"firing"}`, `has version "3": Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
+		"no version":        {`{"groupKey":"g","status":"firing"}`, `has no version: Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
+		"title is a number": {`{"version":"1","groupKey":"g","status":"firing","title":7}`, "not a Grafana webhook payload"},
+		"missing groupKey":  {base(func(m map[string]any) { delete(m, "groupKey") }), "has no groupKey"},
+		"groupKey too long": {base(func(m map[string]any) { m["groupKey"] = strings.Repeat("k", 4097) }), "groupKey is 4097 characters long"},
+		"unknown status":    {base(func(m map[string]any) { m["status"] = "pending" }), `has status "pending"`},
+		"unknown state":     {base(func(m map[string]any) { m["state"] = "paused" }), `has state "paused": want "alerting", "ok", "no_data" or "error"`},
+		"state ok, firing":  {base(func(m map[string]any) { m["state"] = "ok" }), `state is "ok" but its status is "firing"`},
+		"state no_data resolved": {base(func(m map[string]any) {
+			m["state"] = "no_data"
+			m["status"] = "resolved"
+			firstAlert(m)["status"] = "resolved"
+			m["alerts"] = m["alerts"].([]any)[:1]
+		}), `state is "no_data" but its status is "resolved"`},
 		"resolved with a firing": {base(func(m map[string]any) { m["status"] = "resolved"; m["state"] = "ok" }), `status is resolved but alerts[0] (fingerprint "c6eadffa33fcdf37") is firing`},
 		"alert status unknown":   {base(func(m map[string]any) { firstAlert(m)["status"] = "pending" }), `alerts[0] (fingerprint "c6eadffa33fcdf37") has status "pending"`},
 		"bad alert time":         {base(func(m map[string]any) { firstAlert(m)["startsAt"] = "yesterday" }), "not a Grafana webhook payload"},
