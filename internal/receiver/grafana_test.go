@@ -12,12 +12,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
@@ -195,6 +197,18 @@ func TestGrafanaWebhookOpensUpdatesAndResolves(t *testing.T) {
 	if incs := grafanaIncidents(t, ns); len(incs) != 1 || incs[0].Spec.State != klaxonv1alpha1.StateResolved {
 		t.Fatalf("after the resolved group: %d incidents, want 1 resolved", len(incs))
 	}
+
+	// Counted under the grafana intake, and shown on the route.
+	if got := testutil.ToFloat64(metrics.ReceiverRequests.WithLabelValues(ns, "grafana", "grafana", "200")); got != 3 {
+		t.Errorf("klaxon_receiver_requests_total{intake=grafana,code=200} = %v, want 3", got)
+	}
+	ar := &klaxonv1alpha1.AlertRoute{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "grafana"}, ar); err != nil {
+		t.Fatal(err)
+	}
+	if len(ar.Status.Intakes) != 1 || ar.Status.Intakes[0].Name != klaxonv1alpha1.IntakeGrafana || ar.Status.Intakes[0].LastIncident != inc.Name {
+		t.Errorf("route status.intakes = %+v, want grafana's, naming %s", ar.Status.Intakes, inc.Name)
+	}
 }
 
 // Grafana's no_data and error alerts open incidents that say so, and a
@@ -240,8 +254,8 @@ func TestGrafanaWrongPasswordWritesNothing(t *testing.T) {
 	srv := newReceiver(t, countIncidentWrites(mgr.GetClient(), &writes))
 	path := "/alertmanager/" + ns + "/grafana"
 	code, msg := deliverGrafana(t, srv.URL, http.MethodPost, path, func(r *http.Request) { r.SetBasicAuth("grafana", "guess") }, grafanaPayload(t, "firing-group.json"))
-	if code != http.StatusUnauthorized {
-		t.Errorf("wrong password: %d %q, want 401", code, msg)
+	if want := "the bearer token is not valid for " + path + ": check the URL and http_config.authorization.credentials in Alertmanager's webhook config"; code != http.StatusUnauthorized || strings.TrimSpace(msg) != want {
+		t.Errorf("wrong password: %d %q, want 401 %q", code, msg, want)
 	}
 	if n := writes.Load(); n != 0 {
 		t.Errorf("a wrong password made %d writes through the receiver's client", n)
@@ -263,6 +277,8 @@ func TestGrafanaHostileInput(t *testing.T) {
 	edit := func(f func(m map[string]any)) []byte { return editPayload(t, valid, f) }
 	firstAlert := func(m map[string]any) map[string]any { return m["alerts"].([]any)[0].(map[string]any) }
 
+	unauthorized := "the bearer token is not valid for " + path + ": check the URL and http_config.authorization.credentials in Alertmanager's webhook config"
+	missing := "missing bearer token: set http_config.authorization.credentials in Alertmanager's webhook config"
 	cases := map[string]struct {
 		method string
 		auth   func(*http.Request)
@@ -270,8 +286,8 @@ func TestGrafanaHostileInput(t *testing.T) {
 		code   int
 		answer string
 	}{
-		"malformed JSON": {http.MethodPost, withBearer, valid[:len(valid)/2], http.StatusBadRequest,
-			"the request body is not valid JSON"},
+		"malformed JSON": {http.MethodPost, withBearer, []byte(`{"version":"1",`), http.StatusBadRequest,
+			"the request body is not valid JSON (at byte 15): unexpected end of JSON input"},
 		"version 3": {http.MethodPost, withBearer, edit(func(m map[string]any) { m["version"] = "3" }), http.StatusBadRequest,
 			`the payload has version "3": Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
 		"unknown state": {http.MethodPost, withBearer, edit(func(m map[string]any) { m["state"] = "paused" }), http.StatusBadRequest,
@@ -285,19 +301,20 @@ func TestGrafanaHostileInput(t *testing.T) {
 		"10,000-character groupKey": {http.MethodPost, withBearer, edit(func(m map[string]any) { m["groupKey"] = strings.Repeat("k", 10000) }), http.StatusBadRequest,
 			"the payload's groupKey is 10000 characters long; Klaxon accepts at most 4096"},
 		"labels not strings": {http.MethodPost, withBearer, edit(func(m map[string]any) { firstAlert(m)["labels"] = map[string]any{"zone": 1} }), http.StatusBadRequest,
-			"the request body is not a Grafana webhook payload"},
+			"the request body is not a Grafana webhook payload: json: cannot unmarshal number into Go struct field grafanaAlert.alerts.labels of type string"},
 		"body over the limit": {http.MethodPost, withBearer, edit(func(m map[string]any) { m["message"] = strings.Repeat("m", 70<<10) }), http.StatusRequestEntityTooLarge,
-			"the request body is larger than 65536 bytes"},
-		"no credentials":       {http.MethodPost, nil, valid, http.StatusUnauthorized, ""},
-		"wrong password":       {http.MethodPost, func(r *http.Request) { r.SetBasicAuth("grafana", "guess") }, valid, http.StatusUnauthorized, ""},
-		"token as user name":   {http.MethodPost, func(r *http.Request) { r.SetBasicAuth(token, "") }, valid, http.StatusUnauthorized, ""},
-		"scheme without token": {http.MethodPost, func(r *http.Request) { r.Header.Set("Authorization", "Bearer") }, valid, http.StatusUnauthorized, ""},
-		"PUT":                  {http.MethodPut, withBearer, valid, http.StatusMethodNotAllowed, ""},
+			"the request body is larger than 65536 bytes: lower max_alerts in Alertmanager's webhook config"},
+		"no credentials":       {http.MethodPost, nil, valid, http.StatusUnauthorized, missing},
+		"wrong password":       {http.MethodPost, func(r *http.Request) { r.SetBasicAuth("grafana", "guess") }, valid, http.StatusUnauthorized, unauthorized},
+		"token as user name":   {http.MethodPost, func(r *http.Request) { r.SetBasicAuth(token, "") }, valid, http.StatusUnauthorized, missing},
+		"scheme without token": {http.MethodPost, func(r *http.Request) { r.Header.Set("Authorization", "Bearer") }, valid, http.StatusUnauthorized, missing},
+		"token without scheme": {http.MethodPost, func(r *http.Request) { r.Header.Set("Authorization", token) }, valid, http.StatusUnauthorized, missing},
+		"PUT":                  {http.MethodPut, withBearer, valid, http.StatusMethodNotAllowed, "method PUT is not allowed: Alertmanager webhooks are POSTed"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			code, msg := deliverGrafana(t, srv.URL, tc.method, path, tc.auth, tc.body)
-			if code != tc.code || !strings.HasPrefix(msg, tc.answer) {
+			if code != tc.code || strings.TrimSpace(msg) != tc.answer {
 				t.Errorf("answer %d %q, want %d %q", code, msg, tc.code, tc.answer)
 			}
 		})
