@@ -65,8 +65,9 @@ var grafanaLinks = []struct{ annotation, label string }{
 
 // grafanaMessage is the body of Grafana's webhook contact point (see
 // https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/):
-// Alertmanager's webhook message with Grafana's fields beside it. orgId and
-// receiver-side extras Klaxon does not use are left undecoded.
+// Alertmanager's webhook message with Grafana's fields beside it. Fields
+// Klaxon does not use (orgId, embeddedImage) are left undecoded, so their
+// shape cannot get a payload refused.
 type grafanaMessage struct {
 	Version         string         `json:"version"`
 	GroupKey        string         `json:"groupKey"`
