@@ -105,7 +105,11 @@ func TestHostileInput(t *testing.T) {
 			code: http.StatusMethodNotAllowed, says: "method GET is not allowed: Alertmanager webhooks are POSTed"},
 		{name: "no Authorization header", path: tm.webhook(), body: valid,
 			code: http.StatusUnauthorized, says: "missing bearer token: set http_config.authorization.credentials"},
-		{name: "Basic credentials", path: tm.webhook(), auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("klaxon:"+token)), body: valid,
+		// Basic credentials carry the token as their password, as a Grafana
+		// contact point sends it; a wrong or empty one is refused.
+		{name: "Basic credentials with a wrong password", path: tm.webhook(), auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("klaxon:guess")), body: valid,
+			code: http.StatusUnauthorized, says: "the bearer token is not valid for " + tm.webhook()},
+		{name: "Basic credentials without a password", path: tm.webhook(), auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(token+":")), body: valid,
 			code: http.StatusUnauthorized, says: "missing bearer token"},
 		{name: "an empty bearer token", path: tm.webhook(), auth: "Bearer   ", body: valid,
 			code: http.StatusUnauthorized, says: "missing bearer token"},
@@ -145,7 +149,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "JSON of another shape", path: tm.webhook(), auth: bearer, body: []byte(`["version","4"]`),
 			code: http.StatusBadRequest, says: "the request body is not an Alertmanager webhook payload"},
 		{name: "wrong version", path: tm.webhook(), auth: bearer, body: bytes.Replace(valid, []byte(`"version":"4"`), []byte(`"version":"3"`), 1),
-			code: http.StatusBadRequest, says: `the payload has version "3": Klaxon accepts Alertmanager webhook payload version "4" only`},
+			code: http.StatusBadRequest, says: `the payload has version "3": Klaxon accepts Alertmanager webhook payload version "4" and Grafana's version "1"`},
 		{name: "no version", path: tm.webhook(), auth: bearer, body: bytes.Replace(valid, []byte(`"version":"4"`), []byte(`"version":""`), 1),
 			code: http.StatusBadRequest, says: "the payload has no version"},
 		{name: "no groupKey", path: tm.webhook(), auth: bearer, body: []byte(`{"version":"4","status":"firing","alerts":[]}`),
