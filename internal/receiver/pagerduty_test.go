@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -309,4 +310,49 @@ func TestPagerDutyPathsAndMethods(t *testing.T) {
 
 func equalResponse(got, want pagerduty.Response) bool {
 	return bytes.Equal(got.Body(), want.Body())
+}
+
+// Failures a sender should retry keep PagerDuty's retry codes: a busy
+// receiver is 429, a route that cannot check tokens 503, each with
+// PagerDuty's error body.
+func TestPagerDutyRetryableAnswers(t *testing.T) {
+	ns := newNamespace(t)
+	pagerDutyRouteFixture(t, ns)
+	var writes atomic.Int32
+	base := pagerDutyReceiver(t, &writes)
+
+	// Past the rate of live reads of unknown routes, the receiver is busy.
+	busy := false
+	for i := range 10 {
+		code, r := postPagerDuty(t, base, http.MethodPost, "/pagerduty/"+ns+"/unknown-"+strconv.Itoa(i)+"/v2/enqueue", triggerEvent("guess"))
+		switch code {
+		case http.StatusTooManyRequests:
+			busy = busy || r.Status == "Too Many Requests" && r.Message != ""
+		case http.StatusBadRequest:
+		default:
+			t.Fatalf("answer %d %+v, want 400 or 429", code, r)
+		}
+	}
+	if !busy {
+		t.Error("ten lookups of unknown routes at once got no 429")
+	}
+
+	// A route whose token Secret does not exist cannot authenticate anyone.
+	ar := &klaxonv1alpha1.AlertRoute{
+		ObjectMeta: metav1.ObjectMeta{Name: "no-secret", Namespace: ns},
+		Spec:       klaxonv1alpha1.AlertRouteSpec{TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "missing", Key: "token"}},
+	}
+	if err := k8s.Create(context.Background(), ar); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cache to see the route", func(ctx context.Context) (bool, error) {
+		return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(ar), &klaxonv1alpha1.AlertRoute{}) == nil, nil
+	})
+	code, r := postPagerDuty(t, base, http.MethodPost, "/pagerduty/"+ns+"/no-secret/v2/enqueue", triggerEvent(token))
+	if code != http.StatusServiceUnavailable || r.Status != "Service Unavailable" || !strings.Contains(r.Message, "cannot check tokens yet") {
+		t.Errorf("answer %d %+v, want 503 saying the route cannot check tokens", code, r)
+	}
+	if writes.Load() != 0 {
+		t.Errorf("%d incident writes, want none", writes.Load())
+	}
 }
