@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // Limits PagerDuty documents for the Events API v2, enforced as it does.
@@ -217,10 +219,4 @@ func jsonKind(kind string) string {
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // clip shortens a sender's value for quoting in an error.
-func clip(s string) string {
-	const n = 64
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
-}
+func clip(s string) string { return bounded.Runes(s, 64) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/prometheus/alertmanager/template"
@@ -124,8 +125,8 @@ func (e *Event) Notification(severityLabel string) alertmapping.Notification {
 			ExternalURL:       externalURL,
 			Alerts: template.Alerts{{
 				Status:       status,
-				Labels:       copyKV(labels),
-				Annotations:  copyKV(annotations),
+				Labels:       maps.Clone(labels),
+				Annotations:  maps.Clone(annotations),
 				GeneratorURL: externalURL,
 				Fingerprint:  alertmapping.FingerprintOf(e.DedupKey),
 			}},
@@ -222,12 +223,4 @@ func linkText(l Link) string {
 // oneLine joins the lines of s with spaces, for a label.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-func copyKV(kv alertmapping.KV) alertmapping.KV {
-	out := make(alertmapping.KV, len(kv))
-	for k, v := range kv {
-		out[k] = v
-	}
-	return out
 }
