@@ -27,8 +27,15 @@ var (
 		Name: "klaxon_receiver_unmatched_groups_total",
 		Help: "Notifications answered without an incident because the AlertRoute's matchers did not select the group.",
 	}, []string{"namespace", "route"})
+
+	// ReceiverChangeEvents counts PagerDuty change events that found no
+	// open incident to note them on.
+	ReceiverChangeEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "klaxon_receiver_change_events_total",
+		Help: "PagerDuty change events accepted while the AlertRoute had no open incident to note them on.",
+	}, []string{"namespace", "route"})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(ReceiverRequests, ReceiverDuration, ReceiverUnmatchedGroups)
+	ctrlmetrics.Registry.MustRegister(ReceiverRequests, ReceiverDuration, ReceiverUnmatchedGroups, ReceiverChangeEvents)
 }

@@ -6,6 +6,8 @@
 //     the AlertRoute's token, mapped with internal/alertmapping and written
 //     to the group's incident (apply.go), answered only once the write is
 //     stored;
+//   - PagerDuty Events API v2, POST /pagerduty/{namespace}/{route}/v2/enqueue
+//     and v2/change/enqueue (pagerduty.go), the routing_key the route's token;
 //   - heartbeat pings, POST /heartbeat/{namespace}/{name} (heartbeat.go),
 //     with the token of the heartbeat's AlertRoute;
 //   - Slack interactions, POST /slack/interactions (slack_interactions.go):

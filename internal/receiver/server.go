@@ -182,6 +182,7 @@ func (s *Server) surfaces() []surface {
 	list := []surface{
 		{"Alertmanager webhooks", "/alertmanager/{namespace}/{route}", s.alertmanager},
 		{"heartbeat pings", "/heartbeat/{namespace}/{name}", s.heartbeats},
+		{"PagerDuty Events API v2", "/pagerduty/{namespace}/{route}/v2/{path...}", &pagerDutyIntake{Server: s}},
 		{"Slack interactions", "POST /slack/interactions", s.slack},
 	}
 	if s.opts.AckKeys != nil {
