@@ -1,7 +1,9 @@
 package opsgenie
 
 import (
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -84,4 +86,15 @@ func marshal(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// NewRequestID is a request id as Opsgenie gives one: a random (version 4)
+// UUID, which the answer's requestId and X-Request-ID header carry, so a
+// sender's log line can be found in the receiver's.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

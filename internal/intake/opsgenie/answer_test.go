@@ -2,6 +2,7 @@ package opsgenie
 
 import (
 	"net/http"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -37,5 +38,13 @@ func TestAnswerBodies(t *testing.T) {
 				t.Fatalf("body\n got %s\nwant %s", tc.got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNewRequestID(t *testing.T) {
+	uuid4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	a, b := NewRequestID(), NewRequestID()
+	if !uuid4.MatchString(a) || !uuid4.MatchString(b) || a == b {
+		t.Fatalf("request ids %q and %q, want two different version 4 UUIDs", a, b)
 	}
 }
