@@ -31,6 +31,8 @@ const (
 	// ActionAcknowledge asks for spec.state Acknowledged on behalf of a
 	// sender that acknowledged the group (DecideAcknowledge).
 	ActionAcknowledge Action = "Acknowledge"
+	// ActionNote appends a sender's note to the incident's timeline.
+	ActionNote Action = "Note"
 )
 
 // Decision is what the receiver must write for one notification: at most

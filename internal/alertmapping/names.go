@@ -118,6 +118,11 @@ func GroupSelector(routeName, groupKey string) map[string]string {
 	}
 }
 
+// RouteSelector are the labels that select every incident a route opened.
+func RouteSelector(routeName string) map[string]string {
+	return map[string]string{klaxonv1alpha1.LabelAlertRoute: routeLabelValue(routeName)}
+}
+
 // GroupIndexValue is GroupSelector as one string, the key under which the
 // operator's cache indexes a group's incidents (GroupIndexOf).
 func GroupIndexValue(routeName, groupKey string) string {

@@ -39,12 +39,12 @@ const (
 	// resolved): it opens, updates, reopens or resolves the incident
 	// through Decide.
 	KindAlerts NotificationKind = iota
-	// KindAcknowledge: the sender acknowledged the group (PagerDuty
+	// KindAcknowledge says the sender acknowledged the group (PagerDuty
 	// event_action acknowledge, Opsgenie acknowledge). It moves a
 	// triggered incident to Acknowledged, as a person would, through
 	// DecideAcknowledge; Message carries only the GroupKey.
 	KindAcknowledge
-	// KindNote: the sender added text about the group (an Opsgenie note, a
+	// KindNote says the sender added text about the group (an Opsgenie note, a
 	// new message or description). It is recorded on the timeline of the
 	// group's open incident; Message carries only the GroupKey.
 	KindNote

@@ -11,15 +11,15 @@ var (
 	// grow the label set.
 	ReceiverRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "klaxon_receiver_requests_total",
-		Help: "Alertmanager webhook requests received, by namespace, AlertRoute and HTTP answer code.",
-	}, []string{"namespace", "route", "code"})
+		Help: "Intake requests received (Alertmanager, Grafana, PagerDuty and Opsgenie senders), by namespace, AlertRoute, intake and HTTP answer code.",
+	}, []string{"namespace", "route", "intake", "code"})
 
 	// ReceiverDuration is how long the receiver took to answer.
 	ReceiverDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "klaxon_receiver_request_duration_seconds",
-		Help:    "Time from receiving an Alertmanager webhook to answering it, by namespace and AlertRoute.",
+		Help:    "Time from receiving an intake request to answering it, by namespace, AlertRoute and intake.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-	}, []string{"namespace", "route"})
+	}, []string{"namespace", "route", "intake"})
 
 	// ReceiverUnmatchedGroups counts notifications of groups that the
 	// route's matchers do not select.

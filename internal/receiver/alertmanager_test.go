@@ -44,8 +44,8 @@ func TestAnswers(t *testing.T) {
 		"unmatched group":    {http.MethodPost, path, token, []byte(strings.NewReplacer("CheckoutLatency", "SearchLatency", "payments", "search").Replace(string(valid))), http.StatusOK, "not select"},
 		"valid notification": {http.MethodPost, path, token, valid, http.StatusOK, "incident payments-"},
 	}
-	unknown404 := metrics.ReceiverRequests.WithLabelValues("", "", "404")
-	unknown401 := metrics.ReceiverRequests.WithLabelValues("", "", "401")
+	unknown404 := metrics.ReceiverRequests.WithLabelValues("", "", "alertmanager", "404")
+	unknown401 := metrics.ReceiverRequests.WithLabelValues("", "", "alertmanager", "401")
 	before404, before401 := testutil.ToFloat64(unknown404), testutil.ToFloat64(unknown401)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestAnswers(t *testing.T) {
 		route, code string
 		want        float64
 	}{{"payments", "401", 2}, {"payments", "400", 2}, {"payments", "413", 1}, {"payments", "200", 2}} {
-		if got := testutil.ToFloat64(metrics.ReceiverRequests.WithLabelValues(ns, m.route, m.code)); got != m.want {
+		if got := testutil.ToFloat64(metrics.ReceiverRequests.WithLabelValues(ns, m.route, "alertmanager", m.code)); got != m.want {
 			t.Errorf("klaxon_receiver_requests_total{route=%q,code=%s} = %v, want %v", m.route, m.code, got, m.want)
 		}
 	}
@@ -111,6 +111,13 @@ func TestIncidentFromNotification(t *testing.T) {
 	ar := &klaxonv1alpha1.AlertRoute{}
 	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "payments"}, ar); err != nil || ar.Status.LastReceivedAt == nil {
 		t.Errorf("lastReceivedAt not recorded: %v %+v", err, ar.Status)
+	}
+	// kubectl describe alertroute shows which intake opened which incident.
+	if in := ar.Status.Intakes; len(in) != 1 || in[0].Name != klaxonv1alpha1.IntakeAlertmanager || in[0].LastIncident != inc.Name || in[0].LastReceivedAt == nil {
+		t.Errorf("status.intakes = %+v, want alertmanager's entry naming %s", in, inc.Name)
+	}
+	if inc.Spec.Source.Intake != klaxonv1alpha1.IntakeAlertmanager {
+		t.Errorf("spec.source.intake = %q, want alertmanager", inc.Spec.Source.Intake)
 	}
 
 	// The group resolves: the incident is resolved by Alertmanager.

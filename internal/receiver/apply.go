@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
@@ -13,6 +14,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 )
 
 // maxAttempts bounds the decide-and-write loop. Each retry follows a write
@@ -32,21 +34,65 @@ const maxFollow = 16
 // groups hold every name the group may take next.
 var errNamesTaken = errors.New("incidents of other groups (another spec.source) hold the group's next names")
 
-// apply decides what the notification does to its group's incident and
-// writes it: nothing at all when nothing changed, else at most one create or
-// spec patch and one status patch (and a label patch on an incident of the
-// group that lost its labels).
-func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message) answer {
+// applied is what an accepted notification did.
+type applied struct {
+	// incident is the incident it opened, moved or updated (or would have,
+	// had anything changed); empty when the group has none.
+	incident string
+	// action is what it did.
+	action alertmapping.Action
+}
+
+// applyNotification carries out one sender's notification on its group's
+// incident (see apply, acknowledge and note) and records on the route
+// which intake reached it and which incident it touched.
+func (s *Server) applyNotification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, n alertmapping.Notification) (applied, answer) {
+	var (
+		res applied
+		a   answer
+	)
+	switch n.Kind {
+	case alertmapping.KindAcknowledge:
+		res, a = s.decideAndWrite(ctx, ar, route, n, func(g group) alertmapping.Decision {
+			return alertmapping.DecideAcknowledge(g.latest)
+		})
+	case alertmapping.KindNote:
+		res, a = s.note(ctx, ar, n)
+	default:
+		res, a = s.decideAndWrite(ctx, ar, route, n, func(g group) alertmapping.Decision {
+			if n.Timeless {
+				var stored *klaxonv1alpha1.AlertsSummary
+				if g.latest != nil {
+					stored = alertmapping.StoredAlerts(g.latest)
+				}
+				alertmapping.SettleTimes(stored, n.Message, s.clock.Now())
+			}
+			return alertmapping.Decide(route, g.latest, n.Message, s.clock.Now())
+		})
+	}
+	if a.code < 300 {
+		s.recordIntake(ctx, ar, n.Intake, res.incident)
+	}
+	return res, a
+}
+
+// decideAndWrite decides what the notification does to its group's
+// incident (decide) and writes it: nothing at all when nothing changed,
+// else at most one create or spec patch and one status patch (and a label
+// patch on an incident of the group that lost its labels).
+func (s *Server) decideAndWrite(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, n alertmapping.Notification,
+	decide func(group) alertmapping.Decision) (applied, answer) {
 	var reader client.Reader = s.client
 	live := false // reading from the API server, not the cache
 	for range maxAttempts {
-		g, err := s.findGroup(ctx, reader, !live && s.opts.GroupIndexed, ar, msg.GroupKey)
+		g, err := s.findGroup(ctx, reader, !live && s.opts.GroupIndexed, ar, n.GroupKey)
 		if err != nil {
-			return unavailable(err)
+			return applied{}, unavailable(err)
 		}
-		d := alertmapping.Decide(route, g.latest, msg, s.clock.Now())
+		d := decide(g)
+		d.Actor = alertmapping.Actor(n.Intake, ar.Name)
 
-		inc, err := s.write(ctx, ar, route, msg, g, d)
+		inc, err := s.write(ctx, ar, route, n, g, d)
 		switch {
 		case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
 			// Another delivery (an HA peer) or a person got there first, or
@@ -56,24 +102,115 @@ func (s *Server) apply(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 			reader, live = s.apiReader, true
 			continue
 		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
-			return answer{code: http.StatusInternalServerError, message: fmt.Sprintf("the API server refused the incident: %v", err)}
+			return applied{}, answer{code: http.StatusInternalServerError, message: fmt.Sprintf("the API server refused the incident: %v", err)}
 		case errors.Is(err, errNamesTaken):
-			// Only people can free the names; Alertmanager retries meanwhile.
+			// Only people can free the names; the sender retries meanwhile.
 			// It is not looked up again through the API server, up to
 			// MaxSerialGap reads: a cache that still shows an object deleted
 			// since has caught up by the retry.
-			return answer{code: http.StatusServiceUnavailable, cause: err, message: fmt.Sprintf(
-				"cannot open the group's next incident: %v; delete those incidents, Alertmanager will retry", err)}
+			return applied{}, answer{code: http.StatusServiceUnavailable, cause: err, message: fmt.Sprintf(
+				"cannot open the group's next incident: %v; delete those incidents, the sender will retry", err)}
 		case err != nil:
-			return unavailable(err)
+			return applied{}, unavailable(err)
+		}
+		res := applied{action: d.Action}
+		if inc != nil {
+			res.incident = inc.Name
 		}
 		if d.Action == alertmapping.ActionNothing {
-			return answer{code: http.StatusOK, message: d.Message}
+			return res, answer{code: http.StatusOK, message: d.Message}
 		}
-		s.log.Info("Applied Alertmanager notification", "incident", klog.KObj(inc), "action", d.Action)
-		return answer{code: http.StatusOK, message: fmt.Sprintf("%s: incident %s", d.Message, inc.Name)}
+		s.log.Info("Applied a notification", "intake", n.Intake, "incident", klog.KObj(inc), "action", d.Action)
+		return res, answer{code: http.StatusOK, message: fmt.Sprintf("%s: incident %s", d.Message, inc.Name)}
 	}
-	return unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))
+	return applied{}, unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))
+}
+
+// note records a KindNote notification on the timeline of its group's
+// open incident; a group without one takes no note. The timeline belongs
+// to the reconciler's status writes too, so the entry is appended under
+// optimistic locking and a conflict reads the incident again.
+func (s *Server) note(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n alertmapping.Notification) (applied, answer) {
+	var reader client.Reader = s.client
+	live := false
+	for range maxAttempts {
+		g, err := s.findGroup(ctx, reader, !live && s.opts.GroupIndexed, ar, n.GroupKey)
+		if err != nil {
+			return applied{}, unavailable(err)
+		}
+		if !alertmapping.Open(g.latest) {
+			return applied{action: alertmapping.ActionNothing}, answer{code: http.StatusOK, message: "The group has no open incident; the note is not recorded"}
+		}
+		err = s.appendNote(ctx, g.latest, n.NoteEntry(ar.Name, s.clock.Now()))
+		switch {
+		case apierrors.IsConflict(err):
+			reader, live = s.apiReader, true
+			continue
+		case err != nil:
+			return applied{}, unavailable(err)
+		}
+		return applied{incident: g.latest.Name, action: alertmapping.ActionNote},
+			answer{code: http.StatusOK, message: fmt.Sprintf("Noted on the timeline of incident %s", g.latest.Name)}
+	}
+	return applied{}, unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))
+}
+
+// maxRouteNotes bounds how many open incidents of a route one route-wide
+// note (noteRoute) is written to; the newest are noted first.
+const maxRouteNotes = 20
+
+// noteRoute records a note about the whole route (a PagerDuty change event)
+// on the timeline of each of its open incidents, the newest first, at most
+// maxRouteNotes of them, and reports how many it noted. An incident that
+// keeps changing under the write is skipped rather than retried without end.
+func (s *Server) noteRoute(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n alertmapping.Notification) (int, answer) {
+	list := &klaxonv1alpha1.IncidentList{}
+	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace),
+		client.MatchingLabels(alertmapping.RouteSelector(ar.Name))); err != nil {
+		return 0, unavailable(fmt.Errorf("listing the incidents of the route: %w", err))
+	}
+	open := make([]*klaxonv1alpha1.Incident, 0, len(list.Items))
+	for i := range list.Items {
+		inc := &list.Items[i]
+		if src := inc.Spec.Source; src != nil && src.AlertRoute == ar.Name && alertmapping.Open(inc) {
+			open = append(open, inc)
+		}
+	}
+	slices.SortFunc(open, func(a, b *klaxonv1alpha1.Incident) int {
+		return b.CreationTimestamp.Compare(a.CreationTimestamp.Time)
+	})
+	entry := n.NoteEntry(ar.Name, s.clock.Now())
+	noted := 0
+	for _, inc := range open[:min(len(open), maxRouteNotes)] {
+		err := s.appendNote(ctx, inc, entry)
+		if apierrors.IsConflict(err) {
+			fresh := &klaxonv1alpha1.Incident{}
+			if err = s.apiReader.Get(ctx, client.ObjectKeyFromObject(inc), fresh); err == nil && alertmapping.Open(fresh) {
+				err = s.appendNote(ctx, fresh, entry)
+			}
+		}
+		switch {
+		case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return noted, unavailable(err)
+		}
+		noted++
+	}
+	if noted > 0 {
+		s.recordIntake(ctx, ar, n.Intake, "")
+	}
+	return noted, answer{code: http.StatusOK, message: fmt.Sprintf("Noted on the timeline of %d open incidents", noted)}
+}
+
+// appendNote appends entry to inc's timeline, under optimistic locking.
+func (s *Server) appendNote(ctx context.Context, inc *klaxonv1alpha1.Incident, entry klaxonv1alpha1.TimelineEntry) error {
+	noted := inc.DeepCopy()
+	lifecycle.AppendTimeline(&noted.Status, entry)
+	if err := s.client.Status().Patch(ctx, noted, client.MergeFromWithOptions(inc, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("noting on the timeline of incident %s: %w", inc.Name, err)
+	}
+	return nil
 }
 
 // group is what one lookup found of a group's incidents.
@@ -177,14 +314,14 @@ func (s *Server) restoreLabels(ctx context.Context, inc *klaxonv1alpha1.Incident
 }
 
 // write carries out a decision.
-func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message,
+func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, n alertmapping.Notification,
 	g group, d alertmapping.Decision) (*klaxonv1alpha1.Incident, error) {
 	var inc *klaxonv1alpha1.Incident
 	switch d.Action {
 	case alertmapping.ActionNothing:
 		return g.latest, nil
 	case alertmapping.ActionCreate:
-		created, err := s.create(ctx, ar, route, msg, g.taken, d.Serial, d.Alerts)
+		created, err := s.create(ctx, ar, route, n, g.taken, d.Serial, d.Alerts)
 		if err != nil {
 			return nil, err
 		}
@@ -225,8 +362,9 @@ func (s *Server) write(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route
 // the group's latest, and every replica, reading the same objects, picks the
 // same name. An incident of the group holding a name (an HA peer opened it)
 // ends the walk with the AlreadyExists error: the caller decides again.
-func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, msg *alertmapping.Message,
+func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, n alertmapping.Notification,
 	taken map[int32]bool, first int32, alerts *klaxonv1alpha1.AlertsSummary) (*klaxonv1alpha1.Incident, error) {
+	msg := n.Message
 	serial, last := first, first
 	for range alertmapping.MaxSerialGap {
 		last = serial
@@ -238,6 +376,7 @@ func (s *Server) create(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, rout
 		if err != nil {
 			return nil, fmt.Errorf("building the incident: %w", err)
 		}
+		n.Stamp(created, ar.Name)
 		alertmapping.SetOpeningAlerts(created, alerts)
 		err = s.client.Create(ctx, created)
 		if err == nil {

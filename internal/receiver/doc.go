@@ -1,10 +1,11 @@
 // Package receiver serves Klaxon's HTTP surfaces, on every replica and one
 // listener (Options.Addr):
 //
-//   - Alertmanager webhooks, POST /alertmanager/{namespace}/{route}
-//     (alertmanager.go): authenticated by the AlertRoute's token, mapped
-//     with internal/alertmapping and written to the group's incident
-//     (apply.go), answered only once the write is stored;
+//   - Alertmanager and Grafana webhooks, POST
+//     /alertmanager/{namespace}/{route} (alertmanager.go): authenticated by
+//     the AlertRoute's token, mapped with internal/alertmapping and written
+//     to the group's incident (apply.go), answered only once the write is
+//     stored;
 //   - heartbeat pings, POST /heartbeat/{namespace}/{name} (heartbeat.go),
 //     with the token of the heartbeat's AlertRoute;
 //   - Slack interactions, POST /slack/interactions (slack_interactions.go):
@@ -19,7 +20,10 @@
 //
 // Each surface is a handler type in its own file, with the state only it
 // keeps; server.go lists them (surfaces) for the mux and the start-up log.
-// What several share has its own file: request plumbing (bearer tokens,
+// What several share has its own file: what every intake does between
+// reading its sender's credentials and answering in its sender's shape
+// (finding and authenticating the route, reading the body, counting and
+// recording) in intake.go, request plumbing (bearer tokens,
 // per-client limits and the client's address behind trusted proxies,
 // plain-text answers, bounded bodies) in shared.go,
 // route tokens and their answers in route_auth.go, the Secrets read for

@@ -104,7 +104,7 @@ func (h *heartbeatIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 		}
 		return h.wrongToken(ns, name)
 	}
-	if a, ok := h.authenticate(ctx, ar, bearer); !ok {
+	if a, ok := h.authenticate(ctx, alertmanagerSender, ar, bearer); !ok {
 		if a.code == http.StatusUnauthorized {
 			return h.wrongToken(ns, name)
 		}
@@ -125,7 +125,7 @@ func (h *heartbeatIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 // wrongToken is the one answer to a token that is wrong for the
 // URL, whether or not the heartbeat exists.
 func (h *heartbeatIntake) wrongToken(ns, name string) answer {
-	if a := h.unauthorized(ns, name); a.code != http.StatusUnauthorized {
+	if a := h.unauthorized(alertmanagerSender, ns, name); a.code != http.StatusUnauthorized {
 		return a
 	}
 	return answer{code: http.StatusUnauthorized, message: fmt.Sprintf(

@@ -44,7 +44,7 @@ const statusWriteResolution = time.Minute
 
 // maxNamespaceRoutes bounds how many routes of a namespace are tried when
 // a request names a route that does not exist, to decide between 404 and
-// 401 (see alertmanagerIntake.handle).
+// 401 (see authorizeRoute).
 const maxNamespaceRoutes = 64
 
 var errBusy = errors.New("too many requests for routes the receiver does not know")
@@ -114,7 +114,7 @@ func (s *Server) authenticatesNamespace(ctx context.Context, ns string, bearer [
 // constant time. When the Secret cannot be read the caller cannot be
 // authenticated either, so the answer (503, so Alertmanager retries) names
 // neither the Secret nor its key: the route's Ready condition does.
-func (s *Server) authenticate(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, bearer []byte) (answer, bool) {
+func (s *Server) authenticate(ctx context.Context, from sender, ar *klaxonv1alpha1.AlertRoute, bearer []byte) (answer, bool) {
 	ref := ar.Spec.TokenSecretRef
 	key := client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}
 	secret, err := s.tokens.get(ctx, key)
@@ -132,17 +132,17 @@ func (s *Server) authenticate(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 	switch {
 	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || (err == nil && StoredToken(secret, ref.Key) == nil):
 		return answer{code: http.StatusServiceUnavailable, message: fmt.Sprintf(
-			"AlertRoute %s/%s cannot check tokens yet: its Ready condition says why (kubectl describe alertroute -n %s %s); Alertmanager will retry",
-			ar.Namespace, ar.Name, ar.Namespace, ar.Name)}, false
+			"AlertRoute %s/%s cannot check tokens yet: its Ready condition says why (kubectl describe alertroute -n %s %s); %s will retry",
+			ar.Namespace, ar.Name, ar.Namespace, ar.Name, from.name)}, false
 	case err != nil:
 		return apiUnavailable(fmt.Errorf("reading Secret %s: %w", key, err)), false
 	}
 	s.touchStatus(ctx, ar, &s.touchedRejected, func(st *klaxonv1alpha1.AlertRouteStatus, now *metav1.Time) {
 		st.LastRejectedAt = now
-		st.LastRejection = bounded.Runes(fmt.Sprintf("A notification's bearer token did not match key %q of Secret %s (surrounding whitespace ignored): "+
-			"check http_config.authorization.credentials in Alertmanager's webhook config", ref.Key, ref.Name), klaxonv1alpha1.MaxRejectionLength)
+		st.LastRejection = bounded.Runes(fmt.Sprintf("A notification's %s did not match key %q of Secret %s (surrounding whitespace ignored): "+
+			"check %s", from.token, ref.Key, ref.Name, from.setting), klaxonv1alpha1.MaxRejectionLength)
 	}, ar.Status.LastRejectedAt)
-	return s.unauthorized(ar.Namespace, ar.Name), false
+	return s.unauthorized(from, ar.Namespace, ar.Name), false
 }
 
 // matches compares digests of the tokens, in constant time: comparing the
@@ -161,12 +161,12 @@ func matches(secret *corev1.Secret, key string, bearer []byte) bool {
 // refused for their rate, an unknown route answers "busy"; a wrong token for
 // a known route then answers the same, or the difference would tell which
 // routes exist.
-func (s *Server) unauthorized(ns, name string) answer {
+func (s *Server) unauthorized(from sender, ns, name string) answer {
 	if s.liveReads.Tokens() < 1 {
 		return apiUnavailable(errBusy)
 	}
 	return answer{code: http.StatusUnauthorized, message: fmt.Sprintf(
-		"the bearer token is not valid for /alertmanager/%s/%s: check the URL and http_config.authorization.credentials in Alertmanager's webhook config", ns, name)}
+		"the %s is not valid for /%s/%s/%s: check the URL and %s", from.token, from.path, ns, name, from.setting)}
 }
 
 // touchStatus records a receiver-owned status field (set by set) at most once

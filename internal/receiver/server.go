@@ -91,6 +91,17 @@ type Server struct {
 	// liveReads limits the reads of routes and heartbeats the cache does
 	// not know (route_auth.go).
 	liveReads *rate.Limiter
+	// parseSlots holds a token for each intake body being read and parsed
+	// (readIntakeBody).
+	parseSlots chan struct{}
+	// routes caches compiled AlertRoutes by namespace/name, for one UID and
+	// generation, so a notification does not reparse matchers and
+	// templates; keying by name bounds it by the routes that exist.
+	routes sync.Map
+	// touchedReceived remembers when this replica last recorded an intake's
+	// notification on a route (recordIntake), so repeats arriving before
+	// the cache shows the write do not write it again.
+	touchedReceived sync.Map
 	// touchedRejected remembers when this replica last wrote a route's
 	// lastRejectedAt, so repeats arriving before the cache shows the write
 	// do not write it again.
@@ -148,7 +159,8 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 		verifyFailures: newClientLimiter(verifyFailuresPerSecond, verifyFailureBurst),
 		goneAnswers:    newGoneCache(clk.Now),
 	}
-	s.alertmanager = &alertmanagerIntake{Server: s, parseSlots: make(chan struct{}, o.MaxConcurrentParses)}
+	s.parseSlots = make(chan struct{}, o.MaxConcurrentParses)
+	s.alertmanager = &alertmanagerIntake{Server: s}
 	s.heartbeats = &heartbeatIntake{Server: s}
 	s.slack = &slackInteractions{Server: s}
 	s.ackPages = &ackPages{Server: s}

@@ -1,0 +1,241 @@
+package receiver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
+)
+
+// The intakes (alertmanager.go, and one file per other sender) share what
+// this file holds: how a request finds and authenticates its AlertRoute,
+// how its body is read, how its notification is applied (apply.go), and how
+// it is counted and logged. Each intake only reads its sender's credentials
+// and body, and answers in its sender's own shape, so the sender's retry
+// logic works unchanged.
+
+// parseSlotWait is how long a request waits for a parse slot before it is
+// answered 503; short, because senders retry.
+const parseSlotWait = time.Second
+
+// sender describes an intake's callers, for the sentences of its answers.
+type sender struct {
+	intake alertmapping.Intake
+	// name is the sender in a sentence: "Alertmanager".
+	name string
+	// path is the first segment of the intake's URLs.
+	path string
+	// token names the credential in a sentence: "bearer token".
+	token string
+	// setting says where the sender's configuration sets the token.
+	setting string
+}
+
+var (
+	alertmanagerSender = sender{intake: alertmapping.IntakeAlertmanager, name: "Alertmanager", path: "alertmanager",
+		token: "bearer token", setting: "http_config.authorization.credentials in Alertmanager's webhook config"}
+	pagerDutySender = sender{intake: alertmapping.IntakePagerDuty, name: "the sender", path: "pagerduty",
+		token: "routing_key", setting: "the routing_key of the event (routing_key in Alertmanager's pagerduty_configs)"}
+	opsgenieSender = sender{intake: alertmapping.IntakeOpsgenie, name: "the sender", path: "opsgenie",
+		token: "GenieKey", setting: "the Authorization: GenieKey header (api_key in Alertmanager's opsgenie_configs)"}
+)
+
+// compiledRoute is an AlertRoute compiled for one UID and generation.
+type compiledRoute struct {
+	uid        types.UID
+	generation int64
+	route      *alertmapping.Route
+	err        error
+}
+
+// authorizeRoute finds the route ns/name and checks the caller's token
+// (hasToken false: the request carried none) against it.
+//
+// Nothing is revealed before the caller is authenticated: a request without
+// a token is refused before any lookup, and a wrong token for an existing
+// route gets the same answer (401, same message) as any token for a route
+// that does not exist. Only a caller whose token is valid for some route of
+// the namespace learns that a route is missing (404), so it can fix its URL.
+// A route the cache has not seen yet is read from the API server before the
+// receiver says it does not exist, so a notification for a route created a
+// moment ago is not dropped. A route that is not ready answers 503: a 4xx
+// would make the sender drop its alerts, 503 keeps it retrying until the
+// route is fixed.
+//
+// The answer carries the route's metrics labels once the route is known to
+// exist, whatever else it says.
+func (s *Server) authorizeRoute(ctx context.Context, from sender, ns, name string, token []byte, hasToken bool) (
+	*klaxonv1alpha1.AlertRoute, *alertmapping.Route, answer, bool) {
+	if !hasToken {
+		a := answer{code: http.StatusUnauthorized, message: fmt.Sprintf("missing %s: set %s", from.token, from.setting)}
+		// Counted under the route when the cache knows it, so a route whose
+		// sender sends no token shows in its metrics; the answer is the
+		// same either way.
+		if s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &klaxonv1alpha1.AlertRoute{}) == nil {
+			a.namespace, a.route = ns, name
+		}
+		return nil, nil, a, false
+	}
+	ar, err := s.lookupRoute(ctx, ns, name)
+	if err != nil {
+		return nil, nil, apiUnavailable(err), false
+	}
+	if ar == nil {
+		known, nsErr := s.authenticatesNamespace(ctx, ns, token)
+		switch {
+		case nsErr != nil:
+			return nil, nil, apiUnavailable(nsErr), false
+		case known:
+			return nil, nil, answer{code: http.StatusNotFound, message: fmt.Sprintf(
+				"AlertRoute %s/%s not found: check the namespace and name in %s's URL", ns, name, from.name)}, false
+		}
+		return nil, nil, s.unauthorized(from, ns, name), false
+	}
+	a, ok := s.authenticate(ctx, from, ar, token)
+	if ok {
+		var route *alertmapping.Route
+		if route, err = s.routeFor(ar); err != nil {
+			a, ok = answer{code: http.StatusServiceUnavailable, message: fmt.Sprintf("AlertRoute %s/%s is not ready: %v", ar.Namespace, ar.Name, err)}, false
+		} else {
+			a.namespace, a.route = ns, name
+			return ar, route, a, true
+		}
+	}
+	// The route exists, so its labels are bounded by the routes there are.
+	a.namespace, a.route = ns, name
+	return ar, nil, a, ok
+}
+
+// routeFor compiles an AlertRoute once per generation.
+func (s *Server) routeFor(ar *klaxonv1alpha1.AlertRoute) (*alertmapping.Route, error) {
+	key := types.NamespacedName{Namespace: ar.Namespace, Name: ar.Name}
+	if v, ok := s.routes.Load(key); ok {
+		if c := v.(compiledRoute); c.uid == ar.UID && c.generation == ar.Generation {
+			return c.route, c.err
+		}
+	}
+	route, err := alertmapping.CompileRoute(ar.Spec)
+	s.routes.Store(key, compiledRoute{uid: ar.UID, generation: ar.Generation, route: route, err: err})
+	return route, err
+}
+
+// readIntakeBody reads the body of an intake's request, at most
+// Options.MaxBodyBytes. Parsing a large body costs many times its size in
+// memory, so only MaxConcurrentParses bodies are read (and, by the caller,
+// parsed: release after parsing) at once, and the rest are told to come
+// back.
+func (s *Server) readIntakeBody(ctx context.Context, from sender, w http.ResponseWriter, r *http.Request) (body []byte, release func(), a answer, ok bool) {
+	release, ok = s.acquireParseSlot(ctx)
+	if !ok {
+		return nil, nil, answer{code: http.StatusServiceUnavailable, message: fmt.Sprintf(
+			"the receiver is busy reading other notifications; %s will retry", from.name)}, false
+	}
+	body, tooLarge, err := readBody(w, r, s.opts.MaxBodyBytes)
+	switch {
+	case tooLarge:
+		release()
+		hint := ""
+		if from.intake == alertmapping.IntakeAlertmanager {
+			hint = ": lower max_alerts in Alertmanager's webhook config"
+		}
+		return nil, nil, answer{code: http.StatusRequestEntityTooLarge, message: fmt.Sprintf(
+			"the request body is larger than %d bytes%s", s.opts.MaxBodyBytes, hint)}, false
+	case err != nil:
+		release()
+		return nil, nil, answer{code: http.StatusBadRequest, message: fmt.Sprintf("reading the request body: %v", err)}, false
+	}
+	return body, release, answer{}, true
+}
+
+// acquireParseSlot waits briefly for one of the MaxConcurrentParses slots.
+func (s *Server) acquireParseSlot(ctx context.Context) (func(), bool) {
+	wait, cancel := context.WithTimeout(ctx, parseSlotWait)
+	defer cancel()
+	select {
+	case s.parseSlots <- struct{}{}:
+		return func() { <-s.parseSlots }, true
+	case <-wait.Done():
+		return nil, false
+	}
+}
+
+// observe counts an intake's answer in the receiver's metrics and logs it
+// (logAnswer). The intake label is one of alertmapping.Intakes, whatever
+// the request said.
+func (s *Server) observe(intake alertmapping.Intake, a answer, ns, name string, start time.Time) {
+	metrics.ReceiverRequests.WithLabelValues(a.namespace, a.route, string(intake), strconv.Itoa(a.code)).Inc()
+	metrics.ReceiverDuration.WithLabelValues(a.namespace, a.route, string(intake)).Observe(s.clock.Since(start).Seconds())
+	s.logAnswer(a, ns, name)
+}
+
+// recordIntake records on the route what an accepted notification did:
+// status.lastReceivedAt, and the intake's entry of status.intakes (when it
+// last received, and the incident it opened, moved or updated). Like
+// touchStatus it writes at most once per statusWriteResolution per route,
+// intake and replica, but at once when the intake's incident changed, so
+// kubectl describe shows which intake opened the newest incident.
+func (s *Server) recordIntake(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string) {
+	now := s.clock.Now()
+	name := klaxonv1alpha1.IntakeName(intake)
+	var entry *klaxonv1alpha1.IntakeStatus
+	for i := range ar.Status.Intakes {
+		if ar.Status.Intakes[i].Name == name {
+			entry = &ar.Status.Intakes[i]
+		}
+	}
+	fresh := func(t *metav1.Time) bool { return t != nil && now.Sub(t.Time) < statusWriteResolution }
+	sameIncident := incident == "" || (entry != nil && entry.LastIncident == incident)
+	if sameIncident && fresh(ar.Status.LastReceivedAt) && entry != nil && fresh(entry.LastReceivedAt) {
+		return
+	}
+	key := touchKey{route: client.ObjectKeyFromObject(ar), intake: intake}
+	if v, ok := s.touchedReceived.Load(key); ok {
+		if prev := v.(touchRecord); now.Sub(prev.at) < statusWriteResolution && (incident == "" || prev.incident == incident) {
+			return
+		}
+	}
+	s.touchedReceived.Store(key, touchRecord{at: now, incident: incident})
+
+	stamp := &metav1.Time{Time: now.Truncate(time.Second)}
+	patched := ar.DeepCopy()
+	patched.Status.LastReceivedAt = stamp
+	updated := klaxonv1alpha1.IntakeStatus{Name: name, LastReceivedAt: stamp, LastIncident: incident}
+	if entry != nil && incident == "" {
+		updated.LastIncident = entry.LastIncident
+	}
+	replaced := false
+	for i := range patched.Status.Intakes {
+		if patched.Status.Intakes[i].Name == name {
+			patched.Status.Intakes[i], replaced = updated, true
+		}
+	}
+	if !replaced {
+		patched.Status.Intakes = append(patched.Status.Intakes, updated)
+	}
+	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(ar)); err != nil {
+		s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
+	}
+}
+
+// touchKey keys recordIntake's memory of its writes: by route and intake,
+// so it is bounded by the routes there are.
+type touchKey struct {
+	route  client.ObjectKey
+	intake alertmapping.Intake
+}
+
+// touchRecord is recordIntake's last write for a touchKey.
+type touchRecord struct {
+	at       time.Time
+	incident string
+}
