@@ -6,6 +6,7 @@
 //     the AlertRoute's token, mapped with internal/alertmapping and written
 //     to the group's incident (apply.go), answered only once the write is
 //     stored;
+//   - the Opsgenie Alert API v2, /opsgenie/{namespace}/{route}/v2/alerts... (opsgenie.go);
 //   - heartbeat pings, POST /heartbeat/{namespace}/{name} (heartbeat.go),
 //     with the token of the heartbeat's AlertRoute;
 //   - Slack interactions, POST /slack/interactions (slack_interactions.go):

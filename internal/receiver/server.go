@@ -181,6 +181,7 @@ type surface struct {
 func (s *Server) surfaces() []surface {
 	list := []surface{
 		{"Alertmanager webhooks", "/alertmanager/{namespace}/{route}", s.alertmanager},
+		{"Opsgenie Alert API", "/opsgenie/{namespace}/{route}/", &opsgenieIntake{Server: s}},
 		{"heartbeat pings", "/heartbeat/{namespace}/{name}", s.heartbeats},
 		{"Slack interactions", "POST /slack/interactions", s.slack},
 	}

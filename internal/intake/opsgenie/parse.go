@@ -273,14 +273,14 @@ func (req actionRequest) notifications(t Target) ([]alertmapping.Notification, *
 		if req.Message == nil || strings.TrimSpace(*req.Message) == "" {
 			return nil, unprocessable("message", "Message can not be empty.")
 		}
-		return []alertmapping.Notification{note(req.signed(messageUpdateNotePrefix + bounded.Runes(strings.TrimSpace(*req.Message), maxMessageLength)))}, nil
+		return []alertmapping.Notification{note(messageUpdateNotePrefix + bounded.Runes(strings.TrimSpace(*req.Message), maxMessageLength))}, nil
 	case ActionUpdateDescription:
 		// Alertmanager's notifier sends an empty description when its
 		// template gives none; there is nothing to note.
 		if req.Description == nil || strings.TrimSpace(*req.Description) == "" {
 			return nil, nil
 		}
-		return []alertmapping.Notification{note(req.signed(descriptionNotePrefix + bounded.Runes(strings.TrimSpace(*req.Description), maxDescriptionLength)))}, nil
+		return []alertmapping.Notification{note(descriptionNotePrefix + bounded.Runes(strings.TrimSpace(*req.Description), maxDescriptionLength))}, nil
 	}
 	if req.Note != nil && strings.TrimSpace(*req.Note) != "" {
 		out = append(out, note(req.signed(bounded.Runes(strings.TrimSpace(*req.Note), maxNoteLength))))
