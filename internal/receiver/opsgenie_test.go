@@ -55,7 +55,7 @@ func opsgenieRouteFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 // error's message and errors, with took and requestId.
 type opsgenieAnswer struct {
 	code      int
-	requestID string // the X-Request-ID header
+	requestID string            // the X-Request-ID header
 	Result    string            `json:"result"`
 	Message   string            `json:"message"`
 	Errors    map[string]string `json:"errors"`

@@ -1,6 +1,7 @@
 package opsgenie
 
 import (
+	"maps"
 	"strings"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -26,9 +27,9 @@ func RestoreLabels(n alertmapping.Notification, stored *klaxonv1alpha1.AlertsSum
 	if found == nil || len(a.Labels) > 0 {
 		return
 	}
-	labels := make(map[string]string, len(found.Labels))
-	for k, v := range found.Labels {
-		labels[k] = v
+	labels := maps.Clone(found.Labels)
+	if labels == nil {
+		return
 	}
 	a.Labels = labels
 	n.CommonLabels = a.Labels
