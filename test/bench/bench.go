@@ -186,6 +186,10 @@ func (b *bench) runAll(ctx context.Context) (*report, error) {
 	if r.pages, r.repeats, err = b.runPages(ctx); err != nil {
 		return nil, err
 	}
+	logf(b.clock, "alert to page through each intake, 1 sender")
+	if r.intakes, err = b.runIntakes(ctx); err != nil {
+		return nil, err
+	}
 	// The storm leaves minutes of Events behind; the lifecycle goes first.
 	logf(b.clock, "writes per lifecycle")
 	if r.lifecycles, err = b.runLifecycles(ctx); err != nil {

@@ -28,6 +28,7 @@ type report struct {
 	wall       time.Duration
 	baseline   []baselineRun
 	pages      [][]pageRun
+	intakes    [][]intakeRun
 	repeats    []repeatRun
 	storms     []stormRun
 	lifecycles []lifecycleRun
@@ -69,6 +70,7 @@ func (r *report) print(w io.Writer) {
 	t := &table{}
 	base := r.baselineRow(t)
 	r.pageRows(t, base)
+	r.intakeRows(t, base)
 	r.stormRows(t, base)
 	r.repeatRow(t)
 	r.lifecycleRow(t)
