@@ -12,7 +12,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
-// PayloadVersion is the only webhook payload version Klaxon accepts.
+// PayloadVersion is the version of Alertmanager's webhook payload.
 const PayloadVersion = "4"
 
 // maxGroupKeyLength is the bound of spec.source.groupKey on Incident.
@@ -50,6 +50,13 @@ func validateMessage(msg *Message) error {
 	default:
 		return fmt.Errorf("the payload has version %q: Klaxon accepts Alertmanager webhook payload version %q only", clip(msg.Version, 32), PayloadVersion)
 	}
+	return validateGroup(msg)
+}
+
+// validateGroup checks what every webhook version must say of its group:
+// a bounded group key, a known status, and alert statuses consistent with
+// it.
+func validateGroup(msg *Message) error {
 	if msg.GroupKey == "" {
 		return errors.New("the payload has no groupKey: Klaxon needs it to tell alert groups apart")
 	}
@@ -79,11 +86,39 @@ func clip(s string, n int) string {
 }
 
 // ParseWebhook decodes a webhook body sent to the Alertmanager path into
-// the notification it carries.
+// the notification it carries: Alertmanager's payload (version "4") or
+// Grafana-managed alerting's (version "1", see ParseGrafana).
 func ParseWebhook(body []byte) (Notification, error) {
+	// Only the version is decoded first: skipping the rest allocates
+	// nothing. A body that is not JSON, or whose version is not a string,
+	// gets ParseMessage's errors.
+	var head struct {
+		Version string `json:"version"`
+	}
+	if len(bytes.TrimSpace(body)) != 0 && json.Unmarshal(body, &head) == nil {
+		switch head.Version {
+		case GrafanaPayloadVersion:
+			msg, err := ParseGrafana(body)
+			if err != nil {
+				return Notification{}, err
+			}
+			return Notification{Message: msg, Intake: IntakeGrafana, Kind: KindAlerts}, nil
+		case PayloadVersion:
+		default:
+			return Notification{}, versionError(head.Version)
+		}
+	}
 	msg, err := ParseMessage(body)
 	if err != nil {
 		return Notification{}, err
 	}
 	return Notification{Message: msg, Intake: IntakeAlertmanager, Kind: KindAlerts}, nil
+}
+
+// versionError says which payload versions the webhook path takes.
+func versionError(version string) error {
+	if version == "" {
+		return fmt.Errorf("the payload has no version: Klaxon accepts Alertmanager webhook payload version %q and Grafana's version %q", PayloadVersion, GrafanaPayloadVersion)
+	}
+	return fmt.Errorf("the payload has version %q: Klaxon accepts Alertmanager webhook payload version %q and Grafana's version %q", clip(version, 32), PayloadVersion, GrafanaPayloadVersion)
 }

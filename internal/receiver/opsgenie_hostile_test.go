@@ -1,49 +1,13 @@
 package receiver_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-
-	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
-
-// countIncidentWrites counts the writes a client makes to incidents.
-func countIncidentWrites(c client.Client, n *atomic.Int32) client.Client {
-	w, ok := c.(client.WithWatch)
-	if !ok {
-		w = withWatch{c}
-	}
-	count := func(obj client.Object) {
-		if _, ok := obj.(*klaxonv1alpha1.Incident); ok {
-			n.Add(1)
-		}
-	}
-	return interceptor.NewClient(w, interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			count(obj)
-			return c.Create(ctx, obj, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-			count(obj)
-			return c.Patch(ctx, obj, p, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			count(obj)
-			return c.Update(ctx, obj, opts...)
-		},
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			count(obj)
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-	})
-}
 
 // Every hostile request is answered in Opsgenie's error shape with the
 // status Opsgenie documents (https://docs.opsgenie.com/docs/response),
