@@ -8,6 +8,9 @@
 //     stored;
 //   - PagerDuty Events API v2, POST /pagerduty/{namespace}/{route}/v2/enqueue
 //     and v2/change/enqueue (pagerduty.go), the routing_key the route's token;
+//   - the Opsgenie Alert API v2, /opsgenie/{namespace}/{route}/v2/alerts
+//     and its per-alert actions (opsgenie.go), the GenieKey the route's
+//     token;
 //   - heartbeat pings, POST /heartbeat/{namespace}/{name} (heartbeat.go),
 //     with the token of the heartbeat's AlertRoute;
 //   - Slack interactions, POST /slack/interactions (slack_interactions.go):

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/intake/pagerduty"
@@ -58,37 +57,10 @@ func pagerDutyRouteFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	return ar
 }
 
-// countIncidentWrites counts the writes a client makes to Incidents.
-func countIncidentWrites(n *atomic.Int32) client.Client {
-	count := func(obj client.Object) {
-		if _, ok := obj.(*klaxonv1alpha1.Incident); ok {
-			n.Add(1)
-		}
-	}
-	return interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			count(obj)
-			return c.Create(ctx, obj, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-			count(obj)
-			return c.Patch(ctx, obj, p, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			count(obj)
-			return c.Update(ctx, obj, opts...)
-		},
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			count(obj)
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-	})
-}
-
 // pagerDutyReceiver serves a receiver whose Incident writes are counted.
 func pagerDutyReceiver(t *testing.T, writes *atomic.Int32) string {
 	t.Helper()
-	return newReceiver(t, countIncidentWrites(writes), func(o *receiver.Options) { o.GroupIndexed = true }).URL
+	return newReceiver(t, countIncidentWrites(mgr.GetClient(), writes), func(o *receiver.Options) { o.GroupIndexed = true }).URL
 }
 
 // postPagerDuty posts body to path and decodes PagerDuty's answer.

@@ -180,9 +180,10 @@ type surface struct {
 // surfaces lists what the receiver serves, for the mux and the start-up log.
 func (s *Server) surfaces() []surface {
 	list := []surface{
-		{"Alertmanager webhooks", "/alertmanager/{namespace}/{route}", s.alertmanager},
-		{"heartbeat pings", "/heartbeat/{namespace}/{name}", s.heartbeats},
+		{"Alertmanager and Grafana webhooks", "/alertmanager/{namespace}/{route}", s.alertmanager},
 		{"PagerDuty Events API v2", "/pagerduty/{namespace}/{route}/v2/{path...}", &pagerDutyIntake{Server: s}},
+		{"Opsgenie Alert API", "/opsgenie/{namespace}/{route}/", &opsgenieIntake{Server: s}},
+		{"heartbeat pings", "/heartbeat/{namespace}/{name}", s.heartbeats},
 		{"Slack interactions", "POST /slack/interactions", s.slack},
 	}
 	if s.opts.AckKeys != nil {

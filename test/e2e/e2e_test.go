@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
@@ -106,4 +107,20 @@ func launchOperator(ctx context.Context, dir, logPath string) (*proc.Operator, e
 func eventually(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
 	suite.Eventually(t, what, timeout, cond)
+}
+
+// onlyIncident waits until the namespace holds one incident satisfying
+// cond, and returns it.
+func onlyIncident(t *testing.T, ns, what string, cond func(*klaxonv1alpha1.Incident) bool) klaxonv1alpha1.Incident {
+	t.Helper()
+	var inc klaxonv1alpha1.Incident
+	eventually(t, what, 30*time.Second, func(ctx context.Context) (bool, error) {
+		list := &klaxonv1alpha1.IncidentList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil || len(list.Items) != 1 {
+			return false, err
+		}
+		inc = list.Items[0]
+		return cond(&inc), nil
+	})
+	return inc
 }

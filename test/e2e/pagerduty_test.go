@@ -55,22 +55,6 @@ func guideText(t *testing.T, name string, route *klaxonv1alpha1.AlertRoute) stri
 	return text
 }
 
-// onlyIncident waits until the namespace holds one incident satisfying
-// cond, and returns it.
-func onlyIncident(t *testing.T, ns, what string, cond func(*klaxonv1alpha1.Incident) bool) klaxonv1alpha1.Incident {
-	t.Helper()
-	var inc klaxonv1alpha1.Incident
-	eventually(t, what, 30*time.Second, func(ctx context.Context) (bool, error) {
-		list := &klaxonv1alpha1.IncidentList{}
-		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil || len(list.Items) != 1 {
-			return false, err
-		}
-		inc = list.Items[0]
-		return cond(&inc), nil
-	})
-	return inc
-}
-
 func TestPagerDutyFromAlertmanager(t *testing.T) {
 	route := pagerDutyRoute(t)
 	config := `

@@ -1,0 +1,137 @@
+package receiver
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/intake/opsgenie"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
+)
+
+// opsgenieIntake serves the Opsgenie Alert API v2 under
+// /opsgenie/{namespace}/{route}/ (internal/intake/opsgenie): creates,
+// closes, acknowledgements, notes and updates of an alert, whose alias
+// names the group, authenticated by "Authorization: GenieKey <token>" and
+// answered in Opsgenie's shapes once written. Alertmanager's opsgenie
+// notifier retries 429 and 5xx only, so what the receiver cannot do now
+// (the API server, a route that is not ready) stays a 503.
+type opsgenieIntake struct {
+	*Server
+}
+
+// ServeHTTP answers one request, counts it and logs it.
+func (og *opsgenieIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := og.clock.Now()
+	ns, name := r.PathValue("namespace"), r.PathValue("route")
+	a, refusal := og.handle(w, r, ns, name)
+
+	requestID := opsgenie.NewRequestID()
+	var body []byte
+	if a.code < 300 {
+		body = opsgenie.Accepted(requestID, og.clock.Since(start))
+	} else {
+		if refusal == nil {
+			refusal = opsgenie.Refusal(a.code, a.message)
+		}
+		if refusal.Allow != "" {
+			w.Header().Set("Allow", refusal.Allow)
+		}
+		body = refusal.Body(requestID, og.clock.Since(start))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Request-ID", requestID)
+	w.WriteHeader(a.code)
+	_, _ = w.Write(body)
+	og.observe(alertmapping.IntakeOpsgenie, a, ns, name, start)
+}
+
+// handle checks, parses and applies one request. The path and method are
+// checked first (they reveal nothing about routes), then the key (see
+// authorizeRoute), then the body. refusal, when set, is the answer in
+// Opsgenie's shape the intake's own checks gave.
+func (og *opsgenieIntake) handle(w http.ResponseWriter, r *http.Request, ns, name string) (answer, *opsgenie.Error) {
+	target, refusal := opsgenie.ParseTarget(r.Method, pathBelowRoute(r.URL.EscapedPath()), r.URL.Query())
+	if refusal != nil {
+		return answer{code: refusal.Status, message: refusal.Message}, refusal
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), og.opts.APITimeout)
+	defer cancel()
+	key, hasKey := opsgenie.Key(r.Header.Get("Authorization"))
+	ar, route, a, ok := og.authorizeRoute(ctx, opsgenieSender, ns, name, key, hasKey)
+	if !ok {
+		return a, nil
+	}
+	labelled := func(a answer) answer {
+		a.namespace, a.route = ns, name
+		return a
+	}
+
+	body, release, a, ok := og.readIntakeBody(ctx, opsgenieSender, w, r)
+	if !ok {
+		return labelled(a), nil
+	}
+	notifications, refusal := opsgenie.Parse(target, body, ar.Spec.Severity.Label)
+	release()
+	if refusal != nil {
+		return labelled(answer{code: refusal.Status, message: refusal.Message}), refusal
+	}
+
+	a = answer{code: http.StatusAccepted, message: "The request asks nothing of the incident"}
+	for _, n := range notifications {
+		if skip, why, failed := og.prepare(ctx, ar, target, n); failed != nil {
+			return labelled(*failed), nil
+		} else if skip {
+			a = answer{code: http.StatusAccepted, message: why}
+			continue
+		}
+		if target.Action == opsgenie.ActionCreate && !route.Matches(n.Message) {
+			metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
+		}
+		if _, a = og.applyNotification(ctx, ar, route, n); a.code >= 300 {
+			return labelled(a), nil
+		}
+		// Opsgenie accepts every valid request with 202.
+		a.code = http.StatusAccepted
+	}
+	return labelled(a), nil
+}
+
+// prepare reads what a notification needs of the group's incident: a
+// close gets the labels it stored, and an update of the message or
+// description that repeats the latest one is skipped.
+func (og *opsgenieIntake) prepare(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, target opsgenie.Target, n alertmapping.Notification) (skip bool, why string, failed *answer) {
+	update := target.Action == opsgenie.ActionUpdateMessage || target.Action == opsgenie.ActionUpdateDescription
+	if target.Action != opsgenie.ActionClose && !update {
+		return false, "", nil
+	}
+	g, err := og.findGroup(ctx, og.client, og.opts.GroupIndexed, ar, n.GroupKey)
+	if err != nil {
+		a := unavailable(err)
+		return false, "", &a
+	}
+	if g.latest == nil {
+		return false, "", nil
+	}
+	if update {
+		if opsgenie.RepeatsNote(g.latest.Status.Timeline, n.NoteEntry(ar.Name, og.clock.Now())) {
+			return true, "The incident's timeline already says this; nothing to note", nil
+		}
+		return false, "", nil
+	}
+	opsgenie.RestoreLabels(n, alertmapping.StoredAlerts(g.latest))
+	return false, "", nil
+}
+
+// pathBelowRoute is the URL-escaped path after /opsgenie/{namespace}/{route}/,
+// so an identifier may hold an escaped slash.
+func pathBelowRoute(escaped string) string {
+	segments := strings.SplitN(strings.TrimPrefix(escaped, "/"), "/", 4)
+	if len(segments) < 4 {
+		return ""
+	}
+	return segments[3]
+}
