@@ -91,9 +91,43 @@ func DecideAcknowledge(existing *klaxonv1alpha1.Incident) Decision {
 		Message: fmt.Sprintf("The sender acknowledged the group; acknowledging incident %s", existing.Name)}
 }
 
-// Open reports whether an incident is still open to notes: not closed.
+// Open reports whether an incident still takes notes about its group: not
+// closed (a resolved incident may reopen, and a note after the resolve is
+// part of its story).
 func Open(inc *klaxonv1alpha1.Incident) bool {
 	return inc != nil && currentState(inc) != klaxonv1alpha1.StateClosed
+}
+
+// Active reports whether an incident is being responded to: triggered,
+// acknowledged or mitigated. Route-wide notes (a change event) go to these
+// only.
+func Active(inc *klaxonv1alpha1.Incident) bool {
+	if inc == nil {
+		return false
+	}
+	switch currentState(inc) {
+	case klaxonv1alpha1.StateTriggered, klaxonv1alpha1.StateAcknowledged, klaxonv1alpha1.StateMitigated:
+		return true
+	}
+	return false
+}
+
+// MaxSenderNotes bounds the sender notes (TimelineNote entries) one
+// incident's timeline holds: the timeline keeps its newest entries only, so
+// a chatty sender must not push the pages and moves out of it. Past the
+// bound a note is not recorded.
+const MaxSenderNotes = 25
+
+// NotesFull reports whether inc's timeline already holds MaxSenderNotes
+// sender notes.
+func NotesFull(inc *klaxonv1alpha1.Incident) bool {
+	n := 0
+	for _, e := range inc.Status.Timeline {
+		if e.Type == klaxonv1alpha1.TimelineNote {
+			n++
+		}
+	}
+	return n >= MaxSenderNotes
 }
 
 // ApplyStatus sets status.alerts on inc to the decided summary. It reports

@@ -103,7 +103,10 @@ func Actor(intake Intake, routeName string) string {
 // place:
 //
 //   - firing, stored firing: the stored start (a repeat);
-//   - firing, stored resolved or not stored: now (a new occurrence);
+//   - firing, stored resolved: now, and at least a second after the stored
+//     end, so a trigger in the second of a resolve is a new occurrence, not
+//     an older notification (times are compared at whole seconds);
+//   - firing, not stored: now (a new occurrence);
 //   - resolved, stored firing: the stored start, ending now;
 //   - resolved, stored resolved: the stored start and end (a repeat);
 //   - resolved, not stored: starting and ending now.
@@ -129,6 +132,8 @@ func SettleTimes(stored *klaxonv1alpha1.AlertsSummary, msg *Message, now time.Ti
 		switch {
 		case a.Status == StatusFiring && ok && k.Status == StatusFiring && k.StartsAt != nil:
 			start = k.StartsAt.Time
+		case a.Status == StatusFiring && ok && k.Status == StatusResolved && k.EndsAt != nil && !now.After(k.EndsAt.Time):
+			start = k.EndsAt.Time.Add(time.Second)
 		case a.Status == StatusResolved && ok && k.StartsAt != nil:
 			start, end = k.StartsAt.Time, now
 			if k.Status == StatusResolved && k.EndsAt != nil {

@@ -56,6 +56,8 @@ func TestSettleTimes(t *testing.T) {
 		"resolved, stored resolved: a repeat": {StatusResolved,
 			stored(klaxonv1alpha1.AlertItem{Fingerprint: fp, Status: StatusResolved, StartsAt: at(5), EndsAt: at(10)}), t0.Add(minutes(5)), t0.Add(minutes(10)), true},
 		"resolved, nothing stored: starts and ends now": {StatusResolved, nil, t0.Add(minutes(30)), t0.Add(minutes(30)), true},
+		"firing in the second of the stored resolve: a second after it": {StatusFiring,
+			stored(klaxonv1alpha1.AlertItem{Fingerprint: fp, Status: StatusResolved, StartsAt: at(5), EndsAt: at(30)}), t0.Add(minutes(30)).Add(time.Second), time.Time{}, false},
 		"latest occurrence counts": {StatusFiring, stored(
 			klaxonv1alpha1.AlertItem{Fingerprint: fp, Status: StatusResolved, StartsAt: at(1), EndsAt: at(2)},
 			klaxonv1alpha1.AlertItem{Fingerprint: fp, Status: StatusFiring, StartsAt: at(7)}), t0.Add(minutes(7)), time.Time{}, false},
@@ -116,6 +118,14 @@ func TestTimelessSenderStory(t *testing.T) {
 			return deliver(senderEvent("disk", StatusResolved), now)
 		}, ActionNothing, 5, klaxonv1alpha1.StateResolved},
 		{"trigger again reopens", func(now time.Time) Decision { return deliver(senderEvent("disk", StatusFiring), now) }, ActionReopen, 7, klaxonv1alpha1.StateTriggered},
+		{"resolve", func(now time.Time) Decision {
+			r.accept(now)
+			return deliver(senderEvent("disk", StatusResolved), now)
+		}, ActionResolve, 9, klaxonv1alpha1.StateResolved},
+		{"a trigger in the same second reopens", func(now time.Time) Decision {
+			r.accept(now)
+			return deliver(senderEvent("disk", StatusFiring), now.Add(-time.Minute).Add(500*time.Millisecond))
+		}, ActionReopen, 11, klaxonv1alpha1.StateTriggered},
 	}
 	for i, st := range steps {
 		now := t0.Add(time.Duration(i+1) * time.Minute)

@@ -200,7 +200,7 @@ func TestFailuresAreNotLoggedPerRequest(t *testing.T) {
 	}
 	var errorLines atomic.Int32
 	log := funcr.New(func(prefix, args string) {
-		if strings.Contains(args, "Answered Alertmanager with an error") {
+		if strings.Contains(args, "Answered a sender with an error") {
 			errorLines.Add(1)
 		}
 	}, funcr.Options{Verbosity: 0})

@@ -1,6 +1,7 @@
 package receiver_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -239,5 +240,51 @@ func TestUnreachableAPIServerAnswers503(t *testing.T) {
 	}
 	if incs := groupIncidents(t, ns); len(incs) != 0 {
 		t.Errorf("%d incidents, want none", len(incs))
+	}
+}
+
+// Repeats of two unchanged groups, alternating as Alertmanager sends them,
+// write nothing: neither their incidents nor the route's status, which
+// names only an incident a notification changed.
+func TestAlternatingRepeatsOfTwoGroupsWriteNothing(t *testing.T) {
+	ns := newNamespace(t)
+	routeFixture(t, ns)
+	var writes atomic.Int32
+	srv := newReceiver(t, countWrites(mgr.GetClient(), &writes))
+	path := "/alertmanager/" + ns + "/payments"
+	one := firing("firing", alert("a1", "firing"))
+	two := bytes.Replace(firing("firing", alert("b1", "firing")), []byte(`team=\"payments\"`), []byte(`team=\"search\"`), 1)
+	for _, body := range [][]byte{one, two} {
+		if code, msg := post(t, srv.URL, http.MethodPost, path, token, body); code != http.StatusOK {
+			t.Fatalf("answer %d %q", code, msg)
+		}
+	}
+	eventually(t, "the cache to see both incidents' alerts and the route's intake", func(ctx context.Context) (bool, error) {
+		incs := &klaxonv1alpha1.IncidentList{}
+		ar := &klaxonv1alpha1.AlertRoute{}
+		if err := mgr.GetClient().List(ctx, incs, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		if err := mgr.GetClient().Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments"}, ar); err != nil {
+			return false, err
+		}
+		stored := 0
+		for _, inc := range incs.Items {
+			if inc.Status.Alerts != nil {
+				stored++
+			}
+		}
+		return stored == 2 && len(ar.Status.Intakes) == 1, nil
+	})
+	writes.Store(0)
+	for range 3 {
+		for _, body := range [][]byte{one, two} {
+			if code, msg := post(t, srv.URL, http.MethodPost, path, token, body); code != http.StatusOK {
+				t.Fatalf("answer %d %q", code, msg)
+			}
+		}
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("six unchanged repeats of two groups made %d writes, want 0", n)
 	}
 }

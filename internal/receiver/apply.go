@@ -71,7 +71,13 @@ func (s *Server) applyNotification(ctx context.Context, ar *klaxonv1alpha1.Alert
 		})
 	}
 	if a.code < 300 {
-		s.recordIntake(ctx, ar, n.Intake, res.incident)
+		// Only a notification that changed its incident names it: a repeat
+		// of an unchanged group must write nothing, the route included.
+		touched := res.incident
+		if res.action == alertmapping.ActionNothing {
+			touched = ""
+		}
+		s.recordIntake(ctx, ar, n.Intake, touched)
 	}
 	return res, a
 }
@@ -141,6 +147,10 @@ func (s *Server) note(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n aler
 		if !alertmapping.Open(g.latest) {
 			return applied{action: alertmapping.ActionNothing}, answer{code: http.StatusOK, message: "The group has no open incident; the note is not recorded"}
 		}
+		if alertmapping.NotesFull(g.latest) {
+			return applied{incident: g.latest.Name, action: alertmapping.ActionNothing}, answer{code: http.StatusOK, message: fmt.Sprintf(
+				"Incident %s holds %d notes from senders already; the note is not recorded", g.latest.Name, alertmapping.MaxSenderNotes)}
+		}
 		err = s.appendNote(ctx, g.latest, n.NoteEntry(ar.Name, s.clock.Now()))
 		switch {
 		case apierrors.IsConflict(err):
@@ -160,9 +170,10 @@ func (s *Server) note(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n aler
 const maxRouteNotes = 20
 
 // noteRoute records a note about the whole route (a PagerDuty change event)
-// on the timeline of each of its open incidents, the newest first, at most
-// maxRouteNotes of them, and reports how many it noted. An incident that
-// keeps changing under the write is skipped rather than retried without end.
+// on the timeline of each of its active incidents (triggered, acknowledged
+// or mitigated), the newest first, at most maxRouteNotes of them, and
+// reports how many it noted. An incident that keeps changing under the
+// write, or whose timeline holds MaxSenderNotes notes already, is skipped.
 func (s *Server) noteRoute(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n alertmapping.Notification) (int, answer) {
 	list := &klaxonv1alpha1.IncidentList{}
 	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace),
@@ -172,7 +183,7 @@ func (s *Server) noteRoute(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n
 	open := make([]*klaxonv1alpha1.Incident, 0, len(list.Items))
 	for i := range list.Items {
 		inc := &list.Items[i]
-		if src := inc.Spec.Source; src != nil && src.AlertRoute == ar.Name && alertmapping.Open(inc) {
+		if src := inc.Spec.Source; src != nil && src.AlertRoute == ar.Name && alertmapping.Active(inc) && !alertmapping.NotesFull(inc) {
 			open = append(open, inc)
 		}
 	}
@@ -185,7 +196,7 @@ func (s *Server) noteRoute(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, n
 		err := s.appendNote(ctx, inc, entry)
 		if apierrors.IsConflict(err) {
 			fresh := &klaxonv1alpha1.Incident{}
-			if err = s.apiReader.Get(ctx, client.ObjectKeyFromObject(inc), fresh); err == nil && alertmapping.Open(fresh) {
+			if err = s.apiReader.Get(ctx, client.ObjectKeyFromObject(inc), fresh); err == nil && alertmapping.Active(fresh) && !alertmapping.NotesFull(fresh) {
 				err = s.appendNote(ctx, fresh, entry)
 			}
 		}

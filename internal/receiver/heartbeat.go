@@ -65,7 +65,7 @@ func (h *heartbeatIntake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeText(w, a.code, a.message)
 	}
-	h.logAnswer(a, ns, name)
+	h.logAnswer(a, "heartbeat", ns, name)
 }
 
 // handle authenticates a ping as the Alertmanager intake does a notification:

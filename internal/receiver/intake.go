@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
@@ -175,15 +176,17 @@ func (s *Server) acquireParseSlot(ctx context.Context) (func(), bool) {
 func (s *Server) observe(intake alertmapping.Intake, a answer, ns, name string, start time.Time) {
 	metrics.ReceiverRequests.WithLabelValues(a.namespace, a.route, string(intake), strconv.Itoa(a.code)).Inc()
 	metrics.ReceiverDuration.WithLabelValues(a.namespace, a.route, string(intake)).Observe(s.clock.Since(start).Seconds())
-	s.logAnswer(a, ns, name)
+	s.logAnswer(a, string(intake), ns, name)
 }
 
 // recordIntake records on the route what an accepted notification did:
 // status.lastReceivedAt, and the intake's entry of status.intakes (when it
-// last received, and the incident it opened, moved or updated). Like
-// touchStatus it writes at most once per statusWriteResolution per route,
-// intake and replica, but at once when the intake's incident changed, so
-// kubectl describe shows which intake opened the newest incident.
+// last received, and the incident it last opened, moved or updated: empty
+// incident for a notification that changed none). Like touchStatus it
+// writes at most once per statusWriteResolution per route, intake and
+// replica, but at once when the intake changed another incident than the
+// one recorded, so kubectl describe shows which intake opened the newest
+// incident.
 func (s *Server) recordIntake(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string) {
 	now := s.clock.Now()
 	name := klaxonv1alpha1.IntakeName(intake)
@@ -207,24 +210,44 @@ func (s *Server) recordIntake(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 	s.touchedReceived.Store(key, touchRecord{at: now, incident: incident})
 
 	stamp := &metav1.Time{Time: now.Truncate(time.Second)}
+	// status.intakes is a list that a merge patch replaces whole, so another
+	// replica's entry written since the cache's copy would be lost: the
+	// patch is locked to the copy it was made from, and a conflict is
+	// retried once on the API server's copy.
+	for attempt := range 2 {
+		err := s.client.Status().Patch(ctx, withIntake(ar, name, stamp, incident),
+			client.MergeFromWithOptions(ar, client.MergeFromWithOptimisticLock{}))
+		if err == nil || !apierrors.IsConflict(err) || attempt == 1 {
+			if err != nil {
+				s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
+			}
+			return
+		}
+		live := &klaxonv1alpha1.AlertRoute{}
+		if err := s.apiReader.Get(ctx, client.ObjectKeyFromObject(ar), live); err != nil {
+			s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
+			return
+		}
+		ar = live
+	}
+}
+
+// withIntake is ar with lastReceivedAt and the intake's entry of
+// status.intakes stamped; an empty incident keeps the entry's last one.
+func withIntake(ar *klaxonv1alpha1.AlertRoute, name klaxonv1alpha1.IntakeName, stamp *metav1.Time, incident string) *klaxonv1alpha1.AlertRoute {
 	patched := ar.DeepCopy()
 	patched.Status.LastReceivedAt = stamp
-	updated := klaxonv1alpha1.IntakeStatus{Name: name, LastReceivedAt: stamp, LastIncident: incident}
-	if entry != nil && incident == "" {
-		updated.LastIncident = entry.LastIncident
-	}
-	replaced := false
 	for i := range patched.Status.Intakes {
-		if patched.Status.Intakes[i].Name == name {
-			patched.Status.Intakes[i], replaced = updated, true
+		if e := &patched.Status.Intakes[i]; e.Name == name {
+			e.LastReceivedAt = stamp
+			if incident != "" {
+				e.LastIncident = incident
+			}
+			return patched
 		}
 	}
-	if !replaced {
-		patched.Status.Intakes = append(patched.Status.Intakes, updated)
-	}
-	if err := s.client.Status().Patch(ctx, patched, client.MergeFrom(ar)); err != nil {
-		s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
-	}
+	patched.Status.Intakes = append(patched.Status.Intakes, klaxonv1alpha1.IntakeStatus{Name: name, LastReceivedAt: stamp, LastIncident: incident})
+	return patched
 }
 
 // touchKey keys recordIntake's memory of its writes: by route and intake,

@@ -195,16 +195,16 @@ func (s *Server) touchStatus(ctx context.Context, ar *klaxonv1alpha1.AlertRoute,
 // errorLogInterval for each known route (and once for all unknown ones),
 // and everything else at V(1). Names from the URL are logged only at V(1):
 // they are whatever the caller sent.
-func (s *Server) logAnswer(a answer, ns, name string) {
+func (s *Server) logAnswer(a answer, surface, ns, name string) {
 	log := s.log.V(1)
 	if a.code >= http.StatusInternalServerError {
 		key := a.namespace + "/" + a.route
 		now := s.clock.Now()
 		if last, ok := s.loggedErrors.Load(key); !ok || now.Sub(last.(time.Time)) >= errorLogInterval {
 			s.loggedErrors.Store(key, now)
-			s.log.Error(a.cause, "Answered Alertmanager with an error", "alertRoute", klog.KRef(a.namespace, a.route), "code", a.code, "message", a.message)
+			s.log.Error(a.cause, "Answered a sender with an error", "surface", surface, "alertRoute", klog.KRef(a.namespace, a.route), "code", a.code, "message", a.message)
 			return
 		}
 	}
-	log.Info("Answered Alertmanager", "alertRoute", klog.KRef(ns, name), "code", a.code, "message", a.message, "error", a.cause)
+	log.Info("Answered a sender", "surface", surface, "alertRoute", klog.KRef(ns, name), "code", a.code, "message", a.message, "error", a.cause)
 }

@@ -27,21 +27,21 @@ type answer struct {
 	cause error
 }
 
-// apiUnavailable answers 503: Alertmanager retries, so nothing is lost. The
+// apiUnavailable answers 503: senders retry, so nothing is lost. The
 // cause is logged; the body does not carry it, since the caller is not
 // authenticated yet.
 func apiUnavailable(err error) answer {
 	if errors.Is(err, errBusy) {
-		return answer{code: http.StatusServiceUnavailable, message: "the receiver is busy; Alertmanager will retry", cause: err}
+		return answer{code: http.StatusServiceUnavailable, message: "the receiver is busy; retry later", cause: err}
 	}
 	return answer{code: http.StatusServiceUnavailable,
-		message: "the Kubernetes API server could not be reached or failed; Alertmanager will retry", cause: err}
+		message: "the Kubernetes API server could not be reached or failed; retry later", cause: err}
 }
 
 // unavailable answers 503 to an authenticated caller, saying what failed.
 func unavailable(err error) answer {
 	return answer{code: http.StatusServiceUnavailable,
-		message: fmt.Sprintf("the Kubernetes API server could not be reached or failed; Alertmanager will retry: %v", err), cause: err}
+		message: fmt.Sprintf("the Kubernetes API server could not be reached or failed; retry later: %v", err), cause: err}
 }
 
 // writeText answers code with msg as one line of plain text, after
