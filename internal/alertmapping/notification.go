@@ -133,7 +133,7 @@ func SettleTimes(stored *klaxonv1alpha1.AlertsSummary, msg *Message, now time.Ti
 		case a.Status == StatusFiring && ok && k.Status == StatusFiring && k.StartsAt != nil:
 			start = k.StartsAt.Time
 		case a.Status == StatusFiring && ok && k.Status == StatusResolved && k.EndsAt != nil && !now.After(k.EndsAt.Time):
-			start = k.EndsAt.Time.Add(time.Second)
+			start = k.EndsAt.Add(time.Second)
 		case a.Status == StatusResolved && ok && k.StartsAt != nil:
 			start, end = k.StartsAt.Time, now
 			if k.Status == StatusResolved && k.EndsAt != nil {
