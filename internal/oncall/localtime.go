@@ -39,6 +39,12 @@ func parseStart(s string) (wallTime, error) {
 	return wallTime{p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second()}, nil
 }
 
+// in returns the instant at which the wall clock in loc shows w, read as
+// instant reads it.
+func (w wallTime) in(loc *time.Location) time.Time {
+	return instant(loc, w.year, w.month, w.day, w.hour, w.minute, w.second)
+}
+
 // clock is a time of day, in minutes since midnight.
 type clock int
 
