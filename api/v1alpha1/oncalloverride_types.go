@@ -116,3 +116,15 @@ type OnCallOverrideList struct {
 func init() {
 	register(&OnCallOverride{}, &OnCallOverrideList{})
 }
+
+// GetConditions returns the override's conditions.
+func (in *OnCallOverride) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// SetConditions replaces the override's conditions.
+func (in *OnCallOverride) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// GetStatus returns a pointer to the OnCallOverride's status.
+func (in *OnCallOverride) GetStatus() any { return &in.Status }
+
+// SetObservedGeneration records the generation the OnCallOverride's status reflects.
+func (in *OnCallOverride) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }

@@ -230,6 +230,52 @@ type OnCallScheduleStatus struct {
 	// not change within the operator's look-ahead.
 	// +optional
 	NextHandoffAt *metav1.Time `json:"nextHandoffAt,omitempty"`
+
+	// overrides are the OnCallOverrides of the schedule in force now, in the
+	// order they apply, then those that start next.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Overrides []OverrideInForce `json:"overrides,omitempty"`
+}
+
+// OverrideState says whether an OnCallOverride applies now or starts next.
+// +kubebuilder:validation:Enum=InForce;Next
+type OverrideState string
+
+// The states of the overrides a schedule lists.
+const (
+	// OverrideInForceNow: the override applies now.
+	OverrideInForceNow OverrideState = "InForce"
+	// OverrideNext: the override is the next to start.
+	OverrideNext OverrideState = "Next"
+)
+
+// OverrideInForce is an OnCallOverride a schedule lists in its status.
+type OverrideInForce struct {
+	// name of the OnCallOverride.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// state says whether the override applies now or starts next.
+	// +required
+	State OverrideState `json:"state"`
+
+	// start is when the override begins.
+	// +required
+	Start metav1.Time `json:"start"`
+
+	// end is when the override ends.
+	// +required
+	End metav1.Time `json:"end"`
+
+	// change says what the override does, such as "add dave",
+	// "replace alice with dave" or "remove alice".
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	Change string `json:"change"`
 }
 
 // The Next Handoff column is a string: a date column prints a time in the

@@ -2,8 +2,10 @@ package oncall
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -277,5 +279,63 @@ func overrideOf(name, start, end string, mutate func(*klaxonv1alpha1.OnCallOverr
 func replacing(user, with string) func(*klaxonv1alpha1.OnCallOverrideSpec) {
 	return func(s *klaxonv1alpha1.OnCallOverrideSpec) {
 		s.Replace = &klaxonv1alpha1.OverrideReplacement{User: user, With: with}
+	}
+}
+
+func TestAroundListsOverridesInForceAndNext(t *testing.T) {
+	add := func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = people("dave") }
+	overrides := []klaxonv1alpha1.OnCallOverride{
+		overrideOf("later", "2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z", add),
+		overrideOf("b-next", "2026-11-24T12:00:00Z", "2026-11-24T13:00:00Z", add),
+		overrideOf("a-next", "2026-11-24T12:00:00Z", "2026-11-24T14:00:00Z", add),
+		overrideOf("now-2", "2026-11-24T09:00:00Z", "2026-11-24T11:30:00Z", add),
+		overrideOf("now-1", "2026-11-24T08:00:00Z", "2026-11-24T10:30:00Z", add),
+		overrideOf("over", "2026-11-24T07:00:00Z", "2026-11-24T08:00:00Z", add),
+		overrideOf("refused", "2026-11-24T09:00:00Z", "2026-11-24T09:00:00Z", add),
+		overrideOf("elsewhere", "2026-11-24T09:00:00Z", "2026-11-24T09:30:00Z", func(s *klaxonv1alpha1.OnCallOverrideSpec) {
+			add(s)
+			s.ScheduleRef.Name = "another"
+		}),
+	}
+	inForce, next, edge := Around("primary", overrides, instantOf(t, "2026-11-24T10:00:00Z"))
+	names := func(os []klaxonv1alpha1.OnCallOverride) []string {
+		var out []string
+		for _, o := range os {
+			out = append(out, o.Name)
+		}
+		return out
+	}
+	if got, want := names(inForce), people("now-1", "now-2"); !slices.Equal(got, want) {
+		t.Errorf("in force: %q, want %q", got, want)
+	}
+	if got, want := names(next), people("a-next", "b-next"); !slices.Equal(got, want) {
+		t.Errorf("next: %q, want %q", got, want)
+	}
+	if want := instantOf(t, "2026-11-24T10:30:00Z"); !edge.Equal(want) {
+		t.Errorf("edge: %s, want %s", edge, want)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	long := make([]string, 50)
+	for i := range long {
+		long[i] = "ü" + strings.Repeat("x", 20)
+	}
+	cases := map[string]struct {
+		spec klaxonv1alpha1.OnCallOverrideSpec
+		want string
+	}{
+		"add":     {klaxonv1alpha1.OnCallOverrideSpec{Add: people("dave", "erin")}, "add dave, erin"},
+		"replace": {klaxonv1alpha1.OnCallOverrideSpec{Replace: &klaxonv1alpha1.OverrideReplacement{User: "alice", With: "dave"}}, "replace alice with dave"},
+		"remove":  {klaxonv1alpha1.OnCallOverrideSpec{Remove: people("alice")}, "remove alice"},
+	}
+	for name, tc := range cases {
+		if got := Describe(&tc.spec); got != tc.want {
+			t.Errorf("%s: Describe = %q, want %q", name, got, tc.want)
+		}
+	}
+	got := Describe(&klaxonv1alpha1.OnCallOverrideSpec{Add: long})
+	if n := utf8.RuneCountInString(got); n != maxDescription || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || !strings.HasPrefix(got, "add üx") {
+		t.Errorf("Describe of fifty long names = %q (%d characters), want %d valid ones ending in an ellipsis", got, n, maxDescription)
 	}
 }

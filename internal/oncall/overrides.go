@@ -3,9 +3,11 @@ package oncall
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // MaxOverrideLength is the longest an OnCallOverride may last; the CRD's
@@ -126,4 +128,54 @@ func (s *Schedule) People() []string {
 		people = append(people, s.overrides[i].user)
 	}
 	return normalize(people)
+}
+
+// Around returns the OnCallOverrides of schedule that are in force at t, in
+// the order they apply, and those that start next after it (all that share
+// the earliest start), leaving out those ValidOverride refuses; and the
+// first instant after t at which one of them starts or ends (zero: none).
+func Around(schedule string, overrides []klaxonv1alpha1.OnCallOverride, t time.Time) (inForce, next []klaxonv1alpha1.OnCallOverride, edge time.Time) {
+	var nextStart time.Time
+	for i := range overrides {
+		o := &overrides[i]
+		if o.Spec.ScheduleRef.Name != schedule || !ValidOverride(&o.Spec) {
+			continue
+		}
+		start, end := o.Spec.Start.Time, o.Spec.End.Time
+		edge = earliestAfter(t, edge, start)
+		edge = earliestAfter(t, edge, end)
+		switch {
+		case !t.Before(start) && t.Before(end):
+			inForce = append(inForce, *o)
+		case start.After(t) && (nextStart.IsZero() || !start.After(nextStart)):
+			if !start.Equal(nextStart) {
+				next, nextStart = nil, start
+			}
+			next = append(next, *o)
+		}
+	}
+	byStart := func(a, b klaxonv1alpha1.OnCallOverride) int {
+		return cmp.Or(a.Spec.Start.Compare(b.Spec.Start.Time), cmp.Compare(a.Name, b.Name))
+	}
+	slices.SortStableFunc(inForce, byStart)
+	slices.SortStableFunc(next, byStart)
+	return inForce, next, edge
+}
+
+// maxDescription bounds Describe's answer, which goes into status.
+const maxDescription = 512
+
+// Describe says what an override does, such as "add dave", "replace alice
+// with dave" or "remove alice, bob", in at most 512 characters.
+func Describe(spec *klaxonv1alpha1.OnCallOverrideSpec) string {
+	var s string
+	switch {
+	case spec.Replace != nil:
+		s = "replace " + spec.Replace.User + " with " + spec.Replace.With
+	case len(spec.Add) > 0:
+		s = "add " + strings.Join(spec.Add, ", ")
+	default:
+		s = "remove " + strings.Join(spec.Remove, ", ")
+	}
+	return bounded.Runes(s, maxDescription)
 }
