@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -11,11 +12,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/plugin"
 )
 
 // createOverride creates an OnCallOverride of schedule over [start, end).
@@ -94,8 +97,8 @@ func TestOverrideReadiness(t *testing.T) {
 
 func joinComma(s []string) string { return strings.Join(s, ",") }
 
-// An override created while a GitOps tool keeps re-applying the schedule
-// from git is not reverted: it is an object of its own, which the tool does
+// An override created with the plugin while a GitOps tool keeps
+// re-applying the schedule from git is not reverted: it is an object of its own, which the tool does
 // not own, and the schedule keeps it in force through every apply.
 func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 	ns := newNamespace(t)
@@ -137,7 +140,15 @@ func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	createOverride(t, ns, "cover-alice", "payments-primary", now.Add(-time.Minute), now.Add(2*time.Hour), replaceBy("alice", "dave"))
+	// Someone covers alice from the command line meanwhile.
+	var out, errOut bytes.Buffer
+	if code := plugin.Execute(ctx, plugin.Options{
+		Streams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Clock:   fakeClock, RESTConfig: cluster.AdminConfig,
+	}, []string{"override", "replace", "-n", ns, "--schedule", "payments-primary", "--from", "now", "--to", "+2h",
+		"--user", "alice", "--with", "dave"}); code != 0 {
+		t.Fatalf("kubectl klaxon override replace: exit %d: %s", code, errOut.String())
+	}
 	waitForOnCall(t, s, "dave until "+rfc3339(now.Add(2*time.Hour)))
 	mu.Lock()
 	before := applies
@@ -156,8 +167,9 @@ func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 	if len(got.Spec.Overrides) != 0 {
 		t.Errorf("the schedule's spec changed: %+v", got.Spec.Overrides)
 	}
-	if len(got.Status.Overrides) != 1 || got.Status.Overrides[0].Name != "cover-alice" {
-		t.Errorf("status.overrides = %+v, want cover-alice in force", got.Status.Overrides)
+	if len(got.Status.Overrides) != 1 || got.Status.Overrides[0].Change != "replace alice with dave" ||
+		got.Status.Overrides[0].State != klaxonv1alpha1.OverrideInForceNow {
+		t.Errorf("status.overrides = %+v, want the cover in force", got.Status.Overrides)
 	}
 }
 
