@@ -126,8 +126,9 @@ type ScheduleLayer struct {
 	// +optional
 	Combine LayerCombine `json:"combine,omitempty"`
 
-	// start is when participants[0]'s first shift begins, as local time in
-	// spec.timeZone, "2006-01-02T15:04:05". Before it the layer has nobody.
+	// start is when the first turn (participants[0]'s or groups[0]'s) begins,
+	// as local time in spec.timeZone, "2006-01-02T15:04:05". Before it the
+	// layer has nobody.
 	// +required
 	// +kubebuilder:validation:MinLength=19
 	// +kubebuilder:validation:MaxLength=19

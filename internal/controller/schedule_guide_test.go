@@ -68,8 +68,8 @@ func TestScheduleGuideExamples(t *testing.T) {
 			}
 			for _, o := range objs {
 				o.SetNamespace(ns)
-				if err := k8s.Create(context.Background(), o); err != nil {
-					t.Fatalf("creating %s: %v", o.GetName(), err)
+				if createErr := k8s.Create(context.Background(), o); createErr != nil {
+					t.Fatalf("creating %s: %v", o.GetName(), createErr)
 				}
 			}
 			want := docsnippet.Block(t, scheduleGuide, tc.snippet+"-get")
@@ -159,7 +159,7 @@ func kubectlGet(t *testing.T, ns string, resources, ages []string) string {
 				header = append(header, strings.ToUpper(col.Name))
 			}
 		}
-		fmt.Fprintln(w, strings.Join(header, "\t"))
+		_, _ = fmt.Fprintln(w, strings.Join(header, "\t"))
 		for _, r := range table.Rows {
 			var cells []string
 			for _, c := range cols {
@@ -175,7 +175,7 @@ func kubectlGet(t *testing.T, ns string, resources, ages []string) string {
 				}
 				cells = append(cells, cell)
 			}
-			fmt.Fprintln(w, strings.Join(cells, "\t"))
+			_, _ = fmt.Fprintln(w, strings.Join(cells, "\t"))
 		}
 		_ = w.Flush()
 	}

@@ -209,9 +209,9 @@ func (w *walker) layer(i int, c time.Time) *layerState {
 	return st
 }
 
-// at is Schedule.At from the remembered states; bottom is the lowest layer
-// that shows, as combine returns it, or -1 when the spec's overrides hide
-// them all.
+// at is Schedule.At from the remembered states. bottom is the lowest layer
+// whose edges can change At: the Replace layer combine stopped at, 0 when
+// every layer showed, or -1 when the spec's overrides hide them all.
 func (w *walker) at(c time.Time) (set []string, bottom int) {
 	set, overridden := w.s.overriding(c)
 	bottom = -1
