@@ -11,10 +11,11 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
+	"github.com/klaxon-dev/klaxon/internal/plugin/when"
 )
 
 func (c *command) oncallCommand() *cobra.Command {
-	var output, when string
+	var output, at string
 	var allNamespaces bool
 	cmd := &cobra.Command{
 		Use:     "oncall [SCHEDULE]",
@@ -34,7 +35,7 @@ such as +8h, an RFC 3339 time, or a wall-clock time in each schedule's zone.`,
   kubectl klaxon oncall -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.oncall(cmd, args, allNamespaces, output, when)
+			return c.oncall(cmd, args, allNamespaces, output, at)
 		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
@@ -44,12 +45,12 @@ such as +8h, an RFC 3339 time, or a wall-clock time in each schedule's zone.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "Show the schedules of every namespace.")
-	cmd.Flags().StringVar(&when, "at", "", "Show who is on call at this time instead of now.")
+	cmd.Flags().StringVar(&at, "at", "", "Show who is on call at this time instead of now.")
 	addOutputFlag(cmd, &output, outputJSON, outputYAML, outputName)
 	return cmd
 }
 
-func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, output, when string) error {
+func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, output, at string) error {
 	k8s, err := c.clients.client()
 	if err != nil {
 		return err
@@ -108,9 +109,9 @@ func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, 
 			overridesOf[s.Namespace] = overrides
 		}
 		var r []string
-		if when != "" {
+		if at != "" {
 			var rowErr error
-			if r, rowErr = onCallRowAt(s, overrides, now, when); rowErr != nil {
+			if r, rowErr = onCallRowAt(s, overrides, now, at); rowErr != nil {
 				return rowErr
 			}
 		} else {
@@ -143,13 +144,13 @@ func onCallRow(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCa
 }
 
 // onCallRowAt is onCallRow worked out from the spec and the overrides for
-// the time when, read in the schedule's zone.
-func onCallRowAt(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCallOverride, now time.Time, when string) ([]string, error) {
+// the time at, read in the schedule's zone.
+func onCallRowAt(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCallOverride, now time.Time, at string) ([]string, error) {
 	compiled, err := oncall.Compile(&s.Spec)
 	if err != nil {
 		return []string{s.Name, "<invalid schedule>", none, none, readyOf(s)}, nil //nolint:nilerr // The row says so; the other schedules still show.
 	}
-	t, err := parseWhen(when, now, now, compiled.Location())
+	t, err := when.Parse(at, now, now, compiled.Location())
 	if err != nil {
 		return nil, fmt.Errorf("--at: %w", err)
 	}

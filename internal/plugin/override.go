@@ -14,6 +14,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
+	"github.com/klaxon-dev/klaxon/internal/plugin/when"
 )
 
 // maxWalk bounds the handoffs a command follows through an interval.
@@ -54,13 +55,13 @@ func compileLoaded(ctx context.Context, k8s client.Client, s *klaxonv1alpha1.OnC
 func (c *command) interval(l *loadedSchedule, from, to string) (start, end time.Time, err error) {
 	now := c.Clock.Now()
 	loc := l.base.Location()
-	if start, err = parseWhen(from, now, now, loc); err != nil {
+	if start, err = when.Parse(from, now, now, loc); err != nil {
 		return start, end, fmt.Errorf("--from: %w", err)
 	}
 	if to == "" {
 		return start, end, errors.New("--to is required: say when the override ends, such as --to +8h or --to 2026-12-27T09:00")
 	}
-	if end, err = parseWhen(to, now, start, loc); err != nil {
+	if end, err = when.Parse(to, now, start, loc); err != nil {
 		return start, end, fmt.Errorf("--to: %w", err)
 	}
 	if !end.After(start) {

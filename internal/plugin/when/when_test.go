@@ -1,4 +1,4 @@
-package plugin
+package when
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 var whenNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func TestParseWhen(t *testing.T) {
+func TestParse(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
@@ -28,22 +28,22 @@ func TestParseWhen(t *testing.T) {
 		"2026-03-29T02:30": "2026-03-29T01:30:00Z",
 	}
 	for in, want := range cases {
-		got, err := parseWhen(in, whenNow, base, berlin)
+		got, err := Parse(in, whenNow, base, berlin)
 		w, _ := time.Parse(time.RFC3339, want)
 		if err != nil || !got.Equal(w) {
-			t.Errorf("parseWhen(%q) = %s, %v; want %s", in, got, err, want)
+			t.Errorf("Parse(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "tomorrow", "+", "+x", "+-2h", "++2h", "+1.5d", "+3651d", "+99999999h", "2026-02-30T10:00", "18:00", "+2h-1h0m"} {
-		if got, err := parseWhen(bad, whenNow, base, berlin); err == nil {
-			t.Errorf("parseWhen(%q) = %s, want an error", bad, got)
+		if got, err := Parse(bad, whenNow, base, berlin); err == nil {
+			t.Errorf("Parse(%q) = %s, want an error", bad, got)
 		}
 	}
 }
 
-// FuzzParseWhen: whatever is written, parseWhen answers a time or an error
+// FuzzParse: whatever is written, Parse answers a time or an error
 // and never panics; an offset it accepts is within ten years of its base.
-func FuzzParseWhen(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"now", "+2h", "-30m", "+1d12h", "2026-12-24T18:00:00Z", "2026-12-24T18:00", "2026-12-24 18:00:30", "+d", "-", "+9999999999d"} {
 		f.Add(s)
 	}
@@ -52,13 +52,13 @@ func FuzzParseWhen(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseWhen(s, whenNow, whenNow, berlin)
+		got, err := Parse(s, whenNow, whenNow, berlin)
 		if err != nil {
 			return
 		}
 		if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-			if d := got.Sub(whenNow); d > maxOffset || d < -maxOffset {
-				t.Fatalf("parseWhen(%q) = %s, %s from its base", s, got, d)
+			if d := got.Sub(whenNow); d > MaxOffset || d < -MaxOffset {
+				t.Fatalf("Parse(%q) = %s, %s from its base", s, got, d)
 			}
 		}
 	})

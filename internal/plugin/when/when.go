@@ -1,4 +1,6 @@
-package plugin
+// Package when reads the times people write on kubectl klaxon's command
+// line. It is pure, so that it is tested and fuzzed on its own.
+package when
 
 import (
 	"errors"
@@ -10,15 +12,15 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
 
-// maxOffset bounds a relative time: nobody plans cover decades ahead, and a
+// MaxOffset bounds a relative time: nobody plans cover decades ahead, and a
 // larger one would overflow time.Duration.
-const maxOffset = 3650 * 24 * time.Hour
+const MaxOffset = 3650 * 24 * time.Hour
 
-// parseWhen reads a time written on the command line: "now"; an RFC 3339
+// Parse reads a time written on the command line: "now"; an RFC 3339
 // time; an offset from base, such as "+2h", "+1d12h" or "-30m"; or a
 // local wall-clock time in loc, the schedule's zone, such as
 // "2026-12-24T18:00" or "2026-12-24 18:00".
-func parseWhen(s string, now, base time.Time, loc *time.Location) (time.Time, error) {
+func Parse(s string, now, base time.Time, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "now":
@@ -52,7 +54,7 @@ func parseOffset(s string) (time.Duration, error) {
 	var d time.Duration
 	if days, after, ok := strings.Cut(rest, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > int(maxOffset/(24*time.Hour)) {
+		if err != nil || n < 0 || n > int(MaxOffset/(24*time.Hour)) {
 			return 0, fmt.Errorf("%q is not an offset: write whole days before d, such as +2d or +1d12h", s)
 		}
 		d, rest = time.Duration(n)*24*time.Hour, after
@@ -64,7 +66,7 @@ func parseOffset(s string) (time.Duration, error) {
 		}
 		d += more
 	}
-	if d > maxOffset {
+	if d > MaxOffset {
 		return 0, errors.New("an offset is at most ten years")
 	}
 	return sign * d, nil
