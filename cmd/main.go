@@ -75,6 +75,8 @@ func main() {
 		"How many webhook bodies the receiver reads and parses at once; more wait up to a second, then are answered 503.")
 	flag.DurationVar(&o.ClosedIncidentRetention, "closed-incident-retention", 0,
 		"How long a closed incident is kept after it was closed (status.closedAt) before it is deleted, such as 2160h for 90 days; 0 keeps closed incidents.")
+	flag.DurationVar(&o.OverrideRetention, "override-retention", controller.DefaultOverrideRetention,
+		"How long an OnCallOverride is kept after its end before it is deleted; 0 keeps ended overrides.")
 	flag.StringVar(&o.PublicURL, "public-url", "",
 		"The URL under which people reach the receiver's HTTP server, such as https://klaxon.example.com; messages link to incidents under it. Empty leaves links out.")
 	flag.StringVar(&o.AckKeyNamespace, "ack-key-namespace", ackKeyNamespace(),

@@ -6,9 +6,10 @@ package v1alpha1
 
 // Condition types. Each is True when the line above it says.
 const (
-	// ConditionReady (OnCallSchedule, EscalationPolicy, AlertRoute,
-	// NotificationChannel, Responder, StatusPage, MaintenanceWindow): the
-	// object is valid and everything it refers to exists and is usable.
+	// ConditionReady (OnCallSchedule, OnCallOverride, EscalationPolicy,
+	// AlertRoute, NotificationChannel, Responder, StatusPage,
+	// MaintenanceWindow): the object is valid and everything it refers to
+	// exists and is usable; an OnCallOverride also has not ended.
 	ConditionReady = "Ready"
 
 	// ConditionAcknowledged (Incident): someone acknowledged the current
@@ -196,14 +197,24 @@ const (
 	// its incidents is stalled) when its spec fails a check the API server
 	// cannot make.
 	ReasonInvalidPolicy = "InvalidPolicy"
-	// ReasonScheduleNotFound: Ready is False on an EscalationPolicy, or
-	// paging an incident waits, because a referenced OnCallSchedule does not
-	// exist in the namespace.
+	// ReasonScheduleNotFound: Ready is False on an EscalationPolicy or an
+	// OnCallOverride, or paging an incident waits, because a referenced
+	// OnCallSchedule does not exist in the namespace.
 	ReasonScheduleNotFound = "ScheduleNotFound"
-	// ReasonScheduleNotReady: Ready is False on an EscalationPolicy, or
-	// paging an incident waits, because a referenced OnCallSchedule exists
-	// but is not Ready.
+	// ReasonScheduleNotReady: Ready is False on an EscalationPolicy or an
+	// OnCallOverride, or paging an incident waits, because a referenced
+	// OnCallSchedule exists but is not Ready.
 	ReasonScheduleNotReady = "ScheduleNotReady"
+	// ReasonInForce: Ready is True on an OnCallOverride that applies now.
+	ReasonInForce = "InForce"
+	// ReasonScheduled: Ready is True on an OnCallOverride that starts later.
+	ReasonScheduled = "Scheduled"
+	// ReasonEnded: Ready is False on an OnCallOverride whose end has
+	// passed; retention deletes it later.
+	ReasonEnded = "Ended"
+	// ReasonUnknownUser: Ready is False on an OnCallOverride whose
+	// replace.user is nobody its schedule names, so it could never apply.
+	ReasonUnknownUser = "UnknownUser"
 	// ReasonInvalidMatcher: Ready is False on an AlertRoute or a Heartbeat;
 	// an entry of spec.matchers is not valid Alertmanager matcher syntax.
 	ReasonInvalidMatcher = "InvalidMatcher"

@@ -19,16 +19,32 @@ const (
 	Sunday    Weekday = "Sun"
 )
 
-// TimeRestriction is a local wall-clock window, repeated on the given days,
-// during which a layer covers the schedule.
+// TimeRestriction is a local wall-clock window during which a layer covers
+// the schedule, in one of two forms: the same-day form (days, from, to)
+// repeats a window on each of the given days; the multi-day form (fromDay,
+// from, toDay, to) is one weekly window from fromDay at from to the next
+// toDay at to, such as a weekend from Fri 18:00 to Mon 09:00.
+// +kubebuilder:validation:XValidation:rule="has(self.days) != has(self.fromDay)",message="a restriction needs either days (a window repeated on each day) or fromDay and toDay (one window across days), not both"
+// +kubebuilder:validation:XValidation:rule="has(self.fromDay) == has(self.toDay)",message="fromDay and toDay go together: set both for a window across days, or use days instead"
+// +kubebuilder:validation:XValidation:rule="!has(self.fromDay) || self.fromDay != self.toDay || self.from != self.to",message="a window from a day and time to the same day and time is empty or a whole week: leave the restriction out to cover all the time, or change from, to or the days"
 type TimeRestriction struct {
-	// days on which the window opens; a window that crosses midnight belongs
-	// to the day it opens.
-	// +required
+	// days on which the window opens (the same-day form); a window that
+	// crosses midnight belongs to the day it opens.
+	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=7
-	Days []Weekday `json:"days"`
+	Days []Weekday `json:"days,omitempty"`
+
+	// fromDay is the day the window opens (the multi-day form).
+	// +optional
+	FromDay Weekday `json:"fromDay,omitempty"`
+
+	// toDay is the day the window closes (the multi-day form): the first
+	// toDay at to after the window opens, so the window lasts less than a
+	// week.
+	// +optional
+	ToDay Weekday `json:"toDay,omitempty"`
 
 	// from is the local time the window opens, "HH:MM".
 	// +required
@@ -37,8 +53,9 @@ type TimeRestriction struct {
 	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
 	From string `json:"from"`
 
-	// to is the local time the window closes, "HH:MM". A to at or before from
-	// closes the window on the next day, so from == to covers a whole day.
+	// to is the local time the window closes, "HH:MM". In the same-day form,
+	// a to at or before from closes the window on the next day, so from ==
+	// to covers a whole day.
 	// +required
 	// +kubebuilder:validation:MinLength=5
 	// +kubebuilder:validation:MaxLength=5
@@ -46,7 +63,37 @@ type TimeRestriction struct {
 	To string `json:"to"`
 }
 
-// ScheduleLayer is a rotation of participants taking turns in shifts.
+// LayerCombine says how a layer's people combine with the layers below.
+// +kubebuilder:validation:Enum=Replace;Add
+type LayerCombine string
+
+// The ways a layer combines with the layers below.
+const (
+	// CombineReplace: where the layer has someone on call, it replaces
+	// whoever the layers below have.
+	CombineReplace LayerCombine = "Replace"
+	// CombineAdd: the layer adds its people to whoever the layers below have.
+	CombineAdd LayerCombine = "Add"
+)
+
+// ScheduleGroup is the people of one turn of a layer: all of them are on
+// call together.
+type ScheduleGroup struct {
+	// members are the people of the group, at least one and at most 50.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) >= 1",message="a group needs at least one member: add people to it or remove the group"
+	// +kubebuilder:validation:XValidation:rule="size(self) <= 50",message="a group has at most 50 members: split it into several groups or layers"
+	Members []string `json:"members"`
+}
+
+// ScheduleLayer is a rotation of participants, or groups of them, taking
+// turns in shifts.
+// +kubebuilder:validation:XValidation:rule="has(self.participants) != has(self.groups)",message="a layer needs exactly one of participants (one person a turn) or groups (everyone in the turn's group)"
+// +kubebuilder:validation:XValidation:rule="!has(self.end) || self.end > self.start",message="a layer's end must be after its start: move end later, or remove it to keep the layer"
 type ScheduleLayer struct {
 	// name identifies the layer within the schedule.
 	// +required
@@ -56,21 +103,45 @@ type ScheduleLayer struct {
 
 	// participants take turns in this order: participants[i] has shift i,
 	// counting from start, round robin. A name may appear more than once.
-	// +required
+	// Exactly one of participants and groups is set.
+	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=128
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
-	Participants []string `json:"participants"`
+	Participants []string `json:"participants,omitempty"`
 
-	// start is when participants[0]'s first shift begins, as local time in
-	// spec.timeZone, "2006-01-02T15:04:05". Before it the layer has nobody.
+	// groups take turns as participants do, a whole group a turn: everyone
+	// in groups[i] is on call during shift i, round robin.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	Groups []ScheduleGroup `json:"groups,omitempty"`
+
+	// combine says what the layer does where it has someone on call:
+	// Replace (the default) puts its people on call instead of the layers
+	// below; Add puts them on call beside them.
+	// +optional
+	Combine LayerCombine `json:"combine,omitempty"`
+
+	// start is when the first turn (participants[0]'s or groups[0]'s) begins,
+	// as local time in spec.timeZone, "2006-01-02T15:04:05". Before it the
+	// layer has nobody.
 	// +required
 	// +kubebuilder:validation:MinLength=19
 	// +kubebuilder:validation:MaxLength=19
 	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$`
 	Start string `json:"start"`
+
+	// end is when the layer stops covering the schedule, as local time in
+	// spec.timeZone, written as start is; from then on the layer has nobody.
+	// +optional
+	// +kubebuilder:validation:MinLength=19
+	// +kubebuilder:validation:MaxLength=19
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$`
+	End string `json:"end,omitempty"`
 
 	// shift is how long each participant is on call, at least an hour. A
 	// whole number of days hands off at the same local wall-clock time across
@@ -121,7 +192,7 @@ type OnCallScheduleSpec struct {
 	TimeZone string `json:"timeZone"`
 
 	// layers are rotations; where several have someone on call, the later
-	// one in the list wins.
+	// one in the list wins, unless it combines with Add.
 	// +required
 	// +listType=map
 	// +listMapKey=name
@@ -149,10 +220,10 @@ type OnCallScheduleStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// onCall are the people on call now.
+	// onCall are the people on call now, overrides applied, in name order.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:MaxItems=256
 	// +kubebuilder:validation:items:MaxLength=253
 	OnCall []string `json:"onCall,omitempty"`
 
@@ -160,6 +231,52 @@ type OnCallScheduleStatus struct {
 	// not change within the operator's look-ahead.
 	// +optional
 	NextHandoffAt *metav1.Time `json:"nextHandoffAt,omitempty"`
+
+	// overrides are the OnCallOverrides of the schedule in force now, in the
+	// order they apply, then those that start next.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Overrides []OverrideInForce `json:"overrides,omitempty"`
+}
+
+// OverrideState says whether an OnCallOverride applies now or starts next.
+// +kubebuilder:validation:Enum=InForce;Next
+type OverrideState string
+
+// The states of the overrides a schedule lists.
+const (
+	// OverrideInForceNow: the override applies now.
+	OverrideInForceNow OverrideState = "InForce"
+	// OverrideNext: the override is the next to start.
+	OverrideNext OverrideState = "Next"
+)
+
+// OverrideInForce is an OnCallOverride a schedule lists in its status.
+type OverrideInForce struct {
+	// name of the OnCallOverride.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// state says whether the override applies now or starts next.
+	// +required
+	State OverrideState `json:"state"`
+
+	// start is when the override begins.
+	// +required
+	Start metav1.Time `json:"start"`
+
+	// end is when the override ends.
+	// +required
+	End metav1.Time `json:"end"`
+
+	// change says what the override does, such as "add dave",
+	// "replace alice with dave" or "remove alice".
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	Change string `json:"change"`
 }
 
 // The Next Handoff column is a string: a date column prints a time in the

@@ -112,9 +112,12 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 	return result, nil
 }
 
-// onCallNow says who is on call at t on a schedule of the namespace, from
-// the cache, so that planning itself needs no client.
+// onCallNow says who is on call at t on a schedule of the namespace,
+// everyone with the OnCallOverrides applied, from the cache, so that
+// planning itself needs no client.
 func (r *IncidentReconciler) onCallNow(ctx context.Context, namespace string, t time.Time) func(string) ([]string, error) {
+	var overrides []klaxonv1alpha1.OnCallOverride
+	listed := false
 	return func(name string) ([]string, error) {
 		sched := &klaxonv1alpha1.OnCallSchedule{}
 		if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, sched); err != nil {
@@ -124,7 +127,14 @@ func (r *IncidentReconciler) onCallNow(ctx context.Context, namespace string, t 
 		if err != nil {
 			return nil, fmt.Errorf("OnCallSchedule %s: %w: %w", name, errScheduleNotReady, err)
 		}
-		return compiled.At(t), nil
+		if !listed {
+			// One list serves every schedule the policy names.
+			if overrides, err = overridesOf(ctx, r.client, namespace); err != nil {
+				return nil, err
+			}
+			listed = true
+		}
+		return compiled.WithOverrides(name, overrides).At(t), nil
 	}
 }
 

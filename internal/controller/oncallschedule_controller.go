@@ -9,10 +9,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/apitime"
@@ -32,13 +35,14 @@ func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder,
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules/status,verbs=patch
+// +kubebuilder:rbac:groups=klaxon.dev,resources=oncalloverrides,verbs=get;list;watch
 
 // Reconcile computes who is on call now and when that changes next.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall))
 }
 
-// reconcileOnCall sets status.onCall, nextHandoffAt and Ready.
+// reconcileOnCall sets status.onCall, nextHandoffAt, overrides and Ready.
 func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope[*klaxonv1alpha1.OnCallSchedule]) (ctrl.Result, error) {
 	st := &s.obj.Status
 	compiled, err := oncall.Compile(&s.obj.Spec)
@@ -48,10 +52,15 @@ func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope
 		if errors.Is(err, oncall.ErrUnknownTimeZone) {
 			reason = klaxonv1alpha1.ReasonInvalidTimeZone
 		}
-		st.OnCall, st.NextHandoffAt = nil, nil
+		st.OnCall, st.NextHandoffAt, st.Overrides = nil, nil, nil
 		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(reason, err.Error()), "", "", "Validate"), nil
 	}
-	onCall := compiled.At(s.now)
+	overrides, err := overridesOf(ctx, r.client, s.obj.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	compiled = compiled.WithOverrides(s.obj.Name, overrides)
+	onCall := boundedOnCall(compiled.At(s.now))
 	if !slices.Equal(st.OnCall, onCall) {
 		log.FromContext(ctx).Info("On-call changed", "onCall", onCall)
 		s.record(corev1.EventTypeNormal, "Handoff", "Handoff", onCallMessage(onCall))
@@ -61,25 +70,102 @@ func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope
 	if !next.IsZero() {
 		st.NextHandoffAt = &metav1.Time{Time: apitime.CeilSecond(next)}
 	}
+	// A replace of someone the schedule never names changes nothing, and
+	// its own Ready says so; listing it as in force would mislead.
+	people := compiled.People()
+	applicable := slices.DeleteFunc(slices.Clone(overrides), func(o klaxonv1alpha1.OnCallOverride) bool {
+		return o.Spec.Replace != nil && !slices.Contains(people, o.Spec.Replace.User)
+	})
+	inForce, upcoming, edge := oncall.Around(s.obj.Name, applicable, s.now)
+	st.Overrides = overridesInForce(inForce, upcoming)
 	report(ctx, s, klaxonv1alpha1.ConditionReady, nil, klaxonv1alpha1.ReasonValid, onCallMessage(onCall), "Validate")
 	// until is the handoff when there is one. Otherwise it is where the
 	// look-ahead stopped, at its horizon or short of it on a dense schedule:
 	// come back then to look further, or a schedule whose handoff lies
-	// beyond would never be woken for it.
-	return ctrl.Result{RequeueAfter: min(apitime.CeilSecond(until).Sub(s.now), oncall.Horizon)}, nil
+	// beyond would never be woken for it. An override that starts or ends
+	// without changing who is on call still changes status.overrides.
+	wake := apitime.CeilSecond(until)
+	if !edge.IsZero() && edge.Before(wake) {
+		wake = apitime.CeilSecond(edge)
+	}
+	return ctrl.Result{RequeueAfter: min(wake.Sub(s.now), oncall.Horizon)}, nil
 }
+
+// overridesOf lists the OnCallOverrides of a namespace, from the cache.
+func overridesOf(ctx context.Context, c client.Client, namespace string) ([]klaxonv1alpha1.OnCallOverride, error) {
+	list := &klaxonv1alpha1.OnCallOverrideList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing the on-call overrides of namespace %s: %w", namespace, err)
+	}
+	return list.Items, nil
+}
+
+// maxOnCall is the most people status.onCall holds (its CRD bound); more
+// would take sixteen Add layers of large groups. Paging reads the schedule
+// itself and pages everyone.
+const maxOnCall = 256
+
+func boundedOnCall(onCall []string) []string {
+	return onCall[:min(len(onCall), maxOnCall)]
+}
+
+// maxOverridesListed is the most overrides status.overrides holds (its CRD
+// bound), those in force first.
+const maxOverridesListed = 16
+
+// overridesInForce lists the overrides in force and the next ones for
+// status, in the order they apply.
+func overridesInForce(inForce, next []klaxonv1alpha1.OnCallOverride) []klaxonv1alpha1.OverrideInForce {
+	var out []klaxonv1alpha1.OverrideInForce
+	add := func(os []klaxonv1alpha1.OnCallOverride, state klaxonv1alpha1.OverrideState) {
+		for i := range os {
+			if len(out) == maxOverridesListed {
+				return
+			}
+			o := &os[i]
+			out = append(out, klaxonv1alpha1.OverrideInForce{
+				Name: o.Name, State: state, Start: o.Spec.Start, End: o.Spec.End, Change: oncall.Describe(&o.Spec),
+			})
+		}
+	}
+	add(inForce, klaxonv1alpha1.OverrideInForceNow)
+	add(next, klaxonv1alpha1.OverrideNext)
+	return out
+}
+
+// maxNamesInMessage bounds the names an Event or condition message lists,
+// so that the message stays within the events API's limit.
+const maxNamesInMessage = 10
 
 func onCallMessage(onCall []string) string {
 	if len(onCall) == 0 {
 		return "Nobody is on call"
 	}
-	return fmt.Sprintf("On call: %s", strings.Join(onCall, ", "))
+	names := onCall[:min(len(onCall), maxNamesInMessage)]
+	msg := "On call: " + strings.Join(names, ", ")
+	if more := len(onCall) - len(names); more > 0 {
+		msg += fmt.Sprintf(" and %d more", more)
+	}
+	return msg
 }
 
-// SetupWithManager registers the reconciler.
+// scheduleOfOverride wakes the schedule an override names; an edit that
+// moves the override to another schedule wakes both, since the handler
+// maps the old object as well as the new.
+func scheduleOfOverride(_ context.Context, obj client.Object) []reconcile.Request {
+	o, ok := obj.(*klaxonv1alpha1.OnCallOverride)
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ScheduleRef.Name}}}
+}
+
+// SetupWithManager registers the reconciler: it watches overrides too, so
+// that one created, edited or deleted shows at once.
 func (r *OnCallScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.OnCallSchedule{}).
+		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(scheduleOfOverride)).
 		Named("oncallschedule").
 		Complete(r)
 }

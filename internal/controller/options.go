@@ -17,6 +17,9 @@ type options struct {
 	// closedIncidentRetention is how long closed incidents are kept; 0
 	// keeps them (WithClosedIncidentRetention).
 	closedIncidentRetention time.Duration
+	// overrideRetention is how long ended OnCallOverrides are kept; 0
+	// keeps them (WithOverrideRetention).
+	overrideRetention time.Duration
 	// publicURL is where people reach Klaxon's HTTP server, for links in
 	// messages (WithPublicURL); empty leaves links out.
 	publicURL string

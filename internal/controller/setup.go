@@ -23,6 +23,14 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewOnCallScheduleReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-call schedule controller: %w", err)
 	}
+	if err := NewOnCallOverrideReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the on-call override controller: %w", err)
+	}
+	if retention := buildOptions(opts).overrideRetention; retention > 0 {
+		if err := NewOverrideRetentionReconciler(mgr.GetClient(), retention, opts...).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the on-call override retention controller: %w", err)
+		}
+	}
 	if err := NewEscalationPolicyReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the escalation policy controller: %w", err)
 	}

@@ -3,6 +3,7 @@ package oncall
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,23 +97,38 @@ func loadLocation(path, name string, errs *fieldErrors) *time.Location {
 	return loc
 }
 
+// MaxGroupMembers is the most people a layer's group may have; the CRD's
+// CEL rule on spec.layers[].groups[].members says the same.
+const MaxGroupMembers = 50
+
 // compileLayer checks one layer; ok is false when it has errors.
 func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Location, errs *fieldErrors) (layer, bool) {
 	before := len(*errs)
 	if l.Name == "" {
 		errs.add(path+".name", l.Name, ErrInvalidField, errors.New("must not be empty"))
 	}
-	if len(l.Participants) == 0 {
-		errs.add(path+".participants", "", ErrInvalidField, errors.New("at least one participant is required"))
-	}
-	for j, p := range l.Participants {
-		if p == "" {
-			errs.add(path+".participants["+strconv.Itoa(j)+"]", p, ErrInvalidField, errors.New("must name a person"))
-		}
-	}
+	turns := compileTurns(path, l, errs)
 	start, err := parseStart(l.Start)
 	if err != nil {
 		errs.add(path+".start", l.Start, ErrInvalidField, err)
+	}
+	var end time.Time
+	if l.End != "" {
+		wall, err := parseStart(l.End)
+		switch {
+		case err != nil:
+			errs.add(path+".end", l.End, ErrInvalidField, err)
+		case l.End <= l.Start:
+			// StartLayout sorts as it reads, so strings compare as times.
+			errs.add(path+".end", l.End, ErrInvalidField, fmt.Errorf("must be after start %s", l.Start))
+		default:
+			end = wall.in(loc)
+		}
+	}
+	switch l.Combine {
+	case "", klaxonv1alpha1.CombineReplace, klaxonv1alpha1.CombineAdd:
+	default:
+		errs.add(path+".combine", string(l.Combine), ErrInvalidField, errors.New("must be Replace or Add"))
 	}
 	switch {
 	case l.Shift.Duration <= 0:
@@ -131,25 +147,74 @@ func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Locati
 	}
 	return layer{
 		name:         l.Name,
-		rotation:     newRotation(loc, l.Participants, start, l.Shift.Duration),
-		restrictions: restrictions{loc: loc, windows: windows},
+		add:          l.Combine == klaxonv1alpha1.CombineAdd,
+		rotation:     newRotation(loc, turns, start, l.Shift.Duration),
+		restrictions: newRestrictions(loc, windows),
+		end:          end,
 	}, true
+}
+
+// compileTurns checks a layer's participants or groups and returns who is
+// on call in each turn, as sets.
+func compileTurns(path string, l *klaxonv1alpha1.ScheduleLayer, errs *fieldErrors) [][]string {
+	switch {
+	case len(l.Participants) > 0 && len(l.Groups) > 0:
+		errs.add(path+".groups", "", ErrInvalidField, errors.New("a layer has either participants or groups, not both"))
+		return nil
+	case len(l.Participants) == 0 && len(l.Groups) == 0:
+		errs.add(path+".participants", "", ErrInvalidField, errors.New("at least one participant or group is required"))
+		return nil
+	}
+	var turns [][]string
+	for j, p := range l.Participants {
+		if p == "" {
+			errs.add(path+".participants["+strconv.Itoa(j)+"]", p, ErrInvalidField, errors.New("must name a person"))
+		}
+		turns = append(turns, []string{p})
+	}
+	for j := range l.Groups {
+		gpath := path + ".groups[" + strconv.Itoa(j) + "].members"
+		members := l.Groups[j].Members
+		switch {
+		case len(members) == 0:
+			errs.add(gpath, "", ErrInvalidField, errors.New("a group needs at least one member"))
+		case len(members) > MaxGroupMembers:
+			errs.add(gpath, strconv.Itoa(len(members))+" members", ErrInvalidField,
+				fmt.Errorf("a group has at most %d members", MaxGroupMembers))
+		}
+		for k, m := range members {
+			if m == "" {
+				errs.add(gpath+"["+strconv.Itoa(k)+"]", m, ErrInvalidField, errors.New("must name a person"))
+			}
+		}
+		turns = append(turns, normalize(slices.Clone(members)))
+	}
+	return turns
 }
 
 // compileWindow checks one restriction; ok is false when it has errors.
 func compileWindow(path string, r *klaxonv1alpha1.TimeRestriction, errs *fieldErrors) (window, bool) {
 	before := len(*errs)
 	var w window
-	if len(r.Days) == 0 {
-		errs.add(path+".days", "", ErrInvalidField, errors.New("at least one day is required"))
-	}
-	for j, d := range r.Days {
-		wd, ok := weekdays[d]
-		if !ok {
-			errs.add(path+".days["+strconv.Itoa(j)+"]", string(d), ErrInvalidField, errors.New("must be one of Mon, Tue, Wed, Thu, Fri, Sat, Sun"))
-			continue
+	multiDay := r.FromDay != "" || r.ToDay != ""
+	var fromDay, toDay time.Weekday
+	switch {
+	case multiDay && len(r.Days) > 0:
+		errs.add(path+".days", "", ErrInvalidField, errors.New("a restriction has either days or fromDay and toDay, not both"))
+	case multiDay:
+		var ok bool
+		if fromDay, ok = weekday(path+".fromDay", r.FromDay, errs); ok {
+			w.days[fromDay] = true
 		}
-		w.days[wd] = true
+		toDay, _ = weekday(path+".toDay", r.ToDay, errs)
+	case len(r.Days) == 0:
+		errs.add(path+".days", "", ErrInvalidField, errors.New("days, or fromDay and toDay, are required"))
+	default:
+		for j, d := range r.Days {
+			if wd, ok := weekday(path+".days["+strconv.Itoa(j)+"]", d, errs); ok {
+				w.days[wd] = true
+			}
+		}
 	}
 	var err error
 	if w.from, err = parseClock(r.From); err != nil {
@@ -158,5 +223,32 @@ func compileWindow(path string, r *klaxonv1alpha1.TimeRestriction, errs *fieldEr
 	if w.to, err = parseClock(r.To); err != nil {
 		errs.add(path+".to", r.To, ErrInvalidField, err)
 	}
+	if len(*errs) > before {
+		return w, false
+	}
+	switch {
+	case !multiDay:
+		if w.to <= w.from {
+			w.endDays = 1
+		}
+	case fromDay == toDay && w.to == w.from:
+		errs.add(path+".to", r.To, ErrInvalidField,
+			fmt.Errorf("a window from %s %s to %s %s is empty or a whole week", r.FromDay, r.From, r.ToDay, r.To))
+	default:
+		// toDay at to is the first one after the window opens.
+		w.endDays = (int(toDay) - int(fromDay) + 7) % 7
+		if w.endDays == 0 && w.to < w.from {
+			w.endDays = 7
+		}
+	}
 	return w, len(*errs) == before
+}
+
+// weekday reads a day of the week written at path.
+func weekday(path string, d klaxonv1alpha1.Weekday, errs *fieldErrors) (time.Weekday, bool) {
+	wd, ok := weekdays[d]
+	if !ok {
+		errs.add(path, string(d), ErrInvalidField, errors.New("must be one of Mon, Tue, Wed, Thu, Fri, Sat, Sun"))
+	}
+	return wd, ok
 }

@@ -96,6 +96,57 @@ func TestCompileErrors(t *testing.T) {
 			},
 			paths: []string{"spec.layers[0].restrictions[0].days"},
 		},
+		"participants and groups both": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				s.Layers[0].Groups = []klaxonv1alpha1.ScheduleGroup{{Members: people("dave")}}
+			},
+			paths: []string{"spec.layers[0].groups"},
+		},
+		"an empty group and an empty member": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				s.Layers[0] = groupLayer("primary", "2026-11-02T09:00:00", 24*time.Hour, nil, people("alice", ""))
+			},
+			paths:    []string{"spec.layers[0].groups[0].members", "spec.layers[0].groups[1].members[1]"},
+			contains: "a group needs at least one member",
+		},
+		"a group of 51": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				crowd := make([]string, MaxGroupMembers+1)
+				for i := range crowd {
+					crowd[i] = "p" + strings.Repeat("x", i)
+				}
+				s.Layers[0] = groupLayer("primary", "2026-11-02T09:00:00", 24*time.Hour, crowd)
+			},
+			paths:    []string{"spec.layers[0].groups[0].members"},
+			contains: "at most 50 members",
+		},
+		"an end before the start, and one that is no date": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				s.Layers[0].End = "2026-11-02T08:59:59"
+				s.Layers = append(s.Layers, ending(layerSpec("second", "2026-11-02T09:00:00", 24*time.Hour, "dave"), "2026-02-30T00:00:00"))
+			},
+			paths:    []string{"spec.layers[0].end", "spec.layers[1].end"},
+			contains: "must be after start 2026-11-02T09:00:00",
+		},
+		"an unknown combine": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) { s.Layers[0].Combine = "Multiply" },
+			paths:  []string{"spec.layers[0].combine"},
+		},
+		"windows across days: empty, both forms, half a form, an unknown day": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				both := spanSpec("Fri", "18:00", "Mon", "09:00")
+				both.Days = []klaxonv1alpha1.Weekday{"Sat"}
+				half := spanSpec("Fri", "18:00", "", "09:00")
+				s.Layers[0].Restrictions = []klaxonv1alpha1.TimeRestriction{
+					spanSpec("Fri", "18:00", "Fri", "18:00"), both, half, spanSpec("Fri", "18:00", "Caturday", "09:00"),
+				}
+			},
+			paths: []string{
+				"spec.layers[0].restrictions[0].to", "spec.layers[0].restrictions[1].days",
+				"spec.layers[0].restrictions[2].toDay", "spec.layers[0].restrictions[3].toDay",
+			},
+			contains: "a window from Fri 18:00 to Fri 18:00 is empty or a whole week",
+		},
 		"duplicate layer names": {
 			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) { s.Layers = append(s.Layers, s.Layers[0]) },
 			paths:  []string{"spec.layers[1].name"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,24 +15,30 @@ import (
 )
 
 // FuzzScheduleAnswers builds a schedule of one to three layers from fuzz
-// bytes (participants, start, shift, restrictions, overrides) in one of a
-// few time zones, some with odd DST rules, some unknown, and asks it who is
-// on call from an instant in 2020-2039 and when that changes. Nothing
+// bytes (participants or groups, start, end, shift, restrictions of either
+// form, Replace or Add, the spec's overrides and OnCallOverrides) in one of
+// a few time zones, some with odd DST rules, some unknown, and asks it who
+// is on call from an instant in 2020-2039 and when that changes. Nothing
 // panics, and:
 //   - Compile refuses exactly the specs with a field the API forbids, with
 //     an *InvalidSpecError that tells an unknown time zone apart;
 //   - At answers the same for the same instant, however it is written and
 //     however often the spec is compiled;
-//   - while overrides are active, At is their users in spec order; else it
-//     is nobody or one person, someone whenever a started layer's
-//     restrictions (read as a Recurrence) cover the instant, and that person
-//     a participant of a layer at or above it that may cover the instant;
+//   - each layer alone has nobody or one of its turns, someone whenever it
+//     has surely started, not surely ended and its restrictions (read as a
+//     Recurrence) cover the instant, and nobody when it surely has not
+//     started, surely ended or is not covered;
+//   - At is the spec's active overrides' users, or else the layers'
+//     answers joined from the top (Add layers join, the first Replace
+//     layer with someone hides the rest), then changed by the active
+//     OnCallOverrides in the order of their start and name;
 //   - a Recurrence's Scan agrees with Covers, and Covers holds still until
 //     the edge Scan reports;
 //   - NextHandoff is the step-bounded walk, stops after the instant and
-//     within the Horizon, At holds still until then, and a reported handoff
-//     changes At; asked again from before it, it finds the same handoff
-//     or stops short of it.
+//     within the Horizon (so groups, ends, windows across days and
+//     overrides never make it loop for ever), At holds still until then,
+//     and a reported handoff changes At; asked again from before it, it
+//     finds the same handoff or stops short of it.
 func FuzzScheduleAnswers(f *testing.F) {
 	for _, s := range scheduleSeeds() {
 		f.Add(s.zone, s.from, s.spec.encode())
@@ -46,24 +53,7 @@ func FuzzScheduleAnswers(f *testing.F) {
 			checkRefused(t, spec, s, err)
 			return
 		}
-		if err != nil {
-			t.Fatalf("Compile(%+v): %v, want a schedule", spec, err)
-		}
-		again, err := Compile(spec)
-		if err != nil {
-			t.Fatalf("second Compile: %v", err)
-		}
-		c := &fuzzCheck{t: t, spec: spec, s: s, again: again, elsewhere: time.FixedZone("elsewhere", -7*3600)}
-		for i := range spec.Layers {
-			l := &spec.Layers[i]
-			rec, err := CompileRecurrence("spec.layers["+strconv.Itoa(i)+"].restrictions", spec.TimeZone, l.Restrictions...)
-			if err != nil {
-				t.Fatalf("CompileRecurrence of layer %d's restrictions: %v", i, err)
-			}
-			wall, _ := time.Parse(StartLayout, l.Start)
-			c.layers = append(c.layers, fuzzLayerCheck{layer: l, rec: rec, wall: wall})
-		}
-		c.walk(at)
+		newFuzzCheck(t, spec, in.onCallOverrides(at)).walk(at)
 	})
 }
 
@@ -118,19 +108,40 @@ type fuzzLayer struct {
 	shift int // index into fuzzShifts
 	// windows are the restrictions.
 	windows []fuzzWindow
+	// flags: fuzzAdd combines with Add, fuzzGroups makes a group of each
+	// participant slot (groups holds their members), fuzzEnd sets end.
+	flags int
+	// groups are member masks, one a participant slot: bit i is
+	// fuzzPool[i]; fuzzCrowd makes a group of 51, which is refused.
+	groups []int
+	// end is in steps of seven hours after start; none or fewer is refused.
+	end int
 }
+
+const (
+	fuzzAdd, fuzzGroups, fuzzEnd = 1, 2, 4
+	fuzzCrowd                    = 1 << 5
+)
 
 type fuzzWindow struct {
 	// days: bit i is propertyDays[i]; bit 7 adds a day that does not exist.
 	days byte
 	// from and to are quarter hours since midnight, 0-96; 96 writes 24:00.
 	from, to int
+	// span 1-49 makes a window across days from propertyDays[(span-1)%7]
+	// to propertyDays[(span-1)/7] (days is then not written); other values
+	// the same-day form.
+	span int
 }
 
 type fuzzOverride struct {
 	user   int // index into fuzzPool
 	start  int // half hours from the instant asked about, -128 to 127
 	length int // quarter hours, -32 to 223; none or fewer is refused
+	// kind: 0 a spec override; an OnCallOverride that adds user (1),
+	// replaces user by with (2) or removes user (3).
+	kind int
+	with int // index into fuzzPool
 }
 
 // fuzzBytes reads the fuzz input a byte at a time, zeros once it runs out.
@@ -146,7 +157,7 @@ func (b *fuzzBytes) next(n int) int {
 }
 
 // decodeFuzzSpec reads a spec of one to three layers of up to four
-// participants and two restrictions, and up to two overrides.
+// participants and two restrictions, and up to four overrides.
 func decodeFuzzSpec(data []byte) fuzzSpec {
 	b := fuzzBytes(data)
 	var in fuzzSpec
@@ -164,8 +175,30 @@ func decodeFuzzSpec(data []byte) fuzzSpec {
 		}
 		in.layers = append(in.layers, l)
 	}
-	for range b.next(3) {
+	for range b.next(5) {
 		in.overrides = append(in.overrides, fuzzOverride{user: b.next(len(fuzzPool)), start: int(int8(b.next(256))), length: b.next(256) - 32})
+	}
+	// What the first fuzz inputs could not say follows, so that they still
+	// read as they did: groups, ends, Add, windows across days, kinds of
+	// overrides.
+	for i := range in.layers {
+		l := &in.layers[i]
+		l.flags = b.next(8)
+		if l.flags&fuzzGroups != 0 {
+			for range l.participants {
+				l.groups = append(l.groups, b.next(64))
+			}
+		}
+		if l.flags&fuzzEnd != 0 {
+			l.end = int(int8(b.next(256)))
+		}
+		for j := range l.windows {
+			l.windows[j].span = b.next(64)
+		}
+	}
+	for i := range in.overrides {
+		in.overrides[i].kind = b.next(4)
+		in.overrides[i].with = b.next(len(fuzzPool))
 	}
 	return in
 }
@@ -190,6 +223,23 @@ func (in fuzzSpec) encode() []byte {
 	for _, o := range in.overrides {
 		b = append(b, byte(o.user), byte(int8(o.start)), byte(o.length+32))
 	}
+	for _, l := range in.layers {
+		b = append(b, byte(l.flags))
+		if l.flags&fuzzGroups != 0 {
+			for k := range l.participants {
+				b = append(b, byte(l.groups[k]))
+			}
+		}
+		if l.flags&fuzzEnd != 0 {
+			b = append(b, byte(int8(l.end)))
+		}
+		for _, w := range l.windows {
+			b = append(b, byte(w.span))
+		}
+	}
+	for _, o := range in.overrides {
+		b = append(b, byte(o.kind), byte(o.with))
+	}
 	return b
 }
 
@@ -213,21 +263,56 @@ func (in fuzzSpec) build(zone string, at time.Time) (*klaxonv1alpha1.OnCallSched
 		names[l.Name] = true
 
 		valid = valid && len(fl.participants) > 0
-		for _, p := range fl.participants {
-			l.Participants = append(l.Participants, fuzzPool[p])
-			valid = valid && fuzzPool[p] != ""
+		if fl.flags&fuzzGroups != 0 {
+			for _, mask := range fl.groups {
+				g := klaxonv1alpha1.ScheduleGroup{}
+				for k, p := range fuzzPool {
+					if mask&(1<<k) != 0 {
+						g.Members = append(g.Members, p)
+						valid = valid && p != ""
+					}
+				}
+				if mask&fuzzCrowd != 0 {
+					for k := range MaxGroupMembers + 1 {
+						g.Members = append(g.Members, "crowd-"+strconv.Itoa(k))
+					}
+					valid = false
+				}
+				valid = valid && len(g.Members) > 0
+				l.Groups = append(l.Groups, g)
+			}
+		} else {
+			for _, p := range fl.participants {
+				l.Participants = append(l.Participants, fuzzPool[p])
+				valid = valid && fuzzPool[p] != ""
+			}
+		}
+		if fl.flags&fuzzAdd != 0 {
+			l.Combine = klaxonv1alpha1.CombineAdd
 		}
 
 		y, mo, d, h, mi, s := fl.start[0], fl.start[1], fl.start[2], fl.start[3], fl.start[4], fl.start[5]
 		l.Start = fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, s)
 		// time.Date carries a day past the month's end into the next.
 		valid = valid && mo <= 12 && h < 24 && time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).Day() == d
+		if fl.flags&fuzzEnd != 0 {
+			end := time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC).Add(time.Duration(fl.end) * 7 * time.Hour)
+			l.End = end.Format(StartLayout)
+			valid = valid && fl.end > 0
+		}
 
 		l.Shift = metav1.Duration{Duration: fuzzShifts[fl.shift]}
 		valid = valid && l.Shift.Duration >= MinShift
 
 		for _, w := range fl.windows {
 			r := klaxonv1alpha1.TimeRestriction{From: quarterClock(w.from), To: quarterClock(w.to)}
+			valid = valid && w.from < 96 && w.to < 96
+			if w.span >= 1 && w.span <= 49 {
+				r.FromDay, r.ToDay = propertyDays[(w.span-1)%7], propertyDays[(w.span-1)/7]
+				valid = valid && (r.FromDay != r.ToDay || w.from != w.to)
+				l.Restrictions = append(l.Restrictions, r)
+				continue
+			}
 			for j, day := range propertyDays {
 				if w.days&(1<<j) != 0 {
 					r.Days = append(r.Days, day)
@@ -236,20 +321,57 @@ func (in fuzzSpec) build(zone string, at time.Time) (*klaxonv1alpha1.OnCallSched
 			if w.days&(1<<7) != 0 {
 				r.Days = append(r.Days, "Funday")
 			}
-			valid = valid && w.days != 0 && w.days&(1<<7) == 0 && w.from < 96 && w.to < 96
+			valid = valid && w.days != 0 && w.days&(1<<7) == 0
 			l.Restrictions = append(l.Restrictions, r)
 		}
 		spec.Layers = append(spec.Layers, l)
 	}
 	for _, fo := range in.overrides {
-		start := at.Truncate(time.Minute).Add(time.Duration(fo.start) * 30 * time.Minute)
-		end := start.Add(time.Duration(fo.length) * 15 * time.Minute)
+		if fo.kind != 0 {
+			continue
+		}
+		start, end := fo.interval(at)
 		spec.Overrides = append(spec.Overrides, klaxonv1alpha1.ScheduleOverride{
 			User: fuzzPool[fo.user], Start: metav1.NewTime(start), End: metav1.NewTime(end),
 		})
 		valid = valid && fuzzPool[fo.user] != "" && fo.length > 0
 	}
 	return spec, valid
+}
+
+// interval places the override around at.
+func (fo fuzzOverride) interval(at time.Time) (start, end time.Time) {
+	start = at.Truncate(time.Minute).Add(time.Duration(fo.start) * 30 * time.Minute)
+	return start, start.Add(time.Duration(fo.length) * 15 * time.Minute)
+}
+
+// onCallOverrides writes out the OnCallOverrides of the schedule
+// "primary", placed around at. Those the API would refuse are written
+// too: WithOverrides must leave them out.
+func (in fuzzSpec) onCallOverrides(at time.Time) []klaxonv1alpha1.OnCallOverride {
+	var out []klaxonv1alpha1.OnCallOverride
+	for i, fo := range in.overrides {
+		if fo.kind == 0 {
+			continue
+		}
+		o := klaxonv1alpha1.OnCallOverride{}
+		// Names sort apart from the order written, so that ties are
+		// broken by name and not by position.
+		o.Name = "o-" + strconv.Itoa(9-i)
+		o.Spec.ScheduleRef.Name = "primary"
+		start, end := fo.interval(at)
+		o.Spec.Start, o.Spec.End = metav1.NewTime(start), metav1.NewTime(end)
+		switch fo.kind {
+		case 1:
+			o.Spec.Add = []string{fuzzPool[fo.user]}
+		case 2:
+			o.Spec.Replace = &klaxonv1alpha1.OverrideReplacement{User: fuzzPool[fo.user], With: fuzzPool[fo.with]}
+		default:
+			o.Spec.Remove = []string{fuzzPool[fo.user]}
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // quarterClock writes quarter hours since midnight as HH:MM.
@@ -281,10 +403,48 @@ func checkRefused(t *testing.T, spec *klaxonv1alpha1.OnCallScheduleSpec, s *Sche
 	}
 }
 
+// newFuzzCheck compiles a valid spec, with the OnCallOverrides of the
+// schedule "primary", to check its answers.
+func newFuzzCheck(t *testing.T, spec *klaxonv1alpha1.OnCallScheduleSpec, overrides []klaxonv1alpha1.OnCallOverride) *fuzzCheck {
+	t.Helper()
+	s, err := Compile(spec)
+	if err != nil {
+		t.Fatalf("Compile(%+v): %v, want a schedule", spec, err)
+	}
+	again, err := Compile(spec)
+	if err != nil {
+		t.Fatalf("second Compile: %v", err)
+	}
+	c := &fuzzCheck{
+		t: t, spec: spec, overrides: overrides,
+		s: s.WithOverrides("primary", overrides), again: again.WithOverrides("primary", overrides),
+		elsewhere: time.FixedZone("elsewhere", -7*3600),
+	}
+	for i := range spec.Layers {
+		l := &spec.Layers[i]
+		rec, err := CompileRecurrence("spec.layers["+strconv.Itoa(i)+"].restrictions", spec.TimeZone, l.Restrictions...)
+		if err != nil {
+			t.Fatalf("CompileRecurrence of layer %d's restrictions: %v", i, err)
+		}
+		alone := *l
+		alone.Combine = ""
+		one, err := Compile(&klaxonv1alpha1.OnCallScheduleSpec{TimeZone: spec.TimeZone, Layers: []klaxonv1alpha1.ScheduleLayer{alone}})
+		if err != nil {
+			t.Fatalf("Compile of layer %d alone: %v", i, err)
+		}
+		check := fuzzLayerCheck{layer: l, rec: rec, alone: one, turns: turnsOf(l)}
+		check.wall, _ = time.Parse(StartLayout, l.Start)
+		check.endWall, _ = time.Parse(StartLayout, l.End)
+		c.layers = append(c.layers, check)
+	}
+	return c
+}
+
 // fuzzCheck asks a compiled fuzz schedule questions and checks the answers.
 type fuzzCheck struct {
 	t         *testing.T
 	spec      *klaxonv1alpha1.OnCallScheduleSpec
+	overrides []klaxonv1alpha1.OnCallOverride
 	s, again  *Schedule
 	layers    []fuzzLayerCheck
 	elsewhere *time.Location
@@ -293,13 +453,38 @@ type fuzzCheck struct {
 type fuzzLayerCheck struct {
 	layer *klaxonv1alpha1.ScheduleLayer
 	rec   *Recurrence
-	// wall is the layer start read as if in UTC: the start is within a day
-	// of it, whatever the zone's offset.
-	wall time.Time
+	// alone is a schedule of just this layer.
+	alone *Schedule
+	// turns are who is on call in each turn, as sets.
+	turns [][]string
+	// wall and endWall are the layer's start and end (zero: none) read as
+	// if in UTC: each is within a day of the instant it stands for,
+	// whatever the zone's offset.
+	wall, endWall time.Time
 }
 
 func (l *fuzzLayerCheck) surelyStarted(x time.Time) bool { return !x.Before(l.wall.Add(day)) }
 func (l *fuzzLayerCheck) surelyNotYet(x time.Time) bool  { return x.Before(l.wall.Add(-day)) }
+func (l *fuzzLayerCheck) surelyEnded(x time.Time) bool {
+	return !l.endWall.IsZero() && !x.Before(l.endWall.Add(day))
+}
+func (l *fuzzLayerCheck) surelyGoingOn(x time.Time) bool {
+	return l.endWall.IsZero() || x.Before(l.endWall.Add(-day))
+}
+
+// turnsOf returns who is on call in each of a layer's turns, as sets.
+func turnsOf(l *klaxonv1alpha1.ScheduleLayer) [][]string {
+	var turns [][]string
+	for _, p := range l.Participants {
+		turns = append(turns, []string{p})
+	}
+	for _, g := range l.Groups {
+		set := slices.Clone(g.Members)
+		slices.Sort(set)
+		turns = append(turns, slices.Compact(set))
+	}
+	return turns
+}
 
 // walkSteps is how many handoffs a fuzz run follows.
 const walkSteps = 3
@@ -369,45 +554,84 @@ func (c *fuzzCheck) at(x time.Time) []string {
 	if !slices.Equal(c.s.At(x.In(c.elsewhere)), got) || !slices.Equal(c.again.At(x), got) {
 		t.Fatalf("%+v: At(%s) = %q is not the same written in another zone or compiled again", c.spec, x, got)
 	}
-
-	var overriding []string
-	for _, o := range c.spec.Overrides {
-		if !x.Before(o.Start.Time) && x.Before(o.End.Time) && !slices.Contains(overriding, o.User) {
-			overriding = append(overriding, o.User)
-		}
-	}
-	if len(overriding) > 0 {
-		if !slices.Equal(got, overriding) {
-			t.Fatalf("%+v: At(%s) = %q, want the overrides' %q", c.spec, x, got, overriding)
-		}
-		return got
-	}
-	if len(got) > 1 {
-		t.Fatalf("%+v: At(%s) = %q, more than one person without an override", c.spec, x, got)
+	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) || (got != nil && len(got) == 0) {
+		t.Fatalf("%+v: At(%s) = %q is not a set in name order", c.spec, x, got)
 	}
 
-	top := -1 // the last layer that surely has someone at x
+	answers := make([][]string, len(c.layers))
 	for k := range c.layers {
-		l := &c.layers[k]
-		c.checkScan(l, x)
-		if l.surelyStarted(x) && l.rec.Covers(x) {
-			top = k
+		answers[k] = c.layerAt(&c.layers[k], x)
+	}
+	var want []string
+	for _, o := range c.spec.Overrides {
+		if !x.Before(o.Start.Time) && x.Before(o.End.Time) {
+			want = append(want, o.User)
 		}
 	}
-	if len(got) == 0 {
-		if top >= 0 {
-			t.Fatalf("%+v: At(%s) is nobody, though layer %d has started and covers it", c.spec, x, top)
+	if len(want) == 0 {
+		for k := len(c.layers) - 1; k >= 0; k-- {
+			if len(answers[k]) == 0 {
+				continue
+			}
+			want = append(want, answers[k]...)
+			if c.layers[k].layer.Combine != klaxonv1alpha1.CombineAdd {
+				break
+			}
 		}
-		return got
 	}
-	for k := max(top, 0); k < len(c.layers); k++ {
-		l := &c.layers[k]
-		if !l.surelyNotYet(x) && l.rec.Covers(x) && slices.Contains(l.layer.Participants, got[0]) {
-			return got
+	ordered := slices.Clone(c.overrides)
+	slices.SortStableFunc(ordered, func(a, b klaxonv1alpha1.OnCallOverride) int {
+		if d := a.Spec.Start.Compare(b.Spec.Start.Time); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, o := range ordered {
+		sp := o.Spec
+		admitted := sp.End.After(sp.Start.Time) && !slices.Contains(sp.Add, "") && !slices.Contains(sp.Remove, "") &&
+			(sp.Replace == nil || (sp.Replace.User != "" && sp.Replace.With != "" && sp.Replace.User != sp.Replace.With))
+		if !admitted || x.Before(sp.Start.Time) || !x.Before(sp.End.Time) {
+			continue
+		}
+		switch {
+		case sp.Add != nil:
+			want = append(want, sp.Add...)
+		case sp.Replace != nil:
+			if slices.Contains(want, sp.Replace.User) {
+				want = append(slices.DeleteFunc(want, func(p string) bool { return p == sp.Replace.User }), sp.Replace.With)
+			}
+		default:
+			want = slices.DeleteFunc(want, func(p string) bool { return slices.Contains(sp.Remove, p) })
 		}
 	}
-	t.Fatalf("%+v: At(%s) = %q, a participant of no layer from %d on that may cover it", c.spec, x, got, top)
-	return nil
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) == 0 {
+		want = nil
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%+v %+v: At(%s) = %q, want %q from the layers' answers %q", c.spec, c.overrides, x, got, want, answers)
+	}
+	return got
+}
+
+// layerAt is who layer l alone has on call at x, checked against its turns,
+// its start and end, and its restrictions.
+func (c *fuzzCheck) layerAt(l *fuzzLayerCheck, x time.Time) []string {
+	t := c.t
+	c.checkScan(l, x)
+	got := l.alone.At(x)
+	if got != nil && !slices.ContainsFunc(l.turns, func(turn []string) bool { return slices.Equal(turn, got) }) {
+		t.Fatalf("%+v: layer %s alone has %q on call at %s, none of its turns %q", c.spec, l.layer.Name, got, x, l.turns)
+	}
+	covered := l.rec.Covers(x)
+	if got == nil && l.surelyStarted(x) && l.surelyGoingOn(x) && covered {
+		t.Fatalf("%+v: layer %s has nobody at %s, though it has started, not ended and covers it", c.spec, l.layer.Name, x)
+	}
+	if got != nil && (l.surelyNotYet(x) || l.surelyEnded(x) || !covered) {
+		t.Fatalf("%+v: layer %s has %q at %s, before its start, after its end or outside its windows", c.spec, l.layer.Name, got, x)
+	}
+	return got
 }
 
 // checkScan checks a layer's restrictions at x: Scan agrees with Covers,
@@ -431,91 +655,5 @@ func (c *fuzzCheck) checkScan(l *fuzzLayerCheck, x time.Time) {
 		if l.rec.Covers(y) != covered {
 			t.Fatalf("%+v in %s: Covers(%s) = %v, but Scan(%s) = %v until %s", l.layer.Restrictions, c.spec.TimeZone, y, !covered, x, covered, next)
 		}
-	}
-}
-
-// scheduleSeed is a seed of FuzzScheduleAnswers in readable form.
-type scheduleSeed struct {
-	zone uint8
-	from int64
-	spec fuzzSpec
-}
-
-// seedFrom is a fuzz instant in readable form.
-func seedFrom(rfc3339 string) int64 {
-	at, err := time.Parse(time.RFC3339, rfc3339)
-	if err != nil {
-		panic(err)
-	}
-	return int64(at.Sub(fuzzEpoch))
-}
-
-func zoneIndex(name string) uint8 { return uint8(slices.Index(fuzzZones, name)) }
-
-// Indexes of fuzzShifts and fuzzPool, and fuzzWindow days, for seeds.
-const (
-	shiftDay, shiftWeek, shift12h, shift8h, shiftHour, shift75m = 0, 1, 2, 3, 4, 5
-	shiftFraction, shift59m                                     = 13, 14
-	alice, bob, carol, dave, nobody                             = 0, 1, 2, 3, 4
-	weekdaysMask, everyDay, sunday, saturday                    = 0b0011111, 0b1111111, 1 << 6, 1 << 5
-)
-
-func scheduleSeeds() []scheduleSeed {
-	return []scheduleSeed{
-		// A daily 02:30 handoff moves to 03:30 in Berlin's spring-forward gap.
-		{zoneIndex("Europe/Berlin"), seedFrom("2026-03-28T11:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice, bob}, start: [6]int{2026, 3, 27, 2, 30, 0}, shift: shiftDay},
-		}}},
-		// 12h exact shifts under office hours across New York's spring forward.
-		{zoneIndex("America/New_York"), seedFrom("2026-03-06T18:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice, bob}, start: [6]int{2026, 3, 7, 8, 0, 0}, shift: shift12h},
-			{participants: []int{carol, dave, alice}, start: [6]int{2026, 3, 2, 9, 0, 0}, shift: shiftWeek,
-				windows: []fuzzWindow{{days: weekdaysMask, from: 36, to: 68}}},
-		}}},
-		// Lord Howe's half-hour DST: a window inside the gap and one across it.
-		{zoneIndex("Australia/Lord_Howe"), seedFrom("2026-10-03T08:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice}, start: [6]int{2026, 1, 1, 0, 0, 0}, shift: shiftWeek},
-			{participants: []int{bob, carol}, start: [6]int{2026, 9, 28, 2, 15, 0}, shift: shiftHour,
-				windows: []fuzzWindow{{days: sunday, from: 8, to: 10}, {days: saturday | sunday, from: 88, to: 24}}},
-		}}},
-		// Overlapping overrides over three layers at Sydney's DST end.
-		{zoneIndex("Australia/Sydney"), seedFrom("2026-04-04T09:00:00Z"), fuzzSpec{
-			layers: []fuzzLayer{
-				{participants: []int{alice, bob, carol}, start: [6]int{2026, 3, 30, 9, 0, 0}, shift: shiftWeek},
-				{participants: []int{dave}, start: [6]int{2026, 1, 1, 0, 0, 0}, shift: shiftWeek, windows: []fuzzWindow{{days: saturday, from: 88, to: 24}}},
-				{participants: []int{bob, bob, alice}, start: [6]int{2026, 4, 1, 0, 0, 0}, shift: shift8h,
-					windows: []fuzzWindow{{days: everyDay, from: 0, to: 0}}},
-			},
-			overrides: []fuzzOverride{{user: carol, start: 2, length: 8}, {user: dave, start: 4, length: 12}},
-		}},
-		// Santiago changes DST at midnight; a whole-day window from midnight.
-		{zoneIndex("America/Santiago"), seedFrom("2026-04-03T12:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice, bob}, start: [6]int{2026, 1, 3, 0, 0, 0}, shift: shiftDay,
-				windows: []fuzzWindow{{days: saturday | sunday, from: 0, to: 0}}},
-		}}},
-		// A lone participant on hourly shifts never hands off: the walk
-		// reaches the Horizon or its budget.
-		{zoneIndex("UTC"), seedFrom("2027-06-01T00:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{dave, dave}, start: [6]int{2027, 1, 1, 0, 0, 0}, shift: shiftHour},
-			{participants: []int{dave}, start: [6]int{2027, 1, 1, 0, 0, 0}, shift: shift75m,
-				windows: []fuzzWindow{{days: everyDay, from: 4, to: 5}, {days: everyDay, from: 50, to: 51}}},
-		}}},
-		// Shifts with a fraction of a second from 1900, in Kolkata.
-		{zoneIndex("Asia/Kolkata"), seedFrom("2031-01-01T00:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice, bob, carol}, start: [6]int{1900, 1, 1, 0, 0, 0}, shift: shiftFraction},
-		}}},
-		// Refused: an unknown zone.
-		{zoneIndex("Mars/Olympus_Mons"), seedFrom("2026-01-01T00:00:00Z"), fuzzSpec{layers: []fuzzLayer{
-			{participants: []int{alice}, start: [6]int{2026, 1, 1, 0, 0, 0}, shift: shiftDay},
-		}}},
-		// Refused: 30 February, a 24:00 window, a 59-minute shift, no user.
-		{zoneIndex("Europe/Berlin"), seedFrom("2026-01-01T00:00:00Z"), fuzzSpec{
-			layers: []fuzzLayer{
-				{participants: []int{alice}, start: [6]int{2026, 2, 30, 9, 0, 0}, shift: shiftDay},
-				{participants: []int{bob, nobody}, start: [6]int{2026, 1, 1, 0, 0, 0}, shift: shift59m,
-					windows: []fuzzWindow{{days: everyDay, from: 36, to: 96}}},
-			},
-			overrides: []fuzzOverride{{user: nobody, start: 0, length: 0}},
-		}},
 	}
 }

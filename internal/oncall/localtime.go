@@ -39,6 +39,12 @@ func parseStart(s string) (wallTime, error) {
 	return wallTime{p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second()}, nil
 }
 
+// in returns the instant at which the wall clock in loc shows w, read as
+// instant reads it.
+func (w wallTime) in(loc *time.Location) time.Time {
+	return instant(loc, w.year, w.month, w.day, w.hour, w.minute, w.second)
+}
+
 // clock is a time of day, in minutes since midnight.
 type clock int
 
@@ -110,4 +116,20 @@ func dayBegins(loc *time.Location, year int, month time.Month, day int) time.Tim
 	wall := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix()
 	off := max(offsetAt(loc, wall-secondsPerDay), offsetAt(loc, wall+secondsPerDay))
 	return time.Unix(wall-off, 0)
+}
+
+// localLayouts are the ways a person writes a local wall-clock time.
+var localLayouts = []string{StartLayout, "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"}
+
+// ParseLocal reads a wall-clock time without an offset, such as
+// "2026-12-24T18:00" or "2026-12-24 18:00:00", in loc, with the rules a
+// layer start is read by: a time skipped by a spring-forward gap moves on
+// by the gap, and a time that occurs twice is its first occurrence.
+func ParseLocal(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range localLayouts {
+		if p, err := time.Parse(layout, s); err == nil {
+			return instant(loc, p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second()), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a local time written as 2006-01-02T15:04 or 2006-01-02 15:04[:05]", s)
 }

@@ -66,3 +66,39 @@ func TestParseClock(t *testing.T) {
 		})
 	}
 }
+
+func TestParseLocal(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"2026-12-24T18:00":    "2026-12-24T18:00:00+01:00",
+		"2026-12-24 18:00":    "2026-12-24T18:00:00+01:00",
+		"2026-12-24T18:00:30": "2026-12-24T18:00:30+01:00",
+		"2026-12-24 18:00:30": "2026-12-24T18:00:30+01:00",
+		// In the spring-forward gap, and twice at fall back.
+		"2026-03-29T02:30": "2026-03-29T03:30:00+02:00",
+		"2026-10-25T02:30": "2026-10-25T02:30:00+02:00",
+	}
+	for in, want := range cases {
+		got, err := ParseLocal(in, berlin)
+		if err != nil || !got.Equal(mustInstant(t, want)) {
+			t.Errorf("ParseLocal(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "18:00", "2026-12-24T18:00Z", "2026-02-30T10:00", "tomorrow"} {
+		if _, err := ParseLocal(bad, berlin); err == nil {
+			t.Errorf("ParseLocal(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func mustInstant(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}

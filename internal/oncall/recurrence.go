@@ -35,7 +35,7 @@ func CompileRecurrence(path, timeZone string, rs ...klaxonv1alpha1.TimeRestricti
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return &Recurrence{r: restrictions{loc: loc, windows: windows}}, nil
+	return &Recurrence{r: newRestrictions(loc, windows)}, nil
 }
 
 // Covers reports whether t lies in one of the windows; a Recurrence without

@@ -5,10 +5,12 @@ import (
 )
 
 // window is a restriction: a local wall-clock window that opens at from on
-// each of its days and closes at to, on the next day when to <= from.
+// each of its days and closes at to, endDays local dates later: 0 or 1 in
+// the same-day form (1 when to <= from), up to 7 in the multi-day form.
 type window struct {
 	days     [7]bool // indexed by time.Weekday
 	from, to clock
+	endDays  int
 }
 
 // span returns the instants the window opened on the given local date opens
@@ -17,11 +19,7 @@ type window struct {
 // wholly inside a spring-forward gap comes out empty (end <= start).
 func (w *window) span(loc *time.Location, year int, month time.Month, d int) (start, end time.Time) {
 	start = instant(loc, year, month, d, int(w.from)/60, int(w.from)%60, 0)
-	endDay := d
-	if w.to <= w.from {
-		endDay++
-	}
-	end = instant(loc, year, month, endDay, int(w.to)/60, int(w.to)%60, 0)
+	end = instant(loc, year, month, d+w.endDays, int(w.to)/60, int(w.to)%60, 0)
 	return start, end
 }
 
@@ -30,6 +28,17 @@ func (w *window) span(loc *time.Location, year int, month time.Month, d int) (st
 type restrictions struct {
 	loc     *time.Location
 	windows []window
+	// reach is how many local dates before t's a window holding t may have
+	// opened: one for same-day windows, up to seven for multi-day ones.
+	reach int
+}
+
+func newRestrictions(loc *time.Location, windows []window) restrictions {
+	r := restrictions{loc: loc, windows: windows, reach: 1}
+	for i := range windows {
+		r.reach = max(r.reach, windows[i].endDays)
+	}
+	return r
 }
 
 // covers reports whether t lies in one of the windows.
@@ -38,9 +47,9 @@ func (r *restrictions) covers(t time.Time) bool {
 		return true
 	}
 	y, m, d := localDate(t, r.loc)
-	// A window lasts at most a day (plus a DST hour), so only the windows
-	// opened on the previous local date or on t's can hold t.
-	for _, dd := range []int{d - 1, d} {
+	// A window closes at most reach local dates after the one it opened
+	// on, so only the windows opened since then can hold t.
+	for dd := d - r.reach; dd <= d; dd++ {
 		wd := weekdayOf(y, m, dd)
 		for i := range r.windows {
 			w := &r.windows[i]
@@ -65,9 +74,9 @@ func (r *restrictions) scan(t time.Time) (covered bool, next time.Time) {
 	}
 	y, m, d := localDate(t, r.loc)
 	// Windows recur weekly, so the nearest edge after t belongs to a window
-	// opened between the day before t's local date and a week after it, or
-	// a week later still when a spring-forward gap empties that opening.
-	for dd := d - 1; dd <= d+14; dd++ {
+	// opened between reach days before t's local date and a week after it,
+	// or a week later still when a spring-forward gap empties that opening.
+	for dd := d - r.reach; dd <= d+14; dd++ {
 		// A window opened on a later date opens and closes after that date
 		// begins: once an edge before then is known, no later date can
 		// offer a nearer one. Most scans stop after a day or two.

@@ -1,17 +1,19 @@
 package oncall
 
 import (
+	"slices"
 	"time"
 )
 
 // day is the shift unit that keeps its wall-clock meaning across DST.
 const day = 24 * time.Hour
 
-// rotation is a layer's turn-taking: participants[i mod n] holds shift i,
-// and shift 0 begins at the layer start.
+// rotation is a layer's turn-taking: turns[i mod n] holds shift i, and
+// shift 0 begins at the layer start. A turn is the set of people on call
+// in it: one participant, or a group's members.
 type rotation struct {
-	loc          *time.Location
-	participants []string
+	loc   *time.Location
+	turns [][]string
 	// start is the instant shift 0 begins, and wall the same moment on the
 	// local clock.
 	start time.Time
@@ -20,24 +22,25 @@ type rotation struct {
 	// exact duration.
 	days  int
 	shift time.Duration
-	// changes is false when every participant is the same person, so that
+	// changes is false when every turn has the same people, so that
 	// handoffs never change who is on call and need not be visited.
 	changes bool
 }
 
-func newRotation(loc *time.Location, participants []string, wall wallTime, shift time.Duration) rotation {
+// newRotation returns the rotation of turns, each a set in name order.
+func newRotation(loc *time.Location, turns [][]string, wall wallTime, shift time.Duration) rotation {
 	r := rotation{
-		loc:          loc,
-		participants: participants,
-		wall:         wall,
-		shift:        shift,
-		start:        instant(loc, wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second),
+		loc:   loc,
+		turns: turns,
+		wall:  wall,
+		shift: shift,
+		start: wall.in(loc),
 	}
 	if shift%day == 0 {
 		r.days = int(shift / day)
 	}
-	for _, p := range participants[1:] {
-		if p != participants[0] {
+	for _, turn := range turns[1:] {
+		if !slices.Equal(turn, turns[0]) {
 			r.changes = true
 			break
 		}
@@ -87,13 +90,14 @@ func (r *rotation) index(t time.Time) int64 {
 	return i
 }
 
-// who returns who holds the shift at t, or "" before the first shift.
-func (r *rotation) who(t time.Time) string {
+// who returns who holds the shift at t, or nobody before the first shift.
+// The answer is shared: callers must not change it.
+func (r *rotation) who(t time.Time) []string {
 	i := r.index(t)
 	if i < 0 {
-		return ""
+		return nil
 	}
-	return r.participants[i%int64(len(r.participants))]
+	return r.turns[i%int64(len(r.turns))]
 }
 
 // next returns the first instant after t at which the rotation may change

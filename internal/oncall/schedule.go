@@ -24,25 +24,35 @@ const Horizon = 400 * 24 * time.Hour
 // the Horizon well within the budget.
 const stepBudget = 4096
 
-// Schedule is a compiled OnCallSchedule spec. It is immutable and safe for
-// concurrent use.
+// Schedule is a compiled OnCallSchedule spec, with the OnCallOverrides
+// added by WithOverrides. It is immutable and safe for concurrent use.
 type Schedule struct {
 	loc       *time.Location
 	layers    []layer
 	overrides []override
+	// changes are the OnCallOverrides, in the order they apply.
+	changes []change
 }
 
-// layer is a rotation limited by restrictions.
+// layer is a rotation limited by restrictions and an end.
 type layer struct {
 	name         string
+	add          bool
 	rotation     rotation
 	restrictions restrictions
+	// end is when the layer stops covering anything; zero: never.
+	end time.Time
 }
 
-// who returns the person the layer has on call at t, or "".
-func (l *layer) who(t time.Time) string {
-	if !l.restrictions.covers(t) {
-		return ""
+func (l *layer) ended(t time.Time) bool {
+	return !l.end.IsZero() && !t.Before(l.end)
+}
+
+// who returns the people the layer has on call at t, or nobody. The answer
+// is shared: callers must not change it.
+func (l *layer) who(t time.Time) []string {
+	if l.ended(t) || !l.restrictions.covers(t) {
+		return nil
 	}
 	return l.rotation.who(t)
 }
@@ -51,14 +61,19 @@ func (l *layer) who(t time.Time) string {
 // instant after t at which that may change, or the zero time if it never
 // does. Outside its windows a layer has nobody whatever its rotation does,
 // so only a window opening counts; before its first shift it has nobody
-// whatever its windows say, so only that shift counts.
-func (l *layer) state(t time.Time) (string, time.Time) {
+// whatever its windows say, so only that shift counts; once ended, nothing
+// counts.
+func (l *layer) state(t time.Time) ([]string, time.Time) {
+	if l.ended(t) {
+		return nil, time.Time{}
+	}
 	if t.Before(l.rotation.start) {
-		return "", l.rotation.start
+		return nil, l.rotation.start
 	}
 	covered, edge := l.restrictions.scan(t)
+	edge = earliestAfter(t, edge, l.end)
 	if !covered {
-		return "", edge
+		return nil, edge
 	}
 	return l.rotation.who(t), earliestAfter(t, l.rotation.next(t), edge)
 }
@@ -78,40 +93,49 @@ func (s *Schedule) Location() *time.Location {
 	return s.loc
 }
 
-// At returns who is on call at t: the users of the overrides active at t, in
-// spec order, if any; otherwise the person of the last layer in the spec
-// that has someone at t; otherwise nobody (nil).
+// At returns who is on call at t, in name order, each once: the users of
+// the spec's overrides active at t, if any; otherwise the layers' people,
+// from the last layer in the spec that has someone and replaces those
+// below, joined by the people of the Add layers above it; then changed by
+// the OnCallOverrides active at t, in their order. Nobody is nil.
 func (s *Schedule) At(t time.Time) []string {
-	if users := s.overriding(t); len(users) > 0 {
-		return users
+	set, overridden := s.overriding(t)
+	if !overridden {
+		set, _ = s.combine(func(i int) []string { return s.layers[i].who(t) })
 	}
-	if i, who := s.top(t); i >= 0 {
-		return []string{who}
-	}
-	return nil
+	return s.applyChanges(t, set)
 }
 
-// overriding returns the users of the overrides active at t, in spec order.
-func (s *Schedule) overriding(t time.Time) []string {
+// overriding returns the users of the spec's overrides active at t, and
+// whether any is.
+func (s *Schedule) overriding(t time.Time) ([]string, bool) {
 	var users []string
 	for i := range s.overrides {
 		o := &s.overrides[i]
-		if o.active(t) && !slices.Contains(users, o.user) {
+		if o.active(t) {
 			users = append(users, o.user)
 		}
 	}
-	return users
+	return users, len(users) > 0
 }
 
-// top returns the index and person of the last layer with someone on call
-// at t, or -1 when no layer has anyone.
-func (s *Schedule) top(t time.Time) (int, string) {
+// combine joins the answers of n layers, asked for with who, from the top:
+// Add layers' people join, and the first Replace layer with someone ends
+// the search, hiding the layers below it. It returns the set and the index
+// of that layer, or -1 when every layer showed.
+func (s *Schedule) combine(who func(int) []string) ([]string, int) {
+	var set []string
 	for i := len(s.layers) - 1; i >= 0; i-- {
-		if who := s.layers[i].who(t); who != "" {
-			return i, who
+		people := who(i)
+		if len(people) == 0 {
+			continue
+		}
+		set = append(set, people...)
+		if !s.layers[i].add {
+			return set, i
 		}
 	}
-	return -1, ""
+	return set, -1
 }
 
 // NextHandoff returns the first instant after t at which At gives a
@@ -134,9 +158,9 @@ func (s *Schedule) NextHandoff(t time.Time) (handoff, until time.Time) {
 func (s *Schedule) walk(t time.Time, budget int) (handoff, until time.Time, steps int) {
 	horizon := t.Add(Horizon)
 	w := walker{s: s, layers: make([]layerState, len(s.layers))}
-	current := w.at(t)
+	current, bottom := w.at(t)
 	for c := t; ; {
-		next := w.nextEvent(c)
+		next := w.nextEvent(c, bottom)
 		if next.IsZero() || next.After(horizon) {
 			return time.Time{}, horizon, w.steps
 		}
@@ -146,7 +170,8 @@ func (s *Schedule) walk(t time.Time, budget int) (handoff, until time.Time, step
 			// At holds up to the edge that was not visited.
 			return time.Time{}, next, w.steps
 		}
-		if !slices.Equal(w.at(next), current) {
+		var set []string
+		if set, bottom = w.at(next); !slices.Equal(set, current) {
 			return next, next, w.steps
 		}
 		c = next
@@ -168,7 +193,7 @@ type walker struct {
 // for until, exclusive (zero: for ever).
 type layerState struct {
 	known bool
-	who   string
+	who   []string
 	until time.Time
 }
 
@@ -184,46 +209,42 @@ func (w *walker) layer(i int, c time.Time) *layerState {
 	return st
 }
 
-// top is Schedule.top from the remembered states.
-func (w *walker) top(c time.Time) (int, string) {
-	for i := len(w.layers) - 1; i >= 0; i-- {
-		if who := w.layer(i, c).who; who != "" {
-			return i, who
-		}
+// at is Schedule.At from the remembered states. bottom is the lowest layer
+// whose edges can change At: the Replace layer combine stopped at, 0 when
+// every layer showed, or -1 when the spec's overrides hide them all.
+func (w *walker) at(c time.Time) (set []string, bottom int) {
+	set, overridden := w.s.overriding(c)
+	bottom = -1
+	if !overridden {
+		set, bottom = w.s.combine(func(i int) []string { return w.layer(i, c).who })
+		bottom = max(bottom, 0)
 	}
-	return -1, ""
-}
-
-// at is Schedule.At from the remembered states.
-func (w *walker) at(c time.Time) []string {
-	if users := w.s.overriding(c); len(users) > 0 {
-		return users
-	}
-	if i, who := w.top(c); i >= 0 {
-		return []string{who}
-	}
-	return nil
+	return w.s.applyChanges(c, set), bottom
 }
 
 // nextEvent returns the first instant after c at which At may change, or
-// the zero time if it never can. At only changes where an override, a
-// rotation or a restriction has an edge, and while an override is active,
-// or a layer has someone on call, the edges of what lies beneath cannot
-// show; skipping them keeps the walk short when a busy layer is covered.
-func (w *walker) nextEvent(c time.Time) time.Time {
+// the zero time if it never can; bottom is the lowest layer that shows at
+// c (-1: none). At only changes where an override, a rotation, a
+// restriction or a layer's end has an edge, and while a spec override is
+// active, or a Replace layer has someone on call, the edges of what lies
+// beneath cannot show; skipping them keeps the walk short when a busy
+// layer is covered.
+func (w *walker) nextEvent(c time.Time, bottom int) time.Time {
 	var next time.Time
-	overridden := false
 	for i := range w.s.overrides {
 		o := &w.s.overrides[i]
 		next = earliestAfter(c, next, o.start)
 		next = earliestAfter(c, next, o.end)
-		overridden = overridden || o.active(c)
 	}
-	if overridden {
+	for i := range w.s.changes {
+		ch := &w.s.changes[i]
+		next = earliestAfter(c, next, ch.start)
+		next = earliestAfter(c, next, ch.end)
+	}
+	if bottom < 0 {
 		return next
 	}
-	top, _ := w.top(c)
-	for i := max(top, 0); i < len(w.layers); i++ {
+	for i := bottom; i < len(w.layers); i++ {
 		next = earliestAfter(c, next, w.layer(i, c).until)
 	}
 	return next

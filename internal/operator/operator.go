@@ -63,6 +63,10 @@ type Options struct {
 	// ClosedIncidentRetention is how long a closed incident is kept after
 	// status.closedAt before it is deleted; 0 keeps closed incidents.
 	ClosedIncidentRetention time.Duration
+	// OverrideRetention is how long an OnCallOverride is kept after its
+	// end before it is deleted; 0 keeps ended overrides. cmd/main.go's
+	// flag defaults to controller.DefaultOverrideRetention.
+	OverrideRetention time.Duration
 	// PublicURL is where people reach the receiver's HTTP server, for the
 	// links in the messages Klaxon sends; empty leaves links out.
 	PublicURL string
@@ -159,6 +163,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.ClosedIncidentRetention < 0 {
 		return nil, fmt.Errorf("closed incident retention %s is negative: give 0 to keep closed incidents", o.ClosedIncidentRetention)
 	}
+	if o.OverrideRetention < 0 {
+		return nil, fmt.Errorf("override retention %s is negative: give 0 to keep ended overrides", o.OverrideRetention)
+	}
 	lease, renew, retry, err := leaderElectionTimes(o.LeaseDuration, o.RenewDeadline, o.RetryPeriod)
 	if err != nil {
 		return nil, err
@@ -212,6 +219,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.ClosedIncidentRetention > 0 {
 		opts = append(opts, controller.WithClosedIncidentRetention(o.ClosedIncidentRetention))
+	}
+	if o.OverrideRetention > 0 {
+		opts = append(opts, controller.WithOverrideRetention(o.OverrideRetention))
 	}
 	if o.IncidentWorkers > 0 {
 		opts = append(opts, controller.WithIncidentWorkers(o.IncidentWorkers))

@@ -11,10 +11,11 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
+	"github.com/klaxon-dev/klaxon/internal/plugin/when"
 )
 
 func (c *command) oncallCommand() *cobra.Command {
-	var output string
+	var output, at string
 	var allNamespaces bool
 	cmd := &cobra.Command{
 		Use:     "oncall [SCHEDULE]",
@@ -25,13 +26,16 @@ named), when that changes next, and who is on call then.
 
 "Now" and the handoff are the operator's (status.onCall and
 status.nextHandoffAt); who comes next is worked out from the schedule's spec
-at that handoff, with the same code the operator runs.`,
+and its OnCallOverrides at that handoff, with the same code the operator
+runs. With --at, all of it is worked out so for that time: "now", an offset
+such as +8h, an RFC 3339 time, or a wall-clock time in each schedule's zone.`,
 		Example: `  kubectl klaxon oncall
   kubectl klaxon oncall payments-primary -n payments
+  kubectl klaxon oncall --at "2026-12-24 20:00"
   kubectl klaxon oncall -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.oncall(cmd, args, allNamespaces, output)
+			return c.oncall(cmd, args, allNamespaces, output, at)
 		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
@@ -41,11 +45,12 @@ at that handoff, with the same code the operator runs.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "Show the schedules of every namespace.")
+	cmd.Flags().StringVar(&at, "at", "", "Show who is on call at this time instead of now.")
 	addOutputFlag(cmd, &output, outputJSON, outputYAML, outputName)
 	return cmd
 }
 
-func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, output string) error {
+func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, output, at string) error {
 	k8s, err := c.clients.client()
 	if err != nil {
 		return err
@@ -92,8 +97,26 @@ func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, 
 		header = append([]string{"NAMESPACE"}, header...)
 	}
 	row(w, header...)
+	overridesOf := map[string][]klaxonv1alpha1.OnCallOverride{} // by namespace
 	for _, s := range schedules {
-		r := onCallRow(s, now)
+		overrides, listed := overridesOf[s.Namespace]
+		if !listed {
+			var list klaxonv1alpha1.OnCallOverrideList
+			if listErr := k8s.List(cmd.Context(), &list, client.InNamespace(s.Namespace)); listErr != nil {
+				return explain(listErr, "cannot list the OnCallOverrides of namespace %s: %s", s.Namespace, apiMessage(listErr))
+			}
+			overrides = list.Items
+			overridesOf[s.Namespace] = overrides
+		}
+		var r []string
+		if at != "" {
+			var rowErr error
+			if r, rowErr = onCallRowAt(s, overrides, now, at); rowErr != nil {
+				return rowErr
+			}
+		} else {
+			r = onCallRow(s, overrides, now)
+		}
 		if allNamespaces {
 			r = append([]string{s.Namespace}, r...)
 		}
@@ -104,7 +127,7 @@ func (c *command) oncall(cmd *cobra.Command, args []string, allNamespaces bool, 
 
 // onCallRow is one schedule's row: name, who is on call, the next handoff,
 // who is on call after it, and whether the operator found it Ready.
-func onCallRow(s *klaxonv1alpha1.OnCallSchedule, now time.Time) []string {
+func onCallRow(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCallOverride, now time.Time) []string {
 	onCall := none
 	if len(s.Status.OnCall) > 0 {
 		onCall = strings.Join(s.Status.OnCall, ", ")
@@ -115,8 +138,41 @@ func onCallRow(s *klaxonv1alpha1.OnCallSchedule, now time.Time) []string {
 		if h.Time.Before(now) {
 			handoff = fmt.Sprintf("%s (%s ago)", stamp(h.Time), humanDuration(now.Sub(h.Time)))
 		}
-		next = nextOnCall(s, h.Time)
+		next = nextOnCall(s, overrides, h.Time)
 	}
+	return []string{s.Name, onCall, handoff, next, readyOf(s)}
+}
+
+// onCallRowAt is onCallRow worked out from the spec and the overrides for
+// the time at, read in the schedule's zone.
+func onCallRowAt(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCallOverride, now time.Time, at string) ([]string, error) {
+	compiled, err := oncall.Compile(&s.Spec)
+	if err != nil {
+		return []string{s.Name, "<invalid schedule>", none, none, readyOf(s)}, nil //nolint:nilerr // The row says so; the other schedules still show.
+	}
+	t, err := when.Parse(at, now, now, compiled.Location())
+	if err != nil {
+		return nil, fmt.Errorf("--at: %w", err)
+	}
+	compiled = compiled.WithOverrides(s.Name, overrides)
+	onCall, handoff, next := orNobody(compiled.At(t)), none, none
+	if h, _ := compiled.NextHandoff(t); !h.IsZero() {
+		handoff = fmt.Sprintf("%s (%s later)", stamp(h), humanDuration(h.Sub(t)))
+		next = orNobody(compiled.At(h))
+	}
+	return []string{s.Name, onCall, handoff, next, readyOf(s)}, nil
+}
+
+func orNobody(people []string) string {
+	if len(people) == 0 {
+		return "<nobody>"
+	}
+	return strings.Join(people, ", ")
+}
+
+// readyOf is the schedule's Ready as the operator found it, with the
+// reason when it is not True.
+func readyOf(s *klaxonv1alpha1.OnCallSchedule) string {
 	ready := "Unknown"
 	if cond := apimeta.FindStatusCondition(s.Status.Conditions, klaxonv1alpha1.ConditionReady); cond != nil {
 		ready = string(cond.Status)
@@ -124,18 +180,15 @@ func onCallRow(s *klaxonv1alpha1.OnCallSchedule, now time.Time) []string {
 			ready += " (" + cond.Reason + ")"
 		}
 	}
-	return []string{s.Name, onCall, handoff, next, ready}
+	return ready
 }
 
-// nextOnCall is who the schedule's spec has on call at the handoff.
-func nextOnCall(s *klaxonv1alpha1.OnCallSchedule, at time.Time) string {
+// nextOnCall is who the schedule's spec and overrides have on call at the
+// handoff.
+func nextOnCall(s *klaxonv1alpha1.OnCallSchedule, overrides []klaxonv1alpha1.OnCallOverride, at time.Time) string {
 	compiled, err := oncall.Compile(&s.Spec)
 	if err != nil {
 		return "<invalid schedule>"
 	}
-	who := compiled.At(at)
-	if len(who) == 0 {
-		return "<nobody>"
-	}
-	return strings.Join(who, ", ")
+	return orNobody(compiled.WithOverrides(s.Name, overrides).At(at))
 }

@@ -70,6 +70,7 @@ move made here reads the same as one made with kubectl patch.`,
   kubectl klaxon resolve inc-x7k2p
   kubectl klaxon close inc-x7k2p --postmortem https://wiki.example.com/pm/123
   kubectl klaxon status
+  kubectl klaxon cover --schedule payments-primary --from now --to +3h
   kubectl klaxon report --since 30d --by service`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -86,12 +87,14 @@ move made here reads the same as one made with kubectl patch.`,
 	root.AddGroup(
 		&cobra.Group{ID: "incident", Title: "Incidents:"},
 		&cobra.Group{ID: "read", Title: "Reading:"},
+		&cobra.Group{ID: "oncall", Title: "On call:"},
 	)
 	root.AddCommand(c.declareCommand(), c.updateCommand())
 	for _, m := range moves {
 		root.AddCommand(c.moveCommand(m))
 	}
 	root.AddCommand(c.oncallCommand(), c.timelineCommand(), c.statusCommand(), c.reportCommand())
+	root.AddCommand(c.overrideCommand(), c.coverCommand(), c.shiftsCommand())
 	root.AddCommand(c.versionCommand())
 	return root
 }

@@ -1,0 +1,214 @@
+package controller_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/plugin"
+)
+
+// createOverride creates an OnCallOverride of schedule over [start, end).
+func createOverride(t *testing.T, ns, name, schedule string, start, end time.Time, mutate func(*klaxonv1alpha1.OnCallOverrideSpec)) *klaxonv1alpha1.OnCallOverride {
+	t.Helper()
+	o := &klaxonv1alpha1.OnCallOverride{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: klaxonv1alpha1.OnCallOverrideSpec{ScheduleRef: klaxonv1alpha1.LocalObjectReference{Name: schedule},
+			Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+	}
+	mutate(&o.Spec)
+	if err := k8s.Create(context.Background(), o); err != nil {
+		t.Fatalf("creating override %s: %v", name, err)
+	}
+	return o
+}
+
+func replaceBy(user, with string) func(*klaxonv1alpha1.OnCallOverrideSpec) {
+	return func(s *klaxonv1alpha1.OnCallOverrideSpec) {
+		s.Replace = &klaxonv1alpha1.OverrideReplacement{User: user, With: with}
+	}
+}
+
+// waitForOverrideReady waits until the override's Ready reads "status/reason".
+func waitForOverrideReady(t *testing.T, o *klaxonv1alpha1.OnCallOverride, want string) *klaxonv1alpha1.OnCallOverride {
+	t.Helper()
+	got := &klaxonv1alpha1.OnCallOverride{}
+	eventually(t, o.Name+" Ready="+want, func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(o), got); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady)
+		return c != nil && string(c.Status)+"/"+c.Reason == want, nil
+	})
+	return got
+}
+
+// An override says whether it can apply: its schedule missing, a replace of
+// someone the schedule never names, written for a time past, scheduled,
+// in force, ended; and the schedule lists those in force and next.
+func TestOverrideReadiness(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	missing := createOverride(t, ns, "missing", "payments-primary", now, now.Add(time.Hour), replaceBy("alice", "dave"))
+	waitForOverrideReady(t, missing, "False/"+klaxonv1alpha1.ReasonScheduleNotFound)
+
+	s := createSchedule(t, ns, "payments-primary", layer("primary", now.Add(-time.Hour), "alice"))
+	waitForOverrideReady(t, missing, "True/"+klaxonv1alpha1.ReasonInForce)
+	stranger := createOverride(t, ns, "stranger", "payments-primary", now, now.Add(time.Hour), replaceBy("mallory", "dave"))
+	got := waitForOverrideReady(t, stranger, "False/"+klaxonv1alpha1.ReasonUnknownUser)
+	if c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady); c.Message == "" {
+		t.Error("UnknownUser without a message")
+	}
+	past := createOverride(t, ns, "past", "payments-primary", now.Add(-2*time.Hour), now.Add(-time.Hour), replaceBy("alice", "dave"))
+	waitForOverrideReady(t, past, "False/"+klaxonv1alpha1.ReasonEnded)
+	later := createOverride(t, ns, "later", "payments-primary", now.Add(2*time.Hour), now.Add(3*time.Hour),
+		func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = []string{"erin"} })
+	waitForOverrideReady(t, later, "True/"+klaxonv1alpha1.ReasonScheduled)
+
+	got2 := waitForOnCall(t, s, "dave until "+rfc3339(now.Add(time.Hour)))
+	var listed []string
+	for _, o := range got2.Status.Overrides {
+		listed = append(listed, o.Name+":"+string(o.State)+":"+o.Change)
+	}
+	if want := "missing:InForce:replace alice with dave,later:Next:add erin"; joinComma(listed) != want {
+		t.Errorf("status.overrides = %q, want %q", joinComma(listed), want)
+	}
+
+	// The override ends; the schedule goes back to alice until erin joins.
+	fakeClock.SetTime(now.Add(time.Hour))
+	nudge(t, missing)
+	waitForOverrideReady(t, missing, "False/"+klaxonv1alpha1.ReasonEnded)
+	nudge(t, s)
+	waitForOnCall(t, s, "alice until "+rfc3339(now.Add(2*time.Hour)))
+}
+
+func joinComma(s []string) string { return strings.Join(s, ",") }
+
+// An override created with the plugin while a GitOps tool keeps
+// re-applying the schedule from git is not reverted: it is an object of its own, which the tool does
+// not own, and the schedule keeps it in force through every apply.
+func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applied := &unstructured.Unstructured{}
+	spec := klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{layer("primary", now.Add(-time.Hour), "alice")}}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied.Object = map[string]any{"apiVersion": "klaxon.dev/v1alpha1", "kind": "OnCallSchedule",
+		"metadata": map[string]any{"name": "payments-primary", "namespace": ns}, "spec": content}
+	apply := func() error {
+		return k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied.DeepCopy()), client.FieldOwner("gitops"), client.ForceOwnership)
+	}
+	if err := apply(); err != nil {
+		t.Fatal(err)
+	}
+	s := &klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: "payments-primary", Namespace: ns}}
+	waitForOnCall(t, s, "alice until -")
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	applies, failures := 0, 0
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			err := apply()
+			mu.Lock()
+			if err == nil {
+				applies++
+			} else if ctx.Err() == nil {
+				failures++
+			}
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	// Someone covers alice from the command line meanwhile.
+	var out, errOut bytes.Buffer
+	if code := plugin.Execute(ctx, plugin.Options{
+		Streams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Clock:   fakeClock, RESTConfig: cluster.AdminConfig,
+	}, []string{"override", "replace", "-n", ns, "--schedule", "payments-primary", "--from", "now", "--to", "+2h",
+		"--user", "alice", "--with", "dave"}); code != 0 {
+		t.Fatalf("kubectl klaxon override replace: exit %d: %s", code, errOut.String())
+	}
+	waitForOnCall(t, s, "dave until "+rfc3339(now.Add(2*time.Hour)))
+	mu.Lock()
+	before := applies
+	mu.Unlock()
+	eventually(t, "twenty more applies", func(context.Context) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return applies >= before+20, nil
+	})
+	cancel()
+	wg.Wait()
+	if failures > 0 {
+		t.Errorf("%d of the re-applies failed", failures)
+	}
+	got := waitForOnCall(t, s, "dave until "+rfc3339(now.Add(2*time.Hour)))
+	if len(got.Spec.Overrides) != 0 {
+		t.Errorf("the schedule's spec changed: %+v", got.Spec.Overrides)
+	}
+	if len(got.Status.Overrides) != 1 || got.Status.Overrides[0].Change != "replace alice with dave" ||
+		got.Status.Overrides[0].State != klaxonv1alpha1.OverrideInForceNow {
+		t.Errorf("status.overrides = %+v, want the cover in force", got.Status.Overrides)
+	}
+}
+
+// An ended override is kept for the retention after its end, with a
+// requeue for exactly the time left, and deleted at that moment; one not
+// ended yet is kept.
+func TestOverrideRetentionDeletesEndedOverrides(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	createSchedule(t, ns, "payments-primary", layer("primary", now.Add(-time.Hour), "alice"))
+	ended := createOverride(t, ns, "ended", "payments-primary", now.Add(-2*time.Hour), now.Add(-time.Hour), replaceBy("alice", "dave"))
+	going := createOverride(t, ns, "going", "payments-primary", now.Add(-time.Hour), now.Add(time.Hour), replaceBy("alice", "dave"))
+	r := controller.NewOverrideRetentionReconciler(operatorClient(t), retention, controller.WithClock(fakeClock))
+	reconcile := func(o *klaxonv1alpha1.OnCallOverride) ctrl.Result {
+		t.Helper()
+		res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		if err != nil {
+			t.Fatalf("reconciling the retention of %s: %v", o.Name, err)
+		}
+		return res
+	}
+	present := func(o *klaxonv1alpha1.OnCallOverride) bool {
+		t.Helper()
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(o), &klaxonv1alpha1.OnCallOverride{})
+		return client.IgnoreNotFound(err) == nil && err == nil
+	}
+	deadline := ended.Spec.End.Add(retention)
+	if res, want := reconcile(ended), deadline.Sub(fakeClock.Now()); res.RequeueAfter != want {
+		t.Errorf("just ended: RequeueAfter = %v, want %v", res.RequeueAfter, want)
+	}
+	fakeClock.SetTime(deadline.Add(-time.Second))
+	if res := reconcile(ended); res.RequeueAfter != time.Second || !present(ended) {
+		t.Fatalf("a second before its deadline: %+v, present %v; want kept for 1s more", res, present(ended))
+	}
+	fakeClock.SetTime(deadline)
+	if res := reconcile(ended); res != (ctrl.Result{}) || present(ended) {
+		t.Errorf("at its deadline: %+v, present %v; want deleted", res, present(ended))
+	}
+	if res := reconcile(going); res.RequeueAfter <= 0 || !present(going) {
+		t.Errorf("an override ending later: %+v, present %v; want kept", res, present(going))
+	}
+}

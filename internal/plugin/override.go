@@ -1,0 +1,307 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
+	"github.com/klaxon-dev/klaxon/internal/plugin/when"
+)
+
+// maxWalk bounds the handoffs a command follows through an interval.
+const maxWalk = 2000
+
+// loadedSchedule is a schedule with its overrides, compiled.
+type loadedSchedule struct {
+	obj       *klaxonv1alpha1.OnCallSchedule
+	overrides []klaxonv1alpha1.OnCallOverride
+	// base is the schedule without its OnCallOverrides, compiled is with.
+	base, compiled *oncall.Schedule
+}
+
+// loadSchedule reads a schedule and the overrides of its namespace and
+// compiles them, as the operator does.
+func loadSchedule(ctx context.Context, k8s client.Client, ns, name string) (*loadedSchedule, error) {
+	s := &klaxonv1alpha1.OnCallSchedule{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+		return nil, explain(err, "cannot read OnCallSchedule %s/%s: %s", ns, name, apiMessage(err))
+	}
+	return compileLoaded(ctx, k8s, s)
+}
+
+func compileLoaded(ctx context.Context, k8s client.Client, s *klaxonv1alpha1.OnCallSchedule) (*loadedSchedule, error) {
+	base, err := oncall.Compile(&s.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("OnCallSchedule %s/%s is not valid: %w", s.Namespace, s.Name, err)
+	}
+	var list klaxonv1alpha1.OnCallOverrideList
+	if err := k8s.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
+		return nil, explain(err, "cannot list the OnCallOverrides of namespace %s: %s", s.Namespace, apiMessage(err))
+	}
+	return &loadedSchedule{obj: s, overrides: list.Items, base: base, compiled: base.WithOverrides(s.Name, list.Items)}, nil
+}
+
+// interval reads --from and --to in the schedule's zone; --to as an offset
+// counts from --from.
+func (c *command) interval(l *loadedSchedule, from, to string) (start, end time.Time, err error) {
+	now := c.Clock.Now()
+	loc := l.base.Location()
+	if start, err = when.Parse(from, now, now, loc); err != nil {
+		return start, end, fmt.Errorf("--from: %w", err)
+	}
+	if to == "" {
+		return start, end, errors.New("--to is required: say when the override ends, such as --to +8h or --to 2026-12-27T09:00")
+	}
+	if end, err = when.Parse(to, now, start, loc); err != nil {
+		return start, end, fmt.Errorf("--to: %w", err)
+	}
+	if !end.After(start) {
+		return start, end, fmt.Errorf("--to %s is not after --from %s", stamp(end), stamp(start))
+	}
+	return start, end, nil
+}
+
+type overrideOptions struct {
+	schedule, from, to string
+	users              []string
+	with               string
+	output             string
+}
+
+func (c *command) overrideCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "override add|replace|remove --schedule NAME --from TIME --to TIME [--user NAME]",
+		GroupID: "oncall",
+		Short:   "Change who a schedule has on call for a while, with an OnCallOverride",
+		Long: `Create an OnCallOverride: an object of its own, so that a cover needs no edit
+of the schedule that git owns, and a GitOps tool does not revert it.
+
+  add      puts --user (you, by default) on call beside whoever is
+  replace  puts --with (you, by default) on call in place of --user
+  remove   takes --user (you, by default) off call
+
+Times are "now", an offset ("+2h", "+1d12h"; for --to, from --from), an
+RFC 3339 time, or a wall-clock time in the schedule's zone
+("2026-12-24T18:00"). "You" is who the API server says you are.`,
+		Example: `  kubectl klaxon override add --schedule payments-primary --from now --to +4h --user dave
+  kubectl klaxon override replace --schedule payments-primary --from 2026-12-24T18:00 --to 2026-12-27T09:00 --user alice --with dave
+  kubectl klaxon override remove --schedule payments-primary --from +1h --to +3h`,
+	}
+	for _, verb := range []string{"add", "replace", "remove"} {
+		cmd.AddCommand(c.overrideVerbCommand(verb))
+	}
+	return cmd
+}
+
+func (c *command) overrideVerbCommand(verb string) *cobra.Command {
+	var o overrideOptions
+	cmd := &cobra.Command{
+		Use:   verb + " --schedule NAME --from TIME --to TIME",
+		Short: map[string]string{"add": "Put someone on call beside whoever is", "replace": "Put someone on call in place of someone", "remove": "Take someone off call"}[verb],
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.override(cmd, verb, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.schedule, "schedule", "", "The OnCallSchedule to change.")
+	f.StringVar(&o.from, "from", "now", "When the override starts.")
+	f.StringVar(&o.to, "to", "", "When the override ends; an offset counts from --from.")
+	userHelp := "The person to " + verb + "; you by default. Repeat it for several."
+	if verb == "replace" {
+		userHelp = "The person whose time on call is taken over."
+		f.StringVar(&o.with, "with", "", "The person on call instead; you by default.")
+	}
+	// It shadows the kubeconfig's --user on this command: here a user is
+	// a person of the schedule.
+	f.StringSliceVar(&o.users, "user", nil, userHelp)
+	_ = cmd.RegisterFlagCompletionFunc("schedule", c.completeNames(&klaxonv1alpha1.OnCallScheduleList{}))
+	addOutputFlag(cmd, &o.output, outputName, outputJSON, outputYAML)
+	return cmd
+}
+
+func (c *command) override(cmd *cobra.Command, verb string, o *overrideOptions) error {
+	ctx := cmd.Context()
+	if o.schedule == "" {
+		return errors.New("--schedule is required: name the OnCallSchedule to change")
+	}
+	k8s, err := c.clients.client()
+	if err != nil {
+		return err
+	}
+	ns, err := c.clients.namespace()
+	if err != nil {
+		return err
+	}
+	l, err := loadSchedule(ctx, k8s, ns, o.schedule)
+	if err != nil {
+		return err
+	}
+	start, end, err := c.interval(l, o.from, o.to)
+	if err != nil {
+		return err
+	}
+	spec := klaxonv1alpha1.OnCallOverrideSpec{}
+	switch verb {
+	case "replace":
+		if len(o.users) != 1 {
+			return errors.New("replace takes one --user: the person whose time on call is taken over")
+		}
+		with := o.with
+		if with == "" {
+			if with, err = whoAmI(ctx, k8s); err != nil {
+				return err
+			}
+		}
+		if !slices.Contains(l.base.People(), o.users[0]) {
+			return fmt.Errorf("%s is nobody OnCallSchedule %s names, so replacing them would change nothing; its people: %s",
+				o.users[0], o.schedule, strings.Join(l.base.People(), ", "))
+		}
+		spec.Replace = &klaxonv1alpha1.OverrideReplacement{User: o.users[0], With: with}
+	default:
+		users := o.users
+		if len(users) == 0 {
+			me, err := whoAmI(ctx, k8s)
+			if err != nil {
+				return err
+			}
+			users = []string{me}
+		}
+		if verb == "add" {
+			spec.Add = users
+		} else {
+			spec.Remove = users
+		}
+	}
+	return c.createOverride(ctx, k8s, l, verb, spec, start, end, o.output)
+}
+
+// createOverride creates an override of l's schedule over [start, end).
+func (c *command) createOverride(ctx context.Context, k8s client.Client, l *loadedSchedule, verb string, spec klaxonv1alpha1.OnCallOverrideSpec,
+	start, end time.Time, output string) error {
+	spec.ScheduleRef = klaxonv1alpha1.LocalObjectReference{Name: l.obj.Name}
+	spec.Start, spec.End = metav1.NewTime(start.Truncate(time.Second)), metav1.NewTime(end.Truncate(time.Second))
+	o := &klaxonv1alpha1.OnCallOverride{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: l.obj.Name + "-" + verb + "-", Namespace: l.obj.Namespace},
+		Spec:       spec,
+	}
+	if err := k8s.Create(ctx, o); err != nil {
+		return explain(err, "cannot create the override of OnCallSchedule %s/%s: %s", l.obj.Namespace, l.obj.Name, apiMessage(err))
+	}
+	if output != "" {
+		return printObjects(c.Streams.Out, output, false, o)
+	}
+	loc := l.base.Location()
+	_, err := fmt.Fprintf(c.Streams.Out, "oncalloverride.klaxon.dev/%s created: %s on %s from %s to %s\n",
+		o.Name, oncall.Describe(&o.Spec), l.obj.Name, localStamp(start, loc), localStamp(end, loc))
+	return err
+}
+
+// localStamp prints an instant on the schedule's wall clock.
+func localStamp(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2006-01-02 15:04 MST")
+}
+
+func (c *command) coverCommand() *cobra.Command {
+	var o overrideOptions
+	cmd := &cobra.Command{
+		Use:     "cover --schedule NAME --from TIME --to TIME",
+		GroupID: "oncall",
+		Short:   "Take over whoever is on call for a while: replace each of them by you",
+		Long: `Take over a schedule's on-call for a while: for each person the schedule has
+on call between --from and --to (overrides included), create an
+OnCallOverride that replaces them by you.
+
+Times are written as for 'kubectl klaxon override'.`,
+		Example: `  kubectl klaxon cover --schedule payments-primary --from now --to +3h
+  kubectl klaxon cover --schedule payments-primary --from "2026-12-24 18:00" --to "2026-12-27 09:00"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.cover(cmd, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.schedule, "schedule", "", "The OnCallSchedule whose on-call you take over.")
+	f.StringVar(&o.from, "from", "now", "When your cover starts.")
+	f.StringVar(&o.to, "to", "", "When your cover ends; an offset counts from --from.")
+	_ = cmd.RegisterFlagCompletionFunc("schedule", c.completeNames(&klaxonv1alpha1.OnCallScheduleList{}))
+	return cmd
+}
+
+func (c *command) cover(cmd *cobra.Command, o *overrideOptions) error {
+	ctx := cmd.Context()
+	if o.schedule == "" {
+		return errors.New("--schedule is required: name the OnCallSchedule whose on-call you take over")
+	}
+	k8s, err := c.clients.client()
+	if err != nil {
+		return err
+	}
+	ns, err := c.clients.namespace()
+	if err != nil {
+		return err
+	}
+	l, err := loadSchedule(ctx, k8s, ns, o.schedule)
+	if err != nil {
+		return err
+	}
+	start, end, err := c.interval(l, o.from, o.to)
+	if err != nil {
+		return err
+	}
+	me, err := whoAmI(ctx, k8s)
+	if err != nil {
+		return err
+	}
+	people, err := onCallDuring(l.compiled, start, end)
+	if err != nil {
+		return err
+	}
+	people = slices.DeleteFunc(people, func(p string) bool { return p == me })
+	if len(people) == 0 {
+		return fmt.Errorf("nobody but you is on call on %s from %s to %s: use 'kubectl klaxon override add' to put yourself on call",
+			o.schedule, localStamp(start, l.base.Location()), localStamp(end, l.base.Location()))
+	}
+	for _, p := range people {
+		spec := klaxonv1alpha1.OnCallOverrideSpec{Replace: &klaxonv1alpha1.OverrideReplacement{User: p, With: me}}
+		if err := c.createOverride(ctx, k8s, l, "cover", spec, start, end, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onCallDuring returns everyone s has on call at some time in [start, end),
+// in name order.
+func onCallDuring(s *oncall.Schedule, start, end time.Time) ([]string, error) {
+	people := slices.Clone(s.At(start))
+	for t, steps := start, 0; ; steps++ {
+		if steps == maxWalk {
+			return nil, fmt.Errorf("who is on call changes more than %d times before %s: choose a shorter interval", maxWalk, stamp(end))
+		}
+		h, until := s.NextHandoff(t)
+		if h.IsZero() {
+			if !until.Before(end) {
+				break
+			}
+			t = until
+			continue
+		}
+		if !h.Before(end) {
+			break
+		}
+		people = append(people, s.At(h)...)
+		t = h
+	}
+	slices.Sort(people)
+	return slices.Compact(people), nil
+}
