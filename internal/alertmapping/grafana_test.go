@@ -351,7 +351,9 @@ func TestGrafanaGroupLifecycle(t *testing.T) {
 }
 
 func TestParseGrafanaRefuses(t *testing.T) {
-	base := func(edit func(m map[string]any)) string { return string(editGrafanaFixture(t, "firing-group.json", edit)) }
+	base := func(edit func(m map[string]any)) string {
+		return string(editGrafanaFixture(t, "firing-group.json", edit))
+	}
 	firstAlert := func(m map[string]any) map[string]any { return m["alerts"].([]any)[0].(map[string]any) }
 	tests := map[string]struct {
 		body, wantErr string
