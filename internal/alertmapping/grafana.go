@@ -152,8 +152,8 @@ type grafanaAlert struct {
 //   - a firing group of a rule Grafana could not evaluate (see condition)
 //     opens an incident as any firing group does, its summary starting
 //     "No data" or "Evaluation error" and its description with a sentence
-//     saying so, which names the rule and, for an error, the data source
-//     and the Error annotation.
+//     saying so, which names the rule, its data source and, for an error,
+//     the Error annotation.
 //
 // Every value the mapping adds is bounded; errors say what to fix.
 func ParseGrafana(body []byte) (*Message, error) {
@@ -430,7 +430,10 @@ func (g *grafanaMessage) errorCause() (string, bool) {
 		return cause, true
 	}
 	for _, a := range g.Alerts {
-		if cause := oneLine(a.Annotations[grafanaErrorAnnotation]); a.Status == StatusFiring && cause != "" {
+		if a.Status != StatusFiring {
+			continue
+		}
+		if cause := oneLine(a.Annotations[grafanaErrorAnnotation]); cause != "" {
 			return cause, false
 		}
 	}
