@@ -18,14 +18,42 @@ import (
 // webhook contact point.
 const GrafanaPayloadVersion = "1"
 
-// Grafana's state of the group: alerting and ok follow the group's status;
-// no_data and error are the states of a rule whose query returned nothing
-// or failed.
+// Grafana's state of the group. Grafana-managed alerting sends only
+// alerting (the group is firing) and ok (resolved); no_data and error are
+// states of Grafana's legacy dashboard alerting, accepted as firing.
 const (
 	grafanaStateAlerting = "alerting"
 	grafanaStateOK       = "ok"
 	grafanaStateNoData   = "no_data"
 	grafanaStateError    = "error"
+)
+
+// Grafana-managed alerting reports a rule it could not evaluate as an alert
+// of its own, firing with the rule's labels and annotations under one of
+// these alertnames; a DatasourceError alert of a failed query carries the
+// failure in its Error annotation. See
+// https://grafana.com/docs/grafana/latest/alerting/fundamentals/alert-rule-evaluation/nodata-and-error-states/
+const (
+	grafanaNoDataAlertname = "DatasourceNoData"
+	grafanaErrorAlertname  = "DatasourceError"
+	// grafanaRuleLabel names the rule a DatasourceNoData or DatasourceError
+	// alert stands for.
+	grafanaRuleLabel = "rulename"
+	// grafanaDatasourceLabel is the UID of the data source that failed or
+	// returned nothing.
+	grafanaDatasourceLabel = "datasource_uid"
+)
+
+// grafanaCondition is what a firing group says of its rule's evaluation.
+type grafanaCondition int
+
+const (
+	// evaluated: the rule's condition was checked.
+	evaluated grafanaCondition = iota
+	// noData: the rule's query returned nothing.
+	noData
+	// evaluationError: the rule's query or data source failed.
+	evaluationError
 )
 
 // The annotations the Grafana mapping fills.
@@ -52,6 +80,9 @@ const (
 	// maxLinkLength: a longer link is left out rather than cut into a
 	// broken one, as spec.source.externalURL is.
 	maxLinkLength = maxExternalURLLength
+	// maxLabelInSentence bounds a label value quoted in the description's
+	// opening sentence (the rule's name, the data source's UID).
+	maxLabelInSentence = 256
 )
 
 // grafanaLinks are the link fields of a Grafana alert, in the order the
@@ -113,13 +144,16 @@ type grafanaAlert struct {
 //   - a link every alert has alike becomes a common annotation too, as
 //     Alertmanager's commonAnnotations are those all alerts share;
 //   - the common summary is the rules' own, or else Grafana's title; the
-//     common description the rules' own, or else Grafana's message, after a
-//     sentence for the states no_data and error, and followed by the common
-//     links, so the incident's description shows them;
+//     common description the rules' own, or else Grafana's message,
+//     followed by the common links, so the incident's description shows
+//     them;
 //   - the state must agree with the group's status: ok is resolved,
-//     alerting, no_data and error are firing; no_data and error open an
-//     incident as any firing group does, and its summary and description
-//     say so.
+//     alerting, no_data and error are firing;
+//   - a firing group of a rule Grafana could not evaluate (see condition)
+//     opens an incident as any firing group does, its summary starting
+//     "No data" or "Evaluation error" and its description with a sentence
+//     saying so, which names the rule, its data source and, for an error,
+//     the Error annotation.
 //
 // Every value the mapping adds is bounded; errors say what to fix.
 func ParseGrafana(body []byte) (*Message, error) {
@@ -232,7 +266,8 @@ func (g *grafanaMessage) annotate(msg *Message) {
 			common[summaryAnnotation] = bounded.Runes(title, maxSummaryLength)
 		}
 	}
-	if prefix := stateSummaryPrefix(g.State); prefix != "" {
+	condition, by := g.condition()
+	if prefix := condition.summaryPrefix(); prefix != "" {
 		summary := prefix
 		if s := common[summaryAnnotation]; s != "" {
 			summary += ": " + s
@@ -244,11 +279,7 @@ func (g *grafanaMessage) annotate(msg *Message) {
 	if !ok {
 		text = g.Message
 	}
-	sentence := stateSentence(g.State)
-	if cause := oneLine(common[grafanaErrorAnnotation]); g.State == grafanaStateError && cause != "" {
-		sentence += " " + grafanaErrorAnnotation + ": " + bounded.Runes(cause, maxValuesLength)
-	}
-	if description := grafanaDescription(sentence, text, links); description != "" {
+	if description := grafanaDescription(g.conditionSentence(condition, by), text, links); description != "" {
 		common[descriptionAnnotation] = description
 	}
 }
@@ -307,28 +338,106 @@ func grafanaDescription(sentence, text string, links []string) string {
 	return bounded.Runes(strings.Join(parts, "\n\n"), maxDescriptionLength)
 }
 
-// stateSummaryPrefix marks the summary of a rule that could not be
-// evaluated, so the incident's title says so.
-func stateSummaryPrefix(state string) string {
-	switch state {
+// condition is what the group says of its rule's evaluation, and by what
+// it says so: the legacy state no_data or error; else the alertname
+// DatasourceNoData or DatasourceError of the group (its common label, or
+// the one all its alerts share), the way Grafana-managed alerting reports
+// it. A resolved group, or one mixing these alerts with others, is
+// evaluated.
+func (g *grafanaMessage) condition() (grafanaCondition, string) {
+	if g.Status != StatusFiring {
+		return evaluated, ""
+	}
+	switch g.State {
 	case grafanaStateNoData:
-		return "No data"
+		return noData, "state " + grafanaStateNoData
 	case grafanaStateError:
+		return evaluationError, "state " + grafanaStateError
+	}
+	switch g.alertname() {
+	case grafanaNoDataAlertname:
+		return noData, grafanaNoDataAlertname
+	case grafanaErrorAlertname:
+		return evaluationError, grafanaErrorAlertname
+	}
+	return evaluated, ""
+}
+
+// alertname is the group's common alertname label, or else the one all
+// its alerts share; "" when they differ.
+func (g *grafanaMessage) alertname() string {
+	if name := g.CommonLabels[alertnameLabel]; name != "" || len(g.Alerts) == 0 {
+		return name
+	}
+	name := g.Alerts[0].Labels[alertnameLabel]
+	for _, a := range g.Alerts[1:] {
+		if a.Labels[alertnameLabel] != name {
+			return ""
+		}
+	}
+	return name
+}
+
+// summaryPrefix marks the summary of a rule that could not be evaluated,
+// so the incident's title says so.
+func (c grafanaCondition) summaryPrefix() string {
+	switch c {
+	case noData:
+		return "No data"
+	case evaluationError:
 		return "Evaluation error"
 	}
 	return ""
 }
 
-// stateSentence opens the description of a rule that could not be
-// evaluated.
-func stateSentence(state string) string {
-	switch state {
-	case grafanaStateNoData:
-		return "Grafana reports no data for this alert rule (state no_data): its query returned nothing, so the condition could not be checked."
-	case grafanaStateError:
-		return "Grafana could not evaluate this alert rule (state error): its query or data source failed."
+// conditionSentence opens the description of a rule that could not be
+// evaluated: which rule (the common rulename label), what told so (by), the
+// data source (the common datasource_uid label) and, for an error, the
+// Error annotation. "" for a rule that was evaluated.
+func (g *grafanaMessage) conditionSentence(c grafanaCondition, by string) string {
+	if c == evaluated {
+		return ""
 	}
-	return ""
+	rule := "this alert rule"
+	if name := oneLine(g.CommonLabels[grafanaRuleLabel]); name != "" {
+		rule = fmt.Sprintf("the alert rule %q", bounded.Runes(name, maxLabelInSentence))
+	}
+	sentence := "Grafana could not evaluate " + rule + " (" + by + "): its query or data source failed."
+	if c == noData {
+		sentence = "Grafana reports no data for " + rule + " (" + by + "): its query returned nothing, so its condition could not be checked."
+	}
+	if uid := oneLine(g.CommonLabels[grafanaDatasourceLabel]); uid != "" {
+		sentence += " Data source: " + bounded.Runes(uid, maxLabelInSentence) + "."
+	}
+	if c != evaluationError {
+		return sentence
+	}
+	if cause, ofAll := g.errorCause(); cause != "" {
+		label := grafanaErrorAnnotation
+		if !ofAll {
+			label += " of the first failing alert"
+		}
+		sentence += " " + label + ": " + bounded.Runes(cause, maxValuesLength)
+	}
+	return sentence
+}
+
+// errorCause is the Error annotation of a DatasourceError group on one
+// line: the common one (true), or else the first firing alert's (false),
+// as alerts of several queries fail each their own way.
+func (g *grafanaMessage) errorCause() (string, bool) {
+	if cause := oneLine(g.CommonAnnots[grafanaErrorAnnotation]); cause != "" {
+		return cause, true
+	}
+	for _, a := range g.Alerts {
+		if a.Status != StatusFiring {
+			continue
+		}
+		if cause := oneLine(a.Annotations[grafanaErrorAnnotation]); cause != "" {
+			return cause, false
+		}
+	}
+	return "", false
 }
 
 // compactValues is the values' JSON without insignificant space; "" for

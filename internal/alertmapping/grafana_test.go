@@ -22,6 +22,15 @@ func grafanaFixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// checkoutFailure is the Error annotation of error.json's DatasourceError
+// alert.
+const checkoutFailure = `[sse.dataQueryError] failed to execute query [A]: Post "http://prometheus:9090/api/v1/query_range": dial tcp 10.0.0.7:9090: connect: connection refused`
+
+// noDataSilence is the silence link of no-data.json's alert: the rule's UID
+// and the alert's labels but alertname and grafana_folder, as Grafana links.
+const noDataSilence = "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matcher=__alert_rule_uid__%3Dk8sl4t3ncy" +
+	"&matcher=datasource_uid%3Dgrafanacloud-prom&matcher=rulename%3DCheckout+latency&matcher=severity%3Dcritical&matcher=team%3Dblue&orgId=1"
+
 const (
 	memoryDashboard = "https://play.grafana.org/d/mem0ry/hosts?orgId=1"
 	memoryPanel     = "https://play.grafana.org/d/mem0ry/hosts?orgId=1&viewPanel=4"
@@ -55,7 +64,7 @@ func TestParseGrafanaFixtures(t *testing.T) {
 			title:          "High memory usage: [FIRING:2] High memory usage Infrastructure (critical blue)",
 			descriptionHas: []string{"The system has high memory usage\n\nDashboard: " + memoryDashboard + "\nPanel: " + memoryPanel},
 			// The image and silence links are each alert's own.
-			descriptionLack: []string{"Image:", "Silence:", "**Firing**"},
+			descriptionLack: []string{"Image:", "Silence:", "**Firing**", "Grafana reports no data", "Grafana could not evaluate"},
 			alert0: map[string]string{
 				"dashboardURL": memoryDashboard, "panelURL": memoryPanel, "imageURL": memoryImage,
 				"silenceURL":  "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DHigh+memory+usage&matcher=grafana_folder%3DInfrastructure&matcher=severity%3Dcritical&matcher=team%3Dblue&matcher=zone%3Dus-1&orgId=1",
@@ -64,7 +73,10 @@ func TestParseGrafanaFixtures(t *testing.T) {
 				"summary":     "This alert was triggered for zone us-1",
 				"runbook_url": "https://myrunbook.com/runbook/1234",
 			},
-			common: map[string]string{"dashboardURL": memoryDashboard, "panelURL": memoryPanel, "imageURL": "", "silenceURL": "", "runbook_url": "https://myrunbook.com/runbook/1234"},
+			common: map[string]string{
+				"dashboardURL": memoryDashboard, "panelURL": memoryPanel, "imageURL": "", "silenceURL": "", "runbook_url": "https://myrunbook.com/runbook/1234",
+				"summary": "[FIRING:2] High memory usage Infrastructure (critical blue)",
+			},
 		},
 		"resolved-group.json": {
 			status:         StatusResolved,
@@ -73,24 +85,31 @@ func TestParseGrafanaFixtures(t *testing.T) {
 			alert0:         map[string]string{"values": `{"B":12.5,"C":0}`},
 			common:         map[string]string{"imageURL": ""},
 		},
+		// Grafana-managed alerting sends a rule without data as a firing
+		// DatasourceNoData alert in state alerting.
 		"no-data.json": {
 			status: StatusFiring, firing: 1,
 			title: "DatasourceNoData: No data: Checkout p99 latency above 2s",
 			descriptionHas: []string{
-				"Grafana reports no data for this alert rule (state no_data)",
 				// No description annotation: Grafana's message is the text.
-				"**Firing**\n\nValue: [no value]",
+				`Grafana reports no data for the alert rule "Checkout latency" (DatasourceNoData): its query returned nothing, so its condition could not be checked. Data source: grafanacloud-prom.` +
+					"\n\n**Firing**\n\nValue: [no value]\nLabels:\n - alertname = DatasourceNoData\n",
 				// One alert: all its links are the group's.
-				"Dashboard: https://play.grafana.org/d/ch3ck0ut/checkout?orgId=1\nPanel: https://play.grafana.org/d/ch3ck0ut/checkout?orgId=1&viewPanel=2\nSilence: ",
+				"Dashboard: https://play.grafana.org/d/ch3ck0ut/checkout?orgId=1\nPanel: https://play.grafana.org/d/ch3ck0ut/checkout?orgId=1&viewPanel=2\nSilence: " + noDataSilence,
 			},
 			alert0: map[string]string{"values": "", "valueString": "", "summary": "Checkout p99 latency above 2s"},
-			common: map[string]string{"silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matcher=__alert_rule_uid__%3Dk8sl4t3ncy&orgId=1"},
+			common: map[string]string{"summary": "No data: Checkout p99 latency above 2s", "silenceURL": noDataSilence},
 		},
+		// A rule whose data source failed: a firing DatasourceError alert,
+		// the failure in its Error annotation.
 		"error.json": {
 			status: StatusFiring, firing: 1,
-			title:          "DatasourceError: Evaluation error: Checkout p99 latency above 2s",
-			descriptionHas: []string{"Grafana could not evaluate this alert rule (state error): its query or data source failed. Error: [sse.dataQueryError] failed to execute query [A]: Post"},
-			alert0:         map[string]string{"Error": `[sse.dataQueryError] failed to execute query [A]: Post "http://prometheus:9090/api/v1/query_range": dial tcp 10.0.0.7:9090: connect: connection refused`},
+			title: "DatasourceError: Evaluation error: Checkout p99 latency above 2s",
+			descriptionHas: []string{`Grafana could not evaluate the alert rule "Checkout latency" (DatasourceError): its query or data source failed. Data source: grafanacloud-prom. ` +
+				`Error: [sse.dataQueryError] failed to execute query [A]: Post "http://prometheus:9090/api/v1/query_range": dial tcp 10.0.0.7:9090: connect: connection refused` +
+				"\n\n**Firing**\n"},
+			alert0: map[string]string{"Error": checkoutFailure},
+			common: map[string]string{"summary": "Evaluation error: Checkout p99 latency above 2s", "Error": checkoutFailure},
 		},
 		"truncated-group.json": {
 			status: StatusFiring, firing: 2, trunc: 3,
@@ -154,6 +173,146 @@ func TestParseGrafanaFixtures(t *testing.T) {
 	}
 }
 
+// editGrafanaFixture is a fixture with edit applied to its decoded JSON.
+func editGrafanaFixture(t *testing.T, name string, edit func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(grafanaFixture(t, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A rule Grafana could not evaluate is told by the alertname Grafana-managed
+// alerting gives it (the group's common one, or the one all alerts share),
+// or by legacy alerting's state; its summary and opening sentence say so,
+// and nothing else is marked.
+func TestParseGrafanaNoDataAndError(t *testing.T) {
+	alerts := func(m map[string]any) []any { return m["alerts"].([]any) }
+	alert := func(m map[string]any, i int) map[string]any { return alerts(m)[i].(map[string]any) }
+	// secondAlert appends a copy of the first alert, with its own
+	// fingerprint and edit applied.
+	secondAlert := func(m map[string]any, edit func(a map[string]any)) {
+		b, _ := json.Marshal(alert(m, 0))
+		var a map[string]any
+		_ = json.Unmarshal(b, &a)
+		a["fingerprint"] = "0f0f0f0f0f0f0f0f"
+		edit(a)
+		m["alerts"] = append(alerts(m), a)
+	}
+	const (
+		noDataSentence = `Grafana reports no data for the alert rule "Checkout latency" (DatasourceNoData): its query returned nothing, so its condition could not be checked. Data source: grafanacloud-prom.`
+		errorSentence  = `Grafana could not evaluate the alert rule "Checkout latency" (DatasourceError): its query or data source failed. Data source: grafanacloud-prom.`
+		memoryTitle    = "[FIRING:2] High memory usage Infrastructure (critical blue)"
+	)
+	tests := map[string]struct {
+		body []byte
+		// summary is the common summary; sentence how the description
+		// starts, "" for a description without one.
+		summary, sentence string
+	}{
+		"DatasourceNoData alert": {
+			body:    grafanaFixture(t, "no-data.json"),
+			summary: "No data: Checkout p99 latency above 2s", sentence: noDataSentence + "\n\n**Firing**",
+		},
+		"DatasourceError alert with its Error": {
+			body:    grafanaFixture(t, "error.json"),
+			summary: "Evaluation error: Checkout p99 latency above 2s", sentence: errorSentence + " Error: " + checkoutFailure + "\n\n**Firing**",
+		},
+		"alertname on the alerts only": {
+			body: editGrafanaFixture(t, "no-data.json", func(m map[string]any) {
+				m["commonLabels"] = map[string]any{}
+				secondAlert(m, func(a map[string]any) { a["labels"].(map[string]any)["zone"] = "eu-1" })
+			}),
+			summary:  "No data: Checkout p99 latency above 2s",
+			sentence: "Grafana reports no data for this alert rule (DatasourceNoData): its query returned nothing, so its condition could not be checked.\n\n**Firing**",
+		},
+		"errors differing between alerts": {
+			body: editGrafanaFixture(t, "error.json", func(m map[string]any) {
+				delete(m["commonAnnotations"].(map[string]any), "Error")
+				// The first alert's query recovered; the firing one's error
+				// is the one told.
+				a := alert(m, 0)
+				a["status"], a["endsAt"] = "resolved", "2021-10-12T11:30:00+02:00"
+				secondAlert(m, func(a map[string]any) {
+					a["status"], a["endsAt"] = "firing", "0001-01-01T00:00:00Z"
+					a["annotations"].(map[string]any)["Error"] = "context deadline\n exceeded"
+				})
+			}),
+			summary:  "Evaluation error: Checkout p99 latency above 2s",
+			sentence: errorSentence + " Error of the first failing alert: context deadline exceeded\n\n",
+		},
+		"legacy state no_data": {
+			body:    editGrafanaFixture(t, "firing-group.json", func(m map[string]any) { m["state"] = "no_data" }),
+			summary: "No data: " + memoryTitle,
+			sentence: "Grafana reports no data for this alert rule (state no_data): its query returned nothing, so its condition could not be checked.\n\n" +
+				"The system has high memory usage",
+		},
+		"legacy state error": {
+			body:     editGrafanaFixture(t, "firing-group.json", func(m map[string]any) { m["state"] = "error" }),
+			summary:  "Evaluation error: " + memoryTitle,
+			sentence: "Grafana could not evaluate this alert rule (state error): its query or data source failed.\n\nThe system has high memory usage",
+		},
+		"legacy state wins over the alertname": {
+			body:     editGrafanaFixture(t, "error.json", func(m map[string]any) { m["state"] = "no_data" }),
+			summary:  "No data: Checkout p99 latency above 2s",
+			sentence: `Grafana reports no data for the alert rule "Checkout latency" (state no_data): its query returned nothing, so its condition could not be checked. Data source: grafanacloud-prom.` + "\n\n",
+		},
+		"DatasourceError among other alerts": {
+			body: editGrafanaFixture(t, "error.json", func(m map[string]any) {
+				delete(m["commonLabels"].(map[string]any), "alertname")
+				secondAlert(m, func(a map[string]any) { a["labels"].(map[string]any)["alertname"] = "Checkout latency" })
+			}),
+			summary: "Checkout p99 latency above 2s",
+		},
+		"resolved DatasourceNoData group": {
+			body: editGrafanaFixture(t, "no-data.json", func(m map[string]any) {
+				m["status"], m["state"] = "resolved", "ok"
+				a := alert(m, 0)
+				a["status"], a["endsAt"] = "resolved", "2021-10-12T11:30:00+02:00"
+			}),
+			summary: "Checkout p99 latency above 2s",
+		},
+		"a rule's own alert": {
+			body:    grafanaFixture(t, "firing-group.json"),
+			summary: memoryTitle,
+		},
+		"long rule name and error are bounded": {
+			body: editGrafanaFixture(t, "error.json", func(m map[string]any) {
+				m["commonLabels"].(map[string]any)["rulename"] = strings.Repeat("r", 1000)
+				m["commonAnnotations"].(map[string]any)["Error"] = strings.Repeat("e", 5000)
+			}),
+			summary: "Evaluation error: Checkout p99 latency above 2s",
+			sentence: `Grafana could not evaluate the alert rule "` + strings.Repeat("r", maxLabelInSentence-1) + `…" (DatasourceError): its query or data source failed. Data source: grafanacloud-prom. ` +
+				"Error: " + strings.Repeat("e", maxValuesLength-1) + "…\n\n**Firing**",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			n, err := ParseWebhook(tc.body)
+			if err != nil {
+				t.Fatalf("ParseWebhook: %v", err)
+			}
+			if got := n.CommonAnnotations[summaryAnnotation]; got != tc.summary {
+				t.Errorf("summary %q, want %q", got, tc.summary)
+			}
+			desc := n.CommonAnnotations[descriptionAnnotation]
+			if tc.sentence == "" {
+				if strings.Contains(desc, "Grafana reports no data") || strings.Contains(desc, "Grafana could not evaluate") {
+					t.Errorf("description %q says the rule could not be evaluated", desc)
+				}
+			} else if !strings.HasPrefix(desc, tc.sentence) {
+				t.Errorf("description %q does not start %q", desc, tc.sentence)
+			}
+		})
+	}
+}
+
 // The firing group opens an incident, its repeat changes nothing, and the
 // resolved group resolves it: Grafana's alert times drive Decide as
 // Alertmanager's do.
@@ -193,16 +352,7 @@ func TestGrafanaGroupLifecycle(t *testing.T) {
 
 func TestParseGrafanaRefuses(t *testing.T) {
 	base := func(edit func(m map[string]any)) string {
-		var m map[string]any
-		if err := json.Unmarshal(grafanaFixture(t, "firing-group.json"), &m); err != nil {
-			t.Fatal(err)
-		}
-		edit(m)
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
+		return string(editGrafanaFixture(t, "firing-group.json", edit))
 	}
 	firstAlert := func(m map[string]any) map[string]any { return m["alerts"].([]any)[0].(map[string]any) }
 	tests := map[string]struct {

@@ -32,6 +32,8 @@ func FuzzParseWebhook(f *testing.F) {
 	}
 	f.Add([]byte(`{"version":"1","groupKey":"g","status":"firing","state":"no_data","alerts":[{"status":"firing","fingerprint":"f","values":null,"dashboardURL":"\n"}]}`))
 	f.Add([]byte(`{"version":"1","groupKey":"g","status":"resolved","state":"ok","commonAnnotations":{"description":""},"alerts":[null]}`))
+	// Grafana-managed alerting's DatasourceError alerts, named on the alerts only, the Error on one.
+	f.Add([]byte(`{"version":"1","groupKey":"g","status":"firing","state":"alerting","commonLabels":{"rulename":"r\n"},"alerts":[{"status":"firing","fingerprint":"f","labels":{"alertname":"DatasourceError"}},{"status":"firing","fingerprint":"g","labels":{"alertname":"DatasourceError"},"annotations":{"Error":"x\ny"}}]}`))
 
 	routes := []*Route{mustCompile(f, paymentsSpec()), mustCompile(f, klaxonv1alpha1.AlertRouteSpec{})}
 	now := t0

@@ -211,8 +211,9 @@ func TestGrafanaWebhookOpensUpdatesAndResolves(t *testing.T) {
 	}
 }
 
-// Grafana's no_data and error alerts open incidents that say so, and a
-// truncated group counts the alerts Grafana left out.
+// Grafana's DatasourceNoData and DatasourceError alerts, sent in state
+// alerting as Grafana-managed alerting sends them, open incidents that say
+// so, and a truncated group counts the alerts Grafana left out.
 func TestGrafanaStatesAndTruncation(t *testing.T) {
 	ns := newNamespace(t)
 	grafanaRouteFixture(t, ns)
@@ -236,8 +237,12 @@ func TestGrafanaStatesAndTruncation(t *testing.T) {
 			if fixture == "truncated-group.json" && (a == nil || a.Truncated != 3) {
 				t.Errorf("%s: opening alerts %+v, want 3 truncated", fixture, a)
 			}
-			if fixture == "no-data.json" && !strings.HasPrefix(inc.Spec.Description, "Grafana reports no data for this alert rule") {
+			if fixture == "no-data.json" && !strings.HasPrefix(inc.Spec.Description, `Grafana reports no data for the alert rule "Checkout latency" (DatasourceNoData)`) {
 				t.Errorf("%s: description %q", fixture, inc.Spec.Description)
+			}
+			if want := `(DatasourceError): its query or data source failed. Data source: grafanacloud-prom. Error: [sse.dataQueryError] failed to execute query [A]`; fixture == "error.json" &&
+				!strings.Contains(inc.Spec.Description, want) {
+				t.Errorf("%s: description %q does not contain %q", fixture, inc.Spec.Description, want)
 			}
 		}
 		if !found {

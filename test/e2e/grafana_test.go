@@ -106,7 +106,8 @@ func grafanaPayload(t *testing.T, name string) []byte {
 
 // Grafana's webhook contact point, configured as the guide shows it (both
 // credential styles), opens an incident for a firing group and resolves it
-// when the group resolves.
+// when the group resolves; a DatasourceError alert opens one that says the
+// rule could not be evaluated.
 func TestGrafanaContactPointOpensAndResolvesIncident(t *testing.T) {
 	ns := routeNamespace(t, token)
 	route := &klaxonv1alpha1.AlertRoute{
@@ -169,5 +170,24 @@ func TestGrafanaContactPointOpensAndResolvesIncident(t *testing.T) {
 	})
 	if last := lastEntry(&inc, klaxonv1alpha1.TimelineResolved); last == nil || last.Actor != klaxonv1alpha1.ActorAlertmanager {
 		t.Errorf("resolution entry = %+v, want one by alertmanager", last)
+	}
+
+	// The rule's data source fails: Grafana sends a DatasourceError alert
+	// in state alerting, its own group, which opens an incident saying so.
+	bearer.send(t, grafanaPayload(t, "error.json"))
+	const errorTitle = "DatasourceError: Evaluation error: Checkout p99 latency above 2s"
+	eventually(t, "an incident for the DatasourceError group", 30*time.Second, func(ctx context.Context) (bool, error) {
+		items, err := incidents(ctx)
+		for _, item := range items {
+			if item.Spec.Title == errorTitle {
+				inc = item
+				return true, err
+			}
+		}
+		return false, err
+	})
+	if want := `Grafana could not evaluate the alert rule "Checkout latency" (DatasourceError): its query or data source failed. Data source: grafanacloud-prom. ` +
+		`Error: [sse.dataQueryError] failed to execute query [A]`; !strings.HasPrefix(inc.Spec.Description, want) || inc.Spec.Severity != klaxonv1alpha1.SeverityCritical {
+		t.Errorf("DatasourceError incident: severity %s, description %q, want SEV1 starting %q", inc.Spec.Severity, inc.Spec.Description, want)
 	}
 }
