@@ -32,7 +32,7 @@ func TestSingleAlert(t *testing.T) {
 
 	bare := SingleAlert(IntakePagerDuty, "k", StatusResolved, nil, nil)
 	if bare.CommonLabels == nil || bare.CommonAnnotations == nil || len(bare.GroupLabels) != 0 || !ResolvesByKey(bare) {
-		t.Errorf("a resolve without labels: %+v", bare.Message.Data)
+		t.Errorf("a resolve without labels: %+v", bare.Data)
 	}
 	for name, n := range map[string]Notification{"acknowledge": AcknowledgeOf(IntakePagerDuty, "k"), "note": NoteOf(IntakePagerDuty, "k", "text")} {
 		if n.GroupKey != "pagerduty:k" || n.Data == nil || len(n.Alerts) != 0 || n.Timeless || ResolvesByKey(n) {

@@ -14,13 +14,13 @@ import (
 type Kind int
 
 const (
-	// Empty: the body is empty or only whitespace.
+	// Empty means the body is empty or only whitespace.
 	Empty Kind = iota + 1
-	// Syntax: the body is not JSON.
+	// Syntax means the body is not JSON.
 	Syntax
-	// WrongType: the body, or one of its fields, is JSON of another type.
+	// WrongType means the body, or one of its fields, is JSON of another type.
 	WrongType
-	// Other: anything else the decoder refused.
+	// Other is anything else the decoder refused.
 	Other
 )
 
