@@ -58,8 +58,10 @@ const (
 //   - one alert named by its dedup_key (alertmapping.SingleAlert): the group
 //     key is GroupKeyFor(pagerduty, dedup_key), the fingerprint
 //     FingerprintOf(dedup_key);
-//   - trigger is a firing group, resolve a resolved one, acknowledge a
-//     KindAcknowledge carrying only the group key;
+//   - trigger is a firing group, resolve a resolved one (whose labels the
+//     receiver replaces with those the incident stored: PagerDuty reads
+//     nothing of a resolve but its key), acknowledge a KindAcknowledge
+//     carrying only the group key;
 //   - labels: alertname (the summary), dedup_key, source, component, group,
 //     class (each cut to 256 characters) and the severity label;
 //   - annotations: description (the fields in readable lines, which becomes
