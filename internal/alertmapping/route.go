@@ -147,6 +147,11 @@ func (r *Route) Severity(msg *Message) klaxonv1alpha1.Severity {
 	return r.defaultSeverity
 }
 
+// SeverityLabel is the label whose value maps to the incident's severity
+// (spec.severity.label, DefaultSeverityLabel when unset): where intakes
+// without labels of their own put their sender's severity or priority.
+func (r *Route) SeverityLabel() string { return r.severityLabel }
+
 // AutoResolve reports whether a resolved group resolves its incident.
 func (r *Route) AutoResolve() bool { return r.autoResolve }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
-	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
 // alertmanagerIntake serves POST /alertmanager/{namespace}/{route}:
@@ -49,19 +48,14 @@ func (am *alertmanagerIntake) handle(w http.ResponseWriter, r *http.Request, ns,
 		return a
 	}
 
-	// The route exists, so its labels are bounded by the routes there are.
-	labelled := func(a answer) answer {
-		a.namespace, a.route = ns, name
-		return a
-	}
 	body, release, a, ok := am.readIntakeBody(ctx, alertmanagerSender, w, r)
 	if !ok {
-		return labelled(a)
+		return forRoute(ar, a)
 	}
 	n, err := alertmapping.ParseWebhook(body)
 	release()
 	if err != nil {
-		return labelled(answer{code: http.StatusBadRequest, message: err.Error()})
+		return forRoute(ar, answer{code: http.StatusBadRequest, message: err.Error()})
 	}
 	*intake = n.Intake
 	// Heartbeat alerts (an always-firing Watchdog) beat, and open no
@@ -70,13 +64,9 @@ func (am *alertmanagerIntake) handle(w http.ResponseWriter, r *http.Request, ns,
 		if hb.code < 300 {
 			am.recordIntake(ctx, ar, n.Intake, "")
 		}
-		return labelled(hb)
+		return forRoute(ar, hb)
 	}
-	if !route.Matches(n.Message) {
-		metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
-	}
-	_, a = am.applyNotification(ctx, ar, route, n)
-	return labelled(a)
+	return am.deliver(ctx, ar, route, n)
 }
 
 // webhookCredentials returns the token of a webhook request as Alertmanager

@@ -8,7 +8,6 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/intake/opsgenie"
-	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
 // opsgenieIntake serves the Opsgenie Alert API v2 under
@@ -65,65 +64,49 @@ func (og *opsgenieIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 	if !ok {
 		return a, nil
 	}
-	labelled := func(a answer) answer {
-		a.namespace, a.route = ns, name
-		return a
-	}
-
 	body, release, a, ok := og.readIntakeBody(ctx, opsgenieSender, w, r)
 	if !ok {
-		return labelled(a), nil
+		return forRoute(ar, a), nil
 	}
-	notifications, refusal := opsgenie.Parse(target, body, ar.Spec.Severity.Label)
+	notifications, refusal := opsgenie.Parse(target, body, route.SeverityLabel())
 	release()
 	if refusal != nil {
-		return labelled(answer{code: refusal.Status, message: refusal.Message}), refusal
+		return forRoute(ar, answer{code: refusal.Status, message: refusal.Message}), refusal
 	}
 
-	a = answer{code: http.StatusAccepted, message: "The request asks nothing of the incident"}
+	a = forRoute(ar, answer{code: http.StatusAccepted, message: "The request asks nothing of the incident"})
 	for _, n := range notifications {
-		if skip, why, failed := og.prepare(ctx, ar, target, n); failed != nil {
-			return labelled(*failed), nil
-		} else if skip {
-			a = answer{code: http.StatusAccepted, message: why}
+		if repeat, failed := og.repeatsUpdate(ctx, ar, target, n); failed != nil {
+			return forRoute(ar, *failed), nil
+		} else if repeat {
+			a = forRoute(ar, answer{code: http.StatusAccepted, message: "The alert already says this; nothing to note"})
 			continue
 		}
-		if target.Action == opsgenie.ActionCreate && !route.Matches(n.Message) {
-			metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
-		}
-		if _, a = og.applyNotification(ctx, ar, route, n); a.code >= 300 {
-			return labelled(a), nil
+		if a = og.deliver(ctx, ar, route, n); a.code >= 300 {
+			return a, nil
 		}
 		// Opsgenie accepts every valid request with 202.
 		a.code = http.StatusAccepted
 	}
-	return labelled(a), nil
+	return a, nil
 }
 
-// prepare reads what a notification needs of the group's incident: a
-// close gets the labels it stored, and an update of the message or
-// description that repeats the latest one is skipped.
-func (og *opsgenieIntake) prepare(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, target opsgenie.Target, n alertmapping.Notification) (skip bool, why string, failed *answer) {
-	update := target.Action == opsgenie.ActionUpdateMessage || target.Action == opsgenie.ActionUpdateDescription
-	if target.Action != opsgenie.ActionClose && !update {
-		return false, "", nil
+// repeatsUpdate reports whether n, an update of the message or the
+// description, says what the group's incident already shows
+// (opsgenie.RepeatsUpdate), so it is not noted again.
+func (og *opsgenieIntake) repeatsUpdate(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, target opsgenie.Target, n alertmapping.Notification) (bool, *answer) {
+	if target.Action != opsgenie.ActionUpdateMessage && target.Action != opsgenie.ActionUpdateDescription {
+		return false, nil
 	}
 	g, err := og.findGroup(ctx, og.client, og.opts.GroupIndexed, ar, n.GroupKey)
 	if err != nil {
 		a := unavailable(err)
-		return false, "", &a
+		return false, &a
 	}
 	if g.latest == nil {
-		return false, "", nil
+		return false, nil
 	}
-	if update {
-		if opsgenie.RepeatsNote(g.latest.Status.Timeline, n.NoteEntry(ar.Name, og.clock.Now())) {
-			return true, "The incident's timeline already says this; nothing to note", nil
-		}
-		return false, "", nil
-	}
-	opsgenie.RestoreLabels(n, alertmapping.StoredAlerts(g.latest))
-	return false, "", nil
+	return opsgenie.RepeatsUpdate(g.latest, target.Alias, n.Note, n.NoteEntry(ar.Name, og.clock.Now())), nil
 }
 
 // pathBelowRoute is the URL-escaped path after /opsgenie/{namespace}/{route}/,

@@ -162,10 +162,18 @@ func TestOpsgenieAlertLifecycle(t *testing.T) {
 		t.Errorf("three unchanged creates made %d writes, want 0", n)
 	}
 
+	// Alertmanager's update_alerts sends the message and description after
+	// every create: the same as the create's, they say nothing new.
+	alertPath := base + "/db%20down%2Feu"
+	accepted(t, opsgenieCall(t, srv.URL, http.MethodPut, alertPath+"/message?identifierType=alias", token, `{"message":"Checkout database is down"}`))
+	accepted(t, opsgenieCall(t, srv.URL, http.MethodPut, alertPath+"/description?identifierType=alias", token, `{"description":"Primary refuses connections"}`))
+	if n := writes.Load(); n != 0 {
+		t.Errorf("updates repeating the create made %d writes, want 0", n)
+	}
+
 	// A message update is noted once: its repeat writes nothing. The
 	// alias is addressed escaped, and by id, Opsgenie's default, which
 	// Klaxon reads as the alias.
-	alertPath := base + "/db%20down%2Feu"
 	accepted(t, opsgenieCall(t, srv.URL, http.MethodPut, alertPath+"/message?identifierType=alias", token, `{"message":"Both database replicas are down"}`))
 	inc = onlyOpsgenieIncident(t, ns, "the message update noted", func(inc *klaxonv1alpha1.Incident) bool {
 		last := lastTimelineEntry(inc, klaxonv1alpha1.TimelineNote)

@@ -63,7 +63,8 @@ func (pd *pagerDutyIntake) handle(w http.ResponseWriter, r *http.Request, ns, na
 	body, release, a, ok := pd.readIntakeBody(ctx, pagerDutySender, w, r)
 	if !ok {
 		if a.code == http.StatusRequestEntityTooLarge {
-			a.message = fmt.Sprintf("Event is over %d bytes; the limit is %d bytes (512 KB): send smaller custom_details", pd.opts.MaxBodyBytes, pagerduty.MaxEventBytes)
+			a.message = fmt.Sprintf("Event is over %d bytes, the most the receiver reads (--receiver-max-body-bytes), and PagerDuty's limit is %d bytes (512 KB): send smaller custom_details",
+				pd.opts.MaxBodyBytes, pagerduty.MaxEventBytes)
 		}
 		return pagerDutyFailure(a, a.code == http.StatusServiceUnavailable)
 	}
@@ -96,7 +97,7 @@ func (pd *pagerDutyIntake) handle(w http.ResponseWriter, r *http.Request, ns, na
 	if change != nil {
 		var noted int
 		noted, a = pd.noteRoute(ctx, ar, change.Notification())
-		a.namespace, a.route = ns, name
+		a = forRoute(ar, a)
 		if a.code >= 300 {
 			return pagerDutyFailure(a, false)
 		}
@@ -109,17 +110,7 @@ func (pd *pagerDutyIntake) handle(w http.ResponseWriter, r *http.Request, ns, na
 		return a, pagerduty.ChangeAccepted()
 	}
 
-	severityLabel := ar.Spec.Severity.Label
-	if severityLabel == "" {
-		severityLabel = alertmapping.DefaultSeverityLabel
-	}
-	n := event.Notification(severityLabel)
-	if n.Kind == alertmapping.KindAlerts && !route.Matches(n.Message) {
-		metrics.ReceiverUnmatchedGroups.WithLabelValues(ar.Namespace, ar.Name).Inc()
-	}
-	_, a = pd.applyNotification(ctx, ar, route, n)
-	a.namespace, a.route = ns, name
-	if a.code >= 300 {
+	if a = pd.deliver(ctx, ar, route, event.Notification(route.SeverityLabel())); a.code >= 300 {
 		return pagerDutyFailure(a, false)
 	}
 	a.code = http.StatusAccepted

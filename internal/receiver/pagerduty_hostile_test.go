@@ -49,7 +49,7 @@ func TestPagerDutyHostileInput(t *testing.T) {
 		"dedup_key over 255 characters": {enqueue, `{"routing_key":"` + token + `","event_action":"resolve","dedup_key":"` + strings.Repeat("k", 256) + `"}`, "invalid event",
 			[]string{"Length of 'dedup_key' is too long"}},
 		"1 MB custom_details":            {enqueue, bigDetails, "invalid event", []string{"the limit is 524288 bytes (512 KB)"}},
-		"body over the receiver's limit": {enqueue, huge, "invalid event", []string{"the limit is 524288 bytes (512 KB)"}},
+		"body over the receiver's limit": {enqueue, huge, "invalid event", []string{"Event is over 4194304 bytes, the most the receiver reads"}},
 		"wrong routing_key": {enqueue, string(triggerEvent("guess")), "invalid event",
 			[]string{"the routing_key is not valid for /pagerduty/" + ns + "/payments"}},
 		"wrong routing_key, route that does not exist": {"/pagerduty/" + ns + "/nope/v2/enqueue", string(triggerEvent("guess")), "invalid event",

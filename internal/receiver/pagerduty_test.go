@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/intake/pagerduty"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
@@ -147,8 +151,12 @@ func TestPagerDutyEventsMoveTheIncident(t *testing.T) {
 	if !strings.Contains(inc.Spec.Description, "Source: prod-datapipe03.example.com\nComponent: mysql") {
 		t.Errorf("description %q", inc.Spec.Description)
 	}
-	if a := inc.Status.Alerts; a == nil || a.Firing != 1 || len(a.Items) != 1 || a.Items[0].Labels["class"] != "disk" || a.Items[0].Labels["severity"] != "critical" {
-		t.Errorf("alerts %+v", inc.Status.Alerts)
+	firedLabels := map[string]string{"alertname": "DISK at 99% on machine prod-datapipe03.example.com", "dedup_key": "srv01/mysql",
+		"source": "prod-datapipe03.example.com", "component": "mysql", "group": "prod-datapipe", "class": "disk", "severity": "critical"}
+	// Until the operator stores them in status, the incident holds the
+	// alerts it was opened with.
+	if a := alertmapping.StoredAlerts(&inc); a == nil || a.Firing != 1 || len(a.Items) != 1 || !maps.Equal(a.Items[0].Labels, firedLabels) {
+		t.Fatalf("alerts %+v, want one firing with labels %v", alertmapping.StoredAlerts(&inc), firedLabels)
 	}
 
 	// A repeat of the unchanged trigger writes nothing.
@@ -176,8 +184,13 @@ func TestPagerDutyEventsMoveTheIncident(t *testing.T) {
 	}
 	inc = groupIncidents(t, ns)[0]
 	if inc.Spec.State != klaxonv1alpha1.StateResolved || inc.Annotations[klaxonv1alpha1.ActorAnnotation] != "pagerduty:payments" ||
-		inc.Status.Alerts == nil || inc.Status.Alerts.Resolved != 1 {
-		t.Errorf("after resolve: state %s actor %q alerts %+v", inc.Spec.State, inc.Annotations[klaxonv1alpha1.ActorAnnotation], inc.Status.Alerts)
+		inc.Status.Alerts == nil || inc.Status.Alerts.Resolved != 1 || len(inc.Status.Alerts.Items) != 1 {
+		t.Fatalf("after resolve: state %s actor %q alerts %+v", inc.Spec.State, inc.Annotations[klaxonv1alpha1.ActorAnnotation], inc.Status.Alerts)
+	}
+	// The bare resolve names only the dedup_key; the resolved alert keeps
+	// the labels it fired with.
+	if got := inc.Status.Alerts.Items[0].Labels; !maps.Equal(got, firedLabels) {
+		t.Errorf("labels after the resolve %v, want the trigger's %v", got, firedLabels)
 	}
 
 	// The route shows which intake reached it.
@@ -293,20 +306,42 @@ func TestPagerDutyRetryableAnswers(t *testing.T) {
 	var writes atomic.Int32
 	base := pagerDutyReceiver(t, &writes)
 
-	// Past the rate of live reads of unknown routes, the receiver is busy.
-	busy := false
-	for i := range 10 {
+	// Lookups of unknown routes read the API server at most 5 at once and
+	// 2 a second after (liveReadBurst, liveReadsPerSecond): within that
+	// budget a wrong key for an unknown route is a wrong key (400), and
+	// past it the receiver is busy (429), whichever route is named. Only
+	// the budget refilled while the requests ran may allow one more 400.
+	const burst, perSecond, requests = 5, 2, 10
+	start := time.Now()
+	codes := make([]int, 0, requests)
+	for i := range requests {
 		code, r := postPagerDuty(t, base, http.MethodPost, "/pagerduty/"+ns+"/unknown-"+strconv.Itoa(i)+"/v2/enqueue", triggerEvent("guess"))
 		switch code {
 		case http.StatusTooManyRequests:
-			busy = busy || r.Status == "Too Many Requests" && r.Message != ""
+			if r.Status != "Too Many Requests" || r.Message == "" || len(r.Errors) != 0 {
+				t.Errorf("answer %d: 429 %+v, want PagerDuty's Too Many Requests", i, r)
+			}
 		case http.StatusBadRequest:
+			if r.Status != "invalid event" || len(r.Errors) != 1 || !strings.Contains(r.Errors[0], "the routing_key is not valid") {
+				t.Errorf("answer %d: 400 %+v, want the wrong routing_key", i, r)
+			}
 		default:
-			t.Fatalf("answer %d %+v, want 400 or 429", code, r)
+			t.Fatalf("answer %d: %d %+v, want 400 or 429", i, code, r)
+		}
+		codes = append(codes, code)
+	}
+	refilled := int(time.Since(start).Seconds() * perSecond)
+	wrongKeys := 0
+	for _, code := range codes {
+		if code == http.StatusBadRequest {
+			wrongKeys++
 		}
 	}
-	if !busy {
-		t.Error("ten lookups of unknown routes at once got no 429")
+	if codes[0] != http.StatusBadRequest || wrongKeys > burst+refilled {
+		t.Errorf("answers %v: want a wrong key first, and at most %d wrong keys before the receiver is busy", codes, burst+refilled)
+	}
+	if first429 := slices.Index(codes, http.StatusTooManyRequests); first429 < 0 || first429 > burst+refilled {
+		t.Errorf("answers %v: the receiver was not busy past the burst of %d lookups", codes, burst)
 	}
 
 	// A route whose token Secret does not exist cannot authenticate anyone.

@@ -168,6 +168,12 @@ func TestPagerDutyGenericSender(t *testing.T) {
 	if last := lastEntry(&inc, klaxonv1alpha1.TimelineResolved); last == nil || last.Actor != "pagerduty:"+route.Name {
 		t.Errorf("resolution entry %+v, want one by pagerduty:%s", last, route.Name)
 	}
+	// The guide's resolve names only the dedup_key: the resolved alert
+	// keeps what the trigger said.
+	if a := inc.Status.Alerts; a == nil || len(a.Items) != 1 || a.Items[0].Status != "resolved" ||
+		a.Items[0].Labels["alertname"] != "DISK at 99% on machine prod-datapipe03.example.com" || a.Items[0].Labels["class"] != "disk" {
+		t.Errorf("alerts after the resolve %+v, want the trigger's labels", a)
+	}
 }
 
 func equalJSON(got, want map[string]any) bool {

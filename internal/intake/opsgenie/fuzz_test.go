@@ -72,6 +72,15 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("annotation %q has %d characters", name, utf8.RuneCountInString(v))
 				}
 			}
+			if alertmapping.ResolvesByKey(n) {
+				// A close takes the labels its incident stored.
+				stored := map[string]string{"alertname": alias, "priority": "P1"}
+				alertmapping.RestoreLabels(n, &klaxonv1alpha1.AlertsSummary{Items: []klaxonv1alpha1.AlertItem{
+					{Fingerprint: n.Alerts[0].Fingerprint, Status: "firing", Labels: stored}}})
+				if n.Alerts[0].Labels["alertname"] != alias || n.CommonLabels["priority"] != "P1" || n.GroupLabels["alertname"] != alias {
+					t.Fatalf("a close restored labels %v, common %v, group %v", n.Alerts[0].Labels, n.CommonLabels, n.GroupLabels)
+				}
+			}
 			n.Message.Alerts[0].StartsAt = time.Unix(1, 0)
 			_ = alertmapping.Summarise(n.Message)
 			_ = route.Severity(n.Message)

@@ -3,7 +3,6 @@ package opsgenie
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/intake/jsonbody"
 )
 
 // Opsgenie's bounds of the fields Klaxon keeps, in characters
@@ -61,7 +61,6 @@ const (
 	annotationAlias         = "alias"
 	annotationNote          = "note"
 	annotationUser          = "user"
-	receiverName            = "opsgenie"
 	messageUpdateNotePrefix = "Message changed to: "
 	descriptionNotePrefix   = "Description changed to: "
 )
@@ -99,8 +98,8 @@ type actionRequest struct {
 // notes on the alert's open incident. None means the request is accepted
 // and asks nothing (an update to an empty description).
 //
-// severityLabel is the route's spec.severity.label: the priority is put
-// under it, so the route's severity map reads P1..P5 as it reads
+// severityLabel is the route's severity label (Route.SeverityLabel): the
+// priority is put under it, so the route's severity map reads P1..P5 as it reads
 // Alertmanager's severity values.
 func Parse(t Target, body []byte, severityLabel string) ([]alertmapping.Notification, *Error) {
 	if t.Action == ActionCreate {
@@ -125,42 +124,24 @@ func Parse(t Target, body []byte, severityLabel string) ([]alertmapping.Notifica
 // Opsgenie answers syntax errors; JSON of the wrong shape is a 422 naming
 // the field. An empty body is an empty object unless required.
 func decode(body []byte, v any, required bool) *Error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		if required {
-			return &Error{Status: http.StatusBadRequest, Message: "the request body is empty: send the alert as a JSON object with at least a message"}
-		}
+	err := jsonbody.Decode(body, v)
+	switch {
+	case err == nil:
 		return nil
-	}
-	err := json.Unmarshal(body, v)
-	if err == nil {
+	case err.Kind == jsonbody.Empty && required:
+		return &Error{Status: http.StatusBadRequest, Message: "the request body is empty: send the alert as a JSON object with at least a message"}
+	case err.Kind == jsonbody.Empty:
 		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		field := typeErr.Field
+	case err.Kind == jsonbody.WrongType:
+		field := err.Field
 		if field == "" {
 			field = "body"
 		}
-		return unprocessable(bounded.Runes(field, 64), fmt.Sprintf("should be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+		return unprocessable(bounded.Runes(field, 64), fmt.Sprintf("should be %s, not %s", err.Want, err.Got))
+	case err.Kind == jsonbody.Syntax:
+		return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("the request body is not valid JSON (at byte %d): %v", err.Offset, err.Err)}
 	}
-	var syntaxErr *json.SyntaxError
-	if errors.As(err, &syntaxErr) {
-		return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("the request body is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)}
-	}
-	return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("the request body is not valid JSON: %v", err)}
-}
-
-// jsonKind names a Go kind as the JSON value it decodes.
-func jsonKind(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "map", "struct":
-		return "an object"
-	}
-	return "a " + kind
+	return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("the request body is not valid JSON: %v", err.Err)}
 }
 
 func (req createRequest) notification(severityLabel string) (alertmapping.Notification, *Error) {
@@ -185,9 +166,6 @@ func (req createRequest) notification(severityLabel string) (alertmapping.Notifi
 		// so repeats of one message are one alert and a sender can close
 		// it by its message.
 		alias = message
-	}
-	if severityLabel == "" {
-		severityLabel = alertmapping.DefaultSeverityLabel
 	}
 
 	labels := template.KV{}
@@ -215,8 +193,7 @@ func (req createRequest) notification(severityLabel string) (alertmapping.Notifi
 	setIf(annotations, annotationNote, bounded.Runes(req.Note, maxNoteLength))
 	setIf(annotations, annotationUser, bounded.Runes(req.User, maxUserLength))
 
-	msg := newMessage(alias, alertmapping.StatusFiring, labels, annotations)
-	return alertmapping.Notification{Message: msg, Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAlerts, Timeless: true}, nil
+	return alertmapping.SingleAlert(alertmapping.IntakeOpsgenie, alias, alertmapping.StatusFiring, labels, annotations), nil
 }
 
 // details returns the create's details as strings (a value that is not a
@@ -252,19 +229,17 @@ func (req createRequest) details() (map[string]string, string) {
 }
 
 func (req actionRequest) notifications(t Target) ([]alertmapping.Notification, *Error) {
-	key := alertmapping.GroupKeyFor(alertmapping.IntakeOpsgenie, t.Alias)
 	note := func(text string) alertmapping.Notification {
-		return alertmapping.Notification{Message: &alertmapping.Message{Data: &template.Data{}, Version: alertmapping.PayloadVersion, GroupKey: key},
-			Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindNote, Note: text}
+		return alertmapping.NoteOf(alertmapping.IntakeOpsgenie, t.Alias, text)
 	}
 	var out []alertmapping.Notification
 	switch t.Action {
 	case ActionClose:
-		msg := newMessage(t.Alias, alertmapping.StatusResolved, template.KV{}, template.KV{annotationAlias: t.Alias})
-		out = append(out, alertmapping.Notification{Message: msg, Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAlerts, Timeless: true})
+		// A close names only the alias; the receiver gives it the labels
+		// the incident stored (alertmapping.RestoreLabels).
+		out = append(out, alertmapping.SingleAlert(alertmapping.IntakeOpsgenie, t.Alias, alertmapping.StatusResolved, nil, template.KV{annotationAlias: t.Alias}))
 	case ActionAcknowledge:
-		out = append(out, alertmapping.Notification{Message: &alertmapping.Message{Data: &template.Data{}, Version: alertmapping.PayloadVersion, GroupKey: key},
-			Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAcknowledge})
+		out = append(out, alertmapping.AcknowledgeOf(alertmapping.IntakeOpsgenie, t.Alias))
 	case ActionAddNote:
 		if req.Note == nil || strings.TrimSpace(*req.Note) == "" {
 			return nil, unprocessable("note", "Note can not be empty.")
@@ -295,33 +270,6 @@ func (req actionRequest) signed(text string) string {
 		return user + ": " + text
 	}
 	return text
-}
-
-// newMessage is the group of one alert, identified by alias, in
-// Alertmanager's shape: the common labels and annotations are the alert's.
-// Its times are left to the receiver (Notification.Timeless).
-func newMessage(alias, status string, labels, annotations template.KV) *alertmapping.Message {
-	groupLabels := template.KV{}
-	if name, ok := labels[labelAlertname]; ok {
-		groupLabels[labelAlertname] = name
-	}
-	return &alertmapping.Message{
-		Version:  alertmapping.PayloadVersion,
-		GroupKey: alertmapping.GroupKeyFor(alertmapping.IntakeOpsgenie, alias),
-		Data: &template.Data{
-			Receiver: receiverName,
-			Status:   status,
-			Alerts: template.Alerts{{
-				Status:      status,
-				Labels:      labels,
-				Annotations: annotations,
-				Fingerprint: alertmapping.FingerprintOf(alias),
-			}},
-			GroupLabels:       groupLabels,
-			CommonLabels:      labels,
-			CommonAnnotations: annotations,
-		},
-	}
 }
 
 func setIf(kv template.KV, name, value string) {

@@ -35,8 +35,7 @@ const docCreate = `{
 const alertmanagerCreate = `{"alias":"6b3c0f0c5d","message":"Latency above 1s on checkout","description":"p99 latency","details":{"alertname":"HighLatency","service":"checkout","severity":"critical"},"source":"http://alertmanager:9093","priority":"P2"}`
 
 func fired(alias string, labels, annotations template.KV) alertmapping.Notification {
-	return alertmapping.Notification{Message: newMessage(alias, "firing", labels, annotations),
-		Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAlerts, Timeless: true}
+	return alertmapping.SingleAlert(alertmapping.IntakeOpsgenie, alias, "firing", labels, annotations)
 }
 
 func groupOnly(alias string, kind alertmapping.NotificationKind, note string) alertmapping.Notification {
@@ -81,18 +80,18 @@ func TestParse(t *testing.T) {
 				template.KV{"alias": "a", "details": `{"severity":"critical"}`})},
 		},
 		"defaults: P3 under severity, the message as alias": {
-			target: Target{Action: ActionCreate}, body: `{"message":"  Disk full on db-1  "}`,
+			target: Target{Action: ActionCreate}, body: `{"message":"  Disk full on db-1  "}`, severity: "severity",
 			want: []alertmapping.Notification{fired("Disk full on db-1", template.KV{"alertname": "Disk full on db-1", "severity": "P3"},
 				template.KV{"alias": "Disk full on db-1"})},
 		},
 		"create's note, user and non-string details are kept": {
-			target: Target{Action: ActionCreate}, body: `{"message":"m","alias":"a","note":"seen by CI","user":"ci","details":{"n":3,"o":{"x":true},"z":null," ":"blank"}}`,
+			target: Target{Action: ActionCreate}, body: `{"message":"m","alias":"a","note":"seen by CI","user":"ci","details":{"n":3,"o":{"x":true},"z":null," ":"blank"}}`, severity: "severity",
 			want: []alertmapping.Notification{fired("a", template.KV{"alertname": "m", "severity": "P3", "n": "3", "o": `{"x":true}`},
 				template.KV{"alias": "a", "note": "seen by CI", "user": "ci", "details": `{"n":"3","o":"{\"x\":true}"}`})},
 		},
 		"tags are bounded": {
-			target: Target{Action: ActionCreate},
-			body:   `{"message":"m","alias":"a","tags":[" ",` + strings.Repeat(`"t",`, 25) + `"` + strings.Repeat("x", 60) + `"]}`,
+			target: Target{Action: ActionCreate}, severity: "severity",
+			body: `{"message":"m","alias":"a","tags":[" ",` + strings.Repeat(`"t",`, 25) + `"` + strings.Repeat("x", 60) + `"]}`,
 			want: []alertmapping.Notification{fired("a", template.KV{"alertname": "m", "severity": "P3", "tags": strings.TrimSuffix(strings.Repeat("t,", 20), ",")},
 				template.KV{"alias": "a"})},
 		},
@@ -111,13 +110,11 @@ func TestParse(t *testing.T) {
 		"message missing on update": {target: Target{Action: ActionUpdateMessage, Alias: "a"}, body: `{}`, status: 422, field: "message"},
 		"close": {
 			target: Target{Action: ActionClose, Alias: "a"}, body: `{"source":""}`,
-			want: []alertmapping.Notification{{Message: newMessage("a", "resolved", template.KV{}, template.KV{"alias": "a"}),
-				Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAlerts, Timeless: true}},
+			want: []alertmapping.Notification{alertmapping.SingleAlert(alertmapping.IntakeOpsgenie, "a", "resolved", nil, template.KV{"alias": "a"})},
 		},
 		"close with an empty body": {
 			target: Target{Action: ActionClose, Alias: "a"},
-			want: []alertmapping.Notification{{Message: newMessage("a", "resolved", template.KV{}, template.KV{"alias": "a"}),
-				Intake: alertmapping.IntakeOpsgenie, Kind: alertmapping.KindAlerts, Timeless: true}},
+			want:   []alertmapping.Notification{alertmapping.SingleAlert(alertmapping.IntakeOpsgenie, "a", "resolved", nil, template.KV{"alias": "a"})},
 		},
 		"acknowledge with Opsgenie's example body: then a note": {
 			target: Target{Action: ActionAcknowledge, Alias: "a"}, body: `{"user":"Monitoring Script","source":"AWS Lambda","note":"Action executed via Alert API"}`,
@@ -166,7 +163,7 @@ func TestParse(t *testing.T) {
 
 	t.Run("long texts are cut to Opsgenie's bounds", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]string{"message": longText, "alias": "a", "description": longText, "entity": longText, "source": longText})
-		got, e := Parse(Target{Action: ActionCreate}, body, "")
+		got, e := Parse(Target{Action: ActionCreate}, body, "severity")
 		if e != nil {
 			t.Fatal(e)
 		}
@@ -181,7 +178,7 @@ func TestParse(t *testing.T) {
 		}
 	})
 	t.Run("details give at most 48 labels, and the JSON is bounded", func(t *testing.T) {
-		got, e := Parse(Target{Action: ActionCreate}, manyDetailsJSON, "")
+		got, e := Parse(Target{Action: ActionCreate}, manyDetailsJSON, "severity")
 		if e != nil {
 			t.Fatal(e)
 		}
@@ -241,7 +238,7 @@ func TestCreateThroughRoute(t *testing.T) {
 // The group of a create is the group its close, acknowledge and notes
 // name, by alias or by the message a create without alias was given.
 func TestOneGroupPerAlias(t *testing.T) {
-	created, e := Parse(Target{Action: ActionCreate}, []byte(`{"message":"Disk full on db-1"}`), "")
+	created, e := Parse(Target{Action: ActionCreate}, []byte(`{"message":"Disk full on db-1"}`), "severity")
 	if e != nil {
 		t.Fatal(e)
 	}

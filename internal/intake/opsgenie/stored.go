@@ -1,67 +1,74 @@
 package opsgenie
 
 import (
-	"maps"
 	"strings"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
-// RestoreLabels gives the alert of a close the labels the group's incident
-// stored for it (stored: its alerts; nil when it has none). A close names
-// only the alias, and the resolved incident should keep showing what
-// fired.
-func RestoreLabels(n alertmapping.Notification, stored *klaxonv1alpha1.AlertsSummary) {
-	if n.Message == nil || n.Data == nil || len(n.Alerts) != 1 || stored == nil {
-		return
-	}
-	a := &n.Alerts[0]
-	var found *klaxonv1alpha1.AlertItem
-	for i := range stored.Items {
-		it := &stored.Items[i]
-		if it.Fingerprint == a.Fingerprint && (found == nil || laterStart(it, found)) {
-			found = it
-		}
-	}
-	if found == nil || len(a.Labels) > 0 {
-		return
-	}
-	labels := maps.Clone(found.Labels)
-	if labels == nil {
-		return
-	}
-	a.Labels = labels
-	n.CommonLabels = a.Labels
-	if name, ok := labels[labelAlertname]; ok {
-		n.GroupLabels = map[string]string{labelAlertname: name}
-	}
-}
-
-func laterStart(a, b *klaxonv1alpha1.AlertItem) bool {
-	return a.StartsAt != nil && (b.StartsAt == nil || a.StartsAt.After(b.StartsAt.Time))
-}
-
-// RepeatsNote reports whether entry, the note of an update of the message
-// or the description, says what the latest such note by the same actor on
-// the timeline already says. Alertmanager's notifier (update_alerts) sends
-// both updates after every create, so an unchanged message or description
-// is noted once, not at every repeat.
-func RepeatsNote(timeline []klaxonv1alpha1.TimelineEntry, entry klaxonv1alpha1.TimelineEntry) bool {
+// RepeatsUpdate reports whether an update of the message or the
+// description of alias's alert says what the alert already says, so it
+// is not noted again: note is the notification's text (Parse's) and
+// entry its timeline entry on inc, the group's incident.
+//
+// Alertmanager's notifier (update_alerts) sends both updates after every
+// create, so an unchanged message or description is noted once, at its
+// change. The alert already says what the latest such note by the same
+// actor on the timeline says or, before any, what the create said, as
+// the incident keeps it: a message as the alert's alertname label (or,
+// when the details named the alertname, in the title the template
+// rendered from the summary), a description as spec.description.
+func RepeatsUpdate(inc *klaxonv1alpha1.Incident, alias, note string, entry klaxonv1alpha1.TimelineEntry) bool {
 	prefix := ""
 	for _, p := range []string{messageUpdateNotePrefix, descriptionNotePrefix} {
-		if strings.HasPrefix(entry.Message, p) {
+		if strings.HasPrefix(entry.Message, p) && strings.HasPrefix(note, p) {
 			prefix = p
 		}
 	}
-	if prefix == "" {
+	if prefix == "" || inc == nil {
 		return false
 	}
-	for i := len(timeline) - 1; i >= 0; i-- {
-		e := timeline[i]
+	for i := len(inc.Status.Timeline) - 1; i >= 0; i-- {
+		e := inc.Status.Timeline[i]
 		if e.Type == klaxonv1alpha1.TimelineNote && e.Actor == entry.Actor && strings.HasPrefix(e.Message, prefix) {
 			return e.Message == entry.Message
 		}
 	}
-	return false
+	text := strings.TrimPrefix(note, prefix)
+	if prefix == descriptionNotePrefix {
+		return sameDescription(inc.Spec.Description, text)
+	}
+	return createdMessage(inc, alias, text)
+}
+
+// createdMessage reports whether message is what the create of alias's
+// alert said, as inc keeps it.
+func createdMessage(inc *klaxonv1alpha1.Incident, alias, message string) bool {
+	if stored := alertmapping.StoredAlerts(inc); stored != nil {
+		fp := alertmapping.FingerprintOf(alias)
+		for _, it := range stored.Items {
+			if it.Fingerprint == fp && it.Labels[labelAlertname] == message {
+				return true
+			}
+		}
+	}
+	line := alertmapping.OneLine(message)
+	return line != "" && strings.Contains(alertmapping.OneLine(inc.Spec.Title), line)
+}
+
+// sameDescription reports whether spec.description (stored) holds the
+// description: as it is, cut to what the field keeps (ending in
+// bounded.Marker), or followed by the receiver's note on a failed title
+// template.
+func sameDescription(stored, description string) bool {
+	switch {
+	case stored == "" || description == "":
+		return false
+	case stored == description || strings.HasPrefix(stored, description+"\n\n"):
+		return true
+	}
+	cut, ok := strings.CutSuffix(stored, bounded.Marker)
+	return ok && cut != "" && strings.HasPrefix(description, cut)
 }

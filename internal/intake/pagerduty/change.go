@@ -38,6 +38,7 @@ func ParseChangeEvent(body []byte) (*ChangeEvent, *EventError) {
 	if err := decode(body, c); err != nil {
 		return nil, err
 	}
+	c.RoutingKey = strings.TrimSpace(c.RoutingKey)
 	var errs []string
 	if blank(c.RoutingKey) {
 		errs = append(errs, "'routing_key' is missing or blank")

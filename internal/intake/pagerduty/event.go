@@ -1,16 +1,15 @@
 package pagerduty
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/intake/jsonbody"
 )
 
 // Limits PagerDuty documents for the Events API v2, enforced as it does.
@@ -102,6 +101,9 @@ func ParseEvent(body []byte, newKey func() string) (*Event, *EventError) {
 	if err := decode(body, e); err != nil {
 		return nil, err
 	}
+	// Surrounding whitespace is no part of a key (a key pasted with its
+	// newline), as for the Bearer and GenieKey credentials.
+	e.RoutingKey = strings.TrimSpace(e.RoutingKey)
 	var errs []string
 	if blank(e.RoutingKey) {
 		errs = append(errs, "'routing_key' is missing or blank")
@@ -183,37 +185,21 @@ func checkSize(body []byte) *EventError {
 // decode reads body into v, answering as PagerDuty does for a body that
 // is not a JSON object of the right shape.
 func decode(body []byte, v any) *EventError {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return unrecognized("JSON parse error: the request body is empty")
-	}
-	err := json.Unmarshal(body, v)
+	err := jsonbody.Decode(body, v)
 	if err == nil {
 		return nil
 	}
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &syntaxErr):
-		return unrecognized(fmt.Sprintf("JSON parse error at byte %d: %s", syntaxErr.Offset, syntaxErr.Error()))
-	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return unrecognized(fmt.Sprintf("the event is a JSON %s, not an object", typeErr.Value))
-	case errors.As(err, &typeErr):
-		return invalid(fmt.Sprintf("'%s' is invalid (must be %s, got a JSON %s)", clip(typeErr.Field), jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+	case err.Kind == jsonbody.Empty:
+		return unrecognized("JSON parse error: the request body is empty")
+	case err.Kind == jsonbody.Syntax:
+		return unrecognized(fmt.Sprintf("JSON parse error at byte %d: %s", err.Offset, err.Err.Error()))
+	case err.Kind == jsonbody.WrongType && err.Field == "":
+		return unrecognized(fmt.Sprintf("the event is a JSON %s, not an object", err.Got))
+	case err.Kind == jsonbody.WrongType:
+		return invalid(fmt.Sprintf("'%s' is invalid (must be %s, got a JSON %s)", clip(err.Field), err.Want, err.Got))
 	}
 	return unrecognized(fmt.Sprintf("JSON parse error: %s", clip(err.Error())))
-}
-
-// jsonKind names a Go kind as the JSON type it decodes from.
-func jsonKind(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	}
-	return "a " + kind
 }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }

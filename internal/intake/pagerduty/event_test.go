@@ -187,3 +187,19 @@ func TestResponseBodies(t *testing.T) {
 		})
 	}
 }
+
+// A routing_key pasted with surrounding whitespace is the key, as a
+// Bearer or GenieKey credential is.
+func TestRoutingKeyIsTrimmed(t *testing.T) {
+	e, err := ParseEvent([]byte(`{"routing_key":" k3y\n","event_action":"resolve","dedup_key":"d"}`), fixedKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseChangeEvent([]byte(`{"routing_key":"\tk3y ","payload":{"summary":"deploy"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.RoutingKey != "k3y" || c.RoutingKey != "k3y" {
+		t.Errorf("routing keys %q and %q, want k3y", e.RoutingKey, c.RoutingKey)
+	}
+}

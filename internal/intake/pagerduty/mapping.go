@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
-
-	"github.com/prometheus/alertmanager/template"
 
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
@@ -58,10 +55,13 @@ const (
 // spec.severity.label), so the route's severity map reads it as it reads
 // Alertmanager's label:
 //
-//   - the group key is GroupKeyFor(pagerduty, dedup_key), and the one alert's
-//     fingerprint FingerprintOf(dedup_key);
-//   - trigger is a firing group, resolve a resolved one, acknowledge a
-//     KindAcknowledge carrying only the group key;
+//   - one alert named by its dedup_key (alertmapping.SingleAlert): the group
+//     key is GroupKeyFor(pagerduty, dedup_key), the fingerprint
+//     FingerprintOf(dedup_key);
+//   - trigger is a firing group, resolve a resolved one (whose labels the
+//     receiver replaces with those the incident stored: PagerDuty reads
+//     nothing of a resolve but its key), acknowledge a KindAcknowledge
+//     carrying only the group key;
 //   - labels: alertname (the summary), dedup_key, source, component, group,
 //     class (each cut to 256 characters) and the severity label;
 //   - annotations: description (the fields in readable lines, which becomes
@@ -73,14 +73,9 @@ const (
 // otherwise say it twice. The alert has no times (Timeless): the receiver
 // settles them against the stored incident.
 func (e *Event) Notification(severityLabel string) alertmapping.Notification {
-	n := alertmapping.Notification{Intake: alertmapping.IntakePagerDuty, Timeless: true}
-	groupKey := alertmapping.GroupKeyFor(alertmapping.IntakePagerDuty, e.DedupKey)
 	if e.Action == ActionAcknowledge {
-		n.Kind = alertmapping.KindAcknowledge
-		n.Message = &alertmapping.Message{Version: alertmapping.PayloadVersion, GroupKey: groupKey, Data: &template.Data{}}
-		return n
+		return alertmapping.AcknowledgeOf(alertmapping.IntakePagerDuty, e.DedupKey)
 	}
-	n.Kind = alertmapping.KindAlerts
 	status := alertmapping.StatusFiring
 	if e.Action == ActionResolve {
 		status = alertmapping.StatusResolved
@@ -93,7 +88,7 @@ func (e *Event) Notification(severityLabel string) alertmapping.Notification {
 		}
 	}
 	p := e.Payload
-	put(labels, labelAlertname, oneLine(p.Summary), MaxSummaryLength)
+	put(labels, labelAlertname, alertmapping.OneLine(p.Summary), MaxSummaryLength)
 	put(labels, labelSource, p.Source, maxLabelLength)
 	put(labels, labelComponent, p.Component, maxLabelLength)
 	put(labels, labelGroup, p.Group, maxLabelLength)
@@ -114,24 +109,9 @@ func (e *Event) Notification(severityLabel string) alertmapping.Notification {
 		put(annotations, annotationClientURL, e.ClientURL, maxURLLength)
 	}
 
-	n.Message = &alertmapping.Message{
-		Version:  alertmapping.PayloadVersion,
-		GroupKey: groupKey,
-		Data: &template.Data{
-			Status:            status,
-			GroupLabels:       template.KV{labelDedupKey: e.DedupKey},
-			CommonLabels:      labels,
-			CommonAnnotations: annotations,
-			ExternalURL:       externalURL,
-			Alerts: template.Alerts{{
-				Status:       status,
-				Labels:       maps.Clone(labels),
-				Annotations:  maps.Clone(annotations),
-				GeneratorURL: externalURL,
-				Fingerprint:  alertmapping.FingerprintOf(e.DedupKey),
-			}},
-		},
-	}
+	n := alertmapping.SingleAlert(alertmapping.IntakePagerDuty, e.DedupKey, status, labels, annotations)
+	n.ExternalURL = externalURL
+	n.Alerts[0].GeneratorURL = externalURL
 	return n
 }
 
@@ -218,9 +198,4 @@ func usableImages(images []Image) []Image {
 
 func linkText(l Link) string {
 	return strings.TrimSpace(l.Text + " " + l.Href)
-}
-
-// oneLine joins the lines of s with spaces, for a label.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

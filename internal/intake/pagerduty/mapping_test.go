@@ -43,7 +43,7 @@ func TestNotificationOfTheDocumentedTrigger(t *testing.T) {
 	if !equalKV(m.CommonLabels, wantLabels) || !equalKV(a.Labels, wantLabels) {
 		t.Errorf("labels\n%v\n%v\nwant %v", m.CommonLabels, a.Labels, wantLabels)
 	}
-	if !equalKV(m.GroupLabels, map[string]string{"dedup_key": "srv01/mysql"}) {
+	if !equalKV(m.GroupLabels, map[string]string{"alertname": "DISK at 99% on machine prod-datapipe03.example.com"}) {
 		t.Errorf("group labels %v", m.GroupLabels)
 	}
 	wantAnnotations := map[string]string{
