@@ -262,7 +262,7 @@ func (g *grafanaMessage) annotate(msg *Message) {
 	}
 
 	if _, ok := common[summaryAnnotation]; !ok {
-		if title := oneLine(g.Title); title != "" {
+		if title := OneLine(g.Title); title != "" {
 			common[summaryAnnotation] = bounded.Runes(title, maxSummaryLength)
 		}
 	}
@@ -399,14 +399,14 @@ func (g *grafanaMessage) conditionSentence(c grafanaCondition, by string) string
 		return ""
 	}
 	rule := "this alert rule"
-	if name := oneLine(g.CommonLabels[grafanaRuleLabel]); name != "" {
+	if name := OneLine(g.CommonLabels[grafanaRuleLabel]); name != "" {
 		rule = fmt.Sprintf("the alert rule %q", bounded.Runes(name, maxLabelInSentence))
 	}
 	sentence := "Grafana could not evaluate " + rule + " (" + by + "): its query or data source failed."
 	if c == noData {
 		sentence = "Grafana reports no data for " + rule + " (" + by + "): its query returned nothing, so its condition could not be checked."
 	}
-	if uid := oneLine(g.CommonLabels[grafanaDatasourceLabel]); uid != "" {
+	if uid := OneLine(g.CommonLabels[grafanaDatasourceLabel]); uid != "" {
 		sentence += " Data source: " + bounded.Runes(uid, maxLabelInSentence) + "."
 	}
 	if c != evaluationError {
@@ -426,14 +426,14 @@ func (g *grafanaMessage) conditionSentence(c grafanaCondition, by string) string
 // line: the common one (true), or else the first firing alert's (false),
 // as alerts of several queries fail each their own way.
 func (g *grafanaMessage) errorCause() (string, bool) {
-	if cause := oneLine(g.CommonAnnots[grafanaErrorAnnotation]); cause != "" {
+	if cause := OneLine(g.CommonAnnots[grafanaErrorAnnotation]); cause != "" {
 		return cause, true
 	}
 	for _, a := range g.Alerts {
 		if a.Status != StatusFiring {
 			continue
 		}
-		if cause := oneLine(a.Annotations[grafanaErrorAnnotation]); cause != "" {
+		if cause := OneLine(a.Annotations[grafanaErrorAnnotation]); cause != "" {
 			return cause, false
 		}
 	}
@@ -453,11 +453,6 @@ func compactValues(raw json.RawMessage) string {
 	default:
 		return s
 	}
-}
-
-// oneLine joins the lines of s with spaces and trims it.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // setAbsent sets kv[name] unless kv has it: what the rules say stays.

@@ -21,8 +21,8 @@ var (
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"namespace", "route", "intake"})
 
-	// ReceiverUnmatchedGroups counts notifications of groups that the
-	// route's matchers do not select.
+	// ReceiverUnmatchedGroups counts firing notifications of groups that
+	// the route's matchers do not select.
 	ReceiverUnmatchedGroups = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "klaxon_receiver_unmatched_groups_total",
 		Help: "Notifications answered without an incident because the AlertRoute's matchers did not select the group.",
