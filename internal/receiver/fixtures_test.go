@@ -28,6 +28,20 @@ const token = "s3cret-token"
 // maps severity critical to SEV1.
 func routeFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	t.Helper()
+	tokenSecretFixture(t, ns)
+	return createRoute(t, ns, "payments", klaxonv1alpha1.AlertRouteSpec{
+		Matchers: []string{`team="payments"`},
+		Severity: klaxonv1alpha1.AlertSeverityMapping{
+			Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical},
+		},
+		TitleTemplate: `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
+	})
+}
+
+// tokenSecretFixture lets the operator read the namespace's token Secrets
+// and creates the Secret "alertmanager-token" holding token under "token".
+func tokenSecretFixture(t *testing.T, ns string) {
+	t.Helper()
 	ctx := context.Background()
 	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
 		t.Fatal(err)
@@ -39,22 +53,19 @@ func routeFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	if err := k8s.Create(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	ar := &klaxonv1alpha1.AlertRoute{
-		ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
-		Spec: klaxonv1alpha1.AlertRouteSpec{
-			Matchers: []string{`team="payments"`},
-			Severity: klaxonv1alpha1.AlertSeverityMapping{
-				Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical},
-			},
-			TitleTemplate:  `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
-			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"},
-		},
-	}
-	if err := k8s.Create(ctx, ar); err != nil {
+}
+
+// createRoute creates the AlertRoute ns/name with spec, reading its token
+// from tokenSecretFixture's Secret, and waits until the operator's cache,
+// which the receiver reads routes through, has it. (Secrets are read from
+// the API server.)
+func createRoute(t *testing.T, ns, name string, spec klaxonv1alpha1.AlertRouteSpec) *klaxonv1alpha1.AlertRoute {
+	t.Helper()
+	spec.TokenSecretRef = klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"}
+	ar := &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
+	if err := k8s.Create(context.Background(), ar); err != nil {
 		t.Fatal(err)
 	}
-	// The receiver reads routes through the operator's cache: wait until it
-	// has this one. (Secrets are read from the API server.)
 	eventually(t, "the cache to see the route", func(ctx context.Context) (bool, error) {
 		return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(ar), &klaxonv1alpha1.AlertRoute{}) == nil, nil
 	})

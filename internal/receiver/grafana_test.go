@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -29,22 +28,12 @@ import (
 func grafanaRouteFixture(t *testing.T, ns string) {
 	t.Helper()
 	routeFixture(t, ns)
-	ar := &klaxonv1alpha1.AlertRoute{
-		ObjectMeta: metav1.ObjectMeta{Name: "grafana", Namespace: ns},
-		Spec: klaxonv1alpha1.AlertRouteSpec{
-			Matchers: []string{`team="blue"`},
-			Severity: klaxonv1alpha1.AlertSeverityMapping{
-				Label: "severity",
-				Map:   map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical},
-			},
-			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"},
+	createRoute(t, ns, "grafana", klaxonv1alpha1.AlertRouteSpec{
+		Matchers: []string{`team="blue"`},
+		Severity: klaxonv1alpha1.AlertSeverityMapping{
+			Label: "severity",
+			Map:   map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical},
 		},
-	}
-	if err := k8s.Create(context.Background(), ar); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the cache to see the route", func(ctx context.Context) (bool, error) {
-		return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(ar), &klaxonv1alpha1.AlertRoute{}) == nil, nil
 	})
 }
 

@@ -10,45 +10,21 @@ import (
 	"sync/atomic"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
 // opsgenieRouteFixture creates the token Secret and an AlertRoute
 // "payments" that reads Opsgenie's priorities from the label priority.
 func opsgenieRouteFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	t.Helper()
-	ctx := context.Background()
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "opsgenie-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
-	}
-	if err := k8s.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
-	ar := &klaxonv1alpha1.AlertRoute{
-		ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
-		Spec: klaxonv1alpha1.AlertRouteSpec{
-			Severity: klaxonv1alpha1.AlertSeverityMapping{Label: "priority", Map: map[string]klaxonv1alpha1.Severity{
-				"P1": klaxonv1alpha1.SeverityCritical, "P2": klaxonv1alpha1.SeverityHigh, "P3": klaxonv1alpha1.SeverityModerate,
-				"P4": klaxonv1alpha1.SeverityLow, "P5": klaxonv1alpha1.SeverityLow}},
-			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "opsgenie-token", Key: "token"},
-		},
-	}
-	if err := k8s.Create(ctx, ar); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the cache to see the route", func(ctx context.Context) (bool, error) {
-		return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(ar), &klaxonv1alpha1.AlertRoute{}) == nil, nil
+	tokenSecretFixture(t, ns)
+	return createRoute(t, ns, "payments", klaxonv1alpha1.AlertRouteSpec{
+		Severity: klaxonv1alpha1.AlertSeverityMapping{Label: "priority", Map: map[string]klaxonv1alpha1.Severity{
+			"P1": klaxonv1alpha1.SeverityCritical, "P2": klaxonv1alpha1.SeverityHigh, "P3": klaxonv1alpha1.SeverityModerate,
+			"P4": klaxonv1alpha1.SeverityLow, "P5": klaxonv1alpha1.SeverityLow}},
 	})
-	return ar
 }
 
 // opsgenieAnswer is an answer of the Opsgenie intake: a 202's result or an
@@ -232,10 +208,11 @@ func TestOpsgenieUnknownAliasChangesNothing(t *testing.T) {
 	if incs := groupIncidents(t, ns); len(incs) != 0 {
 		t.Errorf("%d incidents, want none", len(incs))
 	}
-	// The route records that the intake was heard from, and nothing else
-	// is written.
-	if n := writes.Load(); n > 1 {
-		t.Errorf("%d writes, want at most the route's status.intakes", n)
+	// The route records that the intake was heard from (a second attempt
+	// when the cache's copy of the route was behind), and nothing else is
+	// written.
+	if n := writes.Load(); n > 2 {
+		t.Errorf("%d writes, want at most the route's status.intakes, retried once", n)
 	}
 }
 

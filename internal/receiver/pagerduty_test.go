@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -31,34 +30,13 @@ import (
 // default title template.
 func pagerDutyRouteFixture(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	t.Helper()
-	ctx := context.Background()
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "alertmanager-token", Namespace: ns, Labels: map[string]string{receiver.TokenSecretLabel: "true"}},
-		StringData: map[string]string{"token": token},
-	}
-	if err := k8s.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
-	ar := &klaxonv1alpha1.AlertRoute{
-		ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
-		Spec: klaxonv1alpha1.AlertRouteSpec{
-			Severity: klaxonv1alpha1.AlertSeverityMapping{Map: map[string]klaxonv1alpha1.Severity{
-				"critical": klaxonv1alpha1.SeverityCritical, "error": klaxonv1alpha1.SeverityHigh,
-				"warning": klaxonv1alpha1.SeverityModerate, "info": klaxonv1alpha1.SeverityLow,
-			}},
-			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "alertmanager-token", Key: "token"},
-		},
-	}
-	if err := k8s.Create(ctx, ar); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the cache to see the route", func(ctx context.Context) (bool, error) {
-		return mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(ar), &klaxonv1alpha1.AlertRoute{}) == nil, nil
+	tokenSecretFixture(t, ns)
+	return createRoute(t, ns, "payments", klaxonv1alpha1.AlertRouteSpec{
+		Severity: klaxonv1alpha1.AlertSeverityMapping{Map: map[string]klaxonv1alpha1.Severity{
+			"critical": klaxonv1alpha1.SeverityCritical, "error": klaxonv1alpha1.SeverityHigh,
+			"warning": klaxonv1alpha1.SeverityModerate, "info": klaxonv1alpha1.SeverityLow,
+		}},
 	})
-	return ar
 }
 
 // pagerDutyReceiver serves a receiver whose Incident writes are counted.

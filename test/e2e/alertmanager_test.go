@@ -42,13 +42,7 @@ func startAlertmanager(t *testing.T, namespace, route string) *alertmanager {
 // group every repeatInterval. stop kills it; t.Cleanup does too.
 func runAlertmanager(t *testing.T, namespace, route, groupBy, repeatInterval string) (am *alertmanager, stop func()) {
 	t.Helper()
-	config := fmt.Sprintf(`
-route:
-  receiver: klaxon
-  group_by: %s
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: %s
+	return runAlertmanagerWith(t, groupBy, repeatInterval, fmt.Sprintf(`
 receivers:
 - name: klaxon
   webhook_configs:
@@ -57,7 +51,22 @@ receivers:
     http_config:
       authorization:
         credentials: %s
-`, groupBy, repeatInterval, receiverURL, namespace, route, token)
+`, receiverURL, namespace, route, token))
+}
+
+// runAlertmanagerWith runs a real Alertmanager whose one route sends every
+// group, grouped by groupBy and repeated every repeatInterval, to the
+// receiver "klaxon" of receivers, a receivers: block (a guide's example).
+func runAlertmanagerWith(t *testing.T, groupBy, repeatInterval, receivers string) (am *alertmanager, stop func()) {
+	t.Helper()
+	config := fmt.Sprintf(`
+route:
+  receiver: klaxon
+  group_by: %s
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: %s
+`, groupBy, repeatInterval) + receivers
 	p, err := proc.StartAlertmanager(context.Background(), proc.AlertmanagerOptions{
 		Binary: alertmanagerBin, Dir: t.TempDir(), Config: config, Log: os.Stderr,
 	})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,10 +15,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
-	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
-
-const alertsInGuide = "docs/alerts-in.md"
 
 // opsgenieGuide rewrites a configuration example of the guide's Opsgenie
 // section for this run: the receiver's address, the test namespace and
@@ -30,7 +26,7 @@ func opsgenieGuide(t *testing.T, snippet, ns string) string {
 		"http://klaxon-receiver.klaxon-system:9095", receiverURL,
 		"/opsgenie/default/", "/opsgenie/"+ns+"/",
 		"change-me", token,
-	).Replace(docsnippet.Block(t, alertsInGuide, snippet))
+	).Replace(docsnippet.Block(t, alertsGuide, snippet))
 }
 
 // createOpsgenieRoute creates the guide's route in ns and waits until it is
@@ -39,7 +35,7 @@ func opsgenieGuide(t *testing.T, snippet, ns string) string {
 func createOpsgenieRoute(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 	t.Helper()
 	route := &klaxonv1alpha1.AlertRoute{}
-	if err := yaml.UnmarshalStrict([]byte(docsnippet.Block(t, alertsInGuide, "opsgenie-route")), route); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(docsnippet.Block(t, alertsGuide, "opsgenie-route")), route); err != nil {
 		t.Fatalf("the guide's route: %v", err)
 	}
 	route.Namespace = ns
@@ -51,22 +47,7 @@ func createOpsgenieRoute(t *testing.T, ns string) *klaxonv1alpha1.AlertRoute {
 func TestOpsgenieAlertmanagerNotifier(t *testing.T) {
 	ns := routeNamespace(t, token)
 	route := createOpsgenieRoute(t, ns)
-	config := `
-route:
-  receiver: klaxon
-  group_by: [alertname, team]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-` + opsgenieGuide(t, "opsgenie-alertmanager", ns)
-	p, err := proc.StartAlertmanager(context.Background(), proc.AlertmanagerOptions{
-		Binary: alertmanagerBin, Dir: t.TempDir(), Config: config, Log: os.Stderr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
-	am := &alertmanager{url: p.URL}
+	am, _ := runAlertmanagerWith(t, "[alertname, team]", "1h", opsgenieGuide(t, "opsgenie-alertmanager", ns))
 
 	start := time.Now().Add(-time.Minute)
 	am.send(t, checkoutAlert("checkout-1", start, time.Time{}))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
-	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 const alertsGuide = "docs/alerts-in.md"
@@ -57,22 +55,7 @@ func guideText(t *testing.T, name string, route *klaxonv1alpha1.AlertRoute) stri
 
 func TestPagerDutyFromAlertmanager(t *testing.T) {
 	route := pagerDutyRoute(t)
-	config := `
-route:
-  receiver: klaxon
-  group_by: [alertname, team]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-` + guideText(t, "pagerduty-alertmanager", route)
-	p, err := proc.StartAlertmanager(context.Background(), proc.AlertmanagerOptions{
-		Binary: alertmanagerBin, Dir: t.TempDir(), Config: config, Log: os.Stderr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
-	am := &alertmanager{url: p.URL}
+	am, _ := runAlertmanagerWith(t, "[alertname, team]", "1h", guideText(t, "pagerduty-alertmanager", route))
 
 	start := time.Now().Add(-time.Minute)
 	am.send(t, checkoutAlert("checkout-1", start, time.Time{}))
