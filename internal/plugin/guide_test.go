@@ -14,6 +14,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
@@ -37,8 +38,9 @@ type guideStep struct {
 
 var asComment = regexp.MustCompile(`\s+#\s*as\s+([a-z]+)\s*$`)
 
-// guideSteps reads the section's code blocks in order.
-func guideSteps(t *testing.T) []guideStep {
+// guideSteps reads the section's code blocks in order: the commands with
+// their output, and the YAML of the schedule they run against.
+func guideSteps(t *testing.T) ([]guideStep, string) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	f, err := os.Open(filepath.Join(filepath.Dir(file), "..", "..", pluginGuide))
@@ -49,6 +51,8 @@ func guideSteps(t *testing.T) []guideStep {
 	var (
 		steps                   []guideStep
 		inSection, fence, block bool
+		inYAML                  bool
+		yamlText                strings.Builder
 		out                     []string
 	)
 	flush := func() {
@@ -69,6 +73,9 @@ func guideSteps(t *testing.T) []guideStep {
 			flush()
 			fence = !fence
 			block = fence && l == "```"
+			inYAML = fence && l == "```yaml"
+		case inYAML:
+			yamlText.WriteString(l + "\n")
 		case !block:
 		case strings.HasPrefix(l, "$ kubectl klaxon "):
 			flush()
@@ -87,7 +94,7 @@ func guideSteps(t *testing.T) []guideStep {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return steps
+	return steps, yamlText.String()
 }
 
 // splitWords splits a command line at spaces outside double quotes.
@@ -130,12 +137,19 @@ var overrideSuffix = regexp.MustCompile(`(-(?:add|replace|remove|cover))-[a-z0-9
 // run in order against the API server at the tests' now (Mon 23 Nov 2026,
 // 13:00 in Berlin), as the user each names.
 func TestPluginGuideSchedules(t *testing.T) {
-	steps := guideSteps(t)
+	steps, scheduleYAML := guideSteps(t)
 	if len(steps) < 8 {
 		t.Fatalf("found %d commands in %s's %q, want the section's examples", len(steps), pluginGuide, guideSection)
 	}
 	ns := newNamespace(t)
 	s := berlinRotation(t, ns)
+	var shown klaxonv1alpha1.OnCallSchedule
+	if err := yaml.UnmarshalStrict([]byte(scheduleYAML), &shown); err != nil {
+		t.Fatalf("the schedule in %s: %v", pluginGuide, err)
+	}
+	if diff := cmp.Diff(s.Spec, shown.Spec); diff != "" {
+		t.Errorf("the schedule %s shows is not the one the commands run against (-run +shown):\n%s", pluginGuide, diff)
+	}
 	// As the operator would find it, so READY reads True.
 	apimeta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: klaxonv1alpha1.ConditionReady,
 		Status: metav1.ConditionTrue, Reason: "Valid", Message: "The schedule is valid", ObservedGeneration: s.Generation})
