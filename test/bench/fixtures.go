@@ -29,7 +29,14 @@ const (
 	// when a policy escalates.
 	level0User = "alice"
 	level1User = "bob"
+	// overrideName is the OnCallOverride of a team namespace.
+	overrideName = "cover"
 )
+
+// teamUsers are on call beside alice in a team namespace: her partners
+// in the weekday and weekend groups, the Add layer's second pair of
+// hands, and who covers that person by an OnCallOverride.
+var teamUsers = []string{"carol", "dave", "erin", "frank", "grace"}
 
 // nsOptions say what a bench namespace holds besides a schedule on which
 // alice is always on call and a policy that pages it.
@@ -48,6 +55,45 @@ type nsOptions struct {
 	// fastAfter adds a second policy, fastPolicy, whose level 1 pages bob
 	// this long after level 0.
 	fastAfter time.Duration
+	// team makes the schedule one a team runs (teamSchedule) and adds an
+	// OnCallOverride in force, so each page reaches three people.
+	team bool
+}
+
+// teamSchedule hands turns to groups as a team does: alice with carol or
+// dave on weekdays, with erin from Friday 18:00 to Monday 09:00, a layer
+// retired before 2026, and frank added beside them whatever the day.
+// Alice is in every group, so the level-0 person the bench watches for is
+// paged at any hour of the week.
+func teamSchedule() klaxonv1alpha1.OnCallScheduleSpec {
+	group := func(members ...string) klaxonv1alpha1.ScheduleGroup {
+		return klaxonv1alpha1.ScheduleGroup{Members: members}
+	}
+	weekdays := []klaxonv1alpha1.Weekday{klaxonv1alpha1.Monday, klaxonv1alpha1.Tuesday, klaxonv1alpha1.Wednesday,
+		klaxonv1alpha1.Thursday, klaxonv1alpha1.Friday}
+	day := metav1.Duration{Duration: 24 * time.Hour}
+	week := metav1.Duration{Duration: 168 * time.Hour}
+	return klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "Europe/Berlin", Layers: []klaxonv1alpha1.ScheduleLayer{
+		{Name: "retired", Participants: []string{level0User}, Start: "2025-01-06T09:00:00", End: "2025-12-29T09:00:00", Shift: week},
+		{Name: "weekdays", Groups: []klaxonv1alpha1.ScheduleGroup{group(level0User, "carol"), group(level0User, "dave")},
+			Start: "2026-01-05T00:00:00", Shift: day,
+			Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: weekdays, From: "00:00", To: "00:00"}}},
+		{Name: "weekend", Groups: []klaxonv1alpha1.ScheduleGroup{group(level0User, "erin")},
+			Start: "2026-01-05T00:00:00", Shift: week,
+			Restrictions: []klaxonv1alpha1.TimeRestriction{{FromDay: klaxonv1alpha1.Friday, From: "18:00", ToDay: klaxonv1alpha1.Monday, To: "09:00"}}},
+		{Name: "second", Participants: []string{"frank"}, Combine: klaxonv1alpha1.CombineAdd,
+			Start: "2026-01-05T00:00:00", Shift: week},
+	}}
+}
+
+// teamOverride has grace cover frank from an hour before now for a week,
+// longer than any bench run.
+func teamOverride(ns string, now time.Time) *klaxonv1alpha1.OnCallOverride {
+	start := now.Add(-time.Hour).Truncate(time.Second)
+	return &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: overrideName, Namespace: ns},
+		Spec: klaxonv1alpha1.OnCallOverrideSpec{ScheduleRef: klaxonv1alpha1.LocalObjectReference{Name: scheduleName},
+			Start: metav1.NewTime(start), End: metav1.NewTime(start.Add(7 * 24 * time.Hour)),
+			Replace: &klaxonv1alpha1.OverrideReplacement{User: "frank", With: "grace"}}}
 }
 
 // fixtures creates the objects of a bench namespace and returns what it
@@ -88,19 +134,27 @@ func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.
 	if o.sendAfter > 0 {
 		after = &metav1.Duration{Duration: o.sendAfter}
 	}
+	schedule := klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{{
+		Name: "everyone", Participants: []string{level0User}, Start: "2026-01-05T09:00:00",
+		Shift: metav1.Duration{Duration: 168 * time.Hour}}}}
+	users := []string{level0User, level1User}
+	if o.team {
+		schedule = teamSchedule()
+		users = append(users, teamUsers...)
+	}
 	objs = append(objs,
 		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: channelName, Namespace: ns},
 			Spec: klaxonv1alpha1.NotificationChannelSpec{Webhook: webhook}},
-		&klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: scheduleName, Namespace: ns},
-			Spec: klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{{
-				Name: "everyone", Participants: []string{level0User}, Start: "2026-01-05T09:00:00",
-				Shift: metav1.Duration{Duration: 168 * time.Hour}}}}},
+		&klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: scheduleName, Namespace: ns}, Spec: schedule},
 		policy(policyName, o.escalateAfter),
 	)
+	if o.team {
+		objs = append(objs, teamOverride(ns, b.clock.Now()))
+	}
 	if o.fastAfter > 0 {
 		objs = append(objs, policy(fastPolicy, o.fastAfter))
 	}
-	for _, user := range []string{level0User, level1User} {
+	for _, user := range users {
 		objs = append(objs, &klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ns},
 			Spec: klaxonv1alpha1.ResponderSpec{DisplayName: user,
 				Contacts: []klaxonv1alpha1.Contact{{Name: "hook", Channel: channelName, Address: user + "@bench.example"}},

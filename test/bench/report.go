@@ -246,7 +246,7 @@ func (r *report) scaleRows(t *table) {
 		// A line through so few incidents says nothing about 10,000.
 		verdict = "not judged: too few incidents"
 	}
-	t.add("6", fmt.Sprintf("Operator VmRSS, %d scale incidents across %d namespaces", s.incidents, s.namespaces),
+	t.add("6", fmt.Sprintf("Operator VmRSS, %d scale incidents across %d namespaces (each paging three people through groups and an override)", s.incidents, s.namespaces),
 		fmt.Sprintf("%.0f MiB (peak %.0f MiB) holding %.0f incidents in all", mib(int64(rss)), mib(int64(peak)), held),
 		fmt.Sprintf("%.0f MiB at 10,000 (%s)", mib(int64(atTarget)), how), fmt.Sprintf("%.2f of target", atTarget/rssTarget),
 		"< 300 MiB at 10,000", verdict)

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 )
@@ -62,6 +65,9 @@ func (b *bench) runScale(ctx context.Context) (*scaleResult, error) {
 	if _, _, err = b.waitPaged(ctx, b.observer.paged0, keys, 10*time.Minute); err != nil {
 		return nil, err
 	}
+	if err = b.checkTeamPage(ctx, keys[0]); err != nil {
+		return nil, err
+	}
 	logf(b.clock, "  set up in %s; restarting the operator with its default flags", b.clock.Since(setupStart).Round(time.Second))
 	if _, err = b.measuredRestart(ctx); err != nil {
 		return nil, err
@@ -107,19 +113,43 @@ func (b *bench) runScale(ctx context.Context) (*scaleResult, error) {
 	return s, nil
 }
 
-// scaleNamespaces creates the scale scenario's namespaces: a schedule, the
+// scaleNamespaces creates the scale scenario's namespaces: a team's
+// schedule with an override in force (level 0 pages three people), the
 // steady policy (level 1 an hour after level 0), the fast policy, and
 // responders whose rule sends a day after the page, so no incident sends
 // anything while it is measured.
 func (b *bench) scaleNamespaces(ctx context.Context) ([]string, error) {
 	namespaces := make([]string, b.size.scaleNS)
-	opts := nsOptions{sendAfter: 24 * time.Hour, escalateAfter: time.Hour, fastAfter: b.size.escalateAfter}
+	opts := nsOptions{sendAfter: 24 * time.Hour, escalateAfter: time.Hour, fastAfter: b.size.escalateAfter, team: true}
 	err := parallel(ctx, len(namespaces), 8, func(ctx context.Context, i int) error {
 		ns, err := b.newNamespace(ctx, "bench-scale-", opts)
 		namespaces[i] = ns
 		return err
 	})
 	return namespaces, err
+}
+
+// checkTeamPage makes sure an incident's level 0 paged the team as its
+// schedule and override say (alice, her group's partner, and grace
+// covering frank), so the scale rows measure schedules that use them.
+func (b *bench) checkTeamPage(ctx context.Context, key string) error {
+	ns, name, _ := strings.Cut(key, "/")
+	inc := &klaxonv1alpha1.Incident{}
+	if err := b.admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
+		return fmt.Errorf("reading incident %s: %w", key, err)
+	}
+	var paged []string
+	for _, a := range inc.Status.Assignments {
+		if a.Level == 0 && a.Round == 0 {
+			paged = append(paged, a.Name)
+		}
+	}
+	slices.Sort(paged)
+	if len(paged) != 3 || !slices.Contains(paged, level0User) || !slices.Contains(paged, "grace") || slices.Contains(paged, "frank") {
+		return fmt.Errorf("incident %s paged %v at level 0, want alice, one partner and grace (covering frank)", key, paged)
+	}
+	logf(b.clock, "  level 0 pages %s (incident %s)", strings.Join(paged, ", "), key)
+	return nil
 }
 
 // createIncidents creates n Triggered SEV3 incidents following policy,
