@@ -66,9 +66,20 @@ func (r *OnCallOverrideReconciler) reconcileReady(ctx context.Context, s *scope[
 			fmt.Sprintf("OnCallSchedule %s is not valid (%s); the override applies once it is fixed", name, bounded.Runes(err.Error(), 256)), 0),
 			"", "", action), nil
 	}
-	if rep := spec.Replace; rep != nil && !slices.Contains(compiled.People(), rep.User) {
+	overrides, err := overridesOf(ctx, r.client, s.obj.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if slices.Contains(oncall.LeftOut(name, overrides), s.obj.Name) {
+		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(klaxonv1alpha1.ReasonTooManyOverrides,
+			fmt.Sprintf("OnCallSchedule %s has more than %d OnCallOverrides and this one ends before those it takes: delete ended or unneeded ones",
+				name, oncall.MaxOverrides)), "", "", action), nil
+	}
+	// Someone another override adds, or brings in by replace, can be
+	// replaced in turn: At applies the overrides in order.
+	if rep := spec.Replace; rep != nil && !slices.Contains(compiled.WithOverrides(name, overrides).People(), rep.User) {
 		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(klaxonv1alpha1.ReasonUnknownUser,
-			fmt.Sprintf("replace.user %s is nobody OnCallSchedule %s names, so the override would never apply: name someone of its layers",
+			fmt.Sprintf("replace.user %s is nobody OnCallSchedule %s or its overrides can put on call, so the override would never apply: name someone of its layers",
 				bounded.Runes(rep.User, 64), name)), "", "", action), nil
 	}
 	start, end := spec.Start.Time, spec.End.Time

@@ -104,11 +104,8 @@ func TestOverridesBeyondTheCapAreLeftOut(t *testing.T) {
 		overrides[i].Spec.Remove = []string{"alice"}
 	}
 	first := overrides[0].Name
-	if !LeftOut("primary", first, overrides) {
-		t.Errorf("LeftOut(%s) = false for the override that ends first of %d", first, len(overrides))
-	}
-	if LeftOut("primary", overrides[1].Name, overrides) {
-		t.Errorf("LeftOut(%s) = true for an override within the cap", overrides[1].Name)
+	if got := LeftOut("primary", overrides); !slices.Equal(got, []string{first}) {
+		t.Errorf("LeftOut = %q, want only %s, the override that ends first of %d", got, first, len(overrides))
 	}
 	s := base.WithOverrides("primary", overrides)
 	if got := s.At(from); !slices.Equal(got, []string{"alice"}) {
@@ -117,8 +114,8 @@ func TestOverridesBeyondTheCapAreLeftOut(t *testing.T) {
 	if got := s.At(from.Add(10 * time.Minute)); got != nil {
 		t.Errorf("At(%s) = %q, want nobody: a kept override removes alice", from.Add(10*time.Minute), got)
 	}
-	if LeftOut("primary", first, overrides[:MaxOverrides]) {
-		t.Errorf("LeftOut(%s) = true with only %d overrides", first, MaxOverrides)
+	if got := LeftOut("primary", overrides[:MaxOverrides]); got != nil {
+		t.Errorf("LeftOut = %q with only %d overrides, want none", got, MaxOverrides)
 	}
 }
 

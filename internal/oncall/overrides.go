@@ -94,25 +94,21 @@ func applicable(schedule string, overrides []klaxonv1alpha1.OnCallOverride) []in
 	return idx[:MaxOverrides]
 }
 
-// LeftOut says whether WithOverrides leaves the override named name out of
-// schedule for want of room: more than MaxOverrides valid overrides name
-// the schedule, and it ends before those kept.
-func LeftOut(schedule, name string, overrides []klaxonv1alpha1.OnCallOverride) bool {
-	named := false
-	for i := range overrides {
-		if o := &overrides[i]; o.Name == name && o.Spec.ScheduleRef.Name == schedule && ValidOverride(&o.Spec) {
-			named = true
-		}
-	}
-	if !named {
-		return false
-	}
+// LeftOut returns the names of the overrides WithOverrides leaves out of
+// schedule for want of room: when more than MaxOverrides valid overrides
+// name it, those that end before the ones kept.
+func LeftOut(schedule string, overrides []klaxonv1alpha1.OnCallOverride) []string {
+	kept := make([]bool, len(overrides))
 	for _, i := range applicable(schedule, overrides) {
-		if overrides[i].Name == name {
-			return false
+		kept[i] = true
+	}
+	var out []string
+	for i := range overrides {
+		if o := &overrides[i]; !kept[i] && o.Spec.ScheduleRef.Name == schedule && ValidOverride(&o.Spec) {
+			out = append(out, o.Name)
 		}
 	}
-	return true
+	return out
 }
 
 // WithOverrides returns the schedule with these OnCallOverrides applied
@@ -160,9 +156,10 @@ func normalize(set []string) []string {
 	return slices.Compact(set)
 }
 
-// People returns everyone the spec names (layer participants and group
-// members, and users of the spec's overrides), in name order, each once:
-// the people an OnCallOverride's replace can sensibly name.
+// People returns everyone the schedule can put on call (layer
+// participants and group members, users of the spec's overrides, and the
+// people its OnCallOverrides add or bring in by replace), in name order,
+// each once: the people an OnCallOverride's replace can sensibly name.
 func (s *Schedule) People() []string {
 	var people []string
 	for i := range s.layers {
@@ -172,6 +169,13 @@ func (s *Schedule) People() []string {
 	}
 	for i := range s.overrides {
 		people = append(people, s.overrides[i].user)
+	}
+	for i := range s.changes {
+		c := &s.changes[i]
+		people = append(people, c.add...)
+		if c.with != "" {
+			people = append(people, c.with)
+		}
 	}
 	return normalize(people)
 }

@@ -162,9 +162,9 @@ func (c *command) override(cmd *cobra.Command, verb string, o *overrideOptions) 
 				return err
 			}
 		}
-		if !slices.Contains(l.base.People(), o.users[0]) {
+		if !slices.Contains(l.compiled.People(), o.users[0]) {
 			return fmt.Errorf("%s is nobody OnCallSchedule %s names, so replacing them would change nothing; its people: %s",
-				o.users[0], o.schedule, strings.Join(l.base.People(), ", "))
+				o.users[0], o.schedule, strings.Join(l.compiled.People(), ", "))
 		}
 		spec.Replace = &klaxonv1alpha1.OverrideReplacement{User: o.users[0], With: with}
 	default:
