@@ -82,7 +82,7 @@ type ScheduleGroup struct {
 	// members are the people of the group, at least one and at most 50.
 	// +required
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="size(self) >= 1",message="a group needs at least one member: add people to it or remove the group"
