@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -113,6 +114,9 @@ func (r *OnCallOverrideReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return overridesNaming(ctx, c, obj.GetNamespace(), obj.GetName())
 		})).
+		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return overridesCrowded(ctx, c, obj)
+		})).
 		Named("oncalloverride").
 		Complete(r)
 }
@@ -128,6 +132,39 @@ func overridesNaming(ctx context.Context, c client.Client, namespace, schedule s
 	for i := range overrides {
 		if o := &overrides[i]; o.Spec.ScheduleRef.Name == schedule {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: o.Name}})
+		}
+	}
+	return reqs
+}
+
+// overridesCrowded wakes, when an override of a schedule comes, changes or
+// goes, the overrides of that schedule whose room may have changed with
+// it: those the schedule leaves out now, and those Ready=False
+// TooManyOverrides, which may have room again. Others are not woken, so
+// that creating many overrides stays linear.
+func overridesCrowded(ctx context.Context, c client.Client, obj client.Object) []reconcile.Request {
+	o, ok := obj.(*klaxonv1alpha1.OnCallOverride)
+	if !ok {
+		return nil
+	}
+	overrides, err := overridesOf(ctx, c, o.Namespace)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "Listing the overrides of a schedule", "onCallSchedule", klog.KRef(o.Namespace, o.Spec.ScheduleRef.Name))
+		return nil
+	}
+	leftOut := map[string]bool{}
+	for _, name := range oncall.LeftOut(o.Spec.ScheduleRef.Name, overrides) {
+		leftOut[name] = true
+	}
+	var reqs []reconcile.Request
+	for i := range overrides {
+		other := &overrides[i]
+		if other.Name == o.Name || other.Spec.ScheduleRef.Name != o.Spec.ScheduleRef.Name {
+			continue
+		}
+		ready := meta.FindStatusCondition(other.Status.Conditions, klaxonv1alpha1.ConditionReady)
+		if leftOut[other.Name] || (ready != nil && ready.Reason == klaxonv1alpha1.ReasonTooManyOverrides) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: other.Name}})
 		}
 	}
 	return reqs

@@ -19,7 +19,9 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
 	"github.com/klaxon-dev/klaxon/internal/plugin"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 // createOverride creates an OnCallOverride of schedule over [start, end).
@@ -261,5 +263,41 @@ func TestOverrideRetentionDeletesEndedOverrides(t *testing.T) {
 	}
 	if res := reconcile(going); res.RequeueAfter <= 0 || !present(going) {
 		t.Errorf("an override ending later: %+v, present %v; want kept", res, present(going))
+	}
+}
+
+// A schedule takes at most oncall.MaxOverrides overrides: the one that
+// ends first of one more is Ready=False TooManyOverrides and not listed.
+func TestOverridesBeyondTheCapAreNotReady(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	s := createSchedule(t, ns, "payments-primary", layer("primary", now.Add(-time.Hour), "alice"))
+	var first *klaxonv1alpha1.OnCallOverride
+	for i := range oncall.MaxOverrides + 1 {
+		o := createOverride(t, ns, fmt.Sprintf("o-%04d", i), "payments-primary", now.Add(time.Hour), now.Add(2*time.Hour+time.Duration(i)*time.Second),
+			func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = []string{"dave"} })
+		if i == 0 {
+			first = o
+		}
+	}
+	// A thousand overrides take the controllers a while to go through.
+	got := &klaxonv1alpha1.OnCallOverride{}
+	suite.Eventually(t, first.Name+" Ready=False/TooManyOverrides", 3*time.Minute, func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(first), got); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady)
+		return c != nil && c.Reason == klaxonv1alpha1.ReasonTooManyOverrides, nil
+	})
+	if c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady); !strings.Contains(c.Message, "more than 1000") {
+		t.Errorf("TooManyOverrides says %q, want the limit named", c.Message)
+	}
+	kept := &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: "o-0001", Namespace: ns}}
+	waitForOverrideReady(t, kept, "True/"+klaxonv1alpha1.ReasonScheduled)
+	sched := waitForOnCall(t, s, "alice until "+rfc3339(now.Add(time.Hour)))
+	for _, o := range sched.Status.Overrides {
+		if o.Name == first.Name {
+			t.Errorf("status.overrides lists %s, which the schedule leaves out", first.Name)
+		}
 	}
 }
