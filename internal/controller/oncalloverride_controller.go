@@ -12,9 +12,11 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -114,9 +116,11 @@ func (r *OnCallOverrideReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return overridesNaming(ctx, c, obj.GetNamespace(), obj.GetName())
 		})).
+		// Only a new, changed or deleted override moves the others' room;
+		// their status writes do not.
 		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return overridesCrowded(ctx, c, obj)
-		})).
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("oncalloverride").
 		Complete(r)
 }

@@ -300,4 +300,18 @@ func TestOverridesBeyondTheCapAreNotReady(t *testing.T) {
 			t.Errorf("status.overrides lists %s, which the schedule leaves out", first.Name)
 		}
 	}
+	// Let the controllers go through every override before the next test,
+	// whose objects would otherwise queue behind them.
+	suite.Eventually(t, "every override Ready", 3*time.Minute, func(ctx context.Context) (bool, error) {
+		list := &klaxonv1alpha1.OnCallOverrideList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		for i := range list.Items {
+			if meta.FindStatusCondition(list.Items[i].Status.Conditions, klaxonv1alpha1.ConditionReady) == nil {
+				return false, nil
+			}
+		}
+		return len(list.Items) == oncall.MaxOverrides+1, nil
+	})
 }
