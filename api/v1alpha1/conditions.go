@@ -215,6 +215,10 @@ const (
 	// ReasonUnknownUser: Ready is False on an OnCallOverride whose
 	// replace.user is nobody its schedule names, so it could never apply.
 	ReasonUnknownUser = "UnknownUser"
+	// ReasonTooManyOverrides: Ready is False on an OnCallOverride left
+	// out because its schedule has more than it takes (1000), and the
+	// others end later.
+	ReasonTooManyOverrides = "TooManyOverrides"
 	// ReasonInvalidMatcher: Ready is False on an AlertRoute or a Heartbeat;
 	// an entry of spec.matchers is not valid Alertmanager matcher syntax.
 	ReasonInvalidMatcher = "InvalidMatcher"

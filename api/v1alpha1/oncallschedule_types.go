@@ -79,14 +79,14 @@ const (
 // ScheduleGroup is the people of one turn of a layer: all of them are on
 // call together.
 type ScheduleGroup struct {
-	// members are the people of the group, at least one and at most 50.
+	// members are the people of the group, at least one and at most 50
+	// (the schema's bound, checked before any rule).
 	// +required
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="size(self) >= 1",message="a group needs at least one member: add people to it or remove the group"
-	// +kubebuilder:validation:XValidation:rule="size(self) <= 50",message="a group has at most 50 members: split it into several groups or layers"
 	Members []string `json:"members"`
 }
 

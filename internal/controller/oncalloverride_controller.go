@@ -7,13 +7,16 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -66,9 +69,20 @@ func (r *OnCallOverrideReconciler) reconcileReady(ctx context.Context, s *scope[
 			fmt.Sprintf("OnCallSchedule %s is not valid (%s); the override applies once it is fixed", name, bounded.Runes(err.Error(), 256)), 0),
 			"", "", action), nil
 	}
-	if rep := spec.Replace; rep != nil && !slices.Contains(compiled.People(), rep.User) {
+	overrides, err := overridesOf(ctx, r.client, s.obj.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if slices.Contains(oncall.LeftOut(name, overrides), s.obj.Name) {
+		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(klaxonv1alpha1.ReasonTooManyOverrides,
+			fmt.Sprintf("OnCallSchedule %s has more than %d OnCallOverrides and this one ends before those it takes: delete ended or unneeded ones",
+				name, oncall.MaxOverrides)), "", "", action), nil
+	}
+	// Someone another override adds, or brings in by replace, can be
+	// replaced in turn: At applies the overrides in order.
+	if rep := spec.Replace; rep != nil && !slices.Contains(compiled.WithOverrides(name, overrides).People(), rep.User) {
 		return report(ctx, s, klaxonv1alpha1.ConditionReady, stalledBy(klaxonv1alpha1.ReasonUnknownUser,
-			fmt.Sprintf("replace.user %s is nobody OnCallSchedule %s names, so the override would never apply: name someone of its layers",
+			fmt.Sprintf("replace.user %s is nobody OnCallSchedule %s or its overrides can put on call, so the override would never apply: name someone of its layers",
 				bounded.Runes(rep.User, 64), name)), "", "", action), nil
 	}
 	start, end := spec.Start.Time, spec.End.Time
@@ -102,6 +116,11 @@ func (r *OnCallOverrideReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return overridesNaming(ctx, c, obj.GetNamespace(), obj.GetName())
 		})).
+		// Only a new, changed or deleted override moves the others' room;
+		// their status writes do not.
+		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return overridesCrowded(ctx, c, obj)
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("oncalloverride").
 		Complete(r)
 }
@@ -117,6 +136,39 @@ func overridesNaming(ctx context.Context, c client.Client, namespace, schedule s
 	for i := range overrides {
 		if o := &overrides[i]; o.Spec.ScheduleRef.Name == schedule {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: o.Name}})
+		}
+	}
+	return reqs
+}
+
+// overridesCrowded wakes, when an override of a schedule comes, changes or
+// goes, the overrides of that schedule whose room may have changed with
+// it: those the schedule leaves out now, and those Ready=False
+// TooManyOverrides, which may have room again. Others are not woken, so
+// that creating many overrides stays linear.
+func overridesCrowded(ctx context.Context, c client.Client, obj client.Object) []reconcile.Request {
+	o, ok := obj.(*klaxonv1alpha1.OnCallOverride)
+	if !ok {
+		return nil
+	}
+	overrides, err := overridesOf(ctx, c, o.Namespace)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "Listing the overrides of a schedule", "onCallSchedule", klog.KRef(o.Namespace, o.Spec.ScheduleRef.Name))
+		return nil
+	}
+	leftOut := map[string]bool{}
+	for _, name := range oncall.LeftOut(o.Spec.ScheduleRef.Name, overrides) {
+		leftOut[name] = true
+	}
+	var reqs []reconcile.Request
+	for i := range overrides {
+		other := &overrides[i]
+		if other.Name == o.Name || other.Spec.ScheduleRef.Name != o.Spec.ScheduleRef.Name {
+			continue
+		}
+		ready := meta.FindStatusCondition(other.Status.Conditions, klaxonv1alpha1.ConditionReady)
+		if leftOut[other.Name] || (ready != nil && ready.Reason == klaxonv1alpha1.ReasonTooManyOverrides) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: other.Name}})
 		}
 	}
 	return reqs

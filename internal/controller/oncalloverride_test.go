@@ -3,6 +3,7 @@ package controller_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,9 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/controller"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
 	"github.com/klaxon-dev/klaxon/internal/plugin"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 // createOverride creates an OnCallOverride of schedule over [start, end).
@@ -95,6 +98,27 @@ func TestOverrideReadiness(t *testing.T) {
 	waitForOnCall(t, s, "alice until "+rfc3339(now.Add(2*time.Hour)))
 }
 
+// A replace may name someone only another override puts on call: At
+// applies the overrides in order, so the override is Ready and listed.
+func TestOverrideReplacesSomeoneAnotherOverrideAdds(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	s := createSchedule(t, ns, "payments-primary", layer("primary", now.Add(-time.Hour), "alice"))
+	adds := createOverride(t, ns, "adds-erin", "payments-primary", now, now.Add(time.Hour),
+		func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = []string{"erin"} })
+	swap := createOverride(t, ns, "swap-erin", "payments-primary", now, now.Add(time.Hour), replaceBy("erin", "dave"))
+	waitForOverrideReady(t, adds, "True/"+klaxonv1alpha1.ReasonInForce)
+	waitForOverrideReady(t, swap, "True/"+klaxonv1alpha1.ReasonInForce)
+	got := waitForOnCall(t, s, "alice,dave until "+rfc3339(now.Add(time.Hour)))
+	var listed []string
+	for _, o := range got.Status.Overrides {
+		listed = append(listed, o.Name+":"+string(o.State))
+	}
+	if want := "adds-erin:InForce,swap-erin:InForce"; joinComma(listed) != want {
+		t.Errorf("status.overrides = %q, want %q", joinComma(listed), want)
+	}
+}
+
 func joinComma(s []string) string { return strings.Join(s, ",") }
 
 // An override created with the plugin while a GitOps tool keeps
@@ -113,14 +137,27 @@ func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 	}
 	applied.Object = map[string]any{"apiVersion": "klaxon.dev/v1alpha1", "kind": "OnCallSchedule",
 		"metadata": map[string]any{"name": "payments-primary", "namespace": ns}, "spec": content}
+	// Each apply carries a new revision, as a GitOps tool's sync of a new
+	// commit does: an annotation and the layer's name, which changes the
+	// spec (and so the generation) but not who is on call. An identical
+	// apply would be a no-op the server never writes.
+	revision := 0
 	apply := func() error {
-		return k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied.DeepCopy()), client.FieldOwner("gitops"), client.ForceOwnership)
+		revision++
+		obj := applied.DeepCopy()
+		obj.SetAnnotations(map[string]string{"gitops.example/revision": fmt.Sprint(revision)})
+		layers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "layers")
+		layers[0].(map[string]any)["name"] = fmt.Sprintf("primary-%d", revision)
+		if err := unstructured.SetNestedSlice(obj.Object, layers, "spec", "layers"); err != nil {
+			return err
+		}
+		return k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("gitops"), client.ForceOwnership)
 	}
 	if err := apply(); err != nil {
 		t.Fatal(err)
 	}
 	s := &klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: "payments-primary", Namespace: ns}}
-	waitForOnCall(t, s, "alice until -")
+	first := waitForOnCall(t, s, "alice until -")
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -164,6 +201,22 @@ func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 		t.Errorf("%d of the re-applies failed", failures)
 	}
 	got := waitForOnCall(t, s, "dave until "+rfc3339(now.Add(2*time.Hour)))
+	if got.Generation <= first.Generation || got.ResourceVersion == first.ResourceVersion {
+		t.Errorf("the re-applies wrote nothing: generation %d -> %d, resourceVersion %s -> %s",
+			first.Generation, got.Generation, first.ResourceVersion, got.ResourceVersion)
+	}
+	if want := fmt.Sprint(revision); got.Annotations["gitops.example/revision"] != want {
+		t.Errorf("revision annotation = %q, want %q", got.Annotations["gitops.example/revision"], want)
+	}
+	eventually(t, "status.observedGeneration to catch up", func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), got); err != nil {
+			return false, err
+		}
+		return got.Status.ObservedGeneration == got.Generation, nil
+	})
+	if onCallReads(got) != "dave until "+rfc3339(now.Add(2*time.Hour)) {
+		t.Errorf("after the last apply the schedule reads %q, want dave in force", onCallReads(got))
+	}
 	if len(got.Spec.Overrides) != 0 {
 		t.Errorf("the schedule's spec changed: %+v", got.Spec.Overrides)
 	}
@@ -211,4 +264,54 @@ func TestOverrideRetentionDeletesEndedOverrides(t *testing.T) {
 	if res := reconcile(going); res.RequeueAfter <= 0 || !present(going) {
 		t.Errorf("an override ending later: %+v, present %v; want kept", res, present(going))
 	}
+}
+
+// A schedule takes at most oncall.MaxOverrides overrides: the one that
+// ends first of one more is Ready=False TooManyOverrides and not listed.
+func TestOverridesBeyondTheCapAreNotReady(t *testing.T) {
+	ns := newNamespace(t)
+	now := operatorNow()
+	s := createSchedule(t, ns, "payments-primary", layer("primary", now.Add(-time.Hour), "alice"))
+	var first *klaxonv1alpha1.OnCallOverride
+	for i := range oncall.MaxOverrides + 1 {
+		o := createOverride(t, ns, fmt.Sprintf("o-%04d", i), "payments-primary", now.Add(time.Hour), now.Add(2*time.Hour+time.Duration(i)*time.Second),
+			func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = []string{"dave"} })
+		if i == 0 {
+			first = o
+		}
+	}
+	// A thousand overrides take the controllers a while to go through.
+	got := &klaxonv1alpha1.OnCallOverride{}
+	suite.Eventually(t, first.Name+" Ready=False/TooManyOverrides", 3*time.Minute, func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(first), got); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady)
+		return c != nil && c.Reason == klaxonv1alpha1.ReasonTooManyOverrides, nil
+	})
+	if c := meta.FindStatusCondition(got.Status.Conditions, klaxonv1alpha1.ConditionReady); !strings.Contains(c.Message, "more than 1000") {
+		t.Errorf("TooManyOverrides says %q, want the limit named", c.Message)
+	}
+	kept := &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: "o-0001", Namespace: ns}}
+	waitForOverrideReady(t, kept, "True/"+klaxonv1alpha1.ReasonScheduled)
+	sched := waitForOnCall(t, s, "alice until "+rfc3339(now.Add(time.Hour)))
+	for _, o := range sched.Status.Overrides {
+		if o.Name == first.Name {
+			t.Errorf("status.overrides lists %s, which the schedule leaves out", first.Name)
+		}
+	}
+	// Let the controllers go through every override before the next test,
+	// whose objects would otherwise queue behind them.
+	suite.Eventually(t, "every override Ready", 3*time.Minute, func(ctx context.Context) (bool, error) {
+		list := &klaxonv1alpha1.OnCallOverrideList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		for i := range list.Items {
+			if meta.FindStatusCondition(list.Items[i].Status.Conditions, klaxonv1alpha1.ConditionReady) == nil {
+				return false, nil
+			}
+		}
+		return len(list.Items) == oncall.MaxOverrides+1, nil
+	})
 }

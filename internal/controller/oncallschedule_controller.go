@@ -70,11 +70,16 @@ func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope
 	if !next.IsZero() {
 		st.NextHandoffAt = &metav1.Time{Time: apitime.CeilSecond(next)}
 	}
-	// A replace of someone the schedule never names changes nothing, and
-	// its own Ready says so; listing it as in force would mislead.
-	people := compiled.People()
+	// A replace of someone neither the schedule nor its overrides can put
+	// on call changes nothing, nor does an override beyond the cap, and
+	// their own Ready says so; listing them as in force would mislead.
+	people, leftOut := compiled.People(), map[string]bool{}
+	for _, name := range oncall.LeftOut(s.obj.Name, overrides) {
+		leftOut[name] = true
+	}
 	applicable := slices.DeleteFunc(slices.Clone(overrides), func(o klaxonv1alpha1.OnCallOverride) bool {
-		return o.Spec.Replace != nil && !slices.Contains(people, o.Spec.Replace.User)
+		return (o.Spec.Replace != nil && !slices.Contains(people, o.Spec.Replace.User)) ||
+			leftOut[o.Name]
 	})
 	inForce, upcoming, edge := oncall.Around(s.obj.Name, applicable, s.now)
 	st.Overrides = overridesInForce(inForce, upcoming)

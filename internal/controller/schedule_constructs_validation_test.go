@@ -55,7 +55,7 @@ func TestScheduleConstructsAreValidated(t *testing.T) {
 		says string // "" when admitted
 	}{
 		"a group of nobody":            {layer(groups(2, 0)), "a group needs at least one member: add people to it or remove the group"},
-		"a group of 51":                {layer(groups(51)), "a group has at most 50 members: split it into several groups or layers"},
+		"a group of 51":                {layer(groups(51)), "spec.layers[0].groups[0].members: Too many: 51: must have at most 50 items"},
 		"a group of 50":                {layer(groups(50, 1)), ""},
 		"participants and groups both": {layer(func(l *klaxonv1alpha1.ScheduleLayer) { groups(1)(l); l.Participants = []string{"alice"} }), "a layer needs exactly one of participants (one person a turn) or groups (everyone in the turn's group)"},
 		"neither participants nor groups": {layer(func(l *klaxonv1alpha1.ScheduleLayer) { l.Participants = nil }),
@@ -106,6 +106,7 @@ func TestScheduleConstructsAreValidated(t *testing.T) {
 			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("got %v, want Invalid saying %q", err, tc.says)
 			}
+
 		})
 	}
 }

@@ -108,9 +108,9 @@ func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Locati
 		errs.add(path+".name", l.Name, ErrInvalidField, errors.New("must not be empty"))
 	}
 	turns := compileTurns(path, l, errs)
-	start, err := parseStart(l.Start)
-	if err != nil {
-		errs.add(path+".start", l.Start, ErrInvalidField, err)
+	start, startErr := parseStart(l.Start)
+	if startErr != nil {
+		errs.add(path+".start", l.Start, ErrInvalidField, startErr)
 	}
 	var end time.Time
 	if l.End != "" {
@@ -121,6 +121,13 @@ func compileLayer(path string, l *klaxonv1alpha1.ScheduleLayer, loc *time.Locati
 		case l.End <= l.Start:
 			// StartLayout sorts as it reads, so strings compare as times.
 			errs.add(path+".end", l.End, ErrInvalidField, fmt.Errorf("must be after start %s", l.Start))
+		case startErr == nil && !wall.in(loc).After(start.in(loc)):
+			// A start in an hour a clock change skips moves later, past
+			// an end within that hour: the layer would end before it
+			// starts.
+			errs.add(path+".end", l.End, ErrInvalidField, fmt.Errorf(
+				"must be after start %s as the clocks of %s read it: a clock change skips the start's hour, so give an end after the change",
+				l.Start, loc))
 		default:
 			end = wall.in(loc)
 		}

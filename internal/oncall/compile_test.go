@@ -128,6 +128,16 @@ func TestCompileErrors(t *testing.T) {
 			paths:    []string{"spec.layers[0].end", "spec.layers[1].end"},
 			contains: "must be after start 2026-11-02T09:00:00",
 		},
+		"an end that the clocks read before a start in a skipped hour": {
+			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) {
+				// Berlin skips 02:00-03:00 on 29 March 2026: the start
+				// reads 03:30, after the end.
+				s.TimeZone = "Europe/Berlin"
+				s.Layers[0].Start, s.Layers[0].End = "2026-03-29T02:30:00", "2026-03-29T03:15:00"
+			},
+			paths:    []string{"spec.layers[0].end"},
+			contains: "a clock change skips the start's hour",
+		},
 		"an unknown combine": {
 			mutate: func(s *klaxonv1alpha1.OnCallScheduleSpec) { s.Layers[0].Combine = "Multiply" },
 			paths:  []string{"spec.layers[0].combine"},

@@ -81,7 +81,7 @@ func scanMinutes(t *testing.T, c *fuzzCheck, from, to time.Time) {
 		got := c.at(m)
 		for k := range c.layers {
 			l := &c.layers[k]
-			on := !m.Before(starts[k]) && (ends[k].IsZero() || m.Before(ends[k])) && l.rec.Covers(m)
+			on := !m.Before(starts[k]) && (ends[k].IsZero() || m.Before(ends[k])) && refCovers(loc, l.layer.Restrictions, m)
 			if who := l.alone.At(m); (who != nil) != on {
 				t.Fatalf("%+v: layer %s alone has %q at %s; on call by its start, end and windows: %v", c.spec, l.layer.Name, who, m, on)
 			}
@@ -198,6 +198,9 @@ func richSpec(r *rand.Rand, zone string, change time.Time) (*klaxonv1alpha1.OnCa
 			// Ties are broken by name.
 			o.Spec.Start = overrides[0].Spec.Start
 		}
+		// Names run against the order of creation, so that a sort by
+		// start alone, stable or not, breaks the ties wrongly.
+		o.Name = "o-" + strconv.Itoa(9-i)
 		switch r.IntN(3) {
 		case 0:
 			o.Spec.Add = []string{person()}

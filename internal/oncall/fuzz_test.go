@@ -624,7 +624,7 @@ func (c *fuzzCheck) layerAt(l *fuzzLayerCheck, x time.Time) []string {
 	if got != nil && !slices.ContainsFunc(l.turns, func(turn []string) bool { return slices.Equal(turn, got) }) {
 		t.Fatalf("%+v: layer %s alone has %q on call at %s, none of its turns %q", c.spec, l.layer.Name, got, x, l.turns)
 	}
-	covered := l.rec.Covers(x)
+	covered := refCovers(c.s.Location(), l.layer.Restrictions, x)
 	if got == nil && l.surelyStarted(x) && l.surelyGoingOn(x) && covered {
 		t.Fatalf("%+v: layer %s has nobody at %s, though it has started, not ended and covers it", c.spec, l.layer.Name, x)
 	}

@@ -67,18 +67,60 @@ func ValidOverride(spec *klaxonv1alpha1.OnCallOverrideSpec) bool {
 	return kinds == 1 && named && length > 0 && length <= MaxOverrideLength
 }
 
+// MaxOverrides is the most OnCallOverrides one schedule takes. Beyond it,
+// those that end first are left out (the ended ones retention has not yet
+// deleted go first), and their own Ready says TooManyOverrides: each
+// override is an edge of every walk, and a bound keeps NextHandoff's
+// budget enough to visit all that share one instant.
+const MaxOverrides = 1000
+
+// applicable returns the indexes of the overrides WithOverrides takes for
+// schedule: those naming it that ValidOverride admits, at most
+// MaxOverrides, keeping those that end last (ties: by name).
+func applicable(schedule string, overrides []klaxonv1alpha1.OnCallOverride) []int {
+	var idx []int
+	for i := range overrides {
+		if o := &overrides[i]; o.Spec.ScheduleRef.Name == schedule && ValidOverride(&o.Spec) {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) <= MaxOverrides {
+		return idx
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		oa, ob := &overrides[a], &overrides[b]
+		return cmp.Or(ob.Spec.End.Compare(oa.Spec.End.Time), cmp.Compare(oa.Name, ob.Name))
+	})
+	return idx[:MaxOverrides]
+}
+
+// LeftOut returns the names of the overrides WithOverrides leaves out of
+// schedule for want of room: when more than MaxOverrides valid overrides
+// name it, those that end before the ones kept.
+func LeftOut(schedule string, overrides []klaxonv1alpha1.OnCallOverride) []string {
+	kept := make([]bool, len(overrides))
+	for _, i := range applicable(schedule, overrides) {
+		kept[i] = true
+	}
+	var out []string
+	for i := range overrides {
+		if o := &overrides[i]; !kept[i] && o.Spec.ScheduleRef.Name == schedule && ValidOverride(&o.Spec) {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
 // WithOverrides returns the schedule with these OnCallOverrides applied
 // after the spec's own overrides, in the order of their start (ties: by
 // name). Overrides that ValidOverride refuses, or that name another
 // schedule, are left out: the API server keeps them out, and At must not
-// depend on one that slipped through.
+// depend on one that slipped through; so are those beyond MaxOverrides.
 func (s *Schedule) WithOverrides(schedule string, overrides []klaxonv1alpha1.OnCallOverride) *Schedule {
-	changes := make([]change, 0, len(overrides))
-	for i := range overrides {
+	idx := applicable(schedule, overrides)
+	changes := make([]change, 0, len(idx))
+	for _, i := range idx {
 		o := &overrides[i]
-		if o.Spec.ScheduleRef.Name != schedule || !ValidOverride(&o.Spec) {
-			continue
-		}
 		c := change{name: o.Name, start: o.Spec.Start.Time, end: o.Spec.End.Time, add: o.Spec.Add, remove: o.Spec.Remove}
 		if r := o.Spec.Replace; r != nil {
 			c.user, c.with = r.User, r.With
@@ -114,9 +156,10 @@ func normalize(set []string) []string {
 	return slices.Compact(set)
 }
 
-// People returns everyone the spec names (layer participants and group
-// members, and users of the spec's overrides), in name order, each once:
-// the people an OnCallOverride's replace can sensibly name.
+// People returns everyone the schedule can put on call (layer
+// participants and group members, users of the spec's overrides, and the
+// people its OnCallOverrides add or bring in by replace), in name order,
+// each once: the people an OnCallOverride's replace can sensibly name.
 func (s *Schedule) People() []string {
 	var people []string
 	for i := range s.layers {
@@ -126,6 +169,13 @@ func (s *Schedule) People() []string {
 	}
 	for i := range s.overrides {
 		people = append(people, s.overrides[i].user)
+	}
+	for i := range s.changes {
+		c := &s.changes[i]
+		people = append(people, c.add...)
+		if c.with != "" {
+			people = append(people, c.with)
+		}
 	}
 	return normalize(people)
 }

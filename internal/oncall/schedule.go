@@ -17,7 +17,8 @@ const Horizon = 400 * 24 * time.Hour
 // stepBudget bounds the work of one NextHandoff call, so that a reconcile
 // takes tens of milliseconds at most, whatever the spec. A step is one
 // layer's answer worked out at one instant (its restrictions over a day or
-// two, sixteen at most): the unit of the walk's cost. The densest spec the API
+// two, sixteen at most), or one OnCallOverride's start or end passed: the
+// unit of the walk's cost. The densest spec the API
 // admits has about a thousand edges a day (16 layers of 32 windows that
 // open and close daily), each a step, so even there the walk sees four days
 // ahead; an ordinary spec has a few edges a week and reaches its handoff or
@@ -152,12 +153,13 @@ func (s *Schedule) NextHandoff(t time.Time) (handoff, until time.Time) {
 }
 
 // walk is NextHandoff with a given budget. It also reports the steps it
-// took: at most the larger of budget and the number of layers, since
-// finding the first edge may take a step of every layer, and without that
-// edge until could not be after t.
+// took: at most the larger of budget and the number of layers plus the
+// override edges at one instant (2*MaxOverrides at most), since visiting
+// the first edge may take all of those, and without that edge until could
+// not be after t.
 func (s *Schedule) walk(t time.Time, budget int) (handoff, until time.Time, steps int) {
 	horizon := t.Add(Horizon)
-	w := walker{s: s, layers: make([]layerState, len(s.layers))}
+	w := newWalker(s, t)
 	current, bottom := w.at(t)
 	for c := t; ; {
 		next := w.nextEvent(c, bottom)
@@ -165,8 +167,9 @@ func (s *Schedule) walk(t time.Time, budget int) (handoff, until time.Time, step
 			return time.Time{}, horizon, w.steps
 		}
 		// Visiting an edge and finding the one after it takes at most a
-		// step of every layer; stop while the budget can still pay for it.
-		if w.steps+len(s.layers) > budget {
+		// step of every layer and of every override edge at it; stop while
+		// the budget can still pay for it.
+		if w.steps+len(s.layers)+w.changeEdgesAt(next) > budget {
 			// At holds up to the edge that was not visited.
 			return time.Time{}, next, w.steps
 		}
@@ -181,12 +184,73 @@ func (s *Schedule) walk(t time.Time, budget int) (handoff, until time.Time, step
 // walker answers At and finds edges for instants that only move forward,
 // remembering each layer's answer until that layer's next edge: a step then
 // recomputes only the layers whose answer may have changed, rather than
-// every layer's restrictions.
+// every layer's restrictions. The OnCallOverrides' edges are sorted once
+// and passed by a cursor, and those active are kept as a set, so that many
+// overrides cost each walk a step per edge rather than a scan per step.
 type walker struct {
 	s      *Schedule
 	layers []layerState
-	// steps counts the layer states worked out.
+	// steps counts the layer states worked out and override edges passed.
 	steps int
+	// edges are the OnCallOverrides' starts and ends after the walk's
+	// first instant, in time order; those before cursor are passed.
+	edges  []changeEdge
+	cursor int
+	// active are the indexes of the OnCallOverrides active at the last
+	// instant asked about, in the order they apply.
+	active []int
+}
+
+// changeEdge is where OnCallOverride i starts or ends.
+type changeEdge struct {
+	at    time.Time
+	i     int
+	start bool
+}
+
+// newWalker returns a walker whose first instant is t. Overrides ended by
+// then never show again and are left out.
+func newWalker(s *Schedule, t time.Time) *walker {
+	w := &walker{s: s, layers: make([]layerState, len(s.layers))}
+	for i := range s.changes {
+		ch := &s.changes[i]
+		if !ch.end.After(t) {
+			continue
+		}
+		if ch.start.After(t) {
+			w.edges = append(w.edges, changeEdge{at: ch.start, i: i, start: true})
+		} else {
+			w.active = append(w.active, i)
+		}
+		w.edges = append(w.edges, changeEdge{at: ch.end, i: i})
+	}
+	slices.SortStableFunc(w.edges, func(a, b changeEdge) int { return a.at.Compare(b.at) })
+	return w
+}
+
+// pass moves the cursor over the override edges up to c, inclusive,
+// updating the active set; each edge is a step.
+func (w *walker) pass(c time.Time) {
+	for ; w.cursor < len(w.edges) && !w.edges[w.cursor].at.After(c); w.cursor++ {
+		e := &w.edges[w.cursor]
+		pos, found := slices.BinarySearch(w.active, e.i)
+		switch {
+		case e.start && !found:
+			w.active = slices.Insert(w.active, pos, e.i)
+		case !e.start && found:
+			w.active = slices.Delete(w.active, pos, pos+1)
+		}
+		w.steps++
+	}
+}
+
+// changeEdgesAt counts the override edges not yet passed at exactly c.
+func (w *walker) changeEdgesAt(c time.Time) int {
+	n := 0
+	for i := w.cursor; i < len(w.edges) && w.edges[i].at.Equal(c); i++ {
+		n++
+	}
+	return n
 }
 
 // layerState is who a layer has on call from the instant it was computed
@@ -213,22 +277,26 @@ func (w *walker) layer(i int, c time.Time) *layerState {
 // whose edges can change At: the Replace layer combine stopped at, 0 when
 // every layer showed, or -1 when the spec's overrides hide them all.
 func (w *walker) at(c time.Time) (set []string, bottom int) {
+	w.pass(c)
 	set, overridden := w.s.overriding(c)
 	bottom = -1
 	if !overridden {
 		set, bottom = w.s.combine(func(i int) []string { return w.layer(i, c).who })
 		bottom = max(bottom, 0)
 	}
-	return w.s.applyChanges(c, set), bottom
+	for _, i := range w.active {
+		set = w.s.changes[i].apply(set)
+	}
+	return normalize(set), bottom
 }
 
 // nextEvent returns the first instant after c at which At may change, or
 // the zero time if it never can; bottom is the lowest layer that shows at
-// c (-1: none). At only changes where an override, a rotation, a
-// restriction or a layer's end has an edge, and while a spec override is
-// active, or a Replace layer has someone on call, the edges of what lies
-// beneath cannot show; skipping them keeps the walk short when a busy
-// layer is covered.
+// c (-1: none). c must be the last instant at was asked about. At only
+// changes where an override, a rotation, a restriction or a layer's end
+// has an edge, and while a spec override is active, or a Replace layer has
+// someone on call, the edges of what lies beneath cannot show; skipping
+// them keeps the walk short when a busy layer is covered.
 func (w *walker) nextEvent(c time.Time, bottom int) time.Time {
 	var next time.Time
 	for i := range w.s.overrides {
@@ -236,10 +304,8 @@ func (w *walker) nextEvent(c time.Time, bottom int) time.Time {
 		next = earliestAfter(c, next, o.start)
 		next = earliestAfter(c, next, o.end)
 	}
-	for i := range w.s.changes {
-		ch := &w.s.changes[i]
-		next = earliestAfter(c, next, ch.start)
-		next = earliestAfter(c, next, ch.end)
+	if w.cursor < len(w.edges) {
+		next = earliestAfter(c, next, w.edges[w.cursor].at)
 	}
 	if bottom < 0 {
 		return next

@@ -162,9 +162,9 @@ func (c *command) override(cmd *cobra.Command, verb string, o *overrideOptions) 
 				return err
 			}
 		}
-		if !slices.Contains(l.base.People(), o.users[0]) {
+		if !slices.Contains(l.compiled.People(), o.users[0]) {
 			return fmt.Errorf("%s is nobody OnCallSchedule %s names, so replacing them would change nothing; its people: %s",
-				o.users[0], o.schedule, strings.Join(l.base.People(), ", "))
+				o.users[0], o.schedule, strings.Join(l.compiled.People(), ", "))
 		}
 		spec.Replace = &klaxonv1alpha1.OverrideReplacement{User: o.users[0], With: with}
 	default:
@@ -182,16 +182,18 @@ func (c *command) override(cmd *cobra.Command, verb string, o *overrideOptions) 
 			spec.Remove = users
 		}
 	}
-	return c.createOverride(ctx, k8s, l, verb, spec, start, end, o.output)
+	return c.createOverride(ctx, k8s, l, verb, "", spec, start, end, o.output)
 }
 
-// createOverride creates an override of l's schedule over [start, end).
-func (c *command) createOverride(ctx context.Context, k8s client.Client, l *loadedSchedule, verb string, spec klaxonv1alpha1.OnCallOverrideSpec,
+// createOverride creates an override of l's schedule over [start, end),
+// named name, or generated from the schedule's name and verb when name is
+// "".
+func (c *command) createOverride(ctx context.Context, k8s client.Client, l *loadedSchedule, verb, name string, spec klaxonv1alpha1.OnCallOverrideSpec,
 	start, end time.Time, output string) error {
 	spec.ScheduleRef = klaxonv1alpha1.LocalObjectReference{Name: l.obj.Name}
 	spec.Start, spec.End = metav1.NewTime(start.Truncate(time.Second)), metav1.NewTime(end.Truncate(time.Second))
 	o := &klaxonv1alpha1.OnCallOverride{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: l.obj.Name + "-" + verb + "-", Namespace: l.obj.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, GenerateName: l.obj.Name + "-" + verb + "-", Namespace: l.obj.Namespace},
 		Spec:       spec,
 	}
 	if err := k8s.Create(ctx, o); err != nil {
@@ -219,7 +221,8 @@ func (c *command) coverCommand() *cobra.Command {
 		Short:   "Take over whoever is on call for a while: replace each of them by you",
 		Long: `Take over a schedule's on-call for a while: for each person the schedule has
 on call between --from and --to (overrides included), create an
-OnCallOverride that replaces them by you.
+OnCallOverride that replaces them by you while they are on call, so that
+someone who comes on call during the interval is covered from then.
 
 Times are written as for 'kubectl klaxon override'.`,
 		Example: `  kubectl klaxon cover --schedule payments-primary --from now --to +3h
@@ -262,46 +265,86 @@ func (c *command) cover(cmd *cobra.Command, o *overrideOptions) error {
 	if err != nil {
 		return err
 	}
-	people, err := onCallDuring(l.compiled, start, end)
+	covers, err := coversOf(l.compiled, me, start, end)
 	if err != nil {
-		return err
+		return fmt.Errorf("who is on call on %s %w before %s: choose a shorter interval", o.schedule, err, stamp(end))
 	}
-	people = slices.DeleteFunc(people, func(p string) bool { return p == me })
-	if len(people) == 0 {
+	if len(covers) == 0 {
 		return fmt.Errorf("nobody but you is on call on %s from %s to %s: use 'kubectl klaxon override add' to put yourself on call",
 			o.schedule, localStamp(start, l.base.Location()), localStamp(end, l.base.Location()))
 	}
-	for _, p := range people {
-		spec := klaxonv1alpha1.OnCallOverrideSpec{Replace: &klaxonv1alpha1.OverrideReplacement{User: p, With: me}}
-		if err := c.createOverride(ctx, k8s, l, "cover", spec, start, end, ""); err != nil {
+	for _, cv := range covers {
+		spec := klaxonv1alpha1.OnCallOverrideSpec{Replace: &klaxonv1alpha1.OverrideReplacement{User: cv.user, With: me}}
+		name, err := coverName(l, cv.from)
+		if err != nil {
+			return err
+		}
+		if err := c.createOverride(ctx, k8s, l, "cover", name, spec, cv.from, cv.to, ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// onCallDuring returns everyone s has on call at some time in [start, end),
-// in name order.
-func onCallDuring(s *oncall.Schedule, start, end time.Time) ([]string, error) {
-	people := slices.Clone(s.At(start))
-	for t, steps := start, 0; ; steps++ {
-		if steps == maxWalk {
-			return nil, fmt.Errorf("who is on call changes more than %d times before %s: choose a shorter interval", maxWalk, stamp(end))
-		}
-		h, until := s.NextHandoff(t)
-		if h.IsZero() {
-			if !until.Before(end) {
-				break
-			}
-			t = until
-			continue
-		}
-		if !h.Before(end) {
-			break
-		}
-		people = append(people, s.At(h)...)
-		t = h
-	}
-	slices.Sort(people)
-	return slices.Compact(people), nil
+// coverOf is one replace a cover creates: user by the one covering, in
+// [from, to).
+type coverOf struct {
+	user     string
+	from, to time.Time
 }
+
+// coversOf returns the replaces that put me on call in place of everyone
+// s has on call in [start, end): one for each stretch a person is on call,
+// split where they come and go, so that someone brought in later in the
+// interval is covered from when they come. In the order of their start.
+func coversOf(s *oncall.Schedule, me string, start, end time.Time) ([]coverOf, error) {
+	shifts, err := shiftsIn(s, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out []coverOf
+	open := map[string]int{} // person: index in out of their stretch
+	for _, sh := range shifts {
+		for _, p := range sh.people {
+			if p == me {
+				continue
+			}
+			if i, ok := open[p]; ok && out[i].to.Equal(sh.from) {
+				out[i].to = sh.to
+				continue
+			}
+			open[p] = len(out)
+			out = append(out, coverOf{user: p, from: sh.from, to: sh.to})
+		}
+	}
+	return out, nil
+}
+
+// coverName is the name of a cover starting at from, or "" for a
+// generated one. OnCallOverrides that start together apply in name order,
+// and a cover must apply after any that brings in the person it replaces:
+// when one starting at from has a name that sorts at or after the
+// generated names, the cover is named after it, extended, so that it
+// sorts after it.
+func coverName(l *loadedSchedule, from time.Time) (string, error) {
+	prefix := l.obj.Name + "-cover-"
+	last := ""
+	for i := range l.overrides {
+		o := &l.overrides[i]
+		if o.Spec.ScheduleRef.Name == l.obj.Name && o.Spec.Start.Time.Equal(from.Truncate(time.Second)) && o.Name >= prefix && o.Name > last {
+			last = o.Name
+		}
+	}
+	if last == "" {
+		return "", nil
+	}
+	name := last + "-cover"
+	if len(name) > maxObjectName {
+		return "", fmt.Errorf("OnCallOverride %s starts with the cover and its name is too long to sort a cover after it: "+
+			"start the cover a second later, or shorten that override's name", last)
+	}
+	return name, nil
+}
+
+// maxObjectName is the longest name the API server takes.
+const maxObjectName = 253

@@ -113,8 +113,8 @@ func TestOverrideCommandsCreateOverrides(t *testing.T) {
 	}
 }
 
-// cover replaces everyone on call in the interval by you: alice now, bob
-// after tomorrow's 10:00 handoff.
+// cover replaces everyone on call in the interval by you, each while they
+// are on call: alice now, bob from tomorrow's 10:00 handoff.
 func TestCoverReplacesWhoeverIsOnCallByYou(t *testing.T) {
 	ns := newNamespace(t)
 	berlinRotation(t, ns)
@@ -128,8 +128,8 @@ func TestCoverReplacesWhoeverIsOnCallByYou(t *testing.T) {
 	}
 	slices.Sort(got)
 	want := []string{
-		"payments-primary: replace alice with erin 2026-11-23T12:00:00Z 2026-11-24T12:00:00Z",
-		"payments-primary: replace bob with erin 2026-11-23T12:00:00Z 2026-11-24T12:00:00Z",
+		"payments-primary: replace alice with erin 2026-11-23T12:00:00Z 2026-11-24T09:00:00Z",
+		"payments-primary: replace bob with erin 2026-11-24T09:00:00Z 2026-11-24T12:00:00Z",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
 
 // maxWeeks bounds how far ahead shifts looks.
@@ -110,26 +111,48 @@ func (c *command) shifts(cmd *cobra.Command, args []string, user string, weeks i
 
 // shiftsOf walks the handoffs of l in [from, to).
 func shiftsOf(l *loadedSchedule, from, to time.Time) ([]shift, error) {
+	out, err := shiftsIn(l.compiled, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("who is on call on %s %w: ask for fewer --weeks", l.obj.Name, err)
+	}
+	return out, nil
+}
+
+// errTooManyHandoffs says a walk through an interval gave up.
+var errTooManyHandoffs = fmt.Errorf("changes more than %d times", maxWalk)
+
+// shiftsIn splits [from, to) at s's handoffs: each shift says who is on
+// call throughout it, and the next has someone else.
+func shiftsIn(s *oncall.Schedule, from, to time.Time) ([]shift, error) {
 	var out []shift
-	cur := shift{from: from, people: l.compiled.At(from)}
+	cur := shift{from: from, people: s.At(from)}
 	for t, steps := from, 0; ; steps++ {
 		if steps == maxWalk {
-			return nil, fmt.Errorf("who is on call on %s changes more than %d times: ask for fewer --weeks", l.obj.Name, maxWalk)
+			return nil, errTooManyHandoffs
 		}
-		h, until := l.compiled.NextHandoff(t)
-		if h.IsZero() && until.Before(to) {
-			t = until
-			continue
+		h, until := s.NextHandoff(t)
+		if h.IsZero() {
+			if !until.Before(to) {
+				break
+			}
+			// A walk that ran out of its budget stops at the first edge it
+			// did not visit, where who is on call may change.
+			if slices.Equal(s.At(until), cur.people) {
+				t = until
+				continue
+			}
+			h = until
 		}
-		if h.IsZero() || !h.Before(to) {
-			cur.to = to
-			return append(out, cur), nil
+		if !h.Before(to) {
+			break
 		}
 		cur.to = h
 		out = append(out, cur)
-		cur = shift{from: h, people: l.compiled.At(h)}
+		cur = shift{from: h, people: s.At(h)}
 		t = h
 	}
+	cur.to = to
+	return append(out, cur), nil
 }
 
 // shiftsWith keeps the shifts in which user is on call, joining those that
