@@ -55,19 +55,38 @@ type nsOptions struct {
 	// fastAfter adds a second policy, fastPolicy, whose level 1 pages bob
 	// this long after level 0.
 	fastAfter time.Duration
-	// team makes the schedule one a team runs (teamSchedule) and adds an
-	// OnCallOverride in force, so each page reaches three people.
-	team bool
+	// schedule is the kind of schedule level 0 pages through: scheduleSingle
+	// (one layer of alice) when empty; scheduleTeam makes it one a team runs
+	// (teamSchedule) with an OnCallOverride in force, so each page reaches
+	// three people; scheduleTeamSolo uses the same constructs with groups of
+	// one, so each page reaches alice alone.
+	schedule string
 }
+
+// The kinds of scale schedule (-scale-schedule).
+const (
+	scheduleTeam     = "team"
+	scheduleTeamSolo = "team-solo"
+	scheduleSingle   = "single"
+)
 
 // teamSchedule hands turns to groups as a team does: alice with carol or
 // dave on weekdays, with erin from Friday 18:00 to Monday 09:00, a layer
 // retired before 2026, and frank added beside them whatever the day.
 // Alice is in every group, so the level-0 person the bench watches for is
 // paged at any hour of the week.
-func teamSchedule() klaxonv1alpha1.OnCallScheduleSpec {
+func teamSchedule(solo bool) klaxonv1alpha1.OnCallScheduleSpec {
 	group := func(members ...string) klaxonv1alpha1.ScheduleGroup {
+		if solo {
+			// The same turns, alice alone in each.
+			members = members[:1]
+		}
 		return klaxonv1alpha1.ScheduleGroup{Members: members}
+	}
+	added := "frank"
+	if solo {
+		// Adding whom the layers below have on call adds nobody.
+		added = level0User
 	}
 	weekdays := []klaxonv1alpha1.Weekday{klaxonv1alpha1.Monday, klaxonv1alpha1.Tuesday, klaxonv1alpha1.Wednesday,
 		klaxonv1alpha1.Thursday, klaxonv1alpha1.Friday}
@@ -81,19 +100,27 @@ func teamSchedule() klaxonv1alpha1.OnCallScheduleSpec {
 		{Name: "weekend", Groups: []klaxonv1alpha1.ScheduleGroup{group(level0User, "erin")},
 			Start: "2026-01-05T00:00:00", Shift: week,
 			Restrictions: []klaxonv1alpha1.TimeRestriction{{FromDay: klaxonv1alpha1.Friday, From: "18:00", ToDay: klaxonv1alpha1.Monday, To: "09:00"}}},
-		{Name: "second", Participants: []string{"frank"}, Combine: klaxonv1alpha1.CombineAdd,
+		{Name: "second", Participants: []string{added}, Combine: klaxonv1alpha1.CombineAdd,
 			Start: "2026-01-05T00:00:00", Shift: week},
 	}}
 }
 
 // teamOverride has grace cover frank from an hour before now for a week,
 // longer than any bench run.
-func teamOverride(ns string, now time.Time) *klaxonv1alpha1.OnCallOverride {
+// With solo, it has grace cover alice and alice cover grace at once (two
+// overrides in force, one person on call).
+func teamOverride(ns string, now time.Time, solo bool) []client.Object {
 	start := now.Add(-time.Hour).Truncate(time.Second)
-	return &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: overrideName, Namespace: ns},
-		Spec: klaxonv1alpha1.OnCallOverrideSpec{ScheduleRef: klaxonv1alpha1.LocalObjectReference{Name: scheduleName},
-			Start: metav1.NewTime(start), End: metav1.NewTime(start.Add(7 * 24 * time.Hour)),
-			Replace: &klaxonv1alpha1.OverrideReplacement{User: "frank", With: "grace"}}}
+	override := func(name, user, with string) *klaxonv1alpha1.OnCallOverride {
+		return &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: klaxonv1alpha1.OnCallOverrideSpec{ScheduleRef: klaxonv1alpha1.LocalObjectReference{Name: scheduleName},
+				Start: metav1.NewTime(start), End: metav1.NewTime(start.Add(7 * 24 * time.Hour)),
+				Replace: &klaxonv1alpha1.OverrideReplacement{User: user, With: with}}}
+	}
+	if solo {
+		return []client.Object{override(overrideName, level0User, "grace"), override(overrideName+"-back", "grace", level0User)}
+	}
+	return []client.Object{override(overrideName, "frank", "grace")}
 }
 
 // fixtures creates the objects of a bench namespace and returns what it
@@ -138,8 +165,8 @@ func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.
 		Name: "everyone", Participants: []string{level0User}, Start: "2026-01-05T09:00:00",
 		Shift: metav1.Duration{Duration: 168 * time.Hour}}}}
 	users := []string{level0User, level1User}
-	if o.team {
-		schedule = teamSchedule()
+	if o.schedule == scheduleTeam || o.schedule == scheduleTeamSolo {
+		schedule = teamSchedule(o.schedule == scheduleTeamSolo)
 		users = append(users, teamUsers...)
 	}
 	objs = append(objs,
@@ -148,8 +175,8 @@ func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.
 		&klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: scheduleName, Namespace: ns}, Spec: schedule},
 		policy(policyName, o.escalateAfter),
 	)
-	if o.team {
-		objs = append(objs, teamOverride(ns, b.clock.Now()))
+	if o.schedule == scheduleTeam || o.schedule == scheduleTeamSolo {
+		objs = append(objs, teamOverride(ns, b.clock.Now(), o.schedule == scheduleTeamSolo)...)
 	}
 	if o.fastAfter > 0 {
 		objs = append(objs, policy(fastPolicy, o.fastAfter))

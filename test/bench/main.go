@@ -43,6 +43,9 @@ type config struct {
 	scaleFromEnv bool
 	operatorArgs []string
 	keepLog      bool
+	// scaleSchedule is the schedule of the scale namespaces: scheduleTeam,
+	// scheduleTeamSolo or scheduleSingle.
+	scaleSchedule string
 }
 
 func parseFlags() (config, error) {
@@ -55,7 +58,15 @@ func parseFlags() (config, error) {
 	flag.BoolVar(&c.smoke, "smoke", false, "a quick run for CI: one repetition, small counts, a few seconds per scenario, scale 0.01")
 	flag.StringVar(&operatorArgs, "operator-args", "", "comma-separated extra flags for the operator, such as --kube-api-qps=200,--kube-api-burst=400")
 	flag.BoolVar(&c.keepLog, "keep-log", false, "keep the operator's log and print where it is")
+	flag.StringVar(&c.scaleSchedule, "scale-schedule", scheduleTeam, "the scale namespaces' schedule: "+
+		scheduleTeam+" (groups, windows across days, an ended layer, an Add layer and an override: three people a page), "+
+		scheduleTeamSolo+" (the same constructs, one person a page) or "+scheduleSingle+" (one layer of one person)")
 	flag.Parse()
+	switch c.scaleSchedule {
+	case scheduleTeam, scheduleTeamSolo, scheduleSingle:
+	default:
+		return c, fmt.Errorf("-scale-schedule=%q: want %s, %s or %s", c.scaleSchedule, scheduleTeam, scheduleTeamSolo, scheduleSingle)
+	}
 	if c.runs < 1 || c.stormRuns < 1 {
 		return c, fmt.Errorf("-runs and -storm-runs must be at least 1, not %d and %d", c.runs, c.stormRuns)
 	}

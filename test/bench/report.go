@@ -246,7 +246,12 @@ func (r *report) scaleRows(t *table) {
 		// A line through so few incidents says nothing about 10,000.
 		verdict = "not judged: too few incidents"
 	}
-	t.add("6", fmt.Sprintf("Operator VmRSS, %d scale incidents across %d namespaces (each paging three people through groups and an override)", s.incidents, s.namespaces),
+	pages := map[string]string{
+		scheduleTeam:     "each paging three people through groups and an override",
+		scheduleTeamSolo: "each paging one person through groups and overrides",
+		scheduleSingle:   "each paging one person through a one-layer schedule",
+	}[r.cfg.scaleSchedule]
+	t.add("6", fmt.Sprintf("Operator VmRSS, %d scale incidents across %d namespaces (%s)", s.incidents, s.namespaces, pages),
 		fmt.Sprintf("%.0f MiB (peak %.0f MiB) holding %.0f incidents in all", mib(int64(rss)), mib(int64(peak)), held),
 		fmt.Sprintf("%.0f MiB at 10,000 (%s)", mib(int64(atTarget)), how), fmt.Sprintf("%.2f of target", atTarget/rssTarget),
 		"< 300 MiB at 10,000", verdict)
