@@ -129,27 +129,43 @@ func (c *command) overrideVerbCommand(verb string) *cobra.Command {
 	return cmd
 }
 
+// overrideTarget is what every override command reads first: the client,
+// the namespace, the schedule and the interval asked for.
+type overrideTarget struct {
+	k8s        client.Client
+	ns         string
+	l          *loadedSchedule
+	start, end time.Time
+}
+
+// target reads o's schedule and interval; missing says what --schedule is
+// for when it is not given.
+func (c *command) target(ctx context.Context, o *overrideOptions, missing string) (overrideTarget, error) {
+	var t overrideTarget
+	if o.schedule == "" {
+		return t, errors.New("--schedule is required: " + missing)
+	}
+	var err error
+	if t.k8s, err = c.clients.client(); err != nil {
+		return t, err
+	}
+	if t.ns, err = c.clients.namespace(); err != nil {
+		return t, err
+	}
+	if t.l, err = loadSchedule(ctx, t.k8s, t.ns, o.schedule); err != nil {
+		return t, err
+	}
+	t.start, t.end, err = c.interval(t.l, o.from, o.to)
+	return t, err
+}
+
 func (c *command) override(cmd *cobra.Command, verb string, o *overrideOptions) error {
 	ctx := cmd.Context()
-	if o.schedule == "" {
-		return errors.New("--schedule is required: name the OnCallSchedule to change")
-	}
-	k8s, err := c.clients.client()
+	t, err := c.target(ctx, o, "name the OnCallSchedule to change")
 	if err != nil {
 		return err
 	}
-	ns, err := c.clients.namespace()
-	if err != nil {
-		return err
-	}
-	l, err := loadSchedule(ctx, k8s, ns, o.schedule)
-	if err != nil {
-		return err
-	}
-	start, end, err := c.interval(l, o.from, o.to)
-	if err != nil {
-		return err
-	}
+	k8s, l, start, end := t.k8s, t.l, t.start, t.end
 	spec := klaxonv1alpha1.OnCallOverrideSpec{}
 	switch verb {
 	case "replace":
@@ -242,25 +258,11 @@ Times are written as for 'kubectl klaxon override'.`,
 
 func (c *command) cover(cmd *cobra.Command, o *overrideOptions) error {
 	ctx := cmd.Context()
-	if o.schedule == "" {
-		return errors.New("--schedule is required: name the OnCallSchedule whose on-call you take over")
-	}
-	k8s, err := c.clients.client()
+	t, err := c.target(ctx, o, "name the OnCallSchedule whose on-call you take over")
 	if err != nil {
 		return err
 	}
-	ns, err := c.clients.namespace()
-	if err != nil {
-		return err
-	}
-	l, err := loadSchedule(ctx, k8s, ns, o.schedule)
-	if err != nil {
-		return err
-	}
-	start, end, err := c.interval(l, o.from, o.to)
-	if err != nil {
-		return err
-	}
+	k8s, l, start, end := t.k8s, t.l, t.start, t.end
 	me, err := whoAmI(ctx, k8s)
 	if err != nil {
 		return err
