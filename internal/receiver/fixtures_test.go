@@ -140,12 +140,19 @@ func post(t *testing.T, base, method, path, bearer string, body []byte) (int, st
 	return resp.StatusCode, string(msg)
 }
 
-// groupIncidents lists the incidents the route opened, from the API server.
+// groupIncidents lists the incidents the route "payments" opened, from the
+// API server.
 func groupIncidents(t *testing.T, ns string) []klaxonv1alpha1.Incident {
+	t.Helper()
+	return routeIncidents(t, ns, "payments")
+}
+
+// routeIncidents lists the incidents the route opened, from the API server.
+func routeIncidents(t *testing.T, ns, route string) []klaxonv1alpha1.Incident {
 	t.Helper()
 	list := &klaxonv1alpha1.IncidentList{}
 	if err := k8s.List(context.Background(), list, client.InNamespace(ns),
-		client.MatchingLabels{klaxonv1alpha1.LabelAlertRoute: "payments"}); err != nil {
+		client.MatchingLabels{klaxonv1alpha1.LabelAlertRoute: route}); err != nil {
 		t.Fatal(err)
 	}
 	return list.Items

@@ -123,12 +123,7 @@ func countIncidentWrites(c client.Client, n *atomic.Int32) client.Client {
 
 func grafanaIncidents(t *testing.T, ns string) []klaxonv1alpha1.Incident {
 	t.Helper()
-	list := &klaxonv1alpha1.IncidentList{}
-	if err := k8s.List(context.Background(), list, client.InNamespace(ns),
-		client.MatchingLabels{klaxonv1alpha1.LabelAlertRoute: "grafana"}); err != nil {
-		t.Fatal(err)
-	}
-	return list.Items
+	return routeIncidents(t, ns, "grafana")
 }
 
 // Grafana's group opens an incident (bearer token), an update moves its
