@@ -56,6 +56,9 @@ func TestAPIServerOutage(t *testing.T) {
 	if err := cluster.KillAPIServer(); err != nil {
 		t.Fatal(err)
 	}
+	// Finding and killing the process takes a moment, in which writes
+	// still land: only what falls due after this could not be written.
+	killed := time.Now()
 	time.Sleep(outage)
 	// It serves before it reports healthy: the outage ends here.
 	up := time.Now()
@@ -114,7 +117,7 @@ func TestAPIServerOutage(t *testing.T) {
 			}
 		}
 		due := first.NotifiedAt.Add(escalate)
-		if due.After(down) && due.Before(up) {
+		if due.After(killed) && due.Before(up) {
 			dueInOutage++
 			if second.NotifiedAt.Time.Before(up.Truncate(time.Second)) {
 				t.Errorf("%s's second level fell due at %s, in the outage, and is recorded paged at %s, before kube-apiserver was back",
@@ -133,7 +136,16 @@ func TestAPIServerOutage(t *testing.T) {
 	mails := tm.mails(t)
 	for _, name := range names {
 		for _, person := range []string{"alice", "bob"} {
-			if n := len(mails[name+" "+person]); n != 1 {
+			sent := mails[name+" "+person]
+			// Delivery is at least once: a mail sent as the API server
+			// died, whose Sent the kill kept from being recorded, is sent
+			// again by the next leader. Any other repeat is a page twice.
+			if len(sent) == 2 && !sent[0].Before(down.Add(-time.Second)) && !sent[0].After(killed) {
+				t.Logf("%s mailed %s at %s, as kube-apiserver was killed, and again at %s", name, person,
+					sent[0].Format("15:04:05.000"), sent[1].Format("15:04:05.000"))
+				continue
+			}
+			if n := len(sent); n != 1 {
 				t.Errorf("%s mailed %s %d times, want once", name, person, n)
 			}
 		}
