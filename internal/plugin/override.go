@@ -307,16 +307,16 @@ func coversOf(s *oncall.Schedule, me string, start, end time.Time) ([]coverOf, e
 	var out []coverOf
 	open := map[string]int{} // person: index in out of their stretch
 	for _, sh := range shifts {
-		for _, p := range sh.people {
+		for _, p := range sh.People {
 			if p == me {
 				continue
 			}
-			if i, ok := open[p]; ok && out[i].to.Equal(sh.from) {
-				out[i].to = sh.to
+			if i, ok := open[p]; ok && out[i].to.Equal(sh.From) {
+				out[i].to = sh.To
 				continue
 			}
 			open[p] = len(out)
-			out = append(out, coverOf{user: p, from: sh.from, to: sh.to})
+			out = append(out, coverOf{user: p, from: sh.From, to: sh.To})
 		}
 	}
 	return out, nil

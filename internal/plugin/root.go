@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -23,6 +24,9 @@ type Options struct {
 	RESTConfig *rest.Config
 	// Version is what `version` prints.
 	Version string
+	// Getenv reads the environment (import reads its tokens there);
+	// defaults to os.Getenv.
+	Getenv func(string) string
 }
 
 // Execute runs the command line args and returns the process exit code,
@@ -50,6 +54,9 @@ func NewCommand(o Options) *cobra.Command {
 	}
 	if o.Version == "" {
 		o.Version = "dev"
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	flags := genericclioptions.NewConfigFlags(true).WithDiscoveryBurst(300).WithDiscoveryQPS(50)
 	c := &command{Options: o, clients: &clients{flags: flags, config: o.RESTConfig}}
@@ -88,6 +95,7 @@ move made here reads the same as one made with kubectl patch.`,
 		&cobra.Group{ID: "incident", Title: "Incidents:"},
 		&cobra.Group{ID: "read", Title: "Reading:"},
 		&cobra.Group{ID: "oncall", Title: "On call:"},
+		&cobra.Group{ID: "setup", Title: "Setting up:"},
 	)
 	root.AddCommand(c.declareCommand(), c.updateCommand())
 	for _, m := range moves {
@@ -95,6 +103,7 @@ move made here reads the same as one made with kubectl patch.`,
 	}
 	root.AddCommand(c.oncallCommand(), c.timelineCommand(), c.statusCommand(), c.reportCommand())
 	root.AddCommand(c.overrideCommand(), c.coverCommand(), c.shiftsCommand())
+	root.AddCommand(c.importCommand())
 	root.AddCommand(c.versionCommand())
 	return root
 }

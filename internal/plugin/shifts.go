@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,10 +53,7 @@ the intervals in which that person is on call.`,
 }
 
 // shift is an interval in which the same people are on call.
-type shift struct {
-	from, to time.Time
-	people   []string
-}
+type shift = oncall.Shift
 
 func (c *command) shifts(cmd *cobra.Command, args []string, user string, weeks int) error {
 	ctx := cmd.Context()
@@ -103,7 +101,7 @@ func (c *command) shifts(cmd *cobra.Command, args []string, user string, weeks i
 		}
 		loc := l.base.Location()
 		for _, s := range list {
-			row(w, l.obj.Name, localStamp(s.from, loc), localStamp(s.to, loc), orNone(strings.Join(s.people, ", ")))
+			row(w, l.obj.Name, localStamp(s.From, loc), localStamp(s.To, loc), orNone(strings.Join(s.People, ", ")))
 		}
 	}
 	return w.Flush()
@@ -121,38 +119,13 @@ func shiftsOf(l *loadedSchedule, from, to time.Time) ([]shift, error) {
 // errTooManyHandoffs says a walk through an interval gave up.
 var errTooManyHandoffs = fmt.Errorf("changes more than %d times", maxWalk)
 
-// shiftsIn splits [from, to) at s's handoffs: each shift says who is on
-// call throughout it, and the next has someone else.
+// shiftsIn splits [from, to) at s's handoffs, within the commands' budget.
 func shiftsIn(s *oncall.Schedule, from, to time.Time) ([]shift, error) {
-	var out []shift
-	cur := shift{from: from, people: s.At(from)}
-	for t, steps := from, 0; ; steps++ {
-		if steps == maxWalk {
-			return nil, errTooManyHandoffs
-		}
-		h, until := s.NextHandoff(t)
-		if h.IsZero() {
-			if !until.Before(to) {
-				break
-			}
-			// A walk that ran out of its budget stops at the first edge it
-			// did not visit, where who is on call may change.
-			if slices.Equal(s.At(until), cur.people) {
-				t = until
-				continue
-			}
-			h = until
-		}
-		if !h.Before(to) {
-			break
-		}
-		cur.to = h
-		out = append(out, cur)
-		cur = shift{from: h, people: s.At(h)}
-		t = h
+	out, err := s.Shifts(from, to, maxWalk)
+	if errors.Is(err, oncall.ErrTooManyHandoffs) {
+		return nil, errTooManyHandoffs
 	}
-	cur.to = to
-	return append(out, cur), nil
+	return out, err
 }
 
 // shiftsWith keeps the shifts in which user is on call, joining those that
@@ -160,15 +133,15 @@ func shiftsIn(s *oncall.Schedule, from, to time.Time) ([]shift, error) {
 func shiftsWith(all []shift, user string) []shift {
 	var out []shift
 	for _, s := range all {
-		if !slices.Contains(s.people, user) {
+		if !slices.Contains(s.People, user) {
 			continue
 		}
-		if n := len(out); n > 0 && out[n-1].to.Equal(s.from) {
-			out[n-1].to = s.to
-			out[n-1].people = []string{user}
+		if n := len(out); n > 0 && out[n-1].To.Equal(s.From) {
+			out[n-1].To = s.To
+			out[n-1].People = []string{user}
 			continue
 		}
-		out = append(out, shift{from: s.from, to: s.to, people: []string{user}})
+		out = append(out, shift{From: s.From, To: s.To, People: []string{user}})
 	}
 	return out
 }

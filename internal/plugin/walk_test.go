@@ -74,7 +74,7 @@ func TestWalksSeeAChangeWhereTheBudgetRanOut(t *testing.T) {
 	}
 	var got []string
 	for _, sh := range shifts {
-		got = append(got, fmt.Sprintf("%s-%s %s", sh.from.Format(time.RFC3339), sh.to.Format(time.RFC3339), strings.Join(sh.people, ",")))
+		got = append(got, fmt.Sprintf("%s-%s %s", sh.From.Format(time.RFC3339), sh.To.Format(time.RFC3339), strings.Join(sh.People, ",")))
 	}
 	want := []string{
 		walkFrom.Format(time.RFC3339) + "-" + stop.Format(time.RFC3339) + " alice",

@@ -1,0 +1,101 @@
+package importer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the JSON form of an import's report (--report json).
+type Report struct {
+	Source  string          `json:"source"`
+	Counts  map[Outcome]int `json:"counts"`
+	Entries []Entry         `json:"entries"`
+	// Verify is there when the import was verified.
+	Verify []Verdict `json:"verify,omitempty"`
+}
+
+// WriteReport prints r's entries as a table, or as JSON when asJSON, with
+// the verdicts of a verify if there are any.
+func WriteReport(w io.Writer, r *Result, verdicts []Verdict, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(Report{Source: r.Source, Counts: r.Count(), Entries: r.Entries, Verify: verdicts})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "OUTCOME\tSOURCE\tKLAXON\tNOTES")
+	for _, e := range r.Entries {
+		source := e.SourceKind + " " + quoteName(e.SourceName, e.SourceID)
+		target := "-"
+		if e.Name != "" {
+			target = e.Kind + "/" + e.Name
+		}
+		notes := "-"
+		if len(e.Notes) > 0 {
+			notes = e.Notes[0]
+		}
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Outcome, source, target, notes)
+		for _, n := range e.Notes[min(1, len(e.Notes)):] {
+			_, _ = fmt.Fprintf(tw, "\t\t\t%s\n", n)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	n := r.Count()
+	if _, err := fmt.Fprintf(w, "\n%d mapped, %d approximated, %d not mapped.\n", n[Mapped], n[Approximated], n[NotMapped]); err != nil {
+		return err
+	}
+	return writeVerdicts(w, verdicts)
+}
+
+func quoteName(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return fmt.Sprintf("%q (%s)", name, id)
+}
+
+// writeVerdicts prints each schedule's verdict and its differing
+// intervals.
+func writeVerdicts(w io.Writer, verdicts []Verdict) error {
+	if len(verdicts) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	for _, v := range verdicts {
+		if len(v.Differences) == 0 {
+			if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: Klaxon and %s agree.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), v.Source); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: %d intervals differ.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), len(v.Differences)); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		_, _ = fmt.Fprintf(tw, "  FROM\tTO\t%s SAYS\tKLAXON SAYS\n", strings.ToUpper(v.Source))
+		for _, d := range v.Differences {
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", stamp(d.Start), stamp(d.End), people(d.Source), people(d.Klaxon))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
+
+func people(p []string) string {
+	if len(p) == 0 {
+		return "nobody"
+	}
+	return strings.Join(p, ", ")
+}
