@@ -145,3 +145,14 @@ type Provider struct {
 	// Import reads the source and maps it.
 	Import func(ctx context.Context, src Source, opts Options) (*Result, error)
 }
+
+// The NotificationChannel names imported Responders' contacts use. An
+// import writes no channels (they hold credentials); the guide tells the
+// user to create channels of these names, or to rename them in the YAML.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+	ChannelVoice = "voice"
+	ChannelPush  = "push"
+	ChannelSlack = "slack"
+)
