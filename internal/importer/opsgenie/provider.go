@@ -3,8 +3,6 @@
 package opsgenie
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/klaxon-dev/klaxon/internal/importer"
@@ -13,7 +11,7 @@ import (
 // Provider is Opsgenie as the import command knows it. Accounts in the EU
 // give --url https://api.eu.opsgenie.com/v2.
 var Provider = importer.Provider{
-	Name:       "opsgenie",
+	Name:       sourceName,
 	Title:      "Opsgenie",
 	DefaultURL: "https://api.opsgenie.com/v2",
 	TokenEnv:   "OPSGENIE_API_KEY",
@@ -23,7 +21,6 @@ var Provider = importer.Provider{
 	Import: Import,
 }
 
-// Import reads Opsgenie through src and maps what it finds.
-func Import(ctx context.Context, src importer.Source, opts importer.Options) (*importer.Result, error) {
-	return nil, errors.New("the Opsgenie import is being built")
-}
+// sourceName is the tool's name on the command line and in the
+// annotations of what it imports.
+const sourceName = "opsgenie"
