@@ -75,7 +75,13 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 		if err != nil {
 			return nil, err
 		}
-		importOverrides(res, namer, s, name, m, p, overrides)
+		at := len(res.Entries) - 1
+		if inexact := importOverrides(res, namer, s, name, m, p, overrides); inexact > 0 && m.spec != nil {
+			// Who the schedule has on call is the overrides' work too.
+			e := &res.Entries[at]
+			e.Outcome = importer.Approximated
+			e.Notes = append(e.Notes, fmt.Sprintf("%d of its overrides could not be imported as they are: see them below", inexact))
+		}
 		if m.spec == nil {
 			continue
 		}
@@ -93,8 +99,10 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 }
 
 // importOverrides adds the OnCallOverrides of one schedule's overrides, in
-// the order they start.
-func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, name string, m mappedSchedule, p *people, overrides []override) {
+// the order they start, and returns how many were approximated or not
+// mapped.
+func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, name string, m mappedSchedule, p *people, overrides []override) int {
+	inexact := 0
 	slices.SortStableFunc(overrides, func(a, b override) int {
 		return strings.Compare(a.StartDate+"\x00"+a.Alias, b.StartDate+"\x00"+b.Alias)
 	})
@@ -115,7 +123,11 @@ func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, na
 			entry.Outcome = importer.NotMapped
 			entry.Notes = []string{why}
 			res.Report(entry)
+			inexact++
 			continue
+		}
+		if n.approx {
+			inexact++
 		}
 		stamp := strings.NewReplacer(":", "", "-", "").Replace(o.StartDate)
 		if len(stamp) > 13 {
@@ -140,6 +152,7 @@ func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, na
 			last.Notes = append(last.Notes, fmt.Sprintf("written as two OnCallOverrides: %s takes everyone else off call, %s puts %s on", last.Name, oname, part.spec.Add[0]))
 		}
 	}
+	return inexact
 }
 
 // importEscalations adds an EscalationPolicy for each escalation.
