@@ -56,7 +56,7 @@ func httpSource(t *testing.T, server *apitest.Server, key string, waits *[]time.
 	}
 }
 
-func window(t *testing.T, dir string) importer.Window {
+func window(t testing.TB, dir string) importer.Window {
 	t.Helper()
 	m, err := importer.ReadManifest(dir)
 	if err != nil {
