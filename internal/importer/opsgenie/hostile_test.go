@@ -296,7 +296,11 @@ func TestHostileValues(t *testing.T) {
 	a := newAnswers(t)
 	huge := strings.Repeat("x", 5000)
 	a.users(user{ID: "u1", Username: huge, FullName: huge})
-	a.put("users/u1/contacts", nil, []contact{{Method: "email", To: huge}, {Method: huge, To: "a"}})
+	contacts := []contact{{Method: "email", To: huge}, {Method: huge, To: "a"}}
+	for i := range 100 {
+		contacts = append(contacts, contact{Method: "fax", To: fmt.Sprint(i)})
+	}
+	a.put("users/u1/contacts", nil, contacts)
 	a.put("users/u1/notification-rules", nil, []notificationRuleSummary{{ID: "r1", Name: huge, ActionType: actionCreate, Enabled: true}})
 	a.put("users/u1/notification-rules/r1", nil, notificationRule{ID: "r1", Name: huge, Enabled: true, Steps: []ruleStep{
 		{Enabled: true, Contact: stepContact{Method: "sms", To: "1"}, SendAfter: &timeAmount{TimeAmount: -5}},
@@ -315,6 +319,9 @@ func TestHostileValues(t *testing.T) {
 	res, err := a.run()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if notes := res.Entries[0].Notes; len(notes) != maxNotes+1 || notes[maxNotes] != "more notes left out: the source object has more than can be listed" {
+		t.Errorf("the user has %d notes, want %d and a last one saying more were left out", len(notes), maxNotes+1)
 	}
 	for _, e := range res.Entries {
 		for _, n := range e.Notes {

@@ -1,6 +1,7 @@
 package opsgenie
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -494,9 +495,24 @@ func TestFlatten(t *testing.T) {
 	iv := func(a, b int, who ...string) importer.Interval {
 		return importer.Interval{Start: at(a), End: at(b), People: who}
 	}
-	got := flatten([]importer.Interval{iv(0, 8, "alice"), iv(8, 16, "alice"), iv(4, 10, "bob"), iv(12, 14, "bob"), iv(12, 14, "alice"), iv(18, 20, "carol")})
+	got, err := flatten([]importer.Interval{iv(0, 8, "alice"), iv(8, 16, "alice"), iv(4, 10, "bob"), iv(12, 14, "bob"), iv(12, 14, "alice"), iv(18, 20, "carol")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []importer.Interval{iv(0, 4, "alice"), iv(4, 10, "alice", "bob"), iv(10, 12, "alice"), iv(12, 14, "alice", "bob"), iv(14, 16, "alice"), iv(18, 20, "carol")}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flatten differs (-want +got):\n%s", diff)
+	}
+	// A crowd on call at once is an error, at once.
+	var crowd []importer.Interval
+	for i := range maxPeriods {
+		crowd = append(crowd, iv(0, 8, fmt.Sprint("p", i)))
+	}
+	start := time.Now()
+	if _, err := flatten(crowd); err == nil || !strings.Contains(err.Error(), "more than 256 people are on call") {
+		t.Errorf("err = %v, want one about the crowd", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
 	}
 }

@@ -7,8 +7,12 @@ import (
 )
 
 // maxNote bounds a value quoted from the source in a note or an error, so
-// that a hostile name cannot flood the report.
-const maxNote = 200
+// that a hostile name cannot flood the report; maxNotes bounds the notes
+// of one entry.
+const (
+	maxNote  = 200
+	maxNotes = 40
+)
 
 // bound cuts s to maxNote bytes, at a rune boundary.
 func bound(s string) string {
@@ -34,13 +38,22 @@ type notes struct {
 
 // lost adds a note that the mapping differs from the source.
 func (n *notes) lost(format string, args ...any) {
-	n.list = append(n.list, fmt.Sprintf(format, args...))
+	n.add(fmt.Sprintf(format, args...))
 	n.approx = true
 }
 
 // info adds a note that changes nothing the mapping does.
 func (n *notes) info(format string, args ...any) {
 	if s := strings.TrimSpace(fmt.Sprintf(format, args...)); s != "" {
+		n.add(s)
+	}
+}
+
+func (n *notes) add(s string) {
+	switch {
+	case len(n.list) < maxNotes:
 		n.list = append(n.list, s)
+	case len(n.list) == maxNotes:
+		n.list = append(n.list, "more notes left out: the source object has more than can be listed")
 	}
 }

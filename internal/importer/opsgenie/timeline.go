@@ -10,8 +10,12 @@ import (
 )
 
 // maxPeriods bounds the periods of one timeline: four weeks of hourly
-// handoffs in a few rotations fit many times over.
-const maxPeriods = 100000
+// handoffs in a few rotations fit many times over. maxOnCall bounds the
+// people on call at once, as a schedule's status.onCall does.
+const (
+	maxPeriods = 100000
+	maxOnCall  = 256
+)
 
 // finalOf is who Opsgenie's final timeline puts on call in w: everyone on
 // call in any rotation, overrides and forwarding included. Users are
@@ -48,7 +52,11 @@ func finalOf(tl timeline, name, id string, w importer.Window, p *people) (import
 			list = append(list, importer.Interval{Start: start.UTC(), End: end.UTC(), People: []string{who}})
 		}
 	}
-	return importer.Final{Schedule: name, SourceID: id, Intervals: flatten(list)}, nil
+	intervals, err := flatten(list)
+	if err != nil {
+		return importer.Final{}, fmt.Errorf("the timeline of schedule %s: %w", q(id), err)
+	}
+	return importer.Final{Schedule: name, SourceID: id, Intervals: intervals}, nil
 }
 
 // timelineName is how a period's recipient is named in a final schedule;
@@ -69,7 +77,7 @@ func timelineName(r recipient, p *people) (string, bool) {
 
 // flatten turns intervals that may overlap into consecutive ones of the
 // people on call together, leaving out the times nobody is.
-func flatten(list []importer.Interval) []importer.Interval {
+func flatten(list []importer.Interval) ([]importer.Interval, error) {
 	type event struct {
 		at     time.Time
 		who    string
@@ -87,7 +95,13 @@ func flatten(list []importer.Interval) []importer.Interval {
 	for i := 0; i < len(events); {
 		at := events[i].at
 		for ; i < len(events) && events[i].at.Equal(at); i++ {
-			count[events[i].who] += events[i].change
+			who := events[i].who
+			if count[who] += events[i].change; count[who] == 0 {
+				delete(count, who)
+			}
+		}
+		if len(count) > maxOnCall {
+			return nil, fmt.Errorf("more than %d people are on call at %s", maxOnCall, at.UTC().Format(time.RFC3339))
 		}
 		if n := len(out); n > 0 && out[n-1].End.IsZero() {
 			out[n-1].End = at
@@ -108,5 +122,5 @@ func flatten(list []importer.Interval) []importer.Interval {
 		}
 		out = append(out, importer.Interval{Start: at, People: people})
 	}
-	return out
+	return out, nil
 }
