@@ -173,6 +173,7 @@ func TestOddNames(t *testing.T) {
 		user{ID: "u3", Username: "x@example.com", FullName: "!!!"},
 		user{ID: "u4", Username: "l@example.com", FullName: long},
 		user{ID: "../../etc", Username: "evil@example.com", FullName: "Evil"},
+		user{ID: "u1", Username: "again@example.com", FullName: "Alice again"},
 	)
 	a.schedules(
 		schedule{ID: "s1", Name: "../../etc/passwd", Timezone: "UTC", Rotations: []rotation{weekly("r", u("u1"), u("u2"), u("u3"), u("u4"))}},
@@ -185,7 +186,11 @@ func TestOddNames(t *testing.T) {
 	}
 	got := map[string]importer.Entry{}
 	for _, e := range res.Entries {
-		got[e.SourceKind+"/"+e.SourceID] = e
+		key := e.SourceKind + "/" + e.SourceID
+		if _, twice := got[key]; twice {
+			key += "/again"
+		}
+		got[key] = e
 	}
 	want := map[string]struct {
 		name, note string

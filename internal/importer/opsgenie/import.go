@@ -45,10 +45,13 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 		return nil, err
 	}
 	slices.SortStableFunc(schedules, func(a, b schedule) int { return strings.Compare(a.ID, b.ID) })
-	schedules = slices.CompactFunc(schedules, func(a, b schedule) bool { return a.ID == b.ID })
 	refs := map[string]scheduleRef{}
-	for _, s := range schedules {
-		entry := importer.Entry{SourceKind: "schedule", SourceID: s.ID, SourceName: bound(s.Name)}
+	for i, s := range schedules {
+		entry := importer.Entry{SourceKind: "schedule", SourceID: bound(s.ID), SourceName: bound(s.Name)}
+		if i > 0 && schedules[i-1].ID == s.ID {
+			res.Report(duplicate(entry))
+			continue
+		}
 		if !usableID(s.ID) {
 			entry.Outcome = importer.NotMapped
 			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write the schedule by hand", q(s.ID))}
@@ -162,9 +165,12 @@ func importEscalations(ctx context.Context, src importer.Source, res *importer.R
 		return err
 	}
 	slices.SortStableFunc(escalations, func(a, b escalation) int { return strings.Compare(a.ID, b.ID) })
-	escalations = slices.CompactFunc(escalations, func(a, b escalation) bool { return a.ID == b.ID })
-	for _, e := range escalations {
+	for i, e := range escalations {
 		entry := importer.Entry{SourceKind: "escalation", SourceID: bound(e.ID), SourceName: bound(e.Name)}
+		if i > 0 && escalations[i-1].ID == e.ID {
+			res.Report(duplicate(entry))
+			continue
+		}
 		spec, n, why := mapEscalation(e, refs, p)
 		if spec == nil {
 			entry.Outcome = importer.NotMapped
@@ -179,4 +185,12 @@ func importEscalations(ctx context.Context, src importer.Source, res *importer.R
 		res.Add(&klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: *spec}, entry)
 	}
 	return nil
+}
+
+// duplicate reports an object whose id an earlier one of the same answer
+// had: only the first is imported.
+func duplicate(e importer.Entry) importer.Entry {
+	e.Outcome = importer.NotMapped
+	e.Notes = []string{"its id is the id of another one in the same answer: only the first was imported; compare them in Opsgenie"}
+	return e
 }

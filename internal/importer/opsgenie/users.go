@@ -75,10 +75,13 @@ func importUsers(ctx context.Context, src importer.Source, res *importer.Result,
 		return nil, err
 	}
 	slices.SortStableFunc(users, func(a, b user) int { return strings.Compare(a.ID, b.ID) })
-	users = slices.CompactFunc(users, func(a, b user) bool { return a.ID == b.ID })
 	p := &people{byID: map[string]string{}, byUsername: map[string]string{}}
-	for _, u := range users {
-		entry := importer.Entry{SourceKind: "user", SourceID: u.ID, SourceName: bound(u.Username)}
+	for i, u := range users {
+		entry := importer.Entry{SourceKind: "user", SourceID: bound(u.ID), SourceName: bound(u.Username)}
+		if i > 0 && users[i-1].ID == u.ID {
+			res.Report(duplicate(entry))
+			continue
+		}
 		if !usableID(u.ID) {
 			entry.Outcome = importer.NotMapped
 			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write its Responder by hand", q(u.ID))}
