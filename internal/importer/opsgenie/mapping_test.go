@@ -371,6 +371,7 @@ func TestCriteriaSeverities(t *testing.T) {
 		want []klaxonv1alpha1.Severity
 		set  string
 		lost bool
+		note string
 	}{
 		"no criteria":   {in: nil, set: "P1, P2, P3, P4, P5"},
 		"match-all":     {in: &criteria{Type: "match-all"}, set: "P1, P2, P3, P4, P5"},
@@ -380,7 +381,7 @@ func TestCriteriaSeverities(t *testing.T) {
 		"not P1":        {in: &criteria{Type: "match-all-conditions", Conditions: []condition{prio("P1", true)}}, want: []klaxonv1alpha1.Severity{"SEV2", "SEV3", "SEV4"}, set: "P2, P3, P4, P5"},
 		"not P1 nor P2": {in: &criteria{Type: "match-all-conditions", Conditions: []condition{prio("P1", true), prio("P2", true)}}, want: []klaxonv1alpha1.Severity{"SEV3", "SEV4"}, set: "P3, P4, P5"},
 		"tags dropped":  {in: &criteria{Type: "match-all-conditions", Conditions: []condition{{Field: "tags", Operation: "contains", ExpectedValue: "db"}, prio("P2", false)}}, want: []klaxonv1alpha1.Severity{"SEV2"}, set: "P2", lost: true},
-		"a comparison":  {in: &criteria{Type: "match-all-conditions", Conditions: []condition{{Field: "priority", Operation: "greater-than", ExpectedValue: "P3"}}}, set: "P1, P2, P3, P4, P5", lost: true},
+		"a comparison":  {in: &criteria{Type: "match-all-conditions", Conditions: []condition{{Field: "priority", Operation: "greater-than", ExpectedValue: "P3"}}}, set: "P1, P2, P3, P4, P5", lost: true, note: `rule: the condition priority greater-than "P3" not mapped (only equals P1 to P5 maps to severities): taken to match every alert`},
 		"an odd type":   {in: &criteria{Type: "match-some"}, set: "P1, P2, P3, P4, P5", lost: true},
 		"P6":            {in: &criteria{Type: "match-all-conditions", Conditions: []condition{prio("P6", false)}}, set: "P1, P2, P3, P4, P5", lost: true},
 	}
@@ -396,6 +397,9 @@ func TestCriteriaSeverities(t *testing.T) {
 			}
 			if n.approx != c.lost {
 				t.Errorf("lost = %v, want %v (%v)", n.approx, c.lost, n.list)
+			}
+			if c.note != "" && (len(n.list) != 1 || n.list[0] != c.note) {
+				t.Errorf("notes = %q, want %q", n.list, c.note)
 			}
 		})
 	}

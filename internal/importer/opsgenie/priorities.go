@@ -75,7 +75,12 @@ func criteriaSet(c *criteria, label string, n *notes) priorities {
 	}
 	for _, cond := range c.Conditions {
 		match, ok := conditionSet(cond)
-		if !ok {
+		switch {
+		case ok:
+		case cond.Field == "priority":
+			n.lost("%s: the condition priority %s %s not mapped (only equals P1 to P5 maps to severities): taken to match every alert", label, bound(cond.Operation), q(cond.ExpectedValue))
+			match = allPriorities
+		default:
 			n.lost("%s: the condition on %s not mapped (Klaxon's rules choose by severity only): taken to match every alert", label, q(cond.Field))
 			match = allPriorities
 		}
