@@ -9,14 +9,14 @@ import (
 
 func TestSanitize(t *testing.T) {
 	cases := map[string]string{
-		"Payments Primary":                 "payments-primary",
-		"  --Zoë Müller--  ":               "zoe-muller",
-		"ops/on-call (EU) #2":              "ops-on-call-eu-2",
-		"日本語":                              "",
-		"":                                 "",
-		"ALL CAPS_and_underscores":         "all-caps-and-underscores",
-		strings.Repeat("a", 70):            strings.Repeat("a", 63),
-		strings.Repeat("ab ", 30):          "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab",
+		"Payments Primary":         "payments-primary",
+		"  --Zoë Müller--  ":       "zoe-muller",
+		"ops/on-call (EU) #2":      "ops-on-call-eu-2",
+		"日本語":                      "",
+		"":                         "",
+		"ALL CAPS_and_underscores": "all-caps-and-underscores",
+		strings.Repeat("a", 70):    strings.Repeat("a", 63),
+		strings.Repeat("ab ", 30):  "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab",
 		"trailing after cut " + strings.Repeat("x", 43) + " y": "trailing-after-cut-" + strings.Repeat("x", 43),
 	}
 	for in, want := range cases {
@@ -47,11 +47,11 @@ func TestNamerIsStableAndResolvesCollisions(t *testing.T) {
 		t.Errorf("third = %q collides", third)
 	}
 	// Another kind has names of its own.
-	if other, note := n.Name("EscalationPolicy", "P9", "Payments Primary"); other != "payments-primary" || note != "" {
-		t.Errorf("policy = %q, %q", other, note)
+	if other, otherNote := n.Name("EscalationPolicy", "P9", "Payments Primary"); other != "payments-primary" || otherNote != "" {
+		t.Errorf("policy = %q, %q", other, otherNote)
 	}
-	if again, note := n.Name("OnCallSchedule", "P2", "renamed meanwhile"); again != second || note != "" {
-		t.Errorf("asked again for P2: %q, %q; want %q", again, note, second)
+	if again, againNote := n.Name("OnCallSchedule", "P2", "renamed meanwhile"); again != second || againNote != "" {
+		t.Errorf("asked again for P2: %q, %q; want %q", again, againNote, second)
 	}
 	if got, ok := n.Lookup("OnCallSchedule", "P1"); !ok || got != first {
 		t.Errorf("Lookup(P1) = %q, %v", got, ok)

@@ -267,7 +267,6 @@ func tree(t *testing.T, dir string) string {
 	return b.String()
 }
 
-
 func TestImportFlagsAreChecked(t *testing.T) {
 	cases := []struct {
 		args []string
