@@ -76,7 +76,7 @@ func writeVerdicts(w io.Writer, verdicts []Verdict) error {
 			}
 			continue
 		}
-		if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: %d intervals differ.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), len(v.Differences)); err != nil {
+		if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: %s.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), Differ(len(v.Differences))); err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -89,6 +89,14 @@ func writeVerdicts(w io.Writer, verdicts []Verdict) error {
 		}
 	}
 	return nil
+}
+
+// Differ says how many intervals differ, as a sentence's end.
+func Differ(n int) string {
+	if n == 1 {
+		return "1 interval differs"
+	}
+	return fmt.Sprintf("%d intervals differ", n)
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }

@@ -65,6 +65,9 @@ type Final struct {
 type Result struct {
 	// Source is the tool: "pagerduty", "grafana-oncall" or "opsgenie".
 	Source string
+	// Title is how people write the tool's name, "PagerDuty"; the report
+	// uses it, and Source where it is empty.
+	Title string
 	// Objects are the Klaxon objects to write, without namespace: they are
 	// applied into the namespace the user chooses.
 	Objects []client.Object
@@ -102,6 +105,14 @@ func (r *Result) Add(obj client.Object, e Entry) {
 // nothing of its own, was written.
 func (r *Result) Report(e Entry) {
 	r.Entries = append(r.Entries, e)
+}
+
+// title is the tool's name for people.
+func (r *Result) title() string {
+	if r.Title != "" {
+		return r.Title
+	}
+	return r.Source
 }
 
 // Count returns how many entries had each outcome.

@@ -23,7 +23,7 @@ const (
 // schedule.
 type Verdict struct {
 	Schedule string `json:"schedule"`
-	// Source is the tool, as in Result.Source.
+	// Source is the tool, as people write it.
 	Source      string       `json:"source"`
 	Window      Window       `json:"window"`
 	Differences []Difference `json:"differences"`
@@ -53,7 +53,7 @@ func Verify(r *Result) ([]Verdict, error) {
 		if err != nil {
 			return nil, fmt.Errorf("comparing %s with the source: %w", f.Schedule, err)
 		}
-		out = append(out, Verdict{Schedule: f.Schedule, Source: r.Source, Window: r.Window, Differences: diffs})
+		out = append(out, Verdict{Schedule: f.Schedule, Source: r.title(), Window: r.Window, Differences: diffs})
 	}
 	return out, nil
 }

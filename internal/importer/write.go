@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -41,6 +42,11 @@ func Write(dir string, r *Result) error {
 		return fmt.Errorf("writing %s: %w", marker, err)
 	}
 	for _, obj := range r.Objects {
+		// The name becomes a file name: one that is no Kubernetes name
+		// (a source's bug) must not reach the file system.
+		if errs := validation.IsDNS1123Subdomain(obj.GetName()); len(errs) > 0 {
+			return fmt.Errorf("%s %q is no Kubernetes name: %s", KindOf(obj), obj.GetName(), strings.Join(errs, "; "))
+		}
 		data, err := Marshal(obj)
 		if err != nil {
 			return err

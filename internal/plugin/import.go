@@ -129,6 +129,9 @@ func (c *command) runImport(ctx context.Context, p importer.Provider, f *importF
 	if err != nil {
 		return fmt.Errorf("importing from %s: %w", p.Title, err)
 	}
+	if result.Title == "" {
+		result.Title = p.Title
+	}
 	if f.saveDir != "" {
 		if err = importer.WriteManifest(f.saveDir, importer.Manifest{Source: p.Name, SavedAt: c.Clock.Now().UTC(), Window: window}); err != nil {
 			return err
@@ -167,7 +170,7 @@ func (c *command) runImport(ctx context.Context, p importer.Provider, f *importF
 		differ += n
 	}
 	if differ > 0 {
-		return fmt.Errorf("%d intervals differ between %s and the imported schedules", differ, p.Title)
+		return fmt.Errorf("%s between %s and the imported schedules", importer.Differ(differ), p.Title)
 	}
 	return nil
 }
@@ -232,7 +235,7 @@ func (c *command) verifyCluster(ctx context.Context, r *importer.Result) (int, e
 	}
 	differ := 0
 	w := newTable(c.Streams.Out)
-	row(w, "SCHEDULE", strings.ToUpper(r.Source)+" SAYS", "OPERATOR SAYS", "")
+	row(w, "SCHEDULE", strings.ToUpper(r.Title)+" SAYS", "OPERATOR SAYS", "")
 	for _, final := range r.Finals {
 		var s klaxonv1alpha1.OnCallSchedule
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: final.Schedule}, &s); err != nil {

@@ -65,11 +65,24 @@ type result struct {
 
 // kubectlKlaxon runs the plugin in-process as the user of cfg, at now.
 func kubectlKlaxon(cfg *rest.Config, args ...string) result {
+	return kubectlKlaxonAt(cfg, now, args...)
+}
+
+// kubectlKlaxonAt runs the plugin in-process as the user of cfg, at the
+// given time, with an empty environment.
+func kubectlKlaxonAt(cfg *rest.Config, at time.Time, args ...string) result {
+	return kubectlKlaxonEnv(cfg, at, nil, args...)
+}
+
+// kubectlKlaxonEnv runs the plugin in-process as the user of cfg, at the
+// given time, with env as its environment.
+func kubectlKlaxonEnv(cfg *rest.Config, at time.Time, env map[string]string, args ...string) result {
 	var out, errOut bytes.Buffer
 	cmd := plugin.NewCommand(plugin.Options{
 		Streams:    genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Clock:      testingclock.NewFakePassiveClock(now),
+		Clock:      testingclock.NewFakePassiveClock(at),
 		RESTConfig: cfg,
+		Getenv:     func(k string) string { return env[k] },
 	})
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())

@@ -21,7 +21,7 @@ func Import(ctx context.Context, src importer.Source, opts importer.Options) (*i
 	if !opts.Window.To.After(opts.Window.From) {
 		return nil, fmt.Errorf("the window's end %s is not after its start %s", opts.Window.To, opts.Window.From)
 	}
-	res := &importer.Result{Source: sourceName, Window: opts.Window}
+	res := &importer.Result{Source: sourceName, Title: sourceTitle, Window: opts.Window}
 	namer := importer.NewNamer()
 	p, err := importUsers(ctx, src, res, namer)
 	if err != nil {

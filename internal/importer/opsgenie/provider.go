@@ -12,7 +12,7 @@ import (
 // give --url https://api.eu.opsgenie.com/v2.
 var Provider = importer.Provider{
 	Name:       sourceName,
-	Title:      "Opsgenie",
+	Title:      sourceTitle,
 	DefaultURL: "https://api.opsgenie.com/v2",
 	TokenEnv:   "OPSGENIE_API_KEY",
 	Authorize: func(req *http.Request, token string) {
@@ -22,5 +22,8 @@ var Provider = importer.Provider{
 }
 
 // sourceName is the tool's name on the command line and in the
-// annotations of what it imports.
-const sourceName = "opsgenie"
+// annotations of what it imports; sourceTitle is how people write it.
+const (
+	sourceName  = "opsgenie"
+	sourceTitle = "Opsgenie"
+)
