@@ -49,9 +49,10 @@ func NewNamer() *Namer {
 // Name returns the name of the source object id, called name in the
 // source, as a kind's object, and a note when that name is not the source
 // name turned into a Kubernetes name (a collision, or no usable
-// characters). The same kind and id always get the same name.
+// characters). The same kind and id always get the same name; objects
+// without an id get a name each.
 func (n *Namer) Name(kind, id, name string) (string, string) {
-	if got, ok := n.given[kind+"/"+id]; ok {
+	if got, ok := n.given[kind+"/"+id]; ok && id != "" {
 		return got, ""
 	}
 	taken := n.taken[kind]
@@ -63,7 +64,7 @@ func (n *Namer) Name(kind, id, name string) (string, string) {
 	note := ""
 	if base == "" {
 		base = Sanitize(strings.ToLower(kind) + "-" + id)
-		note = fmt.Sprintf("%q has no letters or digits to name it by: named %s after its id", name, base)
+		note = fmt.Sprintf("%s has no letters or digits to name it by: named %s after its id", Quote(name), base)
 	}
 	out := base
 	if other, clash := taken[out]; clash {
@@ -72,14 +73,19 @@ func (n *Namer) Name(kind, id, name string) (string, string) {
 			suffix = "x"
 		}
 		out = join(base, suffix)
-		for i := 2; taken[out] != ""; i++ {
+		for i := 2; isTaken(taken, out); i++ {
 			out = join(base, fmt.Sprintf("%s-%d", suffix, i))
 		}
-		note = fmt.Sprintf("name %s was taken by %s %s: named %s", base, kind, other, out)
+		note = fmt.Sprintf("name %s was taken by %s %s: named %s", base, kind, Clip(other, MaxValue), out)
 	}
 	taken[out] = id
 	n.given[kind+"/"+id] = out
 	return out, note
+}
+
+func isTaken(taken map[string]string, name string) bool {
+	_, ok := taken[name]
+	return ok
 }
 
 // Lookup returns the name given to the source object id of kind.

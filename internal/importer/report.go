@@ -16,31 +16,44 @@ type Report struct {
 	Entries []Entry         `json:"entries"`
 	// Verify is there when the import was verified.
 	Verify []Verdict `json:"verify,omitempty"`
+	// Cluster is there when the operator's schedules were compared too.
+	Cluster []ClusterVerdict `json:"cluster,omitempty"`
+}
+
+// ClusterVerdict compares the source's on-call people now with a
+// schedule's status.onCall in the cluster.
+type ClusterVerdict struct {
+	Schedule string    `json:"schedule"`
+	At       time.Time `json:"at"`
+	Source   []string  `json:"source"`
+	Operator []string  `json:"operator"`
+	Agree    bool      `json:"agree"`
 }
 
 // WriteReport prints r's entries as a table, or as JSON when asJSON, with
-// the verdicts of a verify if there are any.
-func WriteReport(w io.Writer, r *Result, verdicts []Verdict, asJSON bool) error {
+// the verdicts of a verify and of a comparison with the cluster if there
+// are any.
+func WriteReport(w io.Writer, r *Result, verdicts []Verdict, cluster []ClusterVerdict, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(Report{Source: r.Source, Counts: r.Count(), Entries: r.Entries, Verify: verdicts})
+		return enc.Encode(Report{Source: r.Source, Counts: r.Count(), Entries: r.Entries, Verify: verdicts, Cluster: cluster})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	_, _ = fmt.Fprintln(tw, "OUTCOME\tSOURCE\tKLAXON\tNOTES")
 	for _, e := range r.Entries {
-		source := e.SourceKind + " " + quoteName(e.SourceName, e.SourceID)
+		source := Clip(e.SourceKind, MaxValue) + " " + quoteName(e.SourceName, e.SourceID)
 		target := "-"
 		if e.Name != "" {
 			target = e.Kind + "/" + e.Name
 		}
 		notes := "-"
 		if len(e.Notes) > 0 {
-			notes = e.Notes[0]
+			notes = Clip(e.Notes[0], MaxNote)
 		}
 		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Outcome, source, target, notes)
 		for _, n := range e.Notes[min(1, len(e.Notes)):] {
-			_, _ = fmt.Fprintf(tw, "\t\t\t%s\n", n)
+			_, _ = fmt.Fprintf(tw, "\t\t\t%s\n", Clip(n, MaxNote))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -50,14 +63,38 @@ func WriteReport(w io.Writer, r *Result, verdicts []Verdict, asJSON bool) error 
 	if _, err := fmt.Fprintf(w, "\n%d mapped, %d approximated, %d not mapped.\n", n[Mapped], n[Approximated], n[NotMapped]); err != nil {
 		return err
 	}
-	return writeVerdicts(w, verdicts)
+	if err := writeVerdicts(w, verdicts); err != nil {
+		return err
+	}
+	return writeClusterVerdicts(w, r.title(), cluster)
+}
+
+// writeClusterVerdicts prints, for each schedule, whom the source and the
+// operator have on call now.
+func writeClusterVerdicts(w io.Writer, title string, cluster []ClusterVerdict) error {
+	if len(cluster) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "\nOn call at %s:\n", stamp(cluster[0].At)); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintf(tw, "  SCHEDULE\t%s SAYS\tOPERATOR SAYS\t\n", strings.ToUpper(title))
+	for _, c := range cluster {
+		verdict := "agree"
+		if !c.Agree {
+			verdict = "DIFFER"
+		}
+		_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Schedule, people(c.Source), people(c.Operator), verdict)
+	}
+	return tw.Flush()
 }
 
 func quoteName(name, id string) string {
 	if name == "" {
-		return id
+		return Clip(id, MaxValue)
 	}
-	return fmt.Sprintf("%q (%s)", name, id)
+	return fmt.Sprintf("%s (%s)", Quote(name), Clip(id, MaxValue))
 }
 
 // writeVerdicts prints each schedule's verdict and its differing

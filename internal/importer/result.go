@@ -93,7 +93,7 @@ func (r *Result) Add(obj client.Object, e Entry) {
 	if ann == nil {
 		ann = map[string]string{}
 	}
-	ann[AnnotationSource] = r.Source + ":" + e.SourceKind + ":" + e.SourceID
+	ann[AnnotationSource] = r.Source + ":" + e.SourceKind + ":" + Clip(e.SourceID, MaxValue)
 	obj.SetAnnotations(ann)
 	e.Kind = KindOf(obj)
 	e.Name = obj.GetName()

@@ -64,15 +64,21 @@ type HTTPSource struct {
 	Clock clock.PassiveClock
 }
 
-// Get implements Source.
+// Get implements Source. Each segment of path is escaped, so an id
+// passes as it is, and one that would leave the API's path is refused.
 func (s *HTTPSource) Get(ctx context.Context, path string, query url.Values, v any) error {
-	u := *s.Base
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
+	segments := strings.Split(strings.Trim(path, "/"), "/")
+	for _, seg := range segments {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("reading %s: the path has an empty, . or .. segment", Clip(path, MaxValue))
+		}
+	}
+	u := s.Base.JoinPath(segments...)
 	u.RawQuery = query.Encode()
 	if s.Progress != nil {
 		_, _ = fmt.Fprintf(s.Progress, "%s: reading %s\n", s.Name, display(path, query))
 	}
-	body, err := s.fetch(ctx, &u)
+	body, err := s.fetch(ctx, u)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", display(path, query), err)
 	}
@@ -182,11 +188,16 @@ func snippet(body []byte) string {
 	return s
 }
 
+// display is a request as a progress line or an error names it.
 func display(path string, query url.Values) string {
 	if len(query) == 0 {
-		return path
+		return Clip(path, MaxValue)
 	}
-	return path + "?" + query.Encode()
+	q := query.Encode()
+	if plain, err := url.QueryUnescape(q); err == nil {
+		q = plain
+	}
+	return Clip(path+"?"+q, 2*MaxValue)
 }
 
 // DirSource reads answers that an HTTPSource saved.
@@ -219,8 +230,10 @@ func (s DirSource) Get(_ context.Context, path string, query url.Values, v any) 
 }
 
 // FileName is the name of the file in which the answer to GET path?query
-// is saved: the path with its slashes as underscores, then the query, as
-// in "schedules_P1@since=2026-12-07T00-00-00Z&until=2027-01-04T00-00-00Z.json".
+// is saved: the path with its slashes as underscores, then the encoded
+// query, any other character but letters, digits and ._-@=&, as a dash, as
+// in "schedules_P1@since=2026-12-07T00-3A00-3A00Z.json". The tools' ids
+// are letters, digits and dashes, so no two of their requests share one.
 func FileName(path string, query url.Values) string {
 	name := strings.ReplaceAll(strings.Trim(path, "/"), "/", "_")
 	if len(query) > 0 {

@@ -38,6 +38,11 @@ func Write(dir string, r *Result) error {
 		return fmt.Errorf("creating a directory beside %s: %w", dir, err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
+	// MkdirTemp makes it private; the import is for git and review.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("creating a directory beside %s: %w", dir, err)
+	}
+	written := map[string]bool{}
 	if err := os.WriteFile(filepath.Join(tmp, marker), []byte("Written by kubectl klaxon import "+r.Source+"; the next import replaces this directory.\n"), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", marker, err)
 	}
@@ -47,11 +52,17 @@ func Write(dir string, r *Result) error {
 		if errs := validation.IsDNS1123Subdomain(obj.GetName()); len(errs) > 0 {
 			return fmt.Errorf("%s %q is no Kubernetes name: %s", KindOf(obj), obj.GetName(), strings.Join(errs, "; "))
 		}
+		key := KindOf(obj) + "/" + obj.GetName()
+		if written[key] {
+			// A source that named two objects alike would lose one.
+			return fmt.Errorf("two %ss are named %s", KindOf(obj), obj.GetName())
+		}
+		written[key] = true
 		data, err := Marshal(obj)
 		if err != nil {
 			return err
 		}
-		sub := filepath.Join(tmp, strings.ToLower(KindOf(obj))+"s")
+		sub := filepath.Join(tmp, Plural(KindOf(obj)))
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", sub, err)
 		}
@@ -81,6 +92,16 @@ func Write(dir string, r *Result) error {
 		}
 	}
 	return nil
+}
+
+// Plural is the resource name of a kind, which names its directory:
+// escalationpolicies for EscalationPolicy.
+func Plural(kind string) string {
+	lower := strings.ToLower(kind)
+	if strings.HasSuffix(lower, "y") {
+		return strings.TrimSuffix(lower, "y") + "ies"
+	}
+	return lower + "s"
 }
 
 // replaceable says whether dir may be written: it does not exist, is

@@ -92,7 +92,7 @@ func TestWriteRefusesADirectoryOfOtherFiles(t *testing.T) {
 	}
 }
 
-// An object that cannot be encoded fails the write before anything moves.
+// An object that cannot be written fails the write before anything moves.
 func TestWriteLeavesNothingHalfWritten(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "klaxon-import")
 	if err := Write(out, sample("payments")); err != nil {
@@ -106,5 +106,25 @@ func TestWriteLeavesNothingHalfWritten(t *testing.T) {
 	}
 	if got := strings.Join(files(t, out), " "); got != ".klaxon-import oncallschedules/payments.yaml responders/alice.yaml" {
 		t.Errorf("a failed write changed the previous import: %s", got)
+	}
+}
+
+func TestWriteRefusesTwoObjectsOfOneName(t *testing.T) {
+	r := sample("payments")
+	r.Add(&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "alice"}}, Entry{SourceKind: "user", SourceID: "u-2", Outcome: Mapped})
+	err := Write(filepath.Join(t.TempDir(), "out"), r)
+	if err == nil || !strings.Contains(err.Error(), "two Responders are named alice") {
+		t.Errorf("Write of two Responders named alice: %v", err)
+	}
+}
+
+func TestPluralIsTheResourceName(t *testing.T) {
+	for kind, want := range map[string]string{
+		"OnCallSchedule": "oncallschedules", "OnCallOverride": "oncalloverrides", "EscalationPolicy": "escalationpolicies",
+		"Responder": "responders", "AlertRoute": "alertroutes",
+	} {
+		if got := Plural(kind); got != want {
+			t.Errorf("Plural(%s) = %s, want %s", kind, got, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -119,6 +120,9 @@ func (c *command) runImport(ctx context.Context, p importer.Provider, f *importF
 		window = m.Window
 		src = importer.DirSource{Dir: f.fromDir}
 	} else {
+		if err = prepareSaveDir(f.saveDir, f.out); err != nil {
+			return err
+		}
 		hs, herr := c.importHTTPSource(p, f)
 		if herr != nil {
 			return herr
@@ -150,27 +154,64 @@ func (c *command) runImport(ctx context.Context, p importer.Provider, f *importF
 			return err
 		}
 	}
-	if err := importer.WriteReport(c.Streams.Out, result, verdicts, f.report == "json"); err != nil {
+	var cluster []importer.ClusterVerdict
+	if f.cluster {
+		if cluster, err = c.verifyCluster(ctx, result); err != nil {
+			return err
+		}
+	}
+	if err = importer.WriteReport(c.Streams.Out, result, verdicts, cluster, f.report == "json"); err != nil {
 		return err
 	}
 	if f.report == "text" {
-		if _, err := fmt.Fprintf(c.Streams.Out, "Wrote %d objects into %s.\n", len(result.Objects), f.out); err != nil {
+		if _, err = fmt.Fprintf(c.Streams.Out, "Wrote %d objects into %s.\n", len(result.Objects), f.out); err != nil {
 			return err
 		}
 	}
-	differ := 0
+	return importFailure(p.Title, verdicts, cluster)
+}
+
+// importFailure is the error that makes a verify exit 1: intervals that
+// differ, or schedules the operator has otherwise.
+func importFailure(title string, verdicts []importer.Verdict, cluster []importer.ClusterVerdict) error {
+	intervals, schedules := 0, 0
 	for _, v := range verdicts {
-		differ += len(v.Differences)
+		intervals += len(v.Differences)
 	}
-	if f.cluster {
-		n, err := c.verifyCluster(ctx, result)
-		if err != nil {
-			return err
+	for _, c := range cluster {
+		if !c.Agree {
+			schedules++
 		}
-		differ += n
 	}
-	if differ > 0 {
-		return fmt.Errorf("%s between %s and the imported schedules", importer.Differ(differ), p.Title)
+	var problems []string
+	if intervals > 0 {
+		problems = append(problems, fmt.Sprintf("%s between %s and the imported schedules", importer.Differ(intervals), title))
+	}
+	if schedules == 1 {
+		problems = append(problems, fmt.Sprintf("the operator has other people on call than %s on 1 schedule", title))
+	} else if schedules > 1 {
+		problems = append(problems, fmt.Sprintf("the operator has other people on call than %s on %d schedules", title, schedules))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "; "))
+}
+
+// prepareSaveDir makes sure answers saved into dir cannot mix with an
+// earlier save: its manifest goes first and comes back only when all
+// answers are in. A dir inside the import's out would be deleted with it.
+func prepareSaveDir(dir, out string) error {
+	if dir == "" {
+		return nil
+	}
+	absDir, err1 := filepath.Abs(dir)
+	absOut, err2 := filepath.Abs(out)
+	if err1 == nil && err2 == nil && (absDir == absOut || strings.HasPrefix(absDir, absOut+string(filepath.Separator))) {
+		return fmt.Errorf("--save-dir %s is inside --out %s, which the import replaces: save the answers elsewhere", dir, out)
+	}
+	if err := os.Remove(filepath.Join(dir, importer.ManifestFile)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing the earlier answers' manifest: %w", err)
 	}
 	return nil
 }
@@ -218,40 +259,33 @@ func (c *command) importHTTPSource(p importer.Provider, f *importFlags) (*import
 }
 
 // verifyCluster compares the source with the status.onCall of the imported
-// schedules in the namespace, now, and returns how many differ.
-func (c *command) verifyCluster(ctx context.Context, r *importer.Result) (int, error) {
+// schedules in the namespace, now.
+func (c *command) verifyCluster(ctx context.Context, r *importer.Result) ([]importer.ClusterVerdict, error) {
 	k8s, err := c.clients.client()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	ns, err := c.clients.namespace()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	now := c.Clock.Now()
 	if now.Before(r.Window.From) || !now.Before(r.Window.To) {
-		return 0, fmt.Errorf("--cluster compares now, %s, which the source's final schedules (%s to %s) do not cover: import again",
+		return nil, fmt.Errorf("--cluster compares now, %s, which the source's final schedules (%s to %s) do not cover: import again",
 			now.UTC().Format(time.RFC3339), r.Window.From.Format(time.RFC3339), r.Window.To.Format(time.RFC3339))
 	}
-	differ := 0
-	w := newTable(c.Streams.Out)
-	row(w, "SCHEDULE", strings.ToUpper(r.Title)+" SAYS", "OPERATOR SAYS", "")
+	var out []importer.ClusterVerdict
 	for _, final := range r.Finals {
 		var s klaxonv1alpha1.OnCallSchedule
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: final.Schedule}, &s); err != nil {
-			return 0, explain(err, "cannot read OnCallSchedule %s/%s (apply the import first): %s", ns, final.Schedule, apiMessage(err))
+			return nil, explain(err, "cannot read OnCallSchedule %s/%s (apply the import first): %s", ns, final.Schedule, apiMessage(err))
 		}
 		want := peopleAt(final.Intervals, now)
 		got := slices.Clone(s.Status.OnCall)
 		slices.Sort(got)
-		verdict := "agree"
-		if !slices.Equal(want, got) {
-			verdict = "DIFFER"
-			differ++
-		}
-		row(w, final.Schedule, orNone(strings.Join(want, ", ")), orNone(strings.Join(got, ", ")), verdict)
+		out = append(out, importer.ClusterVerdict{Schedule: final.Schedule, At: now.UTC(), Source: want, Operator: got, Agree: slices.Equal(want, got)})
 	}
-	return differ, w.Flush()
+	return out, nil
 }
 
 // peopleAt returns the sorted people the intervals put on call at t.

@@ -167,7 +167,7 @@ func TestImportVerifyCluster(t *testing.T) {
 	}
 	reconcileAll()
 	r = kubectlKlaxonAt(cluster.AdminConfig, at, "import", "pagerduty", "--from-dir", fixture, "--out", out, "--verify", "--cluster", "-n", ns)
-	if r.err == nil || !strings.Contains(r.err.Error(), "1 interval differs") || !containsRowWith(r.out, s.Name, "someone-else", "DIFFER") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "the operator has other people on call than PagerDuty on 1 schedule") || !containsRowWith(r.out, s.Name, "someone-else", "DIFFER") {
 		t.Errorf("--cluster after an edit: %v\n%s", r.err, r.out)
 	}
 }

@@ -328,7 +328,7 @@ func TestTeamReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := importer.WriteReport(&b, res, verdicts, false); err != nil {
+	if err := importer.WriteReport(&b, res, verdicts, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "team.report.txt", b.String())
