@@ -327,8 +327,9 @@ func sameOffsets(a, b *time.Location, at time.Time) bool {
 		_, ob := t.In(b).Zone()
 		return oa - ob
 	}
-	for m := 0; m < 12; m++ {
-		if diff(at.AddDate(0, m, 0)) != diff(at) {
+	// Daily over a year: zones change a week or a few apart.
+	for d := 1; d <= 366; d++ {
+		if diff(at.AddDate(0, 0, d)) != diff(at) {
 			return false
 		}
 	}
