@@ -41,7 +41,8 @@ func (r *recurrence) period() time.Duration {
 func (r *recurrence) at(k int) time.Time {
 	switch r.freq {
 	case "hourly":
-		return r.start.Add(time.Duration(k*r.interval) * time.Hour)
+		// In seconds: a duration overflows after 292 years.
+		return time.Unix(r.start.Unix()+int64(k)*int64(r.interval)*3600, int64(r.start.Nanosecond())).In(r.start.Location())
 	case "daily":
 		return r.start.AddDate(0, 0, k*r.interval)
 	case "weekly":
@@ -193,18 +194,38 @@ func (r *recurrence) lastEnd(until time.Time) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	p := r.period()
-	if p <= 0 {
-		return time.Time{}, false
-	}
-	k := int(until.Sub(r.start) / p)
-	for r.at(k+1).Compare(until) <= 0 {
+	k := r.turnsBefore(until)
+	// The estimate is off by at most a turn or two (days of 23 or 25
+	// hours, months of unequal length): step to the last turn by until.
+	for i := 0; i < 4 && r.at(k+1).Compare(until) <= 0; i++ {
 		k++
 	}
-	for k > 0 && r.at(k).After(until) {
+	for i := 0; i < 4 && k > 0 && r.at(k).After(until); i++ {
 		k--
 	}
+	if r.at(k).After(until) {
+		return time.Time{}, false
+	}
 	return r.at(k).Add(r.dur), true
+}
+
+// turnsBefore estimates how many turns begin from start to until, in whole
+// seconds or months, which do not overflow as durations of centuries do.
+func (r *recurrence) turnsBefore(until time.Time) int {
+	secs := until.Unix() - r.start.Unix()
+	var k int64
+	switch r.freq {
+	case "hourly":
+		k = secs / (3600 * int64(r.interval))
+	case "daily":
+		k = secs / (86400 * int64(r.interval))
+	case "weekly":
+		k = secs / (7 * 86400 * int64(r.interval))
+	default:
+		months := int64(until.Year()-r.start.Year())*12 + int64(until.Month()-r.start.Month())
+		k = months / int64(r.interval)
+	}
+	return int(max(k-1, 0))
 }
 
 // describeDays lists weekdays for a note.
