@@ -286,7 +286,7 @@ func TestTeamReport(t *testing.T) {
 	}
 	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
 	wantMonthly := []importer.Difference{{Start: day(31), End: day(32), Source: []string{}, Klaxon: []string{"henry"}}}
-	if d := byName["database-monthly"]; !reflect.DeepEqual(d, wantMonthly) {
+	if d := byName["database-monthly"]; !sameDifferences(d, wantMonthly) {
 		t.Errorf("database-monthly differs from Grafana OnCall in %+v, want exactly %+v: on 31 December Grafana OnCall's 30-day turn has ended and the next begins on 1 January, Klaxon's next turn begins after 30 days", d, wantMonthly)
 	}
 }
@@ -336,4 +336,49 @@ func TestTeamFinals(t *testing.T) {
 			t.Errorf("interval %v to %v is not clipped to the window", iv.Start, iv.End)
 		}
 	}
+}
+
+// TestLevelsReport: the second shift of a level adds to the layers below;
+// verify lists exactly the Saturday stretches where that differs from
+// Grafana OnCall, which has only the shift's person on call there.
+func TestLevelsReport(t *testing.T) {
+	res := importDir(t, "testdata/levels")
+	for id, want := range map[string]importer.Outcome{
+		"OSUPPORT0001": importer.Mapped, "OSATURDAY001": importer.Mapped, "OSATURDAY002": importer.Approximated,
+	} {
+		if e := entry(t, res, "on_call_shift", id); e.Outcome != want {
+			t.Errorf("shift %s: %s, want %s (notes %q)", id, e.Outcome, want, e.Notes)
+		}
+	}
+	if e := entry(t, res, "on_call_shift", "OSATURDAY002"); !strings.Contains(strings.Join(e.Notes, " "), "shares level 1") {
+		t.Errorf("notes %q do not say why", e.Notes)
+	}
+	if e := entry(t, res, "schedule", "SSUPPORT00001"); e.Outcome != importer.Approximated {
+		t.Errorf("schedule: %s, want approximated", e.Outcome)
+	}
+	verdicts, err := importer.Verify(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) != 1 {
+		t.Fatalf("verdicts %+v", verdicts)
+	}
+	// 14:00 to 16:00 in New York (UTC-5) each Saturday; the daily rotation
+	// has alice on even days from 7 December, bob on odd ones.
+	sat := func(d int, month time.Month, rotation string) importer.Difference {
+		at := time.Date(2026, month, d, 19, 0, 0, 0, time.UTC)
+		return importer.Difference{Start: at, End: at.Add(2 * time.Hour), Source: []string{"dave"}, Klaxon: []string{rotation, "dave"}}
+	}
+	want := []importer.Difference{sat(12, 12, "bob"), sat(19, 12, "alice"), sat(26, 12, "bob"), sat(2+31, 12, "alice")}
+	if got := verdicts[0].Differences; !sameDifferences(got, want) {
+		t.Errorf("differences\n%+v\nwant exactly\n%+v", got, want)
+	}
+}
+
+// sameDifferences compares differences by instant, whatever the zone
+// their times are read in.
+func sameDifferences(a, b []importer.Difference) bool {
+	return slices.EqualFunc(a, b, func(x, y importer.Difference) bool {
+		return x.Start.Equal(y.Start) && x.End.Equal(y.End) && slices.Equal(x.Source, y.Source) && slices.Equal(x.Klaxon, y.Klaxon)
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -140,10 +141,15 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	var extra []overrideObject
 	spec.Overrides, extra, layerEntries = r.mapOverrides(overrides, loc, name, ended)
 	shiftEntries = append(shiftEntries, layerEntries...)
+	var changed []string
 	for _, e := range shiftEntries {
-		if e.Outcome != importer.Mapped && !ended[e.SourceID] {
-			entry.Outcome = importer.Approximated
+		if e.Outcome != importer.Mapped && !ended[e.SourceID] && !slices.Contains(changed, e.SourceID) {
+			changed = append(changed, e.SourceID)
 		}
+	}
+	if len(changed) > 0 {
+		entry.Outcome = importer.Approximated
+		entry.Notes = append(entry.Notes, fmt.Sprintf("%d of its shifts were approximated or left out (%s): see their entries and the verify differences", len(changed), clip(strings.Join(changed, ", "))))
 	}
 	if len(spec.Layers) == 0 {
 		entry.Outcome = importer.NotMapped
@@ -164,6 +170,15 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec:       spec,
 	}
+	final, notes, err := r.readFinal(ctx, s.ID, name)
+	if err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		entry.Outcome = importer.Approximated
+		entry.Notes = append(entry.Notes, notes...)
+	}
+	r.res.Finals = append(r.res.Finals, final)
 	r.res.Add(obj, entry)
 	r.schedules[s.ID] = name
 	for _, e := range shiftEntries {
@@ -172,7 +187,7 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	for _, o := range extra {
 		r.res.Add(o.obj, o.entry)
 	}
-	return r.readFinal(ctx, s.ID, name)
+	return nil
 }
 
 // overrideObject pairs an object written for a shift with its entry.
@@ -337,19 +352,21 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 	return out, extra, entries
 }
 
-// readFinal reads the schedule's final shifts over the window into the
-// result's finals.
-func (r *run) readFinal(ctx context.Context, id, name string) error {
+// readFinal reads the schedule's final shifts over the window, with notes
+// on people it names that were not read as users.
+func (r *run) readFinal(ctx context.Context, id, name string) (importer.Final, []string, error) {
 	w := r.opts.Window
 	q := url.Values{
 		"start_date": {w.From.UTC().Format(time.DateOnly)},
 		"end_date":   {w.To.Add(-time.Nanosecond).UTC().Format(time.DateOnly)},
 	}
+	f := importer.Final{Schedule: name, SourceID: id, Intervals: []importer.Interval{}}
 	got, err := list[finalShift](ctx, r.src, "schedules/"+url.PathEscape(id)+"/final_shifts", q)
 	if err != nil {
-		return err
+		return f, nil, err
 	}
-	f := importer.Final{Schedule: name, SourceID: id, Intervals: []importer.Interval{}}
+	var notes []string
+	unknown := map[string]bool{}
 	for _, fs := range got {
 		from, to := later(fs.ShiftStart, w.From), earlier(fs.ShiftEnd, w.To)
 		if !to.After(from) {
@@ -357,12 +374,17 @@ func (r *run) readFinal(ctx context.Context, id, name string) error {
 		}
 		who, ok := r.person(fs.UserPK)
 		if !ok {
-			return fmt.Errorf("final shifts of schedule %s: user %s (%s) is not among the users read", clip(id), clip(fs.UserPK), clip(fs.UserUsername))
+			// Someone no longer among the users: verify shows their
+			// stretches as differences, under a name no Responder has.
+			who = "unknown-" + importer.Sanitize(fs.UserPK)
+			if !unknown[fs.UserPK] && len(unknown) < 10 {
+				notes = append(notes, fmt.Sprintf("its final shifts put user %s (%s) on call, who is not among the users read: verify lists those stretches as %s", clip(fs.UserPK), clip(fs.UserUsername), who))
+			}
+			unknown[fs.UserPK] = true
 		}
 		f.Intervals = append(f.Intervals, importer.Interval{Start: from.UTC(), End: to.UTC(), People: []string{who}})
 	}
-	r.res.Finals = append(r.res.Finals, f)
-	return nil
+	return f, notes, nil
 }
 
 func later(a, b time.Time) time.Time {

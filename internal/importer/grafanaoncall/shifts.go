@@ -136,8 +136,12 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		return m
 	}
 	start = start.In(shiftLoc)
-	if sh.Duration <= 0 {
-		m.drop("its duration %d s is not positive: it puts nobody on call", sh.Duration)
+	if sh.Duration < 60 {
+		m.drop("its duration %d s is less than a minute, the least Klaxon's windows say", sh.Duration)
+		return m
+	}
+	if sh.Duration > 100*365*86400 {
+		m.drop("its duration %d s is more than a century", sh.Duration)
 		return m
 	}
 	dur := time.Duration(sh.Duration) * time.Second
@@ -240,8 +244,8 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 		m.drop("its type %q is unknown", clip(sh.Type))
 		return nil
 	}
-	if len(source) > maxGroups {
-		m.drop("it has %d turns; Klaxon allows %d a layer: split it into several shifts", len(source), maxGroups)
+	if len(source) > maxParticipants {
+		m.drop("it has %d turns; Klaxon allows %d a layer: split it into several shifts", len(source), maxParticipants)
 		return nil
 	}
 	if sh.StartRotationIndex != nil && len(source) > 0 {
@@ -274,6 +278,9 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 	}
 	if len(out) == 0 {
 		m.drop("it has nobody on call")
+	}
+	if len(out) > maxGroups && slices.ContainsFunc(out, func(g []string) bool { return len(g) > 1 }) {
+		m.drop("it has %d turns, some of several people; Klaxon allows %d such turns a layer: split it into several shifts", len(out), maxGroups)
 	}
 	return out
 }
