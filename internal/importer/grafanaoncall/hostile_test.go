@@ -298,3 +298,34 @@ func FuzzImport(f *testing.F) {
 		_, _ = importer.Verify(res)
 	})
 }
+
+// TestLongWindow: the API answers final shifts for at most 365 days from
+// start_date, so a longer window is read in parts.
+func TestLongWindow(t *testing.T) {
+	a := answers{}
+	a.set("users", nil, []any{map[string]any{"id": "UA", "username": "alice"}})
+	a.set("schedules", nil, []any{map[string]any{"id": "S1", "name": "long", "type": "web", "time_zone": "UTC", "shifts": []string{"O1"}}})
+	a.set("on_call_shifts", nil, []any{map[string]any{"id": "O1", "name": "all", "type": "rolling_users", "level": 0, "start": "2026-01-05T00:00:00",
+		"duration": 604800, "frequency": "weekly", "rolling_users": [][]string{{"UA"}}}})
+	shift := func(from, to string) []any {
+		return []any{map[string]any{"user_pk": "UA", "user_username": "alice", "shift_start": from, "shift_end": to}}
+	}
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-12-06"}}, shift("2026-12-07T00:00:00Z", "2027-12-07T00:00:00Z"))
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2027-12-07"}, "end_date": {"2028-01-10"}}, shift("2027-12-07T00:00:00Z", "2028-01-11T00:00:00Z"))
+	dir := a.write(t)
+	w := importer.Window{From: testWindow.From, To: time.Date(2028, 1, 11, 0, 0, 0, 0, time.UTC)}
+	res, err := Import(context.Background(), importer.DirSource{Dir: dir}, importer.Options{Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Finals[0].Intervals); n != 2 {
+		t.Errorf("%d intervals, want one from each part", n)
+	}
+	verdicts, err := importer.Verify(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := verdicts[0].Differences; len(d) != 0 {
+		t.Errorf("differences %+v", d)
+	}
+}

@@ -218,6 +218,12 @@ func TestMapShift(t *testing.T) {
 			dropped: true,
 			noteHas: "unknown",
 		},
+		"by_monthday is left out": {
+			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 604800, ByMonthday: []int{1, 15}}),
+			outcome: importer.Approximated,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: week}},
+			noteHas: "by_monthday [1 15] were left out",
+		},
 		"a start that is no time": {
 			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 3600, Start: "next monday"}),
 			outcome: importer.NotMapped,
@@ -311,9 +317,9 @@ func TestMapChain(t *testing.T) {
 		noteHas string
 	}{
 		"waits add up to the next level's after": {
-			steps:   []escalationPolicy{notify("UA"), wait(60), wait(240), notify("UB")},
+			steps:   []escalationPolicy{notify("UA"), wait(60), wait(300), notify("UB")},
 			outcome: importer.Mapped,
-			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(5 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
+			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(6 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
 		},
 		"steps without a wait between them page together": {
 			steps:   []escalationPolicy{sched("S1"), notify("UA", "UB")},
@@ -321,9 +327,9 @@ func TestMapChain(t *testing.T) {
 			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{{Schedule: "primary"}, user("alice"), user("bob")}}},
 		},
 		"the wait after the last level is the pause before a repeat": {
-			steps:   []escalationPolicy{notify("UA"), wait(600), notify("UB"), wait(1800), repeat},
+			steps:   []escalationPolicy{notify("UA"), wait(900), notify("UB"), wait(1800), repeat},
 			outcome: importer.Mapped,
-			levels:  []klaxonv1alpha1.EscalationLevel{{After: d(30 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(10 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
+			levels:  []klaxonv1alpha1.EscalationLevel{{After: d(30 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(15 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
 			repeat:  5,
 		},
 		"a single level repeated straight away waits a minute": {
@@ -496,6 +502,7 @@ func TestLabelMatchers(t *testing.T) {
 		"or":               {"jinja2", `{{ labels.team == "db" or labels.team == "dba" }}`, nil},
 		"a filter":         {"jinja2", `{{ payload.title | lower == "x" }}`, nil},
 		"regex":            {"regex", `"severity": "critical"`, nil},
+		"the default type": {"", `{{ labels.team == "db" }}`, nil},
 		"no braces":        {"jinja2", `labels.team == "db"`, nil},
 		"unknown type":     {"labels", `{{ labels.team == "db" }}`, nil},
 	}

@@ -158,10 +158,10 @@ func routeName(in *integration, _ route, n int, isDefault bool) string {
 }
 
 func routingKind(t string) string {
-	if t == "regex" {
-		return "regular expression"
+	if t == "jinja2" {
+		return "template"
 	}
-	return "template"
+	return "regular expression"
 }
 
 // labelTerm is one comparison of a label with a string in a Jinja2 routing
@@ -173,7 +173,8 @@ var labelTerm = regexp.MustCompile(`^(?:payload\.commonLabels|payload\.labels|la
 // with strings, joined by "and", into Alertmanager matchers; ok is false
 // for anything else.
 func labelMatchers(routingType, expr string) ([]string, bool) {
-	if routingType != "jinja2" && routingType != "" {
+	// The API's default routing type is regex.
+	if routingType != "jinja2" {
 		return nil, false
 	}
 	body, ok := strings.CutPrefix(strings.TrimSpace(expr), "{{")

@@ -356,14 +356,23 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 // on people it names that were not read as users.
 func (r *run) readFinal(ctx context.Context, id, name string) (importer.Final, []string, error) {
 	w := r.opts.Window
-	q := url.Values{
-		"start_date": {w.From.UTC().Format(time.DateOnly)},
-		"end_date":   {w.To.Add(-time.Nanosecond).UTC().Format(time.DateOnly)},
-	}
 	f := importer.Final{Schedule: name, SourceID: id, Intervals: []importer.Interval{}}
-	got, err := list[finalShift](ctx, r.src, "schedules/"+url.PathEscape(id)+"/final_shifts", q)
-	if err != nil {
-		return f, nil, err
+	// The API answers at most 365 days from start_date, end_date
+	// included: a longer window is read in parts.
+	var got []finalShift
+	for from := w.From.UTC(); from.Before(w.To); {
+		last := earlier(from.AddDate(0, 0, 365), w.To).Add(-time.Nanosecond).UTC()
+		q := url.Values{
+			"start_date": {from.Format(time.DateOnly)},
+			"end_date":   {last.Format(time.DateOnly)},
+		}
+		part, err := list[finalShift](ctx, r.src, "schedules/"+url.PathEscape(id)+"/final_shifts", q)
+		if err != nil {
+			return f, nil, err
+		}
+		got = append(got, part...)
+		// The next part begins the day after end_date.
+		from = time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, time.UTC)
 	}
 	var notes []string
 	unknown := map[string]bool{}

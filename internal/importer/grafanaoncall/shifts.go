@@ -181,6 +181,9 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		m.drop("its interval %d is out of range", interval)
 		return m
 	}
+	if len(sh.ByMonth) > 0 || len(sh.ByMonthday) > 0 {
+		m.approx("its by_month %v and by_monthday %v were left out: Klaxon's restrictions are weekly, so the layer covers every month and day of the month", bounded(sh.ByMonth), bounded(sh.ByMonthday))
+	}
 	rec := recurrence{freq: freq, interval: interval, start: start, dur: dur}
 	if len(sh.ByDay) > 0 {
 		days, err := byDays(sh.ByDay)
@@ -348,4 +351,9 @@ func sameOffsets(a, b *time.Location, at time.Time) bool {
 func hhmm(t time.Time, loc *time.Location) (string, bool) {
 	t = t.In(loc)
 	return t.Format("15:04"), t.Second() == 0 && t.Nanosecond() == 0
+}
+
+// bounded cuts a list from the source for a note.
+func bounded(l []int) []int {
+	return l[:min(len(l), 31)]
 }

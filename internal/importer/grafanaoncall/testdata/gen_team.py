@@ -299,7 +299,7 @@ def main():
         ],
         "FDATABASE0001": [
             step("EDB01", "FDATABASE0001", 0, "notify_on_call_from_schedule", notify_on_call_from_schedule="SMONTHLY00001"),
-            step("EDB02", "FDATABASE0001", 1, "wait", duration=600),
+            step("EDB02", "FDATABASE0001", 1, "wait", duration=900),
             step("EDB03", "FDATABASE0001", 2, "notify_if_time_from_to", notify_if_time_from="09:00:00Z", notify_if_time_to="17:00:00Z"),
             step("EDB04", "FDATABASE0001", 3, "notify_persons", persons_to_notify=[ID["henry"], ID["ivan"]]),
             step("EDB05", "FDATABASE0001", 4, "notify_user_group", group_to_notify="GDBAS000001"),
