@@ -93,6 +93,17 @@ func TestMapShift(t *testing.T) {
 					{Days: days("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), From: "21:00", To: "01:00"},
 				}},
 		},
+		"hourly windows drift from the wall clock across daylight saving time": {
+			shift:   rolling(shift{Frequency: ptr("hourly"), Interval: ptr(12), Duration: 4 * 3600}),
+			zone:    "Europe/Berlin",
+			outcome: importer.Approximated,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: 12 * time.Hour},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{
+					{Days: days("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), From: "09:00", To: "13:00"},
+					{Days: days("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), From: "21:00", To: "01:00"},
+				}},
+			noteHas: "an hour apart",
+		},
 		"every other day for 8 hours cannot be a weekly window": {
 			shift:   rolling(shift{Frequency: ptr("daily"), Interval: ptr(2), Duration: 8 * 3600}),
 			outcome: importer.Approximated,

@@ -88,6 +88,9 @@ func (r *recurrence) restrictions(m *layerMapping, loc *time.Location) {
 		for t := r.start; t.Before(r.start.Add(day)); t = t.Add(p) {
 			out = append(out, r.window(t, loc, allDays(t, loc)))
 		}
+		if !sameOffsets(loc, time.UTC, r.start) {
+			m.approx("its hourly turns keep their length across daylight saving time changes, while Klaxon's windows keep the wall clock: after a change they are an hour apart")
+		}
 	default:
 		m.approx("each turn is on call only for its first %s of %s; Klaxon's restrictions repeat daily or weekly and cannot say it: the layer covers whole turns", r.dur, p)
 		return
