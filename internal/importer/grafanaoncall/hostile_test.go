@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
@@ -209,6 +210,11 @@ func TestDanglingReferences(t *testing.T) {
 		map[string]any{"id": "E1", "escalation_chain_id": "F1", "position": 0, "type": "notify_persons", "persons_to_notify": []string{"UA", "UNKNOWN"}},
 		map[string]any{"id": "E2", "escalation_chain_id": "F2", "position": 1, "type": "notify_persons", "persons_to_notify": []string{"UA"}},
 	})
+	sched := map[string]any{"id": "S1", "name": "twice", "type": "web", "time_zone": "UTC", "shifts": []string{"O1", "O1"}}
+	a.set("schedules", nil, []any{sched, sched})
+	a.set("on_call_shifts", nil, []any{map[string]any{"id": "O1", "name": "all", "type": "rolling_users", "level": 0, "start": "2026-01-05T00:00:00",
+		"duration": 604800, "frequency": "weekly", "rolling_users": [][]string{{"UA"}}}})
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-01-03"}}, []any{})
 	a.set("integrations", nil, []any{map[string]any{"id": "C1", "name": "am", "type": "alertmanager", "link": "https://x/", "default_route": map[string]any{"id": "R1", "escalation_chain_id": "MISSING"}}})
 	a.set("routes", url.Values{"integration_id": {"C1"}}, []any{
 		map[string]any{"id": "R2", "integration_id": "C1", "position": 0, "routing_type": "regex", "routing_regex": strings.Repeat("x", 10000), "escalation_chain_id": "F1"},
@@ -218,8 +224,11 @@ func TestDanglingReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(res.Objects); n != 3 {
-		t.Errorf("%d objects, want a Responder, an EscalationPolicy and an AlertRoute", n)
+	if n := len(res.Objects); n != 4 {
+		t.Errorf("%d objects, want a Responder, an OnCallSchedule of one layer, an EscalationPolicy and an AlertRoute", n)
+	}
+	if s, ok := res.Object("OnCallSchedule", "twice").(*klaxonv1alpha1.OnCallSchedule); !ok || len(s.Spec.Layers) != 1 {
+		t.Errorf("a schedule listed twice, listing its shift twice: %+v", s)
 	}
 	if e := entry(t, res, "escalation_chain", "F1"); e.Outcome != importer.Approximated || !strings.Contains(strings.Join(e.Notes, " "), "user UNKNOWN is not among the users read") {
 		t.Errorf("chain naming a missing user: %+v", e)

@@ -59,3 +59,22 @@ func Import(ctx context.Context, src importer.Source, opts importer.Options) (*i
 	}
 	return r.res, nil
 }
+
+// run holds what an import has read and named so far.
+type run struct {
+	src   importer.Source
+	opts  importer.Options
+	res   *importer.Result
+	namer *importer.Namer
+	// people are the Responder names of Grafana OnCall user ids.
+	people map[string]string
+	// schedules are the OnCallSchedule names of imported schedule ids.
+	schedules map[string]string
+	// chains are the EscalationPolicy names of imported chain ids.
+	chains map[string]string
+}
+
+func (r *run) person(id string) (string, bool) {
+	name, ok := r.people[id]
+	return name, ok
+}

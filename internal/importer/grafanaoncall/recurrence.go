@@ -81,12 +81,12 @@ func (r *recurrence) restrictions(m *layerMapping, loc *time.Location) {
 	var out []klaxonv1alpha1.TimeRestriction
 	switch {
 	case p == day:
-		out = append(out, r.window(r.start, loc, allDays(r.start, loc)))
+		out = append(out, r.window(r.start, loc, everyDay))
 	case p == week:
 		out = append(out, r.window(r.start, loc, []time.Weekday{r.start.In(loc).Weekday()}))
 	case r.freq == "hourly" && day%p == 0:
 		for t := r.start; t.Before(r.start.Add(day)); t = t.Add(p) {
-			out = append(out, r.window(t, loc, allDays(t, loc)))
+			out = append(out, r.window(t, loc, everyDay))
 		}
 		if !sameOffsets(loc, time.UTC, r.start) {
 			m.approx("its hourly turns keep their length across daylight saving time changes, while Klaxon's windows keep the wall clock: after a change they are an hour apart")
@@ -175,9 +175,8 @@ func (r *recurrence) checkMinutes(m *layerMapping, loc *time.Location) {
 
 func mondayFirst(d time.Weekday) int { return (int(d) + 6) % 7 }
 
-func allDays(time.Time, *time.Location) []time.Weekday {
-	return []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-}
+// everyDay are the days of a window repeated daily.
+var everyDay = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
 // lastEnd returns when the last turn that begins by until ends: Grafana
 // OnCall lets a turn begun before until run its full length. ok is false

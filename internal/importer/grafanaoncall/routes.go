@@ -113,7 +113,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 			matchers = m
 			earlier = append(earlier, m)
 		}
-		name, note := r.namer.Name("AlertRoute", rt.ID, routeName(in, rt, n, isDefault(rt)))
+		name, note := r.namer.Name("AlertRoute", rt.ID, routeName(in, n, isDefault(rt)))
 		spec := klaxonv1alpha1.AlertRouteSpec{
 			Matchers:       matchers,
 			TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: name, Key: tokenKey},
@@ -150,7 +150,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 
 // routeName is the name an AlertRoute is derived from: the integration's,
 // with the route's number for routes other than the default.
-func routeName(in *integration, _ route, n int, isDefault bool) string {
+func routeName(in *integration, n int, isDefault bool) string {
 	if isDefault {
 		return in.Name
 	}

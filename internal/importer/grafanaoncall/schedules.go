@@ -19,25 +19,6 @@ import (
 // maxOverrideLength is the longest OnCallOverride the CRD accepts.
 const maxOverrideLength = 90 * day
 
-// run holds what an import has read and named so far.
-type run struct {
-	src   importer.Source
-	opts  importer.Options
-	res   *importer.Result
-	namer *importer.Namer
-	// people are the Responder names of Grafana OnCall user ids.
-	people map[string]string
-	// schedules are the OnCallSchedule names of imported schedule ids.
-	schedules map[string]string
-	// chains are the EscalationPolicy names of imported chain ids.
-	chains map[string]string
-}
-
-func (r *run) person(id string) (string, bool) {
-	name, ok := r.people[id]
-	return name, ok
-}
-
 // importSchedules reads the schedules and their shifts and maps them.
 func (r *run) importSchedules(ctx context.Context) error {
 	scheds, err := list[schedule](ctx, r.src, "schedules", nil)
@@ -54,8 +35,13 @@ func (r *run) importSchedules(ctx context.Context) error {
 	}
 	used := map[string]bool{}
 	slices.SortStableFunc(scheds, func(a, b schedule) int { return cmp.Compare(a.ID, b.ID) })
+	seen := map[string]bool{}
 	for i := range scheds {
 		s := &scheds[i]
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
 		for _, id := range s.Shifts {
 			used[id] = true
 		}
