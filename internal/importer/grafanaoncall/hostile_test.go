@@ -338,3 +338,40 @@ func TestLongWindow(t *testing.T) {
 		t.Errorf("differences %+v", d)
 	}
 }
+
+// TestFarDates: turns from the year 1 until the year 9999 are counted
+// without overflow or a walk through the centuries.
+func TestFarDates(t *testing.T) {
+	a := answers{}
+	a.set("users", nil, []any{map[string]any{"id": "UA", "username": "alice"}, map[string]any{"id": "UB", "username": "bob"}})
+	a.set("schedules", nil, []any{map[string]any{"id": "S1", "name": "far", "type": "web", "time_zone": "UTC", "shifts": []string{"O1", "O2"}}})
+	a.set("on_call_shifts", nil, []any{
+		map[string]any{"id": "O1", "name": "hourly", "type": "rolling_users", "level": 0, "start": "0001-01-01T00:00:00", "duration": 1800,
+			"frequency": "hourly", "interval": 1, "until": "9999-12-31T23:59:59", "rolling_users": [][]string{{"UA"}, {"UB"}}},
+		map[string]any{"id": "O2", "name": "monthly", "type": "rolling_users", "level": 1, "start": "0001-01-31T00:00:00", "duration": 86400,
+			"frequency": "monthly", "interval": 7, "until": "9999-12-31T23:59:59", "rolling_users": [][]string{{"UA"}, {"UB"}}},
+	})
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-01-03"}}, []any{})
+	dir := a.write(t)
+	start := time.Now()
+	res, err := importAnswers(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := res.Object("OnCallSchedule", "far").(*klaxonv1alpha1.OnCallSchedule)
+	if !ok {
+		t.Fatalf("no schedule: %+v", res.Entries)
+	}
+	// The last hourly turn to begin by until begins at 23:00 on the last
+	// day and runs its half hour.
+	if got := s.Spec.Layers[0].End; got != "9999-12-31T23:30:00" {
+		t.Errorf("hourly layer ends %s, want 9999-12-31T23:30:00", got)
+	}
+	if e := entry(t, res, "on_call_shift", "O1"); e.Outcome != importer.Mapped {
+		t.Errorf("hourly shift: %+v", e)
+	}
+	_, _ = importer.Verify(res)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s", took)
+	}
+}
