@@ -74,7 +74,7 @@ type level struct {
 // mapChain maps a chain's steps, in position order: notify steps with no
 // wait between them page together, a wait becomes the next level's after.
 func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1alpha1.EscalationPolicySpec, importer.Entry) {
-	e := importer.Entry{SourceKind: "escalation_chain", SourceID: c.ID, SourceName: clip(c.Name), Outcome: importer.Mapped}
+	e := importer.Entry{SourceKind: "escalation_chain", SourceID: clip(c.ID), SourceName: clip(c.Name), Outcome: importer.Mapped}
 	notes := &noteList{}
 	var spec klaxonv1alpha1.EscalationPolicySpec
 	if len(steps) > maxSteps {

@@ -533,3 +533,15 @@ func TestLabelMatchers(t *testing.T) {
 		t.Errorf("negated two matchers joined by and: one matcher list cannot say either is false")
 	}
 }
+
+// TestPrintable: control characters and invalid UTF-8 from the source
+// reach neither notes nor fields.
+func TestPrintable(t *testing.T) {
+	if got := clip("a\x00b\x1b[31mc\xff"); got != "ab[31mc\uFFFD" {
+		t.Errorf("clip: %q", got)
+	}
+	spec, _ := mapUser(&user{ID: "U1", Username: "al\x07ice", Email: "a\n@example.com", Slack: []byte(`[{"user_id":"US\u0001"}]`)}, nil)
+	if spec.DisplayName != "alice" || len(spec.Contacts) != 0 {
+		t.Errorf("responder %+v: want display name alice and no contacts of unprintable addresses", spec)
+	}
+}

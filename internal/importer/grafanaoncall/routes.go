@@ -51,7 +51,7 @@ func (r *run) importIntegrations(ctx context.Context) error {
 // mapIntegration maps an integration's routes, in the order Grafana OnCall
 // tries them: by position, the default route last.
 func (r *run) mapIntegration(in *integration, routes []route) {
-	ie := importer.Entry{SourceKind: "integration", SourceID: in.ID, SourceName: clip(in.Name), Outcome: importer.Mapped}
+	ie := importer.Entry{SourceKind: "integration", SourceID: clip(in.ID), SourceName: clip(in.Name), Outcome: importer.Mapped}
 	defaultID := ""
 	if in.DefaultRoute != nil {
 		defaultID = in.DefaultRoute.ID
@@ -81,7 +81,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 	n := 0
 	for _, rt := range routes {
 		n++
-		e := importer.Entry{SourceKind: "route", SourceID: rt.ID, Outcome: importer.Mapped}
+		e := importer.Entry{SourceKind: "route", SourceID: clip(rt.ID), Outcome: importer.Mapped}
 		var matchers []string
 		if isDefault(rt) {
 			e.SourceName = clip(in.Name) + " (default route)"
@@ -189,6 +189,9 @@ func labelMatchers(routingType, expr string) ([]string, bool) {
 	for _, term := range strings.Split(body, " and ") {
 		m := labelTerm.FindStringSubmatch(strings.TrimSpace(term))
 		if m == nil {
+			return nil, false
+		}
+		if printable(m[4]) != m[4] {
 			return nil, false
 		}
 		op := "="

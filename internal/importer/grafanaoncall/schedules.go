@@ -51,7 +51,7 @@ func (r *run) importSchedules(ctx context.Context) error {
 	}
 	for i := range shifts {
 		if sh := &shifts[i]; !used[sh.ID] {
-			r.res.Report(importer.Entry{SourceKind: "on_call_shift", SourceID: sh.ID, SourceName: clip(sh.Name), Outcome: importer.NotMapped,
+			r.res.Report(importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.NotMapped,
 				Notes: []string{"no schedule lists it: it puts nobody on call in Grafana OnCall either"}})
 		}
 	}
@@ -60,7 +60,7 @@ func (r *run) importSchedules(ctx context.Context) error {
 
 // importSchedule maps one schedule and reads its final shifts.
 func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string]*shift) error {
-	entry := importer.Entry{SourceKind: "schedule", SourceID: s.ID, SourceName: clip(s.Name), Outcome: importer.Mapped}
+	entry := importer.Entry{SourceKind: "schedule", SourceID: clip(s.ID), SourceName: clip(s.Name), Outcome: importer.Mapped}
 	if s.Type == "ical" {
 		url := ""
 		if s.ICalURLPrimary != nil {
@@ -199,7 +199,7 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 	}
 	for _, sh := range order {
 		m := mapShift(sh, sc)
-		e := importer.Entry{SourceKind: "on_call_shift", SourceID: sh.ID, SourceName: clip(sh.Name), Outcome: m.outcome, Notes: m.notes}
+		e := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: m.outcome, Notes: m.notes}
 		if !m.skip {
 			m.layer.Name = layerName(sh, names)
 			if levelSeen[sh.Level] {
@@ -256,7 +256,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 	var entries []importer.Entry
 	slices.SortStableFunc(shifts, func(a, b *shift) int { return cmp.Compare(a.Start, b.Start) })
 	for _, sh := range shifts {
-		e := importer.Entry{SourceKind: "on_call_shift", SourceID: sh.ID, SourceName: clip(sh.Name), Outcome: importer.Mapped}
+		e := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.Mapped}
 		notMapped := func(format string, args ...any) {
 			e.Outcome = importer.NotMapped
 			e.Notes = append(e.Notes, fmt.Sprintf(format, args...))
@@ -283,7 +283,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 		end := start.Add(time.Duration(sh.Duration) * time.Second)
 		if !end.After(r.opts.Window.From) {
 			notMapped("override: it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			ended[sh.ID] = true
+			ended[clip(sh.ID)] = true
 			continue
 		}
 		var users []string
@@ -325,7 +325,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 						Add: users[1:],
 					},
 				}
-				oe := importer.Entry{SourceKind: "on_call_shift", SourceID: sh.ID, SourceName: clip(sh.Name), Outcome: importer.Mapped,
+				oe := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.Mapped,
 					Notes: []string{fmt.Sprintf("adds %v beside %s during the override", users[1:], users[0])}}
 				if note != "" {
 					oe.Notes = append(oe.Notes, note)
@@ -342,7 +342,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 // on people it names that were not read as users.
 func (r *run) readFinal(ctx context.Context, id, name string) (importer.Final, []string, error) {
 	w := r.opts.Window
-	f := importer.Final{Schedule: name, SourceID: id, Intervals: []importer.Interval{}}
+	f := importer.Final{Schedule: name, SourceID: clip(id), Intervals: []importer.Interval{}}
 	// The API answers at most 365 days from start_date, end_date
 	// included: a longer window is read in parts.
 	var got []finalShift

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -68,9 +69,12 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is no time such as 2026-12-07T09:00:00", clip(s))
 }
 
-// clip bounds a string from the source for a note.
+// clip bounds a string from the source for a note or a field, and keeps
+// only printable text: control characters are dropped, invalid UTF-8
+// replaced.
 func clip(s string) string {
 	const limit = 200
+	s = printable(s)
 	if len(s) <= limit {
 		return s
 	}
@@ -79,6 +83,18 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// printable drops control characters and replaces invalid UTF-8, which
+// YAML cannot hold and a terminal should not print.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
@@ -166,7 +182,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		m.layer.End = wall(end, sc.loc)
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[sh.ID] = true
+			sc.ended[clip(sh.ID)] = true
 		}
 		if len(sh.ByDay) > 0 || sh.Until != nil {
 			m.notes = append(m.notes, "it has no frequency: by_day and until were ignored, as Grafana OnCall ignores them")
@@ -227,7 +243,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		}
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[sh.ID] = true
+			sc.ended[clip(sh.ID)] = true
 			return m
 		}
 		m.layer.End = wall(end, sc.loc)

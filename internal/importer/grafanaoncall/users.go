@@ -70,18 +70,21 @@ func (r *run) importUsers(ctx context.Context) error {
 // mapUser maps a user and their notification rules to a Responder's spec
 // and its report entry.
 func mapUser(u *user, rules []notificationRule) (klaxonv1alpha1.ResponderSpec, importer.Entry) {
-	e := importer.Entry{SourceKind: "user", SourceID: u.ID, SourceName: clip(u.Username), Outcome: importer.Mapped}
-	spec := klaxonv1alpha1.ResponderSpec{DisplayName: truncate(u.Username, 253)}
+	e := importer.Entry{SourceKind: "user", SourceID: clip(u.ID), SourceName: clip(u.Username), Outcome: importer.Mapped}
+	spec := klaxonv1alpha1.ResponderSpec{DisplayName: truncate(printable(u.Username), 253)}
 	if spec.DisplayName == "" {
-		spec.DisplayName = truncate(u.Email, 253)
+		spec.DisplayName = truncate(printable(u.Email), 253)
 	}
 	if spec.DisplayName == "" {
-		spec.DisplayName = truncate(u.ID, 253)
+		spec.DisplayName = truncate(printable(u.ID), 253)
 	}
-	if u.Email != "" && len(u.Email) <= maxAddress {
+	if spec.DisplayName == "" {
+		spec.DisplayName = "(no name)"
+	}
+	if usable(u.Email) {
 		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: contactEmail, Channel: importer.ChannelEmail, Address: u.Email})
 	}
-	if ids := u.slackIDs(); len(ids) > 0 && len(ids[0]) <= maxAddress {
+	if ids := u.slackIDs(); len(ids) > 0 && usable(ids[0]) {
 		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: contactSlack, Channel: importer.ChannelSlack, Address: ids[0]})
 	}
 	slices.SortStableFunc(rules, func(a, b notificationRule) int { return cmp.Compare(a.Position, b.Position) })
@@ -192,4 +195,10 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// usable says whether an address from the source can be a contact's:
+// present, printable, within the CRD's bound.
+func usable(address string) bool {
+	return address != "" && len(address) <= maxAddress && printable(address) == address
 }
