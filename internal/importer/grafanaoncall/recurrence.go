@@ -57,7 +57,11 @@ func (r *recurrence) monthly(m *layerMapping) {
 	first := r.start.AddDate(0, r.interval, 0).Sub(r.start)
 	days := int(math.Round(first.Hours() / 24))
 	r.months = time.Duration(days) * day
-	m.approx("it hands over every %d month(s); Klaxon's shifts have a fixed length: mapped as %d-day turns (its first turn's length), so later handoffs drift from the same day of the month", r.interval, days)
+	every := "every month"
+	if r.interval > 1 {
+		every = fmt.Sprintf("every %d months", r.interval)
+	}
+	m.approx("it hands over %s; Klaxon's shifts have a fixed length: mapped as %d-day turns (its first turn's length), so later handoffs drift from the same day of the month", every, days)
 	if len(r.days) > 0 {
 		m.approx("its by_day %s within months was left out", describeDays(r.days))
 		r.days = nil

@@ -135,7 +135,7 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	}
 	if len(changed) > 0 {
 		entry.Outcome = importer.Approximated
-		entry.Notes = append(entry.Notes, fmt.Sprintf("%d of its shifts were approximated or left out (%s): see their entries and the verify differences", len(changed), clip(strings.Join(changed, ", "))))
+		entry.Notes = append(entry.Notes, fmt.Sprintf("shifts approximated or left out: %s; see their entries and the verify differences", clip(strings.Join(changed, ", "))))
 	}
 	if len(spec.Layers) == 0 {
 		entry.Outcome = importer.NotMapped
