@@ -139,7 +139,7 @@ func TestImportGolden(t *testing.T) {
 				t.Fatalf("verify: %v", err)
 			}
 			var report bytes.Buffer
-			if err := importer.WriteReport(&report, res, verdicts, false); err != nil {
+			if err := importer.WriteReport(&report, res, verdicts, nil, false); err != nil {
 				t.Fatal(err)
 			}
 			var yaml bytes.Buffer

@@ -11,15 +11,18 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
-// sourceName is the tool's name on the command line and in annotations.
-const sourceName = "grafana-oncall"
+// The tool's name on the command line and as people write it.
+const (
+	sourceName  = "grafana-oncall"
+	sourceTitle = "Grafana OnCall"
+)
 
 // Provider is Grafana OnCall as the import command knows it. It is self
 // hosted, or a Grafana Cloud stack's: --url is the API's base, such as
 // https://oncall.example.com/api/v1.
 var Provider = importer.Provider{
 	Name:     sourceName,
-	Title:    "Grafana OnCall",
+	Title:    sourceTitle,
 	TokenEnv: "GRAFANA_ONCALL_TOKEN",
 	Authorize: func(req *http.Request, token string) {
 		req.Header.Set("Authorization", token)
@@ -37,7 +40,7 @@ func Import(ctx context.Context, src importer.Source, opts importer.Options) (*i
 	r := &run{
 		src:       src,
 		opts:      opts,
-		res:       &importer.Result{Source: sourceName, Window: opts.Window},
+		res:       &importer.Result{Source: sourceName, Title: sourceTitle, Window: opts.Window},
 		namer:     importer.NewNamer(),
 		people:    map[string]string{},
 		schedules: map[string]string{},
