@@ -84,7 +84,7 @@ type mappedLayer struct {
 
 // mapLayer maps one PagerDuty layer of a schedule in loc. people gives the
 // Klaxon name of each of its users; name is the layer's Klaxon name.
-func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name string, people []string) mappedLayer {
+func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name layerName, people []string) mappedLayer {
 	var out mappedLayer
 	label := layerLabel(l)
 	drop := func(format string, args ...any) mappedLayer {
@@ -141,8 +141,8 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name stri
 
 	rot := turns{loc: loc, virtual: virtual, length: length}
 	shift := metav1.Duration{Duration: time.Duration(length) * time.Second}
-	layer := func(name string, who []string, from, to time.Time) klaxonv1alpha1.ScheduleLayer {
-		kl := klaxonv1alpha1.ScheduleLayer{Name: name, Participants: who, Start: local(from, loc), Shift: shift,
+	layer := func(layerName string, who []string, from, to time.Time) klaxonv1alpha1.ScheduleLayer {
+		kl := klaxonv1alpha1.ScheduleLayer{Name: layerName, Participants: who, Start: local(from, loc), Shift: shift,
 			Restrictions: cov.restrictions}
 		if !to.IsZero() {
 			kl.End = local(to, loc)
@@ -163,9 +163,9 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name stri
 			partialEnd = end
 		}
 		if partialEnd.After(w.From) {
-			out.layers = append(out.layers, layer(boundName(name, "-first-turn"), []string{people[mod(k, len(people))]}, start, partialEnd))
+			out.layers = append(out.layers, layer(name.firstTurn, []string{people[mod(k, len(people))]}, start, partialEnd))
 			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn: that turn is layer %s, the rotation goes on from the handoff at %s",
-				label, stamp(start), boundName(name, "-first-turn"), stamp(next)))
+				label, stamp(start), name.firstTurn, stamp(next)))
 		}
 		k++
 		first = next
@@ -175,7 +175,7 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name stri
 		for i := range people {
 			rotated[i] = people[mod(k+int64(i), len(people))]
 		}
-		out.layers = append(out.layers, layer(name, rotated, first, end))
+		out.layers = append(out.layers, layer(name.main, rotated, first, end))
 	}
 	return out
 }
@@ -192,23 +192,29 @@ func layerLabel(l *scheduleLayer) string {
 	return "layer " + clip(l.ID)
 }
 
-// layerNames gives each PagerDuty layer a Klaxon layer name, unique within
+// layerName is the Klaxon name of a PagerDuty layer, and of the layer of
+// its first turn when it starts within one.
+type layerName struct {
+	main, firstTurn string
+}
+
+// layerNames gives each PagerDuty layer Klaxon layer names, unique within
 // the schedule, from its own name.
-func layerNames(layers []scheduleLayer) []string {
-	out := make([]string, len(layers))
+func layerNames(layers []scheduleLayer) []layerName {
+	out := make([]layerName, len(layers))
 	taken := map[string]bool{}
 	for i := range layers {
 		base := importer.Sanitize(layers[i].Name)
 		if base == "" {
 			base = "layer-" + strconv.Itoa(len(layers)-i)
 		}
-		base = boundName(base, "")
-		n := base
-		for j := 2; taken[n] || taken[boundName(n, "-first-turn")]; j++ {
-			n = boundName(base, "-"+strconv.Itoa(j))
+		// The suffix is kept whole, so each j gives names of its own.
+		n := layerName{main: boundName(base, ""), firstTurn: boundName(base, "-first-turn")}
+		for j := 2; taken[n.main] || taken[n.firstTurn]; j++ {
+			sfx := "-" + strconv.Itoa(j)
+			n = layerName{main: boundName(base, sfx), firstTurn: boundName(base, sfx+"-first-turn")}
 		}
-		taken[n] = true
-		taken[boundName(n, "-first-turn")] = true
+		taken[n.main], taken[n.firstTurn] = true, true
 		out[i] = n
 	}
 	return out
