@@ -14,6 +14,10 @@ import (
 // pageSize is the limit asked for on each page: PagerDuty's maximum.
 const pageSize = 100
 
+// overridesAhead is how far ahead overrides are read: those planned
+// beyond the verified weeks, such as a holiday's cover, are imported too.
+const overridesAhead = 365 * 24 * time.Hour
+
 // maxPages bounds the pages read of one list, so that an API that always
 // says there are more ends the import with an error rather than never.
 const maxPages = 1000
@@ -27,8 +31,8 @@ type account struct {
 	policies  []escalationPolicy
 }
 
-// readAccount reads users, schedules with their overrides and final
-// schedules over w, and escalation policies.
+// readAccount reads users, schedules with their final schedules over w
+// and their overrides from w on, and escalation policies.
 func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*account, error) {
 	acc := &account{overrides: map[string][]override{}}
 	var err error
@@ -49,6 +53,10 @@ func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*
 		return nil, err
 	}
 	since, until := w.From.UTC().Format(time.RFC3339), w.To.UTC().Format(time.RFC3339)
+	overridesUntil := until
+	if ahead := w.From.Add(overridesAhead); ahead.After(w.To) {
+		overridesUntil = ahead.UTC().Format(time.RFC3339)
+	}
 	for _, s := range listed {
 		// Restrictions are rendered in the time zone asked for, so ask
 		// for the schedule's own: a restriction's wall-clock times are
@@ -68,7 +76,7 @@ func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*
 		}
 		acc.schedules = append(acc.schedules, one.Schedule)
 		var ov overrideList
-		if err = src.Get(ctx, "schedules/"+s.ID+"/overrides", url.Values{"since": {since}, "until": {until}}, &ov); err != nil {
+		if err = src.Get(ctx, "schedules/"+s.ID+"/overrides", url.Values{"since": {since}, "until": {overridesUntil}}, &ov); err != nil {
 			return nil, err
 		}
 		acc.overrides[s.ID] = ov.Overrides

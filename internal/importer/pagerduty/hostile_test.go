@@ -38,7 +38,8 @@ func writeAccount(t testing.TB, dir string, users []user, schedules []schedule, 
 	for _, s := range schedules {
 		listed = append(listed, map[string]string{"id": s.ID, "name": s.Name, "time_zone": s.TimeZone})
 		save("schedules/"+s.ID, url.Values{"since": {since}, "until": {until}, "time_zone": {s.TimeZone}}, map[string]any{"schedule": s})
-		save("schedules/"+s.ID+"/overrides", url.Values{"since": {since}, "until": {until}}, map[string]any{"overrides": []any{}})
+		save("schedules/"+s.ID+"/overrides", url.Values{"since": {since}, "until": {testWindow.From.Add(overridesAhead).Format(time.RFC3339)}},
+			map[string]any{"overrides": []any{}})
 	}
 	save("schedules", page0, map[string]any{"schedules": listed, "limit": 100, "offset": 0, "more": false})
 	save("escalation_policies", page0, map[string]any{"escalation_policies": policies, "limit": 100, "offset": 0, "more": false})

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/importer"
 	"github.com/klaxon-dev/klaxon/internal/importer/apitest"
 )
@@ -285,6 +288,47 @@ func sameResult(t *testing.T, how string, got, want *importer.Result) {
 		b, err2 := importer.Marshal(want.Objects[i])
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
 			t.Errorf("%s: object %d differs:\n%s\nwant\n%s", how, i, a, b)
+		}
+	}
+}
+
+// PagerDuty overrides become the schedule's own overrides, each putting
+// one person on call in place of everyone: those begun before the window
+// and those planned beyond it too.
+func TestImportOverrides(t *testing.T) {
+	dir := filepath.Join("testdata", "team")
+	m, err := importer.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Import(context.Background(), importer.DirSource{Dir: dir}, importer.Options{Window: m.Window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := r.Object(kindSchedule, "payments-primary").(*klaxonv1alpha1.OnCallSchedule)
+	if !ok {
+		t.Fatal("payments-primary was not imported")
+	}
+	at := func(s string) metav1.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return metav1.NewTime(tm)
+	}
+	want := []klaxonv1alpha1.ScheduleOverride{
+		{User: "frank-zhang", Start: at("2026-12-06T20:00:00Z"), End: at("2026-12-07T08:00:00Z")},
+		{User: "dave-o-brien", Start: at("2026-12-10T08:00:00Z"), End: at("2026-12-10T12:00:00Z")},
+		{User: "erin-smith", Start: at("2026-12-23T23:00:00Z"), End: at("2026-12-26T23:00:00Z")},
+		{User: "alice-doe", Start: at("2027-01-31T23:00:00Z"), End: at("2027-02-02T23:00:00Z")},
+	}
+	if len(s.Spec.Overrides) != len(want) {
+		t.Fatalf("overrides %+v, want %+v", s.Spec.Overrides, want)
+	}
+	for i := range want {
+		g, w := s.Spec.Overrides[i], want[i]
+		if g.User != w.User || !g.Start.Equal(&w.Start) || !g.End.Equal(&w.End) {
+			t.Errorf("override %d: %s %s to %s, want %s %s to %s", i, g.User, g.Start, g.End, w.User, w.Start, w.End)
 		}
 	}
 }

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 SINCE = datetime(2026, 12, 7, tzinfo=timezone.utc)
 UNTIL = SINCE + timedelta(weeks=4)
+# Overrides are read a year ahead of the window's start.
+OVERRIDES_UNTIL = SINCE + timedelta(days=365)
 API = "https://api.pagerduty.com"
 WEB = "https://acme.pagerduty.com"
 
@@ -129,11 +131,14 @@ def schedule_answers(d, sched, overrides):
     full["final_schedule"] = {"name": "Final Schedule",
                               "rendered_schedule_entries": final_schedule(sched, overrides, tz),
                               "rendered_coverage_percentage": None}
+    # Rendered entries are cut at the range asked for, as without overflow=true.
     full["overrides_subschedule"] = {"name": "Overrides", "rendered_schedule_entries": [
-        {"start": o["start"], "end": o["end"], "user": o["user"]} for o in overrides]}
+        {"start": rfc(max(parse(o["start"]), SINCE), tz), "end": rfc(min(parse(o["end"]), UNTIL), tz), "user": o["user"]}
+        for o in overrides if parse(o["start"]) < UNTIL and parse(o["end"]) > SINCE]}
     write(d, "schedules/" + sched["id"], {"since": [since], "until": [until], "time_zone": [sched["time_zone"]]},
           {"schedule": full})
-    write(d, f"schedules/{sched['id']}/overrides", {"since": [since], "until": [until]}, {"overrides": overrides})
+    write(d, f"schedules/{sched['id']}/overrides", {"since": [since], "until": [OVERRIDES_UNTIL.strftime("%Y-%m-%dT%H:%M:%SZ")]},
+          {"overrides": overrides})
 
 
 def summary(sched):
@@ -241,6 +246,8 @@ def team(d):
         override("PO1A", "2026-12-06T21:00:00+01:00", "2026-12-07T09:00:00+01:00", frank),
         override("PO1B", "2026-12-10T09:00:00+01:00", "2026-12-10T13:00:00+01:00", dave),
         override("PO1C", "2026-12-24T00:00:00+01:00", "2026-12-27T00:00:00+01:00", erin),
+        # Planned beyond the four weeks: imported, not verified.
+        override("PO1D", "2027-02-01T00:00:00+01:00", "2027-02-03T00:00:00+01:00", alice),
     ]
     # Weekly rotation in New York: weekends (Fri 18:00 to Mon 09:00) and
     # Wednesday office hours; the deleted Gina still has a turn.
