@@ -42,6 +42,18 @@ func (r turns) boundary(k int64) time.Time {
 	return time.Unix(r.virtual.Unix()+k*r.length, 0).In(r.loc)
 }
 
+// wall returns turn k's start as Klaxon's local layer time. Whole-day
+// turns count days on the wall clock, never through an instant, so that a
+// handoff time a clock change skips on that day (02:30 on a spring-forward
+// night) stays the handoff time of every other day.
+func (r turns) wall(k int64) string {
+	if r.length%secondsPerDay == 0 {
+		v := r.virtual.In(r.loc)
+		return time.Date(v.Year(), v.Month(), v.Day()+int(k)*r.days(), v.Hour(), v.Minute(), v.Second(), 0, time.UTC).Format(oncall.StartLayout)
+	}
+	return local(r.boundary(k), r.loc)
+}
+
 // index returns the turn that holds t (negative before the virtual start).
 func (r turns) index(t time.Time) int64 {
 	k := floorDiv(t.Unix()-r.virtual.Unix(), r.length)
@@ -141,8 +153,8 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 
 	rot := turns{loc: loc, virtual: virtual, length: length}
 	shift := metav1.Duration{Duration: time.Duration(length) * time.Second}
-	layer := func(layerName string, who []string, from, to time.Time) klaxonv1alpha1.ScheduleLayer {
-		kl := klaxonv1alpha1.ScheduleLayer{Name: layerName, Participants: who, Start: local(from, loc), Shift: shift,
+	layer := func(layerName string, who []string, from string, to time.Time) klaxonv1alpha1.ScheduleLayer {
+		kl := klaxonv1alpha1.ScheduleLayer{Name: layerName, Participants: who, Start: from, Shift: shift,
 			Restrictions: cov.restrictions}
 		if !to.IsZero() {
 			kl.End = local(to, loc)
@@ -163,7 +175,7 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 			partialEnd = end
 		}
 		if partialEnd.After(w.From) {
-			out.layers = append(out.layers, layer(name.firstTurn, []string{people[mod(k, len(people))]}, start, partialEnd))
+			out.layers = append(out.layers, layer(name.firstTurn, []string{people[mod(k, len(people))]}, local(start, loc), partialEnd))
 			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn: that turn is layer %s, the rotation goes on from the handoff at %s",
 				label, stamp(start), name.firstTurn, stamp(next)))
 		}
@@ -175,7 +187,7 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		for i := range people {
 			rotated[i] = people[mod(k+int64(i), len(people))]
 		}
-		out.layers = append(out.layers, layer(name.main, rotated, first, end))
+		out.layers = append(out.layers, layer(name.main, rotated, rot.wall(k), end))
 	}
 	return out
 }

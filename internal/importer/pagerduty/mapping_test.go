@@ -379,3 +379,20 @@ func TestMapUserRules(t *testing.T) {
 		})
 	}
 }
+
+// A daily handoff at 02:30 in Berlin stays at 02:30 when the layer starts
+// on the night the clocks skip 02:00 to 03:00.
+func TestMapLayerStartInAClockChange(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := importer.Window{From: time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 4, 17, 0, 0, 0, 0, time.UTC)}
+	// 2027-03-28 02:30 does not exist in Berlin; PagerDuty writes the
+	// instant, 01:30Z.
+	l := scheduleLayer{Start: "2027-03-28T01:30:00Z", RotationVirtualStart: "2027-03-01T02:30:00+01:00", RotationTurnLengthSeconds: 86400}
+	got := mapLayer(&l, berlin, w, layerName{main: "l", firstTurn: "l-first-turn"}, []string{"a", "b"})
+	if len(got.layers) != 1 || got.layers[0].Start != "2027-03-28T02:30:00" || !reflect.DeepEqual(got.layers[0].Participants, []string{"b", "a"}) {
+		t.Errorf("layers %+v (%q), want one starting 2027-03-28T02:30:00 with b first (turn 27)", got.layers, got.notes)
+	}
+}
