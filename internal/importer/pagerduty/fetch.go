@@ -81,7 +81,9 @@ func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*
 		}
 		acc.overrides[s.ID] = ov.Overrides
 	}
-	acc.policies, err = readList(ctx, src, "escalation_policies", nil,
+	// A rule's assignment strategy (round robin) is only answered when
+	// asked for.
+	acc.policies, err = readList(ctx, src, "escalation_policies", url.Values{"include[]": {"escalation_rule_assignment_strategies"}},
 		func(l *escalationPolicyList) ([]escalationPolicy, page) { return l.EscalationPolicies, l.page })
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func writeAccount(t testing.TB, dir string, users []user, schedules []schedule, 
 			map[string]any{"overrides": []any{}})
 	}
 	save("schedules", page0, map[string]any{"schedules": listed, "limit": 100, "offset": 0, "more": false})
-	save("escalation_policies", page0, map[string]any{"escalation_policies": policies, "limit": 100, "offset": 0, "more": false})
+	save("escalation_policies", url.Values{"include[]": {"escalation_rule_assignment_strategies"}, "limit": {"100"}, "offset": {"0"}}, map[string]any{"escalation_policies": policies, "limit": 100, "offset": 0, "more": false})
 }
 
 func importDir(t testing.TB, dir string) (*importer.Result, error) {
@@ -235,7 +235,8 @@ func TestImportEmptyPageSayingMore(t *testing.T) {
 	dir := t.TempDir()
 	writeAccount(t, dir, nil, nil, nil)
 	data := []byte(`{"escalation_policies":[],"limit":100,"offset":0,"more":true}`)
-	if err := os.WriteFile(filepath.Join(dir, importer.FileName("escalation_policies", url.Values{"limit": {"100"}, "offset": {"0"}})), data, 0o644); err != nil {
+	q := url.Values{"include[]": {"escalation_rule_assignment_strategies"}, "limit": {"100"}, "offset": {"0"}}
+	if err := os.WriteFile(filepath.Join(dir, importer.FileName("escalation_policies", q)), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := importDir(t, dir); err == nil || !strings.Contains(err.Error(), "empty but says there are more") {

@@ -396,3 +396,22 @@ func TestMapLayerStartInAClockChange(t *testing.T) {
 		t.Errorf("layers %+v (%q), want one starting 2027-03-28T02:30:00 with b first (turn 27)", got.layers, got.notes)
 	}
 }
+
+func TestAssignmentStrategy(t *testing.T) {
+	cases := map[string]struct{ raw, want string }{
+		"the schema's string":  {`"round_robin"`, "round_robin"},
+		"the examples' object": {`{"type": "round_robin"}`, "round_robin"},
+		"a list of objects":    {`[{"type": "assign_to_everyone"}]`, "assign_to_everyone"},
+		"not asked for":        {``, ""},
+		"null":                 {`null`, ""},
+		"something else":       {`42`, "unknown"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := escalationRule{AssignmentStrategy: []byte(tc.raw)}
+			if got := r.strategy(); got != tc.want {
+				t.Errorf("strategy of %s = %q, want %q", tc.raw, got, tc.want)
+			}
+		})
+	}
+}

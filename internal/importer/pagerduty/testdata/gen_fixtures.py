@@ -27,6 +27,7 @@ SINCE = datetime(2026, 12, 7, tzinfo=timezone.utc)
 UNTIL = SINCE + timedelta(weeks=4)
 # Overrides are read a year ahead of the window's start.
 OVERRIDES_UNTIL = SINCE + timedelta(days=365)
+POLICIES_QUERY = {"include[]": ["escalation_rule_assignment_strategies"], "limit": ["100"], "offset": ["0"]}
 API = "https://api.pagerduty.com"
 WEB = "https://acme.pagerduty.com"
 
@@ -287,9 +288,9 @@ def team(d):
          "on_call_handoff_notifications": "if_has_services", "num_loops": 12, "teams": [], "services": [], "description": "",
          "escalation_rules": [
              {"id": "PR2A", "escalation_delay_in_minutes": 5, "targets": [uref(alice), uref(bob)],
-              "escalation_rule_assignment_strategy": "round_robin"},
+              "escalation_rule_assignment_strategy": {"type": "round_robin"}},
              {"id": "PR2B", "escalation_delay_in_minutes": 20, "targets": [sch(database)],
-              "escalation_rule_assignment_strategy": "assign_to_everyone"},
+              "escalation_rule_assignment_strategy": {"type": "assign_to_everyone"}},
          ]},
         {"id": "PEPLEG3", "type": "escalation_policy", "summary": "Legacy Ops", "name": "Legacy Ops",
          "self": f"{API}/escalation_policies/PEPLEG3", "html_url": f"{WEB}/escalation_policies/PEPLEG3",
@@ -300,7 +301,7 @@ def team(d):
                                        "self": f"{API}/schedules/PV3SCH9", "html_url": None}]},
          ]},
     ]
-    write(d, "escalation_policies", {"limit": ["100"], "offset": ["0"]}, listing("escalation_policies", policies, 0, False))
+    write(d, "escalation_policies", POLICIES_QUERY, listing("escalation_policies", policies, 0, False))
     manifest(d)
 
 
@@ -327,7 +328,7 @@ def approximated(d):
     ], [carol, dave, bob])
     write(d, "schedules", {"limit": ["100"], "offset": ["0"]}, listing("schedules", [summary(lunch)], 0, False))
     schedule_answers(d, lunch, [])
-    write(d, "escalation_policies", {"limit": ["100"], "offset": ["0"]}, listing("escalation_policies", [], 0, False))
+    write(d, "escalation_policies", POLICIES_QUERY, listing("escalation_policies", [], 0, False))
     manifest(d)
 
 
