@@ -69,7 +69,7 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 	if len(spec.Levels) == 0 {
 		e.Outcome = importer.NotMapped
 		note(false, "no rule has a target Klaxon can page: write the policy by hand")
-		m.result.Report(e)
+		m.report(e)
 		return
 	}
 	switch {
@@ -86,7 +86,7 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 	if approximated {
 		e.Outcome = importer.Approximated
 	}
-	m.result.Add(&klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, e)
+	m.add(&klaxonv1alpha1.EscalationPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, e)
 }
 
 // targets maps rule n's targets: users and schedules. PagerDuty's targets

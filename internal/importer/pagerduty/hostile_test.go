@@ -251,3 +251,30 @@ func TestImportRefusesIDsThatAreNoPagerDutyIDs(t *testing.T) {
 		t.Errorf("import: %v", err)
 	}
 }
+
+// A source object with thousands of faults gets a readable entry.
+func TestImportBoundsTheNotesOfAnEntry(t *testing.T) {
+	dir := t.TempDir()
+	u := user{ID: "PUSER01", Name: "Ann"}
+	for i := range 5000 {
+		u.ContactMethods = append(u.ContactMethods, contactMethod{ID: fmt.Sprint("C", i), Type: "whatsapp_contact_method", Address: "1"})
+	}
+	l := dailyLayer("Odd", "PUSER01")
+	for range 1000 {
+		l.Restrictions = append(l.Restrictions, restriction{Type: "monthly_restriction", StartTimeOfDay: "08:00:00", DurationSeconds: 60})
+	}
+	writeAccount(t, dir, []user{u}, []schedule{{ID: "PSCHED1", Name: "Odd", TimeZone: "UTC", ScheduleLayers: []scheduleLayer{l}}}, nil)
+	r, err := importDir(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range r.Entries {
+		if len(e.Notes) != maxNotes {
+			t.Errorf("%s %s has %d notes, want %d", e.SourceKind, e.SourceID, len(e.Notes), maxNotes)
+			continue
+		}
+		if last := e.Notes[maxNotes-1]; !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more notes like these") {
+			t.Errorf("%s %s ends its notes with %q", e.SourceKind, e.SourceID, last)
+		}
+	}
+}

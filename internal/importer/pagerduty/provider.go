@@ -4,10 +4,13 @@ package pagerduty
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/importer"
@@ -38,6 +41,10 @@ const sourceName = "pagerduty"
 
 // maxNote bounds a source string quoted in a note.
 const maxNote = 200
+
+// maxNotes bounds the notes of one entry: a source object with thousands
+// of faults gets a report that can still be read.
+const maxNotes = 20
 
 // Import reads PagerDuty through src and maps what it finds: users into
 // Responders, schedules with their overrides into OnCallSchedules, and
@@ -255,6 +262,27 @@ var railsZones = map[string]string{
 	"Brasilia":                    "America/Sao_Paulo",
 	"UTC":                         "UTC",
 	"Etc/UTC":                     "UTC",
+}
+
+// add records obj and its entry, its notes bounded.
+func (m *mapper) add(obj client.Object, e importer.Entry) {
+	e.Notes = capNotes(e.Notes)
+	m.result.Add(obj, e)
+}
+
+// report records the entry of an object not written, its notes bounded.
+func (m *mapper) report(e importer.Entry) {
+	e.Notes = capNotes(e.Notes)
+	m.result.Report(e)
+}
+
+// capNotes keeps the first maxNotes notes and says how many more there
+// were.
+func capNotes(notes []string) []string {
+	if len(notes) <= maxNotes {
+		return notes
+	}
+	return append(notes[:maxNotes-1:maxNotes-1], fmt.Sprintf("and %d more notes like these", len(notes)-(maxNotes-1)))
 }
 
 // clip bounds a source string quoted in a note.

@@ -33,7 +33,7 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 	notMapped := func(format string, args ...any) {
 		e.Outcome = importer.NotMapped
 		e.Notes = append(e.Notes, fmt.Sprintf(format, args...))
-		m.result.Report(e)
+		m.report(e)
 	}
 	zone, loc, ok := timeZone(s.TimeZone)
 	if !ok {
@@ -91,7 +91,7 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 		e.Outcome = importer.Approximated
 	}
 	obj := &klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
-	m.result.Add(obj, e)
+	m.add(obj, e)
 	if final != nil {
 		m.result.Finals = append(m.result.Finals, *final)
 	}

@@ -57,7 +57,7 @@ func (m *mapper) mapUser(u *user) {
 	if u.DeletedAt != nil {
 		e.Outcome = importer.NotMapped
 		e.Notes = append(e.Notes, fmt.Sprintf("deleted in PagerDuty at %s: no Responder written", clip(*u.DeletedAt)))
-		m.result.Report(e)
+		m.report(e)
 		return
 	}
 	name, _ := m.names.Lookup(kindResponder, u.ID)
@@ -139,7 +139,7 @@ func (m *mapper) mapUser(u *user) {
 	if approximated {
 		e.Outcome = importer.Approximated
 	}
-	m.result.Add(&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, e)
+	m.add(&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, e)
 }
 
 // contactName names a contact after its channel and label, unique among
