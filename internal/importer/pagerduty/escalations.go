@@ -15,6 +15,9 @@ const (
 	maxLevels  = 10
 	maxRepeat  = 10
 	maxTargets = 16
+	// maxDelay bounds the wait before a level: a month, far beyond any
+	// real escalation, keeps the sum of ten waits in range.
+	maxDelay = 30 * 24 * time.Hour
 )
 
 // mapPolicy maps an escalation policy: rule i becomes level i, and rule
@@ -59,12 +62,18 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 		} else {
 			note(true, "rule %d has no target Klaxon can page: left out", i+1)
 		}
-		delay := time.Duration(r.EscalationDelayInMinutes) * time.Minute
-		if delay <= 0 {
-			note(true, "rule %d escalates after %d minutes; Klaxon waits at least a minute", i+1, r.EscalationDelayInMinutes)
-			delay = time.Minute
+		// Minutes are compared before they become a duration, which a
+		// huge number would overflow.
+		switch minutes := r.EscalationDelayInMinutes; {
+		case minutes <= 0:
+			note(true, "rule %d escalates after %d minutes; Klaxon waits at least a minute", i+1, minutes)
+			wait += time.Minute
+		case int64(minutes) > int64(maxDelay/time.Minute):
+			note(true, "rule %d escalates after %d minutes; the import waits at most %s", i+1, minutes, maxDelay)
+			wait += maxDelay
+		default:
+			wait += time.Duration(minutes) * time.Minute
 		}
-		wait += delay
 	}
 	if len(spec.Levels) == 0 {
 		e.Outcome = importer.NotMapped

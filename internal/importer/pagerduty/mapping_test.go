@@ -270,6 +270,19 @@ func TestMapPolicy(t *testing.T) {
 			outcome:      importer.Approximated,
 			wantNotesLen: 1,
 		},
+		"a delay no duration holds": {
+			policy: escalationPolicy{ID: "P1", Name: "p", NumLoops: 1, EscalationRules: []escalationRule{
+				{EscalationDelayInMinutes: 1 << 60, Targets: []reference{userRef("U1")}},
+				{EscalationDelayInMinutes: 5, Targets: []reference{userRef("U2")}},
+			}},
+			want: []klaxonv1alpha1.EscalationLevel{
+				{After: mins(5), Targets: []klaxonv1alpha1.EscalationTarget{{User: "one"}}},
+				{After: mins(30 * 24 * 60), Targets: []klaxonv1alpha1.EscalationTarget{{User: "two"}}},
+			},
+			repeat:       1,
+			outcome:      importer.Approximated,
+			wantNotesLen: 1,
+		},
 		"nothing to page": {
 			policy: escalationPolicy{ID: "P1", Name: "p", EscalationRules: []escalationRule{
 				{EscalationDelayInMinutes: 10, Targets: []reference{{ID: "P1", Type: "escalation_policy_reference"}}},
@@ -349,6 +362,18 @@ func TestMapUserRules(t *testing.T) {
 		"a delay over a day waits a day": {
 			rules: []notificationRule{rule(mail, 2000, "high")},
 			want: []klaxonv1alpha1.NotificationRule{{Contact: "email-work", After: &metav1.Duration{Duration: 24 * time.Hour},
+				Severities: []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityCritical, klaxonv1alpha1.SeverityHigh}}},
+			approximated: true,
+		},
+		"a delay no duration holds waits a day": {
+			rules: []notificationRule{rule(mail, 1<<60, "high")},
+			want: []klaxonv1alpha1.NotificationRule{{Contact: "email-work", After: &metav1.Duration{Duration: 24 * time.Hour},
+				Severities: []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityCritical, klaxonv1alpha1.SeverityHigh}}},
+			approximated: true,
+		},
+		"a negative delay sends at once": {
+			rules: []notificationRule{rule(mail, -3, "high")},
+			want: []klaxonv1alpha1.NotificationRule{{Contact: "email-work",
 				Severities: []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityCritical, klaxonv1alpha1.SeverityHigh}}},
 			approximated: true,
 		},

@@ -126,12 +126,16 @@ func (m *mapper) mapUser(u *user) {
 		default:
 			note(true, "notification rule %s has urgency %q, neither high nor low: applies to every severity", clip(r.ID), clip(r.Urgency))
 		}
-		if delay := time.Duration(r.StartDelayInMinutes) * time.Minute; delay > 0 {
-			if delay > maxRuleDelay {
-				note(true, "notification rule %s waits %dm; a Klaxon rule waits at most %s: waits %s", clip(r.ID), r.StartDelayInMinutes, maxRuleDelay, maxRuleDelay)
-				delay = maxRuleDelay
-			}
-			rule.After = &metav1.Duration{Duration: delay}
+		// Minutes are compared before they become a duration, which a
+		// huge number would overflow.
+		switch minutes := r.StartDelayInMinutes; {
+		case minutes < 0:
+			note(true, "notification rule %s waits %d minutes: sends at once", clip(r.ID), minutes)
+		case int64(minutes) > int64(maxRuleDelay/time.Minute):
+			note(true, "notification rule %s waits %dm; a Klaxon rule waits at most %s: waits %s", clip(r.ID), minutes, maxRuleDelay, maxRuleDelay)
+			rule.After = &metav1.Duration{Duration: maxRuleDelay}
+		case minutes > 0:
+			rule.After = &metav1.Duration{Duration: time.Duration(minutes) * time.Minute}
 		}
 		spec.Rules = append(spec.Rules, rule)
 	}
