@@ -78,29 +78,50 @@ func TestMovingGuideImports(t *testing.T) {
 	}
 }
 
-// Importing over the API with --save-dir reads every page with the token
-// from the environment, and the saved answers import as the API did.
+// Importing over the API with --save-dir, as the guide shows, reads every
+// page with the token from the environment and says so on stderr, and the
+// saved answers import as the API's did.
 func TestImportSavesTheAnswersItRead(t *testing.T) {
 	api := pagerdutyAPI(t, pagerdutyFixture("team"))
 	api.ThrottleOnce("schedules")
 	work := t.TempDir()
-	saved, out := filepath.Join(work, "pd-answers"), filepath.Join(work, "klaxon-import")
-	env := map[string]string{"PAGERDUTY_TOKEN": "pd-key"}
+	t.Chdir(work)
+	block := docsnippet.Block(t, movingGuide, "import-pagerduty-save")
+	lines := strings.Split(strings.TrimRight(block, "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "$ export PAGERDUTY_TOKEN=..." {
+		t.Fatalf("the guide's block does not set the token first:\n%s", block)
+	}
+	args, ok := strings.CutPrefix(lines[1], "$ kubectl klaxon ")
+	if !ok {
+		t.Fatalf("the guide's block does not run kubectl klaxon second: %q", lines[1])
+	}
+	// The stand-in answers where PagerDuty's API would.
+	argv := append(strings.Fields(args), "--url", api.URL())
 	from := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
-	live := kubectlKlaxonEnv(cluster.AdminConfig, from, env, "import", "pagerduty", "--url", api.URL(), "--save-dir", saved, "--out", out, "--verify")
+	live := kubectlKlaxonEnv(cluster.AdminConfig, from, map[string]string{"PAGERDUTY_TOKEN": "pd-key"}, argv...)
 	if live.err != nil {
 		t.Fatalf("import over the API: %v\n%s", live.err, live.errOut)
 	}
-	for _, line := range []string{"pagerduty: reading schedules?limit=100&offset=0", "pagerduty: 429 Too Many Requests, waiting 1s"} {
-		if !strings.Contains(live.errOut, line+"\n") {
-			t.Errorf("stderr lacks %q:\n%s", line, live.errOut)
+	// What the guide shows of stderr comes in that order.
+	got := strings.Split(live.errOut, "\n")
+	i := 0
+	for _, want := range lines[2:] {
+		if want == "..." {
+			continue
+		}
+		for i < len(got) && got[i] != want {
+			i++
+		}
+		if i == len(got) {
+			t.Errorf("stderr lacks %q where the guide shows it:\n%s", want, live.errOut)
+			break
 		}
 	}
-	m, err := importer.ReadManifest(saved)
+	m, err := importer.ReadManifest("pd-answers")
 	if err != nil || m.Source != "pagerduty" || !m.Window.From.Equal(from) || !m.Window.To.Equal(from.Add(28*24*time.Hour)) {
 		t.Errorf("the saved manifest: %+v, %v", m, err)
 	}
-	offline := kubectlKlaxonAt(cluster.AdminConfig, from.Add(time.Hour), "import", "pagerduty", "--from-dir", saved, "--out", out, "--verify")
+	offline := kubectlKlaxonAt(cluster.AdminConfig, from.Add(time.Hour), "import", "pagerduty", "--from-dir", "pd-answers")
 	if offline.err != nil {
 		t.Fatalf("import of the saved answers: %v", offline.err)
 	}
@@ -108,12 +129,16 @@ func TestImportSavesTheAnswersItRead(t *testing.T) {
 		t.Errorf("the saved answers import otherwise than the API's (-API +saved):\n%s", diff)
 	}
 
-	wrong := kubectlKlaxonEnv(cluster.AdminConfig, from, map[string]string{"PAGERDUTY_TOKEN": "stale"}, "import", "pagerduty", "--url", api.URL(), "--out", filepath.Join(work, "other"))
+	wrong := kubectlKlaxonEnv(cluster.AdminConfig, from, map[string]string{"PAGERDUTY_TOKEN": "stale"}, "import", "pagerduty", "--url", api.URL(), "--out", "other")
 	if wrong.err == nil || !strings.Contains(wrong.err.Error(), "the API refused the token (401 Unauthorized)") {
 		t.Errorf("a wrong token: %v", wrong.err)
 	}
-	if _, err := os.Stat(filepath.Join(work, "other")); !os.IsNotExist(err) {
+	if _, err := os.Stat("other"); !os.IsNotExist(err) {
 		t.Errorf("a refused import wrote --out: %v", err)
+	}
+	inside := kubectlKlaxonEnv(cluster.AdminConfig, from, map[string]string{"PAGERDUTY_TOKEN": "pd-key"}, "import", "pagerduty", "--url", api.URL(), "--save-dir", "klaxon-import/answers")
+	if inside.err == nil || !strings.Contains(inside.err.Error(), "is inside --out klaxon-import") {
+		t.Errorf("--save-dir inside --out: %v", inside.err)
 	}
 }
 

@@ -146,6 +146,20 @@ func TestImportedObjectsApplyAndTheOperatorAgreesWithTheSource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The importers' contract: what the report calls mapped verifies
+			// without a difference.
+			verdicts, err := importer.Verify(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range verdicts {
+				mapped := slices.ContainsFunc(res.Entries, func(e importer.Entry) bool {
+					return e.Kind == "OnCallSchedule" && e.Name == v.Schedule && e.Outcome == importer.Mapped
+				})
+				if mapped && len(v.Differences) > 0 {
+					t.Errorf("%s is reported mapped, and %s", v.Schedule, importer.Differ(len(v.Differences)))
+				}
+			}
 			clk := testingclock.NewFakePassiveClock(fx.manifest.Window.From)
 			rec := controller.NewOnCallScheduleReconciler(k8s, &events.FakeRecorder{}, controller.WithClock(clk))
 			for _, final := range res.Finals {

@@ -160,7 +160,7 @@ func TestImportFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, o := range fromDir.Objects {
-				f := filepath.Join(out, strings.ToLower(importer.KindOf(o))+"s", o.GetName()+".yaml")
+				f := filepath.Join(out, importer.Plural(importer.KindOf(o)), o.GetName()+".yaml")
 				if _, err := os.Stat(f); err != nil {
 					t.Errorf("not written: %v", err)
 				}
@@ -266,7 +266,7 @@ func checkVerify(t *testing.T, r *importer.Result, differ map[string][]importer.
 		}
 		if (len(v.Differences) > 0 || len(want) > 0) && !reflect.DeepEqual(v.Differences, want) {
 			var b bytes.Buffer
-			_ = importer.WriteReport(&b, r, []importer.Verdict{v}, false)
+			_ = importer.WriteReport(&b, r, []importer.Verdict{v}, nil, false)
 			t.Errorf("%s: verify gives %d differences, want %d:\n%s", v.Schedule, len(v.Differences), len(want), b.String())
 		}
 	}

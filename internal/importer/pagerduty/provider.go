@@ -19,7 +19,7 @@ import (
 // Provider is PagerDuty as the import command knows it.
 var Provider = importer.Provider{
 	Name:       sourceName,
-	Title:      "PagerDuty",
+	Title:      sourceTitle,
 	DefaultURL: "https://api.pagerduty.com",
 	TokenEnv:   "PAGERDUTY_TOKEN",
 	Authorize: func(req *http.Request, token string) {
@@ -36,8 +36,12 @@ const (
 	kindResponder = "Responder"
 )
 
-// sourceName is the tool's name on the command line and in annotations.
-const sourceName = "pagerduty"
+// The tool's name on the command line and in annotations, and as people
+// write it.
+const (
+	sourceName  = "pagerduty"
+	sourceTitle = "PagerDuty"
+)
 
 // maxNote bounds a source string quoted in a note.
 const maxNote = 200
@@ -90,7 +94,7 @@ type mapper struct {
 // API's order.
 func newMapper(acc *account, w importer.Window) *mapper {
 	m := &mapper{
-		result:       &importer.Result{Source: sourceName, Window: w},
+		result:       &importer.Result{Source: sourceName, Title: sourceTitle, Window: w},
 		window:       w,
 		names:        importer.NewNamer(),
 		nameNotes:    map[string]string{},
