@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// maxNotesShown bounds the notes the table shows of one entry.
+const maxNotesShown = 20
+
 // Report is the JSON form of an import's report (--report json).
 type Report struct {
 	Source  string          `json:"source"`
@@ -52,7 +55,12 @@ func WriteReport(w io.Writer, r *Result, verdicts []Verdict, cluster []ClusterVe
 			notes = Clip(e.Notes[0], MaxNote)
 		}
 		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Outcome, source, target, notes)
-		for _, n := range e.Notes[min(1, len(e.Notes)):] {
+		rest := e.Notes[min(1, len(e.Notes)):]
+		for i, n := range rest {
+			if i == maxNotesShown-1 && len(rest) > maxNotesShown {
+				_, _ = fmt.Fprintf(tw, "\t\t\tand %d more notes (--report json lists them)\n", len(rest)-i)
+				break
+			}
 			_, _ = fmt.Fprintf(tw, "\t\t\t%s\n", Clip(n, MaxNote))
 		}
 	}

@@ -29,6 +29,11 @@ func Write(dir string, r *Result) error {
 	if err := replaceable(dir); err != nil {
 		return err
 	}
+	for _, obj := range r.Objects {
+		if err := Check(obj); err != nil {
+			return err
+		}
+	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", parent, err)
