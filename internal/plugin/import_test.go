@@ -203,29 +203,6 @@ func peopleAt(intervals []importer.Interval, at time.Time) []string {
 	return slices.Compact(out)
 }
 
-// copyDir copies a fixture so a test may spoil it.
-func copyDir(t *testing.T, from string) string {
-	t.Helper()
-	to := t.TempDir()
-	entries, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return to
-}
-
 // A truncated answer fails the import with a message naming it, and the
 // previous import in --out is left as it was.
 func TestImportOfATruncatedAnswerWritesNothing(t *testing.T) {
@@ -236,7 +213,10 @@ func TestImportOfATruncatedAnswerWritesNothing(t *testing.T) {
 				t.Fatalf("import: %v", r.err)
 			}
 			before := tree(t, out)
-			spoilt := copyDir(t, fx.dir)
+			spoilt := filepath.Join(t.TempDir(), "answers")
+			if err := os.CopyFS(spoilt, os.DirFS(fx.dir)); err != nil {
+				t.Fatal(err)
+			}
 			entries, _ := os.ReadDir(spoilt)
 			for _, e := range entries {
 				if e.Name() == importer.ManifestFile {
