@@ -115,6 +115,7 @@ func golden(t *testing.T, name, got string) {
 // object, with its outcome and notes.
 var wantTeamEntries = []importer.Entry{
 	{SourceKind: "user", SourceID: "4d2c7a10-0a1b-4c2d-8e3f-000000000001", SourceName: "alice@example.com", Outcome: importer.Approximated, Kind: "Responder", Name: "alice", Notes: []string{
+		`contact push is Opsgenie's app on the device "Alice's Pixel", a label no push channel can deliver to: set its address to the person's push address by hand`,
 		`rule "Acknowledged" (acknowledged-alert) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events`,
 		`rule "On-call starts" (schedule-start) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events`,
 	}},

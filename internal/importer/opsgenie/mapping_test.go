@@ -388,7 +388,7 @@ func TestCriteriaSeverities(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			var n notes
-			set := criteriaSet(c.in, "rule", &n)
+			set, _ := criteriaSet(c.in, "rule", &n)
 			if set.String() != c.set {
 				t.Errorf("set = %s, want %s", set, c.set)
 			}
@@ -445,6 +445,7 @@ func TestMapResponder(t *testing.T) {
 		t.Errorf("responder differs (-want +got):\n%s", diff)
 	}
 	wantNotes := []string{
+		`contact push is Opsgenie's app on the device "Pixel", a label no push channel can deliver to: set its address to the person's push address by hand`,
 		`contact "+1 555" by "fax" not mapped: Klaxon has no channel for that method`,
 		`rule "Critical" repeats every 5 minutes until acknowledged: Klaxon sends each rule once`,
 		`a step of rule "Critical" waits 48h0m0s: Klaxon waits at most 24h0m0s`,
