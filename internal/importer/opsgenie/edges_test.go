@@ -126,6 +126,7 @@ func TestShortTimeline(t *testing.T) {
 	short := timeline{StartDate: "2026-12-07T00:00:00Z", EndDate: "2026-12-21T00:00:00Z", FinalTimeline: finalTimeline{Rotations: []timelineRotation{{ID: "r1", Periods: []timelinePeriod{
 		{StartDate: "2026-12-07T00:00:00Z", EndDate: "2026-12-21T00:00:00Z", Recipient: recipient{Type: "user", ID: "u1"}},
 	}}}}}
+	a.put("escalations", nil, []escalation{})
 	a.put("schedules/s1/timeline", timelineQuery(testWindow), short)
 	_, err := a.run()
 	if err == nil || !strings.Contains(err.Error(), `the timeline of schedule "s1" covers 2026-12-07T00:00:00Z to 2026-12-21T00:00:00Z, not all of the window 2026-12-07T00:00:00Z to 2027-01-04T00:00:00Z`) {

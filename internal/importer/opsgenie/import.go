@@ -83,7 +83,7 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 			// Who the schedule has on call is the overrides' work too.
 			e := &res.Entries[at]
 			e.Outcome = importer.Approximated
-			e.Notes = append(e.Notes, fmt.Sprintf("%d of its overrides could not be imported as they are: see them below", inexact))
+			e.Notes = append(e.Notes, fmt.Sprintf("%d of its overrides could not be imported as they are (see them below): verify shows where who is on call differs while they apply", inexact))
 		}
 		if m.spec == nil {
 			continue

@@ -251,8 +251,8 @@ func TestMapScheduleAddsUp(t *testing.T) {
 	if diff := cmp.Diff([]string{"alice", "bob", "carol"}, m.everyone); diff != "" {
 		t.Errorf("everyone differs (-want +got):\n%s", diff)
 	}
-	if !m.notes.approx || len(m.notes.list) != 2 || !strings.Contains(m.notes.list[1], "disabled in Opsgenie") {
-		t.Errorf("notes = %v, want the team rotation and the disabled schedule", m.notes.list)
+	if !m.notes.approx || len(m.notes.list) != 3 || !strings.Contains(m.notes.list[1], "left out (1 of 4)") || !strings.Contains(m.notes.list[2], "disabled in Opsgenie") {
+		t.Errorf("notes = %v, want the team rotation, what verify shows of it, and the disabled schedule", m.notes.list)
 	}
 }
 

@@ -97,7 +97,7 @@ func mapOverride(o override, s schedule, name string, m mappedSchedule, p *peopl
 	if who == "" {
 		return nil, n, fmt.Sprintf("it takes rotations %s off call, and Klaxon cannot take one layer off call: add an OnCallOverride removing their people by hand", strings.Join(rotations, ", "))
 	}
-	n.lost("it puts %s on call in place of rotations %s only, and Klaxon's overrides cannot tell one layer's people from another's: %s is added beside whoever the schedule has", who, importer.Clip(strings.Join(rotations, ", "), importer.MaxValue), who)
+	n.lost("it puts %s on call in place of rotations %s only, and Klaxon's overrides cannot tell one layer's people from another's: %s is added beside whoever the schedule has, and verify shows the times those rotations have someone on call during it, whom Klaxon keeps", who, importer.Clip(strings.Join(rotations, ", "), importer.MaxValue), who)
 	on := base
 	on.Add = []string{who}
 	return []overridePart{{spec: on}}, n, ""

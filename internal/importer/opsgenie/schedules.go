@@ -84,6 +84,9 @@ func mapSchedule(s schedule, p *people) mappedSchedule {
 		m.why = "none of its rotations could be mapped: " + importer.Clip(strings.Join(m.notes.list, "; "), importer.MaxNote)
 		return m
 	}
+	if left := len(s.Rotations) - len(spec.Layers); left > 0 {
+		m.notes.lost("verify shows as differences the times the rotations left out (%d of %d) have someone on call", left, len(s.Rotations))
+	}
 	if s.Enabled != nil && !*s.Enabled {
 		m.notes.lost("disabled in Opsgenie: Klaxon has no disabled schedules, and pages whoever it has on call")
 	}
