@@ -3,11 +3,13 @@ package opsgenie
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
 // Bounds of an EscalationPolicy, as its CRD sets them.
@@ -56,7 +58,7 @@ func mapEscalation(e escalation, schedules map[string]scheduleRef, p *people) (*
 				closedNoted = true
 			}
 		default:
-			n.lost("%s has the condition %s: taken as if-not-acked", label, q(r.Condition))
+			n.lost("%s has the condition %s: taken as if-not-acked", label, importer.Quote(r.Condition))
 		}
 		target, ok := ruleTarget(r, label, schedules, p, &n)
 		if !ok {
@@ -76,7 +78,7 @@ func mapEscalation(e escalation, schedules map[string]scheduleRef, p *people) (*
 		}
 	}
 	if len(levels) == 0 {
-		return nil, n, "none of its rules could be mapped: " + joinNotes(n.list)
+		return nil, n, "none of its rules could be mapped: " + importer.Clip(strings.Join(n.list, "; "), importer.MaxNote)
 	}
 	if len(levels) > maxLevels {
 		return nil, n, fmt.Sprintf("its rules have %d different delays and a policy at most %d levels: merge rules by hand", len(levels), maxLevels)
@@ -126,7 +128,7 @@ func ruleTarget(r escalationRule, label string, schedules map[string]scheduleRef
 		case "all":
 			n.lost("%s pages every participant of schedule %s: Klaxon pages who is on call now", label, ref.label)
 		default:
-			n.lost("%s has the notifyType %s: Klaxon pages who is on call now", label, q(r.NotifyType))
+			n.lost("%s has the notifyType %s: Klaxon pages who is on call now", label, importer.Quote(r.NotifyType))
 		}
 		return klaxonv1alpha1.EscalationTarget{Schedule: ref.name}, true
 	default:

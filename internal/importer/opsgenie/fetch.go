@@ -26,7 +26,7 @@ const (
 // are UUIDs, and anything else could step out of the path it belongs to.
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
-func usableID(id string) bool { return safeID.MatchString(id) && id != ".." }
+func usableID(id string) bool { return safeID.MatchString(id) }
 
 // readUsers reads every page of GET /users.
 func readUsers(ctx context.Context, src importer.Source) ([]user, error) {
@@ -62,12 +62,12 @@ func readUsers(ctx context.Context, src importer.Source) ([]user, error) {
 func nextPage(link string, offset int) (url.Values, error) {
 	u, err := url.Parse(link)
 	if err != nil {
-		return nil, fmt.Errorf("paging.next %q is no URL", bound(link))
+		return nil, fmt.Errorf("paging.next %s is no URL", importer.Quote(link))
 	}
 	q := u.Query()
 	next, err := strconv.Atoi(q.Get("offset"))
 	if err != nil || next <= offset {
-		return nil, fmt.Errorf("paging.next %q does not move past offset %d", bound(link), offset)
+		return nil, fmt.Errorf("paging.next %s does not move past offset %d", importer.Quote(link), offset)
 	}
 	limit, err := strconv.Atoi(q.Get("limit"))
 	if err != nil || limit < 1 {

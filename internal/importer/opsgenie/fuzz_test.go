@@ -43,7 +43,7 @@ func smallAnswers(tb testing.TB) *answers {
 			TimeRestriction: &timeRestriction{Type: "time-of-day", Restriction: &timeOfDay{StartHour: 9, EndHour: 17}}},
 	}})
 	a.put("schedules/s1/overrides", nil, []override{{Alias: "o1", User: u("u2"), StartDate: "2026-12-12T10:00:00Z", EndDate: "2026-12-12T14:00:00Z"}})
-	a.put("schedules/s1/timeline", timelineQuery(testWindow), timeline{FinalTimeline: finalTimeline{Rotations: []timelineRotation{{ID: "r1", Periods: []timelinePeriod{
+	a.put("schedules/s1/timeline", timelineQuery(testWindow), timeline{StartDate: "2026-12-07T00:00:00Z", EndDate: "2027-01-04T00:00:00Z", FinalTimeline: finalTimeline{Rotations: []timelineRotation{{ID: "r1", Periods: []timelinePeriod{
 		{StartDate: "2026-12-11T17:00:00Z", EndDate: "2026-12-14T08:00:00Z", Type: "default", Recipient: recipient{Type: "user", ID: "u2", Name: "bob@example.com"}},
 	}}}}})
 	a.put("escalations", nil, []escalation{{ID: "e1", Name: "Esc", Rules: []escalationRule{
@@ -55,8 +55,8 @@ func smallAnswers(tb testing.TB) *answers {
 
 // FuzzImport replaces one answer of small saved answers with the fuzzer's
 // bytes and imports through DirSources: whatever the answer, the import
-// returns a result or an error, and what it returns verifies and writes
-// without a panic.
+// returns a result or an error, what it returns verifies without a panic,
+// and every schedule and override it writes is admitted once read back.
 func FuzzImport(f *testing.F) {
 	base := smallAnswers(f).dir
 	entries, err := os.ReadDir(base)
@@ -92,9 +92,7 @@ func FuzzImport(f *testing.F) {
 		}
 		_, _ = importer.Verify(res)
 		for _, o := range res.Objects {
-			if _, err := importer.Marshal(o); err != nil {
-				t.Fatal(err)
-			}
+			admitted(t, o)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +69,15 @@ func (a *answers) schedules(list ...schedule) {
 	for _, s := range list {
 		if usableID(s.ID) {
 			a.put("schedules/"+s.ID+"/overrides", nil, []override{})
-			a.put("schedules/"+s.ID+"/timeline", timelineQuery(testWindow), timeline{})
+			a.put("schedules/"+s.ID+"/timeline", timelineQuery(testWindow), timelineOver(testWindow))
 		}
 	}
+}
+
+// timelineOver is an empty timeline of the weeks timelineQuery asks for.
+func timelineOver(w importer.Window) timeline {
+	weeks, _ := strconv.Atoi(timelineQuery(w).Get("interval"))
+	return timeline{StartDate: w.From.Format(time.RFC3339), EndDate: w.From.AddDate(0, 0, 7*weeks).Format(time.RFC3339)}
 }
 
 func (a *answers) run() (*importer.Result, error) {

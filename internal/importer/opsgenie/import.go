@@ -47,19 +47,19 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 	slices.SortStableFunc(schedules, func(a, b schedule) int { return strings.Compare(a.ID, b.ID) })
 	refs := map[string]scheduleRef{}
 	for i, s := range schedules {
-		entry := importer.Entry{SourceKind: "schedule", SourceID: bound(s.ID), SourceName: bound(s.Name)}
+		entry := importer.Entry{SourceKind: "schedule", SourceID: importer.Clip(s.ID, importer.MaxValue), SourceName: importer.Clip(s.Name, importer.MaxValue)}
 		if i > 0 && schedules[i-1].ID == s.ID {
 			res.Report(duplicate(entry))
 			continue
 		}
 		if !usableID(s.ID) {
 			entry.Outcome = importer.NotMapped
-			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write the schedule by hand", q(s.ID))}
+			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write the schedule by hand", importer.Quote(s.ID))}
 			res.Report(entry)
 			continue
 		}
 		name, nameNote := namer.Name("OnCallSchedule", s.ID, s.Name)
-		ref := scheduleRef{name: name, label: q(s.Name)}
+		ref := scheduleRef{name: name, label: importer.Quote(s.Name)}
 		m := mapSchedule(s, p)
 		if m.spec == nil {
 			entry.Outcome = importer.NotMapped
@@ -83,7 +83,7 @@ func importSchedules(ctx context.Context, src importer.Source, res *importer.Res
 			// Who the schedule has on call is the overrides' work too.
 			e := &res.Entries[at]
 			e.Outcome = importer.Approximated
-			e.Notes = append(e.Notes, fmt.Sprintf("%d of its overrides could not be imported as they are: see them below", inexact))
+			e.Notes = append(e.Notes, fmt.Sprintf("%d of its overrides could not be imported as they are (see them below): verify shows where who is on call differs while they apply", inexact))
 		}
 		if m.spec == nil {
 			continue
@@ -114,10 +114,10 @@ func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, na
 		if key == "" {
 			key = strconv.Itoa(i)
 		}
-		entry := importer.Entry{SourceKind: "override", SourceID: bound(s.ID + "/" + key), SourceName: bound(o.Alias)}
+		entry := importer.Entry{SourceKind: "override", SourceID: importer.Clip(s.ID+"/"+key, importer.MaxValue), SourceName: importer.Clip(o.Alias, importer.MaxValue)}
 		if m.spec == nil {
 			entry.Outcome = importer.NotMapped
-			entry.Notes = []string{fmt.Sprintf("its schedule %s was not imported: add the override once the schedule is written", q(s.Name))}
+			entry.Notes = []string{fmt.Sprintf("its schedule %s was not imported: add the override once the schedule is written", importer.Quote(s.Name))}
 			res.Report(entry)
 			continue
 		}
@@ -148,14 +148,22 @@ func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, na
 				res.Add(obj, entry)
 				continue
 			}
-			// The parts of one override share its report entry.
-			obj.SetAnnotations(map[string]string{importer.AnnotationSource: res.Source + ":" + entry.SourceKind + ":" + entry.SourceID})
-			res.Objects = append(res.Objects, obj)
+			addPart(res, obj)
 			last := &res.Entries[len(res.Entries)-1]
 			last.Notes = append(last.Notes, fmt.Sprintf("written as two OnCallOverrides: %s takes everyone else off call, %s puts %s on", last.Name, oname, part.spec.Add[0]))
 		}
 	}
 	return inexact
+}
+
+// addPart adds the second OnCallOverride of an override to the one
+// Result.Add recorded last. It shares that one's report entry, as the two
+// do the work of one Opsgenie override, so it takes its annotation rather
+// than adding an entry of its own.
+func addPart(res *importer.Result, obj *klaxonv1alpha1.OnCallOverride) {
+	first := res.Objects[len(res.Objects)-1]
+	obj.SetAnnotations(map[string]string{importer.AnnotationSource: first.GetAnnotations()[importer.AnnotationSource]})
+	res.Objects = append(res.Objects, obj)
 }
 
 // importEscalations adds an EscalationPolicy for each escalation.
@@ -166,7 +174,7 @@ func importEscalations(ctx context.Context, src importer.Source, res *importer.R
 	}
 	slices.SortStableFunc(escalations, func(a, b escalation) int { return strings.Compare(a.ID, b.ID) })
 	for i, e := range escalations {
-		entry := importer.Entry{SourceKind: "escalation", SourceID: bound(e.ID), SourceName: bound(e.Name)}
+		entry := importer.Entry{SourceKind: "escalation", SourceID: importer.Clip(e.ID, importer.MaxValue), SourceName: importer.Clip(e.Name, importer.MaxValue)}
 		if i > 0 && escalations[i-1].ID == e.ID {
 			res.Report(duplicate(entry))
 			continue

@@ -115,6 +115,7 @@ func golden(t *testing.T, name, got string) {
 // object, with its outcome and notes.
 var wantTeamEntries = []importer.Entry{
 	{SourceKind: "user", SourceID: "4d2c7a10-0a1b-4c2d-8e3f-000000000001", SourceName: "alice@example.com", Outcome: importer.Approximated, Kind: "Responder", Name: "alice", Notes: []string{
+		`contact push is Opsgenie's app on the device "Alice's Pixel", a label no push channel can deliver to: set its address to the person's push address by hand`,
 		`rule "Acknowledged" (acknowledged-alert) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events`,
 		`rule "On-call starts" (schedule-start) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events`,
 	}},
@@ -134,17 +135,19 @@ var wantTeamEntries = []importer.Entry{
 		`written as two OnCallOverrides: payments-primary-20261224t1700-off takes everyone else off call, payments-primary-20261224t1700 puts zoe-muller on`,
 	}},
 	{SourceKind: "schedule", SourceID: "0b5e1c52-7d3a-4f0e-a1c4-000000000002", SourceName: "Payments Weekend", Outcome: importer.Approximated, Kind: "OnCallSchedule", Name: "payments-weekend", Notes: []string{
-		`1 of its overrides could not be imported as they are: see them below`,
+		`1 of its overrides could not be imported as they are (see them below): verify shows where who is on call differs while they apply`,
 	}},
 	{SourceKind: "override", SourceID: "0b5e1c52-7d3a-4f0e-a1c4-000000000002/dentist", SourceName: "dentist", Outcome: importer.Approximated, Kind: "OnCallOverride", Name: "payments-weekend-20261212t1000", Notes: []string{
-		`it puts carol on call in place of rotations "Weekend" only, and Klaxon's overrides cannot tell one layer's people from another's: carol is added beside whoever the schedule has`,
+		`it puts carol on call in place of rotations "Weekend" only, and Klaxon's overrides cannot tell one layer's people from another's: carol is added beside whoever the schedule has, and verify shows the times those rotations have someone on call during it, whom Klaxon keeps`,
 	}},
 	{SourceKind: "schedule", SourceID: "0b5e1c52-7d3a-4f0e-a1c4-000000000003", SourceName: "Platform", Outcome: importer.Approximated, Kind: "OnCallSchedule", Name: "platform", Notes: []string{
 		`rotation "SRE team" left out: its participant team "SRE" is no person, and Klaxon's layers rotate people: put the people it stands for into a layer by hand`,
+		`verify shows as differences the times the rotations left out (1 of 2) have someone on call`,
 	}},
 	{SourceKind: "schedule", SourceID: "0b5e1c52-7d3a-4f0e-a1c4-000000000004", SourceName: "Follow the Sun", Outcome: importer.NotMapped, Notes: []string{
 		`its time zone "Mars/Olympus_Mons" is unknown here: write the schedule by hand`,
 	}},
+	{SourceKind: "schedule", SourceID: "0b5e1c52-7d3a-4f0e-a1c4-000000000005", SourceName: "Support", Outcome: importer.Mapped, Kind: "OnCallSchedule", Name: "support"},
 	{SourceKind: "escalation", SourceID: "c3d4e5f6-1a2b-4c3d-9e8f-000000000001", SourceName: "Payments Escalation", Outcome: importer.Mapped, Kind: "EscalationPolicy", Name: "payments-escalation"},
 	{SourceKind: "escalation", SourceID: "c3d4e5f6-1a2b-4c3d-9e8f-000000000002", SourceName: "Platform Escalation", Outcome: importer.Approximated, Kind: "EscalationPolicy", Name: "platform-escalation", Notes: []string{
 		`its rules notify until the alert is closed (if-not-closed): Klaxon stops escalating at acknowledgement`,
@@ -170,6 +173,8 @@ var wantTeamDifferences = map[string][]importer.Difference{
 	// beside Dave, whose weekend it is.
 	"payments-weekend": {{Start: day(12, 10, 0), End: day(12, 14, 0), Source: []string{"bob", "carol"}, Klaxon: []string{"bob", "carol", "dave"}}},
 	// The SRE team's day is not imported.
+	// Turns that hand over inside their restriction windows.
+	"support":  nil,
 	"platform": {{Start: day(19, 0, 0), End: day(20, 0, 0), Source: []string{"bob", "team:SRE"}, Klaxon: []string{"bob"}}},
 }
 
@@ -260,9 +265,11 @@ func TestImportWrongKey(t *testing.T) {
 	}
 }
 
-// TestTeamFinalsByHand checks the fixture's final timelines, and who the
-// imported schedules put on call, at instants worked out by hand from the
-// rotations in testdata/build_team.py.
+// TestTeamFinalsByHand checks the fixture's final timelines (Opsgenie's
+// answers, as the import reads them into Result.Finals) at instants worked
+// out by hand from the rotations in testdata/build_team.py. What the
+// imported schedules put on call is compared with these finals by verify,
+// in checkTeam.
 func TestTeamFinalsByHand(t *testing.T) {
 	res := importDir(t, teamDir)
 	cases := []struct {
@@ -291,6 +298,23 @@ func TestTeamFinalsByHand(t *testing.T) {
 		// Platform: Bob on even days from 1 December, the SRE team on the 19th.
 		{"platform", day(8, 12, 0), []string{"carol"}},
 		{"platform", day(19, 12, 0), []string{"bob", "team:SRE"}},
+		// Support, in Berlin: days hand over at 12:00 (11:00Z) from
+		// Tuesday 1 December, Carol, Dave, Zoë; weekends at Saturday 12:00
+		// from 28 November, Alice, Bob. Tuesday 8 December 10:00Z: Carol's
+		// turn from Monday noon, in its second window.
+		{"support", day(8, 10, 0), []string{"carol"}},
+		{"support", day(8, 12, 0), []string{"dave"}},
+		// 17:30 in Berlin: the days are over, the weekend not begun.
+		{"support", day(8, 16, 30), nil},
+		// Friday 11 December 19:00 Berlin: Bob's weekend turn from 5
+		// December, in its second window.
+		{"support", day(11, 18, 0), []string{"bob"}},
+		// Saturday 12 December 11:00 Berlin: Bob's weekend and Dave's day
+		// (from Friday noon) both end at noon.
+		{"support", day(12, 10, 0), []string{"bob", "dave"}},
+		{"support", day(12, 12, 0), []string{"alice", "zoe-muller"}},
+		// Monday 14 December 08:30 Berlin: Alice's weekend until 09:00.
+		{"support", day(14, 7, 30), []string{"alice"}},
 	}
 	for _, c := range cases {
 		i := slices.IndexFunc(res.Finals, func(f importer.Final) bool { return f.Schedule == c.schedule })

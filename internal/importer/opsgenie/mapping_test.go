@@ -251,8 +251,8 @@ func TestMapScheduleAddsUp(t *testing.T) {
 	if diff := cmp.Diff([]string{"alice", "bob", "carol"}, m.everyone); diff != "" {
 		t.Errorf("everyone differs (-want +got):\n%s", diff)
 	}
-	if !m.notes.approx || len(m.notes.list) != 2 || !strings.Contains(m.notes.list[1], "disabled in Opsgenie") {
-		t.Errorf("notes = %v, want the team rotation and the disabled schedule", m.notes.list)
+	if !m.notes.approx || len(m.notes.list) != 3 || !strings.Contains(m.notes.list[1], "left out (1 of 4)") || !strings.Contains(m.notes.list[2], "disabled in Opsgenie") {
+		t.Errorf("notes = %v, want the team rotation, what verify shows of it, and the disabled schedule", m.notes.list)
 	}
 }
 
@@ -388,7 +388,7 @@ func TestCriteriaSeverities(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			var n notes
-			set := criteriaSet(c.in, "rule", &n)
+			set, _ := criteriaSet(c.in, "rule", &n)
 			if set.String() != c.set {
 				t.Errorf("set = %s, want %s", set, c.set)
 			}
@@ -445,6 +445,7 @@ func TestMapResponder(t *testing.T) {
 		t.Errorf("responder differs (-want +got):\n%s", diff)
 	}
 	wantNotes := []string{
+		`contact push is Opsgenie's app on the device "Pixel", a label no push channel can deliver to: set its address to the person's push address by hand`,
 		`contact "+1 555" by "fax" not mapped: Klaxon has no channel for that method`,
 		`rule "Critical" repeats every 5 minutes until acknowledged: Klaxon sends each rule once`,
 		`a step of rule "Critical" waits 48h0m0s: Klaxon waits at most 24h0m0s`,

@@ -3,31 +3,10 @@ package opsgenie
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
-// maxNote bounds a value quoted from the source in a note or an error, so
-// that a hostile name cannot flood the report; maxNotes bounds the notes
-// of one entry.
-const (
-	maxNote  = 200
-	maxNotes = 40
-)
-
-// bound cuts s to maxNote bytes, at a rune boundary.
-func bound(s string) string {
-	if len(s) <= maxNote {
-		return s
-	}
-	cut := maxNote
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// q quotes a source value for a note.
-func q(s string) string { return fmt.Sprintf("%q", bound(s)) }
+// maxNotes bounds the notes of one entry.
+const maxNotes = 40
 
 // notes collects the notes of one entry and whether any of them says the
 // mapping lost something.

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
 
@@ -34,9 +35,19 @@ func mapOverride(o override, s schedule, name string, m mappedSchedule, p *peopl
 	var n notes
 	start, err1 := time.Parse(time.RFC3339, o.StartDate)
 	end, err2 := time.Parse(time.RFC3339, o.EndDate)
+	if err1 != nil || err2 != nil {
+		return nil, n, fmt.Sprintf("its startDate %s or endDate %s is no RFC 3339 time", importer.Quote(o.StartDate), importer.Quote(o.EndDate))
+	}
+	// An OnCallOverride's times are whole seconds: the checks are of the
+	// times it will have.
+	if whole := start.Truncate(time.Second); !whole.Equal(start) || !end.Truncate(time.Second).Equal(end) {
+		start, end = whole, end.Truncate(time.Second)
+		if !end.After(start) {
+			return nil, n, "it lasts less than a second once its times are whole seconds, as an OnCallOverride's are"
+		}
+		n.lost("its times have fractions of a second, and an OnCallOverride's are whole seconds: it runs from %s to %s", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
+	}
 	switch {
-	case err1 != nil || err2 != nil:
-		return nil, n, fmt.Sprintf("its startDate %s or endDate %s is no RFC 3339 time", q(o.StartDate), q(o.EndDate))
 	case !end.After(start):
 		return nil, n, "it ends before it starts"
 	case end.Sub(start) > oncall.MaxOverrideLength:
@@ -81,12 +92,12 @@ func mapOverride(o override, s schedule, name string, m mappedSchedule, p *peopl
 	}
 	var rotations []string
 	for _, r := range o.Rotations {
-		rotations = append(rotations, q(firstNonEmpty(r.Name, r.ID)))
+		rotations = append(rotations, importer.Quote(firstNonEmpty(r.Name, r.ID)))
 	}
 	if who == "" {
 		return nil, n, fmt.Sprintf("it takes rotations %s off call, and Klaxon cannot take one layer off call: add an OnCallOverride removing their people by hand", strings.Join(rotations, ", "))
 	}
-	n.lost("it puts %s on call in place of rotations %s only, and Klaxon's overrides cannot tell one layer's people from another's: %s is added beside whoever the schedule has", who, bound(strings.Join(rotations, ", ")), who)
+	n.lost("it puts %s on call in place of rotations %s only, and Klaxon's overrides cannot tell one layer's people from another's: %s is added beside whoever the schedule has, and verify shows the times those rotations have someone on call during it, whom Klaxon keeps", who, importer.Clip(strings.Join(rotations, ", "), importer.MaxValue), who)
 	on := base
 	on.Add = []string{who}
 	return []overridePart{{spec: on}}, n, ""

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
 // priorities is a set of Opsgenie alert priorities, P1 (bit 1) to P5
@@ -53,12 +54,13 @@ func parsePriority(s string) (priorities, bool) {
 	return 0, false
 }
 
-// criteriaSet returns the priorities a rule's criteria match. Conditions
-// on anything but the priority cannot be told apart by Klaxon: they are
-// taken to match every alert, with a note.
-func criteriaSet(c *criteria, label string, n *notes) priorities {
+// criteriaSet returns the priorities a rule's criteria match, and whether
+// that is exactly what they match. Conditions on anything but the
+// priority cannot be told apart by Klaxon: they are taken to match every
+// alert, with a note.
+func criteriaSet(c *criteria, label string, n *notes) (priorities, bool) {
 	if c == nil || c.Type == "" || c.Type == "match-all" {
-		return allPriorities
+		return allPriorities, true
 	}
 	var anyOf bool
 	switch c.Type {
@@ -66,10 +68,11 @@ func criteriaSet(c *criteria, label string, n *notes) priorities {
 		anyOf = true
 	case "match-all-conditions":
 	default:
-		n.lost("%s has criteria of type %s: taken to match every alert", label, q(c.Type))
-		return allPriorities
+		n.lost("%s has criteria of type %s: taken to match every alert", label, importer.Quote(c.Type))
+		return allPriorities, false
 	}
 	var set priorities
+	exact := true
 	if !anyOf {
 		set = allPriorities
 	}
@@ -78,11 +81,11 @@ func criteriaSet(c *criteria, label string, n *notes) priorities {
 		switch {
 		case ok:
 		case cond.Field == "priority":
-			n.lost("%s: the condition priority %s %s not mapped (only equals P1 to P5 maps to severities): taken to match every alert", label, bound(cond.Operation), q(cond.ExpectedValue))
-			match = allPriorities
+			n.lost("%s: the condition priority %s %s not mapped (only equals P1 to P5 maps to severities): taken to match every alert", label, importer.Clip(cond.Operation, importer.MaxValue), importer.Quote(cond.ExpectedValue))
+			match, exact = allPriorities, false
 		default:
-			n.lost("%s: the condition on %s not mapped (Klaxon's rules choose by severity only): taken to match every alert", label, q(cond.Field))
-			match = allPriorities
+			n.lost("%s: the condition on %s not mapped (Klaxon's rules choose by severity only): taken to match every alert", label, importer.Quote(cond.Field))
+			match, exact = allPriorities, false
 		}
 		if anyOf {
 			set |= match
@@ -90,7 +93,7 @@ func criteriaSet(c *criteria, label string, n *notes) priorities {
 			set &= match
 		}
 	}
-	return set
+	return set, exact
 }
 
 // conditionSet returns the priorities an equality condition on the

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,10 +50,10 @@ func mapSchedule(s schedule, p *people) mappedSchedule {
 	loc, err := time.LoadLocation(zone)
 	switch {
 	case zone == "" || zone == "Local" || len(zone) > 64 || !zonePattern.MatchString(zone):
-		m.why = fmt.Sprintf("its time zone %s is no IANA time zone name: write the schedule by hand", q(zone))
+		m.why = fmt.Sprintf("its time zone %s is no IANA time zone name: write the schedule by hand", importer.Quote(zone))
 		return m
 	case err != nil:
-		m.why = fmt.Sprintf("its time zone %s is unknown here: write the schedule by hand", q(zone))
+		m.why = fmt.Sprintf("its time zone %s is unknown here: write the schedule by hand", importer.Quote(zone))
 		return m
 	case len(s.Rotations) == 0:
 		m.why = "it has no rotations: Klaxon's schedules need at least one layer"
@@ -80,14 +81,17 @@ func mapSchedule(s schedule, p *people) mappedSchedule {
 		}
 	}
 	if len(spec.Layers) == 0 {
-		m.why = "none of its rotations could be mapped: " + joinNotes(m.notes.list)
+		m.why = "none of its rotations could be mapped: " + importer.Clip(strings.Join(m.notes.list, "; "), importer.MaxNote)
 		return m
+	}
+	if left := len(s.Rotations) - len(spec.Layers); left > 0 {
+		m.notes.lost("verify shows as differences the times the rotations left out (%d of %d) have someone on call", left, len(s.Rotations))
 	}
 	if s.Enabled != nil && !*s.Enabled {
 		m.notes.lost("disabled in Opsgenie: Klaxon has no disabled schedules, and pages whoever it has on call")
 	}
 	if _, err := oncall.Compile(spec); err != nil {
-		m.why = "Klaxon refuses the layers it maps to: " + bound(err.Error())
+		m.why = "Klaxon refuses the layers it maps to: " + importer.Clip(err.Error(), importer.MaxNote)
 		return m
 	}
 	for who := range everyone {
@@ -96,17 +100,6 @@ func mapSchedule(s schedule, p *people) mappedSchedule {
 	slices.Sort(m.everyone)
 	m.spec = spec
 	return m
-}
-
-func joinNotes(list []string) string {
-	out := ""
-	for i, s := range list {
-		if i > 0 {
-			out += "; "
-		}
-		out += s
-	}
-	return bound(out)
 }
 
 // layerName is a DNS-safe name of the rotation, unique among layers.
@@ -126,7 +119,7 @@ func layerName(name string, i int, layers []klaxonv1alpha1.ScheduleLayer) string
 // mapRotation maps one rotation to a layer; when it cannot, it says why in
 // n and returns false.
 func mapRotation(r rotation, loc *time.Location, p *people, n *notes) (klaxonv1alpha1.ScheduleLayer, bool) {
-	label := "rotation " + q(r.Name)
+	label := "rotation " + importer.Quote(r.Name)
 	leftOut := func(format string, args ...any) (klaxonv1alpha1.ScheduleLayer, bool) {
 		n.lost("%s left out: %s", label, fmt.Sprintf(format, args...))
 		return klaxonv1alpha1.ScheduleLayer{}, false
@@ -156,7 +149,7 @@ func mapRotation(r rotation, loc *time.Location, p *people, n *notes) (klaxonv1a
 	}
 	start, err := time.Parse(time.RFC3339, r.StartDate)
 	if err != nil {
-		return leftOut("its startDate %s is no RFC 3339 time", q(r.StartDate))
+		return leftOut("its startDate %s is no RFC 3339 time", importer.Quote(r.StartDate))
 	}
 	length := r.Length
 	if length == 0 {
@@ -169,12 +162,15 @@ func mapRotation(r rotation, loc *time.Location, p *people, n *notes) (klaxonv1a
 	switch r.Type {
 	case "hourly":
 		layer.Shift = metav1.Duration{Duration: time.Duration(length) * time.Hour}
+		if length%24 == 0 && changesClocks(loc, start, r.EndDate) {
+			n.lost("%s hands over every %d hours, and Klaxon reads a shift of %dh as whole days, handing over at the same time of day on the clocks of %s: across each clock change Klaxon's handoff is an hour earlier or later than Opsgenie's, and verify shows that hour as a difference when the window holds a clock change", label, length, length, loc)
+		}
 	case "daily":
 		layer.Shift = metav1.Duration{Duration: time.Duration(length) * 24 * time.Hour}
 	case "weekly":
 		layer.Shift = metav1.Duration{Duration: time.Duration(length) * 7 * 24 * time.Hour}
 	default:
-		return leftOut("its type %s is none of hourly, daily, weekly", q(r.Type))
+		return leftOut("its type %s is none of hourly, daily, weekly", importer.Quote(r.Type))
 	}
 	layer.Start = start.In(loc).Format(localLayout)
 	if back, err := oncall.ParseLocal(layer.Start, loc); err != nil || !back.Equal(start) {
@@ -184,7 +180,7 @@ func mapRotation(r rotation, loc *time.Location, p *people, n *notes) (klaxonv1a
 		end, err := time.Parse(time.RFC3339, r.EndDate)
 		switch {
 		case err != nil:
-			return leftOut("its endDate %s is no RFC 3339 time", q(r.EndDate))
+			return leftOut("its endDate %s is no RFC 3339 time", importer.Quote(r.EndDate))
 		case !end.After(start):
 			return leftOut("it ends (%s) before it starts", end.UTC().Format(time.RFC3339))
 		}
@@ -201,6 +197,29 @@ func mapRotation(r rotation, loc *time.Location, p *people, n *notes) (klaxonv1a
 		layer.Restrictions = rs
 	}
 	return layer, true
+}
+
+// changesClocks says whether the clocks of loc change their offset from
+// UTC after start (and before end, an RFC 3339 time or empty).
+func changesClocks(loc *time.Location, start time.Time, end string) bool {
+	until, err := time.Parse(time.RFC3339, end)
+	if err != nil {
+		until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	t := start.In(loc)
+	_, offset := t.Zone()
+	// A zone's changes of name alone are few; a bound keeps a walk short.
+	for range 64 {
+		_, next := t.ZoneBounds()
+		if next.IsZero() || !next.Before(until) {
+			return false
+		}
+		t = next.In(loc)
+		if _, o := t.Zone(); o != offset {
+			return true
+		}
+	}
+	return true
 }
 
 var weekdays = map[string]klaxonv1alpha1.Weekday{
@@ -263,7 +282,7 @@ func mapRestriction(tr timeRestriction, label string, n *notes) ([]klaxonv1alpha
 			from, ok3 := clockOf(r.StartHour, r.StartMin)
 			to, ok4 := clockOf(r.EndHour, r.EndMin)
 			if !ok1 || !ok2 || !ok3 || !ok4 {
-				return leftOut("a restriction window (%s to %s) has no day or time Klaxon reads", q(r.StartDay), q(r.EndDay))
+				return leftOut("a restriction window (%s to %s) has no day or time Klaxon reads", importer.Quote(r.StartDay), importer.Quote(r.EndDay))
 			}
 			if fromDay == toDay && from == to {
 				n.lost("%s: the window from %s %s to %s %s is empty or the whole week: left out of its restrictions", label, fromDay, from, toDay, to)
@@ -276,6 +295,6 @@ func mapRestriction(tr timeRestriction, label string, n *notes) ([]klaxonv1alpha
 		}
 		return out, true
 	default:
-		return leftOut("its restriction of type %s is none of time-of-day, weekday-and-time-of-day", q(tr.Type))
+		return leftOut("its restriction of type %s is none of time-of-day, weekday-and-time-of-day", importer.Quote(tr.Type))
 	}
 }

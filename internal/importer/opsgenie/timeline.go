@@ -23,18 +23,29 @@ const (
 // "team:NAME" or "escalation:NAME", which no Responder is, so that verify
 // shows where the import could not follow it.
 func finalOf(tl timeline, name, id string, w importer.Window, p *people) (importer.Final, error) {
+	// Outside the range the answer says it covers, its periods say
+	// nothing, not that nobody is on call.
+	from, err1 := time.Parse(time.RFC3339, tl.StartDate)
+	to, err2 := time.Parse(time.RFC3339, tl.EndDate)
+	if err1 != nil || err2 != nil {
+		return importer.Final{}, fmt.Errorf("the timeline of schedule %s covers %s to %s, which are no RFC 3339 times", importer.Quote(id), importer.Quote(tl.StartDate), importer.Quote(tl.EndDate))
+	}
+	if from.After(w.From) || to.Before(w.To) {
+		return importer.Final{}, fmt.Errorf("the timeline of schedule %s covers %s to %s, not all of the window %s to %s",
+			importer.Quote(id), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), w.From.UTC().Format(time.RFC3339), w.To.UTC().Format(time.RFC3339))
+	}
 	var list []importer.Interval
 	total := 0
 	for _, r := range tl.FinalTimeline.Rotations {
 		total += len(r.Periods)
 		if total > maxPeriods {
-			return importer.Final{}, fmt.Errorf("the timeline of schedule %s has more than %d periods", q(id), maxPeriods)
+			return importer.Final{}, fmt.Errorf("the timeline of schedule %s has more than %d periods", importer.Quote(id), maxPeriods)
 		}
 		for _, pd := range r.Periods {
 			start, err1 := time.Parse(time.RFC3339, pd.StartDate)
 			end, err2 := time.Parse(time.RFC3339, pd.EndDate)
 			if err1 != nil || err2 != nil {
-				return importer.Final{}, fmt.Errorf("the timeline of schedule %s has a period from %s to %s, which are no RFC 3339 times", q(id), q(pd.StartDate), q(pd.EndDate))
+				return importer.Final{}, fmt.Errorf("the timeline of schedule %s has a period from %s to %s, which are no RFC 3339 times", importer.Quote(id), importer.Quote(pd.StartDate), importer.Quote(pd.EndDate))
 			}
 			if start.Before(w.From) {
 				start = w.From
@@ -54,7 +65,7 @@ func finalOf(tl timeline, name, id string, w importer.Window, p *people) (import
 	}
 	intervals, err := flatten(list)
 	if err != nil {
-		return importer.Final{}, fmt.Errorf("the timeline of schedule %s: %w", q(id), err)
+		return importer.Final{}, fmt.Errorf("the timeline of schedule %s: %w", importer.Quote(id), err)
 	}
 	return importer.Final{Schedule: name, SourceID: id, Intervals: intervals}, nil
 }
@@ -69,9 +80,9 @@ func timelineName(r recipient, p *people) (string, bool) {
 		if n, ok := p.name(r); ok {
 			return n, true
 		}
-		return "user:" + bound(firstNonEmpty(r.Name, r.Username, r.ID)), true
+		return "user:" + importer.Clip(firstNonEmpty(r.Name, r.Username, r.ID), importer.MaxValue), true
 	default:
-		return bound(r.Type) + ":" + bound(firstNonEmpty(r.Name, r.ID)), true
+		return importer.Clip(r.Type, importer.MaxValue) + ":" + importer.Clip(firstNonEmpty(r.Name, r.ID), importer.MaxValue), true
 	}
 }
 

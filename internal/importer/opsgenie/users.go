@@ -61,7 +61,7 @@ func (p *people) name(r recipient) (string, bool) {
 func describe(r recipient) string {
 	for _, s := range []string{r.Name, r.Username, r.ID} {
 		if s != "" {
-			return r.Type + " " + q(s)
+			return r.Type + " " + importer.Quote(s)
 		}
 	}
 	return r.Type
@@ -77,14 +77,14 @@ func importUsers(ctx context.Context, src importer.Source, res *importer.Result,
 	slices.SortStableFunc(users, func(a, b user) int { return strings.Compare(a.ID, b.ID) })
 	p := &people{byID: map[string]string{}, byUsername: map[string]string{}}
 	for i, u := range users {
-		entry := importer.Entry{SourceKind: "user", SourceID: bound(u.ID), SourceName: bound(u.Username)}
+		entry := importer.Entry{SourceKind: "user", SourceID: importer.Clip(u.ID, importer.MaxValue), SourceName: importer.Clip(u.Username, importer.MaxValue)}
 		if i > 0 && users[i-1].ID == u.ID {
 			res.Report(duplicate(entry))
 			continue
 		}
 		if !usableID(u.ID) {
 			entry.Outcome = importer.NotMapped
-			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write its Responder by hand", q(u.ID))}
+			entry.Notes = []string{fmt.Sprintf("its id %s is no Opsgenie id: write its Responder by hand", importer.Quote(u.ID))}
 			res.Report(entry)
 			continue
 		}
@@ -146,7 +146,7 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 	if strings.TrimSpace(display) == "" {
 		display = u.ID
 	}
-	spec := klaxonv1alpha1.ResponderSpec{DisplayName: truncate(display, maxDisplay)}
+	spec := klaxonv1alpha1.ResponderSpec{DisplayName: importer.Clip(display, maxDisplay)}
 	if u.Blocked {
 		n.lost("blocked in Opsgenie: Klaxon pages whoever a schedule or policy names; remove the Responder if the person left")
 	}
@@ -160,13 +160,13 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 		channel, ok := channels[method]
 		switch {
 		case !ok:
-			n.lost("contact %s by %s not mapped: Klaxon has no channel for that method", q(to), q(method))
+			n.lost("contact %s by %s not mapped: Klaxon has no channel for that method", importer.Quote(to), importer.Quote(method))
 			return "", false
 		case strings.TrimSpace(to) == "" || len(to) > maxAddress:
 			n.lost("contact by %s not mapped: its address is empty or longer than %d characters", method, maxAddress)
 			return "", false
 		case len(spec.Contacts) == maxContacts:
-			n.lost("contact %s not mapped: a Responder has at most %d contacts", q(to), maxContacts)
+			n.lost("contact %s not mapped: a Responder has at most %d contacts", importer.Quote(to), maxContacts)
 			return "", false
 		}
 		name := contactNames[method]
@@ -174,6 +174,9 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 			name = contactNames[method] + "-" + strconv.Itoa(i)
 		}
 		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: name, Channel: channel, Address: to})
+		if method == "mobile" {
+			n.lost("contact %s is Opsgenie's app on the device %s, a label no push channel can deliver to: set its address to the person's push address by hand", name, importer.Quote(to))
+		}
 		byAddress[key] = name
 		return name, true
 	}
@@ -185,19 +188,30 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 		}
 	}
 	slices.SortStableFunc(rules, func(a, b notificationRule) int { return a.Order - b.Order })
-	var covered priorities
+	// covered are the priorities earlier rules take for sure; maybe those
+	// that earlier rules take only for some alerts or at some times. The
+	// rules after such a rule are kept for its priorities, so that the
+	// person gets more notifications than in Opsgenie rather than fewer.
+	var covered, maybe priorities
 	for _, r := range rules {
-		label := "rule " + q(r.Name)
+		label := "rule " + importer.Quote(r.Name)
 		if !r.Enabled {
 			n.info("%s is disabled in Opsgenie: left out", label)
 			continue
 		}
-		set := criteriaSet(r.Criteria, label, &n)
+		set, exact := criteriaSet(r.Criteria, label, &n)
 		effective := set &^ covered
-		covered |= set
 		if effective == 0 {
 			n.info("%s never applies: earlier rules take every priority it matches", label)
 			continue
+		}
+		if both := effective & maybe; both != 0 {
+			n.lost("%s also applies to %s, for which Opsgenie uses an earlier rule instead when that one matches (by a condition Klaxon cannot read, or at its times): the person gets the notifications of both", label, both)
+		}
+		if exact && r.TimeRestriction == nil {
+			covered |= set
+		} else {
+			maybe |= set
 		}
 		if effective.has(4) != effective.has(5) {
 			n.lost("%s matches %s: Klaxon's SEV4 is both P4 and P5, so it applies to both", label, effective)
@@ -226,7 +240,7 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 				after, err := s.SendAfter.duration()
 				switch {
 				case err != nil:
-					n.lost("a step of %s waits %s: %v; written to send at once", label, q(fmt.Sprint(s.SendAfter.TimeAmount, " ", s.SendAfter.TimeUnit)), err)
+					n.lost("a step of %s waits %s: %v; written to send at once", label, importer.Quote(fmt.Sprint(s.SendAfter.TimeAmount, " ", s.SendAfter.TimeUnit)), err)
 				case after > maxRuleAfter:
 					n.lost("a step of %s waits %s: Klaxon waits at most %s", label, after, maxRuleAfter)
 					rule.After = &metav1.Duration{Duration: maxRuleAfter}
@@ -247,13 +261,13 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 	for _, s := range others {
 		switch {
 		case s.ActionType == actionCreate && !s.Enabled:
-			n.info("rule %s is disabled in Opsgenie: left out", q(s.Name))
+			n.info("rule %s is disabled in Opsgenie: left out", importer.Quote(s.Name))
 		case s.ActionType == actionCreate:
-			n.lost("rule %s has an id that is no Opsgenie id: not read", q(s.Name))
+			n.lost("rule %s has an id that is no Opsgenie id: not read", importer.Quote(s.Name))
 		case !s.Enabled:
-			n.info("rule %s (%s) is disabled in Opsgenie: left out", q(s.Name), bound(s.ActionType))
+			n.info("rule %s (%s) is disabled in Opsgenie: left out", importer.Quote(s.Name), importer.Clip(s.ActionType, importer.MaxValue))
 		default:
-			n.lost("rule %s (%s) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events", q(s.Name), bound(s.ActionType))
+			n.lost("rule %s (%s) not mapped: Klaxon's rules say how a page reaches the person, and it tells nobody of other events", importer.Quote(s.Name), importer.Clip(s.ActionType, importer.MaxValue))
 		}
 	}
 	return spec, n
@@ -270,13 +284,6 @@ func sameRule(a, b klaxonv1alpha1.NotificationRule) bool {
 	return a.Contact == b.Contact && da == db && slices.Equal(a.Severities, b.Severities)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
-}
-
 // maxWait bounds a duration read from Opsgenie: longer ones are no waits a
 // policy or rule can mean.
 const maxWait = 30 * 24 * time.Hour
@@ -291,7 +298,7 @@ func (t timeAmount) duration() (time.Duration, error) {
 	case "days":
 		unit = 24 * time.Hour
 	default:
-		return 0, fmt.Errorf("the unit %s is none of minutes, hours, days", q(t.TimeUnit))
+		return 0, fmt.Errorf("the unit %s is none of minutes, hours, days", importer.Quote(t.TimeUnit))
 	}
 	if t.TimeAmount < 0 || t.TimeAmount > int64(maxWait/unit) {
 		return 0, fmt.Errorf("not a wait from 0 to %s", maxWait)

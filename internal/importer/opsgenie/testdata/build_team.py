@@ -11,7 +11,8 @@ Run from this directory: python3 build_team.py
 import json
 import zlib
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 OUT = "team"
 UTC = timezone.utc
@@ -161,8 +162,8 @@ rules(ZOE, [summary("r-z-db", "Database alerts", "create-alert", 0)], [
 ])
 
 # --- schedules --------------------------------------------------------------
-S1, S2, S3, S4 = ("0b5e1c52-7d3a-4f0e-a1c4-00000000000%d" % n for n in (1, 2, 3, 4))
-R = {k: "9e7a3f11-2c4b-4d5e-b6f7-0000000000%s" % k for k in ("11", "12", "21", "22", "31", "32", "41")}
+S1, S2, S3, S4, S5 = ("0b5e1c52-7d3a-4f0e-a1c4-00000000000%d" % n for n in (1, 2, 3, 4, 5))
+R = {k: "9e7a3f11-2c4b-4d5e-b6f7-0000000000%s" % k for k in ("11", "12", "21", "22", "31", "32", "41", "51", "52")}
 
 
 def rot(rid, name, typ, length, start, parts, end=None, restriction=None):
@@ -180,20 +181,22 @@ def owner():
 
 
 T = lambda *a: datetime(*a, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+TIME_OF_DAY_9_17 = {"type": "time-of-day", "restriction": {"startHour": 9, "startMin": 0, "endHour": 17, "endMin": 0}}
+FRIDAY_EVENING_TO_MONDAY = {"type": "weekday-and-time-of-day", "restrictions": [
+    {"startDay": "friday", "startHour": 18, "startMin": 0, "endDay": "monday", "endHour": 9, "endMin": 0}]}
 schedules = [
     {"id": S1, "name": "Payments Primary", "description": "", "timezone": "Europe/Berlin", "enabled": True,
      "ownerTeam": owner(), "rotations": [
          rot("11", "Weekly", "weekly", 1, T(2026, 11, 30, 8), [participant(ALICE), participant(BOB)]),
          rot("12", "Office hours", "daily", 1, T(2026, 12, 1, 8), [participant(CAROL), participant(DAVE)],
-             restriction={"type": "time-of-day",
-                          "restriction": {"startHour": 9, "startMin": 0, "endHour": 17, "endMin": 0}}),
+             restriction=TIME_OF_DAY_9_17),
      ]},
     {"id": S2, "name": "Payments Weekend", "description": "", "timezone": "Europe/Berlin", "enabled": True,
      "ownerTeam": owner(), "rotations": [
          rot("21", "Weekend", "weekly", 1, T(2026, 11, 27, 17), [participant(DAVE), participant(ZOE)],
-             restriction={"type": "weekday-and-time-of-day", "restrictions": [
-                 {"startDay": "friday", "startHour": 18, "startMin": 0,
-                  "endDay": "monday", "endHour": 9, "endMin": 0}]}),
+             restriction=FRIDAY_EVENING_TO_MONDAY),
          rot("22", "Night watch", "hourly", 8, T(2026, 12, 7), [participant(ALICE), participant(BOB), participant(CAROL)],
              end=T(2026, 12, 21)),
      ]},
@@ -202,6 +205,15 @@ schedules = [
          rot("31", "Daily", "daily", 1, T(2026, 12, 1), [participant(BOB), participant(CAROL)]),
          rot("32", "SRE team", "weekly", 1, T(2026, 12, 19), [{"type": "team", "id": "7a1b2c3d-0000-4000-8000-000000000002", "name": "SRE"}],
              end=T(2026, 12, 20)),
+     ]},
+    # Support: both rotations hand over at noon in Berlin, inside their
+    # restriction windows, so a turn spans two windows.
+    {"id": S5, "name": "Support", "description": "", "timezone": "Europe/Berlin", "enabled": True,
+     "ownerTeam": owner(), "rotations": [
+         rot("51", "Support days", "daily", 1, T(2026, 12, 1, 11), [participant(CAROL), participant(DAVE), participant(ZOE)],
+             restriction=TIME_OF_DAY_9_17),
+         rot("52", "Support weekend", "weekly", 1, T(2026, 11, 28, 11), [participant(ALICE), participant(BOB)],
+             restriction=FRIDAY_EVENING_TO_MONDAY),
      ]},
     {"id": S4, "name": "Follow the Sun", "description": "", "timezone": "Mars/Olympus_Mons", "enabled": True,
      "ownerTeam": owner(), "rotations": [
@@ -220,6 +232,7 @@ write("schedules_%s_overrides.json" % S1, [O1])
 write("schedules_%s_overrides.json" % S2, [O2])
 write("schedules_%s_overrides.json" % S3, [])
 write("schedules_%s_overrides.json" % S4, [])
+write("schedules_%s_overrides.json" % S5, [])
 
 
 # --- final timelines ----------------------------------------------------------
@@ -235,6 +248,51 @@ def turns(start, length, people, until=None):
         if b > FROM:
             yield a, b, people[i % len(people)]
         i += 1
+
+
+def local(d, h, m):
+    """The instant the clocks of Berlin show d h:m."""
+    return datetime.combine(d, time(h, m), tzinfo=BERLIN).astimezone(UTC)
+
+
+def windows(restriction):
+    """The restriction's windows, as instants, around the four weeks: a
+    time-of-day window every day, a weekday window from its start day to
+    the next time its end day's time comes, both on Berlin's clock."""
+    out = []
+    d = (FROM - 2 * WEEK).date()
+    while d < (TO + 2 * WEEK).date():
+        if restriction["type"] == "time-of-day":
+            r = restriction["restriction"]
+            a, b = local(d, r["startHour"], r["startMin"]), local(d, r["endHour"], r["endMin"])
+            if b <= a:
+                b = local(d + DAY, r["endHour"], r["endMin"])
+            out.append((a, b))
+        else:
+            for r in restriction["restrictions"]:
+                if DAYS[d.weekday()] != r["startDay"]:
+                    continue
+                a = local(d, r["startHour"], r["startMin"])
+                days = (DAYS.index(r["endDay"]) - d.weekday()) % 7
+                b = local(d + days * DAY, r["endHour"], r["endMin"])
+                if b <= a:
+                    b = local(d + (days + 7) * DAY, r["endHour"], r["endMin"])
+                out.append((a, b))
+        d += DAY
+    return out
+
+
+def restricted(turn_list, restriction):
+    """Each turn keeps its person, on call only within the restriction's
+    windows: a turn that spans two windows is on call in both."""
+    out = []
+    ws = windows(restriction)
+    for a, b, who in turn_list:
+        for wa, wb in ws:
+            if max(a, wa) < min(b, wb):
+                out.append((max(a, wa), min(b, wb), recipient(who), "default"))
+    out.sort(key=lambda p: p[0])
+    return out
 
 
 def clip(periods):
@@ -277,21 +335,18 @@ def timeline(sid, name, rotations):
 # (09:00 in Berlin). Office hours: Carol and Dave take days in turn from
 # 2026-12-01 08:00Z, on call only 09:00-17:00 Berlin (08:00-16:00Z).
 weekly = [(a, b, recipient(p), "default") for a, b, p in turns(T(2026, 11, 30, 8), WEEK, [ALICE, BOB])]
-office = []
-for a, b, p in turns(T(2026, 12, 1, 8), DAY, [CAROL, DAVE]):
-    office.append((a, a + 8 * HOUR, recipient(p), "default"))
+office = restricted(turns(T(2026, 12, 1, 8), DAY, [CAROL, DAVE]), TIME_OF_DAY_9_17)
 weekly = override(weekly, T(2026, 12, 24, 17), T(2026, 12, 27, 8), recipient(ZOE))
 office = override(office, T(2026, 12, 24, 17), T(2026, 12, 27, 8), recipient(ZOE))
 timeline(S1, "Payments Primary", [("11", "Weekly", weekly), ("12", "Office hours", office)])
 
 # Payments Weekend. Weekend: Dave and Zoë take weeks in turn from Friday
 # 2026-11-27 17:00Z, on call only Friday 18:00 to Monday 09:00 Berlin
-# (Friday 17:00Z to Monday 08:00Z), which is where each turn starts. Night
+# (Friday 17:00Z to Monday 08:00Z): each turn starts when a window opens. Night
 # watch: eight-hour turns of Alice, Bob, Carol from 2026-12-07 00:00Z,
 # ended 2026-12-21 00:00Z. The dentist override puts Carol in place of the
 # weekend rotation on Saturday 12 December 10:00-14:00Z.
-weekend = [(a, a + 2 * DAY + 15 * HOUR, recipient(p), "default")
-           for a, b, p in turns(T(2026, 11, 27, 17), WEEK, [DAVE, ZOE])]
+weekend = restricted(turns(T(2026, 11, 27, 17), WEEK, [DAVE, ZOE]), FRIDAY_EVENING_TO_MONDAY)
 weekend = override(weekend, T(2026, 12, 12, 10), T(2026, 12, 12, 14), recipient(CAROL))
 night = [(a, b, recipient(p), "default")
          for a, b, p in turns(T(2026, 12, 7), 8 * HOUR, [ALICE, BOB, CAROL], until=T(2026, 12, 21))]
@@ -303,6 +358,16 @@ daily = [(a, b, recipient(p), "default") for a, b, p in turns(T(2026, 12, 1), DA
 sre = [(T(2026, 12, 19), T(2026, 12, 20), {"type": "team", "id": "7a1b2c3d-0000-4000-8000-000000000002", "name": "SRE"},
         "default")]
 timeline(S3, "Platform", [("31", "Daily", daily), ("32", "SRE team", sre)])
+
+# Support (Berlin). Support days: Carol, Dave and Zoë take days in turn
+# from 2026-12-01 12:00 Berlin (11:00Z), on call only 09:00-17:00 Berlin:
+# a turn is the afternoon of its first day and the morning of the next.
+# Support weekend: Alice and Bob take weeks in turn from Saturday
+# 2026-11-28 12:00 Berlin, on call only Friday 18:00 to Monday 09:00
+# Berlin: a turn is the rest of one weekend and the start of the next.
+days = restricted(turns(T(2026, 12, 1, 11), DAY, [CAROL, DAVE, ZOE]), TIME_OF_DAY_9_17)
+sweekend = restricted(turns(T(2026, 11, 28, 11), WEEK, [ALICE, BOB]), FRIDAY_EVENING_TO_MONDAY)
+timeline(S5, "Support", [("51", "Support days", days), ("52", "Support weekend", sweekend)])
 
 # --- escalations --------------------------------------------------------------
 E1, E2, E3 = ("c3d4e5f6-1a2b-4c3d-9e8f-00000000000%d" % n for n in (1, 2, 3))
