@@ -8,7 +8,9 @@ status=0
 for pkg in $(go list ./...); do
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     echo "fuzz: $pkg $target ($fuzztime)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" || status=1
+    # No minimizing: shrinking each new input of a kilobyte answer byte by
+    # byte takes the whole short run; a failing input is saved as it is.
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -fuzzminimizetime=0 "$pkg" || status=1
   done
 done
 exit $status
