@@ -23,6 +23,9 @@ const (
 	repeatTimes = 5
 	// maxSteps bounds the steps of one chain an import reads through.
 	maxSteps = 1000
+	// maxWait bounds one wait step, so that waits add up without
+	// overflow.
+	maxWait = 24 * time.Hour
 )
 
 // importChains reads the escalation chains with their steps and maps them
@@ -112,7 +115,10 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 				notes.approx("%s: a wait without a duration counts as none", step)
 				continue
 			}
-			wait += time.Duration(min(*s.Duration, int64(24*time.Hour/time.Second))) * time.Second
+			if *s.Duration > int64(maxWait/time.Second) {
+				notes.approx("%s: it waits %d s, more than a day; it was taken as a wait of %s", step, *s.Duration, maxWait)
+			}
+			wait += time.Duration(min(*s.Duration, int64(maxWait/time.Second))) * time.Second
 			open = false
 		case "notify_persons":
 			for _, id := range s.PersonsToNotify {

@@ -272,7 +272,8 @@ func (m memory) Get(_ context.Context, path string, query url.Values, v any) err
 
 // FuzzImport feeds arbitrary bytes as one of the team fixture's answers:
 // the import may fail, but never panics, and what it writes is named as
-// Kubernetes names must be and verifies without a panic.
+// Kubernetes names must be, passes the CRDs' rules and verifies without a
+// panic.
 func FuzzImport(f *testing.F) {
 	paths, err := filepath.Glob("testdata/team/*.json")
 	if err != nil || len(paths) == 0 {
@@ -302,6 +303,9 @@ func FuzzImport(f *testing.F) {
 			}
 			if _, err := importer.Marshal(o); err != nil {
 				t.Errorf("marshal %s: %v", o.GetName(), err)
+			}
+			if err := importer.Check(o); err != nil {
+				t.Errorf("the API server would refuse it: %v", err)
 			}
 		}
 		_, _ = importer.Verify(res)
@@ -373,5 +377,49 @@ func TestFarDates(t *testing.T) {
 	_, _ = importer.Verify(res)
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %s", took)
+	}
+}
+
+// TestTimesTheAPIServerRefuses: an override past the year 9999 is not
+// mapped, a layer ending in 10000 has no end, and a layer ending where
+// the clocks go back ends after its start: everything written applies.
+func TestTimesTheAPIServerRefuses(t *testing.T) {
+	a := answers{}
+	a.set("users", nil, []any{map[string]any{"id": "UA", "username": "alice"}, map[string]any{"id": "UB", "username": "bob"}})
+	a.set("schedules", nil, []any{map[string]any{"id": "S1", "name": "edges", "type": "web", "time_zone": "Europe/Berlin", "shifts": []string{"O1", "O2", "O3"}}})
+	a.set("on_call_shifts", nil, []any{
+		map[string]any{"id": "O1", "name": "forever", "type": "rolling_users", "level": 0, "start": "2026-01-05T09:00:00", "duration": 86400,
+			"frequency": "daily", "until": "9999-12-31T12:00:00", "rolling_users": [][]string{{"UA"}, {"UB"}}},
+		map[string]any{"id": "O2", "name": "fold", "type": "single_event", "level": 1, "start": "2027-10-31T02:40:00+02:00", "duration": 1800, "users": []string{"UB"}},
+		map[string]any{"id": "O3", "name": "far", "type": "override", "start": "9999-12-31T23:00:00", "duration": 7200, "users": []string{"UA"}},
+	})
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-01-03"}}, []any{})
+	res, err := importAnswers(t, a.write(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Objects {
+		if err := importer.Check(o); err != nil {
+			t.Error(err)
+		}
+	}
+	s, ok := res.Object("OnCallSchedule", "edges").(*klaxonv1alpha1.OnCallSchedule)
+	if !ok {
+		t.Fatalf("no schedule: %+v", res.Entries)
+	}
+	if got := s.Spec.Layers[0].End; got != "" {
+		t.Errorf("the layer until 9999 ends %q, want no end", got)
+	}
+	if got := s.Spec.Layers[1].End; got != "2027-10-31T03:10:00" {
+		t.Errorf("the single event ends %q, want 2027-10-31T03:10:00", got)
+	}
+	if e := entry(t, res, "on_call_shift", "O2"); e.Outcome != importer.Approximated {
+		t.Errorf("single event: %+v", e)
+	}
+	if e := entry(t, res, "on_call_shift", "O3"); e.Outcome != importer.NotMapped || !strings.Contains(strings.Join(e.Notes, " "), "beyond the years") {
+		t.Errorf("override past 9999: %+v", e)
+	}
+	if len(s.Spec.Overrides) != 0 {
+		t.Errorf("overrides %+v", s.Spec.Overrides)
 	}
 }

@@ -104,6 +104,54 @@ func TestMapShift(t *testing.T) {
 				}},
 			noteHas: "an hour apart",
 		},
+		"a weekend window whose first turn loses an hour to summer time ends on the clock": {
+			shift: rolling(shift{Frequency: ptr("weekly"), Duration: 48 * 3600, Start: "2027-03-27T00:00:00"}),
+			zone:  "Europe/Berlin",
+			// Weeks other than the first hold no change of clocks.
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2027-03-27T00:00:00", Shift: metav1.Duration{Duration: week},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{FromDay: "Sat", From: "00:00", ToDay: "Mon", To: "00:00"}}},
+		},
+		"a night window whose first night loses an hour ends on the clock": {
+			shift:   rolling(shift{Frequency: ptr("daily"), Duration: 8 * 3600, Start: "2027-03-27T22:00:00"}),
+			zone:    "Europe/Berlin",
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2027-03-27T22:00:00", Shift: metav1.Duration{Duration: day},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: days("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), From: "22:00", To: "06:00"}}},
+		},
+		"by_day days whose first turn loses an hour end on the clock": {
+			shift: &shift{Type: "recurrent_event", Users: []string{"UC"}, Start: "2027-03-28T01:00:00", Duration: 8 * 3600,
+				Frequency: ptr("weekly"), ByDay: []string{"SU", "MO"}},
+			zone:    "Europe/Berlin",
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"carol"}, Start: "2027-03-28T01:00:00", Shift: metav1.Duration{Duration: week},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: days("Mon", "Sun"), From: "01:00", To: "09:00"}}},
+		},
+		"a 24-hourly turn keeps its length, Klaxon's day its wall clock": {
+			shift:   rolling(shift{Frequency: ptr("hourly"), Interval: ptr(24), Duration: 24 * 3600}),
+			zone:    "Europe/Berlin",
+			outcome: importer.Approximated,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: day}},
+			noteHas: "hourly turns keep their length",
+		},
+		"a 24-hourly turn in a zone without daylight saving time": {
+			shift:   rolling(shift{Frequency: ptr("hourly"), Interval: ptr(48), Duration: 48 * 3600}),
+			zone:    "Asia/Tokyo",
+			outcome: importer.Mapped,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: 2 * day}},
+		},
+		"a single event ending where the clocks go back ends on the clock": {
+			shift:   &shift{Type: "single_event", Users: []string{"UC"}, Start: "2027-10-31T02:40:00+02:00", Duration: 1800},
+			zone:    "Europe/Berlin",
+			outcome: importer.Approximated,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"carol"}, Start: "2027-10-31T02:40:00", End: "2027-10-31T03:10:00", Shift: metav1.Duration{Duration: time.Hour}},
+			noteHas: "where the clocks go back",
+		},
+		"an until in the last day of 9999 is no end": {
+			shift:   rolling(shift{Frequency: ptr("daily"), Duration: 86400, Until: ptr("9999-12-31T12:00:00")}),
+			outcome: importer.Mapped,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: day}},
+		},
 		"every other day for 8 hours cannot be a weekly window": {
 			shift:   rolling(shift{Frequency: ptr("daily"), Interval: ptr(2), Duration: 8 * 3600}),
 			outcome: importer.Approximated,
@@ -350,6 +398,12 @@ func TestMapChain(t *testing.T) {
 			repeat:  5,
 			noteHas: "at least a minute",
 		},
+		"a wait of more than a day is a day, with a note": {
+			steps:   []escalationPolicy{notify("UA"), wait(3 * 86400), notify("UB")},
+			outcome: importer.Approximated,
+			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(24 * time.Hour), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
+			noteHas: "it waits 259200 s, more than a day; it was taken as a wait of 24h0m0s",
+		},
 		"a wait before the first notification": {
 			steps:   []escalationPolicy{wait(300), notify("UA")},
 			outcome: importer.Approximated,
@@ -437,6 +491,13 @@ func TestMapUser(t *testing.T) {
 			rules:   []notificationRule{rule(2, "notify_by_email", false, 0), rule(0, "notify_by_slack", false, 0), rule(1, "wait", false, 900)},
 			outcome: importer.Mapped,
 			want:    []klaxonv1alpha1.NotificationRule{{Contact: "slack"}, {Contact: "email", After: d(15 * time.Minute)}},
+		},
+		"a wait of more than a day is a day, with a note": {
+			user:    user{ID: "U1", Username: "a", Email: "a@example.com"},
+			rules:   []notificationRule{rule(0, "wait", false, 2*86400), rule(1, "notify_by_email", false, 0)},
+			outcome: importer.Approximated,
+			want:    []klaxonv1alpha1.NotificationRule{{Contact: "email", After: d(24 * time.Hour)}},
+			noteHas: "it waits 172800 s, more than Klaxon waits before a rule; it was taken as a wait of 24h0m0s",
 		},
 		"important rules are SEV1's, the others the other severities'": {
 			user:    user{ID: "U1", Username: "a", Email: "a@example.com"},

@@ -211,8 +211,9 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 			}
 			levelSeen[sh.Level] = true
 			layers = append(layers, m.layer)
-			e.Kind, e.Name = "OnCallSchedule", schedule
-			e.Notes = append([]string{fmt.Sprintf("layer %s (level %d)", m.layer.Name, sh.Level)}, e.Notes...)
+			// The entry names its layer in a note, not the schedule as its
+			// object: the schedule's own entry says whether it is mapped.
+			e.Notes = append([]string{fmt.Sprintf("layer %s (level %d) of OnCallSchedule/%s", m.layer.Name, sh.Level, schedule)}, e.Notes...)
 		}
 		entries = append(entries, e)
 	}
@@ -281,6 +282,10 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 			continue
 		}
 		end := start.Add(time.Duration(sh.Duration) * time.Second)
+		if start.UTC().Year() < 1 || end.UTC().Year() > lastYear {
+			notMapped("override: it runs from %s to %s, beyond the years 1 to %d that Klaxon's times can say", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), lastYear)
+			continue
+		}
 		if !end.After(r.opts.Window.From) {
 			notMapped("override: it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
 			ended[clip(sh.ID)] = true
@@ -308,8 +313,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 			continue
 		}
 		out = append(out, klaxonv1alpha1.ScheduleOverride{User: users[0], Start: metav1.NewTime(start.UTC()), End: metav1.NewTime(end.UTC())})
-		e.Kind, e.Name = "OnCallSchedule", schedule
-		e.Notes = append([]string{fmt.Sprintf("override of %s from %s to %s", users[0], start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))}, e.Notes...)
+		e.Notes = append([]string{fmt.Sprintf("override of %s from %s to %s in OnCallSchedule/%s", users[0], start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), schedule)}, e.Notes...)
 		if len(users) > 1 {
 			if end.Sub(start) > maxOverrideLength {
 				e.Outcome = importer.Approximated

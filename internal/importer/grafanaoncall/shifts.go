@@ -179,7 +179,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		m.layer.Start = wall(start, sc.loc)
 		m.layer.Shift = metav1.Duration{Duration: max(dur, oncall.MinShift)}
 		end := start.Add(dur)
-		m.layer.End = wall(end, sc.loc)
+		m.setEnd(start, end, sc.loc)
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
 			sc.ended[clip(sh.ID)] = true
@@ -222,6 +222,9 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 	}
 	m.layer.Start = wall(start, sc.loc)
 	m.layer.Shift = metav1.Duration{Duration: rec.period()}
+	if freq == "hourly" && rec.period()%day == 0 && !sameOffsets(sc.loc, time.UTC, start) {
+		m.approx("its hourly turns keep their length across daylight saving time changes, while Klaxon's whole-day turns keep the wall clock: after a change its handoffs are an hour apart")
+	}
 	if rec.days != nil {
 		rec.byDayRestrictions(&m, sh, len(groups), sc.loc)
 	} else {
@@ -246,9 +249,38 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 			sc.ended[clip(sh.ID)] = true
 			return m
 		}
-		m.layer.End = wall(end, sc.loc)
+		m.setEnd(start, end, sc.loc)
 	}
 	return m
+}
+
+// lastYear is the last year a layer's times and an override's instants
+// can be written in: RFC 3339 has four digits for it.
+const lastYear = 9999
+
+// setEnd writes the layer's end, the local time of end. An end past the
+// year 9999 is no end: nothing ends after it. Where the clocks go back,
+// the local time of end may come before that of the layer's start: the
+// layer then ends at the start's local time plus its length, on the clock.
+func (m *layerMapping) setEnd(start, end time.Time, loc *time.Location) {
+	if end.In(loc).Year() > lastYear {
+		return
+	}
+	from, to := wall(start, loc), wall(end, loc)
+	if to > from {
+		m.layer.End = to
+		return
+	}
+	clock, err := time.Parse(oncall.StartLayout, from)
+	if err != nil {
+		return
+	}
+	clock = clock.Add(end.Sub(start))
+	if clock.Year() > lastYear {
+		return
+	}
+	m.layer.End = clock.Format(oncall.StartLayout)
+	m.approx("it ends at %s local time, where the clocks go back to before its start at %s: the layer ends at %s, its start plus its length on the clock, later than in Grafana OnCall by the time the clocks went back", to, from, m.layer.End)
 }
 
 // groups returns the turns of sh as Responder names, a turn a list.

@@ -153,6 +153,9 @@ func mapRules(rules []notificationRule, kind string, severities []klaxonv1alpha1
 				notes.approx("%s: a wait without a duration counts as none", step)
 				continue
 			}
+			if *nr.Duration > int64(maxRuleAfter/time.Second) {
+				notes.approx("%s: it waits %d s, more than Klaxon waits before a rule; it was taken as a wait of %s", step, *nr.Duration, maxRuleAfter)
+			}
 			after += time.Duration(min(*nr.Duration, int64(maxRuleAfter/time.Second))) * time.Second
 			continue
 		case "notify_by_email":
