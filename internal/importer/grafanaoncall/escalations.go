@@ -51,14 +51,14 @@ func (r *run) importChains(ctx context.Context) error {
 		steps = slices.DeleteFunc(steps, func(s escalationPolicy) bool { return s.EscalationChainID != "" && s.EscalationChainID != c.ID })
 		spec, e := r.mapChain(&c, steps)
 		if e.Outcome == importer.NotMapped {
-			r.res.Report(e)
+			r.report(e)
 			continue
 		}
 		name, note := r.namer.Name("EscalationPolicy", c.ID, c.Name)
 		if note != "" {
 			e.Notes = append(e.Notes, note)
 		}
-		r.res.Add(&klaxonv1alpha1.EscalationPolicy{
+		r.add(&klaxonv1alpha1.EscalationPolicy{
 			TypeMeta:   metav1.TypeMeta{APIVersion: klaxonv1alpha1.GroupVersion.String(), Kind: "EscalationPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       spec,
@@ -77,7 +77,7 @@ type level struct {
 // mapChain maps a chain's steps, in position order: notify steps with no
 // wait between them page together, a wait becomes the next level's after.
 func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1alpha1.EscalationPolicySpec, importer.Entry) {
-	e := importer.Entry{SourceKind: "escalation_chain", SourceID: clip(c.ID), SourceName: clip(c.Name), Outcome: importer.Mapped}
+	e := importer.Entry{SourceKind: "escalation_chain", SourceID: importer.Clip(c.ID, importer.MaxValue), SourceName: importer.Clip(c.Name, importer.MaxValue), Outcome: importer.Mapped}
 	notes := &noteList{}
 	var spec klaxonv1alpha1.EscalationPolicySpec
 	if len(steps) > maxSteps {
@@ -102,10 +102,10 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 	stopped := false
 	for i, s := range steps {
 		if stopped {
-			notes.approx("step %d (%s) comes after the chain ends: Grafana OnCall never runs it either", i+1, clip(s.Type))
+			notes.approx("step %d (%s) comes after the chain ends: Grafana OnCall never runs it either", i+1, importer.Clip(s.Type, importer.MaxValue))
 			continue
 		}
-		step := fmt.Sprintf("step %d (%s)", i+1, clip(s.Type))
+		step := fmt.Sprintf("step %d (%s)", i+1, importer.Clip(s.Type, importer.MaxValue))
 		if s.Important {
 			notes.approx("%s: asks for the people's important notifications; Klaxon picks their rules by the incident's severity", step)
 		}
@@ -137,7 +137,7 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 			if name, ok := r.schedules[id]; ok {
 				add(klaxonv1alpha1.EscalationTarget{Schedule: name})
 			} else {
-				notes.approx("%s: schedule %s was not imported (see its entry): page its people by hand", step, clip(id))
+				notes.approx("%s: schedule %s was not imported (see its entry): page its people by hand", step, importer.Quote(id))
 			}
 		case "repeat_escalation":
 			spec.Repeat = repeatTimes
@@ -224,7 +224,7 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 func (r *run) addUser(add func(klaxonv1alpha1.EscalationTarget), notes *noteList, step, id string) {
 	name, ok := r.person(id)
 	if !ok {
-		notes.approx("%s: user %s is not among the users read: left out", step, clip(id))
+		notes.approx("%s: user %s is not among the users read: left out", step, importer.Quote(id))
 		return
 	}
 	add(klaxonv1alpha1.EscalationTarget{User: name})
@@ -234,5 +234,5 @@ func deref(s *string) string {
 	if s == nil {
 		return "(none)"
 	}
-	return clip(*s)
+	return importer.Quote(*s)
 }

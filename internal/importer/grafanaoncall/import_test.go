@@ -228,7 +228,7 @@ func TestTeamReport(t *testing.T) {
 		{"on_call_shift", "OORPHAN00001", not, "", []string{"no schedule lists it"}},
 		{"escalation_chain", "FCRITICAL0001", approx, "EscalationPolicy/platform-critical", []string{"trigger_webhook", "round robin", "5 more times"}},
 		{"escalation_chain", "FDATABASE0001", approx, "EscalationPolicy/database", []string{"notify_if_time_from_to", "notify_user_group", "declare_incident", "resolve"}},
-		{"escalation_chain", "FLEGACY000001", not, "", []string{"schedule SLEGACYICAL01 was not imported", "pages nobody"}},
+		{"escalation_chain", "FLEGACY000001", not, "", []string{`schedule "SLEGACYICAL01" was not imported`, "pages nobody"}},
 		{"escalation_chain", "FLOWPRIO00001", mapped, "EscalationPolicy/low-priority", nil},
 		{"route", "RCRITICAL0001", mapped, "AlertRoute/prometheus-production-1", []string{"create Secret prometheus-production-1"}},
 		{"route", "RREGEX0000001", not, "", []string{"regular expression", "by hand"}},

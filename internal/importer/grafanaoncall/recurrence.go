@@ -8,6 +8,7 @@ import (
 	"time"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
 // recurrence is how a shift repeats: a turn every interval frequency
@@ -131,7 +132,7 @@ func (r *recurrence) byDayRestrictions(m *layerMapping, sh *shift, turns int, lo
 				weekStart = strings.ToUpper(*sh.WeekStart)
 			}
 			if wd, ok := icalDays[weekStart]; !ok || wd != r.start.Weekday() {
-				m.approx("its week starts on %s but its first turn on %s: Grafana OnCall hands over at the week's start, Klaxon a week after the first turn", clip(weekStart), r.start.Weekday())
+				m.approx("its week starts on %s but its first turn on %s: Grafana OnCall hands over at the week's start, Klaxon a week after the first turn", importer.Quote(weekStart), r.start.Weekday())
 			}
 		}
 	}

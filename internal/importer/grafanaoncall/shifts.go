@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -48,11 +47,11 @@ var zonePattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 // loadZone reads an IANA time zone name as the CRD accepts it.
 func loadZone(name string) (*time.Location, error) {
 	if len(name) > 64 || !zonePattern.MatchString(name) || name == "Local" {
-		return nil, fmt.Errorf("time zone %q is no IANA time zone name", clip(name))
+		return nil, fmt.Errorf("time zone %s is no IANA time zone name", importer.Quote(name))
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("time zone %q is unknown: %w", clip(name), err)
+		return nil, fmt.Errorf("time zone %s is unknown: %w", importer.Quote(name), err)
 	}
 	return loc, nil
 }
@@ -66,38 +65,8 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%q is no time such as 2026-12-07T09:00:00", clip(s))
+	return time.Time{}, fmt.Errorf("%s is no time such as 2026-12-07T09:00:00", importer.Quote(s))
 }
-
-// clip bounds a string from the source for a note or a field, and keeps
-// only printable text: control characters are dropped, invalid UTF-8
-// replaced.
-func clip(s string) string {
-	const limit = 200
-	s = printable(s)
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// printable drops control characters and replaces invalid UTF-8, which
-// YAML cannot hold and a terminal should not print.
-func printable(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // layerMapping is what became of one shift in a schedule's layer.
 type layerMapping struct {
@@ -182,7 +151,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		m.setEnd(start, end, sc.loc)
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[clip(sh.ID)] = true
+			sc.ended[importer.Clip(sh.ID, importer.MaxValue)] = true
 		}
 		if len(sh.ByDay) > 0 || sh.Until != nil {
 			m.notes = append(m.notes, "it has no frequency: by_day and until were ignored, as Grafana OnCall ignores them")
@@ -198,7 +167,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		return m
 	}
 	if len(sh.ByMonth) > 0 || len(sh.ByMonthday) > 0 {
-		m.approx("its by_month %v and by_monthday %v were left out: Klaxon's restrictions are weekly, so the layer covers every month and day of the month", bounded(sh.ByMonth), bounded(sh.ByMonthday))
+		m.approx("its by_month %v and by_monthday %v were left out: Klaxon's restrictions are weekly, so the layer covers every month and day of the month", importer.Clip(fmt.Sprint(sh.ByMonth), importer.MaxValue), importer.Clip(fmt.Sprint(sh.ByMonthday), importer.MaxValue))
 	}
 	rec := recurrence{freq: freq, interval: interval, start: start, dur: dur}
 	if len(sh.ByDay) > 0 {
@@ -214,7 +183,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 	case "monthly":
 		rec.monthly(&m)
 	default:
-		m.drop("its frequency %q is unknown", clip(freq))
+		m.drop("its frequency %s is unknown", importer.Quote(freq))
 		return m
 	}
 	if m.skip {
@@ -241,12 +210,12 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		}
 		end, ok := rec.lastEnd(until.In(shiftLoc))
 		if !ok {
-			m.drop("its until %s is before its first turn: it puts nobody on call", *sh.Until)
+			m.drop("its until %s is before its first turn: it puts nobody on call", importer.Quote(*sh.Until))
 			return m
 		}
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[clip(sh.ID)] = true
+			sc.ended[importer.Clip(sh.ID, importer.MaxValue)] = true
 			return m
 		}
 		m.setEnd(start, end, sc.loc)
@@ -292,7 +261,7 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 	case "recurrent_event", "single_event":
 		source = [][]string{sh.Users}
 	default:
-		m.drop("its type %q is unknown", clip(sh.Type))
+		m.drop("its type %s is unknown", importer.Quote(sh.Type))
 		return nil
 	}
 	if len(source) > maxParticipants {
@@ -305,6 +274,12 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 		}
 	}
 	var out [][]string
+	var unknown missing
+	defer func() {
+		if unknown.n > 0 {
+			m.approx("users not among the users read were left out of their turns: %s", unknown)
+		}
+	}()
 	for i, g := range source {
 		if len(g) > maxMembers {
 			m.drop("turn %d has %d people; Klaxon allows %d a group", i+1, len(g), maxMembers)
@@ -314,7 +289,7 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 		for _, id := range g {
 			name, ok := person(id)
 			if !ok {
-				m.approx("user %s of turn %d is not among the users read: left out of the turn", clip(id), i+1)
+				unknown.add(id)
 				continue
 			}
 			if !slices.Contains(names, name) {
@@ -359,7 +334,7 @@ func byDays(in []string) ([]time.Weekday, error) {
 	for _, d := range in {
 		wd, ok := icalDays[strings.ToUpper(d)]
 		if !ok {
-			return nil, fmt.Errorf("by_day %q is no day such as MO", clip(d))
+			return nil, fmt.Errorf("by_day %s is no day such as MO", importer.Quote(d))
 		}
 		if !slices.Contains(out, wd) {
 			out = append(out, wd)
@@ -399,9 +374,4 @@ func sameOffsets(a, b *time.Location, at time.Time) bool {
 func hhmm(t time.Time, loc *time.Location) (string, bool) {
 	t = t.In(loc)
 	return t.Format("15:04"), t.Second() == 0 && t.Nanosecond() == 0
-}
-
-// bounded cuts a list from the source for a note.
-func bounded(l []int) []int {
-	return l[:min(len(l), 31)]
 }
