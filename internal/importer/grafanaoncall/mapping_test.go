@@ -355,6 +355,47 @@ func TestMapLayers(t *testing.T) {
 	}
 }
 
+// TestSameLevelApart: shifts of one level whose windows never meet keep
+// Replace, so each alone hides the levels below in its windows, as in
+// Grafana OnCall; windows that meet add up, approximated.
+func TestSameLevelApart(t *testing.T) {
+	window := func(id string, days []string, start, who string) *shift {
+		return &shift{ID: id, Name: "Shift " + id, Type: "recurrent_event", Level: 1, Start: start, Duration: 8 * 3600,
+			Frequency: ptr("weekly"), ByDay: days, Users: []string{who}}
+	}
+	base := &shift{ID: "A", Name: "Shift A", Type: "rolling_users", Level: 0, Start: "2026-12-07T00:00:00", Duration: 604800,
+		Frequency: ptr("weekly"), RollingUsers: [][]string{{"UA"}}}
+	sc := shiftContext{loc: time.UTC, person: testPerson, from: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), ended: map[string]bool{}}
+	weekdays := window("B", []string{"MO", "TU", "WE", "TH", "FR"}, "2026-12-07T09:00:00", "UB")
+	weekend := window("C", []string{"SA", "SU"}, "2026-12-12T09:00:00", "UC")
+	layers, entries := mapLayers([]*shift{base, weekdays, weekend}, sc, "s")
+	if c := layers[2].Combine; c != "" {
+		t.Errorf("the weekend layer combines %q, want Replace", c)
+	}
+	if e := entries[2]; e.Outcome != importer.Mapped {
+		t.Errorf("the weekend shift: %+v, want mapped", e)
+	}
+	sched, err := oncall.Compile(&klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string][]string{
+		"2026-12-09T10:00:00Z": {"bob"}, "2026-12-12T10:00:00Z": {"carol"}, "2026-12-12T18:00:00Z": {"alice"}, "2026-12-14T08:59:00Z": {"alice"},
+	} {
+		ts, _ := time.Parse(time.RFC3339, at)
+		if got := sched.At(ts); !reflect.DeepEqual(got, want) {
+			t.Errorf("at %s: %v, want %v", at, got, want)
+		}
+	}
+	// Friday evening into Saturday meets the weekend's Saturday window.
+	evenings := window("D", []string{"FR"}, "2026-12-11T20:00:00", "UB")
+	evenings.Duration = 14 * 3600
+	layers, entries = mapLayers([]*shift{base, weekend, evenings}, sc, "s")
+	if c := layers[2].Combine; c != klaxonv1alpha1.CombineAdd || entries[2].Outcome != importer.Approximated {
+		t.Errorf("windows that meet: %q, %+v; want Add, approximated", c, entries[2])
+	}
+}
+
 // TestMapChain maps escalation steps to levels.
 func TestMapChain(t *testing.T) {
 	r := &run{people: map[string]string{"UA": "alice", "UB": "bob"}, schedules: map[string]string{"S1": "primary"}}

@@ -196,6 +196,8 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 	var entries []importer.Entry
 	names := map[string]bool{}
 	levelSeen := map[int]bool{}
+	// covers are what the layers of each level so far cover of a week.
+	covers := map[int][]weekCover{}
 	lowest := 0
 	if len(order) > 0 {
 		lowest = order[0].Level
@@ -205,7 +207,12 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 		e := importer.Entry{SourceKind: "on_call_shift", SourceID: importer.Clip(sh.ID, importer.MaxValue), SourceName: importer.Clip(sh.Name, importer.MaxValue), Outcome: m.outcome, Notes: m.notes}
 		if !m.skip {
 			m.layer.Name = layerName(sh, names)
-			if levelSeen[sh.Level] {
+			cover := coverOf(&m.layer)
+			// A shift whose windows meet none of its level's earlier ones
+			// is alone on call in them, as a Replace layer is.
+			apart := !slices.ContainsFunc(covers[sh.Level], func(c weekCover) bool { return !disjoint(c, cover) })
+			covers[sh.Level] = append(covers[sh.Level], cover)
+			if levelSeen[sh.Level] && !apart {
 				m.layer.Combine = klaxonv1alpha1.CombineAdd
 				if sh.Level != lowest {
 					e.Outcome = worse(e.Outcome, importer.Approximated)
