@@ -152,6 +152,13 @@ func TestMapShift(t *testing.T) {
 			outcome: importer.Mapped,
 			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: day}},
 		},
+		"a start that is in the year 10000 in the schedule's zone": {
+			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 3600, Start: "9999-12-31T23:00:00", TimeZone: ptr("UTC")}),
+			zone:    "Pacific/Kiritimati",
+			outcome: importer.NotMapped,
+			dropped: true,
+			noteHas: "beyond the years 1 to 9999",
+		},
 		"every other day for 8 hours cannot be a weekly window": {
 			shift:   rolling(shift{Frequency: ptr("daily"), Interval: ptr(2), Duration: 8 * 3600}),
 			outcome: importer.Approximated,

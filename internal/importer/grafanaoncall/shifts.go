@@ -121,6 +121,10 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		return m
 	}
 	start = start.In(shiftLoc)
+	if y := start.In(sc.loc).Year(); y < 1 || y > lastYear {
+		m.drop("it starts at %s, beyond the years 1 to %d that Klaxon's times can say", start.Format(time.RFC3339), lastYear)
+		return m
+	}
 	if sh.Duration < 60 {
 		m.drop("its duration %d s is less than a minute, the least Klaxon's windows say", sh.Duration)
 		return m
