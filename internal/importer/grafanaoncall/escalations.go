@@ -23,6 +23,9 @@ const (
 	repeatTimes = 5
 	// maxSteps bounds the steps of one chain an import reads through.
 	maxSteps = 1000
+	// maxWait bounds one wait step, so that waits add up without
+	// overflow.
+	maxWait = 24 * time.Hour
 )
 
 // importChains reads the escalation chains with their steps and maps them
@@ -48,14 +51,14 @@ func (r *run) importChains(ctx context.Context) error {
 		steps = slices.DeleteFunc(steps, func(s escalationPolicy) bool { return s.EscalationChainID != "" && s.EscalationChainID != c.ID })
 		spec, e := r.mapChain(&c, steps)
 		if e.Outcome == importer.NotMapped {
-			r.res.Report(e)
+			r.report(e)
 			continue
 		}
 		name, note := r.namer.Name("EscalationPolicy", c.ID, c.Name)
 		if note != "" {
 			e.Notes = append(e.Notes, note)
 		}
-		r.res.Add(&klaxonv1alpha1.EscalationPolicy{
+		r.add(&klaxonv1alpha1.EscalationPolicy{
 			TypeMeta:   metav1.TypeMeta{APIVersion: klaxonv1alpha1.GroupVersion.String(), Kind: "EscalationPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       spec,
@@ -74,7 +77,7 @@ type level struct {
 // mapChain maps a chain's steps, in position order: notify steps with no
 // wait between them page together, a wait becomes the next level's after.
 func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1alpha1.EscalationPolicySpec, importer.Entry) {
-	e := importer.Entry{SourceKind: "escalation_chain", SourceID: clip(c.ID), SourceName: clip(c.Name), Outcome: importer.Mapped}
+	e := importer.Entry{SourceKind: "escalation_chain", SourceID: importer.Clip(c.ID, importer.MaxValue), SourceName: importer.Clip(c.Name, importer.MaxValue), Outcome: importer.Mapped}
 	notes := &noteList{}
 	var spec klaxonv1alpha1.EscalationPolicySpec
 	if len(steps) > maxSteps {
@@ -99,10 +102,10 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 	stopped := false
 	for i, s := range steps {
 		if stopped {
-			notes.approx("step %d (%s) comes after the chain ends: Grafana OnCall never runs it either", i+1, clip(s.Type))
+			notes.approx("step %d (%s) comes after the chain ends: Grafana OnCall never runs it either", i+1, importer.Clip(s.Type, importer.MaxValue))
 			continue
 		}
-		step := fmt.Sprintf("step %d (%s)", i+1, clip(s.Type))
+		step := fmt.Sprintf("step %d (%s)", i+1, importer.Clip(s.Type, importer.MaxValue))
 		if s.Important {
 			notes.approx("%s: asks for the people's important notifications; Klaxon picks their rules by the incident's severity", step)
 		}
@@ -112,7 +115,10 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 				notes.approx("%s: a wait without a duration counts as none", step)
 				continue
 			}
-			wait += time.Duration(min(*s.Duration, int64(24*time.Hour/time.Second))) * time.Second
+			if *s.Duration > int64(maxWait/time.Second) {
+				notes.approx("%s: it waits %d s, more than a day; it was taken as a wait of %s", step, *s.Duration, maxWait)
+			}
+			wait += time.Duration(min(*s.Duration, int64(maxWait/time.Second))) * time.Second
 			open = false
 		case "notify_persons":
 			for _, id := range s.PersonsToNotify {
@@ -131,7 +137,7 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 			if name, ok := r.schedules[id]; ok {
 				add(klaxonv1alpha1.EscalationTarget{Schedule: name})
 			} else {
-				notes.approx("%s: schedule %s was not imported (see its entry): page its people by hand", step, clip(id))
+				notes.approx("%s: schedule %s was not imported (see its entry): page its people by hand", step, importer.Quote(id))
 			}
 		case "repeat_escalation":
 			spec.Repeat = repeatTimes
@@ -218,7 +224,7 @@ func (r *run) mapChain(c *escalationChain, steps []escalationPolicy) (klaxonv1al
 func (r *run) addUser(add func(klaxonv1alpha1.EscalationTarget), notes *noteList, step, id string) {
 	name, ok := r.person(id)
 	if !ok {
-		notes.approx("%s: user %s is not among the users read: left out", step, clip(id))
+		notes.approx("%s: user %s is not among the users read: left out", step, importer.Quote(id))
 		return
 	}
 	add(klaxonv1alpha1.EscalationTarget{User: name})
@@ -228,5 +234,5 @@ func deref(s *string) string {
 	if s == nil {
 		return "(none)"
 	}
-	return clip(*s)
+	return importer.Quote(*s)
 }

@@ -11,9 +11,13 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
-// maxPages bounds the pages read of one list, so that an API whose pages
-// never end stops with an error.
-const maxPages = 1000
+// maxPages and maxItems bound what is read of one list, so that an API
+// whose pages never end, or a list too large for one import, stops with an
+// error rather than filling memory.
+const (
+	maxPages = 1000
+	maxItems = 10000
+)
 
 // page is one page of a Grafana OnCall list.
 type page[T any] struct {
@@ -44,6 +48,9 @@ func list[T any](ctx context.Context, src importer.Source, path string, query ur
 		var p page[T]
 		if err := src.Get(ctx, path, q, &p); err != nil {
 			return nil, err
+		}
+		if len(out)+len(p.Results) > maxItems {
+			return nil, fmt.Errorf("reading %s: more than %d items, more than an import reads of a list: import part of it, or a shorter window for final shifts", path, maxItems)
 		}
 		out = append(out, p.Results...)
 		if p.Next == nil || *p.Next == "" {

@@ -230,10 +230,10 @@ func TestDanglingReferences(t *testing.T) {
 	if s, ok := res.Object("OnCallSchedule", "twice").(*klaxonv1alpha1.OnCallSchedule); !ok || len(s.Spec.Layers) != 1 {
 		t.Errorf("a schedule listed twice, listing its shift twice: %+v", s)
 	}
-	if e := entry(t, res, "escalation_chain", "F1"); e.Outcome != importer.Approximated || !strings.Contains(strings.Join(e.Notes, " "), "user UNKNOWN is not among the users read") {
+	if e := entry(t, res, "escalation_chain", "F1"); e.Outcome != importer.Approximated || !strings.Contains(strings.Join(e.Notes, " "), `user "UNKNOWN" is not among the users read`) {
 		t.Errorf("chain naming a missing user: %+v", e)
 	}
-	if e := entry(t, res, "route", "R1"); e.Outcome != importer.Approximated || !strings.Contains(strings.Join(e.Notes, " "), "escalation chain MISSING was not imported") {
+	if e := entry(t, res, "route", "R1"); e.Outcome != importer.Approximated || !strings.Contains(strings.Join(e.Notes, " "), `escalation chain "MISSING" was not imported`) {
 		t.Errorf("route naming a missing chain: %+v", e)
 	}
 	e := entry(t, res, "route", "R2")
@@ -272,7 +272,8 @@ func (m memory) Get(_ context.Context, path string, query url.Values, v any) err
 
 // FuzzImport feeds arbitrary bytes as one of the team fixture's answers:
 // the import may fail, but never panics, and what it writes is named as
-// Kubernetes names must be and verifies without a panic.
+// Kubernetes names must be, passes the CRDs' rules and verifies without a
+// panic.
 func FuzzImport(f *testing.F) {
 	paths, err := filepath.Glob("testdata/team/*.json")
 	if err != nil || len(paths) == 0 {
@@ -302,6 +303,9 @@ func FuzzImport(f *testing.F) {
 			}
 			if _, err := importer.Marshal(o); err != nil {
 				t.Errorf("marshal %s: %v", o.GetName(), err)
+			}
+			if err := importer.Check(o); err != nil {
+				t.Errorf("the API server would refuse it: %v", err)
 			}
 		}
 		_, _ = importer.Verify(res)
@@ -373,5 +377,122 @@ func TestFarDates(t *testing.T) {
 	_, _ = importer.Verify(res)
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %s", took)
+	}
+}
+
+// TestTimesTheAPIServerRefuses: an override past the year 9999 is not
+// mapped, a layer ending in 10000 has no end, and a layer ending where
+// the clocks go back ends after its start: everything written applies.
+func TestTimesTheAPIServerRefuses(t *testing.T) {
+	a := answers{}
+	a.set("users", nil, []any{map[string]any{"id": "UA", "username": "alice"}, map[string]any{"id": "UB", "username": "bob"}})
+	a.set("schedules", nil, []any{map[string]any{"id": "S1", "name": "edges", "type": "web", "time_zone": "Europe/Berlin", "shifts": []string{"O1", "O2", "O3"}}})
+	a.set("on_call_shifts", nil, []any{
+		map[string]any{"id": "O1", "name": "forever", "type": "rolling_users", "level": 0, "start": "2026-01-05T09:00:00", "duration": 86400,
+			"frequency": "daily", "until": "9999-12-31T12:00:00", "rolling_users": [][]string{{"UA"}, {"UB"}}},
+		map[string]any{"id": "O2", "name": "fold", "type": "single_event", "level": 1, "start": "2027-10-31T02:40:00+02:00", "duration": 1800, "users": []string{"UB"}},
+		map[string]any{"id": "O3", "name": "far", "type": "override", "start": "9999-12-31T23:00:00", "duration": 7200, "users": []string{"UA"}},
+	})
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-01-03"}}, []any{})
+	res, err := importAnswers(t, a.write(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Objects {
+		if err := importer.Check(o); err != nil {
+			t.Error(err)
+		}
+	}
+	s, ok := res.Object("OnCallSchedule", "edges").(*klaxonv1alpha1.OnCallSchedule)
+	if !ok {
+		t.Fatalf("no schedule: %+v", res.Entries)
+	}
+	if got := s.Spec.Layers[0].End; got != "" {
+		t.Errorf("the layer until 9999 ends %q, want no end", got)
+	}
+	if got := s.Spec.Layers[1].End; got != "2027-10-31T03:10:00" {
+		t.Errorf("the single event ends %q, want 2027-10-31T03:10:00", got)
+	}
+	if e := entry(t, res, "on_call_shift", "O2"); e.Outcome != importer.Approximated {
+		t.Errorf("single event: %+v", e)
+	}
+	if e := entry(t, res, "on_call_shift", "O3"); e.Outcome != importer.NotMapped || !strings.Contains(strings.Join(e.Notes, " "), "beyond the years") {
+		t.Errorf("override past 9999: %+v", e)
+	}
+	if len(s.Spec.Overrides) != 0 {
+		t.Errorf("overrides %+v", s.Spec.Overrides)
+	}
+}
+
+// TestNotesBounded: a schedule listing thousands of missing shifts and a
+// shift of hundreds of unknown users each get a few notes, which say how
+// many more there were.
+func TestNotesBounded(t *testing.T) {
+	var ids []string
+	for i := range 5000 {
+		ids = append(ids, fmt.Sprintf("OMISSING%05d", i))
+	}
+	var turns [][]string
+	for g := range 32 {
+		var turn []string
+		for u := range 49 {
+			turn = append(turn, fmt.Sprintf("UGONE%02d%02d", g, u))
+		}
+		turns = append(turns, append(turn, "UA"))
+	}
+	a := answers{}
+	a.set("users", nil, []any{map[string]any{"id": "UA", "username": "alice"}})
+	a.set("schedules", nil, []any{map[string]any{"id": "S1", "name": "many", "type": "web", "time_zone": "UTC", "shifts": append(ids, "O1")}})
+	a.set("on_call_shifts", nil, []any{map[string]any{"id": "O1", "name": "crowd", "type": "rolling_users", "level": 0, "start": "2026-12-07T00:00:00",
+		"duration": 86400, "frequency": "daily", "rolling_users": turns}})
+	a.set("schedules/S1/final_shifts", url.Values{"start_date": {"2026-12-07"}, "end_date": {"2027-01-03"}}, []any{})
+	res, err := importAnswers(t, a.write(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ kind, id, more string }{
+		{"schedule", "S1", "and 4990 more"},
+		{"on_call_shift", "O1", "and 1558 more"},
+	} {
+		e := entry(t, res, c.kind, c.id)
+		if len(e.Notes) > maxNotes+1 || !strings.Contains(strings.Join(e.Notes, "\n"), c.more) {
+			t.Errorf("%s %s: %d notes %q, want at most %d, one saying %q", c.kind, c.id, len(e.Notes), e.Notes, maxNotes+1, c.more)
+		}
+		for _, n := range e.Notes {
+			if len(n) > 2000 {
+				t.Errorf("%s %s: a note of %d bytes", c.kind, c.id, len(n))
+			}
+		}
+	}
+}
+
+// TestCapNotes: an entry keeps its first notes and one saying how many
+// more there were.
+func TestCapNotes(t *testing.T) {
+	var notes []string
+	for i := range 25 {
+		notes = append(notes, fmt.Sprint(i))
+	}
+	got := capNotes(notes)
+	if len(got) != maxNotes+1 || got[0] != "0" || got[maxNotes] != "and 15 more notes like these, left out of the report" {
+		t.Errorf("capNotes: %q", got)
+	}
+	if got := capNotes(notes[:maxNotes+1]); len(got) != maxNotes+1 || got[maxNotes] != "10" {
+		t.Errorf("capNotes of %d notes: %q", maxNotes+1, got)
+	}
+}
+
+// TestListBudget: a list of more items than an import reads stops with an
+// error naming the list, rather than filling memory.
+func TestListBudget(t *testing.T) {
+	a := answers{}
+	var users []any
+	for i := range maxItems + 1 {
+		users = append(users, map[string]any{"id": fmt.Sprintf("U%06d", i), "username": fmt.Sprintf("u%06d", i)})
+	}
+	a.set("users", nil, users)
+	_, err := importAnswers(t, a.write(t))
+	if err == nil || !strings.Contains(err.Error(), "reading users: more than 10000 items") {
+		t.Fatalf("a list over the budget: %v", err)
 	}
 }

@@ -216,19 +216,19 @@ func TestTeamReport(t *testing.T) {
 		{"user", "UIVAN4D6K3ZPH", mapped, "Responder/ivan", nil},
 		{"schedule", "SLEGACYICAL01", not, "", []string{"an iCal schedule", "https://calendar.example.com/platform-oncall.ics"}},
 		{"schedule", "SMONTHLY00001", approx, "OnCallSchedule/database-monthly", nil},
-		{"on_call_shift", "OMONTHLY0001", approx, "OnCallSchedule/database-monthly", []string{"layer monthly-dba (level 0)", "mapped as 30-day turns"}},
+		{"on_call_shift", "OMONTHLY0001", approx, "", []string{"layer monthly-dba (level 0) of OnCallSchedule/database-monthly", "mapped as 30-day turns"}},
 		{"schedule", "SPLATFORM0001", mapped, "OnCallSchedule/platform-primary", nil},
-		{"on_call_shift", "OROTATION0001", mapped, "OnCallSchedule/platform-primary", []string{"layer follow-the-sun (level 0)"}},
-		{"on_call_shift", "OWEEKDAYS001", mapped, "OnCallSchedule/platform-primary", []string{"layer office-hours (level 1)"}},
-		{"on_call_shift", "OWEEKEND0001", mapped, "OnCallSchedule/platform-primary", []string{"layer weekends (level 2)"}},
-		{"on_call_shift", "OXMAS0000001", mapped, "OnCallSchedule/platform-primary", []string{"layer christmas-eve (level 3)"}},
+		{"on_call_shift", "OROTATION0001", mapped, "", []string{"layer follow-the-sun (level 0) of OnCallSchedule/platform-primary"}},
+		{"on_call_shift", "OWEEKDAYS001", mapped, "", []string{"layer office-hours (level 1) of OnCallSchedule/platform-primary"}},
+		{"on_call_shift", "OWEEKEND0001", mapped, "", []string{"layer weekends (level 2) of OnCallSchedule/platform-primary"}},
+		{"on_call_shift", "OXMAS0000001", mapped, "", []string{"layer christmas-eve (level 3) of OnCallSchedule/platform-primary"}},
 		{"on_call_shift", "OOVERRIDE000", not, "", []string{"ended at 2026-11-20T12:00:00Z, before the imported window"}},
-		{"on_call_shift", "OOVERRIDE001", mapped, "OnCallSchedule/platform-primary", []string{"override of bob from 2026-12-16T11:00:00Z to 2026-12-16T17:00:00Z"}},
-		{"on_call_shift", "OOVERRIDE002", mapped, "OnCallSchedule/platform-primary", []string{"override of erin from 2026-12-30T11:00:00Z"}},
+		{"on_call_shift", "OOVERRIDE001", mapped, "", []string{"override of bob from 2026-12-16T11:00:00Z to 2026-12-16T17:00:00Z"}},
+		{"on_call_shift", "OOVERRIDE002", mapped, "", []string{"override of erin from 2026-12-30T11:00:00Z"}},
 		{"on_call_shift", "OORPHAN00001", not, "", []string{"no schedule lists it"}},
 		{"escalation_chain", "FCRITICAL0001", approx, "EscalationPolicy/platform-critical", []string{"trigger_webhook", "round robin", "5 more times"}},
 		{"escalation_chain", "FDATABASE0001", approx, "EscalationPolicy/database", []string{"notify_if_time_from_to", "notify_user_group", "declare_incident", "resolve"}},
-		{"escalation_chain", "FLEGACY000001", not, "", []string{"schedule SLEGACYICAL01 was not imported", "pages nobody"}},
+		{"escalation_chain", "FLEGACY000001", not, "", []string{`schedule "SLEGACYICAL01" was not imported`, "pages nobody"}},
 		{"escalation_chain", "FLOWPRIO00001", mapped, "EscalationPolicy/low-priority", nil},
 		{"route", "RCRITICAL0001", mapped, "AlertRoute/prometheus-production-1", []string{"create Secret prometheus-production-1"}},
 		{"route", "RREGEX0000001", not, "", []string{"regular expression", "by hand"}},
@@ -381,4 +381,29 @@ func sameDifferences(a, b []importer.Difference) bool {
 	return slices.EqualFunc(a, b, func(x, y importer.Difference) bool {
 		return x.Start.Equal(y.Start) && x.End.Equal(y.End) && slices.Equal(x.Source, y.Source) && slices.Equal(x.Klaxon, y.Klaxon)
 	})
+}
+
+// TestMappedSchedulesVerify: no entry calls a schedule mapped (as its own
+// object or as the object of a shift) when verify finds a difference in
+// it, which is what the cluster test reads from the report.
+func TestMappedSchedulesVerify(t *testing.T) {
+	for _, dir := range fixtures(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			res := importDir(t, dir)
+			verdicts, err := importer.Verify(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range verdicts {
+				if len(v.Differences) == 0 {
+					continue
+				}
+				for _, e := range res.Entries {
+					if e.Kind == "OnCallSchedule" && e.Name == v.Schedule && e.Outcome == importer.Mapped {
+						t.Errorf("%s %s calls %s mapped, and %s", e.SourceKind, e.SourceID, v.Schedule, importer.Differ(len(v.Differences)))
+					}
+				}
+			}
+		})
+	}
 }

@@ -104,6 +104,61 @@ func TestMapShift(t *testing.T) {
 				}},
 			noteHas: "an hour apart",
 		},
+		"a weekend window whose first turn loses an hour to summer time ends on the clock": {
+			shift: rolling(shift{Frequency: ptr("weekly"), Duration: 48 * 3600, Start: "2027-03-27T00:00:00"}),
+			zone:  "Europe/Berlin",
+			// Weeks other than the first hold no change of clocks.
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2027-03-27T00:00:00", Shift: metav1.Duration{Duration: week},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{FromDay: "Sat", From: "00:00", ToDay: "Mon", To: "00:00"}}},
+		},
+		"a night window whose first night loses an hour ends on the clock": {
+			shift:   rolling(shift{Frequency: ptr("daily"), Duration: 8 * 3600, Start: "2027-03-27T22:00:00"}),
+			zone:    "Europe/Berlin",
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2027-03-27T22:00:00", Shift: metav1.Duration{Duration: day},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: days("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), From: "22:00", To: "06:00"}}},
+		},
+		"by_day days whose first turn loses an hour end on the clock": {
+			shift: &shift{Type: "recurrent_event", Users: []string{"UC"}, Start: "2027-03-28T01:00:00", Duration: 8 * 3600,
+				Frequency: ptr("weekly"), ByDay: []string{"SU", "MO"}},
+			zone:    "Europe/Berlin",
+			outcome: importer.Mapped,
+			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"carol"}, Start: "2027-03-28T01:00:00", Shift: metav1.Duration{Duration: week},
+				Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: days("Mon", "Sun"), From: "01:00", To: "09:00"}}},
+		},
+		"a 24-hourly turn keeps its length, Klaxon's day its wall clock": {
+			shift:   rolling(shift{Frequency: ptr("hourly"), Interval: ptr(24), Duration: 24 * 3600}),
+			zone:    "Europe/Berlin",
+			outcome: importer.Approximated,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: day}},
+			noteHas: "hourly turns keep their length",
+		},
+		"a 24-hourly turn in a zone without daylight saving time": {
+			shift:   rolling(shift{Frequency: ptr("hourly"), Interval: ptr(48), Duration: 48 * 3600}),
+			zone:    "Asia/Tokyo",
+			outcome: importer.Mapped,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: 2 * day}},
+		},
+		"a single event ending where the clocks go back ends on the clock": {
+			shift:   &shift{Type: "single_event", Users: []string{"UC"}, Start: "2027-10-31T02:40:00+02:00", Duration: 1800},
+			zone:    "Europe/Berlin",
+			outcome: importer.Approximated,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"carol"}, Start: "2027-10-31T02:40:00", End: "2027-10-31T03:10:00", Shift: metav1.Duration{Duration: time.Hour}},
+			noteHas: "where the clocks go back",
+		},
+		"an until in the last day of 9999 is no end": {
+			shift:   rolling(shift{Frequency: ptr("daily"), Duration: 86400, Until: ptr("9999-12-31T12:00:00")}),
+			outcome: importer.Mapped,
+			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: day}},
+		},
+		"a start that is in the year 10000 in the schedule's zone": {
+			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 3600, Start: "9999-12-31T23:00:00", TimeZone: ptr("UTC")}),
+			zone:    "Pacific/Kiritimati",
+			outcome: importer.NotMapped,
+			dropped: true,
+			noteHas: "beyond the years 1 to 9999",
+		},
 		"every other day for 8 hours cannot be a weekly window": {
 			shift:   rolling(shift{Frequency: ptr("daily"), Interval: ptr(2), Duration: 8 * 3600}),
 			outcome: importer.Approximated,
@@ -148,7 +203,7 @@ func TestMapShift(t *testing.T) {
 			outcome: importer.Approximated,
 			layer: klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice", "bob"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: week},
 				Restrictions: []klaxonv1alpha1.TimeRestriction{{Days: days("Mon", "Tue"), From: "09:00", To: "17:00"}}},
-			noteHas: "its week starts on SU",
+			noteHas: `its week starts on "SU"`,
 		},
 		"a shift in another zone with the same offsets keeps its wall clock": {
 			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 604800, TimeZone: ptr("Europe/Paris")}),
@@ -209,7 +264,7 @@ func TestMapShift(t *testing.T) {
 			shift:   rolling(shift{Frequency: ptr("weekly"), Duration: 604800, RollingUsers: [][]string{{"UA"}, {"UNKNOWN"}}}),
 			outcome: importer.Approximated,
 			layer:   klaxonv1alpha1.ScheduleLayer{Participants: []string{"alice"}, Start: "2026-12-07T09:00:00", Shift: metav1.Duration{Duration: week}},
-			noteHas: "user UNKNOWN of turn 2 is not among the users read",
+			noteHas: `users not among the users read were left out of their turns: "UNKNOWN"`,
 		},
 		"a monthly rotation gets its first month's length": {
 			shift:   rolling(shift{Frequency: ptr("monthly"), Duration: 31 * 86400, Start: "2026-12-01T00:00:00"}),
@@ -307,6 +362,47 @@ func TestMapLayers(t *testing.T) {
 	}
 }
 
+// TestSameLevelApart: shifts of one level whose windows never meet keep
+// Replace, so each alone hides the levels below in its windows, as in
+// Grafana OnCall; windows that meet add up, approximated.
+func TestSameLevelApart(t *testing.T) {
+	window := func(id string, days []string, start, who string) *shift {
+		return &shift{ID: id, Name: "Shift " + id, Type: "recurrent_event", Level: 1, Start: start, Duration: 8 * 3600,
+			Frequency: ptr("weekly"), ByDay: days, Users: []string{who}}
+	}
+	base := &shift{ID: "A", Name: "Shift A", Type: "rolling_users", Level: 0, Start: "2026-12-07T00:00:00", Duration: 604800,
+		Frequency: ptr("weekly"), RollingUsers: [][]string{{"UA"}}}
+	sc := shiftContext{loc: time.UTC, person: testPerson, from: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), ended: map[string]bool{}}
+	weekdays := window("B", []string{"MO", "TU", "WE", "TH", "FR"}, "2026-12-07T09:00:00", "UB")
+	weekend := window("C", []string{"SA", "SU"}, "2026-12-12T09:00:00", "UC")
+	layers, entries := mapLayers([]*shift{base, weekdays, weekend}, sc, "s")
+	if c := layers[2].Combine; c != "" {
+		t.Errorf("the weekend layer combines %q, want Replace", c)
+	}
+	if e := entries[2]; e.Outcome != importer.Mapped {
+		t.Errorf("the weekend shift: %+v, want mapped", e)
+	}
+	sched, err := oncall.Compile(&klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string][]string{
+		"2026-12-09T10:00:00Z": {"bob"}, "2026-12-12T10:00:00Z": {"carol"}, "2026-12-12T18:00:00Z": {"alice"}, "2026-12-14T08:59:00Z": {"alice"},
+	} {
+		ts, _ := time.Parse(time.RFC3339, at)
+		if got := sched.At(ts); !reflect.DeepEqual(got, want) {
+			t.Errorf("at %s: %v, want %v", at, got, want)
+		}
+	}
+	// Friday evening into Saturday meets the weekend's Saturday window.
+	evenings := window("D", []string{"FR"}, "2026-12-11T20:00:00", "UB")
+	evenings.Duration = 14 * 3600
+	layers, entries = mapLayers([]*shift{base, weekend, evenings}, sc, "s")
+	if c := layers[2].Combine; c != klaxonv1alpha1.CombineAdd || entries[2].Outcome != importer.Approximated {
+		t.Errorf("windows that meet: %q, %+v; want Add, approximated", c, entries[2])
+	}
+}
+
 // TestMapChain maps escalation steps to levels.
 func TestMapChain(t *testing.T) {
 	r := &run{people: map[string]string{"UA": "alice", "UB": "bob"}, schedules: map[string]string{"S1": "primary"}}
@@ -350,6 +446,12 @@ func TestMapChain(t *testing.T) {
 			repeat:  5,
 			noteHas: "at least a minute",
 		},
+		"a wait of more than a day is a day, with a note": {
+			steps:   []escalationPolicy{notify("UA"), wait(3 * 86400), notify("UB")},
+			outcome: importer.Approximated,
+			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(24 * time.Hour), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
+			noteHas: "it waits 259200 s, more than a day; it was taken as a wait of 24h0m0s",
+		},
 		"a wait before the first notification": {
 			steps:   []escalationPolicy{wait(300), notify("UA")},
 			outcome: importer.Approximated,
@@ -360,7 +462,7 @@ func TestMapChain(t *testing.T) {
 			steps:   []escalationPolicy{notify("UA"), wait(300), sched("GONE"), wait(300), notify("UB")},
 			outcome: importer.Approximated,
 			levels:  []klaxonv1alpha1.EscalationLevel{{Targets: []klaxonv1alpha1.EscalationTarget{user("alice")}}, {After: d(10 * time.Minute), Targets: []klaxonv1alpha1.EscalationTarget{user("bob")}}},
-			noteHas: "schedule GONE was not imported",
+			noteHas: `schedule "GONE" was not imported`,
 		},
 		"round robin pages everyone": {
 			steps:   []escalationPolicy{{Type: "notify_person_next_each_time", PersonsNextEachTime: []string{"UA", "UB"}}},
@@ -437,6 +539,13 @@ func TestMapUser(t *testing.T) {
 			rules:   []notificationRule{rule(2, "notify_by_email", false, 0), rule(0, "notify_by_slack", false, 0), rule(1, "wait", false, 900)},
 			outcome: importer.Mapped,
 			want:    []klaxonv1alpha1.NotificationRule{{Contact: "slack"}, {Contact: "email", After: d(15 * time.Minute)}},
+		},
+		"a wait of more than a day is a day, with a note": {
+			user:    user{ID: "U1", Username: "a", Email: "a@example.com"},
+			rules:   []notificationRule{rule(0, "wait", false, 2*86400), rule(1, "notify_by_email", false, 0)},
+			outcome: importer.Approximated,
+			want:    []klaxonv1alpha1.NotificationRule{{Contact: "email", After: d(24 * time.Hour)}},
+			noteHas: "it waits 172800 s, more than Klaxon waits before a rule; it was taken as a wait of 24h0m0s",
 		},
 		"important rules are SEV1's, the others the other severities'": {
 			user:    user{ID: "U1", Username: "a", Email: "a@example.com"},
@@ -537,11 +646,8 @@ func TestLabelMatchers(t *testing.T) {
 // TestPrintable: control characters and invalid UTF-8 from the source
 // reach neither notes nor fields.
 func TestPrintable(t *testing.T) {
-	if got := clip("a\x00b\x1b[31mc\xff"); got != "ab[31mc\uFFFD" {
-		t.Errorf("clip: %q", got)
-	}
 	spec, _ := mapUser(&user{ID: "U1", Username: "al\x07ice", Email: "a\n@example.com", Slack: []byte(`[{"user_id":"US\u0001"}]`)}, nil)
-	if spec.DisplayName != "alice" || len(spec.Contacts) != 0 {
-		t.Errorf("responder %+v: want display name alice and no contacts of unprintable addresses", spec)
+	if spec.DisplayName != "al ice" || len(spec.Contacts) != 0 {
+		t.Errorf("responder %+v: want display name \"al ice\" and no contacts of unprintable addresses", spec)
 	}
 }

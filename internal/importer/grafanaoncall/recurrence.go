@@ -8,6 +8,7 @@ import (
 	"time"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
 // recurrence is how a shift repeats: a turn every interval frequency
@@ -131,7 +132,7 @@ func (r *recurrence) byDayRestrictions(m *layerMapping, sh *shift, turns int, lo
 				weekStart = strings.ToUpper(*sh.WeekStart)
 			}
 			if wd, ok := icalDays[weekStart]; !ok || wd != r.start.Weekday() {
-				m.approx("its week starts on %s but its first turn on %s: Grafana OnCall hands over at the week's start, Klaxon a week after the first turn", clip(weekStart), r.start.Weekday())
+				m.approx("its week starts on %s but its first turn on %s: Grafana OnCall hands over at the week's start, Klaxon a week after the first turn", importer.Quote(weekStart), r.start.Weekday())
 			}
 		}
 	}
@@ -148,10 +149,15 @@ func (r *recurrence) byDayRestrictions(m *layerMapping, sh *shift, turns int, lo
 
 // window is the restriction of a time on call of dur from t's time of day
 // in loc, on days: the same-day form below a day, else the multi-day form.
+// Its end is counted on the clock from t's time of day, as the window
+// repeats all year: a first turn across a change of daylight saving time
+// does not move it.
 func (r *recurrence) window(t time.Time, loc *time.Location, days []time.Weekday) klaxonv1alpha1.TimeRestriction {
+	t = t.In(loc)
 	from, _ := hhmm(t, loc)
-	end := t.Add(r.dur)
-	to, _ := hhmm(end, loc)
+	h, mi, _ := t.Clock()
+	minutes := h*60 + mi + int(r.dur/time.Minute)
+	to := fmt.Sprintf("%02d:%02d", minutes/60%24, minutes%60)
 	if r.dur <= day {
 		out := klaxonv1alpha1.TimeRestriction{From: from, To: to}
 		ds := slices.Clone(days)
@@ -162,17 +168,16 @@ func (r *recurrence) window(t time.Time, loc *time.Location, days []time.Weekday
 		return out
 	}
 	return klaxonv1alpha1.TimeRestriction{
-		FromDay: klaxonDays[t.In(loc).Weekday()], From: from,
-		ToDay: klaxonDays[end.In(loc).Weekday()], To: to,
+		FromDay: klaxonDays[t.Weekday()], From: from,
+		ToDay: klaxonDays[(int(t.Weekday())+minutes/(24*60))%7], To: to,
 	}
 }
 
 // checkMinutes notes a time on call that neither starts nor ends on a
 // whole minute: restrictions are written in minutes.
 func (r *recurrence) checkMinutes(m *layerMapping, loc *time.Location) {
-	_, a := hhmm(r.start, loc)
-	_, b := hhmm(r.start.Add(r.dur), loc)
-	if !a || !b {
+	_, whole := hhmm(r.start, loc)
+	if !whole || r.dur%time.Minute != 0 {
 		m.approx("its times on call do not begin and end on whole minutes: Klaxon's windows are cut to the minute")
 	}
 }

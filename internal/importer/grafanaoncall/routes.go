@@ -51,7 +51,7 @@ func (r *run) importIntegrations(ctx context.Context) error {
 // mapIntegration maps an integration's routes, in the order Grafana OnCall
 // tries them: by position, the default route last.
 func (r *run) mapIntegration(in *integration, routes []route) {
-	ie := importer.Entry{SourceKind: "integration", SourceID: clip(in.ID), SourceName: clip(in.Name), Outcome: importer.Mapped}
+	ie := importer.Entry{SourceKind: "integration", SourceID: importer.Clip(in.ID, importer.MaxValue), SourceName: importer.Clip(in.Name, importer.MaxValue), Outcome: importer.Mapped}
 	defaultID := ""
 	if in.DefaultRoute != nil {
 		defaultID = in.DefaultRoute.ID
@@ -71,7 +71,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 	})
 	if !alertmanagerTypes[in.Type] {
 		ie.Outcome = importer.Approximated
-		ie.Notes = append(ie.Notes, fmt.Sprintf("its senders post %q payloads; Klaxon's receiver takes Alertmanager, Grafana alerting, PagerDuty Events v2 and Opsgenie Alert API payloads: change the senders to one of those", clip(in.Type)))
+		ie.Notes = append(ie.Notes, fmt.Sprintf("its senders post %s payloads; Klaxon's receiver takes Alertmanager, Grafana alerting, PagerDuty Events v2 and Opsgenie Alert API payloads: change the senders to one of those", importer.Quote(in.Type)))
 	}
 	// earlier holds the matchers of the routes before, so that the default
 	// route takes only what they leave.
@@ -81,10 +81,10 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 	n := 0
 	for _, rt := range routes {
 		n++
-		e := importer.Entry{SourceKind: "route", SourceID: clip(rt.ID), Outcome: importer.Mapped}
+		e := importer.Entry{SourceKind: "route", SourceID: importer.Clip(rt.ID, importer.MaxValue), Outcome: importer.Mapped}
 		var matchers []string
 		if isDefault(rt) {
-			e.SourceName = clip(in.Name) + " (default route)"
+			e.SourceName = importer.Clip(in.Name, importer.MaxValue) + " (default route)"
 			m, ok := negate(earlier)
 			switch {
 			case !exclusive || !ok:
@@ -97,7 +97,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 				matchers = m
 			}
 		} else {
-			e.SourceName = fmt.Sprintf("%s (route %d)", clip(in.Name), n)
+			e.SourceName = fmt.Sprintf("%s (route %d)", importer.Clip(in.Name, importer.MaxValue), n)
 			expr := ""
 			if rt.RoutingRegex != nil {
 				expr = *rt.RoutingRegex
@@ -105,9 +105,9 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 			m, ok := labelMatchers(rt.RoutingType, expr)
 			if !ok {
 				e.Outcome = importer.NotMapped
-				e.Notes = append(e.Notes, fmt.Sprintf("it routes by the %s %q, which is no plain label match: write Alertmanager matchers for it by hand in a new AlertRoute", routingKind(rt.RoutingType), clip(expr)))
+				e.Notes = append(e.Notes, fmt.Sprintf("it routes by the %s %s, which is no plain label match: write Alertmanager matchers for it by hand in a new AlertRoute", routingKind(rt.RoutingType), importer.Quote(expr)))
 				exclusive = false
-				r.res.Report(e)
+				r.report(e)
 				continue
 			}
 			matchers = m
@@ -123,7 +123,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 				spec.EscalationPolicyRef = &klaxonv1alpha1.LocalObjectReference{Name: chain}
 			} else {
 				e.Outcome = worse(e.Outcome, importer.Approximated)
-				e.Notes = append(e.Notes, fmt.Sprintf("its escalation chain %s was not imported (see its entry): set escalationPolicyRef by hand", clip(*rt.EscalationChainID)))
+				e.Notes = append(e.Notes, fmt.Sprintf("its escalation chain %s was not imported (see its entry): set escalationPolicyRef by hand", importer.Quote(*rt.EscalationChainID)))
 			}
 		} else {
 			e.Notes = append(e.Notes, "it has no escalation chain: its incidents page nobody until escalationPolicyRef is set")
@@ -132,7 +132,7 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 		if note != "" {
 			e.Notes = append(e.Notes, note)
 		}
-		r.res.Add(&klaxonv1alpha1.AlertRoute{
+		r.add(&klaxonv1alpha1.AlertRoute{
 			TypeMeta:   metav1.TypeMeta{APIVersion: klaxonv1alpha1.GroupVersion.String(), Kind: "AlertRoute"},
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       spec,
@@ -143,9 +143,9 @@ func (r *run) mapIntegration(in *integration, routes []route) {
 		ie.Outcome = importer.NotMapped
 		ie.Notes = append(ie.Notes, "none of its routes was mapped: write its AlertRoutes by hand")
 	} else {
-		ie.Notes = append(ie.Notes, fmt.Sprintf("re-point its senders (now posting to %s) at Klaxon's receiver: one webhook to each of %s, under /alertmanager/<namespace>/, with the route's token (docs/alerts-in.md)", clip(in.Link), strings.Join(names, ", ")))
+		ie.Notes = append(ie.Notes, fmt.Sprintf("re-point its senders (now posting to %s) at Klaxon's receiver: one webhook to each of %s, under /alertmanager/<namespace>/, with the route's token (docs/alerts-in.md)", importer.Quote(in.Link), strings.Join(names, ", ")))
 	}
-	r.res.Report(ie)
+	r.report(ie)
 }
 
 // routeName is the name an AlertRoute is derived from: the integration's,
@@ -191,7 +191,7 @@ func labelMatchers(routingType, expr string) ([]string, bool) {
 		if m == nil {
 			return nil, false
 		}
-		if printable(m[4]) != m[4] {
+		if !isPrintable(m[4]) {
 			return nil, false
 		}
 		op := "="

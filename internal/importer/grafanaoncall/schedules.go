@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,7 +50,7 @@ func (r *run) importSchedules(ctx context.Context) error {
 	}
 	for i := range shifts {
 		if sh := &shifts[i]; !used[sh.ID] {
-			r.res.Report(importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.NotMapped,
+			r.report(importer.Entry{SourceKind: "on_call_shift", SourceID: importer.Clip(sh.ID, importer.MaxValue), SourceName: importer.Clip(sh.Name, importer.MaxValue), Outcome: importer.NotMapped,
 				Notes: []string{"no schedule lists it: it puts nobody on call in Grafana OnCall either"}})
 		}
 	}
@@ -60,15 +59,15 @@ func (r *run) importSchedules(ctx context.Context) error {
 
 // importSchedule maps one schedule and reads its final shifts.
 func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string]*shift) error {
-	entry := importer.Entry{SourceKind: "schedule", SourceID: clip(s.ID), SourceName: clip(s.Name), Outcome: importer.Mapped}
+	entry := importer.Entry{SourceKind: "schedule", SourceID: importer.Clip(s.ID, importer.MaxValue), SourceName: importer.Clip(s.Name, importer.MaxValue), Outcome: importer.Mapped}
 	if s.Type == "ical" {
 		url := ""
 		if s.ICalURLPrimary != nil {
-			url = clip(*s.ICalURLPrimary)
+			url = importer.Quote(*s.ICalURLPrimary)
 		}
 		entry.Outcome = importer.NotMapped
 		entry.Notes = append(entry.Notes, fmt.Sprintf("an iCal schedule: its shifts live in the calendar at %s, which the API does not expose as shifts; write its layers by hand from that calendar", url))
-		r.res.Report(entry)
+		r.report(entry)
 		return nil
 	}
 	zone := "UTC"
@@ -79,12 +78,12 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	if err != nil {
 		entry.Outcome = importer.NotMapped
 		entry.Notes = append(entry.Notes, fmt.Sprintf("%v: set an IANA time zone in Grafana OnCall and import again", err))
-		r.res.Report(entry)
+		r.report(entry)
 		return nil
 	}
 	if s.ICalOverrides != nil && *s.ICalOverrides != "" {
 		entry.Outcome = importer.Approximated
-		entry.Notes = append(entry.Notes, fmt.Sprintf("its overrides come from the calendar at %s, which the API does not expose: add them as OnCallOverrides by hand", clip(*s.ICalOverrides)))
+		entry.Notes = append(entry.Notes, fmt.Sprintf("its overrides come from the calendar at %s, which the API does not expose: add them as OnCallOverrides by hand", importer.Quote(*s.ICalOverrides)))
 	}
 	var rotations, overrides []*shift
 	var shiftEntries []importer.Entry
@@ -92,6 +91,7 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	// leaving them out changes nothing to come.
 	ended := map[string]bool{}
 	seen := map[string]bool{}
+	var absent missing
 	for _, id := range s.Shifts {
 		if seen[id] {
 			continue
@@ -99,8 +99,7 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 		seen[id] = true
 		sh, ok := shifts[id]
 		if !ok {
-			entry.Outcome = importer.Approximated
-			entry.Notes = append(entry.Notes, fmt.Sprintf("it lists shift %s, which on_call_shifts does not return: left out", clip(id)))
+			absent.add(id)
 			continue
 		}
 		if sh.Type == "override" {
@@ -109,10 +108,14 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 			rotations = append(rotations, sh)
 		}
 	}
+	if absent.n > 0 {
+		entry.Outcome = importer.Approximated
+		entry.Notes = append(entry.Notes, fmt.Sprintf("it lists shifts that on_call_shifts does not return, left out: %s", absent))
+	}
 	if len(rotations) > maxLayers {
 		entry.Outcome = importer.NotMapped
 		entry.Notes = append(entry.Notes, fmt.Sprintf("it has %d shifts; Klaxon allows %d layers a schedule: split it into several schedules by hand", len(rotations), maxLayers))
-		r.res.Report(entry)
+		r.report(entry)
 		return nil
 	}
 	name, note := r.namer.Name("OnCallSchedule", s.ID, s.Name)
@@ -135,19 +138,19 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 	}
 	if len(changed) > 0 {
 		entry.Outcome = importer.Approximated
-		entry.Notes = append(entry.Notes, fmt.Sprintf("shifts approximated or left out: %s; see their entries and the verify differences", clip(strings.Join(changed, ", "))))
+		entry.Notes = append(entry.Notes, fmt.Sprintf("shifts approximated or left out: %s; see their entries and the verify differences", quoteList(changed)))
 	}
 	if len(spec.Layers) == 0 {
 		entry.Outcome = importer.NotMapped
 		entry.Notes = append(entry.Notes, "none of its shifts gives a layer Klaxon can run: write its layers by hand")
-		r.res.Report(entry)
+		r.report(entry)
 		for _, e := range shiftEntries {
 			e.Kind, e.Name = "", ""
 			if e.Outcome == importer.Mapped {
 				e.Outcome = importer.NotMapped
 				e.Notes = append(e.Notes, "its schedule was not mapped")
 			}
-			r.res.Report(e)
+			r.report(e)
 		}
 		return nil
 	}
@@ -165,13 +168,13 @@ func (r *run) importSchedule(ctx context.Context, s *schedule, shifts map[string
 		entry.Notes = append(entry.Notes, notes...)
 	}
 	r.res.Finals = append(r.res.Finals, final)
-	r.res.Add(obj, entry)
+	r.add(obj, entry)
 	r.schedules[s.ID] = name
 	for _, e := range shiftEntries {
-		r.res.Report(e)
+		r.report(e)
 	}
 	for _, o := range extra {
-		r.res.Add(o.obj, o.entry)
+		r.add(o.obj, o.entry)
 	}
 	return nil
 }
@@ -193,16 +196,23 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 	var entries []importer.Entry
 	names := map[string]bool{}
 	levelSeen := map[int]bool{}
+	// covers are what the layers of each level so far cover of a week.
+	covers := map[int][]weekCover{}
 	lowest := 0
 	if len(order) > 0 {
 		lowest = order[0].Level
 	}
 	for _, sh := range order {
 		m := mapShift(sh, sc)
-		e := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: m.outcome, Notes: m.notes}
+		e := importer.Entry{SourceKind: "on_call_shift", SourceID: importer.Clip(sh.ID, importer.MaxValue), SourceName: importer.Clip(sh.Name, importer.MaxValue), Outcome: m.outcome, Notes: m.notes}
 		if !m.skip {
 			m.layer.Name = layerName(sh, names)
-			if levelSeen[sh.Level] {
+			cover := coverOf(&m.layer)
+			// A shift whose windows meet none of its level's earlier ones
+			// is alone on call in them, as a Replace layer is.
+			apart := !slices.ContainsFunc(covers[sh.Level], func(c weekCover) bool { return !disjoint(c, cover) })
+			covers[sh.Level] = append(covers[sh.Level], cover)
+			if levelSeen[sh.Level] && !apart {
 				m.layer.Combine = klaxonv1alpha1.CombineAdd
 				if sh.Level != lowest {
 					e.Outcome = worse(e.Outcome, importer.Approximated)
@@ -211,8 +221,9 @@ func mapLayers(rotations []*shift, sc shiftContext, schedule string) ([]klaxonv1
 			}
 			levelSeen[sh.Level] = true
 			layers = append(layers, m.layer)
-			e.Kind, e.Name = "OnCallSchedule", schedule
-			e.Notes = append([]string{fmt.Sprintf("layer %s (level %d)", m.layer.Name, sh.Level)}, e.Notes...)
+			// The entry names its layer in a note, not the schedule as its
+			// object: the schedule's own entry says whether it is mapped.
+			e.Notes = append([]string{fmt.Sprintf("layer %s (level %d) of OnCallSchedule/%s", m.layer.Name, sh.Level, schedule)}, e.Notes...)
 		}
 		entries = append(entries, e)
 	}
@@ -256,7 +267,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 	var entries []importer.Entry
 	slices.SortStableFunc(shifts, func(a, b *shift) int { return cmp.Compare(a.Start, b.Start) })
 	for _, sh := range shifts {
-		e := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.Mapped}
+		e := importer.Entry{SourceKind: "on_call_shift", SourceID: importer.Clip(sh.ID, importer.MaxValue), SourceName: importer.Clip(sh.Name, importer.MaxValue), Outcome: importer.Mapped}
 		notMapped := func(format string, args ...any) {
 			e.Outcome = importer.NotMapped
 			e.Notes = append(e.Notes, fmt.Sprintf(format, args...))
@@ -281,19 +292,27 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 			continue
 		}
 		end := start.Add(time.Duration(sh.Duration) * time.Second)
+		if start.UTC().Year() < 1 || end.UTC().Year() > lastYear {
+			notMapped("override: it runs from %s to %s, beyond the years 1 to %d that Klaxon's times can say", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), lastYear)
+			continue
+		}
 		if !end.After(r.opts.Window.From) {
 			notMapped("override: it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			ended[clip(sh.ID)] = true
+			ended[importer.Clip(sh.ID, importer.MaxValue)] = true
 			continue
 		}
 		var users []string
+		var unknown missing
 		for _, id := range sh.Users {
 			if name, ok := r.person(id); ok && !slices.Contains(users, name) {
 				users = append(users, name)
 			} else if !ok {
-				e.Outcome = importer.Approximated
-				e.Notes = append(e.Notes, fmt.Sprintf("user %s is not among the users read: left out", clip(id)))
+				unknown.add(id)
 			}
+		}
+		if unknown.n > 0 {
+			e.Outcome = importer.Approximated
+			e.Notes = append(e.Notes, fmt.Sprintf("users not among the users read were left out: %s", unknown))
 		}
 		if len(users) == 0 {
 			notMapped("override: it puts nobody on call; Klaxon's overrides name someone: remove people with an OnCallOverride by hand")
@@ -301,15 +320,14 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 		}
 		if sh.Frequency != nil && *sh.Frequency != "" {
 			e.Outcome = importer.Approximated
-			e.Notes = append(e.Notes, fmt.Sprintf("it repeats %s: only its first time was imported", clip(*sh.Frequency)))
+			e.Notes = append(e.Notes, fmt.Sprintf("it repeats %s: only its first time was imported", importer.Quote(*sh.Frequency)))
 		}
 		if len(out) >= maxOverrides {
 			notMapped("override: the schedule has more than %d overrides, as many as Klaxon takes: add it as an OnCallOverride by hand", maxOverrides)
 			continue
 		}
 		out = append(out, klaxonv1alpha1.ScheduleOverride{User: users[0], Start: metav1.NewTime(start.UTC()), End: metav1.NewTime(end.UTC())})
-		e.Kind, e.Name = "OnCallSchedule", schedule
-		e.Notes = append([]string{fmt.Sprintf("override of %s from %s to %s", users[0], start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))}, e.Notes...)
+		e.Notes = append([]string{fmt.Sprintf("override of %s from %s to %s in OnCallSchedule/%s", users[0], start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), schedule)}, e.Notes...)
 		if len(users) > 1 {
 			if end.Sub(start) > maxOverrideLength {
 				e.Outcome = importer.Approximated
@@ -325,7 +343,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 						Add: users[1:],
 					},
 				}
-				oe := importer.Entry{SourceKind: "on_call_shift", SourceID: clip(sh.ID), SourceName: clip(sh.Name), Outcome: importer.Mapped,
+				oe := importer.Entry{SourceKind: "on_call_shift", SourceID: importer.Clip(sh.ID, importer.MaxValue), SourceName: importer.Clip(sh.Name, importer.MaxValue), Outcome: importer.Mapped,
 					Notes: []string{fmt.Sprintf("adds %v beside %s during the override", users[1:], users[0])}}
 				if note != "" {
 					oe.Notes = append(oe.Notes, note)
@@ -342,7 +360,7 @@ func (r *run) mapOverrides(shifts []*shift, loc *time.Location, schedule string,
 // on people it names that were not read as users.
 func (r *run) readFinal(ctx context.Context, id, name string) (importer.Final, []string, error) {
 	w := r.opts.Window
-	f := importer.Final{Schedule: name, SourceID: clip(id), Intervals: []importer.Interval{}}
+	f := importer.Final{Schedule: name, SourceID: importer.Clip(id, importer.MaxValue), Intervals: []importer.Interval{}}
 	// The API answers at most 365 days from start_date, end_date
 	// included: a longer window is read in parts.
 	var got []finalShift
@@ -373,7 +391,7 @@ func (r *run) readFinal(ctx context.Context, id, name string) (importer.Final, [
 			// stretches as differences, under a name no Responder has.
 			who = "unknown-" + importer.Sanitize(fs.UserPK)
 			if !unknown[fs.UserPK] && len(unknown) < 10 {
-				notes = append(notes, fmt.Sprintf("its final shifts put user %s (%s) on call, who is not among the users read: verify lists those stretches as %s", clip(fs.UserPK), clip(fs.UserUsername), who))
+				notes = append(notes, fmt.Sprintf("its final shifts put user %s (%s) on call, who is not among the users read: verify lists those stretches as %s", importer.Quote(fs.UserPK), importer.Quote(fs.UserUsername), who))
 			}
 			unknown[fs.UserPK] = true
 		}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -48,11 +47,11 @@ var zonePattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 // loadZone reads an IANA time zone name as the CRD accepts it.
 func loadZone(name string) (*time.Location, error) {
 	if len(name) > 64 || !zonePattern.MatchString(name) || name == "Local" {
-		return nil, fmt.Errorf("time zone %q is no IANA time zone name", clip(name))
+		return nil, fmt.Errorf("time zone %s is no IANA time zone name", importer.Quote(name))
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("time zone %q is unknown: %w", clip(name), err)
+		return nil, fmt.Errorf("time zone %s is unknown: %w", importer.Quote(name), err)
 	}
 	return loc, nil
 }
@@ -66,38 +65,8 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%q is no time such as 2026-12-07T09:00:00", clip(s))
+	return time.Time{}, fmt.Errorf("%s is no time such as 2026-12-07T09:00:00", importer.Quote(s))
 }
-
-// clip bounds a string from the source for a note or a field, and keeps
-// only printable text: control characters are dropped, invalid UTF-8
-// replaced.
-func clip(s string) string {
-	const limit = 200
-	s = printable(s)
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// printable drops control characters and replaces invalid UTF-8, which
-// YAML cannot hold and a terminal should not print.
-func printable(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // layerMapping is what became of one shift in a schedule's layer.
 type layerMapping struct {
@@ -152,6 +121,10 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		return m
 	}
 	start = start.In(shiftLoc)
+	if y := start.In(sc.loc).Year(); y < 1 || y > lastYear {
+		m.drop("it starts at %s, beyond the years 1 to %d that Klaxon's times can say", start.Format(time.RFC3339), lastYear)
+		return m
+	}
 	if sh.Duration < 60 {
 		m.drop("its duration %d s is less than a minute, the least Klaxon's windows say", sh.Duration)
 		return m
@@ -179,10 +152,10 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		m.layer.Start = wall(start, sc.loc)
 		m.layer.Shift = metav1.Duration{Duration: max(dur, oncall.MinShift)}
 		end := start.Add(dur)
-		m.layer.End = wall(end, sc.loc)
+		m.setEnd(start, end, sc.loc)
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[clip(sh.ID)] = true
+			sc.ended[importer.Clip(sh.ID, importer.MaxValue)] = true
 		}
 		if len(sh.ByDay) > 0 || sh.Until != nil {
 			m.notes = append(m.notes, "it has no frequency: by_day and until were ignored, as Grafana OnCall ignores them")
@@ -198,7 +171,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		return m
 	}
 	if len(sh.ByMonth) > 0 || len(sh.ByMonthday) > 0 {
-		m.approx("its by_month %v and by_monthday %v were left out: Klaxon's restrictions are weekly, so the layer covers every month and day of the month", bounded(sh.ByMonth), bounded(sh.ByMonthday))
+		m.approx("its by_month %v and by_monthday %v were left out: Klaxon's restrictions are weekly, so the layer covers every month and day of the month", importer.Clip(fmt.Sprint(sh.ByMonth), importer.MaxValue), importer.Clip(fmt.Sprint(sh.ByMonthday), importer.MaxValue))
 	}
 	rec := recurrence{freq: freq, interval: interval, start: start, dur: dur}
 	if len(sh.ByDay) > 0 {
@@ -214,7 +187,7 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 	case "monthly":
 		rec.monthly(&m)
 	default:
-		m.drop("its frequency %q is unknown", clip(freq))
+		m.drop("its frequency %s is unknown", importer.Quote(freq))
 		return m
 	}
 	if m.skip {
@@ -222,6 +195,9 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 	}
 	m.layer.Start = wall(start, sc.loc)
 	m.layer.Shift = metav1.Duration{Duration: rec.period()}
+	if freq == "hourly" && rec.period()%day == 0 && !sameOffsets(sc.loc, time.UTC, start) {
+		m.approx("its hourly turns keep their length across daylight saving time changes, while Klaxon's whole-day turns keep the wall clock: after a change its handoffs are an hour apart")
+	}
 	if rec.days != nil {
 		rec.byDayRestrictions(&m, sh, len(groups), sc.loc)
 	} else {
@@ -238,17 +214,46 @@ func mapShift(sh *shift, sc shiftContext) layerMapping {
 		}
 		end, ok := rec.lastEnd(until.In(shiftLoc))
 		if !ok {
-			m.drop("its until %s is before its first turn: it puts nobody on call", *sh.Until)
+			m.drop("its until %s is before its first turn: it puts nobody on call", importer.Quote(*sh.Until))
 			return m
 		}
 		if !end.After(sc.from) {
 			m.drop("it ended at %s, before the imported window: left out", end.UTC().Format(time.RFC3339))
-			sc.ended[clip(sh.ID)] = true
+			sc.ended[importer.Clip(sh.ID, importer.MaxValue)] = true
 			return m
 		}
-		m.layer.End = wall(end, sc.loc)
+		m.setEnd(start, end, sc.loc)
 	}
 	return m
+}
+
+// lastYear is the last year a layer's times and an override's instants
+// can be written in: RFC 3339 has four digits for it.
+const lastYear = 9999
+
+// setEnd writes the layer's end, the local time of end. An end past the
+// year 9999 is no end: nothing ends after it. Where the clocks go back,
+// the local time of end may come before that of the layer's start: the
+// layer then ends at the start's local time plus its length, on the clock.
+func (m *layerMapping) setEnd(start, end time.Time, loc *time.Location) {
+	if end.In(loc).Year() > lastYear {
+		return
+	}
+	from, to := wall(start, loc), wall(end, loc)
+	if to > from {
+		m.layer.End = to
+		return
+	}
+	clock, err := time.Parse(oncall.StartLayout, from)
+	if err != nil {
+		return
+	}
+	clock = clock.Add(end.Sub(start))
+	if clock.Year() > lastYear {
+		return
+	}
+	m.layer.End = clock.Format(oncall.StartLayout)
+	m.approx("it ends at %s local time, where the clocks go back to before its start at %s: the layer ends at %s, its start plus its length on the clock, later than in Grafana OnCall by the time the clocks went back", to, from, m.layer.End)
 }
 
 // groups returns the turns of sh as Responder names, a turn a list.
@@ -260,7 +265,7 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 	case "recurrent_event", "single_event":
 		source = [][]string{sh.Users}
 	default:
-		m.drop("its type %q is unknown", clip(sh.Type))
+		m.drop("its type %s is unknown", importer.Quote(sh.Type))
 		return nil
 	}
 	if len(source) > maxParticipants {
@@ -273,6 +278,12 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 		}
 	}
 	var out [][]string
+	var unknown missing
+	defer func() {
+		if unknown.n > 0 {
+			m.approx("users not among the users read were left out of their turns: %s", unknown)
+		}
+	}()
 	for i, g := range source {
 		if len(g) > maxMembers {
 			m.drop("turn %d has %d people; Klaxon allows %d a group", i+1, len(g), maxMembers)
@@ -282,7 +293,7 @@ func (m *layerMapping) groups(sh *shift, person func(string) (string, bool)) [][
 		for _, id := range g {
 			name, ok := person(id)
 			if !ok {
-				m.approx("user %s of turn %d is not among the users read: left out of the turn", clip(id), i+1)
+				unknown.add(id)
 				continue
 			}
 			if !slices.Contains(names, name) {
@@ -327,7 +338,7 @@ func byDays(in []string) ([]time.Weekday, error) {
 	for _, d := range in {
 		wd, ok := icalDays[strings.ToUpper(d)]
 		if !ok {
-			return nil, fmt.Errorf("by_day %q is no day such as MO", clip(d))
+			return nil, fmt.Errorf("by_day %s is no day such as MO", importer.Quote(d))
 		}
 		if !slices.Contains(out, wd) {
 			out = append(out, wd)
@@ -367,9 +378,4 @@ func sameOffsets(a, b *time.Location, at time.Time) bool {
 func hhmm(t time.Time, loc *time.Location) (string, bool) {
 	t = t.In(loc)
 	return t.Format("15:04"), t.Second() == 0 && t.Nanosecond() == 0
-}
-
-// bounded cuts a list from the source for a note.
-func bounded(l []int) []int {
-	return l[:min(len(l), 31)]
 }

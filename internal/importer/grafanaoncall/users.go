@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +20,8 @@ const (
 	maxRules     = 32
 	maxRuleAfter = 24 * time.Hour
 	maxAddress   = 512
+	// maxDisplayName is the CRD's bound of a Responder's displayName.
+	maxDisplayName = 253
 )
 
 // The contact names of imported Responders.
@@ -54,14 +57,14 @@ func (r *run) importUsers(ctx context.Context) error {
 		case note != "":
 			e.Notes = append(e.Notes, note)
 		case name != u.Username:
-			e.Notes = append(e.Notes, fmt.Sprintf("named %s: %q is no Kubernetes name; schedules and policies use %s", name, clip(u.Username), name))
+			e.Notes = append(e.Notes, fmt.Sprintf("named %s: %s is no Kubernetes name; schedules and policies use %s", name, importer.Quote(u.Username), name))
 		}
 		obj := &klaxonv1alpha1.Responder{
 			TypeMeta:   metav1.TypeMeta{APIVersion: klaxonv1alpha1.GroupVersion.String(), Kind: "Responder"},
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       spec,
 		}
-		r.res.Add(obj, e)
+		r.add(obj, e)
 		r.people[u.ID] = name
 	}
 	return nil
@@ -70,13 +73,15 @@ func (r *run) importUsers(ctx context.Context) error {
 // mapUser maps a user and their notification rules to a Responder's spec
 // and its report entry.
 func mapUser(u *user, rules []notificationRule) (klaxonv1alpha1.ResponderSpec, importer.Entry) {
-	e := importer.Entry{SourceKind: "user", SourceID: clip(u.ID), SourceName: clip(u.Username), Outcome: importer.Mapped}
-	spec := klaxonv1alpha1.ResponderSpec{DisplayName: truncate(printable(u.Username), 253)}
+	e := importer.Entry{SourceKind: "user", SourceID: importer.Clip(u.ID, importer.MaxValue), SourceName: importer.Clip(u.Username, importer.MaxValue), Outcome: importer.Mapped}
+	// The display name is cleaned as notes are: control characters and
+	// invalid UTF-8 reach no field.
+	spec := klaxonv1alpha1.ResponderSpec{DisplayName: displayName(u.Username)}
 	if spec.DisplayName == "" {
-		spec.DisplayName = truncate(printable(u.Email), 253)
+		spec.DisplayName = displayName(u.Email)
 	}
 	if spec.DisplayName == "" {
-		spec.DisplayName = truncate(printable(u.ID), 253)
+		spec.DisplayName = displayName(u.ID)
 	}
 	if spec.DisplayName == "" {
 		spec.DisplayName = "(no name)"
@@ -145,13 +150,16 @@ func mapRules(rules []notificationRule, kind string, severities []klaxonv1alpha1
 		return slices.ContainsFunc(contacts, func(c klaxonv1alpha1.Contact) bool { return c.Name == name })
 	}
 	for i, nr := range rules {
-		step := fmt.Sprintf("%s rule %d (%s after %s)", kind, i+1, clip(nr.Type), after)
+		step := fmt.Sprintf("%s rule %d (%s after %s)", kind, i+1, importer.Clip(nr.Type, importer.MaxValue), after)
 		contact := ""
 		switch nr.Type {
 		case "wait":
 			if nr.Duration == nil || *nr.Duration < 0 {
 				notes.approx("%s: a wait without a duration counts as none", step)
 				continue
+			}
+			if *nr.Duration > int64(maxRuleAfter/time.Second) {
+				notes.approx("%s: it waits %d s, more than Klaxon waits before a rule; it was taken as a wait of %s", step, *nr.Duration, maxRuleAfter)
 			}
 			after += time.Duration(min(*nr.Duration, int64(maxRuleAfter/time.Second))) * time.Second
 			continue
@@ -186,19 +194,14 @@ func mapRules(rules []notificationRule, kind string, severities []klaxonv1alpha1
 	return out
 }
 
-// truncate bounds s to n bytes for a field of the CRD.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !isRuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // usable says whether an address from the source can be a contact's:
 // present, printable, within the CRD's bound.
 func usable(address string) bool {
-	return address != "" && len(address) <= maxAddress && printable(address) == address
+	return address != "" && len(address) <= maxAddress && isPrintable(address)
+}
+
+// displayName is a source value as a Responder's displayName: printable,
+// within the CRD's bound.
+func displayName(s string) string {
+	return strings.TrimSpace(importer.Clip(s, maxDisplayName))
 }
