@@ -59,19 +59,9 @@ func importAnswers(t *testing.T, dir string) (*importer.Result, error) {
 
 func copyFixture(t *testing.T, from string) string {
 	t.Helper()
-	dir := t.TempDir()
-	files, err := os.ReadDir(from)
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "answers")
+	if err := os.CopyFS(dir, os.DirFS(from)); err != nil {
 		t.Fatal(err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(filepath.Join(from, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return dir
 }

@@ -90,21 +90,11 @@ func weekly(id string, who ...recipient) rotation {
 
 func copyDir(t *testing.T, from string) string {
 	t.Helper()
-	to := t.TempDir()
-	entries, err := os.ReadDir(from)
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "answers")
+	if err := os.CopyFS(dir, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return to
+	return dir
 }
 
 // TestTruncatedAnswers cuts each answer of the team fixture short in turn:
