@@ -117,21 +117,21 @@ func (m *mapper) targets(n int, r *escalationRule, note func(bool, string, ...an
 			name := m.userName(t)
 			if m.missing(t) {
 				note(false, "rule %d pages user %s (%s), who is deactivated or deleted in PagerDuty: kept as %s, who has no Responder",
-					n, quote(t.Summary), clip(t.ID), name)
+					n, importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue), name)
 			}
 			out = append(out, klaxonv1alpha1.EscalationTarget{User: name})
 		case "schedule_reference", "schedule":
 			name, ok := m.names.Lookup(kindSchedule, t.ID)
 			if !ok || !m.schedules[t.ID] {
-				note(true, "rule %d pages schedule %s (%s), which PagerDuty did not list: left out", n, quote(t.Summary), clip(t.ID))
+				note(true, "rule %d pages schedule %s (%s), which PagerDuty did not list: left out", n, importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue))
 				continue
 			}
 			if m.result.Object(kindSchedule, name) == nil {
-				note(true, "rule %d pages schedule %s, which was not mapped: create OnCallSchedule %s by hand", n, clip(t.ID), name)
+				note(true, "rule %d pages schedule %s, which was not mapped: create OnCallSchedule %s by hand", n, importer.Clip(t.ID, importer.MaxValue), name)
 			}
 			out = append(out, klaxonv1alpha1.EscalationTarget{Schedule: name})
 		default:
-			note(true, "rule %d targets %s %s (%s), which a Klaxon level cannot page: left out", n, clip(t.Type), quote(t.Summary), clip(t.ID))
+			note(true, "rule %d targets %s %s (%s), which a Klaxon level cannot page: left out", n, importer.Clip(t.Type, importer.MaxValue), importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue))
 		}
 	}
 	return out

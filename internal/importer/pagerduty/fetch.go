@@ -105,7 +105,7 @@ func unique[T any](what string, items []T, id func(T) string) ([]T, error) {
 	for _, it := range items {
 		i := id(it)
 		if !idPattern.MatchString(i) {
-			return nil, fmt.Errorf("reading %s: %q is not a PagerDuty id", what, clip(i))
+			return nil, fmt.Errorf("reading %s: %q is not a PagerDuty id", what, importer.Clip(i, importer.MaxValue))
 		}
 		if !seen[i] {
 			seen[i] = true

@@ -158,7 +158,7 @@ func TestImportOddNames(t *testing.T) {
 			t.Errorf("%s %s is named %q, no DNS label", e.SourceKind, e.SourceID, e.Name)
 		}
 		for _, n := range e.Notes {
-			if len([]rune(n)) > 4*maxNote {
+			if len([]rune(n)) > importer.MaxNote {
 				t.Errorf("%s %s has a note of %d characters", e.SourceKind, e.SourceID, len(n))
 			}
 		}
@@ -269,11 +269,11 @@ func TestImportBoundsTheNotesOfAnEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range r.Entries {
-		if len(e.Notes) != maxNotes {
-			t.Errorf("%s %s has %d notes, want %d", e.SourceKind, e.SourceID, len(e.Notes), maxNotes)
+		if len(e.Notes) != maxEntryNotes {
+			t.Errorf("%s %s has %d notes, want %d", e.SourceKind, e.SourceID, len(e.Notes), maxEntryNotes)
 			continue
 		}
-		if last := e.Notes[maxNotes-1]; !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more notes like these") {
+		if last := e.Notes[maxEntryNotes-1]; !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more notes like these") {
 			t.Errorf("%s %s ends its notes with %q", e.SourceKind, e.SourceID, last)
 		}
 	}

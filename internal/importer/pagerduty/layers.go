@@ -107,16 +107,16 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 	}
 	start, err := time.Parse(time.RFC3339, l.Start)
 	if err != nil {
-		return drop("its start %q is not a time: left out", clip(l.Start))
+		return drop("its start %q is not a time: left out", importer.Clip(l.Start, importer.MaxValue))
 	}
 	virtual, err := time.Parse(time.RFC3339, l.RotationVirtualStart)
 	if err != nil {
-		return drop("its rotation_virtual_start %q is not a time: left out", clip(l.RotationVirtualStart))
+		return drop("its rotation_virtual_start %q is not a time: left out", importer.Clip(l.RotationVirtualStart, importer.MaxValue))
 	}
 	var end time.Time
 	if l.End != nil && *l.End != "" {
 		if end, err = time.Parse(time.RFC3339, *l.End); err != nil {
-			return drop("its end %q is not a time: left out", clip(*l.End))
+			return drop("its end %q is not a time: left out", importer.Clip(*l.End, importer.MaxValue))
 		}
 		if !end.After(w.From) || !end.After(start) {
 			// The layer ended (PagerDuty keeps the layers an edit
@@ -199,9 +199,9 @@ func local(t time.Time, loc *time.Location) string {
 
 func layerLabel(l *scheduleLayer) string {
 	if l.Name != "" {
-		return fmt.Sprintf("layer %q", clip(l.Name))
+		return fmt.Sprintf("layer %q", importer.Clip(l.Name, importer.MaxValue))
 	}
-	return "layer " + clip(l.ID)
+	return "layer " + importer.Clip(l.ID, importer.MaxValue)
 }
 
 // layerName is the Klaxon name of a PagerDuty layer, and of the layer of
