@@ -278,3 +278,32 @@ func TestImportBoundsTheNotesOfAnEntry(t *testing.T) {
 		}
 	}
 }
+
+// fullPages answers every page of users with a hundred new users and
+// "more": an account larger than the import holds.
+type fullPages struct{ asked int }
+
+func (s *fullPages) Get(_ context.Context, path string, q url.Values, v any) error {
+	s.asked++
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := range pageSize {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"PU%d","name":"Ann"}`, s.asked*pageSize+i)
+	}
+	b.WriteString(`],"more":true}`)
+	return json.Unmarshal([]byte(b.String()), v)
+}
+
+func TestImportBoundsTheItemsOfAList(t *testing.T) {
+	src := &fullPages{}
+	_, err := Import(context.Background(), src, importer.Options{Window: testWindow})
+	if err == nil || !strings.Contains(err.Error(), "reading users: more than 10000 items") {
+		t.Errorf("import of a list larger than the bound: %v", err)
+	}
+	if want := maxUsers/pageSize + 1; src.asked != want {
+		t.Errorf("asked %d pages, want %d", src.asked, want)
+	}
+}
