@@ -85,6 +85,20 @@ func TestMapRestrictions(t *testing.T) {
 			want:         []klaxonv1alpha1.TimeRestriction{{Days: everyDay, From: "08:00", To: "09:00"}},
 			approximated: true,
 		},
+		"seconds cut before a restriction of a whole day: always, exactly": {
+			in: []restriction{
+				{Type: "daily_restriction", StartTimeOfDay: "08:00:30", DurationSeconds: 3600},
+				{Type: "daily_restriction", StartTimeOfDay: "00:00:00", DurationSeconds: secondsPerDay},
+			},
+			always: true,
+		},
+		"a restriction left out before one of a whole week: always, exactly": {
+			in: []restriction{
+				{Type: "monthly_restriction", StartTimeOfDay: "08:00:00", DurationSeconds: 3600},
+				{Type: "weekly_restriction", StartDayOfWeek: 1, StartTimeOfDay: "00:00:00", DurationSeconds: secondsPerWeek},
+			},
+			always: true,
+		},
 		"no day of week": {
 			in:           []restriction{{Type: "weekly_restriction", StartTimeOfDay: "08:00:00", DurationSeconds: 3600}},
 			approximated: true,

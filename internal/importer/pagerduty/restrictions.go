@@ -95,8 +95,13 @@ func mapRestrictions(rs []restriction) coverage {
 		}
 	}
 	if c.always {
-		// One restriction covering all the time makes the others moot.
+		// One restriction covering all the time makes the others moot,
+		// and so whatever was cut or left out of them.
 		c.restrictions = nil
+		if c.approximated {
+			c.notes = append(c.notes, "a restriction covers all the time, so the layer is always on as in PagerDuty")
+			c.approximated = false
+		}
 	}
 	return c
 }
