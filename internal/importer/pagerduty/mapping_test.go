@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,7 @@ func TestMapPolicy(t *testing.T) {
 		repeat       int32
 		outcome      importer.Outcome
 		wantNotesLen int
+		wantNote     string
 	}{
 		"delays move to the next level": {
 			policy: escalationPolicy{ID: "P1", Name: "p", EscalationRules: []escalationRule{
@@ -269,6 +271,17 @@ func TestMapPolicy(t *testing.T) {
 			},
 			outcome:      importer.Approximated,
 			wantNotesLen: 2,
+		},
+		"rules left out first: the next is paged at once, and a loop waits their delay too": {
+			policy: escalationPolicy{ID: "P1", Name: "p", NumLoops: 2, EscalationRules: []escalationRule{
+				{EscalationDelayInMinutes: 30, Targets: []reference{{ID: "P1", Type: "escalation_policy_reference"}}},
+				{EscalationDelayInMinutes: 10, Targets: []reference{userRef("U2")}},
+			}},
+			want:         []klaxonv1alpha1.EscalationLevel{{After: mins(40), Targets: []klaxonv1alpha1.EscalationTarget{{User: "two"}}}},
+			repeat:       2,
+			outcome:      importer.Approximated,
+			wantNotesLen: 3,
+			wantNote:     "rule 2 is paged at once instead of after 30m",
 		},
 		"round robin": {
 			policy: escalationPolicy{ID: "P1", Name: "p", EscalationRules: []escalationRule{
@@ -313,6 +326,9 @@ func TestMapPolicy(t *testing.T) {
 			e := m.result.Entries[0]
 			if e.Outcome != tc.outcome || len(e.Notes) != tc.wantNotesLen {
 				t.Errorf("outcome %s, notes %q; want %s and %d notes", e.Outcome, e.Notes, tc.outcome, tc.wantNotesLen)
+			}
+			if tc.wantNote != "" && !slices.Contains(e.Notes, tc.wantNote) {
+				t.Errorf("notes %q, want one %q", e.Notes, tc.wantNote)
 			}
 			if tc.outcome == importer.NotMapped {
 				if len(m.result.Objects) != 0 {
