@@ -79,8 +79,11 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 			Start: local(m.window.To.AddDate(100, 0, 0), loc), Shift: metav1.Duration{Duration: 24 * time.Hour}}}
 		e.Notes = append(e.Notes, "only its overrides cover time from now on: layer nobody, which starts in 100 years, holds the place of its layers")
 	}
+	// Such turns page nobody in Klaxon, where PagerDuty pages (or at
+	// least shows) someone: not the same schedule, whoever verify says.
 	for _, id := range m.missingIn(s, overrides) {
 		e.Notes = append(e.Notes, m.missingNote(id))
+		approximated = true
 	}
 	final, finalNote := m.final(s, name)
 	if finalNote != "" {
