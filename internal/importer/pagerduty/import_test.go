@@ -66,6 +66,9 @@ var fixtures = map[string]fixture{
 			{"schedule", "PLAYER3", importer.Mapped, "database", []string{
 				`layer "Retired": ended 2026-11-15 00:00Z, before 2026-12-07 00:00Z: left out`,
 				`layer "New Nights": starts 2026-12-18 20:00Z, within a turn: that turn is layer new-nights-first-turn, the rotation goes on from the handoff at 2026-12-19 08:00Z`}},
+			// Begun in summer: the December window checks that turns keep
+			// their local handoff time (09:00 New York, now 14:00Z).
+			{"schedule", "PSUMMR5", importer.Mapped, "support-weekly", nil},
 			{"escalation_policy", "PEPPAY1", importer.Mapped, "payments", nil},
 			{"escalation_policy", "PEPDB02", importer.Approximated, "database", []string{
 				"rule 1 assigns round robin, one target after another; Klaxon pages all of the level's targets at once",
