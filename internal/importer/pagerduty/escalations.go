@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +47,10 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 	// wait is the time since the last level written was paged: the
 	// delays of the rules since then, left-out rules included.
 	var wait time.Duration
+	// lead is the delay of the rules left out before the first level:
+	// PagerDuty waits it before that level, Klaxon pages it at once, and
+	// a loop waits it again before that level.
+	var lead time.Duration
 	for i := range rules {
 		r := &rules[i]
 		targets := m.targets(i+1, r, note)
@@ -56,6 +61,9 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 			level := klaxonv1alpha1.EscalationLevel{Targets: targets}
 			if len(spec.Levels) > 0 {
 				level.After = &metav1.Duration{Duration: wait}
+			} else if wait > 0 {
+				note(true, "rule %d is paged at once instead of after %s", i+1, span(wait))
+				lead = wait
 			}
 			spec.Levels = append(spec.Levels, level)
 			wait = 0
@@ -89,7 +97,7 @@ func (m *mapper) mapPolicy(p *escalationPolicy) {
 		spec.Repeat = int32(p.NumLoops)
 	}
 	if spec.Repeat > 0 {
-		spec.Levels[0].After = &metav1.Duration{Duration: wait}
+		spec.Levels[0].After = &metav1.Duration{Duration: wait + lead}
 	}
 	e.Outcome = importer.Mapped
 	if approximated {
@@ -117,22 +125,35 @@ func (m *mapper) targets(n int, r *escalationRule, note func(bool, string, ...an
 			name := m.userName(t)
 			if m.missing(t) {
 				note(false, "rule %d pages user %s (%s), who is deactivated or deleted in PagerDuty: kept as %s, who has no Responder",
-					n, quote(t.Summary), clip(t.ID), name)
+					n, importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue), name)
 			}
 			out = append(out, klaxonv1alpha1.EscalationTarget{User: name})
 		case "schedule_reference", "schedule":
 			name, ok := m.names.Lookup(kindSchedule, t.ID)
 			if !ok || !m.schedules[t.ID] {
-				note(true, "rule %d pages schedule %s (%s), which PagerDuty did not list: left out", n, quote(t.Summary), clip(t.ID))
+				note(true, "rule %d pages schedule %s (%s), which PagerDuty did not list: left out", n, importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue))
 				continue
 			}
 			if m.result.Object(kindSchedule, name) == nil {
-				note(true, "rule %d pages schedule %s, which was not mapped: create OnCallSchedule %s by hand", n, clip(t.ID), name)
+				note(true, "rule %d pages schedule %s, which was not mapped: create OnCallSchedule %s by hand", n, importer.Clip(t.ID, importer.MaxValue), name)
 			}
 			out = append(out, klaxonv1alpha1.EscalationTarget{Schedule: name})
 		default:
-			note(true, "rule %d targets %s %s (%s), which a Klaxon level cannot page: left out", n, clip(t.Type), quote(t.Summary), clip(t.ID))
+			note(true, "rule %d targets %s %s (%s), which a Klaxon level cannot page: left out", n, importer.Clip(t.Type, importer.MaxValue), importer.Quote(t.Summary), importer.Clip(t.ID, importer.MaxValue))
 		}
 	}
 	return out
+}
+
+// span writes a wait as people do: 30m, 1h30m, 2h.
+func span(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "m0s")
+	if s != d.String() {
+		s += "m"
+	}
+	if t := strings.TrimSuffix(s, "h0m"); t != s {
+		s = t + "h"
+	}
+	return s
 }

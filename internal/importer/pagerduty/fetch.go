@@ -22,6 +22,15 @@ const overridesAhead = 365 * 24 * time.Hour
 // says there are more ends the import with an error rather than never.
 const maxPages = 1000
 
+// The most items of each list an import holds in memory: far beyond any
+// real account, they stop an API that answers without end long before it
+// exhausts the machine.
+const (
+	maxUsers     = 10000
+	maxSchedules = 2000
+	maxPolicies  = 2000
+)
+
 // account is everything the import reads from PagerDuty.
 type account struct {
 	users     []user
@@ -36,7 +45,7 @@ type account struct {
 func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*account, error) {
 	acc := &account{overrides: map[string][]override{}}
 	var err error
-	acc.users, err = readList(ctx, src, "users", url.Values{"include[]": {"contact_methods", "notification_rules"}},
+	acc.users, err = readList(ctx, src, "users", maxUsers, url.Values{"include[]": {"contact_methods", "notification_rules"}},
 		func(l *userList) ([]user, page) { return l.Users, l.page })
 	if err != nil {
 		return nil, err
@@ -44,7 +53,7 @@ func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*
 	if acc.users, err = unique("users", acc.users, func(u user) string { return u.ID }); err != nil {
 		return nil, err
 	}
-	listed, err := readList(ctx, src, "schedules", nil,
+	listed, err := readList(ctx, src, "schedules", maxSchedules, nil,
 		func(l *scheduleList) ([]schedule, page) { return l.Schedules, l.page })
 	if err != nil {
 		return nil, err
@@ -83,7 +92,7 @@ func readAccount(ctx context.Context, src importer.Source, w importer.Window) (*
 	}
 	// A rule's assignment strategy (round robin) is only answered when
 	// asked for.
-	acc.policies, err = readList(ctx, src, "escalation_policies", url.Values{"include[]": {"escalation_rule_assignment_strategies"}},
+	acc.policies, err = readList(ctx, src, "escalation_policies", maxPolicies, url.Values{"include[]": {"escalation_rule_assignment_strategies"}},
 		func(l *escalationPolicyList) ([]escalationPolicy, page) { return l.EscalationPolicies, l.page })
 	if err != nil {
 		return nil, err
@@ -105,7 +114,7 @@ func unique[T any](what string, items []T, id func(T) string) ([]T, error) {
 	for _, it := range items {
 		i := id(it)
 		if !idPattern.MatchString(i) {
-			return nil, fmt.Errorf("reading %s: %q is not a PagerDuty id", what, clip(i))
+			return nil, fmt.Errorf("reading %s: %q is not a PagerDuty id", what, importer.Clip(i, importer.MaxValue))
 		}
 		if !seen[i] {
 			seen[i] = true
@@ -118,8 +127,9 @@ func unique[T any](what string, items []T, id func(T) string) ([]T, error) {
 // readList reads every page of the list at path, with PagerDuty's classic
 // pagination: limit and offset asked, more answered. The next offset is
 // counted from the items received, which is right also when the API gives
-// fewer than asked.
-func readList[L any, T any](ctx context.Context, src importer.Source, path string, query url.Values, items func(*L) ([]T, page)) ([]T, error) {
+// fewer than asked. More than limit items in all end the import with an
+// error.
+func readList[L any, T any](ctx context.Context, src importer.Source, path string, limit int, query url.Values, items func(*L) ([]T, page)) ([]T, error) {
 	var out []T
 	offset := 0
 	for n := 0; ; n++ {
@@ -137,6 +147,9 @@ func readList[L any, T any](ctx context.Context, src importer.Source, path strin
 			return nil, err
 		}
 		got, p := items(&l)
+		if len(got) > limit-len(out) {
+			return nil, fmt.Errorf("reading %s: more than %d items, the most the import reads of it", path, limit)
+		}
 		out = append(out, got...)
 		if !p.More {
 			return out, nil

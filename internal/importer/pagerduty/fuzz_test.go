@@ -73,6 +73,8 @@ func FuzzImport(f *testing.F) {
 	}
 	sched := uint8(slices.IndexFunc(names, func(n string) bool { return strings.HasPrefix(n, "schedules_PSCHED1@") }))
 	f.Add(sched, []byte(`{"schedule":{"id":"PSCHED1","time_zone":"UTC","schedule_layers":[{"start":"2026-12-01T00:00:00Z","rotation_virtual_start":"0001-01-01T00:00:00Z","rotation_turn_length_seconds":3600,"users":[{"user":{"id":"X"}}],"restrictions":[{"type":"weekly_restriction","start_day_of_week":7,"start_time_of_day":"23:59:59","duration_seconds":604799}]}]}}`))
+	// A layer begun in the hour the autumn change repeats.
+	f.Add(sched, []byte(`{"schedule":{"id":"PSCHED1","time_zone":"America/New_York","schedule_layers":[{"start":"2026-11-01T01:30:00-05:00","end":"2026-11-08T01:30:00-05:00","rotation_virtual_start":"2026-10-01T01:00:00-04:00","rotation_turn_length_seconds":3600,"users":[{"user":{"id":"PUSER01"}}]}]}}`))
 	f.Add(sched, []byte(`{"schedule":{"schedule_layers":[{"end":"2026-12-08T00:00:00Z","start":"2026-12-09T00:00:00Z"}],"final_schedule":{"rendered_schedule_entries":[{"start":"x"}]}}}`))
 	f.Add(uint8(0), []byte(`{"escalation_policies":[{"id":"P1","num_loops":-5,"escalation_rules":[{"escalation_delay_in_minutes":-1,"targets":[{"id":"P1","type":"escalation_policy_reference"}],"escalation_rule_assignment_strategy":[{"type":"round_robin"}]}]}]}`))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
@@ -86,6 +88,9 @@ func FuzzImport(f *testing.F) {
 			return
 		}
 		for _, o := range r.Objects {
+			if err := importer.Check(o); err != nil {
+				t.Errorf("the API server would refuse an imported object: %v", err)
+			}
 			if _, err := importer.Marshal(o); err != nil {
 				t.Errorf("an imported object does not marshal: %v", err)
 			}

@@ -158,7 +158,7 @@ func TestImportOddNames(t *testing.T) {
 			t.Errorf("%s %s is named %q, no DNS label", e.SourceKind, e.SourceID, e.Name)
 		}
 		for _, n := range e.Notes {
-			if len([]rune(n)) > 4*maxNote {
+			if len([]rune(n)) > importer.MaxNote {
 				t.Errorf("%s %s has a note of %d characters", e.SourceKind, e.SourceID, len(n))
 			}
 		}
@@ -269,12 +269,41 @@ func TestImportBoundsTheNotesOfAnEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range r.Entries {
-		if len(e.Notes) != maxNotes {
-			t.Errorf("%s %s has %d notes, want %d", e.SourceKind, e.SourceID, len(e.Notes), maxNotes)
+		if len(e.Notes) != maxEntryNotes {
+			t.Errorf("%s %s has %d notes, want %d", e.SourceKind, e.SourceID, len(e.Notes), maxEntryNotes)
 			continue
 		}
-		if last := e.Notes[maxNotes-1]; !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more notes like these") {
+		if last := e.Notes[maxEntryNotes-1]; !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more notes like these") {
 			t.Errorf("%s %s ends its notes with %q", e.SourceKind, e.SourceID, last)
 		}
+	}
+}
+
+// fullPages answers every page of users with a hundred new users and
+// "more": an account larger than the import holds.
+type fullPages struct{ asked int }
+
+func (s *fullPages) Get(_ context.Context, path string, q url.Values, v any) error {
+	s.asked++
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := range pageSize {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"PU%d","name":"Ann"}`, s.asked*pageSize+i)
+	}
+	b.WriteString(`],"more":true}`)
+	return json.Unmarshal([]byte(b.String()), v)
+}
+
+func TestImportBoundsTheItemsOfAList(t *testing.T) {
+	src := &fullPages{}
+	_, err := Import(context.Background(), src, importer.Options{Window: testWindow})
+	if err == nil || !strings.Contains(err.Error(), "reading users: more than 10000 items") {
+		t.Errorf("import of a list larger than the bound: %v", err)
+	}
+	if want := maxUsers/pageSize + 1; src.asked != want {
+		t.Errorf("asked %d pages, want %d", src.asked, want)
 	}
 }

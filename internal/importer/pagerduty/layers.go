@@ -21,43 +21,50 @@ const (
 	maxTurn = 365 * secondsPerDay
 )
 
-// turns is a PagerDuty layer's rotation: turn k begins at boundary(k),
-// counted from rotation_virtual_start, and belongs to users[k mod n]. Turns
-// of whole days hand off at the virtual start's wall-clock time in the
-// schedule's zone, as Klaxon's whole-day shifts do; others are exact
-// multiples of the turn length.
+// turns is a PagerDuty layer's rotation: turn k begins at boundary(k)
+// and belongs to users[k mod n]. PagerDuty speaks of a layer's "handoff
+// time" in the schedule's zone, so turns are counted on the wall clock:
+// turn k begins when the clock shows rotation_virtual_start's local time
+// plus k turn lengths. Whole-day turns so hand off at the same local time
+// every day, as Klaxon's whole-day shifts do; sub-day turns hand off at
+// fixed local times, which Klaxon's exact-hour shifts do only where the
+// clocks do not change.
 type turns struct {
-	loc     *time.Location
+	loc *time.Location
+	// virtual is rotation_virtual_start's local time, as if in UTC.
 	virtual time.Time
 	length  int64 // seconds
 }
 
-func (r turns) days() int { return int(r.length / secondsPerDay) }
-
-func (r turns) boundary(k int64) time.Time {
-	if r.length%secondsPerDay == 0 {
-		v := r.virtual.In(r.loc)
-		return time.Date(v.Year(), v.Month(), v.Day()+int(k)*r.days(), v.Hour(), v.Minute(), v.Second(), 0, r.loc)
-	}
-	return time.Unix(r.virtual.Unix()+k*r.length, 0).In(r.loc)
+func newTurns(virtual time.Time, loc *time.Location, length int64) turns {
+	return turns{loc: loc, virtual: wallOf(virtual, loc), length: length}
 }
 
-// wall returns turn k's start as Klaxon's local layer time. Whole-day
-// turns count days on the wall clock, never through an instant, so that a
-// handoff time a clock change skips on that day (02:30 on a spring-forward
-// night) stays the handoff time of every other day.
+// wallAt returns the local time turn k begins at, as if in UTC.
+func (r turns) wallAt(k int64) time.Time {
+	// Whole days go through the calendar, the rest (under a day) as a
+	// duration, which a span of centuries would overflow.
+	total := k * r.length
+	days := floorDiv(total, secondsPerDay)
+	rest := total - days*secondsPerDay
+	return r.virtual.AddDate(0, 0, int(days)).Add(time.Duration(rest) * time.Second)
+}
+
+func (r turns) boundary(k int64) time.Time {
+	t, _ := atWall(r.wallAt(k), r.loc)
+	return t
+}
+
+// wall returns turn k's start as Klaxon's local layer time, which Klaxon
+// reads back as boundary(k), even on a night the clocks skip it.
 func (r turns) wall(k int64) string {
-	if r.length%secondsPerDay == 0 {
-		v := r.virtual.In(r.loc)
-		return time.Date(v.Year(), v.Month(), v.Day()+int(k)*r.days(), v.Hour(), v.Minute(), v.Second(), 0, time.UTC).Format(oncall.StartLayout)
-	}
-	return local(r.boundary(k), r.loc)
+	return r.wallAt(k).Format(oncall.StartLayout)
 }
 
 // index returns the turn that holds t (negative before the virtual start).
 func (r turns) index(t time.Time) int64 {
-	k := floorDiv(t.Unix()-r.virtual.Unix(), r.length)
-	// Whole-day turns may be an hour off the estimate across DST.
+	k := floorDiv(wallOf(t, r.loc).Unix()-r.virtual.Unix(), r.length)
+	// The estimate may be a turn off around a clock change.
 	for !r.boundary(k + 1).After(t) {
 		k++
 	}
@@ -65,6 +72,60 @@ func (r turns) index(t time.Time) int64 {
 		k--
 	}
 	return k
+}
+
+// wallOf returns t's local time in loc, as if in UTC.
+func wallOf(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+}
+
+// atWall returns the instant Klaxon reads local time wall (as if in UTC)
+// as in loc, and how often the clock shows it: 1, 0 in a gap (the instant
+// then follows the offset before it), 2 in a repeated hour (the instant
+// is the first).
+func atWall(wall time.Time, loc *time.Location) (time.Time, int) {
+	w := wall.Unix()
+	offset := func(unix int64) int64 {
+		_, off := time.Unix(unix, 0).In(loc).Zone()
+		return int64(off)
+	}
+	before, after := offset(w-secondsPerDay), offset(w+secondsPerDay)
+	seen := 0
+	var best int64
+	for i, off := range []int64{before, after} {
+		if i == 1 && after == before {
+			break
+		}
+		if c := w - off; offset(c) == off {
+			if seen == 0 || c < best {
+				best = c
+			}
+			seen++
+		}
+	}
+	if seen == 0 {
+		best = w - before
+	}
+	return time.Unix(best, 0).In(loc), seen
+}
+
+// exactly says whether Klaxon reads t's local time in loc back as t: not
+// so for the second pass of a repeated hour.
+func exactly(t time.Time, loc *time.Location) bool {
+	back, n := atWall(wallOf(t, loc), loc)
+	return n == 1 && back.Equal(t)
+}
+
+// clockChanges says whether loc's clocks change in the year from t.
+func clockChanges(loc *time.Location, t time.Time) bool {
+	_, off := t.In(loc).Zone()
+	for d := 1; d <= 12; d++ {
+		if _, o := t.AddDate(0, d, 0).In(loc).Zone(); o != off {
+			return true
+		}
+	}
+	return false
 }
 
 func floorDiv(a, b int64) int64 {
@@ -107,16 +168,16 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 	}
 	start, err := time.Parse(time.RFC3339, l.Start)
 	if err != nil {
-		return drop("its start %q is not a time: left out", clip(l.Start))
+		return drop("its start %q is not a time: left out", importer.Clip(l.Start, importer.MaxValue))
 	}
 	virtual, err := time.Parse(time.RFC3339, l.RotationVirtualStart)
 	if err != nil {
-		return drop("its rotation_virtual_start %q is not a time: left out", clip(l.RotationVirtualStart))
+		return drop("its rotation_virtual_start %q is not a time: left out", importer.Clip(l.RotationVirtualStart, importer.MaxValue))
 	}
 	var end time.Time
 	if l.End != nil && *l.End != "" {
 		if end, err = time.Parse(time.RFC3339, *l.End); err != nil {
-			return drop("its end %q is not a time: left out", clip(*l.End))
+			return drop("its end %q is not a time: left out", importer.Clip(*l.End, importer.MaxValue))
 		}
 		if !end.After(w.From) || !end.After(start) {
 			// The layer ended (PagerDuty keeps the layers an edit
@@ -151,7 +212,12 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		return drop("has %d restrictions, more than the %d a Klaxon layer takes: left out", len(cov.restrictions), maxRestrictions)
 	}
 
-	rot := turns{loc: loc, virtual: virtual, length: length}
+	rot := newTurns(virtual, loc, length)
+	if length%secondsPerDay != 0 && clockChanges(loc, w.From) {
+		out.notes = append(out.notes, fmt.Sprintf("%s: turns of %s keep exact hours in Klaxon; across a clock change they move an hour against PagerDuty's local handoff time",
+			label, span(time.Duration(length)*time.Second)))
+		out.approximated = true
+	}
 	shift := metav1.Duration{Duration: time.Duration(length) * time.Second}
 	layer := func(layerName string, who []string, from string, to time.Time) klaxonv1alpha1.ScheduleLayer {
 		kl := klaxonv1alpha1.ScheduleLayer{Name: layerName, Participants: who, Start: from, Shift: shift,
@@ -174,7 +240,14 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		if !end.IsZero() && end.Before(next) {
 			partialEnd = end
 		}
-		if partialEnd.After(w.From) {
+		switch {
+		case !partialEnd.After(w.From):
+		case !exactly(start, loc) || !exactly(partialEnd, loc) || local(partialEnd, loc) <= local(start, loc):
+			// A clock change makes local times that say no such turn.
+			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn, in an hour a clock change repeats: that turn, to %s, is left out, the rotation starts at the handoff",
+				label, stamp(start), stamp(partialEnd)))
+			out.approximated = true
+		default:
 			out.layers = append(out.layers, layer(name.firstTurn, []string{people[mod(k, len(people))]}, local(start, loc), partialEnd))
 			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn: that turn is layer %s, the rotation goes on from the handoff at %s",
 				label, stamp(start), name.firstTurn, stamp(next)))
@@ -187,7 +260,23 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		for i := range people {
 			rotated[i] = people[mod(k+int64(i), len(people))]
 		}
-		out.layers = append(out.layers, layer(name.main, rotated, rot.wall(k), end))
+		main := layer(name.main, rotated, rot.wall(k), time.Time{})
+		switch {
+		case end.IsZero():
+		case !exactly(end, loc) || local(end, loc) <= main.Start:
+			// Klaxon reads the end's local time as the repeated hour's
+			// first pass, or not after the start at all.
+			back, _ := atWall(wallOf(end, loc), loc)
+			out.notes = append(out.notes, fmt.Sprintf("%s: ends %s, in an hour a clock change repeats: ends at %s in Klaxon", label, stamp(end), stamp(back)))
+			out.approximated = true
+			if local(end, loc) <= main.Start {
+				return out
+			}
+			main.End = local(end, loc)
+		default:
+			main.End = local(end, loc)
+		}
+		out.layers = append(out.layers, main)
 	}
 	return out
 }
@@ -199,9 +288,9 @@ func local(t time.Time, loc *time.Location) string {
 
 func layerLabel(l *scheduleLayer) string {
 	if l.Name != "" {
-		return fmt.Sprintf("layer %q", clip(l.Name))
+		return fmt.Sprintf("layer %q", importer.Clip(l.Name, importer.MaxValue))
 	}
-	return "layer " + clip(l.ID)
+	return "layer " + importer.Clip(l.ID, importer.MaxValue)
 }
 
 // layerName is the Klaxon name of a PagerDuty layer, and of the layer of

@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/importer"
+	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
 
 func TestTimeZone(t *testing.T) {
@@ -84,6 +86,20 @@ func TestMapRestrictions(t *testing.T) {
 			in:           []restriction{{Type: "daily_restriction", StartTimeOfDay: "08:00:30", DurationSeconds: 3600}},
 			want:         []klaxonv1alpha1.TimeRestriction{{Days: everyDay, From: "08:00", To: "09:00"}},
 			approximated: true,
+		},
+		"seconds cut before a restriction of a whole day: always, exactly": {
+			in: []restriction{
+				{Type: "daily_restriction", StartTimeOfDay: "08:00:30", DurationSeconds: 3600},
+				{Type: "daily_restriction", StartTimeOfDay: "00:00:00", DurationSeconds: secondsPerDay},
+			},
+			always: true,
+		},
+		"a restriction left out before one of a whole week: always, exactly": {
+			in: []restriction{
+				{Type: "monthly_restriction", StartTimeOfDay: "08:00:00", DurationSeconds: 3600},
+				{Type: "weekly_restriction", StartDayOfWeek: 1, StartTimeOfDay: "00:00:00", DurationSeconds: secondsPerWeek},
+			},
+			always: true,
 		},
 		"no day of week": {
 			in:           []restriction{{Type: "weekly_restriction", StartTimeOfDay: "08:00:00", DurationSeconds: 3600}},
@@ -223,6 +239,7 @@ func TestMapPolicy(t *testing.T) {
 		repeat       int32
 		outcome      importer.Outcome
 		wantNotesLen int
+		wantNote     string
 	}{
 		"delays move to the next level": {
 			policy: escalationPolicy{ID: "P1", Name: "p", EscalationRules: []escalationRule{
@@ -255,6 +272,17 @@ func TestMapPolicy(t *testing.T) {
 			},
 			outcome:      importer.Approximated,
 			wantNotesLen: 2,
+		},
+		"rules left out first: the next is paged at once, and a loop waits their delay too": {
+			policy: escalationPolicy{ID: "P1", Name: "p", NumLoops: 2, EscalationRules: []escalationRule{
+				{EscalationDelayInMinutes: 30, Targets: []reference{{ID: "P1", Type: "escalation_policy_reference"}}},
+				{EscalationDelayInMinutes: 10, Targets: []reference{userRef("U2")}},
+			}},
+			want:         []klaxonv1alpha1.EscalationLevel{{After: mins(40), Targets: []klaxonv1alpha1.EscalationTarget{{User: "two"}}}},
+			repeat:       2,
+			outcome:      importer.Approximated,
+			wantNotesLen: 3,
+			wantNote:     "rule 2 is paged at once instead of after 30m",
 		},
 		"round robin": {
 			policy: escalationPolicy{ID: "P1", Name: "p", EscalationRules: []escalationRule{
@@ -299,6 +327,9 @@ func TestMapPolicy(t *testing.T) {
 			e := m.result.Entries[0]
 			if e.Outcome != tc.outcome || len(e.Notes) != tc.wantNotesLen {
 				t.Errorf("outcome %s, notes %q; want %s and %d notes", e.Outcome, e.Notes, tc.outcome, tc.wantNotesLen)
+			}
+			if tc.wantNote != "" && !slices.Contains(e.Notes, tc.wantNote) {
+				t.Errorf("notes %q, want one %q", e.Notes, tc.wantNote)
 			}
 			if tc.outcome == importer.NotMapped {
 				if len(m.result.Objects) != 0 {
@@ -418,7 +449,119 @@ func TestMapLayerStartInAClockChange(t *testing.T) {
 	l := scheduleLayer{Start: "2027-03-28T01:30:00Z", RotationVirtualStart: "2027-03-01T02:30:00+01:00", RotationTurnLengthSeconds: 86400}
 	got := mapLayer(&l, berlin, w, layerName{main: "l", firstTurn: "l-first-turn"}, []string{"a", "b"})
 	if len(got.layers) != 1 || got.layers[0].Start != "2027-03-28T02:30:00" || !reflect.DeepEqual(got.layers[0].Participants, []string{"b", "a"}) {
-		t.Errorf("layers %+v (%q), want one starting 2027-03-28T02:30:00 with b first (turn 27)", got.layers, got.notes)
+		t.Fatalf("layers %+v (%q), want one starting 2027-03-28T02:30:00 with b first (turn 27)", got.layers, got.notes)
+	}
+	// After the change, turns hand off at 02:30 Berlin summer time,
+	// 00:30Z: b has turn 27 until 2027-03-29 00:30Z, a turn 28, b turn 29.
+	s, err := oncall.Compile(&klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "Europe/Berlin", Layers: got.layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string]string{
+		"2027-03-28T01:30:00Z": "b", "2027-03-29T00:29:00Z": "b", "2027-03-29T00:30:00Z": "a",
+		"2027-03-30T00:29:00Z": "a", "2027-03-30T00:30:00Z": "b", "2027-04-10T00:30:00Z": "a",
+	} {
+		ts, _ := time.Parse(time.RFC3339, at)
+		if on := s.At(ts); !reflect.DeepEqual(on, []string{want}) {
+			t.Errorf("at %s %v is on call, want %s", at, on, want)
+		}
+	}
+}
+
+// A layer that starts in the hour the autumn change repeats: its partial
+// first turn has no Klaxon local times, so it is left out, and the
+// rotation starts at the next handoff, which Klaxon reads as PagerDuty
+// means it.
+func TestMapLayerStartInARepeatedHour(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := importer.Window{From: time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
+	cases := map[string]struct {
+		start, virtual string
+		length         int64
+		end            *string
+	}{
+		// 01:30 EST, the repeated hour's second pass; daily turns hand
+		// off at 01:00, which 01:30 EDT, the first pass, already passed.
+		"daily turns":  {start: "2026-11-01T01:30:00-05:00", virtual: "2026-10-01T01:00:00-04:00", length: secondsPerDay},
+		"hourly turns": {start: "2026-11-01T01:30:00-04:00", virtual: "2026-10-01T00:00:00-04:00", length: 3600},
+		"two hours":    {start: "2026-11-01T01:30:00-05:00", virtual: "2026-10-01T00:00:00-04:00", length: 7200},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			l := scheduleLayer{Start: tc.start, End: tc.end, RotationVirtualStart: tc.virtual, RotationTurnLengthSeconds: tc.length}
+			got := mapLayer(&l, ny, w, layerName{main: "l", firstTurn: "l-first-turn"}, []string{"a", "b"})
+			spec := &klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "America/New_York", Layers: got.layers}
+			if err := importer.Check(&klaxonv1alpha1.OnCallSchedule{Spec: *spec}); err != nil {
+				t.Fatalf("layers %+v: %v", got.layers, err)
+			}
+			if !got.approximated {
+				t.Errorf("not approximated: %q", got.notes)
+			}
+			start, _ := time.Parse(time.RFC3339, tc.start)
+			s, err := oncall.Compile(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// From the first handoff after the start, Klaxon has whom
+			// PagerDuty's local handoff times have.
+			rot := newTurns(mustTime(t, tc.virtual), ny, tc.length)
+			k := rot.index(start) + 1
+			for i := range int64(6) {
+				at := rot.boundary(k + i).Add(time.Minute)
+				if on, want := s.At(at), []string{[]string{"a", "b"}[mod(k+i, 2)]}; !reflect.DeepEqual(on, want) {
+					t.Errorf("at %s %v is on call, want %v", at.Format(time.RFC3339), on, want)
+				}
+			}
+		})
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// Sub-day turns where the clocks change are approximated with the note
+// that says how; in UTC they are exact.
+func TestMapLayerSubDayTurnsAndClockChanges(t *testing.T) {
+	w := importer.Window{From: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)}
+	for zone, want := range map[string]bool{"America/New_York": true, "UTC": false, "Asia/Tokyo": false} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := scheduleLayer{Name: "Halves", Start: "2026-11-02T09:00:00Z", RotationVirtualStart: "2026-11-02T09:00:00Z", RotationTurnLengthSeconds: 12 * 3600}
+		got := mapLayer(&l, loc, w, layerName{main: "l", firstTurn: "l-first-turn"}, []string{"a", "b"})
+		note := `layer "Halves": turns of 12h keep exact hours in Klaxon; across a clock change they move an hour against PagerDuty's local handoff time`
+		if got.approximated != want || slices.Contains(got.notes, note) != want {
+			t.Errorf("%s: approximated %v, notes %q; want approximated %v", zone, got.approximated, got.notes, want)
+		}
+	}
+}
+
+// A rotation begun in summer hands off at the same local time in winter.
+func TestMapLayerFromSummer(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := importer.Window{From: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)}
+	for _, length := range []int64{secondsPerDay, secondsPerWeek} {
+		l := scheduleLayer{Start: "2026-07-06T09:00:00-04:00", RotationVirtualStart: "2026-07-06T09:00:00-04:00", RotationTurnLengthSeconds: length}
+		got := mapLayer(&l, ny, w, layerName{main: "l", firstTurn: "l-first-turn"}, []string{"a", "b", "c"})
+		rot := newTurns(mustTime(t, l.RotationVirtualStart), ny, length)
+		k := rot.index(w.From)
+		// 09:00 EST is 14:00Z.
+		if b := rot.boundary(k); b.UTC().Hour() != 14 || got.approximated || len(got.layers) != 1 {
+			t.Errorf("turns of %ds: turn %d begins %s; layers %+v (%q)", length, k, b.UTC(), got.layers, got.notes)
+		}
 	}
 }
 

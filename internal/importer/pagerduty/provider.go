@@ -8,11 +8,10 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
@@ -43,12 +42,10 @@ const (
 	sourceTitle = "PagerDuty"
 )
 
-// maxNote bounds a source string quoted in a note.
-const maxNote = 200
-
-// maxNotes bounds the notes of one entry: a source object with thousands
-// of faults gets a report that can still be read.
-const maxNotes = 20
+// maxEntryNotes bounds the notes kept of one entry: the table shows 20 of
+// them, the JSON report all, and a source object with thousands of faults
+// must not make a report of millions of lines.
+const maxEntryNotes = 100
 
 // Import reads PagerDuty through src and maps what it finds: users into
 // Responders, schedules with their overrides into OnCallSchedules, and
@@ -104,13 +101,13 @@ func newMapper(acc *account, w importer.Window) *mapper {
 	}
 	type named struct{ id, name string }
 	give := func(kind string, list []named) {
-		slices.SortStableFunc(list, func(a, b named) int { return compareStrings(a.id, b.id) })
+		slices.SortStableFunc(list, func(a, b named) int { return strings.Compare(a.id, b.id) })
 		for _, n := range list {
 			if _, ok := m.names.Lookup(kind, n.id); ok {
 				continue
 			}
 			if _, note := m.names.Name(kind, n.id, n.name); note != "" {
-				m.nameNotes[kind+"/"+n.id] = bounded.Runes(note, 2*maxNote)
+				m.nameNotes[kind+"/"+n.id] = importer.Clip(note, importer.MaxNote)
 			}
 		}
 	}
@@ -153,16 +150,6 @@ func newMapper(acc *account, w importer.Window) *mapper {
 	}
 	give(kindPolicy, policies)
 	return m
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // references returns every user reference of the account's schedules,
@@ -280,17 +267,11 @@ func (m *mapper) report(e importer.Entry) {
 	m.result.Report(e)
 }
 
-// capNotes keeps the first maxNotes notes and says how many more there
-// were.
+// capNotes keeps the first maxEntryNotes notes and says how many more
+// there were.
 func capNotes(notes []string) []string {
-	if len(notes) <= maxNotes {
+	if len(notes) <= maxEntryNotes {
 		return notes
 	}
-	return append(notes[:maxNotes-1:maxNotes-1], fmt.Sprintf("and %d more notes like these", len(notes)-(maxNotes-1)))
+	return append(notes[:maxEntryNotes-1:maxEntryNotes-1], fmt.Sprintf("and %d more notes like these", len(notes)-(maxEntryNotes-1)))
 }
-
-// clip bounds a source string quoted in a note.
-func clip(s string) string { return bounded.Runes(s, maxNote) }
-
-// quote writes a source name for a note, bounded.
-func quote(s string) string { return strconv.Quote(clip(s)) }

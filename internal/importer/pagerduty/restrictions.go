@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/importer"
 )
 
 const (
@@ -54,7 +55,7 @@ func mapRestrictions(rs []restriction) coverage {
 		r := &rs[i]
 		sod, err := parseTimeOfDay(r.StartTimeOfDay)
 		if err != nil {
-			c.notes = append(c.notes, fmt.Sprintf("a %s's start_time_of_day %q %v: left out", kindWord(r.Type), clip(r.StartTimeOfDay), err))
+			c.notes = append(c.notes, fmt.Sprintf("a %s's start_time_of_day %q %v: left out", kindWord(r.Type), importer.Clip(r.StartTimeOfDay, importer.MaxValue), err))
 			c.approximated = true
 			continue
 		}
@@ -65,7 +66,7 @@ func mapRestrictions(rs []restriction) coverage {
 		}
 		if sod%60 != 0 || dur%60 != 0 {
 			c.notes = append(c.notes, fmt.Sprintf("a %s at %s for %ds is not in whole minutes, as Klaxon's are: cut to whole minutes",
-				kindWord(r.Type), clip(r.StartTimeOfDay), dur))
+				kindWord(r.Type), importer.Clip(r.StartTimeOfDay, importer.MaxValue), dur))
 			c.approximated = true
 			sod -= sod % 60
 			dur -= dur % 60
@@ -89,13 +90,18 @@ func mapRestrictions(rs []restriction) coverage {
 			}
 			c.restrictions = append(c.restrictions, weekly(r.StartDayOfWeek, sod, dur, &c))
 		default:
-			c.notes = append(c.notes, fmt.Sprintf("a restriction of type %q is neither daily nor weekly: left out", clip(r.Type)))
+			c.notes = append(c.notes, fmt.Sprintf("a restriction of type %q is neither daily nor weekly: left out", importer.Clip(r.Type, importer.MaxValue)))
 			c.approximated = true
 		}
 	}
 	if c.always {
-		// One restriction covering all the time makes the others moot.
+		// One restriction covering all the time makes the others moot,
+		// and so whatever was cut or left out of them.
 		c.restrictions = nil
+		if c.approximated {
+			c.notes = append(c.notes, "a restriction covers all the time, so the layer is always on as in PagerDuty")
+			c.approximated = false
+		}
 	}
 	return c
 }

@@ -37,11 +37,11 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 	}
 	zone, loc, ok := timeZone(s.TimeZone)
 	if !ok {
-		notMapped("its time zone %q is not one Klaxon knows: create the schedule by hand with an IANA zone such as Europe/Berlin", clip(s.TimeZone))
+		notMapped("its time zone %q is not one Klaxon knows: create the schedule by hand with an IANA zone such as Europe/Berlin", importer.Clip(s.TimeZone, importer.MaxValue))
 		return
 	}
 	if zone != s.TimeZone {
-		e.Notes = append(e.Notes, fmt.Sprintf("time zone %q is %s", clip(s.TimeZone), zone))
+		e.Notes = append(e.Notes, fmt.Sprintf("time zone %q is %s", importer.Clip(s.TimeZone, importer.MaxValue), zone))
 	}
 	if n := len(s.ScheduleLayers); n > maxSourceLayers {
 		notMapped("it has %d layers; a Klaxon schedule has at most %d: split it by hand", n, maxLayers)
@@ -79,8 +79,11 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 			Start: local(m.window.To.AddDate(100, 0, 0), loc), Shift: metav1.Duration{Duration: 24 * time.Hour}}}
 		e.Notes = append(e.Notes, "only its overrides cover time from now on: layer nobody, which starts in 100 years, holds the place of its layers")
 	}
+	// Such turns page nobody in Klaxon, where PagerDuty pages (or at
+	// least shows) someone: not the same schedule, whoever verify says.
 	for _, id := range m.missingIn(s, overrides) {
 		e.Notes = append(e.Notes, m.missingNote(id))
+		approximated = true
 	}
 	final, finalNote := m.final(s, name)
 	if finalNote != "" {
@@ -121,13 +124,13 @@ func (m *mapper) mapOverrides(list []override) ([]klaxonv1alpha1.ScheduleOverrid
 		end, err2 := time.Parse(time.RFC3339, o.End)
 		switch {
 		case err1 != nil || err2 != nil:
-			notes = append(notes, fmt.Sprintf("override %s: its start %q or end %q is not a time: left out", clip(o.ID), clip(o.Start), clip(o.End)))
+			notes = append(notes, fmt.Sprintf("override %s: its start %q or end %q is not a time: left out", importer.Clip(o.ID, importer.MaxValue), importer.Clip(o.Start, importer.MaxValue), importer.Clip(o.End, importer.MaxValue)))
 			approximated = true
 			continue
 		case !end.After(start), !end.After(m.window.From):
 			continue
 		case o.User.ID == "":
-			notes = append(notes, fmt.Sprintf("override %s names no user: left out", clip(o.ID)))
+			notes = append(notes, fmt.Sprintf("override %s names no user: left out", importer.Clip(o.ID, importer.MaxValue)))
 			approximated = true
 			continue
 		}
@@ -162,7 +165,7 @@ func (m *mapper) final(s *schedule, name string) (*importer.Final, string) {
 		start, err1 := time.Parse(time.RFC3339, re.Start)
 		end, err2 := time.Parse(time.RFC3339, re.End)
 		if err1 != nil || err2 != nil || !end.After(start) {
-			return nil, fmt.Sprintf("final_schedule entry %q to %q is no interval: not verified", clip(re.Start), clip(re.End))
+			return nil, fmt.Sprintf("final_schedule entry %q to %q is no interval: not verified", importer.Clip(re.Start, importer.MaxValue), importer.Clip(re.End, importer.MaxValue))
 		}
 		if re.User == nil || re.User.ID == "" {
 			continue
@@ -195,7 +198,7 @@ func (m *mapper) missingIn(s *schedule, overrides []override) []string {
 func (m *mapper) missingNote(id string) string {
 	name, _ := m.names.Lookup(kindResponder, id)
 	return fmt.Sprintf("user %s (%s) is deactivated or deleted in PagerDuty but still takes turns: kept as %s, who has no Responder, so those turns page nobody; put someone else in their place",
-		quote(m.missingNames[id]), clip(id), name)
+		importer.Quote(m.missingNames[id]), importer.Clip(id, importer.MaxValue), name)
 }
 
 // timeZone returns the IANA name and location of a PagerDuty time zone,

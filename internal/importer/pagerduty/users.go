@@ -56,7 +56,7 @@ func (m *mapper) mapUser(u *user) {
 	e := importer.Entry{SourceKind: "user", SourceID: u.ID, SourceName: u.Name}
 	if u.DeletedAt != nil {
 		e.Outcome = importer.NotMapped
-		e.Notes = append(e.Notes, fmt.Sprintf("deleted in PagerDuty at %s: no Responder written", clip(*u.DeletedAt)))
+		e.Notes = append(e.Notes, fmt.Sprintf("deleted in PagerDuty at %s: no Responder written", importer.Clip(*u.DeletedAt, importer.MaxValue)))
 		m.report(e)
 		return
 	}
@@ -77,16 +77,16 @@ func (m *mapper) mapUser(u *user) {
 		channel, ok := channels[cm.Type]
 		switch {
 		case strings.HasSuffix(cm.Type, "_reference"):
-			note(true, "contact method %s came as a reference, without its address: read users with include[]=contact_methods", clip(cm.ID))
+			note(true, "contact method %s came as a reference, without its address: read users with include[]=contact_methods", importer.Clip(cm.ID, importer.MaxValue))
 			continue
 		case !ok:
-			note(true, "contact method %s of type %q has no Klaxon channel: left out; add it by hand if a channel can reach it", clip(cm.ID), clip(cm.Type))
+			note(true, "contact method %s of type %q has no Klaxon channel: left out; add it by hand if a channel can reach it", importer.Clip(cm.ID, importer.MaxValue), importer.Clip(cm.Type, importer.MaxValue))
 			continue
 		case strings.TrimSpace(cm.Address) == "":
-			note(true, "contact method %s has no address: left out", clip(cm.ID))
+			note(true, "contact method %s has no address: left out", importer.Clip(cm.ID, importer.MaxValue))
 			continue
 		case len(spec.Contacts) == maxContacts:
-			note(true, "contact method %s: a Responder has at most %d contacts: left out", clip(cm.ID), maxContacts)
+			note(true, "contact method %s: a Responder has at most %d contacts: left out", importer.Clip(cm.ID, importer.MaxValue), maxContacts)
 			continue
 		}
 		address := cm.Address
@@ -94,7 +94,7 @@ func (m *mapper) mapUser(u *user) {
 			address = "+" + strconv.Itoa(cm.CountryCode) + address
 		}
 		if len(address) > maxAddress {
-			note(true, "contact method %s: its address is longer than %d bytes: left out", clip(cm.ID), maxAddress)
+			note(true, "contact method %s: its address is longer than %d bytes: left out", importer.Clip(cm.ID, importer.MaxValue), maxAddress)
 			continue
 		}
 		cname := contactName(channel, cm.Label, taken)
@@ -109,13 +109,13 @@ func (m *mapper) mapUser(u *user) {
 		cname, ok := contactOf[r.ContactMethod.ID]
 		switch {
 		case r.Type != "" && r.Type != "assignment_notification_rule":
-			note(true, "notification rule %s of type %q: Klaxon's rules are for pages only: left out", clip(r.ID), clip(r.Type))
+			note(true, "notification rule %s of type %q: Klaxon's rules are for pages only: left out", importer.Clip(r.ID, importer.MaxValue), importer.Clip(r.Type, importer.MaxValue))
 			continue
 		case !ok:
-			note(true, "notification rule %s uses contact method %s, which was not imported: left out", clip(r.ID), clip(r.ContactMethod.ID))
+			note(true, "notification rule %s uses contact method %s, which was not imported: left out", importer.Clip(r.ID, importer.MaxValue), importer.Clip(r.ContactMethod.ID, importer.MaxValue))
 			continue
 		case len(spec.Rules) == maxRules:
-			note(true, "notification rule %s: a Responder has at most %d rules: left out", clip(r.ID), maxRules)
+			note(true, "notification rule %s: a Responder has at most %d rules: left out", importer.Clip(r.ID, importer.MaxValue), maxRules)
 			continue
 		}
 		rule := klaxonv1alpha1.NotificationRule{Contact: cname}
@@ -124,15 +124,15 @@ func (m *mapper) mapUser(u *user) {
 			rule.Severities = sev
 		case r.Urgency == "" || r.Urgency == "any":
 		default:
-			note(true, "notification rule %s has urgency %q, neither high nor low: applies to every severity", clip(r.ID), clip(r.Urgency))
+			note(true, "notification rule %s has urgency %q, neither high nor low: applies to every severity", importer.Clip(r.ID, importer.MaxValue), importer.Clip(r.Urgency, importer.MaxValue))
 		}
 		// Minutes are compared before they become a duration, which a
 		// huge number would overflow.
 		switch minutes := r.StartDelayInMinutes; {
 		case minutes < 0:
-			note(true, "notification rule %s waits %d minutes: sends at once", clip(r.ID), minutes)
+			note(true, "notification rule %s waits %d minutes: sends at once", importer.Clip(r.ID, importer.MaxValue), minutes)
 		case int64(minutes) > int64(maxRuleDelay/time.Minute):
-			note(true, "notification rule %s waits %dm; a Klaxon rule waits at most %s: waits %s", clip(r.ID), minutes, maxRuleDelay, maxRuleDelay)
+			note(true, "notification rule %s waits %dm; a Klaxon rule waits at most %s: waits %s", importer.Clip(r.ID, importer.MaxValue), minutes, maxRuleDelay, maxRuleDelay)
 			rule.After = &metav1.Duration{Duration: maxRuleDelay}
 		case minutes > 0:
 			rule.After = &metav1.Duration{Duration: time.Duration(minutes) * time.Minute}

@@ -11,8 +11,9 @@ documented semantics alone (see README.md), not from Klaxon's code:
   that wins first), that has someone on call at the instant decides;
 - a layer has someone on call at t when start <= t < end and t lies in one
   of its restrictions (none: always), read on the schedule's wall clock;
-- that someone is users[k mod n], k = floor((t - rotation_virtual_start) /
-  rotation_turn_length_seconds).
+- that someone is users[k mod n], k = floor((wall(t) - wall(rotation_virtual_start))
+  / rotation_turn_length_seconds), wall() being the local time on the
+  schedule's clock: turns hand off at the layer's local handoff time.
 
 Run it from this directory: python3 gen_fixtures.py
 """
@@ -93,9 +94,16 @@ def covers(layer, t, tz):
     return False
 
 
-def who(layer, t):
+def wall(t, tz):
+    """t's local time in tz, without a zone: what the schedule's clock shows."""
+    return t.astimezone(tz).replace(tzinfo=None)
+
+
+def who(layer, t, tz):
+    # Turns hand off at the layer's local handoff time: counted on the
+    # schedule's wall clock, not in elapsed seconds.
     virtual = parse(layer["rotation_virtual_start"])
-    k = int((t - virtual).total_seconds()) // layer["rotation_turn_length_seconds"]
+    k = int((wall(t, tz) - wall(virtual, tz)).total_seconds()) // layer["rotation_turn_length_seconds"]
     users = layer["users"]
     return users[k % len(users)]["user"]
 
@@ -113,7 +121,7 @@ def final_schedule(sched, overrides, tz):
         if person is None:
             for layer in sched["schedule_layers"]:
                 if covers(layer, t, tz):
-                    person = who(layer, t)
+                    person = who(layer, t, tz)
                     break
         if entries and entries[-1][2] is not None and person is not None and entries[-1][2]["id"] == person["id"] and entries[-1][1] == t:
             entries[-1][1] = t + step
@@ -268,9 +276,16 @@ def team(d):
         layer("PL3D", "Retired", "2026-10-01T00:00:00Z", "2026-10-01T00:00:00Z", 86400, [bob],
               end="2026-11-15T00:00:00Z"),
     ], [erin, frank, alice, carol, dave, bob])
+    # A weekly rotation begun in summer: in December it still hands off at
+    # 09:00 New York time, now 14:00Z, an hour later than turns of a fixed
+    # 604800 seconds would.
+    support = sched("PSUMMR5", "Support Weekly", "America/New_York", [
+        layer("PL5A", "Summer Start", "2026-07-06T09:00:00-04:00", "2026-07-06T09:00:00-04:00", 604800,
+              [erin, frank, carol]),
+    ], [erin, frank, carol])
     write(d, "schedules", {"limit": ["100"], "offset": ["0"]},
-          listing("schedules", [summary(s) for s in (payments, platform, database)], 0, False))
-    for s, ov in ((payments, payments_ov), (platform, []), (database, [])):
+          listing("schedules", [summary(s) for s in (payments, platform, database, support)], 0, False))
+    for s, ov in ((payments, payments_ov), (platform, []), (database, []), (support, [])):
         schedule_answers(d, s, ov)
 
     sch = lambda s: ref("schedule", s["id"], s["name"], "schedules")
