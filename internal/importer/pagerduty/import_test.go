@@ -55,7 +55,7 @@ var fixtures = map[string]fixture{
 		entries: []want{
 			{"user", "PALICE1", importer.Mapped, "alice-doe", nil},
 			{"user", "PBOB002", importer.Approximated, "bob-muller", []string{
-				"contact push-pixel-8: PagerDuty's push address is its app's device; Klaxon pushes through the push channel (ntfy): put the person's topic in its address"}},
+				"contact push-pixel-8: PagerDuty's push address is its app's device, which no Klaxon channel reaches: set the address the push channel delivers to by hand"}},
 			{"user", "PCAROL3", importer.Mapped, "carol-nakamura", nil},
 			{"user", "PDAVE04", importer.Mapped, "dave-o-brien", nil},
 			{"user", "PERIN05", importer.Mapped, "erin-smith", nil},

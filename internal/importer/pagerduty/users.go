@@ -101,7 +101,7 @@ func (m *mapper) mapUser(u *user) {
 		contactOf[cm.ID] = cname
 		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: cname, Channel: channel, Address: address})
 		if channel == importer.ChannelPush {
-			note(true, "contact %s: PagerDuty's push address is its app's device; Klaxon pushes through the push channel (ntfy): put the person's topic in its address", cname)
+			note(true, "contact %s: PagerDuty's push address is its app's device, which no Klaxon channel reaches: set the address the push channel delivers to by hand", cname)
 		}
 	}
 	for i := range u.NotificationRules {
