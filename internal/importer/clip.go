@@ -3,6 +3,7 @@ package importer
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
@@ -30,4 +31,11 @@ func Clip(s string, n int) string {
 // Quote quotes a source value for a note, clipped to MaxValue.
 func Quote(s string) string {
 	return `"` + strings.ReplaceAll(Clip(s, MaxValue), `"`, `\"`) + `"`
+}
+
+// Printable says whether a source value can be written as it is (an
+// address, a label value): valid UTF-8 without control characters, which
+// YAML cannot carry and no channel can use.
+func Printable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
 }

@@ -3,8 +3,6 @@ package grafanaoncall
 import (
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -82,10 +80,4 @@ func (r *run) report(e importer.Entry) {
 func (r *run) add(obj client.Object, e importer.Entry) {
 	e.Notes = capNotes(e.Notes)
 	r.res.Add(obj, e)
-}
-
-// isPrintable says whether a source value is valid UTF-8 without control
-// characters, as a contact's address must be to be used as it is.
-func isPrintable(s string) bool {
-	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
 }

@@ -191,7 +191,7 @@ func labelMatchers(routingType, expr string) ([]string, bool) {
 		if m == nil {
 			return nil, false
 		}
-		if !isPrintable(m[4]) {
+		if !importer.Printable(m[4]) {
 			return nil, false
 		}
 		op := "="

@@ -197,7 +197,7 @@ func mapRules(rules []notificationRule, kind string, severities []klaxonv1alpha1
 // usable says whether an address from the source can be a contact's:
 // present, printable, within the CRD's bound.
 func usable(address string) bool {
-	return address != "" && len(address) <= maxAddress && isPrintable(address)
+	return address != "" && len(address) <= maxAddress && importer.Printable(address)
 }
 
 // displayName is a source value as a Responder's displayName: printable,

@@ -162,8 +162,8 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 		case !ok:
 			n.lost("contact %s by %s not mapped: Klaxon has no channel for that method", importer.Quote(to), importer.Quote(method))
 			return "", false
-		case strings.TrimSpace(to) == "" || len(to) > maxAddress:
-			n.lost("contact by %s not mapped: its address is empty or longer than %d characters", method, maxAddress)
+		case strings.TrimSpace(to) == "" || len(to) > maxAddress || !importer.Printable(to):
+			n.lost("contact by %s not mapped: its address is empty, longer than %d characters or holds control characters", method, maxAddress)
 			return "", false
 		case len(spec.Contacts) == maxContacts:
 			n.lost("contact %s not mapped: a Responder has at most %d contacts", importer.Quote(to), maxContacts)

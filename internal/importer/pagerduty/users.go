@@ -93,8 +93,8 @@ func (m *mapper) mapUser(u *user) {
 		if (channel == importer.ChannelSMS || channel == importer.ChannelVoice) && cm.CountryCode > 0 && !strings.HasPrefix(address, "+") {
 			address = "+" + strconv.Itoa(cm.CountryCode) + address
 		}
-		if len(address) > maxAddress {
-			note(true, "contact method %s: its address is longer than %d bytes: left out", importer.Clip(cm.ID, importer.MaxValue), maxAddress)
+		if len(address) > maxAddress || !importer.Printable(address) {
+			note(true, "contact method %s: its address is longer than %d bytes or holds control characters: left out", importer.Clip(cm.ID, importer.MaxValue), maxAddress)
 			continue
 		}
 		cname := contactName(channel, cm.Label, taken)
