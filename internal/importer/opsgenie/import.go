@@ -141,16 +141,20 @@ func importOverrides(res *importer.Result, namer *importer.Namer, s schedule, na
 		for j, part := range parts {
 			oname, nameNote := namer.Name("OnCallOverride", s.ID+"/"+key+"/"+part.suffix, name+" "+stamp+" "+part.suffix)
 			obj := &klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: oname}, Spec: part.spec}
-			if nameNote != "" {
-				entry.Notes = append(entry.Notes, nameNote)
-			}
 			if j == 0 {
+				if nameNote != "" {
+					entry.Notes = append(entry.Notes, nameNote)
+				}
 				res.Add(obj, entry)
 				continue
 			}
 			addPart(res, obj)
+			// The parts share the entry Result.Add recorded for the first.
 			last := &res.Entries[len(res.Entries)-1]
 			last.Notes = append(last.Notes, fmt.Sprintf("written as two OnCallOverrides: %s takes everyone else off call, %s puts %s on", last.Name, oname, part.spec.Add[0]))
+			if nameNote != "" {
+				last.Notes = append(last.Notes, nameNote)
+			}
 		}
 	}
 	return inexact

@@ -432,7 +432,7 @@ func TestMapResponder(t *testing.T) {
 			{Name: "email", Channel: "email", Address: "alice@example.com"},
 			{Name: "email-2", Channel: "email", Address: "alice@home.example"},
 			{Name: "push", Channel: "push", Address: "Pixel"},
-			{Name: "voice", Channel: "voice", Address: "49-1"},
+			{Name: "voice", Channel: "voice", Address: "+491"},
 		},
 		Rules: []klaxonv1alpha1.NotificationRule{
 			{Contact: "voice", Severities: []klaxonv1alpha1.Severity{"SEV1"}},

@@ -3,6 +3,7 @@ package opsgenie
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,9 @@ func outcome(n notes) importer.Outcome {
 	return importer.Mapped
 }
 
+// opsgenieNumber is a phone number as Opsgenie keeps it, "49-15100000001".
+var opsgenieNumber = regexp.MustCompile(`^\+?([0-9]{1,4})-([0-9]{1,15})$`)
+
 // mapResponder maps a user's contacts and the steps of its notification
 // rules for new alerts (in the rules' order: the first rule that matches
 // an alert's priority applies) to a Responder spec.
@@ -168,6 +172,14 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 		case len(spec.Contacts) == maxContacts:
 			n.lost("contact %s not mapped: a Responder has at most %d contacts", importer.Quote(to), maxContacts)
 			return "", false
+		}
+		if method == "sms" || method == "voice" {
+			// Opsgenie keeps numbers as country code, dash, number.
+			if m := opsgenieNumber.FindStringSubmatch(to); m != nil {
+				to = "+" + m[1] + m[2]
+			} else if !strings.HasPrefix(to, "+") {
+				n.lost("contact %s is no number in Opsgenie's form (country code, dash, number): check it is written as +<country code><number>", importer.Quote(to))
+			}
 		}
 		name := contactNames[method]
 		for i := 2; slices.ContainsFunc(spec.Contacts, func(c klaxonv1alpha1.Contact) bool { return c.Name == name }); i++ {
