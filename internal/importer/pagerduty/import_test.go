@@ -61,6 +61,10 @@ var fixtures = map[string]fixture{
 			{"user", "PERIN05", importer.Mapped, "erin-smith", nil},
 			{"user", "PFRANK6", importer.Mapped, "frank-zhang", nil},
 			{"schedule", "PDAILY1", importer.Mapped, "payments-primary", nil},
+			{"override", "PO1A", importer.Mapped, "", []string{"frank-zhang on call in place of everyone from 2026-12-06 20:00Z to 2026-12-07 08:00Z, in spec.overrides of OnCallSchedule/payments-primary"}},
+			{"override", "PO1B", importer.Mapped, "", []string{"dave-o-brien on call in place of everyone from 2026-12-10 08:00Z to 2026-12-10 12:00Z, in spec.overrides of OnCallSchedule/payments-primary"}},
+			{"override", "PO1C", importer.Mapped, "", []string{"erin-smith on call in place of everyone from 2026-12-23 23:00Z to 2026-12-26 23:00Z, in spec.overrides of OnCallSchedule/payments-primary"}},
+			{"override", "PO1D", importer.Mapped, "", []string{"alice-doe on call in place of everyone from 2027-01-31 23:00Z to 2027-02-02 23:00Z, in spec.overrides of OnCallSchedule/payments-primary"}},
 			{"schedule", "PWEEKL2", importer.Approximated, "platform-secondary", []string{
 				`user "Gina Former" (PGINA07) is deactivated or deleted in PagerDuty but still takes turns: kept as gina-former, who has no Responder, so those turns page nobody; put someone else in their place`}},
 			{"schedule", "PLAYER3", importer.Mapped, "database", []string{

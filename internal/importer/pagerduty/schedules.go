@@ -65,7 +65,8 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 	}
 	var ovNotes []string
 	var ovApprox bool
-	spec.Overrides, ovNotes, ovApprox = m.mapOverrides(overrides)
+	var ovEntries []importer.Entry
+	spec.Overrides, ovNotes, ovApprox, ovEntries = m.mapOverrides(overrides, name)
 	e.Notes = append(e.Notes, ovNotes...)
 	approximated = approximated || ovApprox
 	if len(spec.Layers) == 0 {
@@ -95,6 +96,11 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 	}
 	obj := &klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
 	m.add(obj, e)
+	// Each override is a source object of its own; what it became is part
+	// of the schedule's spec.
+	for _, oe := range ovEntries {
+		m.report(oe)
+	}
 	if final != nil {
 		m.result.Finals = append(m.result.Finals, *final)
 	}
@@ -114,35 +120,55 @@ func (m *mapper) people(s *schedule) [][]string {
 // mapOverrides maps the overrides that end after the window starts into
 // the schedule's spec.overrides: a PagerDuty override puts one person on
 // call in place of everyone, as a Klaxon schedule override does.
-func (m *mapper) mapOverrides(list []override) ([]klaxonv1alpha1.ScheduleOverride, []string, bool) {
+func (m *mapper) mapOverrides(list []override, schedule string) ([]klaxonv1alpha1.ScheduleOverride, []string, bool, []importer.Entry) {
 	var out []klaxonv1alpha1.ScheduleOverride
 	var notes []string
+	var entries []importer.Entry
+	// keptOverride is an override written, with its source id.
+	type keptOverride struct {
+		id string
+		ov klaxonv1alpha1.ScheduleOverride
+	}
+	var kept []keptOverride
 	approximated := false
+	leftOut := func(o *override, note string) {
+		notes = append(notes, note)
+		entries = append(entries, importer.Entry{SourceKind: "override", SourceID: importer.Clip(o.ID, importer.MaxValue),
+			Outcome: importer.NotMapped, Notes: []string{note}})
+		approximated = true
+	}
 	for i := range list {
 		o := &list[i]
 		start, err1 := time.Parse(time.RFC3339, o.Start)
 		end, err2 := time.Parse(time.RFC3339, o.End)
 		switch {
 		case err1 != nil || err2 != nil:
-			notes = append(notes, fmt.Sprintf("override %s: its start %q or end %q is not a time: left out", importer.Clip(o.ID, importer.MaxValue), importer.Clip(o.Start, importer.MaxValue), importer.Clip(o.End, importer.MaxValue)))
-			approximated = true
+			leftOut(o, fmt.Sprintf("override %s: its start %s or end %s is not a time: left out", importer.Clip(o.ID, importer.MaxValue), importer.Quote(o.Start), importer.Quote(o.End)))
 			continue
 		case !end.After(start), !end.After(m.window.From):
 			continue
 		case o.User.ID == "":
-			notes = append(notes, fmt.Sprintf("override %s names no user: left out", importer.Clip(o.ID, importer.MaxValue)))
-			approximated = true
+			leftOut(o, fmt.Sprintf("override %s names no user: left out", importer.Clip(o.ID, importer.MaxValue)))
 			continue
 		}
-		out = append(out, klaxonv1alpha1.ScheduleOverride{User: m.userName(o.User),
-			Start: metav1.NewTime(start.UTC()), End: metav1.NewTime(end.UTC())})
+		ov := klaxonv1alpha1.ScheduleOverride{User: m.userName(o.User), Start: metav1.NewTime(start.UTC()), End: metav1.NewTime(end.UTC())}
+		kept = append(kept, keptOverride{id: importer.Clip(o.ID, importer.MaxValue), ov: ov})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(&out[j].Start) })
-	if len(out) > maxOverrides {
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].ov.Start.Before(&kept[j].ov.Start) })
+	if len(kept) > maxOverrides {
 		notes = append(notes, fmt.Sprintf("%d overrides, more than the %d a Klaxon schedule takes: those from %s on are left out; add them as OnCallOverrides",
-			len(out), maxOverrides, stamp(out[maxOverrides].Start.Time)))
-		out = out[:maxOverrides]
+			len(kept), maxOverrides, stamp(kept[maxOverrides].ov.Start.Time)))
+		for _, k := range kept[maxOverrides:] {
+			entries = append(entries, importer.Entry{SourceKind: "override", SourceID: k.id, Outcome: importer.NotMapped,
+				Notes: []string{fmt.Sprintf("beyond the %d overrides a Klaxon schedule takes: add it as an OnCallOverride", maxOverrides)}})
+		}
+		kept = kept[:maxOverrides]
 		approximated = true
+	}
+	for _, k := range kept {
+		out = append(out, k.ov)
+		entries = append(entries, importer.Entry{SourceKind: "override", SourceID: k.id, Outcome: importer.Mapped,
+			Notes: []string{fmt.Sprintf("%s on call in place of everyone from %s to %s, in spec.overrides of OnCallSchedule/%s", k.ov.User, stamp(k.ov.Start.Time), stamp(k.ov.End.Time), schedule)}})
 	}
 	for i := 1; i < len(out); i++ {
 		if out[i].Start.Before(&out[i-1].End) {
@@ -151,7 +177,7 @@ func (m *mapper) mapOverrides(list []override) ([]klaxonv1alpha1.ScheduleOverrid
 			approximated = true
 		}
 	}
-	return out, notes, approximated
+	return out, notes, approximated, entries
 }
 
 // final reads the schedule's final schedule into the Klaxon names of its
