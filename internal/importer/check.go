@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
@@ -12,6 +13,15 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/oncall"
 )
+
+// zonePattern is the form of a time zone name the CRD admits.
+var zonePattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
+
+// ZoneName says whether the CRD admits name as spec.timeZone: an IANA
+// name of at most 64 characters, and not Local.
+func ZoneName(name string) bool {
+	return name != "" && name != "Local" && len(name) <= 64 && zonePattern.MatchString(name)
+}
 
 // lastInstant is the latest time RFC 3339 (and so a metav1.Time) can hold.
 var lastInstant = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)

@@ -83,7 +83,7 @@ func writeClusterVerdicts(w io.Writer, title string, cluster []ClusterVerdict) e
 	if len(cluster) == 0 {
 		return nil
 	}
-	if _, err := fmt.Fprintf(w, "\nOn call at %s:\n", stamp(cluster[0].At)); err != nil {
+	if _, err := fmt.Fprintf(w, "\nOn call at %s:\n", Stamp(cluster[0].At)); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -116,18 +116,18 @@ func writeVerdicts(w io.Writer, verdicts []Verdict) error {
 	}
 	for _, v := range verdicts {
 		if len(v.Differences) == 0 {
-			if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: Klaxon and %s agree.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), v.Source); err != nil {
+			if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: Klaxon and %s agree.\n", v.Schedule, Stamp(v.Window.From), Stamp(v.Window.To), v.Source); err != nil {
 				return err
 			}
 			continue
 		}
-		if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: %s.\n", v.Schedule, stamp(v.Window.From), stamp(v.Window.To), Differ(len(v.Differences))); err != nil {
+		if _, err := fmt.Fprintf(w, "Verified %s from %s to %s: %s.\n", v.Schedule, Stamp(v.Window.From), Stamp(v.Window.To), Differ(len(v.Differences))); err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		_, _ = fmt.Fprintf(tw, "  FROM\tTO\t%s SAYS\tKLAXON SAYS\n", strings.ToUpper(v.Source))
 		for _, d := range v.Differences {
-			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", stamp(d.Start), stamp(d.End), people(d.Source), people(d.Klaxon))
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", Stamp(d.Start), Stamp(d.End), people(d.Source), people(d.Klaxon))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -144,7 +144,8 @@ func Differ(n int) string {
 	return fmt.Sprintf("%d intervals differ", n)
 }
 
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
+// Stamp is an instant as the report writes it, "2026-12-07 09:00Z".
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
 
 func people(p []string) string {
 	if len(p) == 0 {

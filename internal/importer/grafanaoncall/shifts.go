@@ -2,7 +2,6 @@ package grafanaoncall
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -41,12 +40,9 @@ var klaxonDays = [7]klaxonv1alpha1.Weekday{
 	klaxonv1alpha1.Thursday, klaxonv1alpha1.Friday, klaxonv1alpha1.Saturday,
 }
 
-// zonePattern is what the CRD accepts as a time zone name.
-var zonePattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
-
 // loadZone reads an IANA time zone name as the CRD accepts it.
 func loadZone(name string) (*time.Location, error) {
-	if len(name) > 64 || !zonePattern.MatchString(name) || name == "Local" {
+	if !importer.ZoneName(name) {
 		return nil, fmt.Errorf("time zone %s is no IANA time zone name", importer.Quote(name))
 	}
 	loc, err := time.LoadLocation(name)

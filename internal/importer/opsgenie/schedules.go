@@ -2,7 +2,6 @@ package opsgenie
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,9 +25,6 @@ const (
 	localLayout     = "2006-01-02T15:04:05"
 )
 
-// zonePattern is the form of a time zone the CRD admits.
-var zonePattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
-
 // mappedSchedule is what became of one Opsgenie schedule.
 type mappedSchedule struct {
 	spec *klaxonv1alpha1.OnCallScheduleSpec
@@ -49,7 +45,7 @@ func mapSchedule(s schedule, p *people) mappedSchedule {
 	zone := s.Timezone
 	loc, err := time.LoadLocation(zone)
 	switch {
-	case zone == "" || zone == "Local" || len(zone) > 64 || !zonePattern.MatchString(zone):
+	case !importer.ZoneName(zone):
 		m.why = fmt.Sprintf("its time zone %s is no IANA time zone name: write the schedule by hand", importer.Quote(zone))
 		return m
 	case err != nil:

@@ -182,7 +182,7 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		if !end.After(w.From) || !end.After(start) {
 			// The layer ended (PagerDuty keeps the layers an edit
 			// replaced): it covers nothing from now on.
-			out.notes = append(out.notes, fmt.Sprintf("%s: ended %s, before %s: left out", label, stamp(end), stamp(w.From)))
+			out.notes = append(out.notes, fmt.Sprintf("%s: ended %s, before %s: left out", label, importer.Stamp(end), importer.Stamp(w.From)))
 			return out
 		}
 	}
@@ -245,12 +245,12 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 		case !exactly(start, loc) || !exactly(partialEnd, loc) || local(partialEnd, loc) <= local(start, loc):
 			// A clock change makes local times that say no such turn.
 			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn, in an hour a clock change repeats: that turn, to %s, is left out, the rotation starts at the handoff",
-				label, stamp(start), stamp(partialEnd)))
+				label, importer.Stamp(start), importer.Stamp(partialEnd)))
 			out.approximated = true
 		default:
 			out.layers = append(out.layers, layer(name.firstTurn, []string{people[mod(k, len(people))]}, local(start, loc), partialEnd))
 			out.notes = append(out.notes, fmt.Sprintf("%s: starts %s, within a turn: that turn is layer %s, the rotation goes on from the handoff at %s",
-				label, stamp(start), name.firstTurn, stamp(next)))
+				label, importer.Stamp(start), name.firstTurn, importer.Stamp(next)))
 		}
 		k++
 		first = next
@@ -267,7 +267,7 @@ func mapLayer(l *scheduleLayer, loc *time.Location, w importer.Window, name laye
 			// Klaxon reads the end's local time as the repeated hour's
 			// first pass, or not after the start at all.
 			back, _ := atWall(wallOf(end, loc), loc)
-			out.notes = append(out.notes, fmt.Sprintf("%s: ends %s, in an hour a clock change repeats: ends at %s in Klaxon", label, stamp(end), stamp(back)))
+			out.notes = append(out.notes, fmt.Sprintf("%s: ends %s, in an hour a clock change repeats: ends at %s in Klaxon", label, importer.Stamp(end), importer.Stamp(back)))
 			out.approximated = true
 			if local(end, loc) <= main.Start {
 				return out
@@ -328,5 +328,3 @@ func boundName(name, suffix string) string {
 	}
 	return name + suffix
 }
-
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }

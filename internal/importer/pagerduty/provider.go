@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -210,9 +209,6 @@ func (m *mapper) userName(ref reference) string {
 	}
 	return name
 }
-
-// ianaPattern is what Klaxon's timeZone field admits.
-var ianaPattern = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 
 // railsZones are the Rails time zone names PagerDuty may answer with, for
 // the zones teams most often use.

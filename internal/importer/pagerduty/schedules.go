@@ -71,7 +71,7 @@ func (m *mapper) mapSchedule(s *schedule, overrides []override) {
 	approximated = approximated || ovApprox
 	if len(spec.Layers) == 0 {
 		if len(spec.Overrides) == 0 {
-			notMapped("no layer covers any time from %s on: nothing to import", stamp(m.window.From))
+			notMapped("no layer covers any time from %s on: nothing to import", importer.Stamp(m.window.From))
 			return
 		}
 		// A schedule needs a layer; one that has nobody on call until
@@ -157,7 +157,7 @@ func (m *mapper) mapOverrides(list []override, schedule string) ([]klaxonv1alpha
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].ov.Start.Before(&kept[j].ov.Start) })
 	if len(kept) > maxOverrides {
 		notes = append(notes, fmt.Sprintf("%d overrides, more than the %d a Klaxon schedule takes: those from %s on are left out; add them as OnCallOverrides",
-			len(kept), maxOverrides, stamp(kept[maxOverrides].ov.Start.Time)))
+			len(kept), maxOverrides, importer.Stamp(kept[maxOverrides].ov.Start.Time)))
 		for _, k := range kept[maxOverrides:] {
 			entries = append(entries, importer.Entry{SourceKind: "override", SourceID: k.id, Outcome: importer.NotMapped,
 				Notes: []string{fmt.Sprintf("beyond the %d overrides a Klaxon schedule takes: add it as an OnCallOverride", maxOverrides)}})
@@ -168,12 +168,12 @@ func (m *mapper) mapOverrides(list []override, schedule string) ([]klaxonv1alpha
 	for _, k := range kept {
 		out = append(out, k.ov)
 		entries = append(entries, importer.Entry{SourceKind: "override", SourceID: k.id, Outcome: importer.Mapped,
-			Notes: []string{fmt.Sprintf("%s on call in place of everyone from %s to %s, in spec.overrides of OnCallSchedule/%s", k.ov.User, stamp(k.ov.Start.Time), stamp(k.ov.End.Time), schedule)}})
+			Notes: []string{fmt.Sprintf("%s on call in place of everyone from %s to %s, in spec.overrides of OnCallSchedule/%s", k.ov.User, importer.Stamp(k.ov.Start.Time), importer.Stamp(k.ov.End.Time), schedule)}})
 	}
 	for i := 1; i < len(out); i++ {
 		if out[i].Start.Before(&out[i-1].End) {
 			notes = append(notes, fmt.Sprintf("overrides of %s and %s overlap from %s: Klaxon puts both on call then",
-				out[i-1].User, out[i].User, stamp(out[i].Start.Time)))
+				out[i-1].User, out[i].User, importer.Stamp(out[i].Start.Time)))
 			approximated = true
 		}
 	}
@@ -233,7 +233,7 @@ func timeZone(tz string) (string, *time.Location, bool) {
 	if iana, ok := railsZones[tz]; ok {
 		tz = iana
 	}
-	if tz == "" || tz == "Local" || !ianaPattern.MatchString(tz) {
+	if !importer.ZoneName(tz) {
 		return "", nil, false
 	}
 	loc, err := time.LoadLocation(tz)
