@@ -105,9 +105,81 @@ type AlertmanagerChannel struct {
 	ReceiverSecretRef SecretKeyReference `json:"receiverSecretRef"`
 }
 
+// TwilioChannel texts and calls phones through Twilio's REST API, or any
+// provider that speaks it at baseURL. A contact of this channel says its
+// kind, sms or voice, and has a phone number in E.164 form as its address.
+type TwilioChannel struct {
+	// accountSIDSecretRef names the Secret key holding the account SID
+	// (AC...), the user name of the API's basic authentication.
+	// +required
+	AccountSIDSecretRef SecretKeyReference `json:"accountSIDSecretRef"`
+
+	// authTokenSecretRef names the Secret key holding the account's auth
+	// token: the password of the API's basic authentication, and the key
+	// that signs Twilio's callbacks (X-Twilio-Signature).
+	// +required
+	AuthTokenSecretRef SecretKeyReference `json:"authTokenSecretRef"`
+
+	// from is the number texts and calls come from, in E.164 form, such as
+	// +15005550006. Replies to it reach Klaxon when the number's messaging
+	// webhook is POST {public URL}/twilio/{namespace}/{channel}/sms.
+	// +required
+	// +kubebuilder:validation:MinLength=8
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:Pattern=`^\+[1-9][0-9]{6,14}$`
+	From string `json:"from"`
+
+	// baseURL is the REST API's base URL, for providers with Twilio's API;
+	// unset, it is https://api.twilio.com.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="baseURL must be an http or https URL"
+	BaseURL string `json:"baseURL,omitempty"`
+
+	// limits cap the texts and calls sent in any hour.
+	// +optional
+	Limits *PhoneLimits `json:"limits,omitempty"`
+}
+
+// PhoneLimits cap the texts and calls a channel sends in any hour (the
+// last 60 minutes), so that a storm or a loop cannot ring a phone all
+// night or run up a bill. A page over a cap fails with a Warning Event,
+// and the person's next rule, or the next level, takes over.
+type PhoneLimits struct {
+	// perResponderPerHour caps the texts and calls to one responder; 10
+	// when unset.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	PerResponderPerHour *int32 `json:"perResponderPerHour,omitempty"`
+
+	// perHour caps the texts and calls of the whole channel; 100 when
+	// unset.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	PerHour *int32 `json:"perHour,omitempty"`
+}
+
+// NtfyChannel publishes push notifications to an ntfy server. A contact's
+// address is the topic.
+type NtfyChannel struct {
+	// url is the ntfy server, such as https://ntfy.sh or a self-hosted one.
+	// +required
+	// +kubebuilder:validation:MinLength=8
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="url must be an http or https URL"
+	URL string `json:"url"`
+
+	// tokenSecretRef names the Secret key holding an access token (tk_...),
+	// sent as a bearer token, for servers or topics that require one.
+	// +optional
+	TokenSecretRef *SecretKeyReference `json:"tokenSecretRef,omitempty"`
+}
+
 // NotificationChannelSpec is how to send; exactly one kind is set.
 // +kubebuilder:validation:MinProperties=1
-// +kubebuilder:validation:XValidation:rule="[has(self.email), has(self.slack), has(self.webhook), has(self.alertmanager)].filter(x, x).size() == 1",message="set exactly one of email, slack, webhook or alertmanager"
+// +kubebuilder:validation:XValidation:rule="[has(self.email), has(self.slack), has(self.webhook), has(self.alertmanager), has(self.twilio), has(self.ntfy)].filter(x, x).size() == 1",message="set exactly one of email, slack, webhook, alertmanager, twilio or ntfy"
 type NotificationChannelSpec struct {
 	// email sends mail through an SMTP server; a contact's address is the
 	// recipient.
@@ -126,6 +198,16 @@ type NotificationChannelSpec struct {
 	// alertmanager sends through an Alertmanager receiver.
 	// +optional
 	Alertmanager *AlertmanagerChannel `json:"alertmanager,omitempty"`
+
+	// twilio texts and calls phones; a contact's kind (sms or voice) says
+	// which, and its address is the phone number.
+	// +optional
+	Twilio *TwilioChannel `json:"twilio,omitempty"`
+
+	// ntfy publishes push notifications to an ntfy server; a contact's
+	// address is the topic.
+	// +optional
+	Ntfy *NtfyChannel `json:"ntfy,omitempty"`
 }
 
 // NotificationChannelStatus is what the operator observed.
@@ -143,8 +225,8 @@ type NotificationChannelStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
-// NotificationChannel is a way to send pages: mail, Slack, a webhook, or
-// any Alertmanager receiver.
+// NotificationChannel is a way to send pages: mail, Slack, a webhook, any
+// Alertmanager receiver, texts and calls through Twilio, or ntfy push.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=channel,categories=klaxon

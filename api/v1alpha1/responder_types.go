@@ -4,7 +4,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// ContactKind says how a phone channel reaches a contact.
+// +kubebuilder:validation:Enum=sms;voice
+type ContactKind string
+
+// The kinds of contact of a twilio channel.
+const (
+	// ContactKindSMS is texted.
+	ContactKindSMS ContactKind = "sms"
+	// ContactKindVoice is called.
+	ContactKindVoice ContactKind = "voice"
+)
+
 // Contact is one way to reach a responder.
+// +kubebuilder:validation:XValidation:rule="!has(self.kind) || self.address.matches('^\\+[1-9][0-9]{6,14}$')",message="a contact of kind sms or voice has a phone number in E.164 form as its address, such as +4915112345678"
 type Contact struct {
 	// name identifies the contact in rules.
 	// +required
@@ -25,6 +38,13 @@ type Contact struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	Address string `json:"address"`
+
+	// kind is, for a contact of a twilio channel, whether it is texted
+	// (sms) or called (voice); its address is then a phone number in E.164
+	// form. A twilio contact without a kind is texted, never called. Other
+	// channels ignore it.
+	// +optional
+	Kind ContactKind `json:"kind,omitempty"`
 }
 
 // NotificationRule says which contact to use when paged.

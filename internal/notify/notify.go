@@ -47,6 +47,13 @@ type Page struct {
 	// AcknowledgeURL acknowledges the incident as the responder; empty
 	// until acknowledge links exist.
 	AcknowledgeURL string
+	// AcknowledgeToken is the signed token of AcknowledgeURL, for channels
+	// that build callback URLs of their own (a call's TwiML and status
+	// callbacks); empty when AcknowledgeURL is.
+	AcknowledgeToken string
+	// AcknowledgeCode is the short code a text asks to reply with
+	// (acklink.Signer.Code); empty when AcknowledgeURL is.
+	AcknowledgeCode string
 }
 
 // StakeholderNews is what a message to stakeholders tells: a step of the
@@ -79,8 +86,12 @@ type Message struct {
 	// Stakeholder is set for news to stakeholders instead of a page.
 	Stakeholder *StakeholderNews
 	// Address is the contact's address: a mail address, a Slack user or
-	// channel ID, anything the receiving end understands.
+	// channel ID, a phone number, an ntfy topic, anything the receiving
+	// end understands.
 	Address string
+	// Kind is the contact's kind for channels that reach one address in
+	// more than one way: "sms" or "voice" for Twilio, "" for a text.
+	Kind string
 	// SentAt is the time of the attempt.
 	SentAt time.Time
 }

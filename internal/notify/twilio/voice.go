@@ -1,0 +1,52 @@
+package twilio
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// MaxTitleSpokenChars bounds the title a call reads.
+const MaxTitleSpokenChars = 200
+
+// VoiceScript is what a call reads: who calls, the severity, the title and
+// the incident, then the keys. Only letters, digits and plain punctuation
+// are read, so that no markup or symbol soup reaches the speech engine.
+func VoiceScript(m *notify.Message) string {
+	inc := &m.Incident
+	var b strings.Builder
+	b.WriteString("This is Klaxon with a page")
+	if sev := spoken(inc.Severity, 16); sev != "" {
+		b.WriteString(", severity " + sev)
+	}
+	b.WriteString(". ")
+	title := spoken(inc.Title, MaxTitleSpokenChars)
+	if title == "" {
+		title = "An incident"
+	}
+	b.WriteString(title + ". ")
+	if inc.Name != "" {
+		b.WriteString("Incident " + spoken(inc.Name, 63) + " in namespace " + spoken(inc.Namespace, 63) + ". ")
+	}
+	b.WriteString("Press 1 to acknowledge. Press 2 to page the next level now. Press any other key to hear this again.")
+	return bounded.Runes(b.String(), MaxSayChars)
+}
+
+// spoken keeps letters, digits, spaces and plain punctuation of s, one
+// line, at most n characters.
+func spoken(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return r
+		case strings.ContainsRune(" .,:;!?'-/()", r):
+			return r
+		case unicode.IsSpace(r) || r == '_':
+			return ' '
+		}
+		return -1
+	}, s)
+	return bounded.Runes(strings.Join(strings.Fields(s), " "), n)
+}
