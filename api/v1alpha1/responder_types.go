@@ -17,7 +17,7 @@ const (
 )
 
 // Contact is one way to reach a responder.
-// +kubebuilder:validation:XValidation:rule="!has(self.kind) || self.address.matches('^\\+[1-9][0-9]{6,14}$')",message="a contact of kind sms or voice has a phone number in E.164 form as its address, such as +4915112345678"
+// +kubebuilder:validation:XValidation:rule="!has(self.kind) || self.address.matches('^[+][1-9][0-9]{6,14}$')",message="a contact of kind sms or voice has a phone number in E.164 form as its address, such as +4915112345678"
 type Contact struct {
 	// name identifies the contact in rules.
 	// +required
