@@ -92,6 +92,9 @@ const (
 	EventNotified = "Notified"
 	// EventNotificationFailed: a delivery failed for good.
 	EventNotificationFailed = "NotificationFailed"
+	// EventNotificationLimited: a text or call was not sent because its
+	// twilio channel reached an hourly cap (spec.twilio.limits).
+	EventNotificationLimited = "NotificationLimited"
 )
 
 // Event reasons of Alertmanager silences (AlertRoute
@@ -264,6 +267,10 @@ const (
 	// ReasonChannelNotReady: Ready is False on a Responder; a contact names
 	// a NotificationChannel that is not Ready.
 	ReasonChannelNotReady = "ChannelNotReady"
+	// ReasonInvalidContact: Ready is False on a Responder; a contact's
+	// address does not suit its channel (a twilio contact whose address is
+	// not a phone number in E.164 form).
+	ReasonInvalidContact = "InvalidContact"
 	// ReasonServed: Ready is True on a StatusPage; the receiver serves it
 	// at /status/{namespace}/{name}.
 	ReasonServed = "Served"

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"strings"
 	"time"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -21,21 +22,29 @@ func WithAckLinks(keys *acklink.Keyring, ttl time.Duration) Option {
 	return func(o *options) { o.ackLinks = ackLinkOptions{keys: keys, ttl: ttl} }
 }
 
-// link returns the acknowledge link that lets responder acknowledge the
-// incident's current episode, valid for the ttl from now; false when there
-// is no public URL, no key yet, or nothing to sign (an incident not yet
-// triggered, or no responder).
-func (o ackLinkOptions) link(publicURL string, inc *klaxonv1alpha1.Incident, responder string, now time.Time) (string, bool) {
+// ackLink is what lets a responder acknowledge a page: the link, its
+// signed token (for channels that build callback URLs of their own) and the
+// short code a text asks to reply with.
+type ackLink struct {
+	URL, Token, Code string
+}
+
+// link returns what lets responder acknowledge the incident's current
+// episode, valid for the ttl from now; false when there is no public URL,
+// no key yet, or nothing to sign (an incident not yet triggered, or no
+// responder).
+func (o ackLinkOptions) link(publicURL string, inc *klaxonv1alpha1.Incident, responder string, now time.Time) (ackLink, bool) {
 	s, ok := o.keys.Signer()
 	if !ok || publicURL == "" || o.ttl <= 0 {
-		return "", false
+		return ackLink{}, false
 	}
 	c := acklink.Claims{
 		Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID),
 		Episode: inc.Status.Episode, Responder: responder, Expires: now.Add(o.ttl),
 	}
 	if c.Validate() != nil {
-		return "", false
+		return ackLink{}, false
 	}
-	return s.URL(publicURL, c), true
+	token := s.Sign(c)
+	return ackLink{URL: strings.TrimRight(publicURL, "/") + "/ack/" + token, Token: token, Code: s.Code(c)}, true
 }

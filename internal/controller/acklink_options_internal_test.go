@@ -39,13 +39,25 @@ func TestAckLinkOptions(t *testing.T) {
 		t.Error("a link without a responder")
 	}
 	link, ok := o.link("https://klaxon.example", inc, "ada", now)
-	token, found := strings.CutPrefix(link, "https://klaxon.example/ack/")
-	if !ok || !found {
-		t.Fatalf("link %q, %v", link, ok)
+	token, found := strings.CutPrefix(link.URL, "https://klaxon.example/ack/")
+	if !ok || !found || token != link.Token {
+		t.Fatalf("link %+v, %v", link, ok)
 	}
 	c, err := signer.Verify(token, now)
 	want := acklink.Claims{Namespace: "payments", Name: "checkout", UID: "1f0e", Episode: 2, Responder: "ada", Expires: now.Add(time.Hour)}
 	if err != nil || c != want {
 		t.Errorf("claims %+v, %v; want %+v", c, err, want)
+	}
+	// The reply code is the code of the same page, whatever the expiry.
+	if code := signer.Code(want); link.Code != code || len(code) != acklink.CodeDigits {
+		t.Errorf("code %q, want %q", link.Code, code)
+	}
+	later, _ := o.link("https://klaxon.example", inc, "ada", now.Add(time.Minute))
+	if later.Token == link.Token || later.Code != link.Code {
+		t.Errorf("a later link of the same page: token %q (was %q), code %q (was %q)", later.Token, link.Token, later.Code, link.Code)
+	}
+	other, _ := o.link("https://klaxon.example", inc, "bob", now)
+	if other.Code == link.Code {
+		t.Errorf("bob's code %q is ada's", other.Code)
 	}
 }

@@ -35,7 +35,8 @@ type channelLoader struct {
 	// in the namespaces that bind SecretReaderClusterRole.
 	secretReader client.Reader
 	// publicURL is Klaxon's external URL, for the links Alertmanager
-	// receivers put in messages; empty leaves them out.
+	// receivers put in messages (empty leaves them out), and where Twilio
+	// calls back (a twilio channel needs it).
 	publicURL string
 	// buttonKeys seal the values of Slack buttons; nil leaves buttons out.
 	buttonKeys *acklink.Keyring
@@ -61,10 +62,14 @@ func (l *channelLoader) load(ctx context.Context, ch *klaxonv1alpha1.Notificatio
 		return l.loadWebhook(ctx, ch.Namespace, spec.Webhook)
 	case spec.Alertmanager != nil:
 		return l.loadAlertmanager(ctx, ch.Namespace, spec.Alertmanager)
+	case spec.Twilio != nil:
+		return l.loadTwilio(ctx, ch.Namespace, ch.Name, spec.Twilio)
+	case spec.Ntfy != nil:
+		return l.loadNtfy(ctx, ch.Namespace, spec.Ntfy)
 	}
 	// The CRD requires exactly one kind; this is a version that knows none
 	// of those set.
-	return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, "Set one of spec.email, spec.slack, spec.webhook or spec.alertmanager"), nil
+	return nil, stalledBy(klaxonv1alpha1.ReasonInvalidChannel, "Set one of spec.email, spec.slack, spec.webhook, spec.alertmanager, spec.twilio or spec.ntfy"), nil
 }
 
 func (l *channelLoader) loadEmail(ctx context.Context, namespace string, email *klaxonv1alpha1.EmailChannel) (notify.Sender, *problem, error) {
@@ -248,6 +253,10 @@ func describeChannel(spec *klaxonv1alpha1.NotificationChannelSpec) string {
 		return "Posts to the webhook at " + hostOf(spec.Webhook.URL)
 	case spec.Alertmanager != nil:
 		return "Sends through an Alertmanager receiver"
+	case spec.Twilio != nil:
+		return describeTwilio(spec.Twilio)
+	case spec.Ntfy != nil:
+		return "Pushes to ntfy at " + hostOf(spec.Ntfy.URL)
 	}
 	return "Sends"
 }

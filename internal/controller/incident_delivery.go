@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -218,6 +219,10 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 		case delivery.Failed:
 			msg := fmt.Sprintf("Could not notify %s via %s after %d attempts: %s", who, n.Channel, n.Attempts, n.Error)
 			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", msg)
+			if limit := (*limitError)(nil); errors.As(o.Err, &limit) {
+				s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationLimited, "Notify",
+					fmt.Sprintf("Did not text or call %s via %s: %s", who, n.Channel, limit.Error()))
+			}
 			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: klaxonv1alpha1.TimelineNotificationFailed, Message: msg})
 		case delivery.Retrying:
 			log.FromContext(ctx).Info("Delivery failed; retrying", "to", who, "channel", n.Channel,
@@ -253,11 +258,12 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		// display name.
 		if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: n.Responder}, resp); err == nil {
 			m.Page.DisplayName = resp.Spec.DisplayName
+			m.Kind = contactKind(&resp.Spec, n.Contact)
 		}
 		// The acknowledge page shows the incident too: it is the link to
 		// open. Built at send time, so a late rule's link is fresh.
 		if link, ok := r.ackLinks.link(r.publicURL, inc, n.Responder, now); ok {
-			m.Page.AcknowledgeURL = link
+			m.Page.AcknowledgeURL, m.Page.AcknowledgeToken, m.Page.AcknowledgeCode = link.URL, link.Token, link.Code
 		}
 	}
 	for _, a := range episodeAssignments(st) {
@@ -266,4 +272,15 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		}
 	}
 	return m
+}
+
+// contactKind is the kind of the responder's contact named name, "" when
+// it has none or the contact is gone (texted, never called).
+func contactKind(spec *klaxonv1alpha1.ResponderSpec, name string) string {
+	for _, c := range spec.Contacts {
+		if c.Name == name {
+			return string(c.Kind)
+		}
+	}
+	return ""
 }

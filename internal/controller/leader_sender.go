@@ -62,6 +62,9 @@ type sender struct {
 	inflight map[string]bool
 	results  map[types.UID]map[string]delivery.Outcome
 	slots    map[string]chan struct{}
+
+	// phones counts the texts and calls of twilio channels for their caps.
+	phones phoneLedger
 }
 
 var _ manager.LeaderElectionRunnable = (*sender)(nil)
@@ -71,7 +74,8 @@ func newSender(cache, apiReader client.Reader, loader *channelLoader, clk clock.
 		cache: cache, apiReader: apiReader, loader: loader, clock: clk,
 		wake:     make(chan event.TypedGenericEvent[*klaxonv1alpha1.Incident], 1024),
 		inflight: map[string]bool{}, results: map[types.UID]map[string]delivery.Outcome{},
-		slots: map[string]chan struct{}{},
+		slots:  map[string]chan struct{}{},
+		phones: phoneLedger{sends: map[string]map[string]phoneSend{}},
 	}
 }
 
@@ -180,9 +184,20 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 		// Retried like a failed send: the channel may be fixed meanwhile.
 		return fail(fmt.Errorf("NotificationChannel %s cannot send: %s", req.channel, p.message))
 	}
+	// The caps are checked last, right before the send, so that only a
+	// text or call that goes out holds a place.
+	var release func(sent bool)
+	if tw := ch.Spec.Twilio; tw != nil {
+		if release, err = d.reservePhone(ctx, ref, uid, req, tw); err != nil {
+			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err)}, true
+		}
+	}
 	m := req.message
 	m.SentAt = d.clock.Now()
 	msgRef, err := snd.Send(ctx, &m)
+	if release != nil {
+		release(err == nil)
+	}
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, ctx.Err())
 	}

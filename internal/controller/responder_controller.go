@@ -14,10 +14,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
 
 // ResponderReconciler reports whether each responder can be reached: Ready
-// is False while a contact names a channel that is missing or not Ready. It
+// is False while a contact names a channel that is missing or not Ready,
+// or a twilio channel with an address that is no phone number. It
 // never writes a responder's spec, which GitOps owns.
 type ResponderReconciler struct {
 	reconciler
@@ -40,38 +42,69 @@ func (r *ResponderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 // SetupWithManager), so waiting needs no requeue.
 func (r *ResponderReconciler) reconcileReady(ctx context.Context, s *scope[*klaxonv1alpha1.Responder]) (ctrl.Result, error) {
 	resp := s.obj
-	p, err := r.check(ctx, resp)
+	p, notes, err := r.check(ctx, resp)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return report(ctx, s, klaxonv1alpha1.ConditionReady, p, klaxonv1alpha1.ReasonValid,
-		fmt.Sprintf("%s, %s, every channel Ready", count(len(resp.Spec.Contacts), "contact"), count(len(resp.Spec.Rules), "rule")),
-		"Validate"), nil
+	ok := fmt.Sprintf("%s, %s, every channel Ready", count(len(resp.Spec.Contacts), "contact"), count(len(resp.Spec.Rules), "rule"))
+	if len(notes) > 0 {
+		ok += "; " + strings.Join(notes, "; ")
+	}
+	return report(ctx, s, klaxonv1alpha1.ConditionReady, p, klaxonv1alpha1.ReasonValid, ok, "Validate"), nil
 }
 
-func (r *ResponderReconciler) check(ctx context.Context, resp *klaxonv1alpha1.Responder) (*problem, error) {
-	var missing, notReady []string
+// check returns why the responder cannot be reached, if it cannot, and
+// notes on contacts that work but not as written.
+func (r *ResponderReconciler) check(ctx context.Context, resp *klaxonv1alpha1.Responder) (*problem, []string, error) {
+	var missing, notReady, invalid, notes []string
 	for _, c := range resp.Spec.Contacts {
 		ch := &klaxonv1alpha1.NotificationChannel{}
 		err := r.client.Get(ctx, client.ObjectKey{Namespace: resp.Namespace, Name: c.Channel}, ch)
 		switch {
 		case apierrors.IsNotFound(err):
 			missing = append(missing, fmt.Sprintf("%s (contact %s)", c.Channel, c.Name))
+			continue
 		case err != nil:
-			return nil, fmt.Errorf("reading NotificationChannel %s/%s: %w", resp.Namespace, c.Channel, err)
+			return nil, nil, fmt.Errorf("reading NotificationChannel %s/%s: %w", resp.Namespace, c.Channel, err)
 		case !meta.IsStatusConditionTrue(ch.Status.Conditions, klaxonv1alpha1.ConditionReady):
 			notReady = append(notReady, describeNotReady(c, ch))
 		}
+		bad, note := checkPhoneContact(c, ch)
+		if bad != "" {
+			invalid = append(invalid, bad)
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	switch {
+	case len(invalid) > 0:
+		return stalledBy(klaxonv1alpha1.ReasonInvalidContact, strings.Join(invalid, "; ")), nil, nil
 	case len(missing) > 0:
 		return waitingFor(klaxonv1alpha1.ReasonChannelNotFound,
-			fmt.Sprintf("NotificationChannel %s not found in namespace %s", strings.Join(missing, ", "), resp.Namespace), 0), nil
+			fmt.Sprintf("NotificationChannel %s not found in namespace %s", strings.Join(missing, ", "), resp.Namespace), 0), nil, nil
 	case len(notReady) > 0:
 		return waitingFor(klaxonv1alpha1.ReasonChannelNotReady,
-			fmt.Sprintf("NotificationChannel %s is not Ready", strings.Join(notReady, ", ")), 0), nil
+			fmt.Sprintf("NotificationChannel %s is not Ready", strings.Join(notReady, ", ")), 0), nil, nil
 	}
-	return nil, nil
+	return nil, notes, nil
+}
+
+// checkPhoneContact checks a contact against its channel's kind: a twilio
+// contact's address must be a phone number in E.164 form (the CRD checks
+// that only for contacts that say their kind). A kind on a contact of any
+// other channel is ignored, which the Ready message notes: the contact
+// still works, just not as its author may think. Neither says the address
+// in full.
+func checkPhoneContact(c klaxonv1alpha1.Contact, ch *klaxonv1alpha1.NotificationChannel) (invalid, note string) {
+	switch {
+	case ch.Spec.Twilio != nil && !twilio.IsPhoneNumber(c.Address):
+		return fmt.Sprintf("contact %s: its address %s is not a phone number in E.164 form, such as +4915112345678, which channel %s texts and calls",
+			c.Name, maskAddress(c.Address), c.Channel), ""
+	case ch.Spec.Twilio == nil && c.Kind != "":
+		return "", fmt.Sprintf("contact %s: kind %s is ignored, channel %s is not a twilio channel", c.Name, c.Kind, c.Channel)
+	}
+	return "", ""
 }
 
 // describeNotReady names a contact's channel that is not Ready, with the

@@ -1,0 +1,127 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/delivery"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// phoneWindow is the span a twilio channel's caps count over.
+const phoneWindow = time.Hour
+
+// limitError is a send a twilio channel's hourly cap refused; its message
+// says which cap.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// phoneLedger holds the texts and calls this process sent, or is sending,
+// through each twilio channel in the last phoneWindow. Persisted state
+// (sentAt in status.notifications) is the record; the ledger covers what
+// the cache does not show yet: sends under way, and those whose status
+// write the cache has not caught up with.
+type phoneLedger struct {
+	mu sync.Mutex
+	// sends are by namespace/channel, then by deliveryID.
+	sends map[string]map[string]phoneSend
+}
+
+type phoneSend struct {
+	responder string
+	at        time.Time
+}
+
+// reservePhone counts the channel's texts and calls of the last hour, per
+// responder and in all, and, when the send stays within both caps, holds
+// its place until release says whether it went out. Over a cap it returns
+// a Permanent *limitError: retrying within the hour would only be refused
+// again, and the person's next rule or the next level is already timed.
+func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest, tw *klaxonv1alpha1.TwilioChannel) (release func(sent bool), err error) {
+	// From the cache: one List per text or call, no API server read.
+	list := &klaxonv1alpha1.IncidentList{}
+	if err = d.cache.List(ctx, list, client.InNamespace(ref.Namespace)); err != nil {
+		return nil, fmt.Errorf("counting the texts and calls of NotificationChannel %s: %w", req.channel, err)
+	}
+	now := d.clock.Now()
+	since := now.Add(-phoneWindow)
+	channel := ref.Namespace + "/" + req.channel
+	responder := req.message.Page.Responder
+	id := deliveryID(uid, req.key)
+
+	l := &d.phones
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mine := l.recent(channel, since)
+	var all, toResponder int
+	for i := range list.Items {
+		inc := &list.Items[i]
+		for j := range inc.Status.Notifications {
+			n := &inc.Status.Notifications[j]
+			if n.Channel != req.channel || n.SentAt == nil || n.SentAt.Time.Before(since) {
+				continue
+			}
+			if _, counted := mine[deliveryID(inc.UID, delivery.Key(n))]; counted {
+				continue
+			}
+			all++
+			if responder != "" && n.Responder == responder {
+				toResponder++
+			}
+		}
+	}
+	for _, s := range mine {
+		all++
+		if responder != "" && s.responder == responder {
+			toResponder++
+		}
+	}
+	perResponder, perHour := phoneLimits(tw)
+	switch {
+	case responder != "" && toResponder >= perResponder:
+		err = &limitError{fmt.Sprintf("over the channel's limit of %d texts and calls an hour to %s", perResponder, responder)}
+	case all >= perHour:
+		err = &limitError{fmt.Sprintf("over the channel's limit of %d texts and calls an hour", perHour)}
+	}
+	if err != nil {
+		ctrl.Log.WithName("sender").Info("Not sent: over a phone channel's hourly limit", "namespace", ref.Namespace,
+			"channel", req.channel, "responder", responder, "error", err.Error())
+		return nil, notify.Permanent(err)
+	}
+	if l.sends[channel] == nil {
+		l.sends[channel] = map[string]phoneSend{}
+	}
+	l.sends[channel][id] = phoneSend{responder: responder, at: now}
+	return func(sent bool) {
+		if sent {
+			return
+		}
+		// A refused request texted nobody.
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.sends[channel], id)
+	}, nil
+}
+
+// recent drops the channel's sends older than since and returns the rest.
+// The caller holds l.mu.
+func (l *phoneLedger) recent(channel string, since time.Time) map[string]phoneSend {
+	sends := l.sends[channel]
+	for id, s := range sends {
+		if s.at.Before(since) {
+			delete(sends, id)
+		}
+	}
+	if len(sends) == 0 {
+		delete(l.sends, channel)
+	}
+	return sends
+}
