@@ -60,30 +60,7 @@ func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid
 	l := &d.phones
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	mine := l.recent(channel, since)
-	var all, toResponder int
-	for i := range list.Items {
-		inc := &list.Items[i]
-		for j := range inc.Status.Notifications {
-			n := &inc.Status.Notifications[j]
-			if n.Channel != req.channel || n.SentAt == nil || n.SentAt.Time.Before(since) {
-				continue
-			}
-			if _, counted := mine[deliveryID(inc.UID, delivery.Key(n))]; counted {
-				continue
-			}
-			all++
-			if responder != "" && n.Responder == responder {
-				toResponder++
-			}
-		}
-	}
-	for _, s := range mine {
-		all++
-		if responder != "" && s.responder == responder {
-			toResponder++
-		}
-	}
+	all, toResponder := countPhoneSends(list.Items, req.channel, responder, since, l.recent(channel, since))
 	perResponder, perHour := phoneLimits(tw)
 	switch {
 	case responder != "" && toResponder >= perResponder:
@@ -109,6 +86,36 @@ func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid
 		defer l.mu.Unlock()
 		delete(l.sends[channel], id)
 	}, nil
+}
+
+// countPhoneSends counts the texts and calls of a channel since a time:
+// those recorded in the incidents (a sentAt, whatever the state since: a
+// call nobody answered was still made) and those of mine, this process's,
+// each once; in all, and to responder ("" counts none).
+func countPhoneSends(incidents []klaxonv1alpha1.Incident, channel, responder string, since time.Time, mine map[string]phoneSend) (all, toResponder int) {
+	for i := range incidents {
+		inc := &incidents[i]
+		for j := range inc.Status.Notifications {
+			n := &inc.Status.Notifications[j]
+			if n.Channel != channel || n.SentAt == nil || n.SentAt.Time.Before(since) {
+				continue
+			}
+			if _, counted := mine[deliveryID(inc.UID, delivery.Key(n))]; counted {
+				continue
+			}
+			all++
+			if responder != "" && n.Responder == responder {
+				toResponder++
+			}
+		}
+	}
+	for _, s := range mine {
+		all++
+		if responder != "" && s.responder == responder {
+			toResponder++
+		}
+	}
+	return all, toResponder
 }
 
 // recent drops the channel's sends older than since and returns the rest.

@@ -71,7 +71,7 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		"channel of two kinds": {&klaxonv1alpha1.NotificationChannel{Spec: klaxonv1alpha1.NotificationChannelSpec{
 			Email:   &klaxonv1alpha1.EmailChannel{Smarthost: "smtp.example.com:587", From: "klaxon@example.com"},
 			Webhook: &klaxonv1alpha1.WebhookChannel{URL: "https://example.com/hook"}}},
-			"set exactly one of email, slack, webhook or alertmanager"},
+			"set exactly one of email, slack, webhook, alertmanager, twilio or ntfy"},
 		"webhook channel with a relative url": {&klaxonv1alpha1.NotificationChannel{Spec: klaxonv1alpha1.NotificationChannelSpec{
 			Webhook: &klaxonv1alpha1.WebhookChannel{URL: "/hook"}}}, "url must be an http or https URL"},
 		"responder rule naming no contact": {&klaxonv1alpha1.Responder{Spec: klaxonv1alpha1.ResponderSpec{
