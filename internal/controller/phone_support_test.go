@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -250,4 +251,13 @@ func namespaceEventNotes(ctx context.Context, ns, reason string) ([]string, bool
 		found = found || e.Reason == reason
 	}
 	return notes, found, nil
+}
+
+// conditionMessage is the message of the incident's condition, "" when
+// absent.
+func conditionMessage(inc *klaxonv1alpha1.Incident, condType string) string {
+	if c := meta.FindStatusCondition(inc.Status.Conditions, condType); c != nil {
+		return c.Message
+	}
+	return ""
 }
