@@ -175,8 +175,8 @@ func TestDeliveryFailedAfterSendingIsNotResent(t *testing.T) {
 // token, and to an sms contact a text carrying its reply code; each records
 // Twilio's SID. A cap of 2 an hour refuses the third and fourth.
 func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
+	requireTwilioSender(t)
 	api := newTwilioAPI(t)
-	requireTwilioSender(t, api)
 	publicURL := publicOperator(t)
 	ns := newNamespace(t)
 	phone := twilioChannel(t, ns, "phone", api, &klaxonv1alpha1.PhoneLimits{PerResponderPerHour: ptr.To[int32](2)})
