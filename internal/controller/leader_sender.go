@@ -186,7 +186,7 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 	}
 	// The caps are checked last, right before the send, so that only a
 	// text or call that goes out holds a place.
-	var release func(sent bool)
+	var release func(keep bool)
 	if tw := ch.Spec.Twilio; tw != nil {
 		if release, err = d.reservePhone(ctx, ref, uid, req, tw); err != nil {
 			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err)}, true
@@ -196,7 +196,10 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 	m.SentAt = d.clock.Now()
 	msgRef, err := snd.Send(ctx, &m)
 	if release != nil {
-		release(err == nil)
+		// A request the provider refused texted nobody; one that failed
+		// otherwise (a timeout) may have, and its retry takes the same
+		// place.
+		release(err == nil || !notify.IsPermanent(err))
 	}
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, ctx.Err())
@@ -259,9 +262,10 @@ func (d *sender) outcomes(uid types.UID) map[string]delivery.Outcome {
 // or could not be written for that long, and the pre-send check keeps a
 // dropped one from being sent twice.
 func (d *sender) prune() {
+	now := d.clock.Now()
+	d.phones.prune(now)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.clock.Now()
 	for uid, rs := range d.results {
 		for key, o := range rs {
 			if now.Sub(o.At) > outcomeTTL {

@@ -42,10 +42,10 @@ type phoneSend struct {
 
 // reservePhone counts the channel's texts and calls of the last hour, per
 // responder and in all, and, when the send stays within both caps, holds
-// its place until release says whether it went out. Over a cap it returns
+// its place until release says whether to keep it. Over a cap it returns
 // a Permanent *limitError: retrying within the hour would only be refused
 // again, and the person's next rule or the next level is already timed.
-func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest, tw *klaxonv1alpha1.TwilioChannel) (release func(sent bool), err error) {
+func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest, tw *klaxonv1alpha1.TwilioChannel) (release func(keep bool), err error) {
 	// From the cache: one List per text or call, no API server read.
 	list := &klaxonv1alpha1.IncidentList{}
 	if err = d.cache.List(ctx, list, client.InNamespace(ref.Namespace)); err != nil {
@@ -77,11 +77,10 @@ func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid
 		l.sends[channel] = map[string]phoneSend{}
 	}
 	l.sends[channel][id] = phoneSend{responder: responder, at: now}
-	return func(sent bool) {
-		if sent {
+	return func(keep bool) {
+		if keep {
 			return
 		}
-		// A refused request texted nobody.
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		delete(l.sends[channel], id)
@@ -131,4 +130,14 @@ func (l *phoneLedger) recent(channel string, since time.Time) map[string]phoneSe
 		delete(l.sends, channel)
 	}
 	return sends
+}
+
+// prune drops the sends older than phoneWindow of every channel, also of
+// channels no longer used.
+func (l *phoneLedger) prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for channel := range l.sends {
+		l.recent(channel, now.Add(-phoneWindow))
+	}
 }

@@ -70,11 +70,13 @@ func TestPhoneLedgerForgetsOldSends(t *testing.T) {
 	if got := l.recent("ns/phone", now.Add(-phoneWindow)); len(got) != 1 || got["b"].at.IsZero() {
 		t.Errorf("recent sends %v, want b only", got)
 	}
-	if got := l.recent("ns/old", now.Add(-phoneWindow)); len(got) != 0 {
-		t.Errorf("recent sends %v, want none", got)
-	}
+	l.sends["ns/other"] = map[string]phoneSend{"d": {at: now.Add(-30 * time.Minute)}}
+	l.prune(now)
 	if _, kept := l.sends["ns/old"]; kept {
 		t.Error("a channel without recent sends is still kept")
+	}
+	if len(l.sends["ns/phone"]) != 1 || len(l.sends["ns/other"]) != 1 {
+		t.Errorf("pruned recent sends: %v", l.sends)
 	}
 }
 
