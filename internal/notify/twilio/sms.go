@@ -35,19 +35,29 @@ const (
 	gsmExtension = "\f^{}\\[~]|€"
 )
 
+// gsmWidth is the septets of each GSM-7 character: 1 in the basic set, 2
+// in the extension table.
+var gsmWidth = func() map[rune]int {
+	w := map[rune]int{}
+	for _, r := range gsmBasic {
+		w[r] = 1
+	}
+	for _, r := range gsmExtension {
+		w[r] = 2
+	}
+	return w
+}()
+
 // gsmUnits is the length of s in GSM-7 septets, and false when s holds a
 // character GSM-7 cannot carry (the text is then sent as UCS-2).
 func gsmUnits(s string) (int, bool) {
 	n := 0
 	for _, r := range s {
-		switch {
-		case strings.ContainsRune(gsmBasic, r):
-			n++
-		case strings.ContainsRune(gsmExtension, r):
-			n += 2
-		default:
+		w, ok := gsmWidth[r]
+		if !ok {
 			return 0, false
 		}
+		n += w
 	}
 	return n, true
 }
@@ -74,8 +84,8 @@ func Segments(text string) int {
 	for _, r := range text {
 		w := 1
 		switch {
-		case gsm && strings.ContainsRune(gsmExtension, r):
-			w = 2
+		case gsm:
+			w = gsmWidth[r]
 		case !gsm:
 			w = utf16.RuneLen(r)
 			if w < 1 {
@@ -103,7 +113,8 @@ func Segments(text string) int {
 // how to acknowledge by reply, and the acknowledge link. It fits in
 // MaxSMSSegments segments: the title is cut first, then the link is left
 // out (a reply still acknowledges), and last the incident's name is cut;
-// the reply code is never cut. A text with a character GSM-7 cannot carry
+// the reply code is never cut. News for stakeholders cuts its update
+// before its title. A text with a character GSM-7 cannot carry
 // is sent as UCS-2 and holds less than half as much.
 func SMSText(m *notify.Message) string {
 	p := smsParts(m)
@@ -116,6 +127,17 @@ func SMSText(m *notify.Message) string {
 			return s
 		}
 		p.link = ""
+	}
+	// News gives up the end of its update before its title: what
+	// happened is in the title.
+	if p.news {
+		for tail := []rune(p.tail); len(tail) > 0 && !fits(p.render(-1, -1)); {
+			tail = tail[:len(tail)-1]
+			p.tail = strings.TrimRight(string(tail), " ") + p.ellipsis
+		}
+		if !fits(p.render(-1, -1)) {
+			p.tail = ""
+		}
 	}
 	if s, ok := p.cutTitle(0, fits); ok {
 		return s
@@ -137,6 +159,9 @@ type smsText struct {
 	ref   string
 	// tail is the reply line of a page, or the update of news.
 	tail string
+	// news is whether the text is news for stakeholders, whose tail may
+	// be cut.
+	news bool
 	link string
 	// ellipsis marks a cut: "…" is not in GSM-7, and one would make the
 	// whole text UCS-2.
@@ -153,6 +178,7 @@ func smsParts(m *notify.Message) *smsText {
 		p.title = "Incident"
 	}
 	if news := m.Stakeholder; news != nil {
+		p.news = true
 		if ev := smsLine(news.Event, 16); ev != "" {
 			p.head += ev + ": "
 		}
@@ -208,17 +234,27 @@ func (p *smsText) cut(s string, keep int) string {
 }
 
 // cutTitle returns the text with the longest title, whole or cut to at
-// least minRunes characters, that fits.
+// least minRunes characters, that fits. A longer title never takes fewer
+// segments, so the longest is found by bisection.
 func (p *smsText) cutTitle(minRunes int, fits func(string) bool) (string, bool) {
 	if s := p.render(-1, -1); fits(s) {
 		return s, true
 	}
-	for keep := len([]rune(p.title)) - 1; keep >= minRunes; keep-- {
-		if s := p.render(keep, -1); fits(s) {
-			return s, true
+	n := len([]rune(p.title))
+	if minRunes >= n || !fits(p.render(minRunes, -1)) {
+		return "", false
+	}
+	// fits(lo) and not fits(hi).
+	lo, hi := minRunes, n
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fits(p.render(mid, -1)) {
+			lo = mid
+		} else {
+			hi = mid
 		}
 	}
-	return "", false
+	return p.render(lo, -1), true
 }
 
 // smsLine makes s one line of at most n characters, without control

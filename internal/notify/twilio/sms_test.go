@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -170,6 +171,13 @@ func TestSMSText(t *testing.T) {
 			want: []string{"[SEV2] Update: Payments API down", "payments/inc-7f3k2", "Rolled back; error rate is falling."},
 			gsm:  true,
 		},
+		"news with a long update in UCS-2": {
+			msg: &notify.Message{
+				Incident:    notify.Incident{Namespace: "payments", Name: "inc-7f3k2", Title: "Payments API down", Severity: "SEV2"},
+				Stakeholder: &notify.StakeholderNews{Event: notify.EventUpdate, Text: strings.Repeat("Откат выполнен, ошибки падают. ", 10)},
+			},
+			contains: []string{"[SEV2] Update: Payments API down\npayments/inc-7f3k2\nОткат выполнен", "…"},
+		},
 	} {
 		got := SMSText(c.msg)
 		if n := Segments(got); n > MaxSMSSegments {
@@ -242,5 +250,41 @@ func TestMaskNumbers(t *testing.T) {
 	}
 	if got := MaskNumber("7"); got != "+…" {
 		t.Errorf("MaskNumber(7) = %q", got)
+	}
+}
+
+// TestSMSTextAlwaysFits draws titles, names, codes and updates from a mix
+// of GSM-7, extension, UCS-2 and astral characters: every text fits in two
+// segments, and a page's reply line is whole.
+func TestSMSTextAlwaysFits(t *testing.T) {
+	alphabet := []rune("abc XYZ 019 .,:-_/ é€{}[]~^|\\ ж 🚨` \t\n")
+	r := rand.New(rand.NewPCG(1, 2))
+	draw := func(n int) string {
+		out := make([]rune, r.IntN(n+1))
+		for i := range out {
+			out[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(out)
+	}
+	for i := range 2000 {
+		m := page(draw(260))
+		m.Incident.Name = draw(80)
+		if i%3 == 0 {
+			m.Page.AcknowledgeURL = "https://k.example/ack/" + strings.Repeat("t", r.IntN(300))
+		}
+		if i%5 == 0 {
+			m.Page = notify.Page{}
+			m.Stakeholder = &notify.StakeholderNews{Event: notify.EventUpdate, Text: draw(400)}
+		}
+		got := SMSText(m)
+		if Segments(got) > MaxSMSSegments {
+			t.Fatalf("%d segments:\n%s", Segments(got), got)
+		}
+		if m.Stakeholder == nil && !strings.Contains(got, "\nReply 042917 or ACK to acknowledge") {
+			t.Fatalf("the reply line is not whole:\n%s", got)
+		}
+		if link := m.Page.AcknowledgeURL; link != "" && strings.Contains(got, "https://") && !strings.HasSuffix(got, "\n"+link) {
+			t.Fatalf("the link was cut:\n%s", got)
+		}
 	}
 }

@@ -20,8 +20,11 @@ const defaultNumber = "+15005550006"
 // TwiML (see ParseTwiML) and its HTTP status.
 func (s *Server) Text(from, body string) (twiml string, status int) {
 	s.t.Helper()
-	if s.smsWebhook == "" {
-		s.t.Fatal("twiliotest: Text needs Options.SMSWebhook")
+	s.mu.Lock()
+	webhook := s.smsWebhook
+	s.mu.Unlock()
+	if webhook == "" {
+		s.t.Fatal("twiliotest: Text needs Options.SMSWebhook or SetSMSWebhook")
 	}
 	to := s.Number
 	if to == "" {
@@ -41,7 +44,7 @@ func (s *Server) Text(from, body string) (twiml string, status int) {
 		"SmsStatus":     {"received"},
 		"To":            {to},
 	}
-	return s.Post(s.smsWebhook, form, s.AuthToken)
+	return s.Post(webhook, form, s.AuthToken)
 }
 
 // Answer answers the call: Twilio requests the call's Url with its status

@@ -72,12 +72,12 @@ type Server struct {
 	// AccountSID, AuthToken and Number are the account's.
 	AccountSID, AuthToken, Number string
 
-	t          testing.TB
-	smsWebhook string
-	client     *http.Client
-	clock      clock.PassiveClock
+	t      testing.TB
+	client *http.Client
+	clock  clock.PassiveClock
 
 	mu           sync.Mutex
+	smsWebhook   string
 	messages     []Message
 	calls        []Call
 	unsubscribed map[string]bool
@@ -125,6 +125,14 @@ func Start(t testing.TB, o Options) *Server {
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
+}
+
+// SetSMSWebhook sets the URL texts to the number are posted to, for tests
+// that learn it after the server started.
+func (s *Server) SetSMSWebhook(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.smsWebhook = u
 }
 
 // Unsubscribe makes number one that replied STOP: texts to it are refused

@@ -290,3 +290,36 @@ func TestParseTwiML(t *testing.T) {
 		}
 	}
 }
+
+func TestUnansweredCall(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	recv := startReceiver(t, token)
+	srv := twiliotest.Start(t, twiliotest.Options{AuthToken: token})
+	srv.SetSMSWebhook(twilio.CallbackURL(recv.URL, "payments", "phones", twilio.PathSMS, ""))
+	s, err := twilio.New(twilio.Config{BaseURL: srv.URL, AccountSID: srv.AccountSID, AuthToken: token,
+		From: "+15005550006", PublicURL: recv.URL, Namespace: "payments", Channel: "phones", Egress: loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := s.Send(t.Context(), &notify.Message{
+		Page:    notify.Page{AcknowledgeToken: "tok.en"},
+		Address: "+4915112345678", Kind: twilio.KindVoice,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, status := srv.End(sid, twilio.CallNoAnswer); status != http.StatusNoContent {
+		t.Fatalf("End: status %d", status)
+	}
+	cb := recv.last(t)
+	ev, err := twilio.ParseCallEvent(cb.Form)
+	if err != nil || !cb.Verified || ev.CallSID != sid || cb.Form.Get("CallDuration") != "0" {
+		t.Fatalf("the status callback %+v: %+v, %v", cb, ev, err)
+	}
+	if ended, unanswered := twilio.Ended(ev.Status); !ended || !unanswered {
+		t.Errorf("Ended(%q) = %v, %v", ev.Status, ended, unanswered)
+	}
+	if _, status := srv.Text("+4915112345678", "1"); status != http.StatusOK {
+		t.Errorf("Text after SetSMSWebhook: status %d", status)
+	}
+}
