@@ -44,6 +44,11 @@ func httpClient(c *http.Client, p *egress.Policy) *http.Client {
 	}
 }
 
+// HTTPClient is the client the senders of this package use, for senders
+// of other packages: bounded by SendTimeout, dialling only where p allows,
+// never following redirects.
+func HTTPClient(p *egress.Policy) *http.Client { return httpClient(nil, p) }
+
 // GuardedTransport is an HTTP transport that dials only where p allows.
 // It uses no proxy: a proxy would connect on Klaxon's behalf, past the
 // check. Senders are built for each send, so it keeps no connection open

@@ -1,0 +1,292 @@
+// Package ntfy pushes pages to phones through an ntfy server, self-hosted
+// or public: the title, a short text, tags, a priority from the severity
+// (SEV1 rings through do-not-disturb), a click URL and an Acknowledge
+// button that posts the signed acknowledge link. It knows nothing of
+// Kubernetes.
+package ntfy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// Bounds of a publication and of what is read of an answer.
+const (
+	// MaxMessageBytes keeps a message under ntfy's 4,096 bytes, beyond
+	// which the server turns it into an attachment.
+	MaxMessageBytes = 4000
+	// maxAnswerBytes bounds what is read of an answer.
+	maxAnswerBytes = 64 << 10
+	// maxErrorChars bounds ntfy's error text quoted in an error.
+	maxErrorChars = 200
+)
+
+// Priorities of ntfy, from 1 (min) to 5 (max, which rings through
+// do-not-disturb on the phone apps).
+const (
+	PriorityDefault = 3
+	PriorityHigh    = 4
+	PriorityMax     = 5
+)
+
+// ActionLabel is the label of a page's acknowledge button.
+const ActionLabel = "Acknowledge"
+
+// topicPattern is what ntfy accepts as a topic name.
+var topicPattern = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+
+// Config is what a Sender is built from.
+type Config struct {
+	// URL is the ntfy server's root URL, such as https://ntfy.sh.
+	URL string
+	// Token, when set, is an access token sent as a bearer token.
+	Token string
+	// Egress decides where the sender connects.
+	Egress *egress.Policy
+	// HTTPClient replaces the guarded client, for tests.
+	HTTPClient *http.Client
+}
+
+// Sender publishes messages to an ntfy server; a message's address is the
+// topic.
+type Sender struct {
+	endpoint string
+	token    string
+	client   *http.Client
+}
+
+var _ notify.Sender = (*Sender)(nil)
+
+// New checks the settings and returns a Sender. Its errors are sentences
+// about the settings that never quote the token.
+func New(c Config) (*Sender, error) {
+	if c.URL == "" {
+		return nil, errors.New("the ntfy URL is empty: set the server's absolute http or https URL")
+	}
+	u, err := url.Parse(c.URL)
+	switch {
+	case err != nil:
+		return nil, errors.New("the ntfy URL cannot be parsed: set the server's absolute http or https URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, errors.New("the ntfy URL must be an absolute http or https URL")
+	case u.Host == "":
+		return nil, errors.New("the ntfy URL has no host: set the server's absolute http or https URL")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return nil, errors.New("the ntfy URL must not carry a query, a fragment or credentials")
+	case strings.ContainsFunc(c.Token, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
+		return nil, errors.New("the ntfy token contains a space, line break or control character")
+	}
+	client := c.HTTPClient
+	if client == nil {
+		client = notify.HTTPClient(c.Egress)
+	}
+	// JSON is published to the server's root; a server behind a path
+	// prefix has its root there.
+	return &Sender{endpoint: strings.TrimRight(u.String(), "/") + "/", token: c.Token, client: client}, nil
+}
+
+// publication is ntfy's JSON publish body.
+type publication struct {
+	Topic    string   `json:"topic"`
+	Title    string   `json:"title,omitempty"`
+	Message  string   `json:"message"`
+	Tags     []string `json:"tags,omitempty"`
+	Priority int      `json:"priority"`
+	Click    string   `json:"click,omitempty"`
+	Actions  []action `json:"actions,omitempty"`
+}
+
+// action is an action button of a notification.
+type action struct {
+	Action string `json:"action"`
+	Label  string `json:"label"`
+	URL    string `json:"url"`
+	Method string `json:"method,omitempty"`
+	Clear  bool   `json:"clear,omitempty"`
+}
+
+// published is the part of ntfy's answer the sender reads.
+type published struct {
+	ID    string `json:"id"`
+	Event string `json:"event"`
+}
+
+// apiError is ntfy's error answer.
+type apiError struct {
+	Code  int    `json:"code"`
+	HTTP  int    `json:"http"`
+	Error string `json:"error"`
+	Link  string `json:"link"`
+}
+
+// idPattern bounds the message ID kept as the reference.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Send publishes m to the topic m.Address and returns ntfy's message ID.
+// ntfy's refusals (4xx but 408 and 429) are Permanent; rate limits, server
+// errors and network failures are worth retrying.
+func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
+	if !topicPattern.MatchString(m.Address) {
+		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: 1 to 64 letters, digits, - or _"))
+	}
+	body, err := encode(publicationOf(m))
+	if err != nil {
+		return "", notify.Permanent(fmt.Errorf("encoding the ntfy message: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return "", notify.Permanent(fmt.Errorf("building the ntfy request: %w", redactURL(err)))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "klaxon")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if errors.Is(err, egress.ErrRefused) {
+			return "", notify.Permanent(fmt.Errorf("publishing to ntfy: %w", redactURL(err)))
+		}
+		return "", fmt.Errorf("publishing to ntfy: %w", redactURL(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", answerError(resp.StatusCode, answer)
+	}
+	// A 2xx answer means published; the ID is kept when ntfy gave one.
+	var p published
+	if json.Unmarshal(answer, &p) == nil && idPattern.MatchString(p.ID) {
+		return p.ID, nil
+	}
+	return "", nil
+}
+
+// publicationOf is what Send publishes for m.
+func publicationOf(m *notify.Message) publication {
+	inc := &m.Incident
+	p := publication{
+		Topic:    m.Address,
+		Title:    notify.Subject(m),
+		Message:  body(m),
+		Priority: PriorityDefault,
+	}
+	if sev := strings.ToLower(tagLine(inc.Severity)); sev != "" {
+		p.Tags = append(p.Tags, sev)
+	}
+	if news := m.Stakeholder; news != nil {
+		// News informs; it never rings through do-not-disturb.
+		if ev := strings.ToLower(tagLine(news.Event)); ev != "" {
+			p.Tags = append(p.Tags, ev)
+		}
+		p.Click = linkOrEmpty(inc.URL)
+		return p
+	}
+	switch inc.Severity {
+	case "SEV1":
+		p.Priority = PriorityMax
+		p.Tags = append(p.Tags, "rotating_light")
+	case "SEV2":
+		p.Priority = PriorityHigh
+		p.Tags = append(p.Tags, "warning")
+	}
+	if ack := linkOrEmpty(m.Page.AcknowledgeURL); ack != "" {
+		p.Click = ack
+		p.Actions = []action{{Action: "http", Label: ActionLabel, URL: ack, Method: http.MethodPost, Clear: true}}
+	} else {
+		p.Click = linkOrEmpty(inc.URL)
+	}
+	return p
+}
+
+// body is the message's text without its subject, which is the title.
+func body(m *notify.Message) string {
+	text := strings.TrimPrefix(notify.Text(m), notify.Subject(m))
+	return bounded.Bytes(strings.TrimSpace(text), MaxMessageBytes)
+}
+
+// tagLine keeps a tag to letters, digits, - and _.
+func tagLine(s string) string {
+	return bounded.Prefix(strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return -1
+	}, s), 32)
+}
+
+// linkOrEmpty is u when it is an absolute http or https URL.
+func linkOrEmpty(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || len(u) > 2048 {
+		return ""
+	}
+	return u
+}
+
+// answerError describes a refusal by ntfy's error code and text; an answer
+// that is not ntfy's error JSON is described by its status alone, its body
+// kept for the log.
+func answerError(status int, body []byte) error {
+	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+	msg := fmt.Sprintf("ntfy answered HTTP %d", status)
+	var e apiError
+	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
+		msg += fmt.Sprintf(", error %d", e.Code)
+		if text := oneLine(e.Error); text != "" {
+			msg += ": " + bounded.Runes(text, maxErrorChars)
+		}
+	}
+	err := notify.Quiet(msg, "answer: "+bounded.Bytes(oneLine(string(body)), maxErrorChars), nil)
+	if retry {
+		return err
+	}
+	return notify.Permanent(err)
+}
+
+// encode encodes v without escaping &, < and > for HTML: links keep their
+// query readable.
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// redactURL drops the *url.Error around err, which quotes the whole URL.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// oneLine makes s one line of printable characters.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}

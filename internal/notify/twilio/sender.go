@@ -1,0 +1,268 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/egress"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// DefaultBaseURL is Twilio's REST API.
+const DefaultBaseURL = "https://api.twilio.com"
+
+// apiVersion is the version of Twilio's REST API that texts and calls.
+const apiVersion = "2010-04-01"
+
+// Bounds of what the sender reads and keeps of an answer.
+const (
+	// maxAnswerBytes bounds what is read of an answer: a resource or an
+	// error, a few kilobytes of JSON.
+	maxAnswerBytes = 64 << 10
+	// maxErrorChars bounds Twilio's message quoted in an error.
+	maxErrorChars = 200
+)
+
+// RingSeconds is how long a call rings before Twilio gives up on it as
+// unanswered: long enough to wake someone, short of most voicemail.
+const RingSeconds = 30
+
+// KindVoice and KindSMS are the kinds of a contact of a twilio channel.
+const (
+	KindVoice = "voice"
+	KindSMS   = "sms"
+)
+
+// Config is what a Sender is built from.
+type Config struct {
+	// BaseURL is the REST API's base, DefaultBaseURL when empty.
+	BaseURL string
+	// AccountSID and AuthToken are the account's credentials, sent as
+	// HTTP basic auth.
+	AccountSID, AuthToken string
+	// From is the channel's number, in E.164 form.
+	From string
+	// PublicURL is where Klaxon's receiver is reached; calls need it, for
+	// Twilio fetches what a call says from there.
+	PublicURL string
+	// Namespace and Channel name the NotificationChannel, for the
+	// callback URLs of calls.
+	Namespace, Channel string
+	// Egress decides where the sender connects.
+	Egress *egress.Policy
+	// HTTPClient replaces the guarded client, for tests.
+	HTTPClient *http.Client
+}
+
+// Sender texts and calls through Twilio's REST API.
+type Sender struct {
+	endpoint  string // BaseURL/2010-04-01/Accounts/{AccountSid}/
+	sid       string
+	token     string
+	from      string
+	publicURL string
+	namespace string
+	channel   string
+	client    *http.Client
+}
+
+var _ notify.Sender = (*Sender)(nil)
+
+// New checks the settings and returns a Sender. Its errors are sentences
+// about the settings that never quote a credential.
+func New(c Config) (*Sender, error) {
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		return nil, errors.New("the Twilio base URL cannot be parsed: set an absolute http or https URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, errors.New("the Twilio base URL must be an absolute http or https URL")
+	case u.Host == "":
+		return nil, errors.New("the Twilio base URL has no host: set an absolute http or https URL")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return nil, errors.New("the Twilio base URL must not carry a query, a fragment or credentials")
+	case c.AccountSID == "":
+		return nil, errors.New("the Twilio account SID is empty")
+	case !sidPattern.MatchString(c.AccountSID) || !strings.HasPrefix(c.AccountSID, "AC"):
+		return nil, errors.New("the Twilio account SID is not one: AC and 32 hexadecimal digits")
+	case c.AuthToken == "":
+		return nil, errors.New("the Twilio auth token is empty")
+	case strings.ContainsFunc(c.AuthToken, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
+		return nil, errors.New("the Twilio auth token contains a space, line break or control character")
+	case !IsPhoneNumber(c.From):
+		return nil, errors.New("the Twilio from number is not a phone number in E.164 form (+ and up to 15 digits)")
+	}
+	client := c.HTTPClient
+	if client == nil {
+		client = notify.HTTPClient(c.Egress)
+	}
+	return &Sender{
+		endpoint:  strings.TrimRight(u.String(), "/") + "/" + apiVersion + "/Accounts/" + c.AccountSID + "/",
+		sid:       c.AccountSID,
+		token:     c.AuthToken,
+		from:      c.From,
+		publicURL: c.PublicURL,
+		namespace: c.Namespace,
+		channel:   c.Channel,
+		client:    client,
+	}, nil
+}
+
+// Send calls m.Address when m.Kind is voice and texts it otherwise, and
+// returns the call's or the message's SID. Twilio's refusals (4xx but 408
+// and 429) are Permanent; rate limits, server errors and network failures
+// are worth retrying.
+func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
+	if !IsPhoneNumber(m.Address) {
+		return "", notify.Permanent(errors.New("the contact's address is not a phone number in E.164 form"))
+	}
+	to := MaskNumber(m.Address)
+	if m.Kind == KindVoice {
+		form, err := s.callForm(m)
+		if err != nil {
+			return "", notify.Permanent(err)
+		}
+		ref, err := s.create(ctx, "Calls.json", form)
+		if err != nil {
+			return "", fmt.Errorf("calling %s: %w", to, err)
+		}
+		return ref, nil
+	}
+	form := url.Values{"To": {m.Address}, "From": {s.from}, "Body": {SMSText(m)}}
+	ref, err := s.create(ctx, "Messages.json", form)
+	if err != nil {
+		return "", fmt.Errorf("texting %s: %w", to, err)
+	}
+	return ref, nil
+}
+
+// callForm is the request creating a call: Twilio fetches what it says
+// from the receiver when answered, and posts its final status there.
+func (s *Sender) callForm(m *notify.Message) (url.Values, error) {
+	if m.Stakeholder != nil {
+		return nil, errors.New("news for stakeholders is texted, not called: use a contact of kind sms")
+	}
+	if s.publicURL == "" || s.namespace == "" || s.channel == "" {
+		return nil, errors.New("a call needs the receiver's public URL (--public-url): Twilio asks it what to say")
+	}
+	token := m.Page.AcknowledgeToken
+	if token == "" {
+		return nil, errors.New("a call needs acknowledge links: without a token the call could not be answered")
+	}
+	return url.Values{
+		"To":                   {m.Address},
+		"From":                 {s.from},
+		"Url":                  {CallbackURL(s.publicURL, s.namespace, s.channel, PathVoice, token)},
+		"Method":               {http.MethodPost},
+		"StatusCallback":       {CallbackURL(s.publicURL, s.namespace, s.channel, PathStatus, token)},
+		"StatusCallbackMethod": {http.MethodPost},
+		"Timeout":              {strconv.Itoa(RingSeconds)},
+	}, nil
+}
+
+// resource is the part of a Message or Call resource the sender reads.
+type resource struct {
+	SID    string `json:"sid"`
+	Status string `json:"status"`
+}
+
+// apiError is Twilio's error answer.
+type apiError struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+	Status   int    `json:"status"`
+}
+
+// create posts form to the account's resource list and returns the SID of
+// the resource created.
+func (s *Sender) create(ctx context.Context, resourceList string, form url.Values) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+resourceList, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", notify.Permanent(fmt.Errorf("building the request: %w", redactURL(err)))
+	}
+	req.SetBasicAuth(s.sid, s.token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "klaxon")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if errors.Is(err, egress.ErrRefused) {
+			return "", notify.Permanent(redactURL(err))
+		}
+		return "", redactURL(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {
+		if err != nil {
+			// Twilio took the request; whether it sent cannot be told, and
+			// sending again may text twice: a retry is the lesser harm
+			// for a page.
+			return "", fmt.Errorf("reading Twilio's answer (HTTP %d): %w", resp.StatusCode, redactURL(err))
+		}
+		var r resource
+		if err := json.Unmarshal(body, &r); err != nil || !sidPattern.MatchString(r.SID) {
+			// Not Twilio's API; a retry could repeat what went out.
+			return "", notify.Permanent(notify.Quiet(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", resp.StatusCode),
+				"answer: "+bounded.Bytes(oneLine(MaskNumbers(string(body))), maxErrorChars), nil))
+		}
+		return r.SID, nil
+	}
+	return "", answerError(resp.StatusCode, body)
+}
+
+// answerError describes a refusal by Twilio's error code and message, the
+// numbers in it masked; an answer that is not Twilio's error JSON is
+// described by its status alone, its body kept for the log.
+func answerError(status int, body []byte) error {
+	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+	msg := fmt.Sprintf("Twilio answered HTTP %d", status)
+	var e apiError
+	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
+		msg += fmt.Sprintf(", error %d", e.Code)
+		if text := oneLine(MaskNumbers(e.Message)); text != "" {
+			msg += ": " + bounded.Runes(text, maxErrorChars)
+		}
+	}
+	err := notify.Quiet(msg, "answer: "+bounded.Bytes(oneLine(MaskNumbers(string(body))), maxErrorChars), nil)
+	if retry {
+		return err
+	}
+	return notify.Permanent(err)
+}
+
+// redactURL drops the *url.Error around err, which quotes the whole URL.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// oneLine makes s one line of printable characters.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
