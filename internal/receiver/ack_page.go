@@ -85,6 +85,11 @@ func (ap *ackPages) answerPlain(w http.ResponseWriter, p ackAnswer) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// ntfy's web app runs the action with fetch() from its own origin; the
+	// POST acknowledges either way, but without this the app shows the
+	// press as failed. The answer tells only what the link's holder may
+	// learn anyway.
+	h.Set("Access-Control-Allow-Origin", "*")
 	if p.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}

@@ -449,6 +449,9 @@ func TestAckLinkBarePost(t *testing.T) {
 	if code != http.StatusOK || body != "Acknowledged by alice.\n" || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 		t.Fatalf("bare POST answered %d (%s): %q", code, h.Get("Content-Type"), body)
 	}
+	if got := h.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (ntfy's web app reads the answer from its own origin)", got)
+	}
 	acked := waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1)
 	if acked.Status.AcknowledgedBy != "alice" {
 		t.Errorf("acknowledgedBy %q, want alice", acked.Status.AcknowledgedBy)
