@@ -1,8 +1,7 @@
 // Package ntfy pushes pages to phones through an ntfy server, self-hosted
 // or public: the title, a short text, tags, a priority from the severity
-// (SEV1 rings through do-not-disturb), a click URL and an Acknowledge
-// button that posts the signed acknowledge link. It knows nothing of
-// Kubernetes.
+// (SEV1 has the max priority), a click URL and an Acknowledge button that
+// posts the signed acknowledge link. It knows nothing of Kubernetes.
 package ntfy
 
 import (
@@ -33,8 +32,9 @@ const (
 	maxErrorChars = 200
 )
 
-// Priorities of ntfy, from 1 (min) to 5 (max, which rings through
-// do-not-disturb on the phone apps).
+// Priorities of ntfy, from 1 (min) to 5 (max). Max alone does not ring
+// through do-not-disturb: on Android the person enables "Override Do Not
+// Disturb" for the max priority notification channel in the ntfy app.
 const (
 	PriorityDefault = 3
 	PriorityHigh    = 4
@@ -189,7 +189,7 @@ func publicationOf(m *notify.Message) publication {
 		p.Tags = append(p.Tags, sev)
 	}
 	if news := m.Stakeholder; news != nil {
-		// News informs; it never rings through do-not-disturb.
+		// News informs; it keeps the default priority.
 		if ev := strings.ToLower(tagLine(news.Event)); ev != "" {
 			p.Tags = append(p.Tags, ev)
 		}
