@@ -5,12 +5,10 @@
 package ntfy
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -26,8 +24,6 @@ const (
 	// MaxMessageBytes keeps a message under ntfy's 4,096 bytes, beyond
 	// which the server turns it into an attachment.
 	MaxMessageBytes = 4000
-	// maxAnswerBytes bounds what is read of an answer.
-	maxAnswerBytes = 64 << 10
 	// maxErrorChars bounds ntfy's error text quoted in an error.
 	maxErrorChars = 200
 )
@@ -72,21 +68,12 @@ var _ notify.Sender = (*Sender)(nil)
 // New checks the settings and returns a Sender. Its errors are sentences
 // about the settings that never quote the token.
 func New(c Config) (*Sender, error) {
-	if c.URL == "" {
-		return nil, errors.New("the ntfy URL is empty: set the server's absolute http or https URL")
+	u, err := notify.CheckBaseURL("ntfy", c.URL)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(c.URL)
-	switch {
-	case err != nil:
-		return nil, errors.New("the ntfy URL cannot be parsed: set the server's absolute http or https URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("the ntfy URL must be an absolute http or https URL")
-	case u.Host == "":
-		return nil, errors.New("the ntfy URL has no host: set the server's absolute http or https URL")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return nil, errors.New("the ntfy URL must not carry a query, a fragment or credentials")
-	case strings.ContainsFunc(c.Token, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
-		return nil, errors.New("the ntfy token contains a space, line break or control character")
+	if err := notify.CheckToken("ntfy", c.Token); err != nil {
+		return nil, err
 	}
 	client := c.HTTPClient
 	if client == nil {
@@ -141,32 +128,22 @@ func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	if !topicPattern.MatchString(m.Address) {
 		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: 1 to 64 letters, digits, - or _"))
 	}
-	body, err := encode(publicationOf(m))
+	body, err := notify.EncodeJSON(publicationOf(m))
 	if err != nil {
 		return "", notify.Permanent(fmt.Errorf("encoding the ntfy message: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("building the ntfy request: %w", redactURL(err)))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "klaxon")
+	header := http.Header{"Content-Type": {"application/json"}}
 	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
+		header.Set("Authorization", "Bearer "+s.token)
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if errors.Is(err, egress.ErrRefused) {
-			return "", notify.Permanent(fmt.Errorf("publishing to ntfy: %w", redactURL(err)))
-		}
-		return "", fmt.Errorf("publishing to ntfy: %w", redactURL(err))
+	status, answer, err := notify.Post(ctx, s.client, s.endpoint, header, body)
+	if status == 0 {
+		return "", fmt.Errorf("publishing to ntfy: %w", err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", answerError(resp.StatusCode, answer)
+	if status < 200 || status > 299 {
+		return "", answerError(status, answer)
 	}
 	// A 2xx answer means published; the ID is kept when ntfy gave one.
 	var p published
@@ -242,51 +219,13 @@ func linkOrEmpty(u string) string {
 // that is not ntfy's error JSON is described by its status alone, its body
 // kept for the log.
 func answerError(status int, body []byte) error {
-	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 	msg := fmt.Sprintf("ntfy answered HTTP %d", status)
 	var e apiError
 	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := oneLine(e.Error); text != "" {
+		if text := notify.OneLine(e.Error); text != "" {
 			msg += ": " + bounded.Runes(text, maxErrorChars)
 		}
 	}
-	err := notify.Quiet(msg, "answer: "+bounded.Bytes(oneLine(string(body)), maxErrorChars), nil)
-	if retry {
-		return err
-	}
-	return notify.Permanent(err)
-}
-
-// encode encodes v without escaping &, < and > for HTML: links keep their
-// query readable.
-func encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-// redactURL drops the *url.Error around err, which quotes the whole URL.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// oneLine makes s one line of printable characters.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return notify.AnswerError(msg, status, body)
 }
