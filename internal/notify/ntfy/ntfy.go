@@ -22,8 +22,13 @@ import (
 // Bounds of a publication and of what is read of an answer.
 const (
 	// MaxMessageBytes keeps a message under ntfy's 4,096 bytes, beyond
-	// which the server turns it into an attachment.
+	// which the server turns it into an attachment (refused where
+	// attachments are off).
 	MaxMessageBytes = 4000
+	// MaxBodyBytes bounds the encoded JSON publication: ntfy reads at most
+	// twice its message limit (8,192 bytes by default) of it and answers
+	// 413 beyond. JSON escaping can double a title full of quotes.
+	MaxBodyBytes = 8000
 	// maxErrorChars bounds ntfy's error text quoted in an error.
 	maxErrorChars = 200
 )
@@ -128,7 +133,7 @@ func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	if !topicPattern.MatchString(m.Address) {
 		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: 1 to 64 letters, digits, - or _"))
 	}
-	body, err := notify.EncodeJSON(publicationOf(m))
+	body, err := encodeBounded(publicationOf(m))
 	if err != nil {
 		return "", notify.Permanent(fmt.Errorf("encoding the ntfy message: %w", err))
 	}
@@ -188,6 +193,56 @@ func publicationOf(m *notify.Message) publication {
 		p.Click = linkOrEmpty(inc.URL)
 	}
 	return p
+}
+
+// encodeBounded encodes p in at most MaxBodyBytes: it shortens the
+// message, then the title, as little as it must. A link too long to fit
+// even with both empty is dropped from the click and the button; the
+// message still shows it, cut or whole.
+func encodeBounded(p publication) ([]byte, error) {
+	body, err := notify.EncodeJSON(p)
+	if err != nil || len(body) <= MaxBodyBytes {
+		return body, err
+	}
+	bare := p
+	bare.Message, bare.Title = "", ""
+	if b, err := notify.EncodeJSON(bare); err != nil {
+		return nil, err
+	} else if len(b) > MaxBodyBytes {
+		p.Click, p.Actions = "", nil
+	}
+	message, title := p.Message, p.Title
+	encodeWith := func(msg, ttl string) []byte {
+		q := p
+		q.Message, q.Title = msg, ttl
+		b, _ := notify.EncodeJSON(q) // p encoded above; strings cannot fail
+		return b
+	}
+	fits := func(msg, ttl string) bool { return len(encodeWith(msg, ttl)) <= MaxBodyBytes }
+	if fits(message, title) {
+		return encodeWith(message, title), nil
+	}
+	if fits("", title) {
+		n := longest(len(message), func(n int) bool { return fits(bounded.Bytes(message, n), title) })
+		return encodeWith(bounded.Bytes(message, n), title), nil
+	}
+	n := longest(len(title), func(n int) bool { return fits("", bounded.Bytes(title, n)) })
+	return encodeWith("", bounded.Bytes(title, n)), nil
+}
+
+// longest is the largest n in [0, max] for which fits holds, given that
+// fits(0) holds and a longer cut never fits where a shorter one does not.
+func longest(maxN int, fits func(int) bool) int {
+	lo, hi := 0, maxN+1 // fits(lo), not fits(hi)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // body is the message's text without its subject, which is the title.
