@@ -223,26 +223,11 @@ func encodeBounded(p publication) ([]byte, error) {
 		return encodeWith(message, title), nil
 	}
 	if fits("", title) {
-		n := longest(len(message), func(n int) bool { return fits(bounded.Bytes(message, n), title) })
+		n := notify.LongestFit(0, len(message), func(n int) bool { return fits(bounded.Bytes(message, n), title) })
 		return encodeWith(bounded.Bytes(message, n), title), nil
 	}
-	n := longest(len(title), func(n int) bool { return fits("", bounded.Bytes(title, n)) })
+	n := notify.LongestFit(0, len(title), func(n int) bool { return fits("", bounded.Bytes(title, n)) })
 	return encodeWith("", bounded.Bytes(title, n)), nil
-}
-
-// longest is the largest n in [0, max] for which fits holds, given that
-// fits(0) holds and a longer cut never fits where a shorter one does not.
-func longest(maxN int, fits func(int) bool) int {
-	lo, hi := 0, maxN+1 // fits(lo), not fits(hi)
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if fits(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // body is the message's text without its subject, which is the title.
