@@ -230,6 +230,15 @@ func (p *smsText) join(c cuts, mark string) string {
 	return b.String()
 }
 
+// cutMarked is cut with the mark "..." when the result is GSM-7 with it,
+// "…" otherwise.
+func cutMarked(s string, keep int) string {
+	if c := cut(s, keep, gsmCutMark); IsGSM(c) {
+		return c
+	}
+	return cut(s, keep, bounded.Marker)
+}
+
 // cut keeps s whole, or its first keep characters and mark.
 func cut(s string, keep int, mark string) string {
 	if keep < 0 || keep >= utf8.RuneCountInString(s) {
