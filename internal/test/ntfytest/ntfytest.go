@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/klaxon-dev/klaxon/internal/test/failqueue"
 )
 
 // Limits of ntfy's defaults: a message of at most MessageSizeLimit bytes
@@ -79,9 +81,9 @@ type Server struct {
 	client *http.Client
 	clock  clock.PassiveClock
 
+	failNext failqueue.Queue
 	mu       sync.Mutex
 	messages []Message
-	failNext []int
 }
 
 // Start starts a server, stopped when the test ends.
@@ -107,9 +109,7 @@ func (s *Server) Messages() []Message {
 // FailNext makes the next publication answer status (429 or a 5xx) with
 // ntfy's error JSON; calls queue up.
 func (s *Server) FailNext(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, status)
+	s.failNext.Push(status)
 }
 
 // Press performs the action labelled label of message i as the ntfy app
@@ -215,12 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	s.mu.Lock()
-	var fail int
-	if len(s.failNext) > 0 {
-		fail, s.failNext = s.failNext[0], s.failNext[1:]
-	}
-	s.mu.Unlock()
+	fail := s.failNext.Pop()
 	switch {
 	case fail == http.StatusTooManyRequests:
 		errTooMany.write(w)

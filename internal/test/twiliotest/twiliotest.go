@@ -22,6 +22,8 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/klaxon-dev/klaxon/internal/test/failqueue"
+
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
 
@@ -77,13 +79,13 @@ type Server struct {
 	client *http.Client
 	clock  clock.PassiveClock
 
+	failNext     failqueue.Queue
 	mu           sync.Mutex
 	smsWebhook   string
 	messages     []Message
 	calls        []Call
 	unsubscribed map[string]bool
 	landlines    map[string]bool
-	failNext     []int
 	twiml        map[string]TwiML // the last TwiML of each call
 	sequence     map[string]int   // the status callbacks of each call
 }
@@ -157,9 +159,7 @@ func (s *Server) Landline(number string) {
 // FailNext makes the next REST request answer status (429 or a 5xx) with
 // Twilio's error JSON; calls queue up.
 func (s *Server) FailNext(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, status)
+	s.failNext.Push(status)
 }
 
 // Messages are the texts sent, oldest first.
@@ -190,12 +190,7 @@ func (s *Server) authorized(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 			return
 		}
-		s.mu.Lock()
-		var fail int
-		if len(s.failNext) > 0 {
-			fail, s.failNext = s.failNext[0], s.failNext[1:]
-		}
-		s.mu.Unlock()
+		fail := s.failNext.Pop()
 		switch {
 		case fail == http.StatusTooManyRequests:
 			writeError(w, fail, 20429, "Too Many Requests")
