@@ -207,9 +207,10 @@ func (s *Sender) create(ctx context.Context, resourceList string, form url.Value
 	}
 	var r resource
 	if err := json.Unmarshal(body, &r); err != nil || !sidPattern.MatchString(r.SID) {
-		// Not Twilio's API; a retry could repeat what went out.
-		return "", notify.Permanent(notify.AnswerError(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", status),
-			status, []byte(MaskNumbers(string(body)))))
+		// Not Twilio's API; a retry could repeat what went out, and a 2xx
+		// status makes it Permanent.
+		return "", notify.AnswerError(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", status),
+			status, []byte(MaskNumbers(string(body))))
 	}
 	return r.SID, nil
 }

@@ -255,8 +255,8 @@ func TestSendChecksTheAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ref, err := s.Send(ctx(t), message("")); err == nil || ref != "" {
-			t.Errorf("%s: Send = %q, %v; want an error", name, ref, err)
+		if ref, err := s.Send(ctx(t), message("")); err == nil || ref != "" || !notify.IsPermanent(err) {
+			t.Errorf("%s: Send = %q, %v; want a permanent error: a retry could text twice", name, ref, err)
 		}
 		srv.Close()
 	}
