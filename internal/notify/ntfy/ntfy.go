@@ -1,17 +1,14 @@
 // Package ntfy pushes pages to phones through an ntfy server, self-hosted
 // or public: the title, a short text, tags, a priority from the severity
-// (SEV1 rings through do-not-disturb), a click URL and an Acknowledge
-// button that posts the signed acknowledge link. It knows nothing of
-// Kubernetes.
+// (SEV1 has the max priority), a click URL and an Acknowledge button that
+// posts the signed acknowledge link. It knows nothing of Kubernetes.
 package ntfy
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,16 +22,20 @@ import (
 // Bounds of a publication and of what is read of an answer.
 const (
 	// MaxMessageBytes keeps a message under ntfy's 4,096 bytes, beyond
-	// which the server turns it into an attachment.
+	// which the server turns it into an attachment (refused where
+	// attachments are off).
 	MaxMessageBytes = 4000
-	// maxAnswerBytes bounds what is read of an answer.
-	maxAnswerBytes = 64 << 10
+	// MaxBodyBytes bounds the encoded JSON publication: ntfy reads at most
+	// twice its message limit (8,192 bytes by default) of it and answers
+	// 413 beyond. JSON escaping can double a title full of quotes.
+	MaxBodyBytes = 8000
 	// maxErrorChars bounds ntfy's error text quoted in an error.
 	maxErrorChars = 200
 )
 
-// Priorities of ntfy, from 1 (min) to 5 (max, which rings through
-// do-not-disturb on the phone apps).
+// Priorities of ntfy, from 1 (min) to 5 (max). Max alone does not ring
+// through do-not-disturb: on Android the person enables "Override Do Not
+// Disturb" for the max priority notification channel in the ntfy app.
 const (
 	PriorityDefault = 3
 	PriorityHigh    = 4
@@ -72,21 +73,12 @@ var _ notify.Sender = (*Sender)(nil)
 // New checks the settings and returns a Sender. Its errors are sentences
 // about the settings that never quote the token.
 func New(c Config) (*Sender, error) {
-	if c.URL == "" {
-		return nil, errors.New("the ntfy URL is empty: set the server's absolute http or https URL")
+	u, err := notify.CheckBaseURL("ntfy", c.URL)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(c.URL)
-	switch {
-	case err != nil:
-		return nil, errors.New("the ntfy URL cannot be parsed: set the server's absolute http or https URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("the ntfy URL must be an absolute http or https URL")
-	case u.Host == "":
-		return nil, errors.New("the ntfy URL has no host: set the server's absolute http or https URL")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return nil, errors.New("the ntfy URL must not carry a query, a fragment or credentials")
-	case strings.ContainsFunc(c.Token, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
-		return nil, errors.New("the ntfy token contains a space, line break or control character")
+	if err := notify.CheckToken("ntfy", c.Token); err != nil {
+		return nil, err
 	}
 	client := c.HTTPClient
 	if client == nil {
@@ -141,32 +133,22 @@ func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	if !topicPattern.MatchString(m.Address) {
 		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: 1 to 64 letters, digits, - or _"))
 	}
-	body, err := encode(publicationOf(m))
+	body, err := encodeBounded(publicationOf(m))
 	if err != nil {
 		return "", notify.Permanent(fmt.Errorf("encoding the ntfy message: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("building the ntfy request: %w", redactURL(err)))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "klaxon")
+	header := http.Header{"Content-Type": {"application/json"}}
 	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
+		header.Set("Authorization", "Bearer "+s.token)
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if errors.Is(err, egress.ErrRefused) {
-			return "", notify.Permanent(fmt.Errorf("publishing to ntfy: %w", redactURL(err)))
-		}
-		return "", fmt.Errorf("publishing to ntfy: %w", redactURL(err))
+	status, answer, err := notify.Post(ctx, s.client, s.endpoint, header, body)
+	if status == 0 {
+		return "", fmt.Errorf("publishing to ntfy: %w", err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", answerError(resp.StatusCode, answer)
+	if status < 200 || status > 299 {
+		return "", answerError(status, answer)
 	}
 	// A 2xx answer means published; the ID is kept when ntfy gave one.
 	var p published
@@ -189,7 +171,7 @@ func publicationOf(m *notify.Message) publication {
 		p.Tags = append(p.Tags, sev)
 	}
 	if news := m.Stakeholder; news != nil {
-		// News informs; it never rings through do-not-disturb.
+		// News informs; it keeps the default priority.
 		if ev := strings.ToLower(tagLine(news.Event)); ev != "" {
 			p.Tags = append(p.Tags, ev)
 		}
@@ -211,6 +193,41 @@ func publicationOf(m *notify.Message) publication {
 		p.Click = linkOrEmpty(inc.URL)
 	}
 	return p
+}
+
+// encodeBounded encodes p in at most MaxBodyBytes: it shortens the
+// message, then the title, as little as it must. A link too long to fit
+// even with both empty is dropped from the click and the button; the
+// message still shows it, cut or whole.
+func encodeBounded(p publication) ([]byte, error) {
+	body, err := notify.EncodeJSON(p)
+	if err != nil || len(body) <= MaxBodyBytes {
+		return body, err
+	}
+	bare := p
+	bare.Message, bare.Title = "", ""
+	if b, err := notify.EncodeJSON(bare); err != nil {
+		return nil, err
+	} else if len(b) > MaxBodyBytes {
+		p.Click, p.Actions = "", nil
+	}
+	message, title := p.Message, p.Title
+	encodeWith := func(msg, ttl string) []byte {
+		q := p
+		q.Message, q.Title = msg, ttl
+		b, _ := notify.EncodeJSON(q) // p encoded above; strings cannot fail
+		return b
+	}
+	fits := func(msg, ttl string) bool { return len(encodeWith(msg, ttl)) <= MaxBodyBytes }
+	if fits(message, title) {
+		return encodeWith(message, title), nil
+	}
+	if fits("", title) {
+		n := notify.LongestFit(0, len(message), func(n int) bool { return fits(bounded.Bytes(message, n), title) })
+		return encodeWith(bounded.Bytes(message, n), title), nil
+	}
+	n := notify.LongestFit(0, len(title), func(n int) bool { return fits("", bounded.Bytes(title, n)) })
+	return encodeWith("", bounded.Bytes(title, n)), nil
 }
 
 // body is the message's text without its subject, which is the title.
@@ -242,51 +259,13 @@ func linkOrEmpty(u string) string {
 // that is not ntfy's error JSON is described by its status alone, its body
 // kept for the log.
 func answerError(status int, body []byte) error {
-	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 	msg := fmt.Sprintf("ntfy answered HTTP %d", status)
 	var e apiError
 	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := oneLine(e.Error); text != "" {
+		if text := notify.OneLine(e.Error); text != "" {
 			msg += ": " + bounded.Runes(text, maxErrorChars)
 		}
 	}
-	err := notify.Quiet(msg, "answer: "+bounded.Bytes(oneLine(string(body)), maxErrorChars), nil)
-	if retry {
-		return err
-	}
-	return notify.Permanent(err)
-}
-
-// encode encodes v without escaping &, < and > for HTML: links keep their
-// query readable.
-func encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-// redactURL drops the *url.Error around err, which quotes the whole URL.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// oneLine makes s one line of printable characters.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return notify.AnswerError(msg, status, body)
 }

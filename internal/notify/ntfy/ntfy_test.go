@@ -252,3 +252,43 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		t.Errorf("New with a path = %+v, %v", s, err)
 	}
 }
+
+func TestSendBoundsWhatJSONEscapingInflates(t *testing.T) {
+	srv := ntfytest.Start(t, ntfytest.Options{})
+	s := newSender(t, srv.URL, "")
+	quotes := strings.Repeat(`"\`, 3000)
+	m := page("SEV1")
+	m.Incident.Title, m.Incident.Impact = quotes, quotes
+	if _, err := s.Send(ctx(t), m); err != nil {
+		t.Fatalf("a page full of quotes: %v", err)
+	}
+	// A link that alone cannot fit is dropped from the click and the
+	// button; the page still goes out.
+	m.Page.AcknowledgeURL = "https://klaxon.example.com/ack?x=" + strings.Repeat(`"`, 2000)
+	if _, err := s.Send(ctx(t), m); err != nil {
+		t.Fatalf("a page with a pathological link: %v", err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Title, `[SEV1] "\"\`) || msgs[0].Click != ackURL || len(msgs[0].Actions) != 1 {
+		t.Errorf("the first page lost its title start or its link: %q %q %v", start(msgs[0].Title), msgs[0].Click, msgs[0].Actions)
+	}
+	if msgs[1].Click != "" || len(msgs[1].Actions) != 0 || msgs[1].Message == "" {
+		t.Errorf("the second page kept the link or lost its text: %q %v %q", msgs[1].Click, msgs[1].Actions, start(msgs[1].Message))
+	}
+	for _, p := range []publication{publicationOf(m), publicationOf(page("SEV2"))} {
+		b, err := encodeBounded(p)
+		if err != nil || len(b) > MaxBodyBytes {
+			t.Errorf("encodeBounded: %d bytes, %v", len(b), err)
+		}
+	}
+}
+
+func start(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}

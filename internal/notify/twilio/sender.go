@@ -2,10 +2,10 @@ package twilio
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,16 +24,17 @@ const apiVersion = "2010-04-01"
 
 // Bounds of what the sender reads and keeps of an answer.
 const (
-	// maxAnswerBytes bounds what is read of an answer: a resource or an
-	// error, a few kilobytes of JSON.
-	maxAnswerBytes = 64 << 10
 	// maxErrorChars bounds Twilio's message quoted in an error.
 	maxErrorChars = 200
 )
 
 // RingSeconds is how long a call rings before Twilio gives up on it as
-// unanswered: long enough to wake someone, short of most voicemail.
-const RingSeconds = 30
+// unanswered: long enough to wake someone. Twilio adds about 5 seconds, and
+// most voicemail picks up after 20 to 30 seconds of ringing; a call that
+// reaches voicemail completes without an acknowledgement, which the
+// receiver counts as a failed delivery, so a shorter ring only fails
+// sooner, never wrongly.
+const RingSeconds = 20
 
 // KindVoice and KindSMS are the kinds of a contact of a twilio channel.
 const (
@@ -83,25 +84,21 @@ func New(c Config) (*Sender, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
+	u, err := notify.CheckBaseURL("Twilio base", base)
 	switch {
 	case err != nil:
-		return nil, errors.New("the Twilio base URL cannot be parsed: set an absolute http or https URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("the Twilio base URL must be an absolute http or https URL")
-	case u.Host == "":
-		return nil, errors.New("the Twilio base URL has no host: set an absolute http or https URL")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return nil, errors.New("the Twilio base URL must not carry a query, a fragment or credentials")
+		return nil, err
 	case c.AccountSID == "":
 		return nil, errors.New("the Twilio account SID is empty")
 	case !sidPattern.MatchString(c.AccountSID) || !strings.HasPrefix(c.AccountSID, "AC"):
 		return nil, errors.New("the Twilio account SID is not one: AC and 32 hexadecimal digits")
 	case c.AuthToken == "":
 		return nil, errors.New("the Twilio auth token is empty")
-	case strings.ContainsFunc(c.AuthToken, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
-		return nil, errors.New("the Twilio auth token contains a space, line break or control character")
-	case !IsPhoneNumber(c.From):
+	}
+	if err := notify.CheckToken("Twilio auth", c.AuthToken); err != nil {
+		return nil, err
+	}
+	if !IsPhoneNumber(c.From) {
 		return nil, errors.New("the Twilio from number is not a phone number in E.164 form (+ and up to 15 digits)")
 	}
 	client := c.HTTPClient
@@ -191,78 +188,44 @@ type apiError struct {
 func (s *Sender) create(ctx context.Context, resourceList string, form url.Values) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+resourceList, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("building the request: %w", redactURL(err)))
+	header := http.Header{
+		"Content-Type":  {"application/x-www-form-urlencoded"},
+		"Accept":        {"application/json"},
+		"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(s.sid+":"+s.token))},
 	}
-	req.SetBasicAuth(s.sid, s.token)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "klaxon")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if errors.Is(err, egress.ErrRefused) {
-			return "", notify.Permanent(redactURL(err))
-		}
-		return "", redactURL(err)
+	status, body, err := notify.Post(ctx, s.client, s.endpoint+resourceList, header, []byte(form.Encode()))
+	switch {
+	case status == 0:
+		return "", err
+	case status != http.StatusCreated && status != http.StatusOK:
+		return "", answerError(status, body)
+	case err != nil:
+		// Twilio took the request; whether it sent cannot be told, and
+		// sending again may text twice: a retry is the lesser harm for a
+		// page.
+		return "", err
 	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {
-		if err != nil {
-			// Twilio took the request; whether it sent cannot be told, and
-			// sending again may text twice: a retry is the lesser harm
-			// for a page.
-			return "", fmt.Errorf("reading Twilio's answer (HTTP %d): %w", resp.StatusCode, redactURL(err))
-		}
-		var r resource
-		if err := json.Unmarshal(body, &r); err != nil || !sidPattern.MatchString(r.SID) {
-			// Not Twilio's API; a retry could repeat what went out.
-			return "", notify.Permanent(notify.Quiet(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", resp.StatusCode),
-				"answer: "+bounded.Bytes(oneLine(MaskNumbers(string(body))), maxErrorChars), nil))
-		}
-		return r.SID, nil
+	var r resource
+	if err := json.Unmarshal(body, &r); err != nil || !sidPattern.MatchString(r.SID) {
+		// Not Twilio's API; a retry could repeat what went out, and a 2xx
+		// status makes it Permanent.
+		return "", notify.AnswerError(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", status),
+			status, []byte(MaskNumbers(string(body))))
 	}
-	return "", answerError(resp.StatusCode, body)
+	return r.SID, nil
 }
 
 // answerError describes a refusal by Twilio's error code and message, the
 // numbers in it masked; an answer that is not Twilio's error JSON is
 // described by its status alone, its body kept for the log.
 func answerError(status int, body []byte) error {
-	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 	msg := fmt.Sprintf("Twilio answered HTTP %d", status)
 	var e apiError
 	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := oneLine(MaskNumbers(e.Message)); text != "" {
+		if text := notify.OneLine(MaskNumbers(e.Message)); text != "" {
 			msg += ": " + bounded.Runes(text, maxErrorChars)
 		}
 	}
-	err := notify.Quiet(msg, "answer: "+bounded.Bytes(oneLine(MaskNumbers(string(body))), maxErrorChars), nil)
-	if retry {
-		return err
-	}
-	return notify.Permanent(err)
-}
-
-// redactURL drops the *url.Error around err, which quotes the whole URL.
-func redactURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// oneLine makes s one line of printable characters.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return notify.AnswerError(msg, status, []byte(MaskNumbers(string(body))))
 }

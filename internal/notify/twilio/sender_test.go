@@ -76,8 +76,16 @@ func TestSendText(t *testing.T) {
 		if ref != got.SID || !strings.HasPrefix(ref, "SM") || len(ref) != 34 {
 			t.Errorf("kind %q: ref %q, the server made %q", kind, ref, got.SID)
 		}
-		if got.To != responder || got.From != number || got.Body != twilio.SMSText(message(kind)) {
+		if got.To != responder || got.From != number {
 			t.Errorf("kind %q: sent %+v", kind, got)
+		}
+		for _, part := range []string{"[SEV1] Payments API down", "Reply 123456 or ACK", publicURL + "/ack/" + ackToken} {
+			if !strings.Contains(got.Body, part) {
+				t.Errorf("kind %q: the text lacks %q:\n%s", kind, part, got.Body)
+			}
+		}
+		if n := twilio.Segments(got.Body); n > twilio.MaxSMSSegments {
+			t.Errorf("kind %q: the text takes %d segments:\n%s", kind, n, got.Body)
 		}
 	}
 	if n := len(srv.Calls()); n != 0 {
@@ -247,8 +255,8 @@ func TestSendChecksTheAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ref, err := s.Send(ctx(t), message("")); err == nil || ref != "" {
-			t.Errorf("%s: Send = %q, %v; want an error", name, ref, err)
+		if ref, err := s.Send(ctx(t), message("")); err == nil || ref != "" || !notify.IsPermanent(err) {
+			t.Errorf("%s: Send = %q, %v; want a permanent error: a retry could text twice", name, ref, err)
 		}
 		srv.Close()
 	}

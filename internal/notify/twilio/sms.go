@@ -3,6 +3,7 @@ package twilio
 import (
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/notify"
@@ -79,27 +80,22 @@ func Segments(text string) int {
 	if !gsm {
 		single, part = ucsSingle, ucsPart
 	}
-	widths := make([]int, 0, len(text))
+	width := func(r rune) int {
+		if gsm {
+			return gsmWidth[r]
+		}
+		return max(utf16.RuneLen(r), 1) // an invalid rune is sent as U+FFFD
+	}
 	total := 0
 	for _, r := range text {
-		w := 1
-		switch {
-		case gsm:
-			w = gsmWidth[r]
-		case !gsm:
-			w = utf16.RuneLen(r)
-			if w < 1 {
-				w = 1 // an invalid rune is sent as U+FFFD
-			}
-		}
-		widths = append(widths, w)
-		total += w
+		total += width(r)
 	}
 	if total <= single {
 		return 1
 	}
 	segments, used := 1, 0
-	for _, w := range widths {
+	for _, r := range text {
+		w := width(r)
 		if used+w > part {
 			segments++
 			used = 0
@@ -114,42 +110,47 @@ func Segments(text string) int {
 // MaxSMSSegments segments: the title is cut first, then the link is left
 // out (a reply still acknowledges), and last the incident's name is cut;
 // the reply code is never cut. News for stakeholders cuts its update
-// before its title. A text with a character GSM-7 cannot carry
-// is sent as UCS-2 and holds less than half as much.
+// before its title. A text with a character GSM-7 cannot carry is sent as
+// UCS-2 and holds less than half as much; the encoding is that of the
+// text produced, so cutting off such a character returns to GSM-7.
 func SMSText(m *notify.Message) string {
 	p := smsParts(m)
-	fits := func(s string) bool { return Segments(s) <= MaxSMSSegments }
-	if s := p.render(-1, -1); fits(s) {
-		return s
+	c := cuts{title: whole, ref: whole, tail: whole}
+	if p.fits(c) {
+		return p.render(c)
 	}
 	if p.link != "" {
-		if s, ok := p.cutTitle(minTitleRunes, fits); ok {
-			return s
+		if t, ok := p.cutTitle(minTitleRunes, c); ok {
+			return p.render(t)
 		}
 		p.link = ""
 	}
 	// News gives up the end of its update before its title: what
 	// happened is in the title.
-	if p.news {
-		for tail := []rune(p.tail); len(tail) > 0 && !fits(p.render(-1, -1)); {
-			tail = tail[:len(tail)-1]
-			p.tail = strings.TrimRight(string(tail), " ") + p.ellipsis
-		}
-		if !fits(p.render(-1, -1)) {
-			p.tail = ""
+	if n := len([]rune(p.tail)); p.news && !p.fits(c) {
+		if c.tail = 1; p.fits(c) {
+			c.tail = notify.LongestFit(1, n, func(k int) bool { return p.fits(cuts{title: whole, ref: whole, tail: k}) })
+		} else {
+			c.tail = 0
 		}
 	}
-	if s, ok := p.cutTitle(0, fits); ok {
-		return s
+	if t, ok := p.cutTitle(0, c); ok {
+		return p.render(t)
 	}
 	// Only an incident name far beyond what the CRD admits gets here.
-	for keep := len([]rune(p.ref)); keep >= 0; keep-- {
-		if s := p.render(0, keep); fits(s) {
-			return s
-		}
+	c.title = 0
+	if c.ref = 0; p.fits(c) {
+		c.ref = notify.LongestFit(0, len([]rune(p.ref)), func(k int) bool { return p.fits(cuts{title: 0, ref: k, tail: c.tail}) })
 	}
-	return p.render(0, 0)
+	return p.render(c)
 }
+
+// whole, as a cut, keeps a part whole.
+const whole = -1
+
+// cuts are how many characters of each part a text keeps: whole, or a
+// count, the cut marked. A tail cut to 0 is left out.
+type cuts struct{ title, ref, tail int }
 
 // smsText holds the parts of a text, one line each but the first.
 type smsText struct {
@@ -163,9 +164,6 @@ type smsText struct {
 	// be cut.
 	news bool
 	link string
-	// ellipsis marks a cut: "…" is not in GSM-7, and one would make the
-	// whole text UCS-2.
-	ellipsis string
 }
 
 func smsParts(m *notify.Message) *smsText {
@@ -183,41 +181,48 @@ func smsParts(m *notify.Message) *smsText {
 			p.head += ev + ": "
 		}
 		// News is told in full elsewhere; a text carries its first words.
-		if text := smsLine(news.Text, 160); text != "" {
-			p.tail = text
-		}
-	} else {
-		code := m.Page.AcknowledgeCode
-		if strings.Trim(code, "0123456789") != "" || len(code) > 12 {
-			code = "" // not a code the receiver could match
-		}
-		if code != "" {
-			p.tail = "Reply " + code + " or ACK to acknowledge"
-		} else {
-			p.tail = "Reply ACK to acknowledge"
-		}
-		if link := m.Page.AcknowledgeURL; link != "" && !strings.ContainsAny(link, " \r\n\t") && len(link) <= 1000 {
-			p.link = link
-		}
+		p.tail = smsLine(news.Text, 160)
+		return p
 	}
-	p.ellipsis = bounded.Marker
-	if IsGSM(p.head + p.title + p.ref + p.tail + p.link) {
-		p.ellipsis = "..."
+	code := m.Page.AcknowledgeCode
+	if strings.Trim(code, "0123456789") != "" || len(code) > 12 {
+		code = "" // not a code the receiver could match
+	}
+	if code != "" {
+		p.tail = "Reply " + code + " or ACK to acknowledge"
+	} else {
+		p.tail = "Reply ACK to acknowledge"
+	}
+	if link := m.Page.AcknowledgeURL; link != "" && !strings.ContainsAny(link, " \r\n\t") && len(link) <= 1000 {
+		p.link = link
 	}
 	return p
 }
 
-// render joins the parts, with the title and the incident cut to the given
-// number of characters (-1: whole).
-func (p *smsText) render(title, ref int) string {
+func (p *smsText) fits(c cuts) bool { return Segments(p.render(c)) <= MaxSMSSegments }
+
+// render joins the parts, cut as c says. Cuts are marked "..." when the
+// text is GSM-7 with it, and "…" otherwise: "…" is not in GSM-7, and one
+// would make the whole text UCS-2.
+func (p *smsText) render(c cuts) string {
+	if s := p.join(c, gsmCutMark); IsGSM(s) {
+		return s
+	}
+	return p.join(c, bounded.Marker)
+}
+
+// gsmCutMark marks a cut in a GSM-7 text.
+const gsmCutMark = "..."
+
+func (p *smsText) join(c cuts, mark string) string {
 	var b strings.Builder
 	b.WriteString(p.head)
-	b.WriteString(p.cut(p.title, title))
-	if r := p.cut(p.ref, ref); r != "" {
+	b.WriteString(cut(p.title, c.title, mark))
+	if r := cut(p.ref, c.ref, mark); r != "" {
 		b.WriteString("\n" + r)
 	}
-	if p.tail != "" {
-		b.WriteString("\n" + p.tail)
+	if p.tail != "" && c.tail != 0 {
+		b.WriteString("\n" + cut(p.tail, c.tail, mark))
 	}
 	if p.link != "" {
 		b.WriteString("\n" + p.link)
@@ -225,58 +230,52 @@ func (p *smsText) render(title, ref int) string {
 	return b.String()
 }
 
-func (p *smsText) cut(s string, keep int) string {
-	r := []rune(s)
-	if keep < 0 || keep >= len(r) {
-		return s
+// cutMarked is cut with the mark "..." when the result is GSM-7 with it,
+// "…" otherwise.
+func cutMarked(s string, keep int) string {
+	if c := cut(s, keep, gsmCutMark); IsGSM(c) {
+		return c
 	}
-	return strings.TrimRight(string(r[:keep]), " ") + p.ellipsis
+	return cut(s, keep, bounded.Marker)
 }
 
-// cutTitle returns the text with the longest title, whole or cut to at
-// least minRunes characters, that fits. A longer title never takes fewer
+// cut keeps s whole, or its first keep characters and mark.
+func cut(s string, keep int, mark string) string {
+	if keep < 0 || keep >= utf8.RuneCountInString(s) {
+		return s
+	}
+	return strings.TrimRight(bounded.Prefix(s, keep), " ") + mark
+}
+
+// cutTitle returns c with the longest title, whole or cut to at least
+// minRunes characters, that fits. A longer title never takes fewer
 // segments, so the longest is found by bisection.
-func (p *smsText) cutTitle(minRunes int, fits func(string) bool) (string, bool) {
-	if s := p.render(-1, -1); fits(s) {
-		return s, true
+func (p *smsText) cutTitle(minRunes int, c cuts) (cuts, bool) {
+	if p.fits(c) {
+		return c, true
 	}
-	n := len([]rune(p.title))
-	if minRunes >= n || !fits(p.render(minRunes, -1)) {
-		return "", false
+	n := utf8.RuneCountInString(p.title)
+	at := func(k int) cuts { c.title = k; return c }
+	if minRunes >= n || !p.fits(at(minRunes)) {
+		return c, false
 	}
-	// fits(lo) and not fits(hi).
-	lo, hi := minRunes, n
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if fits(p.render(mid, -1)) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return p.render(lo, -1), true
+	return at(notify.LongestFit(minRunes, n-1, func(k int) bool { return p.fits(at(k)) })), true
 }
 
-// smsLine makes s one line of at most n characters, without control
-// characters; a cut ends in "..." when the line is GSM-7, so that the mark
-// alone does not make the text UCS-2.
+// smsLine makes s one line of at most n characters, without control or
+// format characters (not even the zero-width joiner: a text is no place
+// for emoji sequences, and each costs room); a cut ends in "..." when the
+// line is GSM-7 with it, so that the mark alone does not make the text
+// UCS-2.
 func smsLine(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len([]rune(s)) <= n {
+	s = strings.ReplaceAll(notify.OneLine(strings.ToValidUTF8(s, "?")), "\u200d", "")
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	mark := bounded.Marker
-	if IsGSM(s) {
-		mark = "..."
+	if c := strings.TrimRight(bounded.Prefix(s, n-len(gsmCutMark)), " ") + gsmCutMark; IsGSM(c) {
+		return c
 	}
-	return strings.TrimRight(bounded.Prefix(s, n-len([]rune(mark))), " ") + mark
+	return strings.TrimRight(bounded.Prefix(s, n-1), " ") + bounded.Marker
 }
 
 // incidentRef is "namespace/name", or whichever of the two is set.

@@ -171,6 +171,17 @@ func TestSMSText(t *testing.T) {
 			want: []string{"[SEV2] Update: Payments API down", "payments/inc-7f3k2", "Rolled back; error rate is falling."},
 			gsm:  true,
 		},
+		"a character cut off returns the text to GSM-7": {
+			msg:      page(strings.Repeat("Checkout latency high ", 12) + "🔥"),
+			contains: []string{"[SEV1] Checkout latency high", "...\npayments/inc-7f3k2", "Reply 042917 or ACK", link},
+			missing:  []string{"🔥", "…"},
+			gsm:      true,
+		},
+		"format characters are dropped": {
+			msg:  page("Disk \u202efull\u202c on\u200b node\ufeff-1\u200d"),
+			want: []string{"[SEV1] Disk full on node-1", "payments/inc-7f3k2", "Reply 042917 or ACK to acknowledge", link},
+			gsm:  true,
+		},
 		"news with a long update in UCS-2": {
 			msg: &notify.Message{
 				Incident:    notify.Incident{Namespace: "payments", Name: "inc-7f3k2", Title: "Payments API down", Severity: "SEV2"},
@@ -215,8 +226,9 @@ func TestSMSTextFillsTwoSegments(t *testing.T) {
 			p.link = ""
 		}
 		title := strings.SplitN(strings.TrimPrefix(got, p.head), "\n", 2)[0]
-		kept := len([]rune(strings.TrimSuffix(strings.TrimSuffix(title, p.ellipsis), " ")))
-		if longer := p.render(kept+1, -1); Segments(longer) <= MaxSMSSegments {
+		title = strings.TrimSuffix(strings.TrimSuffix(title, gsmCutMark), "…")
+		kept := len([]rune(strings.TrimSuffix(title, " ")))
+		if longer := p.render(cuts{title: kept + 1, ref: whole, tail: whole}); Segments(longer) <= MaxSMSSegments {
 			t.Errorf("a title of %d characters would fit too, SMSText kept %d:\n%s", kept+1, kept, got)
 		}
 	}
@@ -286,5 +298,16 @@ func TestSMSTextAlwaysFits(t *testing.T) {
 		if link := m.Page.AcknowledgeURL; link != "" && strings.Contains(got, "https://") && !strings.HasSuffix(got, "\n"+link) {
 			t.Fatalf("the link was cut:\n%s", got)
 		}
+	}
+}
+
+// BenchmarkSMSTextHostile measures the worst input: every part cut, by
+// bisection rather than a character at a time.
+func BenchmarkSMSTextHostile(b *testing.B) {
+	m := page(strings.Repeat("🚨", 5000))
+	m.Incident.Name = strings.Repeat("n", 5000)
+	m.Stakeholder = &notify.StakeholderNews{Event: notify.EventUpdate, Text: strings.Repeat("ж", 5000)}
+	for b.Loop() {
+		_ = SMSText(m)
 	}
 }

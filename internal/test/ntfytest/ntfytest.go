@@ -18,10 +18,20 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/klaxon-dev/klaxon/internal/test/failqueue"
 )
 
-// maxBodyBytes bounds what the server reads of a request.
-const maxBodyBytes = 1 << 20
+// Limits of ntfy's defaults: a message of at most MessageSizeLimit bytes
+// (a longer body becomes an attachment, which this server, like one
+// without an attachment cache, refuses), and a JSON publication of at most
+// twice that.
+const (
+	MessageSizeLimit = 4096
+	JSONBodyLimit    = 2 * MessageSizeLimit
+	// maxBodyBytes bounds what the server reads of a request.
+	maxBodyBytes = 1 << 20
+)
 
 // Options configure a Server.
 type Options struct {
@@ -71,20 +81,15 @@ type Server struct {
 	client *http.Client
 	clock  clock.PassiveClock
 
+	failNext failqueue.Queue
 	mu       sync.Mutex
 	messages []Message
-	failNext []int
 }
 
 // Start starts a server, stopped when the test ends.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{t: t, token: o.Token, clock: o.Clock, client: &http.Client{
-		Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}}
+	s := &Server{t: t, token: o.Token, clock: o.Clock, client: &http.Client{Timeout: 10 * time.Second}}
 	if s.clock == nil {
 		s.clock = clock.RealClock{}
 	}
@@ -104,15 +109,14 @@ func (s *Server) Messages() []Message {
 // FailNext makes the next publication answer status (429 or a 5xx) with
 // ntfy's error JSON; calls queue up.
 func (s *Server) FailNext(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, status)
+	s.failNext.Push(status)
 }
 
 // Press performs the action labelled label of message i as the ntfy app
 // does: an http action sends its method (POST by default), headers and
-// body to its URL; a view action opens its URL (a GET). It returns the
-// answer's status and body.
+// body to its URL; a view action opens its URL (a GET). Redirects are
+// followed, as the Android app's HTTP client (OkHttp) does by default. It
+// returns the final answer's status and body.
 func (s *Server) Press(i int, label string) (status int, body string) {
 	s.t.Helper()
 	msgs := s.Messages()
@@ -179,7 +183,9 @@ var (
 	errForbidden    = apiError{40301, http.StatusForbidden, "forbidden", "https://ntfy.sh/docs/publish/#authentication"}
 	errTopicInvalid = apiError{40009, http.StatusBadRequest, "invalid request: topic invalid", ""}
 	errJSONInvalid  = apiError{40017, http.StatusBadRequest, "invalid request: request body must be message JSON", "https://ntfy.sh/docs/publish/#publish-as-json"}
-	errPriority     = apiError{40007, http.StatusBadRequest, "invalid priority", "https://ntfy.sh/docs/publish/#message-priority"}
+	errPriority     = apiError{40007, http.StatusBadRequest, "invalid priority parameter", "https://ntfy.sh/docs/publish/#message-priority"}
+	errAttachments  = apiError{40014, http.StatusBadRequest, "invalid request: attachments not allowed", "https://ntfy.sh/docs/config/#attachments"}
+	errJSONTooLarge = apiError{41303, http.StatusRequestEntityTooLarge, "JSON body too large", ""}
 	errActions      = apiError{40018, http.StatusBadRequest, "invalid request: actions invalid", "https://ntfy.sh/docs/publish/#action-buttons"}
 	errNotFound     = apiError{40401, http.StatusNotFound, "page not found", ""}
 	errTooMany      = apiError{42901, http.StatusTooManyRequests, "limit reached: too many requests", "https://ntfy.sh/docs/publish/#limitations"}
@@ -209,12 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	s.mu.Lock()
-	var fail int
-	if len(s.failNext) > 0 {
-		fail, s.failNext = s.failNext[0], s.failNext[1:]
-	}
-	s.mu.Unlock()
+	fail := s.failNext.Pop()
 	switch {
 	case fail == http.StatusTooManyRequests:
 		errTooMany.write(w)
@@ -233,9 +234,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var m Message
 	var e *apiError
 	if topic := strings.Trim(r.URL.Path, "/"); topic == "" {
+		if len(body) > JSONBodyLimit {
+			errJSONTooLarge.write(w)
+			return
+		}
 		m, e = fromJSON(body)
 	} else {
 		m, e = fromHeaders(topic, r, body)
+	}
+	if e == nil && len(m.Message) > MessageSizeLimit {
+		e = &errAttachments
 	}
 	if e != nil {
 		e.write(w)

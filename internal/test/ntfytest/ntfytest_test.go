@@ -95,6 +95,11 @@ func TestPublishRefusals(t *testing.T) {
 		"four actions":       {http.MethodPost, "/alerts", map[string]string{"Authorization": "Bearer tk_a", "X-Actions": "view,a,https://k;view,b,https://k;view,c,https://k;view,d,https://k"}, "x", 400, 40018},
 		"a GET":              {http.MethodGet, "/alerts", bearer, "", 404, 40401},
 		"basic auth is fine": {http.MethodPost, "/alerts", map[string]string{"Authorization": "Basic OnRrX2E="}, "x", 200, 0},
+		"a long message":     {http.MethodPost, "/alerts", bearer, strings.Repeat("x", ntfytest.MessageSizeLimit+1), 400, 40014},
+		"a long JSON message": {http.MethodPost, "/", bearer,
+			`{"topic":"alerts","message":"` + strings.Repeat("x", ntfytest.MessageSizeLimit+1) + `"}`, 400, 40014},
+		"a JSON body too large": {http.MethodPost, "/", bearer,
+			`{"topic":"alerts","title":"` + strings.Repeat(`\"`, ntfytest.JSONBodyLimit/2) + `","message":"x"}`, 413, 41303},
 	} {
 		status, answer := publish(t, c.method, srv.URL+c.path, c.header, c.body)
 		if status != c.status {
@@ -103,6 +108,9 @@ func TestPublishRefusals(t *testing.T) {
 		}
 		if code, _ := answer["code"].(float64); int(code) != c.code || (c.code != 0 && answer["http"] != float64(c.status)) {
 			t.Errorf("%s: answer %v, want code %d", name, answer, c.code)
+		}
+		if c.code == 40007 && answer["error"] != "invalid priority parameter" {
+			t.Errorf("%s: error %q, not ntfy's text", name, answer["error"])
 		}
 	}
 	if n := len(srv.Messages()); n != 1 {
@@ -113,6 +121,11 @@ func TestPublishRefusals(t *testing.T) {
 func TestPress(t *testing.T) {
 	var got []string
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			// A 307 keeps the method and the body, as the app's client does.
+			http.Redirect(w, r, "/ack", http.StatusTemporaryRedirect)
+			return
+		}
 		b, _ := io.ReadAll(r.Body)
 		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Who")+" "+string(b))
 		w.WriteHeader(http.StatusAccepted)
@@ -121,7 +134,7 @@ func TestPress(t *testing.T) {
 	defer target.Close()
 	srv := ntfytest.Start(t, ntfytest.Options{})
 	status, _ := publish(t, http.MethodPost, srv.URL+"/alerts", map[string]string{
-		"X-Actions": "http, Ack, " + target.URL + "/ack; http, Put, " + target.URL + "/put, method=PUT, headers.X-Who=alice, body=hi; view, Open, " + target.URL + "/view",
+		"X-Actions": "http, Ack, " + target.URL + "/moved; http, Put, " + target.URL + "/put, method=PUT, headers.X-Who=alice, body=hi; view, Open, " + target.URL + "/view",
 	}, "x")
 	if status != http.StatusOK {
 		t.Fatalf("publish: %d", status)

@@ -2,6 +2,7 @@ package twiliotest
 
 import (
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,7 +39,7 @@ func (s *Server) Text(from, body string) (twiml string, status int) {
 		"From":          {from},
 		"MessageSid":    {sid},
 		"NumMedia":      {"0"},
-		"NumSegments":   {strconv.Itoa(twilio.Segments(body))},
+		"NumSegments":   {strconv.Itoa(numSegments(body))},
 		"SmsMessageSid": {sid},
 		"SmsSid":        {sid},
 		"SmsStatus":     {"received"},
@@ -115,14 +116,16 @@ func (s *Server) End(callSID, callStatus string) (body string, status int) {
 	form.Set("Timestamp", s.clock.Now().UTC().Format(time.RFC1123Z))
 	form.Set("CallbackSource", "call-progress-events")
 	form.Set("SequenceNumber", strconv.Itoa(seq))
-	return s.request(c.StatusMethod, c.StatusCallback, form, s.AuthToken)
+	body, status, _ = s.request(c.StatusMethod, c.StatusCallback, form, s.AuthToken)
+	return body, status
 }
 
 // Post sends form to rawURL as Twilio does, signed with token, and returns
 // the answer's body and status: for tests of forged or replayed callbacks.
 func (s *Server) Post(rawURL string, form url.Values, token string) (body string, status int) {
 	s.t.Helper()
-	return s.request(http.MethodPost, rawURL, form, token)
+	body, status, _ = s.request(http.MethodPost, rawURL, form, token)
+	return body, status
 }
 
 // LastTwiML is the TwiML last answered for the call, parsed.
@@ -140,8 +143,13 @@ func (s *Server) fetchTwiML(c Call, rawURL, method string, extra url.Values) (st
 	for k, v := range extra {
 		form[k] = v
 	}
-	body, status := s.request(method, rawURL, form, s.AuthToken)
+	body, status, contentType := s.request(method, rawURL, form, s.AuthToken)
 	if status == http.StatusOK {
+		// Twilio reads an answer as TwiML only when it says it is XML;
+		// anything else fails the call (error 12300).
+		if mt, _, _ := mime.ParseMediaType(contentType); mt != "text/xml" && mt != "application/xml" {
+			s.t.Errorf("twiliotest: call %s: its TwiML URL answered Content-Type %q, not text/xml or application/xml", c.SID, contentType)
+		}
 		tw, err := ParseTwiML(body)
 		if err != nil {
 			s.t.Errorf("twiliotest: call %s: the answer of its TwiML URL is not TwiML: %v\n%s", c.SID, err, body)
@@ -170,9 +178,10 @@ func (s *Server) callParams(c Call, callStatus string) url.Values {
 	}
 }
 
-// request sends form to rawURL signed with token. With GET, Twilio puts
-// the parameters in the query and signs the URL alone.
-func (s *Server) request(method, rawURL string, form url.Values, token string) (string, int) {
+// request sends form to rawURL signed with token and returns the answer's
+// body, status and Content-Type. With GET, Twilio puts the parameters in
+// the query and signs the URL alone.
+func (s *Server) request(method, rawURL string, form url.Values, token string) (body string, status int, contentType string) {
 	s.t.Helper()
 	var req *http.Request
 	var err error
@@ -196,21 +205,21 @@ func (s *Server) request(method, rawURL string, form url.Values, token string) (
 	}
 	if err != nil {
 		s.t.Fatalf("twiliotest: a request to %s: %v", rawURL, err)
-		return "", 0
+		return "", 0, ""
 	}
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
 	req.Header.Set("I-Twilio-Idempotency-Token", randomHex(16))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatalf("twiliotest: %s %s: %v", method, rawURL, err)
-		return "", 0
+		return "", 0, ""
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		s.t.Fatalf("twiliotest: reading the answer of %s: %v", rawURL, err)
 	}
-	return string(b), resp.StatusCode
+	return string(b), resp.StatusCode, resp.Header.Get("Content-Type")
 }
 
 func (s *Server) call(sid string) Call {

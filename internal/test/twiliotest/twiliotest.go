@@ -15,11 +15,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/klaxon-dev/klaxon/internal/test/failqueue"
 
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
@@ -76,12 +79,13 @@ type Server struct {
 	client *http.Client
 	clock  clock.PassiveClock
 
+	failNext     failqueue.Queue
 	mu           sync.Mutex
 	smsWebhook   string
 	messages     []Message
 	calls        []Call
 	unsubscribed map[string]bool
-	failNext     []int
+	landlines    map[string]bool
 	twiml        map[string]TwiML // the last TwiML of each call
 	sequence     map[string]int   // the status callbacks of each call
 }
@@ -97,6 +101,7 @@ func Start(t testing.TB, o Options) *Server {
 		smsWebhook:   o.SMSWebhook,
 		clock:        o.Clock,
 		unsubscribed: map[string]bool{},
+		landlines:    map[string]bool{},
 		twiml:        map[string]TwiML{},
 		sequence:     map[string]int{},
 		client: &http.Client{
@@ -143,12 +148,18 @@ func (s *Server) Unsubscribe(number string) {
 	s.unsubscribed[number] = true
 }
 
+// Landline makes number one that cannot receive texts: texts to it are
+// refused with error 21614; calls ring as usual.
+func (s *Server) Landline(number string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.landlines[number] = true
+}
+
 // FailNext makes the next REST request answer status (429 or a 5xx) with
 // Twilio's error JSON; calls queue up.
 func (s *Server) FailNext(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, status)
+	s.failNext.Push(status)
 }
 
 // Messages are the texts sent, oldest first.
@@ -179,12 +190,7 @@ func (s *Server) authorized(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 			return
 		}
-		s.mu.Lock()
-		var fail int
-		if len(s.failNext) > 0 {
-			fail, s.failNext = s.failNext[0], s.failNext[1:]
-		}
-		s.mu.Unlock()
+		fail := s.failNext.Pop()
 		switch {
 		case fail == http.StatusTooManyRequests:
 			writeError(w, fail, 20429, "Too Many Requests")
@@ -204,7 +210,7 @@ func (s *Server) authorized(next http.HandlerFunc) http.HandlerFunc {
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	to, from, body := r.PostForm.Get("To"), r.PostForm.Get("From"), r.PostForm.Get("Body")
 	s.mu.Lock()
-	unsubscribed := s.unsubscribed[to]
+	unsubscribed, landline := s.unsubscribed[to], s.landlines[to]
 	s.mu.Unlock()
 	switch {
 	case to == "":
@@ -219,6 +225,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
 	case len([]rune(body)) > maxBodyChars:
 		writeError(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
+	case landline:
+		writeError(w, http.StatusBadRequest, 21614, "'To' number is not a valid mobile number")
 	case unsubscribed:
 		writeError(w, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
 	default:
@@ -232,7 +240,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 			"date_created": now, "date_updated": now, "date_sent": nil,
 			"direction": "outbound-api", "error_code": nil, "error_message": nil,
 			"from": from, "messaging_service_sid": nil, "num_media": "0",
-			"num_segments": strconv.Itoa(twilio.Segments(body)), "price": nil, "price_unit": "USD",
+			"num_segments": strconv.Itoa(numSegments(body)), "price": nil, "price_unit": "USD",
 			"sid": m.SID, "status": "queued", "to": to,
 			"subresource_uris": map[string]string{"media": s.resourceURI("Messages", m.SID) + "/Media.json"},
 			"uri":              s.resourceURI("Messages", m.SID) + ".json",
@@ -245,9 +253,11 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	to, from := f.Get("To"), f.Get("From")
 	timeout := 60
 	if v := f.Get("Timeout"); v != "" {
+		// Twilio documents any positive whole number as valid (ringing
+		// at most 600 seconds).
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 600 {
-			writeError(w, http.StatusBadRequest, 21216, "Timeout must be an integer between 1 and 600")
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, 21208, "Invalid Timeout")
 			return
 		}
 		timeout = n
@@ -294,6 +304,42 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resourceURI(list, sid string) string {
 	return "/" + apiVersion + "/Accounts/" + s.AccountSID + "/" + list + "/" + sid
+}
+
+// numSegments counts a text's segments as Twilio bills them, simply and
+// independently of the sender's own count: printable ASCII but the
+// backtick is GSM-7 (^{}[]~|\\ take two septets), 160 in one segment or
+// 153 a part; anything else is UCS-2, 70 UTF-16 units or 67 a part. GSM-7's
+// few letters beyond ASCII (é, ñ, £...) count as UCS-2 here, and a
+// two-unit character is not kept whole within a part, so the count may
+// differ from Twilio's for such texts; tests assert segments with their
+// own expectations, not with this field.
+func numSegments(text string) int {
+	single, part, units := 160, 153, 0
+	gsm := true
+	for _, r := range text {
+		if r == '`' || (r < 0x20 && r != '\n' && r != '\r') || r > 0x7e {
+			gsm = false
+			break
+		}
+	}
+	if !gsm {
+		single, part = 70, 67
+	}
+	for _, r := range text {
+		switch {
+		case gsm && strings.ContainsRune("^{}[]~|\\", r):
+			units += 2
+		case !gsm && r > 0xffff:
+			units += 2
+		default:
+			units++
+		}
+	}
+	if units <= single {
+		return 1
+	}
+	return (units + part - 1) / part
 }
 
 // writeError answers Twilio's error JSON.

@@ -3,6 +3,7 @@ package twiliotest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -234,23 +235,34 @@ func TestRESTErrorsAreTwilios(t *testing.T) {
 		return f
 	}
 	srv.Unsubscribe("+4915100000000")
+	srv.Landline("+4930123456")
+	call := func(k, v string) url.Values {
+		f := with(k, v)
+		f.Set("Url", "https://k.example/voice")
+		return f
+	}
 	for name, c := range map[string]struct {
 		path, sid, token string
 		form             url.Values
 		status, code     int
 	}{
-		"no auth":        {msgs, "", "", ok, 401, 20003},
-		"a wrong token":  {msgs, srv.AccountSID, "x", ok, 401, 20003},
-		"another acct":   {"/2010-04-01/Accounts/AC" + strings.Repeat("0", 32) + "/Messages.json", srv.AccountSID, srv.AuthToken, ok, 404, 20404},
-		"no To":          {msgs, srv.AccountSID, srv.AuthToken, with("To", ""), 400, 21604},
-		"a bad To":       {msgs, srv.AccountSID, srv.AuthToken, with("To", "12345"), 400, 21211},
-		"no Body":        {msgs, srv.AccountSID, srv.AuthToken, with("Body", ""), 400, 21602},
-		"unsubscribed":   {msgs, srv.AccountSID, srv.AuthToken, with("To", "+4915100000000"), 400, 21610},
-		"another From":   {msgs, srv.AccountSID, srv.AuthToken, with("From", "+15005550001"), 400, 21606},
-		"a call, no Url": {calls, srv.AccountSID, srv.AuthToken, ok, 400, 21205},
-		"a call, bad To": {calls, srv.AccountSID, srv.AuthToken, with("To", "abc"), 400, 21211},
-		"a text":         {msgs, srv.AccountSID, srv.AuthToken, ok, 201, 0},
-		"a call":         {calls, srv.AccountSID, srv.AuthToken, with("Url", "https://k.example/voice"), 201, 0},
+		"no auth":           {msgs, "", "", ok, 401, 20003},
+		"a wrong token":     {msgs, srv.AccountSID, "x", ok, 401, 20003},
+		"another acct":      {"/2010-04-01/Accounts/AC" + strings.Repeat("0", 32) + "/Messages.json", srv.AccountSID, srv.AuthToken, ok, 404, 20404},
+		"no To":             {msgs, srv.AccountSID, srv.AuthToken, with("To", ""), 400, 21604},
+		"a bad To":          {msgs, srv.AccountSID, srv.AuthToken, with("To", "12345"), 400, 21211},
+		"no Body":           {msgs, srv.AccountSID, srv.AuthToken, with("Body", ""), 400, 21602},
+		"unsubscribed":      {msgs, srv.AccountSID, srv.AuthToken, with("To", "+4915100000000"), 400, 21610},
+		"another From":      {msgs, srv.AccountSID, srv.AuthToken, with("From", "+15005550001"), 400, 21606},
+		"a call, no Url":    {calls, srv.AccountSID, srv.AuthToken, ok, 400, 21205},
+		"a call, bad To":    {calls, srv.AccountSID, srv.AuthToken, with("To", "abc"), 400, 21211},
+		"a landline":        {msgs, srv.AccountSID, srv.AuthToken, with("To", "+4930123456"), 400, 21614},
+		"a zero Timeout":    {calls, srv.AccountSID, srv.AuthToken, call("Timeout", "0"), 400, 21208},
+		"a word Timeout":    {calls, srv.AccountSID, srv.AuthToken, call("Timeout", "long"), 400, 21208},
+		"a long Timeout":    {calls, srv.AccountSID, srv.AuthToken, call("Timeout", "900"), 201, 0},
+		"a landline called": {calls, srv.AccountSID, srv.AuthToken, call("To", "+4930123456"), 201, 0},
+		"a text":            {msgs, srv.AccountSID, srv.AuthToken, ok, 201, 0},
+		"a call":            {calls, srv.AccountSID, srv.AuthToken, with("Url", "https://k.example/voice"), 201, 0},
 	} {
 		status, v := post(c.path, c.sid, c.token, c.form)
 		if status != c.status {
@@ -268,8 +280,55 @@ func TestRESTErrorsAreTwilios(t *testing.T) {
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("%d messages recorded, want 1", n)
 	}
-	if n := len(srv.Calls()); n != 1 {
-		t.Errorf("%d calls recorded, want 1", n)
+	if n := len(srv.Calls()); n != 3 {
+		t.Errorf("%d calls recorded, want 3", n)
+	}
+}
+
+// errorRecorder is a testing.TB that records Errorf instead of failing.
+type errorRecorder struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func TestTwiMLMustBeServedAsXML(t *testing.T) {
+	for contentType, fails := range map[string]bool{
+		"text/xml; charset=utf-8": false,
+		"application/xml":         false,
+		"text/html":               true,
+		"":                        true,
+	} {
+		twiml := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header()["Content-Type"] = []string{contentType}
+			_, _ = w.Write(twilio.SayAndHangUp("hello"))
+		}))
+		rec := &errorRecorder{TB: t}
+		srv := twiliotest.Start(rec, twiliotest.Options{Number: "+15005550006"})
+		form := url.Values{"To": {"+4915112345678"}, "From": {"+15005550006"}, "Url": {twiml.URL + "/voice"}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2010-04-01/Accounts/"+srv.AccountSID+"/Calls.json", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(srv.AccountSID, srv.AuthToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		calls := srv.Calls()
+		if len(calls) != 1 {
+			t.Fatalf("%q: %d calls", contentType, len(calls))
+		}
+		srv.Answer(calls[0].SID)
+		if got := len(rec.errs) > 0; got != fails {
+			t.Errorf("Content-Type %q: the test failed %v, want %v (%q)", contentType, got, fails, rec.errs)
+		}
+		twiml.Close()
 	}
 }
 
