@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
@@ -22,6 +23,7 @@ import (
 	// Load every client auth plugin (OIDC, GCP, Azure...) for out-of-cluster use.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/controller"
@@ -154,19 +156,32 @@ func ackKeyNamespace() string {
 	return keystore.DefaultNamespace
 }
 
-// waitForAPIServer waits until the API server answers discovery, which
-// setting up the manager needs. An operator started during an API server
-// outage (a leader that lost its lease to one exits and is restarted) then
-// waits for it, instead of exiting at once and being restarted by its
-// kubelet after ever longer back-offs.
+// waitForAPIServer waits until the API server answers discovery and
+// serves every Klaxon kind, which setting up the manager needs. An
+// operator started during an API server outage (a leader that lost its
+// lease to one exits and is restarted) then waits for it, instead of
+// exiting at once and being restarted by its kubelet after ever longer
+// back-offs; so does one started while kube-apiserver, just started, has
+// not loaded the CRDs yet, or before they are installed.
 func waitForAPIServer(ctx context.Context, cfg *rest.Config, log logr.Logger) error {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("creating a discovery client: %w", err)
 	}
+	kinds := operator.Kinds()
 	return wait.PollUntilContextCancel(ctx, 2*time.Second, true, func(context.Context) (bool, error) {
 		if _, err := dc.ServerGroups(); err != nil {
 			log.Info("Waiting for the API server", "error", err.Error())
+			return false, nil
+		}
+		served, err := dc.ServerResourcesForGroupVersion(klaxonv1alpha1.GroupVersion.String())
+		if err != nil && !apierrors.IsNotFound(err) {
+			log.Info("Waiting for the API server", "error", err.Error())
+			return false, nil
+		}
+		if missing := operator.MissingKinds(served, kinds); len(missing) > 0 {
+			log.Info("Waiting for the API server to serve Klaxon's kinds: are the CRDs installed?",
+				"groupVersion", klaxonv1alpha1.GroupVersion.String(), "missing", missing)
 			return false, nil
 		}
 		return true, nil

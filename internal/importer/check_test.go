@@ -60,3 +60,21 @@ func TestCheckRefusesWhatTheAPIServerWould(t *testing.T) {
 		}
 	}
 }
+
+func TestPhoneKind(t *testing.T) {
+	for _, c := range []struct {
+		channel, address string
+		want             klaxonv1alpha1.ContactKind
+	}{
+		{ChannelSMS, "+4915112345678", klaxonv1alpha1.ContactKindSMS},
+		{ChannelVoice, "+4915112345678", klaxonv1alpha1.ContactKindVoice},
+		{ChannelSMS, "015112345678", ""},
+		{ChannelVoice, "+49 151 12345678", ""},
+		{ChannelPush, "+4915112345678", ""},
+		{ChannelEmail, "a@example.com", ""},
+	} {
+		if got := PhoneKind(c.channel, c.address); got != c.want {
+			t.Errorf("PhoneKind(%q, %q) = %q, want %q", c.channel, c.address, got, c.want)
+		}
+	}
+}

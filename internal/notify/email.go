@@ -237,14 +237,14 @@ func (e *email) classify(ctx context.Context, err error) error {
 	addr := net.JoinHostPort(e.host, strconv.Itoa(e.port))
 	if ctx.Err() != nil {
 		// The connection was closed under the session: say why.
-		return Quiet(fmt.Sprintf("mailing through %s: %v", addr, context.Cause(ctx)), bounded.Bytes(oneLine(err.Error()), maxErrorBodyBytes),
+		return Quiet(fmt.Sprintf("mailing through %s: %v", addr, context.Cause(ctx)), bounded.Bytes(OneLine(err.Error()), maxErrorBodyBytes),
 			errors.Join(context.Cause(ctx), err))
 	}
 	// go-mail has no error value for this; its message is the only sign.
 	if strings.Contains(err.Error(), "does not support STARTTLS") {
 		return Permanent(Quiet(fmt.Sprintf("the mail server %s does not offer STARTTLS, and the channel requires TLS", addr), err.Error(), err))
 	}
-	err = Quiet(fmt.Sprintf("mailing through %s: %s", addr, smtpWords(err)), bounded.Bytes(oneLine(err.Error()), maxErrorBodyBytes), err)
+	err = Quiet(fmt.Sprintf("mailing through %s: %s", addr, smtpWords(err)), bounded.Bytes(OneLine(err.Error()), maxErrorBodyBytes), err)
 	if smtpPermanent(err) {
 		return Permanent(err)
 	}

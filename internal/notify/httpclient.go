@@ -44,6 +44,11 @@ func httpClient(c *http.Client, p *egress.Policy) *http.Client {
 	}
 }
 
+// HTTPClient is the client the senders of this package use, for senders
+// of other packages: bounded by SendTimeout, dialling only where p allows,
+// never following redirects.
+func HTTPClient(p *egress.Policy) *http.Client { return httpClient(nil, p) }
+
 // GuardedTransport is an HTTP transport that dials only where p allows.
 // It uses no proxy: a proxy would connect on Klaxon's behalf, past the
 // check. Senders are built for each send, so it keeps no connection open
@@ -60,9 +65,9 @@ func GuardedTransport(p *egress.Policy) *http.Transport {
 	}
 }
 
-// checkHTTPURL parses an endpoint URL and checks that it is absolute http
+// CheckHTTPURL parses an endpoint URL and checks that it is absolute http
 // or https. The errors never quote the URL, which may carry a secret.
-func checkHTTPURL(what, raw string) (*url.URL, error) {
+func CheckHTTPURL(what, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("the %s URL is empty: set an absolute http or https URL", what)
 	}
@@ -79,9 +84,23 @@ func checkHTTPURL(what, raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// encodeJSON encodes v without escaping &, < and > for HTML: the bodies
+// CheckBaseURL is CheckHTTPURL for the base of an API, to which paths are
+// appended: a query or fragment would end up in the wrong place, and
+// credentials belong in their own settings.
+func CheckBaseURL(what, raw string) (*url.URL, error) {
+	u, err := CheckHTTPURL(what, raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("the %s URL must not carry a query, a fragment or credentials", what)
+	}
+	return u, nil
+}
+
+// EncodeJSON encodes v without escaping &, < and > for HTML: the bodies
 // are read by programs, and "\u0026" in a URL only confuses people.
-func encodeJSON(v any) ([]byte, error) {
+func EncodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -91,23 +110,23 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// checkToken checks that a token can be sent in a header: a line break or
+// CheckToken checks that a token can be sent in a header: a line break or
 // control character would be refused by net/http on every attempt.
-func checkToken(what, token string) error {
+func CheckToken(what, token string) error {
 	if strings.ContainsFunc(token, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fmt.Errorf("the %s token contains a line break or control character", what)
 	}
 	return nil
 }
 
-// postJSON sends body to endpoint with the given headers and returns the
+// Post sends body to endpoint with the given headers and returns the
 // answer's status and at most maxAnswerBytes of its body. The status is 0
 // exactly when there was no answer; err then says why (retryable), without
 // the URL. With a status, err is a failure to read the body, if any.
-func postJSON(ctx context.Context, client *http.Client, endpoint string, header http.Header, body []byte) (int, []byte, error) {
+func Post(ctx context.Context, client *http.Client, endpoint string, header http.Header, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, Permanent(fmt.Errorf("building the request: %w", redactURL(err)))
+		return 0, nil, Permanent(fmt.Errorf("building the request: %w", RedactURL(err)))
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -116,21 +135,21 @@ func postJSON(ctx context.Context, client *http.Client, endpoint string, header 
 	resp, err := client.Do(req)
 	if err != nil {
 		if refusedByEgress(err) {
-			return 0, nil, Permanent(redactURL(err))
+			return 0, nil, Permanent(RedactURL(err))
 		}
-		return 0, nil, redactURL(err)
+		return 0, nil, RedactURL(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return resp.StatusCode, data, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, redactURL(err))
+		return resp.StatusCode, data, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, RedactURL(err))
 	}
 	return resp.StatusCode, data, nil
 }
 
-// redactURL drops the *url.Error around err: it quotes the whole URL, and
+// RedactURL drops the *url.Error around err: it quotes the whole URL, and
 // a webhook URL may carry a token in its path or query.
-func redactURL(err error) error {
+func RedactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
@@ -138,27 +157,34 @@ func redactURL(err error) error {
 	return err
 }
 
-// retryableStatus reports whether an HTTP status is worth retrying: a
+// RetryableStatus reports whether an HTTP status is worth retrying: a
 // timeout, a rate limit or a server error.
-func retryableStatus(code int) bool {
+func RetryableStatus(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
 }
 
-// statusError describes a non-2xx answer by its status alone, and marks it
-// Permanent unless retryableStatus. The start of the body is kept for the
-// log only (LogDetail): the status is read by anyone who may view the
-// namespace, and the body is whatever the channel's URL answered.
+// statusError describes a non-2xx answer by its status alone. The start
+// of the body is kept for the log only (LogDetail): the status is read by
+// anyone who may view the namespace, and the body is whatever the
+// channel's URL answered.
 func statusError(who string, code int, body []byte) error {
 	msg := fmt.Sprintf("%s answered HTTP %d", who, code)
 	if text := http.StatusText(code); text != "" {
 		msg += " " + text
 	}
+	return AnswerError(msg, code, body)
+}
+
+// AnswerError is the error of a non-2xx answer: summary is its message,
+// the start of body is kept for the log only (LogDetail), and it is
+// Permanent unless RetryableStatus(status).
+func AnswerError(summary string, status int, body []byte) error {
 	var detail string
 	if s := snippet(body); s != "" {
 		detail = "answer: " + s
 	}
-	err := Quiet(msg, detail, nil)
-	if retryableStatus(code) {
+	err := Quiet(summary, detail, nil)
+	if RetryableStatus(status) {
 		return err
 	}
 	return Permanent(err)
@@ -168,8 +194,8 @@ func statusError(who string, code int, body []byte) error {
 // maxErrorBodyBytes.
 func snippet(body []byte) string {
 	if len(body) > 4*maxErrorBodyBytes {
-		// oneLine copies; it need not see more than can be kept.
+		// OneLine copies; it need not see more than can be kept.
 		body = body[:4*maxErrorBodyBytes]
 	}
-	return bounded.Bytes(oneLine(string(body)), maxErrorBodyBytes)
+	return bounded.Bytes(OneLine(string(body)), maxErrorBodyBytes)
 }

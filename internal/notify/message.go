@@ -24,12 +24,12 @@ func Subject(m *Message) string {
 	inc := &m.Incident
 	var b strings.Builder
 	if inc.Severity != "" {
-		b.WriteString("[" + oneLine(inc.Severity) + "] ")
+		b.WriteString("[" + OneLine(inc.Severity) + "] ")
 	}
 	if news := m.Stakeholder; news != nil && news.Event != "" {
-		b.WriteString(oneLine(news.Event) + ": ")
+		b.WriteString(OneLine(news.Event) + ": ")
 	}
-	title := oneLine(inc.Title)
+	title := OneLine(inc.Title)
 	if title == "" {
 		title = "Incident"
 	}
@@ -56,14 +56,14 @@ func Text(m *Message) string {
 		fmt.Fprintf(&b, "%-12s %s\n", name+":", value)
 	}
 	field("Incident", incidentRef(inc))
-	field("Severity", oneLine(inc.Severity))
-	field("Service", oneLine(inc.Service))
+	field("Severity", OneLine(inc.Severity))
+	field("Service", OneLine(inc.Service))
 	field("Phase", phase(inc))
 	if news := m.Stakeholder; news != nil {
-		field("Postmortem", oneLine(news.PostmortemURL))
+		field("Postmortem", OneLine(news.PostmortemURL))
 		if text := multiLine(news.Text); text != "" {
 			b.WriteString("\nUpdate")
-			if author := oneLine(news.Author); author != "" {
+			if author := OneLine(news.Author); author != "" {
 				b.WriteString(" from " + author)
 			}
 			b.WriteString(":\n" + text + "\n")
@@ -82,15 +82,15 @@ func Text(m *Message) string {
 	}
 	if inc.URL != "" || page.AcknowledgeURL != "" {
 		b.WriteString("\n")
-		field("Open", oneLine(inc.URL))
-		field("Acknowledge", oneLine(page.AcknowledgeURL))
+		field("Open", OneLine(inc.URL))
+		field("Acknowledge", OneLine(page.AcknowledgeURL))
 	}
 	return bounded.Bytes(b.String(), MaxTextBytes)
 }
 
 // incidentRef is "namespace/name", or whichever of the two is set.
 func incidentRef(inc *Incident) string {
-	ns, name := oneLine(inc.Namespace), oneLine(inc.Name)
+	ns, name := OneLine(inc.Namespace), OneLine(inc.Name)
 	switch {
 	case ns != "" && name != "":
 		return ns + "/" + name
@@ -103,7 +103,7 @@ func incidentRef(inc *Incident) string {
 
 // phase is the phase, with the episode once the incident was reopened.
 func phase(inc *Incident) string {
-	p := oneLine(inc.Phase)
+	p := OneLine(inc.Phase)
 	if p == "" || inc.Episode <= 1 {
 		return p
 	}
@@ -112,7 +112,7 @@ func phase(inc *Incident) string {
 
 // responder is "Display Name (name)", or whichever of the two is set.
 func responder(page *Page) string {
-	name, display := oneLine(page.Responder), oneLine(page.DisplayName)
+	name, display := OneLine(page.Responder), OneLine(page.DisplayName)
 	switch {
 	case name != "" && display != "" && display != name:
 		return display + " (" + name + ")"
@@ -127,32 +127,44 @@ func responder(page *Page) string {
 func paged(page *Page) string {
 	names := make([]string, 0, len(page.Paged))
 	for _, p := range page.Paged {
-		if p = oneLine(p); p != "" {
+		if p = OneLine(p); p != "" {
 			names = append(names, p)
 		}
 	}
 	return strings.Join(names, ", ")
 }
 
-// oneLine makes s safe for a single line: invalid UTF-8 becomes U+FFFD,
+// OneLine makes s safe for a single line: invalid UTF-8 becomes U+FFFD,
 // every control character or line break a space, and runs of spaces one.
-func oneLine(s string) string {
+// Format characters (bidi overrides such as U+202E, zero-width marks) are
+// dropped: they reorder or hide what a title shows in mail, chat and push.
+// The zero-width joiner stays: it only joins emoji into one, and without
+// it a family emoji falls apart into its people.
+func OneLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+		switch {
+		case unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
 			return ' '
+		case r == zeroWidthJoiner:
+			return r
+		case unicode.Is(unicode.Cf, r):
+			return -1
 		}
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// zeroWidthJoiner joins emoji into one sequence.
+const zeroWidthJoiner = '\u200d'
+
 // multiLine keeps the line breaks of s (as \n) and makes each line safe.
 func multiLine(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = oneLine(l)
+		lines[i] = OneLine(l)
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

@@ -215,3 +215,16 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestOneLineDropsFormatCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"Payments \u202edown\u202c":                         "Payments down",
+		"a\u200bb\ufeffc\u2066d\u2069":                      "abcd",
+		"family \U0001F468\u200d\U0001F469\u200d\U0001F467": "family \U0001F468\u200d\U0001F469\u200d\U0001F467",
+		"line\u2028break\u0085next":                         "line break next",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

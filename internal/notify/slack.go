@@ -77,14 +77,14 @@ func NewSlackClient(c SlackConfig) (*Slack, error) {
 	if api == "" {
 		api = DefaultSlackAPIURL
 	}
-	u, err := checkHTTPURL("Slack API", api)
+	u, err := CheckHTTPURL("Slack API", api)
 	if err != nil {
 		return nil, err
 	}
 	if c.Token == "" {
 		return nil, errors.New("the Slack token is empty: set the app's bot token (xoxb-…)")
 	}
-	if err = checkToken("Slack", c.Token); err != nil {
+	if err = CheckToken("Slack", c.Token); err != nil {
 		return nil, err
 	}
 	base := u.String()
@@ -215,7 +215,7 @@ func (s *Slack) Send(ctx context.Context, m *Message) (string, error) {
 	if m.Address == "" || strings.ContainsFunc(m.Address, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "", Permanent(errors.New("the Slack address must be a channel or user ID, such as C0123456789, without spaces"))
 	}
-	body, err := encodeJSON(slackRequest{
+	body, err := EncodeJSON(slackRequest{
 		Channel: m.Address,
 		Text:    slackEscape(Text(m)),
 		Blocks:  s.blocks(m),
@@ -257,7 +257,7 @@ func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackRes
 		"Content-Type":  {"application/json; charset=utf-8"},
 		"Authorization": {"Bearer " + s.token},
 	}
-	code, answer, err := postJSON(ctx, s.client, s.base+method, header, body)
+	code, answer, err := Post(ctx, s.client, s.base+method, header, body)
 	if code == 0 {
 		return nil, fmt.Errorf("posting to the Slack API: %w", err)
 	}
@@ -274,7 +274,7 @@ func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackRes
 		return nil, Quiet(fmt.Sprintf("the Slack API answered HTTP %d with something other than its JSON", code), "answer: "+snippet(answer), nil)
 	}
 	if !r.OK {
-		reason := bounded.Bytes(oneLine(r.Error), 100)
+		reason := bounded.Bytes(OneLine(r.Error), 100)
 		if !slackErrorCode(reason) {
 			// Slack's reasons are codes such as channel_not_found; any
 			// other text is not Slack's, and stays out of the status.
@@ -316,13 +316,13 @@ func (s *Slack) Update(ctx context.Context, channel, ts, text string, original [
 			blocks = append(blocks, raw)
 		}
 	}
-	text = slackEscape(oneLine(text))
+	text = slackEscape(OneLine(text))
 	blocks = append(blocks, slackBlock{
 		Type:     "context",
 		BlockID:  slackOutcomeBlock,
 		Elements: []any{slackText{Type: "mrkdwn", Text: bounded.Runes(text, slackContextChars)}},
 	})
-	body, err := encodeJSON(slackUpdateRequest{Channel: channel, TS: ts, Text: text, Blocks: blocks})
+	body, err := EncodeJSON(slackUpdateRequest{Channel: channel, TS: ts, Text: text, Blocks: blocks})
 	if err != nil {
 		return Permanent(fmt.Errorf("encoding the Slack update: %w", err))
 	}
@@ -343,7 +343,7 @@ func (s *Slack) PostEphemeral(ctx context.Context, channel, user, text string) e
 	if !slackID(channel) || !slackID(user) {
 		return Permanent(errors.New("the Slack channel and user must be IDs without spaces"))
 	}
-	body, err := encodeJSON(slackEphemeralRequest{Channel: channel, User: user, Text: slackEscape(oneLine(text))})
+	body, err := EncodeJSON(slackEphemeralRequest{Channel: channel, User: user, Text: slackEscape(OneLine(text))})
 	if err != nil {
 		return Permanent(fmt.Errorf("encoding the Slack message: %w", err))
 	}
@@ -391,7 +391,7 @@ func (s *Slack) buttonValue(m *Message) (string, bool) {
 		inc.Name == "" || inc.UID == "" || inc.Episode < 1 {
 		return "", false
 	}
-	v, err := encodeJSON(SlackButtonValue{Namespace: inc.Namespace, Channel: s.channel, Name: inc.Name, UID: inc.UID, Episode: inc.Episode})
+	v, err := EncodeJSON(SlackButtonValue{Namespace: inc.Namespace, Channel: s.channel, Name: inc.Name, UID: inc.UID, Episode: inc.Episode})
 	if err != nil {
 		return "", false
 	}
@@ -417,17 +417,17 @@ func slackBlocks(m *Message) []slackBlock {
 			b.WriteString("*" + name + ":* " + slackEscape(value) + "\n")
 		}
 	}
-	field("Service", oneLine(inc.Service))
+	field("Service", OneLine(inc.Service))
 	field("Phase", phase(inc))
 	if news := m.Stakeholder; news != nil {
 		if text := multiLine(news.Text); text != "" {
 			update := "Update"
-			if author := oneLine(news.Author); author != "" {
+			if author := OneLine(news.Author); author != "" {
 				update += " from " + author
 			}
 			field(update, text)
 		}
-		field("Postmortem", oneLine(news.PostmortemURL))
+		field("Postmortem", OneLine(news.PostmortemURL))
 	} else {
 		field("Escalation", fmt.Sprintf("level %d, round %d", page.Level, page.Round))
 		field("Responder", responder(page))
@@ -461,7 +461,7 @@ func slackEscape(s string) string {
 // slackLink is <url|label>. A "|" in the URL would end it early, so it is
 // percent-encoded.
 func slackLink(url, label string) string {
-	url = strings.ReplaceAll(slackEscape(oneLine(url)), "|", "%7C")
+	url = strings.ReplaceAll(slackEscape(OneLine(url)), "|", "%7C")
 	return "<" + url + "|" + label + ">"
 }
 

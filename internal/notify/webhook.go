@@ -31,11 +31,11 @@ type webhook struct {
 // NewWebhook returns a Sender that posts NewPayload(m) to c.URL. Its
 // errors are sentences fit for a condition message.
 func NewWebhook(c WebhookConfig) (Sender, error) {
-	u, err := checkHTTPURL("webhook", c.URL)
+	u, err := CheckHTTPURL("webhook", c.URL)
 	if err != nil {
 		return nil, err
 	}
-	if err = checkToken("webhook", c.Token); err != nil {
+	if err = CheckToken("webhook", c.Token); err != nil {
 		return nil, err
 	}
 	return &webhook{url: u.String(), token: c.Token, client: httpClient(c.Client, c.Egress)}, nil
@@ -45,7 +45,7 @@ func NewWebhook(c WebhookConfig) (Sender, error) {
 // network failures are retryable; any other answer is Permanent. The
 // reference is always "": the webhook returns none Klaxon understands.
 func (w *webhook) Send(ctx context.Context, m *Message) (string, error) {
-	body, err := encodeJSON(NewPayload(m))
+	body, err := EncodeJSON(NewPayload(m))
 	if err != nil {
 		return "", Permanent(fmt.Errorf("encoding the webhook payload: %w", err))
 	}
@@ -55,7 +55,7 @@ func (w *webhook) Send(ctx context.Context, m *Message) (string, error) {
 	if w.token != "" {
 		header.Set("Authorization", "Bearer "+w.token)
 	}
-	code, answer, err := postJSON(ctx, w.client, w.url, header, body)
+	code, answer, err := Post(ctx, w.client, w.url, header, body)
 	if code == 0 {
 		return "", fmt.Errorf("posting to the webhook: %w", err)
 	}

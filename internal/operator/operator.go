@@ -265,7 +265,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		rcv := receiver.New(rcvClient, rcvReader, receiver.Options{
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
-			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL,
+			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL, PublicURL: o.PublicURL,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

@@ -3,8 +3,10 @@ package receiver
 import (
 	"context"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"k8s.io/klog/v2"
 
@@ -30,6 +32,10 @@ type ackPages struct {
 func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := ap.respond(w, r)
 	h := w.Header()
+	if bareAcknowledge(r) {
+		ap.answerPlain(w, p)
+		return
+	}
 	// The token is in the URL: keep it out of caches and Referer headers.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -55,10 +61,57 @@ func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// bareAcknowledge reports whether the request is a push app's action
+// rather than a browser's: ntfy's http action POSTs the link with no form
+// and does not ask for HTML. It is answered with one line of text.
+func bareAcknowledge(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType == "application/x-www-form-urlencoded" || mediaType == "multipart/form-data" {
+		return false
+	}
+	for _, accept := range r.Header.Values("Accept") {
+		if strings.Contains(strings.ToLower(accept), "text/html") {
+			return false
+		}
+	}
+	return true
+}
+
+// answerPlain answers a bare acknowledge with the outcome as one line.
+func (ap *ackPages) answerPlain(w http.ResponseWriter, p ackAnswer) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// ntfy's web app runs the action with fetch() from its own origin; the
+	// POST acknowledges either way, but without this the app shows the
+	// press as failed. The answer tells only what the link's holder may
+	// learn anyway.
+	h.Set("Access-Control-Allow-Origin", "*")
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	line := p.text
+	if line == "" {
+		line = p.view.Message
+	}
+	writeText(w, p.code, line)
+	if p.code >= http.StatusInternalServerError {
+		ap.log.Error(p.cause, "Answered an acknowledge action with an error", "code", p.code)
+	} else {
+		ap.log.V(1).Info("Answered an acknowledge action", "code", p.code, "outcome", line, "error", p.cause)
+	}
+}
+
 // ackAnswer is the page answering one request.
 type ackAnswer struct {
 	code int
 	view ackView
+	// text is the outcome in one line, for a bare acknowledge; empty means
+	// the view's message.
+	text string
 	// retryAfter, in seconds, is sent with 429 and 503.
 	retryAfter int
 	// cause is logged, never shown.
@@ -107,7 +160,7 @@ func (ap *ackPages) respond(w http.ResponseWriter, r *http.Request) ackAnswer {
 	if !awaitsAcknowledgement(inc) {
 		// A replayed link of an incident that moved on costs a cache read,
 		// never the shared budget of writes.
-		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, alreadyMoved(inc))}
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, alreadyMoved(inc)), text: alreadyMovedLine(inc)}
 	}
 	if !post {
 		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, claims, "")}
@@ -126,14 +179,26 @@ func (ap *ackPages) acknowledge(ctx context.Context, c acklink.Claims, from stri
 	case !ok:
 		return a
 	case !moved:
-		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, c, alreadyMoved(inc)+" Nothing was changed.")}
+		return ackAnswer{code: http.StatusOK, view: viewIncident(inc, c, alreadyMoved(inc)+" Nothing was changed."), text: alreadyMovedLine(inc)}
 	}
 	ap.log.Info("Acknowledged an incident through its link", "incident", klog.KObj(inc), "responder", c.Responder, "episode", c.Episode)
 	v := viewIncident(inc, c, "Acknowledged by "+c.Responder+". Escalation stops; the incident is yours.")
 	v.Incident.Phase = string(klaxonv1alpha1.StateAcknowledged)
 	v.Incident.AcknowledgedBy = c.Responder
 	v.CanAcknowledge = false
-	return ackAnswer{code: http.StatusOK, view: v}
+	return ackAnswer{code: http.StatusOK, view: v, text: "Acknowledged by " + c.Responder + "."}
+}
+
+// alreadyMovedLine is alreadyMoved in one line, for a bare acknowledge.
+func alreadyMovedLine(inc *klaxonv1alpha1.Incident) string {
+	by := inc.Status.AcknowledgedBy
+	if by == "" && inc.Spec.State == klaxonv1alpha1.StateAcknowledged {
+		by = inc.Annotations[klaxonv1alpha1.ActorAnnotation]
+	}
+	if by != "" && (inc.Spec.State == klaxonv1alpha1.StateAcknowledged || inc.Status.Phase == klaxonv1alpha1.StateAcknowledged) {
+		return "Already acknowledged by " + by + "; nothing was changed."
+	}
+	return alreadyMoved(inc) + " Nothing was changed."
 }
 
 // verifyFailure answers a token that did not verify.

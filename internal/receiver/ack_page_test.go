@@ -156,7 +156,7 @@ func TestAckLinkShowsThenAcknowledges(t *testing.T) {
 	}
 
 	// POST acknowledges as the link's responder.
-	code, body, _ = fetch(t, http.MethodPost, link)
+	code, body, _ = submitForm(t, link)
 	if code != http.StatusOK || !strings.Contains(body, "Acknowledged by ada") || strings.Contains(body, "<form") {
 		t.Fatalf("POST answered %d:\n%s", code, body)
 	}
@@ -183,7 +183,7 @@ func TestAckLinkShowsThenAcknowledges(t *testing.T) {
 	// A replay (a second click, or another responder's link) changes nothing.
 	rv = resourceVersion(t, acked)
 	for _, l := range []string{link, signer.URL(base, claimsFor(inc, "grace"))} {
-		code, body, _ = fetch(t, http.MethodPost, l)
+		code, body, _ = submitForm(t, l)
 		if code != http.StatusOK || !strings.Contains(body, "already acknowledged") || !strings.Contains(body, "acknowledged by ada") {
 			t.Errorf("replayed POST answered %d:\n%s", code, body)
 		}
@@ -419,4 +419,78 @@ func TestAckKeySecret(t *testing.T) {
 	if again.UID != secret.UID || again.ResourceVersion != secret.ResourceVersion {
 		t.Error("the key Secret was replaced or changed by a later start")
 	}
+}
+
+// ntfy's http action POSTs the acknowledge link with no form and without
+// asking for HTML: it acknowledges as the button does, in one line of text.
+func TestAckLinkBarePost(t *testing.T) {
+	ns := newNamespace(t)
+	signer := ackKey(t)
+	base := ackReceiver(t, signer)
+	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	link := signer.URL(base, claimsFor(inc, "alice"))
+	bare := func(link string) (int, string, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, link, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", "ntfy/1.24.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), resp.Header
+	}
+
+	code, body, h := bare(link)
+	if code != http.StatusOK || body != "Acknowledged by alice.\n" || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		t.Fatalf("bare POST answered %d (%s): %q", code, h.Get("Content-Type"), body)
+	}
+	if got := h.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (ntfy's web app reads the answer from its own origin)", got)
+	}
+	acked := waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1)
+	if acked.Status.AcknowledgedBy != "alice" {
+		t.Errorf("acknowledgedBy %q, want alice", acked.Status.AcknowledgedBy)
+	}
+	rv := resourceVersion(t, acked)
+	// Another responder's action, later, changes nothing and says so.
+	code, body, _ = bare(signer.URL(base, claimsFor(inc, "bob")))
+	if code != http.StatusOK || body != "Already acknowledged by alice; nothing was changed.\n" {
+		t.Errorf("second bare POST answered %d: %q", code, body)
+	}
+	if got := resourceVersion(t, acked); got != rv {
+		t.Errorf("a second bare POST changed the incident: resourceVersion %s, was %s", got, rv)
+	}
+	// A link that does not verify answers its status in a line too.
+	code, body, h = bare(link + "x")
+	if code < 400 || strings.Contains(body, "<") || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		t.Errorf("a bad link answered %d (%s): %q", code, h.Get("Content-Type"), body)
+	}
+	// A browser's POST of the form still gets the page.
+	code, body, h = submitForm(t, link)
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "already acknowledged") {
+		t.Errorf("the form's POST answered %d (%s): %s", code, h.Get("Content-Type"), body)
+	}
+}
+
+// submitForm posts the acknowledge page's form as a browser does.
+func submitForm(t *testing.T, link string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, link, strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
 }

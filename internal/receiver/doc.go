@@ -17,7 +17,15 @@
 //     presses of a page's Acknowledge and Resolve buttons, signed with the
 //     channel's signing secret;
 //   - acknowledge pages, GET and POST /ack/{token} (ack_page.go), when
-//     Options.AckKeys is set;
+//     Options.AckKeys is set; a POST with no form that does not ask for
+//     HTML (ntfy's action button) is answered with one line of text;
+//   - Twilio callbacks, POST /twilio/{namespace}/{channel}/sms, voice,
+//     voice/gather and voice/status (twilio.go, twilio_sms.go,
+//     twilio_voice.go), when Options.PublicURL and Options.AckKeys are set:
+//     signed with the channel's auth token over the public URL, they take a
+//     reply that acknowledges, read a call's page, take its keys (1
+//     acknowledges, 2 pages the next level now) and record a call nobody
+//     answered as a failed delivery;
 //   - status pages, GET /status/{namespace}/{name} and its Atom feed
 //     /status/{namespace}/{name}/feed.atom (status_page.go), public,
 //     read from the cache only, and each rendering served to every reader

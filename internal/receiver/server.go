@@ -70,6 +70,10 @@ type Options struct {
 	// Egress decides where the Slack client of a button press connects;
 	// nil applies the built-in refusals only.
 	Egress *egress.Policy
+	// PublicURL is where Twilio reaches the receiver (--public-url): its
+	// callbacks are signed over it. Empty, or without AckKeys, serves no
+	// /twilio/ callbacks.
+	PublicURL string
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
@@ -125,6 +129,7 @@ type Server struct {
 	slack        *slackInteractions
 	ackPages     *ackPages
 	statusPages  *statusPages
+	twilio       *twilioCallbacks
 }
 
 // New returns a receiver that reads through c's cache, rereads through
@@ -165,6 +170,7 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.slack = &slackInteractions{Server: s}
 	s.ackPages = &ackPages{Server: s}
 	s.statusPages = newStatusPages(s)
+	s.twilio = &twilioCallbacks{Server: s, replays: newReplayCache(clk.Now)}
 	return s
 }
 
@@ -188,6 +194,9 @@ func (s *Server) surfaces() []surface {
 	}
 	if s.opts.AckKeys != nil {
 		list = append(list, surface{"acknowledge pages", "/ack/{token}", s.ackPages})
+	}
+	if s.opts.AckKeys != nil && s.opts.PublicURL != "" {
+		list = append(list, surface{"Twilio callbacks", "/twilio/{namespace}/{channel}/{path...}", s.twilio})
 	}
 	return append(list,
 		surface{"status pages", "/status/{namespace}/{name}", http.HandlerFunc(s.statusPages.servePage)},

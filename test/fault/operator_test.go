@@ -2,7 +2,10 @@ package fault
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +114,37 @@ func (o *operator) metric(name string, labels ...string) float64 {
 		o.t.Fatal(err)
 	}
 	return v
+}
+
+// failures repeats a test's failures after everything its cleanups log
+// (the processes' logs, on failure), so that the end of a long output
+// says why it failed.
+type failures struct {
+	t     *testing.T
+	mu    sync.Mutex
+	lines []string
+}
+
+// repeatFailures must be called before anything that registers a cleanup:
+// cleanups run last registered first.
+func repeatFailures(t *testing.T) *failures {
+	f := &failures{t: t}
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.lines) > 0 {
+			t.Logf("%s failed, as reported above:\n%s", t.Name(), strings.Join(f.lines, "\n"))
+		}
+	})
+	return f
+}
+
+// Errorf reports a failure, as t.Errorf does, and keeps it to repeat.
+func (f *failures) Errorf(format string, args ...any) {
+	f.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	f.mu.Lock()
+	f.lines = append(f.lines, msg)
+	f.mu.Unlock()
+	f.t.Error(msg)
 }

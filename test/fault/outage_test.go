@@ -28,6 +28,7 @@ func TestAPIServerOutage(t *testing.T) {
 		outage   = 20 * time.Second
 		escalate = 12 * time.Second
 	)
+	fail := repeatFailures(t)
 	mail := mailpit.Start(t)
 	tm := newTeam(t, mail, level{person: "alice"}, level{person: "bob", after: escalate})
 	// As shipped: with leader election, whose default renew deadline (10 s)
@@ -96,7 +97,7 @@ func TestAPIServerOutage(t *testing.T) {
 		inc := &items[i]
 		titles = append(titles, inc.Spec.Title)
 		if got := paged(inc); got != "0:alice,1:bob" {
-			t.Errorf("%s (%s) was paged %s, want 0:alice,1:bob", inc.Name, inc.Spec.Title, got)
+			fail.Errorf("%s (%s) was paged %s, want 0:alice,1:bob", inc.Name, inc.Spec.Title, got)
 		}
 		first, second := assignment(inc, 0), assignment(inc, 1)
 		if first == nil || second == nil {
@@ -120,17 +121,17 @@ func TestAPIServerOutage(t *testing.T) {
 		if due.After(killed) && due.Before(up) {
 			dueInOutage++
 			if second.NotifiedAt.Time.Before(up.Truncate(time.Second)) {
-				t.Errorf("%s's second level fell due at %s, in the outage, and is recorded paged at %s, before kube-apiserver was back",
+				fail.Errorf("%s's second level fell due at %s, in the outage, and is recorded paged at %s, before kube-apiserver was back",
 					inc.Name, due.Format(time.TimeOnly), second.NotifiedAt.Format(time.TimeOnly))
 			}
 		}
 	}
 	sort.Strings(titles)
 	if strings.Join(titles, ",") != strings.Join(names, ",") {
-		t.Errorf("%d incidents for %d groups; their titles:\n%s", len(items), groups, strings.Join(titles, ","))
+		fail.Errorf("%d incidents for %d groups; their titles:\n%s", len(items), groups, strings.Join(titles, ","))
 	}
 	if dueInOutage == 0 {
-		t.Errorf("no escalation fell due during the outage: the test proves nothing about them")
+		fail.Errorf("no escalation fell due during the outage: the test proves nothing about them")
 	}
 
 	mails := tm.mails(t)
@@ -148,12 +149,12 @@ func TestAPIServerOutage(t *testing.T) {
 				continue
 			}
 			if n := len(sent); n != 1 {
-				t.Errorf("%s mailed %s %d times, want once", name, person, n)
+				fail.Errorf("%s mailed %s %d times, want once", name, person, n)
 			}
 		}
 	}
 	if len(mails) != 2*groups {
-		t.Errorf("mails went to %d (incident, person) pairs, want %d", len(mails), 2*groups)
+		fail.Errorf("mails went to %d (incident, person) pairs, want %d", len(mails), 2*groups)
 	}
 
 	var unavailable, unavailableInOutage, ok, abandoned, restarting int
@@ -176,16 +177,16 @@ func TestAPIServerOutage(t *testing.T) {
 				unavailableInOutage++
 			}
 		default:
-			t.Errorf("the receiver answered %s; only 200 and 503 (retry) are right", a)
+			fail.Errorf("the receiver answered %s; only 200 and 503 (retry) are right", a)
 		}
 	}
 	if unavailableInOutage == 0 {
-		t.Errorf("the receiver never answered 503 during the outage")
+		fail.Errorf("the receiver never answered 503 during the outage")
 	}
 	// It exits once, losing its lease when it cannot renew it; the one
 	// restarted during the outage waits for the API server and leads again.
 	if n := restarts(); n != 1 {
-		t.Errorf("the operator was restarted %d times, want once: when the outage outlasted its renew deadline", n)
+		fail.Errorf("the operator was restarted %d times, want once: when the outage outlasted its renew deadline", n)
 	}
 	t.Logf("operator restarts: %d; %d groups: %d answers 200, %d answers 503 (%d during the outage), %d requests abandoned by Alertmanager, %d refused or cut by a restarting operator; %d escalations fell due in the outage; "+
 		"the latest first page came %s after its incident was created (or after the outage, if created in it), the latest escalation %s after due",

@@ -185,7 +185,7 @@ func mapResponder(u user, contacts []contact, rules []notificationRule, others [
 		for i := 2; slices.ContainsFunc(spec.Contacts, func(c klaxonv1alpha1.Contact) bool { return c.Name == name }); i++ {
 			name = contactNames[method] + "-" + strconv.Itoa(i)
 		}
-		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: name, Channel: channel, Address: to})
+		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: name, Channel: channel, Address: to, Kind: importer.PhoneKind(channel, to)})
 		if method == "mobile" {
 			n.lost("contact %s is Opsgenie's app on the device %s, a label no push channel can deliver to: set its address to the person's push address by hand", name, importer.Quote(to))
 		}

@@ -421,7 +421,7 @@ func TestMapUserRules(t *testing.T) {
 			r := m.result.Objects[0].(*klaxonv1alpha1.Responder)
 			wantContacts := []klaxonv1alpha1.Contact{
 				{Name: "email-work", Channel: importer.ChannelEmail, Address: "a@example.com"},
-				{Name: "sms-mobile", Channel: importer.ChannelSMS, Address: "+4915112345678"},
+				{Name: "sms-mobile", Channel: importer.ChannelSMS, Address: "+4915112345678", Kind: klaxonv1alpha1.ContactKindSMS},
 			}
 			if !reflect.DeepEqual(r.Spec.Contacts, wantContacts) {
 				t.Errorf("contacts %+v, want %+v", r.Spec.Contacts, wantContacts)

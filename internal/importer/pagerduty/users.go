@@ -99,7 +99,7 @@ func (m *mapper) mapUser(u *user) {
 		}
 		cname := contactName(channel, cm.Label, taken)
 		contactOf[cm.ID] = cname
-		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: cname, Channel: channel, Address: address})
+		spec.Contacts = append(spec.Contacts, klaxonv1alpha1.Contact{Name: cname, Channel: channel, Address: address, Kind: importer.PhoneKind(channel, address)})
 		if channel == importer.ChannelPush {
 			note(true, "contact %s: PagerDuty's push address is its app's device, which no Klaxon channel reaches: set the address the push channel delivers to by hand", cname)
 		}

@@ -102,6 +102,9 @@ func ParseCallEvent(v url.Values) (CallEvent, error) {
 
 // Ended reports whether a call status ends the call, and whether the call
 // failed to reach the person: busy, no answer, failed or canceled.
+// Completed means answered, by a person or by a machine such as voicemail:
+// Twilio cannot tell them apart, so a completed call is a delivery only
+// when the page was acknowledged during it.
 func Ended(status string) (ended, unanswered bool) {
 	switch status {
 	case CallCompleted:

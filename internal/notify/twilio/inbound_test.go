@@ -92,10 +92,18 @@ func TestTwiMLEscapes(t *testing.T) {
 	if got := string(Reply("")); !strings.HasSuffix(got, "<Response></Response>") {
 		t.Errorf("Reply(\"\") = %s", got)
 	}
-	long := string(Reply(strings.Repeat("é", 1000)))
-	text := long[strings.Index(long, "<Message>")+len("<Message>") : strings.Index(long, "</Message>")]
-	if n := utf8.RuneCountInString(text); n != MaxReplyChars {
-		t.Errorf("Reply kept %d characters, want %d", n, MaxReplyChars)
+	for long, want := range map[string]string{
+		strings.Repeat("é", 1000):        strings.Repeat("é", 303) + "...",
+		strings.Repeat("{", 1000):        strings.Repeat("{", 151) + "...", // two septets each, never split
+		strings.Repeat("ж", 1000):        strings.Repeat("ж", 133) + "…",
+		strings.Repeat("é", 200) + "🚨":   strings.Repeat("é", 200) + "...", // cutting the emoji returns to GSM-7
+		"Reply 1 to acknowledge, 🚨 help": "Reply 1 to acknowledge, 🚨 help",
+	} {
+		answer := string(Reply(long))
+		text := answer[strings.Index(answer, "<Message>")+len("<Message>") : strings.Index(answer, "</Message>")]
+		if Segments(text) > MaxSMSSegments || text != want {
+			t.Errorf("Reply(%d characters) kept %d characters in %d segments, want %q", utf8.RuneCountInString(long), utf8.RuneCountInString(text), Segments(text), want)
+		}
 	}
 	if got := string(SayAndHangUp("bye")); !strings.Contains(got, "<Say>bye</Say><Hangup></Hangup>") {
 		t.Errorf("SayAndHangUp = %s", got)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/xml"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/notify"
 )
 
 // TwiMLContentType is the type of every TwiML answer.
@@ -16,9 +18,10 @@ const TwiMLContentType = "text/xml; charset=utf-8"
 const (
 	// MaxSayChars bounds the text of one <Say>.
 	MaxSayChars = 1000
-	// MaxReplyChars bounds the text of one <Message> reply: one or two
-	// segments.
-	MaxReplyChars = 300
+	// MaxReplyChars bounds the text of one <Message> reply: two GSM-7
+	// segments at most, and fewer characters where Reply must cut it to
+	// MaxSMSSegments.
+	MaxReplyChars = 2 * gsmPart
 )
 
 // GatherDigitsTimeout is how long, in seconds, a call waits for a key.
@@ -55,14 +58,25 @@ func SayAndHangUp(say string) []byte {
 	})
 }
 
-// Reply is the TwiML that answers an incoming text with text; an empty
-// text answers nothing.
+// Reply is the TwiML that answers an incoming text with text, cut to
+// MaxSMSSegments segments; an empty text answers nothing.
 func Reply(text string) []byte {
 	return render(func(e *xml.Encoder) {
 		if text != "" {
-			element(e, "Message", bounded.Runes(text, MaxReplyChars))
+			element(e, "Message", fitSegments(text))
 		}
 	})
+}
+
+// fitSegments cuts text to the longest start that, marked as cut, takes
+// at most MaxSMSSegments segments.
+func fitSegments(text string) string {
+	fits := func(s string) bool { return Segments(s) <= MaxSMSSegments }
+	if utf8.RuneCountInString(text) <= MaxReplyChars && fits(text) {
+		return text
+	}
+	n := notify.LongestFit(0, min(utf8.RuneCountInString(text), MaxReplyChars), func(k int) bool { return fits(cutMarked(text, k)) })
+	return cutMarked(text, n)
 }
 
 func element(e *xml.Encoder, name, text string) {
