@@ -10,9 +10,6 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
 
-// DefaultTwilioBaseURL is Twilio's REST API, for channels without baseURL.
-const DefaultTwilioBaseURL = "https://api.twilio.com"
-
 // The hourly caps of a twilio channel without spec.twilio.limits.
 const (
 	defaultPhonePerResponderPerHour = 10
@@ -55,7 +52,7 @@ func (l *channelLoader) loadNtfy(ctx context.Context, namespace string, nf *klax
 
 func twilioBaseURL(tw *klaxonv1alpha1.TwilioChannel) string {
 	if tw.BaseURL == "" {
-		return DefaultTwilioBaseURL
+		return twilio.DefaultBaseURL
 	}
 	return tw.BaseURL
 }
@@ -64,7 +61,7 @@ func twilioBaseURL(tw *klaxonv1alpha1.TwilioChannel) string {
 // masked like any other: it is the same kind of string.
 func describeTwilio(tw *klaxonv1alpha1.TwilioChannel) string {
 	s := "Texts and calls through Twilio from " + maskPhone(tw.From)
-	if base := twilioBaseURL(tw); base != DefaultTwilioBaseURL {
+	if base := twilioBaseURL(tw); base != twilio.DefaultBaseURL {
 		s += " at " + hostOf(base)
 	}
 	per, all := phoneLimits(tw)

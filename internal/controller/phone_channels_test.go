@@ -79,7 +79,7 @@ func TestTwilioChannelWithPublicURL(t *testing.T) {
 	channelReady(t, phone, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid,
 		"Texts and calls through Twilio from +150…06 at "+strings.TrimPrefix(api.URL, "http://")+", at most 10 an hour to a responder and 30 in all")
 
-	channelSecret(t, ns, "stolen", false, map[string]string{"sid": twilioSID, "token": twilioToken})
+	channelSecret(t, ns, "stolen", false, map[string]string{"sid": api.AccountSID, "token": api.AuthToken})
 	unmarked := createChannel(t, ns, "unmarked", klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
 		AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "phone-twilio", Key: "sid"},
 		AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: "stolen", Key: "token"},

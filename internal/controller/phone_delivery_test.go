@@ -15,6 +15,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
+	"github.com/klaxon-dev/klaxon/internal/test/twiliotest"
 )
 
 // editStatus applies edit to the incident's stored status, as another
@@ -56,7 +57,7 @@ func history(t *testing.T, ns string, sent ...klaxonv1alpha1.Notification) {
 // limited waits for the page of inc to be refused by a cap, with the
 // limit's words in status, the timeline and a NotificationLimited Warning,
 // and for the mail rule five minutes later to go all the same.
-func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twilioAPI, says string) {
+func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twiliotest.Server, says string) {
 	t.Helper()
 	got := waitForNotifications(t, inc, "alice/text:Failed/1,alice/mail:Pending/0")
 	if n := got.Status.Notifications[0]; n.Error != says || n.SentAt != nil || n.MessageRef != "" {
@@ -71,8 +72,8 @@ func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twilio
 	eventually(t, "a NotificationLimited Warning", func(context.Context) (bool, error) {
 		return warnings(t, inc, klaxonv1alpha1.EventNotificationLimited) == 1, nil
 	})
-	if reqs := api.created(); len(reqs) != 0 {
-		t.Errorf("%d texts or calls sent over the cap", len(reqs))
+	if n := twilioSends(api); n != 0 {
+		t.Errorf("%d texts or calls sent over the cap", n)
 	}
 	fakeClock.Step(5 * time.Minute)
 	nudge(t, got)
@@ -85,7 +86,7 @@ func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twilio
 // capFixture is a namespace with a twilio channel "phone" with limits, a
 // webhook channel "mail", and alice, who is texted at once and mailed
 // five minutes later.
-func capFixture(t *testing.T, limits *klaxonv1alpha1.PhoneLimits) (string, *twilioAPI, *hook) {
+func capFixture(t *testing.T, limits *klaxonv1alpha1.PhoneLimits) (string, *twiliotest.Server, *hook) {
 	t.Helper()
 	ns := newNamespace(t)
 	api := newTwilioAPI(t)
@@ -175,7 +176,6 @@ func TestDeliveryFailedAfterSendingIsNotResent(t *testing.T) {
 // token, and to an sms contact a text carrying its reply code; each records
 // Twilio's SID. A cap of 2 an hour refuses the third and fourth.
 func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
-	requireTwilioSender(t)
 	api := newTwilioAPI(t)
 	publicURL := publicOperator(t)
 	ns := newNamespace(t)
@@ -188,24 +188,20 @@ func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
 	inc := createIncident(t, k8s, ns, "first", withPolicy("direct"))
 	got := waitForNotifications(t, inc, "alice/call:Sent/1,alice/text:Sent/1")
 
-	reqs := api.created()
-	if len(reqs) != 2 {
-		t.Fatalf("%d resources created, want a call and a text", len(reqs))
+	calls, texts := api.Calls(), api.Messages()
+	if len(calls) != 1 || len(texts) != 1 {
+		t.Fatalf("%d calls and %d texts, want one each", len(calls), len(texts))
 	}
-	byResource := map[string]twilioRequest{}
-	for _, r := range reqs {
-		byResource[r.resource] = r
-	}
-	call, text := byResource["Calls"], byResource["Messages"]
+	call, text := calls[0], texts[0]
 	want := acklink.Claims{Namespace: ns, Name: "first", UID: string(got.UID), Episode: 1, Responder: "alice"}
 	signer := ackSigner(t)
 
-	if call.form.Get("To") != "+15005550001" || call.form.Get("From") != "+15005550006" {
-		t.Errorf("the call: %v", call.form)
+	if call.To != "+15005550001" || call.From != twilioNumber {
+		t.Errorf("the call: %+v", call)
 	}
-	script, err := url.Parse(call.form.Get("Url"))
-	if err != nil || !strings.HasPrefix(call.form.Get("Url"), twilio.CallbackURL(publicURL, ns, "phone", twilio.PathVoice, "")+"?") {
-		t.Fatalf("the call's Url %q", call.form.Get("Url"))
+	script, err := url.Parse(call.URL)
+	if err != nil || !strings.HasPrefix(call.URL, twilio.CallbackURL(publicURL, ns, "phone", twilio.PathVoice, "")+"?") {
+		t.Fatalf("the call's Url %q", call.URL)
 	}
 	token := script.Query().Get(twilio.TokenParam)
 	c, err := signer.Verify(token, fakeClock.Now())
@@ -213,18 +209,18 @@ func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
 	if err != nil || c != want {
 		t.Errorf("the call's token holds %+v, %v; want %+v", c, err, want)
 	}
-	if cb := call.form.Get("StatusCallback"); cb != twilio.CallbackURL(publicURL, ns, "phone", twilio.PathStatus, token) {
+	if cb := call.StatusCallback; cb != twilio.CallbackURL(publicURL, ns, "phone", twilio.PathStatus, token) {
 		t.Errorf("the call's StatusCallback %q", cb)
 	}
-	if text.form.Get("To") != "+15005550002" || !strings.Contains(text.form.Get("Body"), signer.Code(want)) {
-		t.Errorf("the text %v does not carry the code %s", text.form, signer.Code(want))
+	if text.To != "+15005550002" || !strings.Contains(text.Body, signer.Code(want)) {
+		t.Errorf("the text %+v does not carry the code %s", text, signer.Code(want))
 	}
 	refs := map[string]string{}
 	for _, n := range got.Status.Notifications {
 		refs[n.Contact] = n.MessageRef
 	}
-	if refs["call"] != call.sid || refs["text"] != text.sid {
-		t.Errorf("message refs %v, want the call's %s and the text's %s", refs, call.sid, text.sid)
+	if refs["call"] != call.SID || refs["text"] != text.SID {
+		t.Errorf("message refs %v, want the call's %s and the text's %s", refs, call.SID, text.SID)
 	}
 
 	// The cap counts the two sent, whether or not the cache shows them yet.
@@ -238,7 +234,7 @@ func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
 	eventually(t, "two NotificationLimited Warnings", func(context.Context) (bool, error) {
 		return warnings(t, second, klaxonv1alpha1.EventNotificationLimited) == 2, nil
 	})
-	if n := len(api.created()); n != 2 {
-		t.Errorf("%d resources created, want 2", n)
+	if n := twilioSends(api); n != 2 {
+		t.Errorf("%d texts and calls, want 2", n)
 	}
 }

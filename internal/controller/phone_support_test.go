@@ -2,14 +2,7 @@ package controller_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,131 +15,37 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
-	"github.com/klaxon-dev/klaxon/internal/notify"
-	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 	"github.com/klaxon-dev/klaxon/internal/operator"
 	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
+	"github.com/klaxon-dev/klaxon/internal/test/twiliotest"
 )
 
-// The account of the Twilio stand-in. A test SID has Twilio's form: AC and
-// 32 hex digits.
-const (
-	twilioSID   = "AC0123456789abcdef0123456789abcdef"
-	twilioToken = "0123456789abcdef0123456789abcdef"
-)
+// twilioNumber is the number a twilio channel of the tests texts and
+// calls from: Twilio's test number that accepts everything.
+const twilioNumber = "+15005550006"
 
-// twilioAPI answers as Twilio's REST API documents the creation of a
-// Message and of a Call: POST /2010-04-01/Accounts/{AccountSid}/Messages.json
-// (or Calls.json), form-encoded, HTTP basic authentication with the account
-// SID and auth token; 201 with the new resource as JSON, its sid first of
-// all; Twilio's error JSON (code, message, more_info, status) otherwise.
-type twilioAPI struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []twilioRequest
-}
-
-// twilioRequest is one resource created: "Messages" or "Calls", its form
-// and the SID it was given.
-type twilioRequest struct {
-	resource, sid string
-	form          url.Values
-}
-
-func newTwilioAPI(t *testing.T) *twilioAPI {
+// newTwilioAPI starts the Twilio stand-in for one test.
+func newTwilioAPI(t *testing.T) *twiliotest.Server {
 	t.Helper()
-	api := &twilioAPI{}
-	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
-	t.Cleanup(api.Close)
-	return api
+	return twiliotest.Start(t, twiliotest.Options{Number: twilioNumber})
 }
 
-func twilioError(w http.ResponseWriter, status, code int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": message,
-		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code), "status": status})
-}
-
-func (api *twilioAPI) serve(w http.ResponseWriter, r *http.Request) {
-	user, pass, ok := r.BasicAuth()
-	if !ok || user != twilioSID || pass != twilioToken {
-		twilioError(w, http.StatusUnauthorized, 20003, "Authenticate")
-		return
-	}
-	prefix := "/2010-04-01/Accounts/" + twilioSID + "/"
-	resource, found := strings.CutPrefix(r.URL.Path, prefix)
-	resource, isJSON := strings.CutSuffix(resource, ".json")
-	if !found || !isJSON || (resource != "Messages" && resource != "Calls") {
-		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
-		return
-	}
-	if r.Method != http.MethodPost {
-		twilioError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
-		return
-	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	form, err := url.ParseQuery(string(body))
-	if err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		twilioError(w, http.StatusBadRequest, 20001, "Invalid request body")
-		return
-	}
-	switch {
-	case !twilio.IsPhoneNumber(form.Get("To")):
-		twilioError(w, http.StatusBadRequest, 21211, fmt.Sprintf("Invalid 'To' Phone Number: %s", form.Get("To")))
-		return
-	case form.Get("From") == "":
-		twilioError(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
-		return
-	case resource == "Messages" && form.Get("Body") == "":
-		twilioError(w, http.StatusBadRequest, 21602, "Message body is required.")
-		return
-	case resource == "Calls" && form.Get("Url") == "" && form.Get("Twiml") == "":
-		twilioError(w, http.StatusBadRequest, 21205, "Url parameter is required.")
-		return
-	}
-	api.mu.Lock()
-	prefixSID := "SM"
-	if resource == "Calls" {
-		prefixSID = "CA"
-	}
-	sid := fmt.Sprintf("%s%032x", prefixSID, len(api.requests)+1)
-	api.requests = append(api.requests, twilioRequest{resource: resource, sid: sid, form: form})
-	api.mu.Unlock()
-	answer := map[string]any{
-		"sid": sid, "account_sid": twilioSID, "to": form.Get("To"), "from": form.Get("From"),
-		"status": "queued", "direction": "outbound-api", "api_version": "2010-04-01",
-		"date_created": time.Now().UTC().Format(time.RFC1123Z),
-		"uri":          prefix + resource + "/" + sid + ".json",
-	}
-	if resource == "Messages" {
-		answer["body"] = form.Get("Body")
-		answer["num_segments"] = "1"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(answer)
-}
-
-func (api *twilioAPI) created() []twilioRequest {
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	return append([]twilioRequest(nil), api.requests...)
-}
+// twilioSends counts the texts and calls the stand-in was asked for.
+func twilioSends(api *twiliotest.Server) int { return len(api.Messages()) + len(api.Calls()) }
 
 // twilioChannel creates a twilio channel to api, its credentials in a
 // marked Secret, in a namespace that lets the operator read it.
-func twilioChannel(t *testing.T, ns, name string, api *twilioAPI, limits *klaxonv1alpha1.PhoneLimits) *klaxonv1alpha1.NotificationChannel {
+func twilioChannel(t *testing.T, ns, name string, api *twiliotest.Server, limits *klaxonv1alpha1.PhoneLimits) *klaxonv1alpha1.NotificationChannel {
 	t.Helper()
 	if err := cluster.GrantSecretAccess(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
-	channelSecret(t, ns, name+"-twilio", true, map[string]string{"sid": twilioSID, "token": twilioToken + "\n"})
+	channelSecret(t, ns, name+"-twilio", true, map[string]string{"sid": api.AccountSID, "token": api.AuthToken + "\n"})
 	return createChannel(t, ns, name, klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
 		AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: name + "-twilio", Key: "sid"},
 		AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: name + "-twilio", Key: "token"},
-		From:                "+15005550006", BaseURL: api.URL, Limits: limits,
+		From:                twilioNumber, BaseURL: api.URL, Limits: limits,
 	}})
 }
 
@@ -202,23 +101,6 @@ func ackSigner(t *testing.T) *acklink.Signer {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// requireTwilioSender skips the test when this tree's twilio sender sends
-// nothing (a placeholder kept while the sender is built elsewhere). It
-// probes a stand-in of its own.
-func requireTwilioSender(t *testing.T) {
-	t.Helper()
-	api := newTwilioAPI(t)
-	s, err := twilio.New(twilio.Config{BaseURL: api.URL, AccountSID: twilioSID, AuthToken: twilioToken, From: "+15005550006",
-		PublicURL: "https://klaxon.example.com", Namespace: "probe", Channel: "probe", Egress: suite.LoopbackPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Send(context.Background(), &notify.Message{Address: "+15005550001", Incident: notify.Incident{Title: "probe", Severity: "SEV3"}})
-	if err != nil && strings.Contains(err.Error(), "this build cannot send through Twilio") {
-		t.Skip("this tree's twilio sender is a placeholder")
-	}
 }
 
 // phoneResponder creates alice with the given contacts, each with a rule
