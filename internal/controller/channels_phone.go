@@ -60,7 +60,7 @@ func twilioBaseURL(tw *klaxonv1alpha1.TwilioChannel) string {
 // describeTwilio says how a twilio channel sends. Its own number is shown
 // masked like any other: it is the same kind of string.
 func describeTwilio(tw *klaxonv1alpha1.TwilioChannel) string {
-	s := "Texts and calls through Twilio from " + maskPhone(tw.From)
+	s := "Texts and calls through Twilio from " + twilio.MaskNumber(tw.From)
 	if base := twilioBaseURL(tw); base != twilio.DefaultBaseURL {
 		s += " at " + hostOf(base)
 	}
@@ -80,29 +80,4 @@ func phoneLimits(tw *klaxonv1alpha1.TwilioChannel) (perResponder, all int) {
 		}
 	}
 	return perResponder, all
-}
-
-// maskPhone shows a phone number as its first characters (the plus and the
-// country code, at most three digits) and its last two digits, so that
-// conditions, Events and logs tell numbers apart without holding them.
-// Anything shorter than eight characters is shown as its last two only.
-func maskPhone(s string) string {
-	r := []rune(s)
-	switch {
-	case len(r) >= 8:
-		return string(r[:4]) + "…" + string(r[len(r)-2:])
-	case len(r) > 2:
-		return "…" + string(r[len(r)-2:])
-	}
-	return "…"
-}
-
-// maskAddress shows an address that should have been a phone number, and
-// may be one in another form, as its last two characters only.
-func maskAddress(s string) string {
-	r := []rune(s)
-	if len(r) <= 4 {
-		return "…"
-	}
-	return "…" + string(r[len(r)-2:])
 }

@@ -40,7 +40,7 @@ func TestPhoneChannelsWithoutPublicURL(t *testing.T) {
 		klaxonv1alpha1.Contact{Name: "push", Channel: "push", Address: "bob-pager"},
 		klaxonv1alpha1.Contact{Name: "text", Channel: "phone", Address: "0176 5555 0102"})
 	responderReady(t, local, metav1.ConditionFalse, klaxonv1alpha1.ReasonInvalidContact,
-		"contact text: its address …02 is not a phone number in E.164 form, such as +4915112345678, which channel phone texts and calls")
+		"contact text: its address +…02 is not a phone number in E.164 form, such as +4915112345678, which channel phone texts and calls")
 
 	noted := phoneResponder(t, ns, "carol", nil,
 		klaxonv1alpha1.Contact{Name: "push", Channel: "push", Address: "+4915112345679", Kind: klaxonv1alpha1.ContactKindSMS})
@@ -77,7 +77,7 @@ func TestTwilioChannelWithPublicURL(t *testing.T) {
 	api := newTwilioAPI(t)
 	phone := twilioChannel(t, ns, "phone", api, &klaxonv1alpha1.PhoneLimits{PerHour: ptr.To[int32](30)})
 	channelReady(t, phone, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid,
-		"Texts and calls through Twilio from +150…06 at "+strings.TrimPrefix(api.URL, "http://")+", at most 10 an hour to a responder and 30 in all")
+		"Texts and calls through Twilio from +…06 at "+strings.TrimPrefix(api.URL, "http://")+", at most 10 an hour to a responder and 30 in all")
 
 	channelSecret(t, ns, "stolen", false, map[string]string{"sid": api.AccountSID, "token": api.AuthToken})
 	unmarked := createChannel(t, ns, "unmarked", klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{

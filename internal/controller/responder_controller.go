@@ -100,7 +100,7 @@ func checkPhoneContact(c klaxonv1alpha1.Contact, ch *klaxonv1alpha1.Notification
 	switch {
 	case ch.Spec.Twilio != nil && !twilio.IsPhoneNumber(c.Address):
 		return fmt.Sprintf("contact %s: its address %s is not a phone number in E.164 form, such as +4915112345678, which channel %s texts and calls",
-			c.Name, maskAddress(c.Address), c.Channel), ""
+			c.Name, twilio.MaskNumber(c.Address), c.Channel), ""
 	case ch.Spec.Twilio == nil && c.Kind != "":
 		return "", fmt.Sprintf("contact %s: kind %s is ignored, channel %s is not a twilio channel", c.Name, c.Kind, c.Channel)
 	}
