@@ -141,7 +141,7 @@ func TestDeliveryFailedAfterSendingIsNotResent(t *testing.T) {
 	got := waitForNotifications(t, inc, "alice/call:Sent/1,alice/later:Pending/0")
 	sentAt := got.Status.Notifications[0].SentAt
 
-	const why = "the call was not answered (no-answer)"
+	const why = "the call ended no-answer: nobody acknowledged"
 	editStatus(t, inc, func(st *klaxonv1alpha1.IncidentStatus) {
 		n := &st.Notifications[0]
 		n.State, n.Error, n.MessageRef = klaxonv1alpha1.NotificationFailed, why, "CA0123456789abcdef0123456789abcdef"
