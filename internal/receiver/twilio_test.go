@@ -412,8 +412,14 @@ func TestTwilioCallAcknowledgedByKey(t *testing.T) {
 	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationSent {
 		t.Errorf("a call completed after the acknowledgement left its page %s: %s", n.State, n.Error)
 	}
+	// Nor does one that was not answered: the incident was acknowledged
+	// meanwhile.
+	wantTwiML(t, "no-answer", postTwilio(t, base, ns, "phones", "voice/status"+q, callEvent(sid, twilio.CallNoAnswer, ""), twilioAuthToken), "<Response></Response>")
+	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationSent {
+		t.Errorf("a call unanswered after the acknowledgement left its page %s: %s", n.State, n.Error)
+	}
 	if got := resourceVersion(t, acked); got != rv {
-		t.Errorf("a call completed after the acknowledgement changed the incident: resourceVersion %s, was %s", got, rv)
+		t.Errorf("a call ended after the acknowledgement changed the incident: resourceVersion %s, was %s", got, rv)
 	}
 }
 
