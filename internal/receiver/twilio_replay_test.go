@@ -86,11 +86,8 @@ func comeBack(t *testing.T, what string, a twilioAnswer) string {
 }
 
 func TestTwilioCallComesBackAfterATransientFailure(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
 	var gets, patches atomic.Int32
-	base := phoneReceiver(t, failingOnce(&gets, &patches))
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, failingOnce(&gets, &patches))
 	sid := callSID(1)
 	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, sid, 0, time.Now()))
 	token := url.QueryEscape(callToken(inc, "ada"))
@@ -129,10 +126,7 @@ func TestTwilioCallComesBackAfterATransientFailure(t *testing.T) {
 }
 
 func TestTwilioEarlierEpisodeChangesNothing(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
-	base := phoneReceiver(t, nil)
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, nil)
 	sid := callSID(1)
 	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, sid, 0, time.Now()))
 	oldCode, oldToken := codeOf(inc, "ada"), url.QueryEscape(callToken(inc, "ada"))
@@ -162,15 +156,7 @@ func TestTwilioTextToAnotherNumberOrChannel(t *testing.T) {
 	ns := newNamespace(t)
 	twilioFixture(t, ns)
 	// A second channel of the namespace, on the same account.
-	other := &klaxonv1alpha1.NotificationChannel{
-		ObjectMeta: metav1.ObjectMeta{Name: "phones-eu", Namespace: ns},
-		Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
-			AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "account-sid"},
-			AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "auth-token"},
-			From:                "+15005550007",
-		}},
-	}
-	if err := k8s.Create(context.Background(), other); err != nil {
+	if err := k8s.Create(context.Background(), twilioChannel(ns, "phones-eu", "twilio", "+15005550007")); err != nil {
 		t.Fatal(err)
 	}
 	var writes atomic.Int32
@@ -213,15 +199,7 @@ func TestTwilioUnusableAuthTokenIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, secret := range map[string]string{"missing": "nope", "unmarked": "unmarked"} {
-		ch := &klaxonv1alpha1.NotificationChannel{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
-				AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "account-sid"},
-				AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "auth-token"},
-				From:                twilioFrom,
-			}},
-		}
-		if err := k8s.Create(ctx, ch); err != nil {
+		if err := k8s.Create(ctx, twilioChannel(ns, name, secret, twilioFrom)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,10 +280,7 @@ func TestTwilioCallEscalatesOnlyItsRound(t *testing.T) {
 }
 
 func TestTwilioCallStatusWaitsForTheCallsRecord(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
-	base := phoneReceiver(t, nil)
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, nil)
 	sid := callSID(1)
 	// The sender asked Twilio for the call and has not recorded it yet.
 	pending := sentPage(inc, "ada", adaPhone, "", 0, time.Now())

@@ -43,14 +43,7 @@ func twilioFixture(t *testing.T, ns string) {
 			ObjectMeta: metav1.ObjectMeta{Name: "twilio", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
 			StringData: map[string]string{"account-sid": "AC00000000000000000000000000000001", "auth-token": twilioAuthToken + "\n"},
 		},
-		&klaxonv1alpha1.NotificationChannel{
-			ObjectMeta: metav1.ObjectMeta{Name: "phones", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
-				AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "account-sid"},
-				AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "auth-token"},
-				From:                twilioFrom,
-			}},
-		},
+		twilioChannel(ns, "phones", "twilio", twilioFrom),
 		&klaxonv1alpha1.NotificationChannel{
 			ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: ns},
 			Spec:       klaxonv1alpha1.NotificationChannelSpec{Webhook: &klaxonv1alpha1.WebhookChannel{URL: "https://hooks.example.com/klaxon"}},
@@ -69,6 +62,30 @@ func twilioFixture(t *testing.T, ns string) {
 		}
 		return true, nil
 	})
+}
+
+// phoneCase is the start of most tests of the callbacks: a namespace with
+// the twilio channel, a receiver writing through c (see phoneReceiver),
+// and a triggered incident.
+func phoneCase(t *testing.T, c client.Client) (ns, base string, inc *klaxonv1alpha1.Incident) {
+	t.Helper()
+	ns = newNamespace(t)
+	twilioFixture(t, ns)
+	base = phoneReceiver(t, c)
+	return ns, base, triggeredIncident(t, ns, "checkout-down", "Checkout down")
+}
+
+// twilioChannel is a twilio NotificationChannel texting and calling from
+// the number from, with the credentials of the Secret secret.
+func twilioChannel(ns, name, secret, from string) *klaxonv1alpha1.NotificationChannel {
+	return &klaxonv1alpha1.NotificationChannel{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
+			AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "account-sid"},
+			AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "auth-token"},
+			From:                from,
+		}},
+	}
 }
 
 // phoneReceiver serves a receiver whose public URL is twilioPublicURL,
@@ -270,11 +287,8 @@ func TestTwilioReplyAcknowledges(t *testing.T) {
 }
 
 func TestTwilioReplyChangesNothing(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
 	var writes atomic.Int32
-	base := phoneReceiver(t, countWrites(mgr.GetClient(), &writes))
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, countWrites(mgr.GetClient(), &writes))
 	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, "SM1", 0, time.Now()))
 	rv := resourceVersion(t, inc)
 	code := codeOf(inc, "ada")
@@ -424,11 +438,8 @@ func TestTwilioCallAcknowledgedByKey(t *testing.T) {
 }
 
 func TestTwilioCallNobodyAnswered(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
 	var writes atomic.Int32
-	base := phoneReceiver(t, countWrites(mgr.GetClient(), &writes))
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, countWrites(mgr.GetClient(), &writes))
 	unanswered, busy, completed, failed, canceled, untouched := callSID(1), callSID(2), callSID(3), callSID(4), callSID(5), callSID(6)
 	var pages []klaxonv1alpha1.Notification
 	for _, sid := range []string{unanswered, busy, completed, failed, canceled, untouched} {
