@@ -191,11 +191,7 @@ func (ap *ackPages) acknowledge(ctx context.Context, c acklink.Claims, from stri
 
 // alreadyMovedLine is alreadyMoved in one line, for a bare acknowledge.
 func alreadyMovedLine(inc *klaxonv1alpha1.Incident) string {
-	by := inc.Status.AcknowledgedBy
-	if by == "" && inc.Spec.State == klaxonv1alpha1.StateAcknowledged {
-		by = inc.Annotations[klaxonv1alpha1.ActorAnnotation]
-	}
-	if by != "" && (inc.Spec.State == klaxonv1alpha1.StateAcknowledged || inc.Status.Phase == klaxonv1alpha1.StateAcknowledged) {
+	if by := acknowledger(inc); by != "" && (inc.Spec.State == klaxonv1alpha1.StateAcknowledged || inc.Status.Phase == klaxonv1alpha1.StateAcknowledged) {
 		return "Already acknowledged by " + by + "; nothing was changed."
 	}
 	return alreadyMoved(inc) + " Nothing was changed."

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -173,22 +172,15 @@ type goneKey struct {
 }
 
 // goneCache remembers, for goneTTL, the answers to links and buttons found
-// no longer valid. When it holds maxGoneAnswers it drops the expired ones,
-// and all of them if none has expired: a replay then costs one read again.
+// no longer valid; when full it drops its oldest answers, whose replays
+// then cost one read again.
 type goneCache struct {
-	now func() time.Time
-
-	mu      sync.Mutex
-	answers map[goneKey]goneAnswer
-}
-
-type goneAnswer struct {
-	answer  ackAnswer
-	expires time.Time
+	now     func() time.Time
+	answers *ttlCache[goneKey, ackAnswer]
 }
 
 func newGoneCache(now func() time.Time) *goneCache {
-	return &goneCache{now: now, answers: map[goneKey]goneAnswer{}}
+	return &goneCache{now: now, answers: newTTLCache[goneKey, ackAnswer](goneTTL, maxGoneAnswers)}
 }
 
 func keyOf(c acklink.Claims) goneKey {
@@ -197,36 +189,14 @@ func keyOf(c acklink.Claims) goneKey {
 
 // lookup returns the answer remembered for the claims, if any.
 func (g *goneCache) lookup(c acklink.Claims) (ackAnswer, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	e, ok := g.answers[keyOf(c)]
-	if !ok || !g.now().Before(e.expires) {
-		return ackAnswer{}, false
-	}
-	return e.answer, true
+	return g.answers.get(g.now(), keyOf(c))
 }
 
 // add remembers the answer for the claims, unless one is remembered.
 func (g *goneCache) add(c acklink.Claims, a ackAnswer) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	k, now := keyOf(c), g.now()
-	if e, ok := g.answers[k]; ok && now.Before(e.expires) {
-		return
-	}
-	if len(g.answers) >= maxGoneAnswers {
-		for k, e := range g.answers {
-			if !now.Before(e.expires) {
-				delete(g.answers, k)
-			}
-		}
-		if len(g.answers) >= maxGoneAnswers {
-			clear(g.answers)
-		}
-	}
 	// The cause was logged with the first answer.
 	a.cause = nil
-	g.answers[k] = goneAnswer{answer: a, expires: now.Add(goneTTL)}
+	g.answers.add(g.now(), keyOf(c), a)
 }
 
 // mismatch says why the incident is not the one, in the episode, the link
@@ -244,11 +214,7 @@ func mismatch(inc *klaxonv1alpha1.Incident, c acklink.Claims) string {
 // alreadyMoved says what became of an incident that is no longer waiting
 // for acknowledgement.
 func alreadyMoved(inc *klaxonv1alpha1.Incident) string {
-	by := inc.Status.AcknowledgedBy
-	if by == "" && inc.Spec.State == klaxonv1alpha1.StateAcknowledged {
-		// Acknowledged a moment ago; the operator has not recorded it yet.
-		by = inc.Annotations[klaxonv1alpha1.ActorAnnotation]
-	}
+	by := acknowledger(inc)
 	state := inc.Status.Phase
 	if state == klaxonv1alpha1.StateTriggered {
 		state = inc.Spec.State
@@ -261,6 +227,16 @@ func alreadyMoved(inc *klaxonv1alpha1.Incident) string {
 		msg += " It was acknowledged by " + by + "."
 	}
 	return msg
+}
+
+// acknowledger is who acknowledged the incident, "" when unknown.
+func acknowledger(inc *klaxonv1alpha1.Incident) string {
+	by := inc.Status.AcknowledgedBy
+	if by == "" && inc.Spec.State == klaxonv1alpha1.StateAcknowledged {
+		// Acknowledged a moment ago; the operator has not recorded it yet.
+		by = inc.Annotations[klaxonv1alpha1.ActorAnnotation]
+	}
+	return by
 }
 
 // awaitsAcknowledgement reports whether the link's button acknowledges:

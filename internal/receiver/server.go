@@ -170,7 +170,7 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.slack = &slackInteractions{Server: s}
 	s.ackPages = &ackPages{Server: s}
 	s.statusPages = newStatusPages(s)
-	s.twilio = &twilioCallbacks{Server: s, replays: newReplayCache(clk.Now)}
+	s.twilio = newTwilioCallbacks(s)
 	return s
 }
 

@@ -273,16 +273,9 @@ func (sl *slackInteractions) verify(ctx context.Context, h http.Header, body []b
 	case ch.Spec.Slack == nil || ch.Spec.Slack.SigningSecretRef == nil:
 		return unverified(fmt.Errorf("NotificationChannel %s/%s has no spec.slack.signingSecretRef", v.Namespace, v.Channel))
 	}
-	ref := *ch.Spec.Slack.SigningSecretRef
-	key := client.ObjectKey{Namespace: ch.Namespace, Name: ref.Name}
-	secret, err := sl.channelSecret(ctx, key, ref.Key, false)
-	if err == nil && !slackSignatureValid(secret, ts, body, sig) {
-		// The secret may have been rotated since it was read.
-		secret, err = sl.channelSecret(ctx, key, ref.Key, true)
-		if err == nil && !slackSignatureValid(secret, ts, body, sig) {
-			err = errors.New("the signature does not match")
-		}
-	}
+	err = sl.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
+		return slackSignatureValid(secret, ts, body, sig)
+	})
 	var unavailable apiTrouble
 	switch {
 	case errors.As(err, &unavailable):

@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/secretref"
 )
 
@@ -191,4 +192,26 @@ func (s *Server) channelSecret(ctx context.Context, secretKey client.ObjectKey, 
 		return value, err
 	}
 	return nil, apiTrouble{err}
+}
+
+// errSignatureMismatch is a request whose signature does not match the
+// channel's secret, read again.
+var errSignatureMismatch = errors.New("the signature does not match")
+
+// verifyWithChannelSecret checks a request's signature, by valid, with
+// the value of a channel's Secret, read again once if it does not match:
+// the secret may have been rotated since it was read. nil means verified;
+// an apiTrouble means the API server failed, worth a retry; any other
+// error means the request cannot be verified (errSignatureMismatch, or a
+// Secret that is missing, forbidden, unmarked or empty).
+func (s *Server) verifyWithChannelSecret(ctx context.Context, namespace string, ref klaxonv1alpha1.SecretKeyReference, valid func(secret []byte) bool) error {
+	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
+	secret, err := s.channelSecret(ctx, key, ref.Key, false)
+	if err == nil && !valid(secret) {
+		secret, err = s.channelSecret(ctx, key, ref.Key, true)
+		if err == nil && !valid(secret) {
+			err = errSignatureMismatch
+		}
+	}
+	return err
 }

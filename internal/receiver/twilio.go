@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,13 +19,22 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
 
-// A callback Twilio sends again (it retries on timeouts, and a replay
-// carries a valid signature) is answered as the first one was, without a
-// second write, for replayTTL.
+// A callback whose replay key (replayKey) was answered within replayTTL
+// answers 403 and does nothing: Twilio signs a callback once, so the same
+// signed request coming again is a replay, and every TwiML that expects
+// another request carries a step counter in its URLs. Past the TTL a
+// captured request could act again; the one that matters is a text's
+// "ACK" or "1", which TLS keeps from being captured in transit, and which
+// acknowledges only a page still waiting, to the number Twilio saw.
 const (
-	replayTTL         = 10 * time.Minute
-	maxReplayAnswers  = 4096
+	replayTTL = 10 * time.Minute
+	// maxReplayKeys bounds each channel's replay keys; a full channel
+	// forgets its oldest.
+	maxReplayKeys     = 4096
 	twilioRetrySecond = 5
+	// A channel whose auth token cannot be used is logged once a minute.
+	secretWarningEvery = time.Minute
+	maxSecretWarnings  = 1024
 )
 
 // twilioCallbacks serves a twilio channel's callbacks, POST
@@ -37,7 +45,16 @@ const (
 // one that does not verify.
 type twilioCallbacks struct {
 	*Server
-	replays *replayCache
+	// replays holds the replay keys of each channel's answered callbacks.
+	replays *scopedCache[string, struct{}]
+	// secretWarnings holds the channels whose unusable auth token was
+	// logged lately.
+	secretWarnings *ttlCache[string, struct{}]
+}
+
+func newTwilioCallbacks(s *Server) *twilioCallbacks {
+	return &twilioCallbacks{Server: s, replays: newScopedCache[string, struct{}](replayTTL, maxReplayKeys),
+		secretWarnings: newTTLCache[string, struct{}](secretWarningEvery, maxSecretWarnings)}
 }
 
 // twilioCallback is a callback whose signature verified.
@@ -47,9 +64,11 @@ type twilioCallback struct {
 	path  string
 	form  url.Values
 	query url.Values
-	// from is the client's address, for the per-client limits.
+	// from stands for the caller in the per-client limits: the channel,
+	// since Twilio calls back from addresses shared by all its customers.
 	from   string
 	signer *acklink.Signer
+	ch     *klaxonv1alpha1.NotificationChannel
 }
 
 // twilioAnswer is the answer to one callback: TwiML, or a line of text
@@ -61,6 +80,9 @@ type twilioAnswer struct {
 	retryAfter int
 	// cause is logged, never sent.
 	cause error
+	// transient is an answer to a request that could not be served now:
+	// its replay key is not kept, and a call is asked to come back.
+	transient bool
 	// incident and responder are logged for a callback that acted.
 	incident  client.ObjectKey
 	responder string
@@ -77,7 +99,7 @@ func twilioText(code int, text string, cause error) twilioAnswer {
 
 // twilioUnavailable answers 503, so that Twilio retries where it does.
 func twilioUnavailable(err error) twilioAnswer {
-	return twilioAnswer{code: http.StatusServiceUnavailable, retryAfter: twilioRetrySecond,
+	return twilioAnswer{code: http.StatusServiceUnavailable, retryAfter: twilioRetrySecond, transient: true,
 		text: "Klaxon could not reach the Kubernetes API server; retry later", cause: err}
 }
 
@@ -114,7 +136,9 @@ func (tc *twilioCallbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // callback verifies the request and hands it to the handler of its path.
-func (tc *twilioCallbacks) callback(w http.ResponseWriter, r *http.Request) twilioAnswer {
+// A call's request that cannot be served now is asked to come back, so
+// that the call goes on (callAgain).
+func (tc *twilioCallbacks) callback(w http.ResponseWriter, r *http.Request) (a twilioAnswer) {
 	path := r.PathValue("path")
 	var handle func(context.Context, *twilioCallback) twilioAnswer
 	switch path {
@@ -153,6 +177,13 @@ func (tc *twilioCallbacks) callback(w http.ResponseWriter, r *http.Request) twil
 	if err != nil {
 		return refused(twilioText(http.StatusBadRequest, "Not a Twilio callback form", err))
 	}
+	if path == twilio.PathVoice || path == twilio.PathGather {
+		defer func() {
+			if a.transient {
+				a = tc.callAgain(r, form, a)
+			}
+		}()
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), tc.opts.APITimeout)
 	defer cancel()
 	ns, name := r.PathValue("namespace"), r.PathValue("channel")
@@ -174,16 +205,19 @@ func (tc *twilioCallbacks) callback(w http.ResponseWriter, r *http.Request) twil
 	signer, ok := tc.opts.AckKeys.Signer()
 	if !ok {
 		return twilioAnswer{code: http.StatusServiceUnavailable, text: "Klaxon is starting; retry in a moment", retryAfter: twilioRetrySecond,
-			cause: errors.New("the acknowledge link key is not loaded yet")}
+			transient: true, cause: errors.New("the acknowledge link key is not loaded yet")}
 	}
-	key := replayKey(r.URL.RequestURI(), form)
-	if prev, ok := tc.replays.lookup(key); ok {
-		return prev
+	replays := tc.replays.scope(tc.clock.Now(), ns+"/"+name)
+	key := replayKey(path, r.URL.RequestURI(), form)
+	if key != "" && !replays.add(tc.clock.Now(), key, struct{}{}) {
+		return twilioText(http.StatusForbidden, "This callback was already answered", fmt.Errorf("a replay of %s", path))
 	}
-	c := &twilioCallback{namespace: ns, channel: name, path: path, form: form, query: r.URL.Query(), from: ip, signer: signer}
+	c := &twilioCallback{namespace: ns, channel: name, path: path, form: form, query: r.URL.Query(),
+		from: "twilio:" + ns + "/" + name, signer: signer, ch: ch}
 	a = handle(ctx, c)
-	if a.code == http.StatusOK {
-		tc.replays.add(key, a)
+	if key != "" && (a.code != http.StatusOK || a.transient) {
+		// Not answered: the request may come again.
+		replays.remove(key)
 	}
 	return a
 }
@@ -211,113 +245,65 @@ func (tc *twilioCallbacks) twilioChannel(ctx context.Context, ns, name string) (
 	return ch, twilioAnswer{}, true
 }
 
-// verifySignature checks X-Twilio-Signature with the channel's auth token,
-// read again once if it does not match: the token may have been rotated.
-// A token that cannot be read answers 503, so that Twilio retries once it
-// can be.
+// verifySignature checks X-Twilio-Signature with the channel's auth token
+// (verifyWithChannelSecret). Only a failure to reach the API server
+// answers 503; a token that is missing, unmarked or empty leaves the
+// request unverifiable, answered 403 like a bad signature, and is logged
+// at most once a minute per channel.
 func (tc *twilioCallbacks) verifySignature(ctx context.Context, ch *klaxonv1alpha1.NotificationChannel, fullURL string, form url.Values, sig string) (twilioAnswer, bool) {
-	ref := ch.Spec.Twilio.AuthTokenSecretRef
-	key := client.ObjectKey{Namespace: ch.Namespace, Name: ref.Name}
-	token, err := tc.channelSecret(ctx, key, ref.Key, false)
-	if err == nil && !twilio.Verify(string(token), fullURL, form, sig) {
-		token, err = tc.channelSecret(ctx, key, ref.Key, true)
-		if err == nil && !twilio.Verify(string(token), fullURL, form, sig) {
-			return twilioText(http.StatusForbidden, "The request's signature does not verify",
-				fmt.Errorf("NotificationChannel %s/%s: the X-Twilio-Signature does not match", ch.Namespace, ch.Name)), false
-		}
-	}
-	if err != nil {
+	err := tc.verifyWithChannelSecret(ctx, ch.Namespace, ch.Spec.Twilio.AuthTokenSecretRef, func(token []byte) bool {
+		return twilio.Verify(string(token), fullURL, form, sig)
+	})
+	var trouble apiTrouble
+	switch {
+	case err == nil:
+		return twilioAnswer{}, true
+	case errors.As(err, &trouble):
 		return twilioUnavailable(fmt.Errorf("the auth token of NotificationChannel %s/%s: %w", ch.Namespace, ch.Name, err)), false
+	case !errors.Is(err, errSignatureMismatch):
+		if tc.secretWarnings.add(tc.clock.Now(), ch.Namespace+"/"+ch.Name, struct{}{}) {
+			tc.log.V(1).Info("Twilio callbacks of a channel cannot be verified: its auth token is unusable",
+				"channel", klog.KObj(ch), "error", err)
+		}
+		err = errors.New("the channel's auth token is unusable")
 	}
-	return twilioAnswer{}, true
+	return twilioText(http.StatusForbidden, "The request's signature does not verify",
+		fmt.Errorf("NotificationChannel %s/%s: %w", ch.Namespace, ch.Name, err)), false
 }
 
-// replayKey names a callback for the replay cache: its URL (channel, path,
-// page token and repeat counter) and the message or call it is about,
-// with the key pressed; "" when the form names neither.
-func replayKey(requestURI string, form url.Values) string {
-	switch {
-	case form.Get("MessageSid") != "":
-		return requestURI + "\x00m\x00" + form.Get("MessageSid")
-	case form.Get("CallSid") != "":
-		return requestURI + "\x00c\x00" + form.Get("CallSid") + "\x00" + form.Get("Digits") + "\x00" + form.Get("CallStatus")
+// replayKey names a callback among its channel's: a text by its message,
+// a call's status by the call and the status, a call's TwiML request by
+// its URL (page token and step counter), the call and the key pressed.
+// "" when the form names none, which its handler refuses.
+func replayKey(path, requestURI string, form url.Values) string {
+	switch path {
+	case twilio.PathSMS:
+		if sid := form.Get("MessageSid"); sid != "" {
+			return "m\x00" + sid
+		}
+	case twilio.PathStatus:
+		if sid := form.Get("CallSid"); sid != "" {
+			return "s\x00" + sid + "\x00" + form.Get("CallStatus")
+		}
+	default:
+		if sid := form.Get("CallSid"); sid != "" {
+			return "c\x00" + requestURI + "\x00" + sid + "\x00" + form.Get("Digits")
+		}
 	}
 	return ""
 }
 
-// replayCache remembers the answers to callbacks for replayTTL. When it
-// holds maxReplayAnswers it drops the expired ones, and all of them if
-// none has expired: a replay then acts again, and the writes' own checks
-// (the incident's state, the notification's) keep it from changing
-// anything twice.
-type replayCache struct {
-	now func() time.Time
-
-	mu      sync.Mutex
-	answers map[string]replayedAnswer
-}
-
-type replayedAnswer struct {
-	answer  twilioAnswer
-	expires time.Time
-}
-
-func newReplayCache(now func() time.Time) *replayCache {
-	return &replayCache{now: now, answers: map[string]replayedAnswer{}}
-}
-
-func (c *replayCache) lookup(key string) (twilioAnswer, bool) {
-	if key == "" {
-		return twilioAnswer{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.answers[key]
-	if !ok || !c.now().Before(e.expires) {
-		return twilioAnswer{}, false
-	}
-	a := e.answer
-	a.outcome = "replayed: " + a.outcome
-	return a, true
-}
-
-func (c *replayCache) add(key string, a twilioAnswer) {
-	if key == "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.answers) >= maxReplayAnswers {
-		for k, e := range c.answers {
-			if !now.Before(e.expires) {
-				delete(c.answers, k)
-			}
-		}
-		if len(c.answers) >= maxReplayAnswers {
-			clear(c.answers)
-		}
-	}
-	a.cause = nil
-	c.answers[key] = replayedAnswer{answer: a, expires: now.Add(replayTTL)}
-}
-
-// phoneFailure is what a texter or caller is told of a move that failed.
+// phoneFailure is what a texter or caller is told of a move that failed,
+// by its kind: the answers' own words are written for acknowledge links.
 func phoneFailure(a ackAnswer) string {
-	msg := a.view.Message
-	// The answers were written for acknowledge links.
-	msg = strings.ReplaceAll(msg, "this link was made for", "this page was sent for")
-	msg = strings.ReplaceAll(msg, "This link is for", "This page is for")
-	msg = strings.ReplaceAll(msg, "Use the link of the latest page.", "Answer the latest page.")
-	msg = strings.ReplaceAll(msg, "Too many links from your address are", "Too many answers are")
-	msg = strings.ReplaceAll(msg, "open the link from the latest page.", "answer the latest page.")
-	return msg
-}
-
-// lastDigits is what the log shows of a phone number.
-func lastDigits(number string) string {
-	if len(number) <= 4 {
-		return "…"
+	switch a.code {
+	case http.StatusGone:
+		return "This page can no longer be answered: the incident was reopened, or deleted, since. Answer the latest page."
+	case http.StatusTooManyRequests:
+		return "Klaxon is answering many requests right now. Nothing was changed; try again in a minute."
+	case http.StatusUnprocessableEntity:
+		// The API server's refusal, which names no link.
+		return a.view.Message
 	}
-	return "…" + number[len(number)-4:]
+	return "Klaxon could not reach the Kubernetes API server. Nothing was changed; try again in a moment."
 }

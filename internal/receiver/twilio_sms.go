@@ -34,6 +34,11 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	if kind == twilio.ReplyOther {
 		return twiml(twilio.Reply(smsHelp))
 	}
+	if why := tc.notToChannel(ctx, c, in); why != "" {
+		a := twiml(twilio.Reply(smsHelp))
+		a.outcome, a.incident = why, client.ObjectKey{Namespace: c.namespace}
+		return a
+	}
 	list := &klaxonv1alpha1.IncidentList{}
 	// Read only, and moveIncident reads the one it moves again: the
 	// cache's objects need no copies.
@@ -43,16 +48,17 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	page, ok := repliedPage(list.Items, c.channel, in.From, kind, code, c.signer)
 	if !ok {
 		a := twiml(twilio.Reply(smsHelp))
-		a.outcome, a.incident = "no page to "+lastDigits(in.From)+" matches the reply", client.ObjectKey{Namespace: c.namespace}
+		a.outcome, a.incident = "no page to "+twilio.MaskNumber(in.From)+" matches the reply", client.ObjectKey{Namespace: c.namespace}
 		return a
 	}
 	claims := acklink.Claims{Namespace: page.inc.Namespace, Name: page.inc.Name, UID: string(page.inc.UID),
 		Episode: page.inc.Status.Episode, Responder: page.responder}
 	ref := client.ObjectKey{Namespace: claims.Namespace, Name: claims.Name}
 	if !tc.moveRequests.Allow() {
-		// Twilio does not send a reply again: the responder is told.
+		// Twilio does not send a reply again: the responder is told, and
+		// may send the same words again as a new message.
 		return twilioAnswer{code: http.StatusOK, twiml: twilio.Reply("Klaxon is answering many requests right now. Nothing was changed; reply again in a minute."),
-			incident: ref, responder: claims.Responder, outcome: "busy"}
+			incident: ref, responder: claims.Responder, outcome: "busy", transient: true}
 	}
 	inc, moved, failed, ok := tc.moveIncident(ctx, claims, c.from, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
 	a := twilioAnswer{code: http.StatusOK, incident: ref, responder: claims.Responder}
@@ -60,6 +66,8 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	case !ok:
 		a.cause = failed.cause
 		a.outcome = "failed"
+		// Not answered: the same text may come again.
+		a.transient = failed.code == http.StatusTooManyRequests || failed.code >= http.StatusInternalServerError
 		a.twiml = twilio.Reply(phoneFailure(failed))
 	case !moved:
 		a.outcome = "already moved on"
@@ -70,6 +78,28 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 			bounded.Runes(inc.Spec.Title, maxReplyTitleChars), inc.Namespace, inc.Name, claims.Responder))
 	}
 	return a
+}
+
+// notToChannel says why a text was not sent to the channel's own number
+// and account ("" when it was): Twilio signed it with the channel's auth
+// token, but an account may hold numbers of other channels, whose pages
+// this channel's number must not answer. The account SID is compared
+// when the form carries it and the channel's can be read.
+func (tc *twilioCallbacks) notToChannel(ctx context.Context, c *twilioCallback, in twilio.IncomingSMS) string {
+	spec := c.ch.Spec.Twilio
+	if in.To != spec.From {
+		return "a text to " + twilio.MaskNumber(in.To) + ", not to the channel's number"
+	}
+	sid := c.form.Get("AccountSid")
+	if sid == "" {
+		return ""
+	}
+	ref := spec.AccountSIDSecretRef
+	account, err := tc.channelSecret(ctx, client.ObjectKey{Namespace: c.namespace, Name: ref.Name}, ref.Key, false)
+	if err == nil && subtle.ConstantTimeCompare(account, []byte(sid)) != 1 {
+		return "a text to another Twilio account"
+	}
+	return ""
 }
 
 // smsPage is the page a reply answers: a Sent notification of the

@@ -43,14 +43,7 @@ func twilioFixture(t *testing.T, ns string) {
 			ObjectMeta: metav1.ObjectMeta{Name: "twilio", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
 			StringData: map[string]string{"account-sid": "AC00000000000000000000000000000001", "auth-token": twilioAuthToken + "\n"},
 		},
-		&klaxonv1alpha1.NotificationChannel{
-			ObjectMeta: metav1.ObjectMeta{Name: "phones", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
-				AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "account-sid"},
-				AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: "twilio", Key: "auth-token"},
-				From:                twilioFrom,
-			}},
-		},
+		twilioChannel(ns, "phones", "twilio", twilioFrom),
 		&klaxonv1alpha1.NotificationChannel{
 			ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: ns},
 			Spec:       klaxonv1alpha1.NotificationChannelSpec{Webhook: &klaxonv1alpha1.WebhookChannel{URL: "https://hooks.example.com/klaxon"}},
@@ -69,6 +62,30 @@ func twilioFixture(t *testing.T, ns string) {
 		}
 		return true, nil
 	})
+}
+
+// phoneCase is the start of most tests of the callbacks: a namespace with
+// the twilio channel, a receiver writing through c (see phoneReceiver),
+// and a triggered incident.
+func phoneCase(t *testing.T, c client.Client) (ns, base string, inc *klaxonv1alpha1.Incident) {
+	t.Helper()
+	ns = newNamespace(t)
+	twilioFixture(t, ns)
+	base = phoneReceiver(t, c)
+	return ns, base, triggeredIncident(t, ns, "checkout-down", "Checkout down")
+}
+
+// twilioChannel is a twilio NotificationChannel texting and calling from
+// the number from, with the credentials of the Secret secret.
+func twilioChannel(ns, name, secret, from string) *klaxonv1alpha1.NotificationChannel {
+	return &klaxonv1alpha1.NotificationChannel{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: klaxonv1alpha1.NotificationChannelSpec{Twilio: &klaxonv1alpha1.TwilioChannel{
+			AccountSIDSecretRef: klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "account-sid"},
+			AuthTokenSecretRef:  klaxonv1alpha1.SecretKeyReference{Name: secret, Key: "auth-token"},
+			From:                from,
+		}},
+	}
 }
 
 // phoneReceiver serves a receiver whose public URL is twilioPublicURL,
@@ -243,11 +260,11 @@ func TestTwilioReplyAcknowledges(t *testing.T) {
 	if acked.Status.AcknowledgedBy != "ada" || acked.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" {
 		t.Errorf("acknowledgedBy %q, actor %q; want ada", acked.Status.AcknowledgedBy, acked.Annotations[klaxonv1alpha1.ActorAnnotation])
 	}
-	// Twilio sending the same text again gets the same answer, and nothing
-	// is written again.
+	// The same signed text again is a replay: refused, and nothing is
+	// written again.
 	rv := resourceVersion(t, acked)
-	if again := postTwilio(t, base, ns, "phones", "sms", reply, twilioAuthToken); again.body != a.body {
-		t.Errorf("a replayed reply answered %q, the first %q", again.body, a.body)
+	if again := postTwilio(t, base, ns, "phones", "sms", reply, twilioAuthToken); again.code != http.StatusForbidden || !strings.Contains(again.body, "already answered") {
+		t.Errorf("a replayed reply answered %d: %s", again.code, again.body)
 	}
 	if got := resourceVersion(t, acked); got != rv {
 		t.Errorf("a replayed reply changed the incident: resourceVersion %s, was %s", got, rv)
@@ -270,11 +287,8 @@ func TestTwilioReplyAcknowledges(t *testing.T) {
 }
 
 func TestTwilioReplyChangesNothing(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
 	var writes atomic.Int32
-	base := phoneReceiver(t, countWrites(mgr.GetClient(), &writes))
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	ns, base, inc := phoneCase(t, countWrites(mgr.GetClient(), &writes))
 	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, "SM1", 0, time.Now()))
 	rv := resourceVersion(t, inc)
 	code := codeOf(inc, "ada")
@@ -370,26 +384,30 @@ func TestTwilioCallAcknowledgedByKey(t *testing.T) {
 	// Answered, the call reads the page and offers the keys.
 	a := postTwilio(t, base, ns, "phones", "voice"+q, callEvent(sid, "in-progress", ""), twilioAuthToken)
 	wantTwiML(t, "the call's TwiML", a, "Checkout down out now", "Press 1 to acknowledge", "Press 2 to page the next level now",
-		`numDigits="1"`, `action="`+twilioPublicURL+"/twilio/"+ns+"/phones/voice/gather?t="+token+`"`,
-		"<Redirect method=\"POST\">"+twilioPublicURL+"/twilio/"+ns+"/phones/voice?t="+token+"&amp;r=1</Redirect>")
+		`numDigits="1"`, `action="`+twilioPublicURL+"/twilio/"+ns+"/phones/voice/gather?t="+token+`&amp;s=1"`,
+		"<Redirect method=\"POST\">"+twilioPublicURL+"/twilio/"+ns+"/phones/voice?t="+token+"&amp;r=1&amp;s=1</Redirect>")
 	// Without a key, the call comes back and reads it again, then gives up.
-	wantTwiML(t, "the second reading", postTwilio(t, base, ns, "phones", "voice"+q+"&r=1", callEvent(sid, "in-progress", ""), twilioAuthToken),
-		"Press 1 to acknowledge", "r=2</Redirect>")
-	a = postTwilio(t, base, ns, "phones", "voice"+q+"&r=3", callEvent(sid, "in-progress", ""), twilioAuthToken)
+	wantTwiML(t, "the second reading", postTwilio(t, base, ns, "phones", "voice"+q+"&r=1&s=1", callEvent(sid, "in-progress", ""), twilioAuthToken),
+		"Press 1 to acknowledge", "r=2&amp;s=2</Redirect>", "gather?t="+token+"&amp;s=2")
+	// The same request again is a replay.
+	if again := postTwilio(t, base, ns, "phones", "voice"+q+"&r=1&s=1", callEvent(sid, "in-progress", ""), twilioAuthToken); again.code != http.StatusForbidden {
+		t.Errorf("a replayed TwiML request answered %d: %s", again.code, again.body)
+	}
+	a = postTwilio(t, base, ns, "phones", "voice"+q+"&r=3&s=3", callEvent(sid, "in-progress", ""), twilioAuthToken)
 	wantTwiML(t, "after three readings", a, "Goodbye", "<Hangup>")
 	if strings.Contains(a.body, "<Gather") {
 		t.Errorf("after three readings the call still waits for a key: %s", a.body)
 	}
 	// Another key reads the page again.
-	wantTwiML(t, "key 7", postTwilio(t, base, ns, "phones", "voice/gather"+q, callEvent(sid, "in-progress", "7"), twilioAuthToken),
-		"<Gather", "Press 1 to acknowledge")
+	wantTwiML(t, "key 7", postTwilio(t, base, ns, "phones", "voice/gather"+q+"&s=3", callEvent(sid, "in-progress", "7"), twilioAuthToken),
+		"<Gather", "Press 1 to acknowledge", "r=1&amp;s=4</Redirect>")
 	// A page token of another namespace's incident is refused, even signed.
 	other := triggeredIncident(t, newNamespace(t), "elsewhere", "Elsewhere")
 	a = postTwilio(t, base, ns, "phones", "voice/gather?t="+url.QueryEscape(callToken(other, "ada")), callEvent(sid, "in-progress", "1"), twilioAuthToken)
 	wantTwiML(t, "another namespace's token", a, "can no longer be answered", "<Hangup>")
 
 	// 1 acknowledges as the page's responder.
-	a = postTwilio(t, base, ns, "phones", "voice/gather"+q, callEvent(sid, "in-progress", "1"), twilioAuthToken)
+	a = postTwilio(t, base, ns, "phones", "voice/gather"+q+"&s=4", callEvent(sid, "in-progress", "1"), twilioAuthToken)
 	wantTwiML(t, "key 1", a, "<Say>Acknowledged. The incident is yours.</Say><Hangup></Hangup>")
 	acked := waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1)
 	if acked.Status.AcknowledgedBy != "ada" || acked.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" {
@@ -408,20 +426,26 @@ func TestTwilioCallAcknowledgedByKey(t *testing.T) {
 	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationSent {
 		t.Errorf("a call completed after the acknowledgement left its page %s: %s", n.State, n.Error)
 	}
+	// Nor does one that was not answered: the incident was acknowledged
+	// meanwhile.
+	wantTwiML(t, "no-answer", postTwilio(t, base, ns, "phones", "voice/status"+q, callEvent(sid, twilio.CallNoAnswer, ""), twilioAuthToken), "<Response></Response>")
+	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationSent {
+		t.Errorf("a call unanswered after the acknowledgement left its page %s: %s", n.State, n.Error)
+	}
 	if got := resourceVersion(t, acked); got != rv {
-		t.Errorf("a call completed after the acknowledgement changed the incident: resourceVersion %s, was %s", got, rv)
+		t.Errorf("a call ended after the acknowledgement changed the incident: resourceVersion %s, was %s", got, rv)
 	}
 }
 
 func TestTwilioCallNobodyAnswered(t *testing.T) {
-	ns := newNamespace(t)
-	twilioFixture(t, ns)
 	var writes atomic.Int32
-	base := phoneReceiver(t, countWrites(mgr.GetClient(), &writes))
-	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
-	unanswered, busy, completed := callSID(1), callSID(2), callSID(3)
-	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, unanswered, 0, time.Now()),
-		sentPage(inc, "ada", adaPhone, busy, 0, time.Now()), sentPage(inc, "ada", adaPhone, completed, 0, time.Now()))
+	ns, base, inc := phoneCase(t, countWrites(mgr.GetClient(), &writes))
+	unanswered, busy, completed, failed, canceled, untouched := callSID(1), callSID(2), callSID(3), callSID(4), callSID(5), callSID(6)
+	var pages []klaxonv1alpha1.Notification
+	for _, sid := range []string{unanswered, busy, completed, failed, canceled, untouched} {
+		pages = append(pages, sentPage(inc, "ada", adaPhone, sid, 0, time.Now()))
+	}
+	inc = recordPages(t, inc, pages...)
 	q := "voice/status?t=" + url.QueryEscape(callToken(inc, "ada"))
 
 	// A status before the end records nothing.
@@ -429,7 +453,8 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 	if n := writes.Load(); n != 0 {
 		t.Errorf("a ringing call made %d writes", n)
 	}
-	for sid, status := range map[string]string{unanswered: twilio.CallNoAnswer, busy: twilio.CallBusy, completed: twilio.CallCompleted} {
+	for sid, status := range map[string]string{unanswered: twilio.CallNoAnswer, busy: twilio.CallBusy, completed: twilio.CallCompleted,
+		failed: twilio.CallFailed, canceled: twilio.CallCanceled} {
 		wantTwiML(t, status, postTwilio(t, base, ns, "phones", q, callEvent(sid, status, ""), twilioAuthToken), "<Response></Response>")
 		n := notification(t, inc, sid)
 		if n.State != klaxonv1alpha1.NotificationFailed || n.Error != "the call ended "+status+": nobody acknowledged" {
@@ -439,15 +464,20 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 			t.Errorf("%s: the page lost its record: %+v", status, n)
 		}
 	}
-	// Twilio posting a status again gets the same answer, with no write.
+	// The same status again is a replay: refused, with no write.
 	rv, before := resourceVersion(t, inc), writes.Load()
-	wantTwiML(t, "replayed status", postTwilio(t, base, ns, "phones", q, callEvent(unanswered, twilio.CallNoAnswer, ""), twilioAuthToken), "<Response></Response>")
+	if a := postTwilio(t, base, ns, "phones", q, callEvent(unanswered, twilio.CallNoAnswer, ""), twilioAuthToken); a.code != http.StatusForbidden {
+		t.Errorf("a replayed status answered %d: %s", a.code, a.body)
+	}
 	if n := writes.Load(); n != before {
 		t.Errorf("a replayed status made %d writes", n-before)
 	}
-	// A forged status changes nothing.
-	if a := postTwilio(t, base, ns, "phones", q, callEvent(callSID(4), twilio.CallNoAnswer, ""), "not-the-auth-token"); a.code != http.StatusForbidden {
+	// A forged status of a page still Sent changes nothing.
+	if a := postTwilio(t, base, ns, "phones", q, callEvent(untouched, twilio.CallNoAnswer, ""), "not-the-auth-token"); a.code != http.StatusForbidden {
 		t.Errorf("a forged status answered %d: %s", a.code, a.body)
+	}
+	if n := notification(t, inc, untouched); n.State != klaxonv1alpha1.NotificationSent {
+		t.Errorf("a forged status turned its page %s: %s", n.State, n.Error)
 	}
 	if got := resourceVersion(t, inc); got != rv {
 		t.Errorf("a replayed or forged status changed the incident: resourceVersion %s, was %s", got, rv)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,15 +21,21 @@ import (
 )
 
 // A call reads the page at most maxVoiceReadings times when nobody presses
-// a key; repeatParam counts the readings in the voice URL the call is
-// redirected to.
+// a key; readingParam counts the readings in the voice URL the call is
+// redirected to. Every URL a call is sent to carries the next step in
+// stepParam, so that each request of the call is a distinct request (a
+// replayed one is refused), and a call that keeps coming back ends after
+// maxCallSteps. A key pressed at a moment Klaxon cannot act on it comes
+// back in digitsParam.
 const (
 	maxVoiceReadings = 3
-	repeatParam      = "r"
+	readingParam     = "r"
+	stepParam        = "s"
+	digitsParam      = "d"
+	maxCallSteps     = 30
+	// callRetrySeconds is how long a call waits before it comes back.
+	callRetrySeconds = 2
 )
-
-// maxNotificationErrorChars is the CRD's bound of a notification's error.
-const maxNotificationErrorChars = 512
 
 // The keys a call offers.
 const (
@@ -34,18 +43,33 @@ const (
 	keyEscalate    = "2"
 )
 
+// A call's status may overtake the sender's record of the call: it is
+// looked for again, every statusRecheckWait, for up to statusRecheckFor.
+const (
+	statusRecheckWait = time.Second
+	statusRecheckFor  = 5 * time.Second
+)
+
 // callPage is the page a call's callbacks are about: its verified token
-// and claims.
+// and claims, and the step of the call the request is.
 type callPage struct {
 	token  string
 	claims acklink.Claims
 	event  twilio.CallEvent
+	step   int
 }
 
 // callPage reads the call's form and the page token Klaxon put in the
 // call's URLs. ok is false, with the answer, when either is unusable.
 func (tc *twilioCallbacks) callPage(c *twilioCallback) (callPage, twilioAnswer, bool) {
 	ev, err := twilio.ParseCallEvent(c.form)
+	if err == nil && ev.Digits == "" {
+		// A key that came back after a pause.
+		ev.Digits = c.query.Get(digitsParam)
+		if len(ev.Digits) > 1 {
+			err = fmt.Errorf("%w: %s is longer than one key", twilio.ErrForm, digitsParam)
+		}
+	}
 	if err != nil {
 		return callPage{}, twilioText(http.StatusBadRequest, "Not a call callback: "+err.Error(), err), false
 	}
@@ -61,7 +85,59 @@ func (tc *twilioCallbacks) callPage(c *twilioCallback) (callPage, twilioAnswer, 
 		a.cause, a.outcome = err, "page token refused"
 		return callPage{}, a, false
 	}
-	return callPage{token: token, claims: claims, event: ev}, twilioAnswer{}, true
+	return callPage{token: token, claims: claims, event: ev, step: stepOf(c.query)}, twilioAnswer{}, true
+}
+
+// stepOf is the step counter of a call's URL: 0 for the first request.
+func stepOf(q url.Values) int {
+	n, err := strconv.Atoi(q.Get(stepParam))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// callAgain answers a call's request that could not be served now (a
+// busy limit, the API server out of reach): the call waits, then comes
+// back to the same step with its counter bumped. A 5xx would end the
+// call: Twilio says an application error occurred and hangs up.
+func (tc *twilioCallbacks) callAgain(r *http.Request, form url.Values, a twilioAnswer) twilioAnswer {
+	q := r.URL.Query()
+	step := stepOf(q) + 1
+	retry := twilioAnswer{code: http.StatusOK, cause: a.cause, transient: true,
+		incident: a.incident, responder: a.responder, outcome: "asked to call back: " + a.outcome}
+	if step >= maxCallSteps {
+		retry.twiml = twilio.SayAndHangUp("Klaxon cannot answer right now. Nothing was changed. Goodbye.")
+		retry.outcome = "gave up: " + a.outcome
+		return retry
+	}
+	q.Set(stepParam, strconv.Itoa(step))
+	if d := form.Get("Digits"); d != "" && len(d) <= 1 && q.Get(digitsParam) == "" {
+		q.Set(digitsParam, d)
+	}
+	target := strings.TrimRight(tc.opts.PublicURL, "/") + r.URL.Path + "?" + q.Encode()
+	retry.twiml = twilio.PauseAndRedirect(callRetrySeconds, target)
+	return retry
+}
+
+// busyCall is the answer to a call's request when the move limit is
+// spent: the call comes back (callAgain).
+func busyCall(p callPage) twilioAnswer {
+	return twilioAnswer{code: http.StatusServiceUnavailable, transient: true, text: "Klaxon is busy",
+		incident: client.ObjectKey{Namespace: p.claims.Namespace, Name: p.claims.Name}, responder: p.claims.Responder, outcome: "busy"}
+}
+
+// failedCall answers a call whose incident could not be read or moved: a
+// transient failure comes back, any other ends the call.
+func (tc *twilioCallbacks) failedCall(p callPage, failed ackAnswer, outcome, suffix string) twilioAnswer {
+	if failed.code == http.StatusTooManyRequests || failed.code >= http.StatusInternalServerError {
+		a := busyCall(p)
+		a.cause, a.outcome = failed.cause, outcome
+		return a
+	}
+	a := tc.said(p, twilio.SayAndHangUp(phoneFailure(failed)+suffix+" Goodbye."), outcome)
+	a.cause = failed.cause
+	return a
 }
 
 // voice answers the TwiML request of a call Klaxon placed: it reads the
@@ -71,31 +147,30 @@ func (tc *twilioCallbacks) voice(ctx context.Context, c *twilioCallback) twilioA
 	if !ok {
 		return a
 	}
-	readings, err := strconv.Atoi(c.query.Get(repeatParam))
-	if c.query.Get(repeatParam) == "" {
+	readings, err := strconv.Atoi(c.query.Get(readingParam))
+	if c.query.Get(readingParam) == "" {
 		readings, err = 0, nil
 	}
-	if err != nil || readings >= maxVoiceReadings {
+	if err != nil || readings >= maxVoiceReadings || p.step >= maxCallSteps {
 		return tc.said(p, twilio.SayAndHangUp("Nobody pressed a key. Goodbye."), "no key pressed")
 	}
 	inc, failed, ok := tc.claimedIncident(ctx, p.claims, c.from, tc.client)
 	if !ok {
-		return tc.said(p, twilio.SayAndHangUp(phoneFailure(failed)+" Goodbye."), "page no longer valid")
+		return tc.failedCall(p, failed, "page no longer valid", "")
 	}
 	if !awaitsAcknowledgement(inc) {
 		return tc.said(p, twilio.SayAndHangUp(alreadyMoved(inc)+" Goodbye."), "already moved on")
 	}
-	return tc.said(p, tc.prompt(c, p, inc, "", readings+1), "read the page")
+	return tc.said(p, tc.prompt(c, p, twilio.VoiceScript(voiceMessage(inc, p.claims)), readings+1), "read the page")
 }
 
-// prompt reads say, or the page, and waits for a key; without one the call
-// comes back to voice for reading number next.
-func (tc *twilioCallbacks) prompt(c *twilioCallback, p callPage, inc *klaxonv1alpha1.Incident, say string, next int) []byte {
-	if say == "" {
-		say = twilio.VoiceScript(voiceMessage(inc, p.claims))
-	}
-	gather := twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathGather, p.token)
-	again := twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathVoice, p.token) + "&" + repeatParam + "=" + strconv.Itoa(next)
+// prompt reads say and waits for a key; without one the call comes back
+// to voice for reading number reading. Both URLs carry the next step.
+func (tc *twilioCallbacks) prompt(c *twilioCallback, p callPage, say string, reading int) []byte {
+	next := "&" + stepParam + "=" + strconv.Itoa(p.step+1)
+	gather := twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathGather, p.token) + next
+	again := twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathVoice, p.token) +
+		"&" + readingParam + "=" + strconv.Itoa(reading) + next
 	return twilio.Gather(say, gather, again)
 }
 
@@ -126,6 +201,9 @@ func (tc *twilioCallbacks) gather(ctx context.Context, c *twilioCallback) twilio
 	if !ok {
 		return a
 	}
+	if p.step >= maxCallSteps {
+		return tc.said(p, twilio.SayAndHangUp("Goodbye."), "too many steps")
+	}
 	switch p.event.Digits {
 	case keyAcknowledge:
 		return tc.acknowledgeByCall(ctx, c, p)
@@ -134,22 +212,19 @@ func (tc *twilioCallbacks) gather(ctx context.Context, c *twilioCallback) twilio
 	}
 	inc, failed, ok := tc.claimedIncident(ctx, p.claims, c.from, tc.client)
 	if !ok {
-		return tc.said(p, twilio.SayAndHangUp(phoneFailure(failed)+" Goodbye."), "page no longer valid")
+		return tc.failedCall(p, failed, "page no longer valid", "")
 	}
-	return tc.said(p, tc.prompt(c, p, inc, "", 1), "read the page again")
+	return tc.said(p, tc.prompt(c, p, twilio.VoiceScript(voiceMessage(inc, p.claims)), 1), "read the page again")
 }
 
 func (tc *twilioCallbacks) acknowledgeByCall(ctx context.Context, c *twilioCallback, p callPage) twilioAnswer {
 	if !tc.moveRequests.Allow() {
-		return tc.said(p, twilio.Gather("Klaxon is answering many requests right now. Press 1 again to acknowledge.",
-			twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathGather, p.token), ""), "busy")
+		return busyCall(p)
 	}
 	inc, moved, failed, ok := tc.moveIncident(ctx, p.claims, c.from, klaxonv1alpha1.StateAcknowledged, awaitsAcknowledgement)
 	switch {
 	case !ok:
-		a := tc.said(p, twilio.SayAndHangUp(phoneFailure(failed)+" Goodbye."), "failed to acknowledge")
-		a.cause = failed.cause
-		return a
+		return tc.failedCall(p, failed, "failed to acknowledge", "")
 	case !moved:
 		return tc.said(p, twilio.SayAndHangUp(alreadyMoved(inc)+" Nothing was changed. Goodbye."), "already moved on")
 	}
@@ -157,19 +232,18 @@ func (tc *twilioCallbacks) acknowledgeByCall(ctx context.Context, c *twilioCallb
 }
 
 // escalateByCall makes the next level due now, if the escalation still
-// stands at the level this call paged: a key pressed on an older call must
-// not skip a level someone else is being paged at. The reconciler pages
-// the level and records it.
+// stands at the level and round this call paged: a key pressed on an older
+// call must not skip a level someone else is being paged at. The
+// reconciler pages the level and records it.
 func (tc *twilioCallbacks) escalateByCall(ctx context.Context, c *twilioCallback, p callPage) twilioAnswer {
 	if !tc.moveRequests.Allow() {
-		return tc.said(p, twilio.Gather("Klaxon is answering many requests right now. Press 2 again to page the next level.",
-			twilio.CallbackURL(tc.opts.PublicURL, c.namespace, c.channel, twilio.PathGather, p.token), ""), "busy")
+		return busyCall(p)
 	}
 	var reader client.Reader = tc.client
 	for range 2 {
 		inc, failed, ok := tc.claimedIncident(ctx, p.claims, c.from, reader)
 		if !ok {
-			return tc.said(p, twilio.SayAndHangUp(phoneFailure(failed)+" Goodbye."), "page no longer valid")
+			return tc.failedCall(p, failed, "page no longer valid", "")
 		}
 		if !awaitsAcknowledgement(inc) {
 			return tc.said(p, twilio.SayAndHangUp(alreadyMoved(inc)+" Nothing was changed. Goodbye."), "already moved on")
@@ -198,13 +272,13 @@ func (tc *twilioCallbacks) escalateByCall(ctx context.Context, c *twilioCallback
 		case apierrors.IsNotFound(err):
 			return tc.said(p, twilio.SayAndHangUp("This incident no longer exists. Goodbye."), "incident gone")
 		default:
-			a := tc.said(p, twilio.SayAndHangUp("Klaxon could not reach the Kubernetes API server. Nothing was changed. Goodbye."), "failed to escalate")
-			a.cause = fmt.Errorf("escalating incident %s/%s: %w", inc.Namespace, inc.Name, err)
+			a := busyCall(p)
+			a.outcome, a.cause = "failed to escalate", fmt.Errorf("escalating incident %s/%s: %w", inc.Namespace, inc.Name, err)
 			return a
 		}
 	}
-	a := tc.said(p, twilio.SayAndHangUp("The incident kept changing. Nothing was changed. Goodbye."), "failed to escalate")
-	a.cause = fmt.Errorf("incident %s/%s kept changing while it was escalated", p.claims.Namespace, p.claims.Name)
+	a := busyCall(p)
+	a.outcome, a.cause = "failed to escalate", fmt.Errorf("incident %s/%s kept changing while it was escalated", p.claims.Namespace, p.claims.Name)
 	return a
 }
 
@@ -217,7 +291,7 @@ func escalationStands(inc *klaxonv1alpha1.Incident, channel, callSID string) (wh
 	}
 	esc := inc.Status.Escalation
 	switch {
-	case esc != nil && esc.Level != n.Level:
+	case esc != nil && (esc.Level != n.Level || esc.Round != n.Round):
 		return "The next level was paged already.", true
 	case esc == nil || esc.Exhausted:
 		return "Every level was paged already.", true
@@ -237,11 +311,12 @@ func callNotification(inc *klaxonv1alpha1.Incident, channel, callSID string) *kl
 	return nil
 }
 
-// callStatus records how a call ended: a call nobody answered, or one
-// that ended without an acknowledgement, is a failed delivery, so that the
-// responder's next rule, or the next level, takes over at its time.
-// Twilio only needs to hear that the callback arrived: every outcome that
-// is not a failure to reach the API server answers an empty TwiML.
+// callStatus records how a call ended: a call that ended while the
+// incident still awaits acknowledgement (nobody answered, or nobody
+// pressed 1) is a failed delivery, so that the responder's next rule, or
+// the next level, takes over at its time. Twilio only needs to hear that
+// the callback arrived: every outcome but a failure to reach the API
+// server answers an empty TwiML.
 func (tc *twilioCallbacks) callStatus(ctx context.Context, c *twilioCallback) twilioAnswer {
 	p, a, ok := tc.callPage(c)
 	if !ok {
@@ -251,47 +326,102 @@ func (tc *twilioCallbacks) callStatus(ctx context.Context, c *twilioCallback) tw
 		return a
 	}
 	empty := func(outcome string) twilioAnswer { return tc.said(p, twilio.Reply(""), outcome) }
-	ended, unanswered := twilio.Ended(p.event.Status)
-	if !ended {
+	// later answers 200 without keeping the replay key: Twilio does not
+	// send a status again, but a retry of its own may get through.
+	later := func(outcome string, cause error) twilioAnswer {
+		a := empty(outcome)
+		a.transient, a.cause = true, cause
+		return a
+	}
+	if ended, _ := twilio.Ended(p.event.Status); !ended {
 		return empty("call not ended")
 	}
-	if !tc.moveRequests.Allow() {
-		return twilioAnswer{code: http.StatusServiceUnavailable, text: "Klaxon is busy; retry later", retryAfter: twilioRetrySecond}
-	}
 	var reader client.Reader = tc.client
-	for range 2 {
+	rechecks, waited, conflicts := int(statusRecheckFor/statusRecheckWait), false, 0
+	for {
 		inc, failed, ok := tc.claimedIncident(ctx, p.claims, c.from, reader)
 		switch {
+		case !ok && failed.code == http.StatusTooManyRequests:
+			// A limit of reads: worth one wait.
+			if waited || !sleep(ctx, statusRecheckWait) {
+				return later("busy", failed.cause)
+			}
+			waited = true
+			continue
 		case !ok && failed.code >= http.StatusInternalServerError:
 			return twilioUnavailable(failed.cause)
 		case !ok:
 			return empty("page no longer valid")
-		case !unanswered && !awaitsAcknowledgement(inc):
-			return empty("the call ended after the incident moved on")
+		case !awaitsAcknowledgement(inc):
+			return empty("the incident no longer awaits acknowledgement")
 		}
 		n := callNotification(inc, c.channel, p.event.CallSID)
 		if n == nil && reader != tc.apiReader {
 			reader = tc.apiReader
 			continue
 		}
-		if n == nil || n.State != klaxonv1alpha1.NotificationSent {
+		if n == nil {
+			// The sender records the call just after Twilio accepted it;
+			// a call that failed at once may report first.
+			if pendingCall(inc, c.channel, p.claims.Responder) && rechecks > 0 && sleep(ctx, statusRecheckWait) {
+				rechecks--
+				continue
+			}
+			return empty("no call to record")
+		}
+		if n.State != klaxonv1alpha1.NotificationSent {
 			return empty("no sent call to record")
+		}
+		if !tc.moveRequests.Allow() {
+			if waited || !sleep(ctx, statusRecheckWait) {
+				return later("busy", nil)
+			}
+			waited = true
+			continue
 		}
 		patched := inc.DeepCopy()
 		pn := callNotification(patched, c.channel, p.event.CallSID)
 		pn.State = klaxonv1alpha1.NotificationFailed
-		pn.Error = bounded.Runes(fmt.Sprintf("the call ended %s: nobody acknowledged", p.event.Status), maxNotificationErrorChars)
+		pn.Error = bounded.Runes(fmt.Sprintf("the call ended %s: nobody acknowledged", p.event.Status), klaxonv1alpha1.MaxNotificationErrorLength)
 		err := tc.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(inc, client.MergeFromWithOptimisticLock{}))
 		switch {
 		case err == nil:
 			return empty("recorded the call as failed: " + p.event.Status)
-		case apierrors.IsConflict(err):
+		case apierrors.IsConflict(err) && conflicts < 1:
+			conflicts++
 			reader = tc.apiReader
+		case apierrors.IsConflict(err):
+			return twilioUnavailable(fmt.Errorf("incident %s/%s kept changing while its call was recorded", p.claims.Namespace, p.claims.Name))
 		case apierrors.IsNotFound(err):
 			return empty("incident gone")
 		default:
 			return twilioUnavailable(fmt.Errorf("recording the call of incident %s/%s as failed: %w", inc.Namespace, inc.Name, err))
 		}
 	}
-	return twilioUnavailable(fmt.Errorf("incident %s/%s kept changing while its call was recorded", p.claims.Namespace, p.claims.Name))
+}
+
+// pendingCall reports whether a page of the responder through the channel
+// in the incident's episode is still Pending: a call on its way to being
+// recorded as Sent.
+func pendingCall(inc *klaxonv1alpha1.Incident, channel, responder string) bool {
+	for i := range inc.Status.Notifications {
+		n := &inc.Status.Notifications[i]
+		if n.Channel == channel && n.Responder == responder && n.Episode == inc.Status.Episode &&
+			n.State == klaxonv1alpha1.NotificationPending {
+			return true
+		}
+	}
+	return false
+}
+
+// sleep waits for d, or reports false if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -54,13 +54,16 @@ type IncomingSMS struct {
 	MessageSID string
 }
 
-// ParseIncomingSMS reads an incoming text's callback parameters.
+// ParseIncomingSMS reads an incoming text's callback parameters: From,
+// a phone number, and MessageSid, a Twilio SID, are required.
 func ParseIncomingSMS(v url.Values) (IncomingSMS, error) {
 	m := IncomingSMS{From: v.Get("From"), To: v.Get("To"), Body: v.Get("Body"), MessageSID: v.Get("MessageSid")}
 	switch {
 	case !IsPhoneNumber(m.From):
 		return IncomingSMS{}, fmt.Errorf("%w: From is not a phone number in E.164 form", ErrForm)
-	case m.MessageSID != "" && !sidPattern.MatchString(m.MessageSID):
+	case !sidPattern.MatchString(m.MessageSID):
+		// Twilio names every message; the SID is what tells a text from
+		// its replay.
 		return IncomingSMS{}, fmt.Errorf("%w: MessageSid is not a Twilio SID", ErrForm)
 	}
 	return m, nil

@@ -49,9 +49,10 @@ func TestParseForm(t *testing.T) {
 		"too long":         strings.Repeat("a", MaxFormBytes+1),
 		"too many":         strings.Repeat("a=1&", MaxFormParams),
 		"a bad escape":     "From=%zz",
-		"a number missing": "Body=ack",
-		"not E.164":        "From=4915112345678&Body=ack",
+		"a number missing": "Body=ack&MessageSid=SM" + strings.Repeat("a", 32),
+		"not E.164":        "From=4915112345678&Body=ack&MessageSid=SM" + strings.Repeat("a", 32),
 		"a bad SID":        "From=%2B4915112345678&MessageSid=SM1",
+		"no SID":           "From=%2B4915112345678&Body=ack",
 	} {
 		v, perr := ParseForm([]byte(body))
 		if perr == nil {
