@@ -8,6 +8,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/notify/ntfy"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // The hourly caps of a twilio channel without spec.twilio.limits.
@@ -60,7 +61,7 @@ func twilioBaseURL(tw *klaxonv1alpha1.TwilioChannel) string {
 // describeTwilio says how a twilio channel sends. Its own number is shown
 // masked like any other: it is the same kind of string.
 func describeTwilio(tw *klaxonv1alpha1.TwilioChannel) string {
-	s := "Texts and calls through Twilio from " + twilio.MaskNumber(tw.From)
+	s := "Texts and calls through Twilio from " + phone.Mask(tw.From)
 	if base := twilioBaseURL(tw); base != twilio.DefaultBaseURL {
 		s += " at " + hostOf(base)
 	}

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
-	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // ResponderReconciler reports whether each responder can be reached: Ready
@@ -98,9 +98,9 @@ func (r *ResponderReconciler) check(ctx context.Context, resp *klaxonv1alpha1.Re
 // in full.
 func checkPhoneContact(c klaxonv1alpha1.Contact, ch *klaxonv1alpha1.NotificationChannel) (invalid, note string) {
 	switch {
-	case ch.Spec.Twilio != nil && !twilio.IsPhoneNumber(c.Address):
+	case ch.Spec.Twilio != nil && !phone.IsNumber(c.Address):
 		return fmt.Sprintf("contact %s: its address %s is not a phone number in E.164 form, such as +4915112345678, which channel %s texts and calls",
-			c.Name, twilio.MaskNumber(c.Address), c.Channel), ""
+			c.Name, phone.Mask(c.Address), c.Channel), ""
 	case ch.Spec.Twilio == nil && c.Kind != "":
 		return "", fmt.Sprintf("contact %s: kind %s is ignored, channel %s is not a twilio channel", c.Name, c.Kind, c.Channel)
 	}

@@ -16,6 +16,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 const (
@@ -366,11 +367,17 @@ func Failures(ns []klaxonv1alpha1.Notification, episode int32) (failed bool, rea
 // Describe names a notification's recipient for messages: the responder
 // and contact, or the team channel's address.
 func Describe(n *klaxonv1alpha1.Notification) string {
+	// A stakeholder's or a team's address may be a phone number, which
+	// Events, conditions and logs never show in full.
+	address := n.Address
+	if phone.IsNumber(address) {
+		address = phone.Mask(address)
+	}
 	if n.Event != "" {
-		return fmt.Sprintf("%s (%s)", n.Address, n.Event)
+		return fmt.Sprintf("%s (%s)", address, n.Event)
 	}
 	if n.Responder == "" {
-		return n.Address
+		return address
 	}
 	if n.Contact == "" {
 		return n.Responder

@@ -303,3 +303,20 @@ func TestNewsIsNeverCancelledAndKeyedByEvent(t *testing.T) {
 		t.Errorf("Describe = %q", d)
 	}
 }
+
+func TestDescribeMasksPhoneNumbers(t *testing.T) {
+	for _, c := range []struct {
+		n    klaxonv1alpha1.Notification
+		want string
+	}{
+		{klaxonv1alpha1.Notification{Address: "+4915112345678", Event: klaxonv1alpha1.NotificationEvent("Triggered")}, "+…78 (Triggered)"},
+		{klaxonv1alpha1.Notification{Address: "+4915112345678"}, "+…78"},
+		{klaxonv1alpha1.Notification{Address: "#payments"}, "#payments"},
+		{klaxonv1alpha1.Notification{Address: "status@example.com", Event: klaxonv1alpha1.NotificationEvent("Resolved")}, "status@example.com (Resolved)"},
+		{klaxonv1alpha1.Notification{Responder: "alice", Contact: "text", Address: "+4915112345678"}, "alice (text)"},
+	} {
+		if got := Describe(&c.n); got != c.want {
+			t.Errorf("Describe(%+v) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}

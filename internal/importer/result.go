@@ -3,13 +3,13 @@ package importer
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // Outcome is what became of one source object.
@@ -171,15 +171,12 @@ const (
 	ChannelSlack = "slack"
 )
 
-// e164 is a phone number as a contact of kind sms or voice must hold it.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
 // PhoneKind is the kind of an imported contact of channel with address:
 // sms or voice for a phone number in E.164 form on the sms or voice
 // channel, so that a twilio channel of that name texts or calls it; "" for
 // any other, which a twilio channel would not accept as a number anyway.
 func PhoneKind(channel, address string) klaxonv1alpha1.ContactKind {
-	if !e164.MatchString(address) {
+	if !phone.IsNumber(address) {
 		return ""
 	}
 	switch channel {

@@ -12,6 +12,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // smsHelp answers every text that acknowledges nothing.
@@ -48,7 +49,7 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	page, ok := repliedPage(list.Items, c.channel, in.From, kind, code, c.signer)
 	if !ok {
 		a := twiml(twilio.Reply(smsHelp))
-		a.outcome, a.incident = "no page to "+twilio.MaskNumber(in.From)+" matches the reply", client.ObjectKey{Namespace: c.namespace}
+		a.outcome, a.incident = "no page to "+phone.Mask(in.From)+" matches the reply", client.ObjectKey{Namespace: c.namespace}
 		return a
 	}
 	claims := acklink.Claims{Namespace: page.inc.Namespace, Name: page.inc.Name, UID: string(page.inc.UID),
@@ -88,7 +89,7 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 func (tc *twilioCallbacks) notToChannel(ctx context.Context, c *twilioCallback, in twilio.IncomingSMS) string {
 	spec := c.ch.Spec.Twilio
 	if in.To != spec.From {
-		return "a text to " + twilio.MaskNumber(in.To) + ", not to the channel's number"
+		return "a text to " + phone.Mask(in.To) + ", not to the channel's number"
 	}
 	sid := c.form.Get("AccountSid")
 	if sid == "" {

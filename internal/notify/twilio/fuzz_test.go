@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // FuzzInbound feeds any body to the parsers of Twilio's callbacks: they
@@ -32,7 +33,7 @@ func FuzzInbound(f *testing.F) {
 			return
 		}
 		if sms, err := ParseIncomingSMS(v); err == nil {
-			if !IsPhoneNumber(sms.From) {
+			if !phone.IsNumber(sms.From) {
 				t.Fatalf("accepted From %q", sms.From)
 			}
 			checkReply(t, sms.Body)

@@ -3,6 +3,7 @@ package twilio
 import (
 	"errors"
 	"fmt"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 	"net/url"
 	"regexp"
 	"strings"
@@ -41,12 +42,6 @@ func ParseForm(body []byte) (url.Values, error) {
 // digits.
 var sidPattern = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
 
-// phonePattern is an E.164 number.
-var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// IsPhoneNumber reports whether s is a phone number in E.164 form.
-func IsPhoneNumber(s string) bool { return phonePattern.MatchString(s) }
-
 // IncomingSMS is a text sent to the channel's number.
 type IncomingSMS struct {
 	From, To   string
@@ -59,7 +54,7 @@ type IncomingSMS struct {
 func ParseIncomingSMS(v url.Values) (IncomingSMS, error) {
 	m := IncomingSMS{From: v.Get("From"), To: v.Get("To"), Body: v.Get("Body"), MessageSID: v.Get("MessageSid")}
 	switch {
-	case !IsPhoneNumber(m.From):
+	case !phone.IsNumber(m.From):
 		return IncomingSMS{}, fmt.Errorf("%w: From is not a phone number in E.164 form", ErrForm)
 	case !sidPattern.MatchString(m.MessageSID):
 		// Twilio names every message; the SID is what tells a text from

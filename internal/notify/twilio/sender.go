@@ -14,6 +14,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // DefaultBaseURL is Twilio's REST API.
@@ -98,7 +99,7 @@ func New(c Config) (*Sender, error) {
 	if err := notify.CheckToken("Twilio auth", c.AuthToken); err != nil {
 		return nil, err
 	}
-	if !IsPhoneNumber(c.From) {
+	if !phone.IsNumber(c.From) {
 		return nil, errors.New("the Twilio from number is not a phone number in E.164 form (+ and up to 15 digits)")
 	}
 	client := c.HTTPClient
@@ -122,10 +123,10 @@ func New(c Config) (*Sender, error) {
 // and 429) are Permanent; rate limits, server errors and network failures
 // are worth retrying.
 func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
-	if !IsPhoneNumber(m.Address) {
+	if !phone.IsNumber(m.Address) {
 		return "", notify.Permanent(errors.New("the contact's address is not a phone number in E.164 form"))
 	}
-	to := MaskNumber(m.Address)
+	to := phone.Mask(m.Address)
 	if m.Kind == KindVoice {
 		form, err := s.callForm(m)
 		if err != nil {
@@ -210,7 +211,7 @@ func (s *Sender) create(ctx context.Context, resourceList string, form url.Value
 		// Not Twilio's API; a retry could repeat what went out, and a 2xx
 		// status makes it Permanent.
 		return "", notify.AnswerError(fmt.Sprintf("Twilio answered HTTP %d without a resource SID", status),
-			status, []byte(MaskNumbers(string(body))))
+			status, []byte(phone.MaskAll(string(body))))
 	}
 	return r.SID, nil
 }
@@ -223,9 +224,9 @@ func answerError(status int, body []byte) error {
 	var e apiError
 	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := notify.OneLine(MaskNumbers(e.Message)); text != "" {
+		if text := notify.OneLine(phone.MaskAll(e.Message)); text != "" {
 			msg += ": " + bounded.Runes(text, maxErrorChars)
 		}
 	}
-	return notify.AnswerError(msg, status, []byte(MaskNumbers(string(body))))
+	return notify.AnswerError(msg, status, []byte(phone.MaskAll(string(body))))
 }

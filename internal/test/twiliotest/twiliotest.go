@@ -24,7 +24,7 @@ import (
 
 	"github.com/klaxon-dev/klaxon/internal/test/failqueue"
 
-	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // apiVersion is the REST API's version the server serves.
@@ -215,7 +215,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case to == "":
 		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
-	case !twilio.IsPhoneNumber(to):
+	case !phone.IsNumber(to):
 		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
 	case from == "":
 		writeError(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
@@ -265,7 +265,7 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case to == "":
 		writeError(w, http.StatusBadRequest, 21201, "No 'To' number is specified")
-	case !twilio.IsPhoneNumber(to):
+	case !phone.IsNumber(to):
 		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
 	case from == "":
 		writeError(w, http.StatusBadRequest, 21213, "No 'From' number is specified")
