@@ -3,11 +3,12 @@ package twilio
 import (
 	"errors"
 	"fmt"
-	"github.com/klaxon-dev/klaxon/internal/phone"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
 // Bounds of a callback's form. Twilio's callbacks carry a few dozen
