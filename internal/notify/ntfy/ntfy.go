@@ -29,8 +29,6 @@ const (
 	// twice its message limit (8,192 bytes by default) of it and answers
 	// 413 beyond. JSON escaping can double a title full of quotes.
 	MaxBodyBytes = 8000
-	// maxErrorChars bounds ntfy's error text quoted in an error.
-	maxErrorChars = 200
 )
 
 // Priorities of ntfy, from 1 (min) to 5 (max). Max alone does not ring
@@ -255,17 +253,25 @@ func linkOrEmpty(u string) string {
 	return u
 }
 
-// answerError describes a refusal by ntfy's error code and text; an answer
-// that is not ntfy's error JSON is described by its status alone, its body
-// kept for the log.
+// answerError describes a refusal by ntfy's error code, in Klaxon's words
+// for the codes a push meets; whatever the other end wrote (url may be any
+// server) is kept for the log only.
 func answerError(status int, body []byte) error {
 	msg := fmt.Sprintf("ntfy answered HTTP %d", status)
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
+	if json.Unmarshal(body, &e) == nil && e.Code > 0 && e.Code < 100000 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := notify.OneLine(e.Error); text != "" {
-			msg += ": " + bounded.Runes(text, maxErrorChars)
+		if words, ok := errorWords[e.Code]; ok {
+			msg += ": " + words
 		}
 	}
 	return notify.AnswerError(msg, status, body)
+}
+
+// errorWords says what ntfy's error codes a push meets mean.
+var errorWords = map[int]string{
+	40101: "unauthorized: check the channel's token",
+	40301: "forbidden: the token may not publish to this topic",
+	41303: "the message is too large",
+	42901: "too many requests",
 }

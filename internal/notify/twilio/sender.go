@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/phone"
@@ -22,12 +21,6 @@ const DefaultBaseURL = "https://api.twilio.com"
 
 // apiVersion is the version of Twilio's REST API that texts and calls.
 const apiVersion = "2010-04-01"
-
-// Bounds of what the sender reads and keeps of an answer.
-const (
-	// maxErrorChars bounds Twilio's message quoted in an error.
-	maxErrorChars = 200
-)
 
 // RingSeconds is how long a call rings before Twilio gives up on it as
 // unanswered: long enough to wake someone. Twilio adds about 5 seconds, and
@@ -216,17 +209,30 @@ func (s *Sender) create(ctx context.Context, resourceList string, form url.Value
 	return r.SID, nil
 }
 
-// answerError describes a refusal by Twilio's error code and message, the
-// numbers in it masked; an answer that is not Twilio's error JSON is
-// described by its status alone, its body kept for the log.
+// answerError describes a refusal by Twilio's error code, in Klaxon's words
+// for the codes a page meets; whatever the other end wrote (baseURL may be
+// any server) is kept for the log only, numbers masked.
 func answerError(status int, body []byte) error {
 	msg := fmt.Sprintf("Twilio answered HTTP %d", status)
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && e.Code != 0 {
+	if json.Unmarshal(body, &e) == nil && e.Code > 0 && e.Code < 100000 {
 		msg += fmt.Sprintf(", error %d", e.Code)
-		if text := notify.OneLine(phone.MaskAll(e.Message)); text != "" {
-			msg += ": " + bounded.Runes(text, maxErrorChars)
+		if words, ok := errorWords[e.Code]; ok {
+			msg += ": " + words
 		}
 	}
 	return notify.AnswerError(msg, status, []byte(phone.MaskAll(string(body))))
+}
+
+// errorWords says what Twilio's error codes a page meets mean
+// (https://www.twilio.com/docs/errors/<code>).
+var errorWords = map[int]string{
+	20003: "authentication failed: check the account SID and auth token",
+	20404: "no such resource: check the account SID and baseURL",
+	21211: "the number is not a valid phone number",
+	21606: "the from number is not one of the account's numbers that can send texts",
+	21608: "the number is not verified, as a trial account requires",
+	21610: "the number has replied STOP: it takes no texts until it replies START",
+	21614: "the number is not a mobile number and cannot take texts",
+	21215: "the account may not call that country or number",
 }

@@ -149,7 +149,7 @@ func TestSendRefusals(t *testing.T) {
 		},
 		"an unsubscribed recipient": {
 			setup:     func(s *twiliotest.Server, _ *twilio.Config, _ *notify.Message) { s.Unsubscribe(responder) },
-			permanent: true, says: "error 21610: Attempt to send to unsubscribed recipient",
+			permanent: true, says: "error 21610: the number has replied STOP",
 		},
 		"a wrong token": {
 			setup:     func(_ *twiliotest.Server, c *twilio.Config, _ *notify.Message) { c.AuthToken = "wrong" },
@@ -220,7 +220,7 @@ func TestSendInvalidNumberIsPermanent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Send(ctx(t), message(""))
-	if !notify.IsPermanent(err) || !strings.Contains(err.Error(), "error 21211: The 'To' number +…78 is not a valid phone number.") {
+	if !notify.IsPermanent(err) || !strings.Contains(err.Error(), "error 21211: the number is not a valid phone number") || strings.Contains(err.Error(), "The 'To'") {
 		t.Errorf("Send = %v", err)
 	}
 	if strings.Contains(err.Error(), "15112345678") || strings.Contains(notify.LogDetail(err), "15112345678") {
