@@ -221,6 +221,12 @@ func TestPhonePageAcknowledgedByReply(t *testing.T) {
 		t.Errorf("the push of a SEV1 page: %+v", push)
 	}
 
+	// A person reads the text a moment after it arrived, by when the
+	// operator has recorded it.
+	eventually(t, "the text to be recorded as sent", 30*time.Second, func(context.Context) (bool, error) {
+		n := notification(pt.incident(t, "db-down"), "alice", "text")
+		return n != nil && n.State == klaxonv1alpha1.NotificationSent, nil
+	})
 	before := pt.incident(t, "db-down")
 	// A number no page went to: help, nothing changed.
 	twiml, status := pt.twilio.Text("+4915199999999", code)
