@@ -307,7 +307,7 @@ func TestTwilioCallStatusWaitsForTheCallsRecord(t *testing.T) {
 	if err := <-recorded; err != nil {
 		t.Fatal(err)
 	}
-	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationFailed || n.Error != "the call ended failed: nobody acknowledged" {
+	if n := notification(t, inc, sid); n.State != klaxonv1alpha1.NotificationFailed || n.Error != "the call ended failed: it could not be connected" {
 		t.Errorf("the call's page is %s with error %q", n.State, n.Error)
 	}
 }

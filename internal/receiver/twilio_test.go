@@ -12,12 +12,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/controller"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -95,7 +97,9 @@ func phoneReceiver(t *testing.T, c client.Client) string {
 	t.Helper()
 	keys := &acklink.Keyring{}
 	keys.Set(slackSealer(t))
-	return newReceiver(t, c, func(o *receiver.Options) { o.AckKeys = keys; o.PublicURL = twilioPublicURL + "/" }).URL
+	return newReceiver(t, c, func(o *receiver.Options) {
+		o.AckKeys, o.PublicURL, o.Events = keys, twilioPublicURL+"/", mgr.GetEventRecorder(controller.EventSource)
+	}).URL
 }
 
 // twilioAnswer is the receiver's answer to a callback.
@@ -453,16 +457,28 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 	if n := writes.Load(); n != 0 {
 		t.Errorf("a ringing call made %d writes", n)
 	}
-	for sid, status := range map[string]string{unanswered: twilio.CallNoAnswer, busy: twilio.CallBusy, completed: twilio.CallCompleted,
-		failed: twilio.CallFailed, canceled: twilio.CallCanceled} {
-		wantTwiML(t, status, postTwilio(t, base, ns, "phones", q, callEvent(sid, status, ""), twilioAuthToken), "<Response></Response>")
-		n := notification(t, inc, sid)
-		if n.State != klaxonv1alpha1.NotificationFailed || n.Error != "the call ended "+status+": nobody acknowledged" {
-			t.Errorf("%s: the page is %s with error %q", status, n.State, n.Error)
+	for _, c := range []struct{ sid, status, why string }{
+		{unanswered, twilio.CallNoAnswer, "the call ended no-answer: nobody answered"},
+		{busy, twilio.CallBusy, "the call ended busy: the line was busy"},
+		{completed, twilio.CallCompleted, "the call was answered but nobody acknowledged (voicemail?)"},
+		{failed, twilio.CallFailed, "the call ended failed: it could not be connected"},
+		{canceled, twilio.CallCanceled, "the call ended canceled: it was canceled before anyone answered"},
+	} {
+		wantTwiML(t, c.status, postTwilio(t, base, ns, "phones", q, callEvent(c.sid, c.status, ""), twilioAuthToken), "<Response></Response>")
+		n := notification(t, inc, c.sid)
+		if n.State != klaxonv1alpha1.NotificationFailed || n.Error != c.why {
+			t.Errorf("%s: the page is %s with error %q, want %q", c.status, n.State, n.Error, c.why)
 		}
-		if n.SentAt == nil || n.MessageRef != sid {
-			t.Errorf("%s: the page lost its record: %+v", status, n)
+		if n.SentAt == nil || n.MessageRef != c.sid {
+			t.Errorf("%s: the page lost its record: %+v", c.status, n)
 		}
+		// Like every failed delivery: a timeline entry and a Warning
+		// Event naming the responder, the channel and the error.
+		msg := "Could not notify ada (phone) via phones: " + c.why
+		if !hasTimeline(t, inc, klaxonv1alpha1.TimelineNotificationFailed, msg) {
+			t.Errorf("%s: no timeline entry %q", c.status, msg)
+		}
+		waitForEvent(t, inc, corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, msg)
 	}
 	// The same status again is a replay: refused, with no write.
 	rv, before := resourceVersion(t, inc), writes.Load()
@@ -482,6 +498,40 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 	if got := resourceVersion(t, inc); got != rv {
 		t.Errorf("a replayed or forged status changed the incident: resourceVersion %s, was %s", got, rv)
 	}
+}
+
+// hasTimeline reports whether the stored incident's timeline holds an
+// entry of type typ with message msg.
+func hasTimeline(t *testing.T, inc *klaxonv1alpha1.Incident, typ, msg string) bool {
+	t.Helper()
+	got := &klaxonv1alpha1.Incident{}
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inc), got); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got.Status.Timeline {
+		if e.Type == typ && e.Message == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForEvent waits for an Event about the incident with the type,
+// reason and note.
+func waitForEvent(t *testing.T, inc *klaxonv1alpha1.Incident, typ, reason, note string) {
+	t.Helper()
+	eventually(t, "a "+reason+" Event saying "+note, func(ctx context.Context) (bool, error) {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(ctx, list, client.InNamespace(inc.Namespace)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.UID == inc.UID && e.Type == typ && e.Reason == reason && e.Note == note {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // escalationFixture creates a policy paging ada at level 0 and bob 30
