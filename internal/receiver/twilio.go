@@ -47,6 +47,9 @@ type twilioCallbacks struct {
 	*Server
 	// replays holds the replay keys of each channel's answered callbacks.
 	replays *scopedCache[string, struct{}]
+	// helped holds, per channel, the numbers that got the help line
+	// lately.
+	helped *scopedCache[string, struct{}]
 	// secretWarnings holds the channels whose unusable auth token was
 	// logged lately.
 	secretWarnings *ttlCache[string, struct{}]
@@ -54,6 +57,7 @@ type twilioCallbacks struct {
 
 func newTwilioCallbacks(s *Server) *twilioCallbacks {
 	return &twilioCallbacks{Server: s, replays: newScopedCache[string, struct{}](replayTTL, maxReplayKeys),
+		helped:         newScopedCache[string, struct{}](helpEvery, maxHelpedNumbers),
 		secretWarnings: newTTLCache[string, struct{}](secretWarningEvery, maxSecretWarnings)}
 }
 

@@ -15,6 +15,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -285,7 +286,8 @@ func TestTwilioReplyAcknowledges(t *testing.T) {
 	wantTwiML(t, "1", a, "Acknowledged Database slow ("+ns+"/db-slow) as ada.")
 	waitForEpisode(t, second, klaxonv1alpha1.StateAcknowledged, 1)
 
-	// Nothing awaits now: the code of an acknowledged page gets the help.
+	// Nothing awaits now: the code of an acknowledged page gets the
+	// help, the number's first: confirmations are not help lines.
 	a = postTwilio(t, base, ns, "phones", "sms", incomingSMS(adaPhone, codeOf(first, "ada"), 4), twilioAuthToken)
 	wantTwiML(t, "the code of an acknowledged page", a, "Reply with the code in the page")
 }
@@ -298,15 +300,22 @@ func TestTwilioReplyChangesNothing(t *testing.T) {
 	code := codeOf(inc, "ada")
 	wrongCode := fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1_000_000)
 
-	for what, form := range map[string]url.Values{
-		"a number no page went to":     incomingSMS(strangerPhone, "ACK", 1),
-		"the code from another number": incomingSMS(strangerPhone, code, 2),
-		"a wrong code":                 incomingSMS(adaPhone, wrongCode, 3),
-		"a question":                   incomingSMS(adaPhone, "what is this?", 4),
-		"an empty text":                incomingSMS(adaPhone, "", 5),
+	// The first text of a number gets the help line; the next ones,
+	// within ten minutes, an empty answer.
+	const help = "<Message>Reply with the code in the page, or ACK for the latest page to this number.</Message>"
+	for _, c := range []struct {
+		what string
+		form url.Values
+		want string
+	}{
+		{"a number no page went to", incomingSMS(strangerPhone, "ACK", 1), help},
+		{"the code from another number", incomingSMS(strangerPhone, code, 2), "<Response></Response>"},
+		{"a wrong code", incomingSMS(adaPhone, wrongCode, 3), help},
+		{"a question", incomingSMS(adaPhone, "what is this?", 4), "<Response></Response>"},
+		{"an empty text", incomingSMS(adaPhone, "", 5), "<Response></Response>"},
 	} {
-		a := postTwilio(t, base, ns, "phones", "sms", form, twilioAuthToken)
-		wantTwiML(t, what, a, "<Message>Reply with the code in the page, or ACK for the latest page to this number.</Message>")
+		a := postTwilio(t, base, ns, "phones", "sms", c.form, twilioAuthToken)
+		wantTwiML(t, c.what, a, c.want)
 	}
 
 	// Requests that are not Twilio's own change nothing.
@@ -359,6 +368,40 @@ func TestTwilioReplyChangesNothing(t *testing.T) {
 	if a := postTwilio(t, bare, ns, "phones", "sms", reply, twilioAuthToken); a.code != http.StatusNotFound {
 		t.Errorf("without a public URL: answered %d: %s", a.code, a.body)
 	}
+}
+
+// A help line is a billed text: a number gets it once per ten minutes
+// through a channel, whatever it sends, and still acknowledges its pages.
+func TestTwilioHelpOncePerNumber(t *testing.T) {
+	ns, _, inc := phoneCase(t, nil)
+	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, "SM1", 0, time.Now()))
+	clk := testingclock.NewFakePassiveClock(time.Now())
+	keys := &acklink.Keyring{}
+	keys.Set(slackSealer(t))
+	base := newReceiver(t, nil, func(o *receiver.Options) { o.AckKeys, o.PublicURL, o.Clock = keys, twilioPublicURL+"/", clk }).URL
+	const help = "<Message>Reply with the code in the page"
+	text := func(what, from, body string, n int, want string) {
+		t.Helper()
+		a := postTwilio(t, base, ns, "phones", "sms", incomingSMS(from, body, n), twilioAuthToken)
+		wantTwiML(t, what, a, want)
+		if want == "<Response></Response>" && strings.Contains(a.body, "<Message>") {
+			t.Errorf("%s: answered with a text: %s", what, a.body)
+		}
+	}
+	text("a stranger's first text", strangerPhone, "hello", 1, help)
+	// An auto-responder answering the help line gets nothing back.
+	for i := 2; i < 6; i++ {
+		text("a stranger's next text", strangerPhone, "Thanks for your message!", i, "<Response></Response>")
+	}
+	text("ada's first text", adaPhone, "what?", 6, help)
+	text("ada's next text", adaPhone, "who is this?", 7, "<Response></Response>")
+	// Ten minutes on, the stranger gets the help line again, once.
+	clk.SetTime(clk.Now().Add(10 * time.Minute))
+	text("a stranger's text ten minutes on", strangerPhone, "hello?", 8, help)
+	text("a stranger's next text ten minutes on", strangerPhone, "hello??", 9, "<Response></Response>")
+	// The limit is of help lines only: ada's code still acknowledges.
+	text("ada's code", adaPhone, codeOf(inc, "ada"), 10, "as ada.")
+	waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1)
 }
 
 func mustAtoi(t *testing.T, s string) int {
