@@ -26,17 +26,17 @@ import (
 //
 // The keys are kept in memory, by each replica: they stop a replay to the
 // same replica within the TTL, not one to another replica, nor one past
-// the TTL. Those are served, and the state of the incident decides what
-// they do: key 1 again finds the incident acknowledged and says so, a
-// text's code finds no page of its number awaiting acknowledgement and
-// changes nothing; a call's status finds its entry Failed
-// already and does nothing; key 2 is checked against the level and round
-// its call paged, which have moved on; a call's TwiML request only reads
-// the page; a text that got the help line gets it at most once more per
-// replica and helpEvery. Only a text's "ACK" or "1" could act again: it
-// acknowledges the latest page still waiting to the number Twilio saw,
-// which may be a later one. TLS keeps such a request from being captured
-// in transit.
+// the TTL. Those are served, and the incident's state decides what they
+// do: key 1 finds the incident acknowledged and says so; a text's code
+// finds no page of its number awaiting acknowledgement and changes
+// nothing; a call's status finds its entry Failed already and does
+// nothing; key 2 is checked against the level and round its call paged,
+// and finds the next level due or paged already; a call's TwiML request
+// only reads the page; a text that got the help line gets it at most once
+// more per replica and helpEvery. Only a text's "ACK" or "1" could act
+// again: it acknowledges the latest page still waiting to the number
+// Twilio saw, which may be a later one. TLS keeps such a request from
+// being captured in transit.
 const (
 	replayTTL = 10 * time.Minute
 	// maxReplayKeys bounds each channel's replay keys; a full channel
