@@ -266,6 +266,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL, PublicURL: o.PublicURL,
+			Events: mgr.GetEventRecorder(controller.EventSource),
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

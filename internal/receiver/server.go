@@ -12,10 +12,13 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/egress"
 )
 
@@ -74,6 +77,10 @@ type Options struct {
 	// callbacks are signed over it. Empty, or without AckKeys, serves no
 	// /twilio/ callbacks.
 	PublicURL string
+	// Events records the Events of the receiver's own changes (a call
+	// recorded as failed); nil records none. Its source should be the
+	// reconcilers', so that an incident's Events name one reporter.
+	Events events.EventRecorder
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
@@ -172,6 +179,18 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.statusPages = newStatusPages(s)
 	s.twilio = newTwilioCallbacks(s)
 	return s
+}
+
+// recordEvent records an Event about obj, when the receiver has a
+// recorder. note is taken literally (a "%" in a title stays one) and, like
+// reason and action, cut to the events API's limits, which would otherwise
+// refuse the Event.
+func (s *Server) recordEvent(obj runtime.Object, eventType, reason, action, note string) {
+	if s.opts.Events == nil {
+		return
+	}
+	s.opts.Events.Eventf(obj, nil, eventType, bounded.Bytes(reason, bounded.EventReason), bounded.Bytes(action, bounded.EventAction),
+		"%s", bounded.Bytes(note, bounded.EventNote))
 }
 
 // surface is one URL pattern the receiver serves. Most patterns name no

@@ -22,10 +22,21 @@ import (
 // A callback whose replay key (replayKey) was answered within replayTTL
 // answers 403 and does nothing: Twilio signs a callback once, so the same
 // signed request coming again is a replay, and every TwiML that expects
-// another request carries a step counter in its URLs. Past the TTL a
-// captured request could act again; the one that matters is a text's
-// "ACK" or "1", which TLS keeps from being captured in transit, and which
-// acknowledges only a page still waiting, to the number Twilio saw.
+// another request carries a step counter in its URLs.
+//
+// The keys are kept in memory, by each replica: they stop a replay to the
+// same replica within the TTL, not one to another replica, nor one past
+// the TTL. Those are served, and the incident's state decides what they
+// do: key 1 finds the incident acknowledged and says so; a text's code
+// finds no page of its number awaiting acknowledgement and changes
+// nothing; a call's status finds its entry Failed already and does
+// nothing; key 2 is checked against the level and round its call paged,
+// and finds the next level due or paged already; a call's TwiML request
+// only reads the page; a text that got the help line gets it at most once
+// more per replica and helpEvery. Only a text's "ACK" or "1" could act
+// again: it acknowledges the latest page still waiting to the number
+// Twilio saw, which may be a later one. TLS keeps such a request from
+// being captured in transit.
 const (
 	replayTTL = 10 * time.Minute
 	// maxReplayKeys bounds each channel's replay keys; a full channel
@@ -47,6 +58,9 @@ type twilioCallbacks struct {
 	*Server
 	// replays holds the replay keys of each channel's answered callbacks.
 	replays *scopedCache[string, struct{}]
+	// helped holds, per channel, the numbers that got the help line
+	// lately.
+	helped *scopedCache[string, struct{}]
 	// secretWarnings holds the channels whose unusable auth token was
 	// logged lately.
 	secretWarnings *ttlCache[string, struct{}]
@@ -54,6 +68,7 @@ type twilioCallbacks struct {
 
 func newTwilioCallbacks(s *Server) *twilioCallbacks {
 	return &twilioCallbacks{Server: s, replays: newScopedCache[string, struct{}](replayTTL, maxReplayKeys),
+		helped:         newScopedCache[string, struct{}](helpEvery, maxHelpedNumbers),
 		secretWarnings: newTTLCache[string, struct{}](secretWarningEvery, maxSecretWarnings)}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,6 +18,15 @@ import (
 
 // smsHelp answers every text that acknowledges nothing.
 const smsHelp = "Reply with the code in the page, or ACK for the latest page to this number."
+
+// Every help line is a billed text, and an auto-responder would answer
+// it: a number gets it at most once per helpEvery through a channel, and
+// an empty answer otherwise. maxHelpedNumbers bounds each channel's
+// numbers; a full channel forgets its oldest.
+const (
+	helpEvery        = 10 * time.Minute
+	maxHelpedNumbers = 4096
+)
 
 // maxReplyTitleChars bounds the title quoted in a reply, so that the
 // responder's name fits in the reply after it.
@@ -33,12 +43,10 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	}
 	kind, code := twilio.ParseReply(in.Body, acklink.CodeDigits)
 	if kind == twilio.ReplyOther {
-		return twiml(twilio.Reply(smsHelp))
+		return tc.help(c, in.From, "")
 	}
 	if why := tc.notToChannel(ctx, c, in); why != "" {
-		a := twiml(twilio.Reply(smsHelp))
-		a.outcome, a.incident = why, client.ObjectKey{Namespace: c.namespace}
-		return a
+		return tc.help(c, in.From, why)
 	}
 	list := &klaxonv1alpha1.IncidentList{}
 	// Read only, and moveIncident reads the one it moves again: the
@@ -48,9 +56,7 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 	}
 	page, ok := repliedPage(list.Items, c.channel, in.From, kind, code, c.signer)
 	if !ok {
-		a := twiml(twilio.Reply(smsHelp))
-		a.outcome, a.incident = "no page to "+phone.Mask(in.From)+" matches the reply", client.ObjectKey{Namespace: c.namespace}
-		return a
+		return tc.help(c, in.From, "no page to "+phone.Mask(in.From)+" matches the reply")
 	}
 	claims := acklink.Claims{Namespace: page.inc.Namespace, Name: page.inc.Name, UID: string(page.inc.UID),
 		Episode: page.inc.Status.Episode, Responder: page.responder}
@@ -77,6 +83,24 @@ func (tc *twilioCallbacks) sms(ctx context.Context, c *twilioCallback) twilioAns
 		a.outcome = "acknowledged"
 		a.twiml = twilio.Reply(fmt.Sprintf("Acknowledged %s (%s/%s) as %s.",
 			bounded.Runes(inc.Spec.Title, maxReplyTitleChars), inc.Namespace, inc.Name, claims.Responder))
+	}
+	return a
+}
+
+// help answers a text that acknowledges nothing with the help line, unless
+// the number got it through the channel within helpEvery: then with an
+// empty answer, which sends nothing. why, when not "", is logged.
+func (tc *twilioCallbacks) help(c *twilioCallback, from, why string) twilioAnswer {
+	now := tc.clock.Now()
+	a := twiml(twilio.Reply(smsHelp))
+	if !tc.helped.scope(now, c.namespace+"/"+c.channel).add(now, from, struct{}{}) {
+		a = twiml(twilio.Reply(""))
+		if why != "" {
+			why += "; help sent lately"
+		}
+	}
+	if why != "" {
+		a.outcome, a.incident = why, client.ObjectKey{Namespace: c.namespace}
 	}
 	return a
 }

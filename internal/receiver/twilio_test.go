@@ -12,12 +12,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/controller"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
@@ -95,7 +98,9 @@ func phoneReceiver(t *testing.T, c client.Client) string {
 	t.Helper()
 	keys := &acklink.Keyring{}
 	keys.Set(slackSealer(t))
-	return newReceiver(t, c, func(o *receiver.Options) { o.AckKeys = keys; o.PublicURL = twilioPublicURL + "/" }).URL
+	return newReceiver(t, c, func(o *receiver.Options) {
+		o.AckKeys, o.PublicURL, o.Events = keys, twilioPublicURL+"/", mgr.GetEventRecorder(controller.EventSource)
+	}).URL
 }
 
 // twilioAnswer is the receiver's answer to a callback.
@@ -281,7 +286,8 @@ func TestTwilioReplyAcknowledges(t *testing.T) {
 	wantTwiML(t, "1", a, "Acknowledged Database slow ("+ns+"/db-slow) as ada.")
 	waitForEpisode(t, second, klaxonv1alpha1.StateAcknowledged, 1)
 
-	// Nothing awaits now: the code of an acknowledged page gets the help.
+	// Nothing awaits now: the code of an acknowledged page gets the
+	// help, the number's first: confirmations are not help lines.
 	a = postTwilio(t, base, ns, "phones", "sms", incomingSMS(adaPhone, codeOf(first, "ada"), 4), twilioAuthToken)
 	wantTwiML(t, "the code of an acknowledged page", a, "Reply with the code in the page")
 }
@@ -294,15 +300,22 @@ func TestTwilioReplyChangesNothing(t *testing.T) {
 	code := codeOf(inc, "ada")
 	wrongCode := fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1_000_000)
 
-	for what, form := range map[string]url.Values{
-		"a number no page went to":     incomingSMS(strangerPhone, "ACK", 1),
-		"the code from another number": incomingSMS(strangerPhone, code, 2),
-		"a wrong code":                 incomingSMS(adaPhone, wrongCode, 3),
-		"a question":                   incomingSMS(adaPhone, "what is this?", 4),
-		"an empty text":                incomingSMS(adaPhone, "", 5),
+	// The first text of a number gets the help line; the next ones,
+	// within ten minutes, an empty answer.
+	const help = "<Message>Reply with the code in the page, or ACK for the latest page to this number.</Message>"
+	for _, c := range []struct {
+		what string
+		form url.Values
+		want string
+	}{
+		{"a number no page went to", incomingSMS(strangerPhone, "ACK", 1), help},
+		{"the code from another number", incomingSMS(strangerPhone, code, 2), "<Response></Response>"},
+		{"a wrong code", incomingSMS(adaPhone, wrongCode, 3), help},
+		{"a question", incomingSMS(adaPhone, "what is this?", 4), "<Response></Response>"},
+		{"an empty text", incomingSMS(adaPhone, "", 5), "<Response></Response>"},
 	} {
-		a := postTwilio(t, base, ns, "phones", "sms", form, twilioAuthToken)
-		wantTwiML(t, what, a, "<Message>Reply with the code in the page, or ACK for the latest page to this number.</Message>")
+		a := postTwilio(t, base, ns, "phones", "sms", c.form, twilioAuthToken)
+		wantTwiML(t, c.what, a, c.want)
 	}
 
 	// Requests that are not Twilio's own change nothing.
@@ -355,6 +368,40 @@ func TestTwilioReplyChangesNothing(t *testing.T) {
 	if a := postTwilio(t, bare, ns, "phones", "sms", reply, twilioAuthToken); a.code != http.StatusNotFound {
 		t.Errorf("without a public URL: answered %d: %s", a.code, a.body)
 	}
+}
+
+// A help line is a billed text: a number gets it once per ten minutes
+// through a channel, whatever it sends, and still acknowledges its pages.
+func TestTwilioHelpOncePerNumber(t *testing.T) {
+	ns, _, inc := phoneCase(t, nil)
+	inc = recordPages(t, inc, sentPage(inc, "ada", adaPhone, "SM1", 0, time.Now()))
+	clk := testingclock.NewFakePassiveClock(time.Now())
+	keys := &acklink.Keyring{}
+	keys.Set(slackSealer(t))
+	base := newReceiver(t, nil, func(o *receiver.Options) { o.AckKeys, o.PublicURL, o.Clock = keys, twilioPublicURL+"/", clk }).URL
+	const help = "<Message>Reply with the code in the page"
+	text := func(what, from, body string, n int, want string) {
+		t.Helper()
+		a := postTwilio(t, base, ns, "phones", "sms", incomingSMS(from, body, n), twilioAuthToken)
+		wantTwiML(t, what, a, want)
+		if want == "<Response></Response>" && strings.Contains(a.body, "<Message>") {
+			t.Errorf("%s: answered with a text: %s", what, a.body)
+		}
+	}
+	text("a stranger's first text", strangerPhone, "hello", 1, help)
+	// An auto-responder answering the help line gets nothing back.
+	for i := 2; i < 6; i++ {
+		text("a stranger's next text", strangerPhone, "Thanks for your message!", i, "<Response></Response>")
+	}
+	text("ada's first text", adaPhone, "what?", 6, help)
+	text("ada's next text", adaPhone, "who is this?", 7, "<Response></Response>")
+	// Ten minutes on, the stranger gets the help line again, once.
+	clk.SetTime(clk.Now().Add(10 * time.Minute))
+	text("a stranger's text ten minutes on", strangerPhone, "hello?", 8, help)
+	text("a stranger's next text ten minutes on", strangerPhone, "hello??", 9, "<Response></Response>")
+	// The limit is of help lines only: ada's code still acknowledges.
+	text("ada's code", adaPhone, codeOf(inc, "ada"), 10, "as ada.")
+	waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1)
 }
 
 func mustAtoi(t *testing.T, s string) int {
@@ -453,16 +500,28 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 	if n := writes.Load(); n != 0 {
 		t.Errorf("a ringing call made %d writes", n)
 	}
-	for sid, status := range map[string]string{unanswered: twilio.CallNoAnswer, busy: twilio.CallBusy, completed: twilio.CallCompleted,
-		failed: twilio.CallFailed, canceled: twilio.CallCanceled} {
-		wantTwiML(t, status, postTwilio(t, base, ns, "phones", q, callEvent(sid, status, ""), twilioAuthToken), "<Response></Response>")
-		n := notification(t, inc, sid)
-		if n.State != klaxonv1alpha1.NotificationFailed || n.Error != "the call ended "+status+": nobody acknowledged" {
-			t.Errorf("%s: the page is %s with error %q", status, n.State, n.Error)
+	for _, c := range []struct{ sid, status, why string }{
+		{unanswered, twilio.CallNoAnswer, "the call ended no-answer: nobody answered"},
+		{busy, twilio.CallBusy, "the call ended busy: the line was busy"},
+		{completed, twilio.CallCompleted, "the call was answered but nobody acknowledged (voicemail?)"},
+		{failed, twilio.CallFailed, "the call ended failed: it could not be connected"},
+		{canceled, twilio.CallCanceled, "the call ended canceled: it was canceled before anyone answered"},
+	} {
+		wantTwiML(t, c.status, postTwilio(t, base, ns, "phones", q, callEvent(c.sid, c.status, ""), twilioAuthToken), "<Response></Response>")
+		n := notification(t, inc, c.sid)
+		if n.State != klaxonv1alpha1.NotificationFailed || n.Error != c.why {
+			t.Errorf("%s: the page is %s with error %q, want %q", c.status, n.State, n.Error, c.why)
 		}
-		if n.SentAt == nil || n.MessageRef != sid {
-			t.Errorf("%s: the page lost its record: %+v", status, n)
+		if n.SentAt == nil || n.MessageRef != c.sid {
+			t.Errorf("%s: the page lost its record: %+v", c.status, n)
 		}
+		// Like every failed delivery: a timeline entry and a Warning
+		// Event naming the responder, the channel and the error.
+		msg := "Could not notify ada (phone) via phones: " + c.why
+		if !hasTimeline(t, inc, klaxonv1alpha1.TimelineNotificationFailed, msg) {
+			t.Errorf("%s: no timeline entry %q", c.status, msg)
+		}
+		waitForEvent(t, inc, corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, msg)
 	}
 	// The same status again is a replay: refused, with no write.
 	rv, before := resourceVersion(t, inc), writes.Load()
@@ -482,6 +541,40 @@ func TestTwilioCallNobodyAnswered(t *testing.T) {
 	if got := resourceVersion(t, inc); got != rv {
 		t.Errorf("a replayed or forged status changed the incident: resourceVersion %s, was %s", got, rv)
 	}
+}
+
+// hasTimeline reports whether the stored incident's timeline holds an
+// entry of type typ with message msg.
+func hasTimeline(t *testing.T, inc *klaxonv1alpha1.Incident, typ, msg string) bool {
+	t.Helper()
+	got := &klaxonv1alpha1.Incident{}
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inc), got); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got.Status.Timeline {
+		if e.Type == typ && e.Message == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForEvent waits for an Event about the incident with the type,
+// reason and note.
+func waitForEvent(t *testing.T, inc *klaxonv1alpha1.Incident, typ, reason, note string) {
+	t.Helper()
+	eventually(t, "a "+reason+" Event saying "+note, func(ctx context.Context) (bool, error) {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(ctx, list, client.InNamespace(inc.Namespace)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.UID == inc.UID && e.Type == typ && e.Reason == reason && e.Note == note {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // escalationFixture creates a policy paging ada at level 0 and bob 30

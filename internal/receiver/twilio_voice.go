@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,8 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/delivery"
+	"github.com/klaxon-dev/klaxon/internal/lifecycle"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/notify/twilio"
 )
@@ -379,13 +382,19 @@ func (tc *twilioCallbacks) callStatus(ctx context.Context, c *twilioCallback) tw
 			waited = true
 			continue
 		}
+		// Recorded as the reconciler records a failed delivery: the
+		// entry, a timeline entry in the same write, then an Event.
 		patched := inc.DeepCopy()
 		pn := callNotification(patched, c.channel, p.event.CallSID)
 		pn.State = klaxonv1alpha1.NotificationFailed
-		pn.Error = bounded.Runes(fmt.Sprintf("the call ended %s: nobody acknowledged", p.event.Status), klaxonv1alpha1.MaxNotificationErrorLength)
+		pn.Error = bounded.Runes(unansweredCall(p.event.Status), klaxonv1alpha1.MaxNotificationErrorLength)
+		msg := fmt.Sprintf("Could not notify %s via %s: %s", delivery.Describe(pn), pn.Channel, pn.Error)
+		lifecycle.AppendTimeline(&patched.Status, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(tc.clock.Now()),
+			Type: klaxonv1alpha1.TimelineNotificationFailed, Message: msg})
 		err := tc.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(inc, client.MergeFromWithOptimisticLock{}))
 		switch {
 		case err == nil:
+			tc.recordEvent(patched, corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", msg)
 			return empty("recorded the call as failed: " + p.event.Status)
 		case apierrors.IsConflict(err) && conflicts < 1:
 			conflicts++
@@ -398,6 +407,24 @@ func (tc *twilioCallbacks) callStatus(ctx context.Context, c *twilioCallback) tw
 			return twilioUnavailable(fmt.Errorf("recording the call of incident %s/%s as failed: %w", inc.Namespace, inc.Name, err))
 		}
 	}
+}
+
+// unansweredCall is the error of a call that ended, by its final status,
+// while the incident still awaited acknowledgement.
+func unansweredCall(status string) string {
+	switch status {
+	case twilio.CallCompleted:
+		return "the call was answered but nobody acknowledged (voicemail?)"
+	case twilio.CallNoAnswer:
+		return "the call ended no-answer: nobody answered"
+	case twilio.CallBusy:
+		return "the call ended busy: the line was busy"
+	case twilio.CallFailed:
+		return "the call ended failed: it could not be connected"
+	case twilio.CallCanceled:
+		return "the call ended canceled: it was canceled before anyone answered"
+	}
+	return "the call ended " + status + ": nobody acknowledged"
 }
 
 // pendingCall reports whether a page of the responder through the channel
