@@ -33,7 +33,7 @@ func fuzzIncidents() []klaxonv1alpha1.Incident {
 			Status:     klaxonv1alpha1.IncidentStatus{Phase: phase, Episode: 2, Notifications: pages},
 		}
 	}
-	const sent, failed = klaxonv1alpha1.NotificationSent, klaxonv1alpha1.NotificationFailed
+	const sent, failed, pending = klaxonv1alpha1.NotificationSent, klaxonv1alpha1.NotificationFailed, klaxonv1alpha1.NotificationPending
 	triggered, acked := klaxonv1alpha1.StateTriggered, klaxonv1alpha1.StateAcknowledged
 	return []klaxonv1alpha1.Incident{
 		incident("a", triggered, triggered, page("ada", "phones", "+15005550001", 2, sent, 1), page("bob", "phones", "+15005550002", 2, sent, 9)),
@@ -41,6 +41,8 @@ func fuzzIncidents() []klaxonv1alpha1.Incident {
 		incident("c", triggered, triggered, page("ada", "phones", "+15005550001", 1, sent, 7), page("ada", "phones", "+15005550001", 2, failed, 7)),
 		incident("d", acked, acked, page("ada", "phones", "+15005550001", 2, sent, 6)),
 		incident("e", triggered, acked, page("ada", "phones", "+15005550001", 2, sent, 5)),
+		// Sent, but not recorded yet: its code answers it, ACK does not.
+		incident("f", triggered, triggered, page("cy", "phones", "+15005550003", 2, pending, 0)),
 	}
 }
 
@@ -66,6 +68,7 @@ func FuzzSMSReply(f *testing.F) {
 		form("+15005550001", "ACK"), form("+15005550001", "1"), form("+15005550002", "ack"),
 		form("+15005550001", codeOf(&incs[0], "ada")), form("+15005550001", "ack "+codeOf(&incs[1], "ada")),
 		form("+15005550001", codeOf(&incs[3], "ada")), form("+15005550002", codeOf(&incs[0], "ada")),
+		form("+15005550003", codeOf(&incs[5], "cy")), form("+15005550003", "ACK"),
 		form("+15005550009", "ACK"), form("15005550001", "ACK"), "From=%2B15005550001&Body=ACK&From=%2B15005550002",
 		"%%%", "",
 	} {
@@ -95,13 +98,17 @@ func FuzzSMSReply(f *testing.F) {
 		var match *klaxonv1alpha1.Notification
 		for i := range inc.Status.Notifications {
 			n := &inc.Status.Notifications[i]
+			// A code answers a page sent or about to be recorded so; ACK
+			// only one recorded as sent.
+			answerable := n.State == klaxonv1alpha1.NotificationSent ||
+				(kind == twilio.ReplyCode && n.State == klaxonv1alpha1.NotificationPending)
 			if n.Responder == page.responder && n.Channel == "phones" && n.Address == in.From &&
-				n.State == klaxonv1alpha1.NotificationSent && n.Episode == inc.Status.Episode {
+				answerable && n.Episode == inc.Status.Episode && n.Event == "" {
 				match = n
 			}
 		}
 		if match == nil {
-			t.Fatalf("picked %s as %s, but no Sent page of its episode went through phones to %s", inc.Name, page.responder, in.From)
+			t.Fatalf("picked %s as %s, but no page of its episode it may answer went through phones to %s", inc.Name, page.responder, in.From)
 		}
 		switch kind {
 		case twilio.ReplyCode:
@@ -122,4 +129,23 @@ func FuzzSMSReply(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRepliedPageBeforeItsSendIsRecorded answers a text read before the
+// operator recorded it as sent: its code picks its page; ACK, which names
+// no page, waits for the record.
+func TestRepliedPageBeforeItsSendIsRecorded(t *testing.T) {
+	signer, err := acklink.NewSigner(bytes.Repeat([]byte{7}, acklink.MinKeyLength))
+	if err != nil {
+		t.Fatal(err)
+	}
+	incs := fuzzIncidents()
+	f := &incs[5]
+	code := signer.Code(acklink.Claims{Namespace: f.Namespace, Name: f.Name, UID: string(f.UID), Episode: f.Status.Episode, Responder: "cy"})
+	if page, ok := repliedPage(incs, "phones", "+15005550003", twilio.ReplyCode, code, signer); !ok || page.inc.Name != "f" || page.responder != "cy" {
+		t.Errorf("the code of a page not yet recorded as sent picked %+v, %v; want f as cy", page, ok)
+	}
+	if page, ok := repliedPage(incs, "phones", "+15005550003", twilio.ReplyAcknowledge, "", signer); ok {
+		t.Errorf("ACK picked %s, whose page is not recorded as sent", page.inc.Name)
+	}
 }

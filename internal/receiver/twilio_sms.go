@@ -127,8 +127,8 @@ func (tc *twilioCallbacks) notToChannel(ctx context.Context, c *twilioCallback, 
 	return ""
 }
 
-// smsPage is the page a reply answers: a Sent notification of the
-// incident's current episode.
+// smsPage is the page a reply answers: a notification of the incident's
+// current episode, Sent (or, for a code, not yet recorded as sent).
 type smsPage struct {
 	inc       *klaxonv1alpha1.Incident
 	responder string
@@ -147,18 +147,27 @@ func repliedPage(incs []klaxonv1alpha1.Incident, channel, from string, kind twil
 		}
 		for j := range inc.Status.Notifications {
 			n := &inc.Status.Notifications[j]
-			if n.Channel != channel || n.Address != from || n.State != klaxonv1alpha1.NotificationSent ||
-				n.Responder == "" || n.Episode != inc.Status.Episode || n.Event != "" {
+			if n.Channel != channel || n.Address != from || n.Responder == "" || n.Episode != inc.Status.Episode || n.Event != "" {
 				continue
 			}
 			switch kind {
 			case twilio.ReplyCode:
+				// A text can be read before the operator has recorded it
+				// (or before this replica's cache shows that): a code,
+				// which only that text carries, answers its page whether
+				// or not it is recorded as sent yet.
+				if n.State != klaxonv1alpha1.NotificationSent && n.State != klaxonv1alpha1.NotificationPending {
+					continue
+				}
 				want := signer.Code(acklink.Claims{Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID),
 					Episode: inc.Status.Episode, Responder: n.Responder})
 				if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
 					return smsPage{inc: inc, responder: n.Responder}, true
 				}
 			case twilio.ReplyAcknowledge:
+				if n.State != klaxonv1alpha1.NotificationSent {
+					continue
+				}
 				if bestSent == nil || sentAfter(n, bestSent) {
 					best, bestSent = smsPage{inc: inc, responder: n.Responder}, n
 				}
