@@ -66,8 +66,8 @@ func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twilio
 	if c := condition(got, klaxonv1alpha1.ConditionNotificationFailed); c != "True/DeliveryFailed" {
 		t.Errorf("NotificationFailed = %s", c)
 	}
-	if !timelineHas(got, klaxonv1alpha1.TimelineNotificationFailed, says) {
-		t.Errorf("no timeline entry says %q: %+v", says, got.Status.Timeline)
+	if !timelineHas(got, klaxonv1alpha1.TimelineNotificationFailed, "Did not notify alice (text) via phone: not sent, "+says) {
+		t.Errorf("no timeline entry says the page was not sent: %q: %+v", says, got.Status.Timeline)
 	}
 	eventually(t, "a NotificationLimited Warning", func(context.Context) (bool, error) {
 		return warnings(t, inc, klaxonv1alpha1.EventNotificationLimited) == 1, nil
