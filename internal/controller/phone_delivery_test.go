@@ -125,6 +125,22 @@ func TestPhoneCaps(t *testing.T) {
 		inc := createIncident(t, k8s, ns, "third", withPolicy("direct"))
 		limited(t, inc, mail, api, "over the channel's limit of 2 texts and calls an hour")
 	})
+
+	t.Run("under the channel's cap", func(t *testing.T) {
+		ns, api, _ := capFixture(t, &klaxonv1alpha1.PhoneLimits{PerHour: ptr.To[int32](3)})
+		// Two texts this hour, one before it and one of another channel:
+		// the third of the hour goes out.
+		history(t, ns, sentBefore("phone", "bob", 0, 30*time.Minute), sentBefore("phone", "carol", 0, 20*time.Minute),
+			sentBefore("phone", "bob", 1, 61*time.Minute), sentBefore("other", "alice", 0, 5*time.Minute))
+		inc := createIncident(t, k8s, ns, "third", withPolicy("direct"))
+		waitForNotifications(t, inc, "alice/text:Sent/1,alice/mail:Pending/0")
+		if n := twilioSends(api); n != 1 {
+			t.Errorf("%d texts or calls sent, want 1", n)
+		}
+		if n := warnings(t, inc, klaxonv1alpha1.EventNotificationLimited); n != 0 {
+			t.Errorf("%d NotificationLimited Warnings", n)
+		}
+	})
 }
 
 // A delivery the receiver turns from Sent to Failed (a call nobody
