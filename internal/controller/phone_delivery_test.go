@@ -254,3 +254,19 @@ func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
 		t.Errorf("%d texts and calls, want 2", n)
 	}
 }
+
+// A twilio contact without a kind is texted, never called.
+func TestTwilioContactWithoutKindIsTexted(t *testing.T) {
+	publicOperator(t)
+	ns := newNamespace(t)
+	api := newTwilioAPI(t)
+	phone := twilioChannel(t, ns, "phone", api, nil)
+	channelReady(t, phone, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid, "")
+	phoneResponder(t, ns, "alice", nil, klaxonv1alpha1.Contact{Name: "text", Channel: "phone", Address: "+15005550001"})
+	directPolicy(t, ns, "direct", klaxonv1alpha1.EscalationTarget{User: "alice"})
+	inc := createIncident(t, k8s, ns, "unkind", withPolicy("direct"))
+	waitForNotifications(t, inc, "alice/text:Sent/1")
+	if texts, calls := len(api.Messages()), len(api.Calls()); texts != 1 || calls != 0 {
+		t.Errorf("%d texts and %d calls, want 1 text", texts, calls)
+	}
+}
