@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
@@ -37,10 +38,11 @@ const (
 // sooner, never wrongly.
 const RingSeconds = 20
 
-// KindVoice and KindSMS are the kinds of a contact of a twilio channel.
+// KindVoice and KindSMS are the kinds of a contact of a twilio channel,
+// as notify.Message.Kind carries them: the API's values.
 const (
-	KindVoice = "voice"
-	KindSMS   = "sms"
+	KindVoice = string(klaxonv1alpha1.ContactKindVoice)
+	KindSMS   = string(klaxonv1alpha1.ContactKindSMS)
 )
 
 // Config is what a Sender is built from.
