@@ -96,7 +96,9 @@ type ResponderSpec struct {
 // ResponderStatus is what the operator observed.
 type ResponderStatus struct {
 	// conditions describe the responder's state; Ready is False when a
-	// contact names a missing or not-Ready channel.
+	// contact names a missing or not-Ready channel, or when a contact's
+	// address does not suit its channel (InvalidContact: a twilio contact
+	// without an E.164 number, an ntfy contact without a valid topic).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -110,7 +110,25 @@ func (s *Signer) Sign(c Claims) string {
 // URL returns the acknowledge link of c under publicURL (without a trailing
 // slash): publicURL + "/ack/" + token.
 func (s *Signer) URL(publicURL string, c Claims) string {
-	return strings.TrimRight(publicURL, "/") + "/ack/" + s.Sign(c)
+	return linkURL(publicURL, s.Sign(c))
+}
+
+// Link is what a page carries to be acknowledged: the link, its token and
+// the reply code.
+type Link struct {
+	URL, Token, Code string
+}
+
+// Link signs c once and returns its acknowledge link under publicURL (as
+// URL makes it), the token and the reply code.
+func (s *Signer) Link(publicURL string, c Claims) Link {
+	token := s.Sign(c)
+	return Link{URL: linkURL(publicURL, token), Token: token, Code: s.Code(c)}
+}
+
+// linkURL is the one form of an acknowledge link.
+func linkURL(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + "/ack/" + token
 }
 
 // Verify checks the token's layout, signature and expiry, in that order,

@@ -157,6 +157,21 @@ func TestURL(t *testing.T) {
 	}
 }
 
+func TestLink(t *testing.T) {
+	s := mustSigner(t, testKey)
+	c := testClaims()
+	l := s.Link("https://klaxon.example.com/", c)
+	if l.URL != s.URL("https://klaxon.example.com", c) || l.URL != "https://klaxon.example.com/ack/"+l.Token {
+		t.Errorf("link %q with token %q, want the URL's form", l.URL, l.Token)
+	}
+	if got, err := s.Verify(l.Token, now); err != nil || got != c {
+		t.Errorf("the token verifies as %+v, %v; want %+v", got, err, c)
+	}
+	if l.Code != s.Code(c) || len(l.Code) != CodeDigits {
+		t.Errorf("code %q, want %q", l.Code, s.Code(c))
+	}
+}
+
 func TestKeyring(t *testing.T) {
 	var nilRing *Keyring
 	if _, ok := nilRing.Signer(); ok {

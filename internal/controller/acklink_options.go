@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"strings"
 	"time"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -25,9 +24,7 @@ func WithAckLinks(keys *acklink.Keyring, ttl time.Duration) Option {
 // ackLink is what lets a responder acknowledge a page: the link, its
 // signed token (for channels that build callback URLs of their own) and the
 // short code a text asks to reply with.
-type ackLink struct {
-	URL, Token, Code string
-}
+type ackLink = acklink.Link
 
 // link returns what lets responder acknowledge the incident's current
 // episode, valid for the ttl from now; false when there is no public URL,
@@ -45,6 +42,5 @@ func (o ackLinkOptions) link(publicURL string, inc *klaxonv1alpha1.Incident, res
 	if c.Validate() != nil {
 		return ackLink{}, false
 	}
-	token := s.Sign(c)
-	return ackLink{URL: strings.TrimRight(publicURL, "/") + "/ack/" + token, Token: token, Code: s.Code(c)}, true
+	return s.Link(publicURL, c), true
 }

@@ -34,7 +34,7 @@ func (l *channelLoader) loadTwilio(ctx context.Context, namespace, name string, 
 		return nil, p, err
 	}
 	return built(twilio.New(twilio.Config{
-		BaseURL: twilioBaseURL(tw), AccountSID: string(sid), AuthToken: string(token), From: tw.From,
+		BaseURL: tw.BaseURL, AccountSID: string(sid), AuthToken: string(token), From: tw.From,
 		PublicURL: l.publicURL, Namespace: namespace, Channel: name, Egress: l.egress,
 	}))
 }
@@ -51,19 +51,12 @@ func (l *channelLoader) loadNtfy(ctx context.Context, namespace string, nf *klax
 	return built(ntfy.New(cfg))
 }
 
-func twilioBaseURL(tw *klaxonv1alpha1.TwilioChannel) string {
-	if tw.BaseURL == "" {
-		return twilio.DefaultBaseURL
-	}
-	return tw.BaseURL
-}
-
 // describeTwilio says how a twilio channel sends. Its own number is shown
 // masked like any other: it is the same kind of string.
 func describeTwilio(tw *klaxonv1alpha1.TwilioChannel) string {
 	s := "Texts and calls through Twilio from " + phone.Mask(tw.From)
-	if base := twilioBaseURL(tw); base != twilio.DefaultBaseURL {
-		s += " at " + hostOf(base)
+	if tw.BaseURL != "" && tw.BaseURL != twilio.DefaultBaseURL {
+		s += " at " + hostOf(tw.BaseURL)
 	}
 	per, all := phoneLimits(tw)
 	return fmt.Sprintf("%s, at most %d an hour to a responder and %d in all", s, per, all)

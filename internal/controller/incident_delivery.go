@@ -218,8 +218,14 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: klaxonv1alpha1.TimelineNotified, Message: msg})
 		case delivery.Failed:
 			msg := fmt.Sprintf("Could not notify %s via %s after %d attempts: %s", who, n.Channel, n.Attempts, n.Error)
+			limit := (*limitError)(nil)
+			limited := errors.As(o.Err, &limit)
+			if limited {
+				// The last try went nowhere: the cap refused it first.
+				msg = fmt.Sprintf("Did not notify %s via %s: not sent, %s", who, n.Channel, limit.Error())
+			}
 			s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationFailed, "Notify", msg)
-			if limit := (*limitError)(nil); errors.As(o.Err, &limit) {
+			if limited {
 				s.record(corev1.EventTypeWarning, klaxonv1alpha1.EventNotificationLimited, "Notify",
 					fmt.Sprintf("Did not text or call %s via %s: %s", who, n.Channel, limit.Error()))
 			}

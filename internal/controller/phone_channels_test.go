@@ -42,10 +42,23 @@ func TestPhoneChannelsWithoutPublicURL(t *testing.T) {
 	responderReady(t, local, metav1.ConditionFalse, klaxonv1alpha1.ReasonInvalidContact,
 		"contact text: its address +…02 is not a phone number in E.164 form, such as +4915112345678, which channel phone texts and calls")
 
+	hook := createChannel(t, ns, "hook", klaxonv1alpha1.NotificationChannelSpec{Webhook: &klaxonv1alpha1.WebhookChannel{
+		URL: "https://hooks.example.com/klaxon"}})
+	channelReady(t, hook, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid, "")
 	noted := phoneResponder(t, ns, "carol", nil,
-		klaxonv1alpha1.Contact{Name: "push", Channel: "push", Address: "+4915112345679", Kind: klaxonv1alpha1.ContactKindSMS})
+		klaxonv1alpha1.Contact{Name: "hook", Channel: "hook", Address: "+4915112345679", Kind: klaxonv1alpha1.ContactKindSMS})
 	responderReady(t, noted, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid,
-		"1 contact, 1 rule, every channel Ready; contact push: kind sms is ignored, channel push is not a twilio channel")
+		"1 contact, 1 rule, every channel Ready; contact hook: kind sms is ignored, channel hook is not a twilio channel")
+
+	// An ntfy contact's topic is checked before anything is sent, and not
+	// quoted: on a public server a topic is as good as a password.
+	pushed := phoneResponder(t, ns, "dave", nil,
+		klaxonv1alpha1.Contact{Name: "pager", Channel: "push", Address: "dave/pager"})
+	responderReady(t, pushed, metav1.ConditionFalse, klaxonv1alpha1.ReasonInvalidContact,
+		"contact pager: its address is not an ntfy topic (1 to 64 letters, digits, - or _), which channel push pushes to")
+	if c := meta.FindStatusCondition(pushed.Status.Conditions, klaxonv1alpha1.ConditionReady); strings.Contains(c.Message, "dave/pager") {
+		t.Errorf("Ready quotes the topic: %q", c.Message)
+	}
 
 	for _, r := range []*klaxonv1alpha1.Responder{waiting, local} {
 		c := meta.FindStatusCondition(r.Status.Conditions, klaxonv1alpha1.ConditionReady)

@@ -66,8 +66,8 @@ func limited(t *testing.T, inc *klaxonv1alpha1.Incident, mail *hook, api *twilio
 	if c := condition(got, klaxonv1alpha1.ConditionNotificationFailed); c != "True/DeliveryFailed" {
 		t.Errorf("NotificationFailed = %s", c)
 	}
-	if !timelineHas(got, klaxonv1alpha1.TimelineNotificationFailed, says) {
-		t.Errorf("no timeline entry says %q: %+v", says, got.Status.Timeline)
+	if !timelineHas(got, klaxonv1alpha1.TimelineNotificationFailed, "Did not notify alice (text) via phone: not sent, "+says) {
+		t.Errorf("no timeline entry says the page was not sent: %q: %+v", says, got.Status.Timeline)
 	}
 	eventually(t, "a NotificationLimited Warning", func(context.Context) (bool, error) {
 		return warnings(t, inc, klaxonv1alpha1.EventNotificationLimited) == 1, nil
@@ -124,6 +124,22 @@ func TestPhoneCaps(t *testing.T) {
 			sentBefore("other", "alice", 0, 5*time.Minute))
 		inc := createIncident(t, k8s, ns, "third", withPolicy("direct"))
 		limited(t, inc, mail, api, "over the channel's limit of 2 texts and calls an hour")
+	})
+
+	t.Run("under the channel's cap", func(t *testing.T) {
+		ns, api, _ := capFixture(t, &klaxonv1alpha1.PhoneLimits{PerHour: ptr.To[int32](3)})
+		// Two texts this hour, one before it and one of another channel:
+		// the third of the hour goes out.
+		history(t, ns, sentBefore("phone", "bob", 0, 30*time.Minute), sentBefore("phone", "carol", 0, 20*time.Minute),
+			sentBefore("phone", "bob", 1, 61*time.Minute), sentBefore("other", "alice", 0, 5*time.Minute))
+		inc := createIncident(t, k8s, ns, "third", withPolicy("direct"))
+		waitForNotifications(t, inc, "alice/text:Sent/1,alice/mail:Pending/0")
+		if n := twilioSends(api); n != 1 {
+			t.Errorf("%d texts or calls sent, want 1", n)
+		}
+		if n := warnings(t, inc, klaxonv1alpha1.EventNotificationLimited); n != 0 {
+			t.Errorf("%d NotificationLimited Warnings", n)
+		}
 	})
 }
 
@@ -236,5 +252,21 @@ func TestTwilioPagesCarryTokenAndCode(t *testing.T) {
 	})
 	if n := twilioSends(api); n != 2 {
 		t.Errorf("%d texts and calls, want 2", n)
+	}
+}
+
+// A twilio contact without a kind is texted, never called.
+func TestTwilioContactWithoutKindIsTexted(t *testing.T) {
+	publicOperator(t)
+	ns := newNamespace(t)
+	api := newTwilioAPI(t)
+	phone := twilioChannel(t, ns, "phone", api, nil)
+	channelReady(t, phone, metav1.ConditionTrue, klaxonv1alpha1.ReasonValid, "")
+	phoneResponder(t, ns, "alice", nil, klaxonv1alpha1.Contact{Name: "text", Channel: "phone", Address: "+15005550001"})
+	directPolicy(t, ns, "direct", klaxonv1alpha1.EscalationTarget{User: "alice"})
+	inc := createIncident(t, k8s, ns, "unkind", withPolicy("direct"))
+	waitForNotifications(t, inc, "alice/text:Sent/1")
+	if texts, calls := len(api.Messages()), len(api.Calls()); texts != 1 || calls != 0 {
+		t.Errorf("%d texts and %d calls, want 1 text", texts, calls)
 	}
 }

@@ -45,10 +45,12 @@ type phoneSend struct {
 // its place until release says whether to keep it. Over a cap it returns
 // a Permanent *limitError: retrying within the hour would only be refused
 // again, and the person's next rule or the next level is already timed.
+// The send's own earlier attempt is not counted: a retry takes its place.
 func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest, tw *klaxonv1alpha1.TwilioChannel) (release func(keep bool), err error) {
-	// From the cache: one List per text or call, no API server read.
+	// From the cache, read only: one List per text or call, no API
+	// server read and no copy of the namespace's incidents.
 	list := &klaxonv1alpha1.IncidentList{}
-	if err = d.cache.List(ctx, list, client.InNamespace(ref.Namespace)); err != nil {
+	if err = d.cache.List(ctx, list, client.InNamespace(ref.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("counting the texts and calls of NotificationChannel %s: %w", req.channel, err)
 	}
 	now := d.clock.Now()
@@ -56,11 +58,13 @@ func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid
 	channel := ref.Namespace + "/" + req.channel
 	responder := req.message.Page.Responder
 	id := deliveryID(uid, req.key)
+	// Walked outside the lock, which every channel's sends share.
+	persisted := persistedPhoneSends(list.Items, req.channel, since, id)
 
 	l := &d.phones
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	all, toResponder := countPhoneSends(list.Items, req.channel, responder, since, l.recent(channel, since))
+	all, toResponder := countPhoneSends(persisted, l.recent(channel, since), responder, id)
 	perResponder, perHour := phoneLimits(tw)
 	switch {
 	case responder != "" && toResponder >= perResponder:
@@ -87,11 +91,12 @@ func (d *sender) reservePhone(ctx context.Context, ref types.NamespacedName, uid
 	}, nil
 }
 
-// countPhoneSends counts the texts and calls of a channel since a time:
-// those recorded in the incidents (a sentAt, whatever the state since: a
-// call nobody answered was still made) and those of mine, this process's,
-// each once; in all, and to responder ("" counts none).
-func countPhoneSends(incidents []klaxonv1alpha1.Incident, channel, responder string, since time.Time, mine map[string]phoneSend) (all, toResponder int) {
+// persistedPhoneSends returns the texts and calls of a channel since a time
+// that the incidents record (a sentAt, whatever the state since: a call
+// nobody answered was still made), by delivery ID to their responder ("" for
+// none), but self's. It only reads the incidents.
+func persistedPhoneSends(incidents []klaxonv1alpha1.Incident, channel string, since time.Time, self string) map[string]string {
+	sends := map[string]string{}
 	for i := range incidents {
 		inc := &incidents[i]
 		for j := range inc.Status.Notifications {
@@ -99,16 +104,31 @@ func countPhoneSends(incidents []klaxonv1alpha1.Incident, channel, responder str
 			if n.Channel != channel || n.SentAt == nil || n.SentAt.Time.Before(since) {
 				continue
 			}
-			if _, counted := mine[deliveryID(inc.UID, delivery.Key(n))]; counted {
-				continue
-			}
-			all++
-			if responder != "" && n.Responder == responder {
-				toResponder++
+			if id := deliveryID(inc.UID, delivery.Key(n)); id != self {
+				sends[id] = n.Responder
 			}
 		}
 	}
-	for _, s := range mine {
+	return sends
+}
+
+// countPhoneSends counts the persisted sends and those of mine, this
+// process's, each once and self's not at all; in all, and to responder (""
+// counts none).
+func countPhoneSends(persisted map[string]string, mine map[string]phoneSend, responder, self string) (all, toResponder int) {
+	for id, r := range persisted {
+		if _, counted := mine[id]; counted {
+			continue
+		}
+		all++
+		if responder != "" && r == responder {
+			toResponder++
+		}
+	}
+	for id, s := range mine {
+		if id == self {
+			continue
+		}
 		all++
 		if responder != "" && s.responder == responder {
 			toResponder++

@@ -39,21 +39,28 @@ func TestCountPhoneSends(t *testing.T) {
 	}
 	for name, tc := range map[string]struct {
 		responder        string
+		self             string
 		mine             map[string]phoneSend
 		all, toResponder int
 	}{
-		"persisted only":  {"alice", nil, 5, 3},
-		"no responder":    {"", nil, 5, 0},
-		"another person":  {"carol", nil, 5, 0},
-		"sends under way": {"alice", map[string]phoneSend{"three/x": {responder: "alice", at: now}, "three/y": {responder: "bob", at: now}}, 7, 4},
+		"persisted only":  {"alice", "", nil, 5, 3},
+		"no responder":    {"", "", nil, 5, 0},
+		"another person":  {"carol", "", nil, 5, 0},
+		"sends under way": {"alice", "", map[string]phoneSend{"three/x": {responder: "alice", at: now}, "three/y": {responder: "bob", at: now}}, 7, 4},
+		// A retry after a timeout does not count its own earlier attempt,
+		// kept by this process or already recorded.
+		"a retry, kept": {"alice", "three/x", map[string]phoneSend{"three/x": {responder: "alice", at: now}, "three/y": {responder: "bob", at: now}}, 6, 3},
+		"a retry, recorded": {"alice", deliveryID("one", delivery.Key(&incidents[0].Status.Notifications[0])), map[string]phoneSend{
+			deliveryID("one", delivery.Key(&incidents[0].Status.Notifications[0])): {responder: "alice", at: now.Add(-10 * time.Minute)},
+		}, 4, 2},
 		// A send this process made and whose entry the cache already shows
 		// counts once.
-		"stored and mine": {"alice", map[string]phoneSend{
+		"stored and mine": {"alice", "", map[string]phoneSend{
 			deliveryID("one", delivery.Key(&incidents[0].Status.Notifications[0])): {responder: "alice", at: now.Add(-10 * time.Minute)},
 		}, 5, 3},
 	} {
 		t.Run(name, func(t *testing.T) {
-			all, to := countPhoneSends(incidents, "phone", tc.responder, since, tc.mine)
+			all, to := countPhoneSends(persistedPhoneSends(incidents, "phone", since, tc.self), tc.mine, tc.responder, tc.self)
 			if all != tc.all || to != tc.toResponder {
 				t.Errorf("counted %d in all and %d to %q; want %d and %d", all, to, tc.responder, tc.all, tc.toResponder)
 			}

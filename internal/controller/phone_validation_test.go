@@ -64,6 +64,10 @@ func TestPhoneObjectsAreValidated(t *testing.T) {
 		"ntfy url relative":             {channel(klaxonv1alpha1.NotificationChannelSpec{Ntfy: &klaxonv1alpha1.NtfyChannel{URL: "/ntfy/alerts"}}), "url must be an http or https URL"},
 		"sms contact with a local number": {contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "015112345678", Kind: klaxonv1alpha1.ContactKindSMS}),
 			"a contact of kind sms or voice has a phone number in E.164 form as its address"},
+		"sms contact with 16 digits": {contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "+4915112345678901", Kind: klaxonv1alpha1.ContactKindSMS}),
+			"a contact of kind sms or voice has a phone number in E.164 form as its address"},
+		"sms contact with a leading 0": {contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "+04915112345678", Kind: klaxonv1alpha1.ContactKindSMS}),
+			"a contact of kind sms or voice has a phone number in E.164 form as its address"},
 		"voice contact with a mail address": {contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "alice@example.com", Kind: klaxonv1alpha1.ContactKindVoice}),
 			"a contact of kind sms or voice has a phone number in E.164 form as its address"},
 	}
@@ -99,8 +103,9 @@ func TestPhoneObjectsAreValidated(t *testing.T) {
 		})),
 		"ntfy": channel(klaxonv1alpha1.NotificationChannelSpec{Ntfy: &klaxonv1alpha1.NtfyChannel{URL: "http://ntfy.example.com:8080",
 			TokenSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "ntfy", Key: "token"}}}),
-		"voice":   contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "+4915112345678", Kind: klaxonv1alpha1.ContactKindVoice}),
-		"no-kind": contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "0151 1234 5678"}),
+		"voice":          contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "+4915112345678", Kind: klaxonv1alpha1.ContactKindVoice}),
+		"fifteen-digits": contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "+491511234567890", Kind: klaxonv1alpha1.ContactKindSMS}),
+		"no-kind":        contact(klaxonv1alpha1.Contact{Name: "phone", Channel: "phone", Address: "0151 1234 5678"}),
 	}
 	for name, obj := range valid {
 		obj.SetNamespace(ns)

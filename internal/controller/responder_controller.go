@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/notify/ntfy"
 	"github.com/klaxon-dev/klaxon/internal/phone"
 )
 
@@ -92,7 +93,7 @@ func (r *ResponderReconciler) check(ctx context.Context, resp *klaxonv1alpha1.Re
 
 // checkPhoneContact checks a contact against its channel's kind: a twilio
 // contact's address must be a phone number in E.164 form (the CRD checks
-// that only for contacts that say their kind). A kind on a contact of any
+// that only for contacts that say their kind), an ntfy contact's a topic. A kind on a contact of any
 // other channel is ignored, which the Ready message notes: the contact
 // still works, just not as its author may think. Neither says the address
 // in full.
@@ -101,6 +102,10 @@ func checkPhoneContact(c klaxonv1alpha1.Contact, ch *klaxonv1alpha1.Notification
 	case ch.Spec.Twilio != nil && !phone.IsNumber(c.Address):
 		return fmt.Sprintf("contact %s: its address %s is not a phone number in E.164 form, such as +4915112345678, which channel %s texts and calls",
 			c.Name, phone.Mask(c.Address), c.Channel), ""
+	case ch.Spec.Ntfy != nil && !ntfy.IsTopic(c.Address):
+		// A topic on a public server is as good as a password: not quoted.
+		return fmt.Sprintf("contact %s: its address is not an ntfy topic (%s), which channel %s pushes to",
+			c.Name, ntfy.TopicRule, c.Channel), ""
 	case ch.Spec.Twilio == nil && c.Kind != "":
 		return "", fmt.Sprintf("contact %s: kind %s is ignored, channel %s is not a twilio channel", c.Name, c.Kind, c.Channel)
 	}

@@ -46,6 +46,12 @@ const ActionLabel = "Acknowledge"
 // topicPattern is what ntfy accepts as a topic name.
 var topicPattern = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
 
+// TopicRule says what a topic is, for messages refusing one.
+const TopicRule = "1 to 64 letters, digits, - or _"
+
+// IsTopic reports whether s is a topic ntfy accepts.
+func IsTopic(s string) bool { return topicPattern.MatchString(s) }
+
 // Config is what a Sender is built from.
 type Config struct {
 	// URL is the ntfy server's root URL, such as https://ntfy.sh.
@@ -128,8 +134,8 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // ntfy's refusals (4xx but 408 and 429) are Permanent; rate limits, server
 // errors and network failures are worth retrying.
 func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
-	if !topicPattern.MatchString(m.Address) {
-		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: 1 to 64 letters, digits, - or _"))
+	if !IsTopic(m.Address) {
+		return "", notify.Permanent(errors.New("the contact's address is not an ntfy topic: " + TopicRule))
 	}
 	body, err := encodeBounded(publicationOf(m))
 	if err != nil {

@@ -292,3 +292,19 @@ func start(s string) string {
 	}
 	return s
 }
+
+func TestIsTopic(t *testing.T) {
+	for topic, want := range map[string]bool{
+		"alice-pager_7":         true,
+		strings.Repeat("a", 64): true,
+		strings.Repeat("a", 65): false,
+		"":                      false,
+		"a/b":                   false,
+		"+4915112345679":        false,
+		"alice pager":           false,
+	} {
+		if got := IsTopic(topic); got != want {
+			t.Errorf("IsTopic(%q) = %v, want %v", topic, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/phone"
@@ -30,10 +31,11 @@ const apiVersion = "2010-04-01"
 // sooner, never wrongly.
 const RingSeconds = 20
 
-// KindVoice and KindSMS are the kinds of a contact of a twilio channel.
+// KindVoice and KindSMS are the kinds of a contact of a twilio channel,
+// as notify.Message.Kind carries them: the API's values.
 const (
-	KindVoice = "voice"
-	KindSMS   = "sms"
+	KindVoice = string(klaxonv1alpha1.ContactKindVoice)
+	KindSMS   = string(klaxonv1alpha1.ContactKindSMS)
 )
 
 // Config is what a Sender is built from.
@@ -122,7 +124,12 @@ func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	to := phone.Mask(m.Address)
 	if m.Kind == KindVoice {
 		form, err := s.callForm(m)
-		if err != nil {
+		switch {
+		case errors.Is(err, errNoToken):
+			// The acknowledge key has not loaded yet: the retry's message
+			// is built anew and carries a token once it has.
+			return "", err
+		case err != nil:
 			return "", notify.Permanent(err)
 		}
 		ref, err := s.create(ctx, "Calls.json", form)
@@ -139,6 +146,10 @@ func (s *Sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	return ref, nil
 }
 
+// errNoToken is a call without an acknowledge token, which could not be
+// answered: the acknowledge key is not loaded (yet).
+var errNoToken = errors.New("a call needs acknowledge links: without a token the call could not be answered (the acknowledge key is not loaded)")
+
 // callForm is the request creating a call: Twilio fetches what it says
 // from the receiver when answered, and posts its final status there.
 func (s *Sender) callForm(m *notify.Message) (url.Values, error) {
@@ -150,7 +161,7 @@ func (s *Sender) callForm(m *notify.Message) (url.Values, error) {
 	}
 	token := m.Page.AcknowledgeToken
 	if token == "" {
-		return nil, errors.New("a call needs acknowledge links: without a token the call could not be answered")
+		return nil, errNoToken
 	}
 	return url.Values{
 		"To":                   {m.Address},

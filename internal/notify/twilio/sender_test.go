@@ -129,8 +129,12 @@ func TestSendCallNeedsAPublicURLAndAToken(t *testing.T) {
 	}
 	m := message(twilio.KindVoice)
 	m.Page.AcknowledgeToken = ""
-	if _, err := newSender(t, srv).Send(ctx(t), m); !notify.IsPermanent(err) || !strings.Contains(err.Error(), "acknowledge") {
-		t.Errorf("without a token: %v, want a permanent error", err)
+	// The key may load later, and the retry's message carries a token.
+	if _, err := newSender(t, srv).Send(ctx(t), m); err == nil || notify.IsPermanent(err) || !strings.Contains(err.Error(), "acknowledge") {
+		t.Errorf("without a token: %v, want an error worth retrying", err)
+	}
+	if _, err := noURL.Send(ctx(t), m); !notify.IsPermanent(err) || !strings.Contains(err.Error(), "public URL") {
+		t.Errorf("without a public URL nor a token: %v, want a permanent error naming the URL", err)
 	}
 	if n := len(srv.Calls()); n != 0 {
 		t.Errorf("%d calls were made", n)
