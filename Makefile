@@ -118,7 +118,7 @@ test: manifests generate helm kustomize ## Run every test: unit, envtest integra
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" \
 	KLAXON_ALERTMANAGER_DIR="$$(hack/alertmanager.sh)" \
 	KLAXON_MAILPIT_DIR="$$(hack/mailpit.sh)" \
-	$(GO) test $(GOTEST_FLAGS) $$($(GO) list ./... | grep -v /test/fault)
+	$(GO) test -timeout 20m $(GOTEST_FLAGS) $$($(GO) list ./... | grep -v /test/fault)
 	@# Alone, so that no other test's load blurs its failover and crash timing.
 	$(MAKE) fault
 
