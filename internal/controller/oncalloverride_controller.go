@@ -108,14 +108,17 @@ func (r *OnCallOverrideReconciler) reconcileReady(ctx context.Context, s *scope[
 }
 
 // SetupWithManager registers the reconciler; a schedule that appears,
-// changes or goes wakes the overrides that name it.
+// changes its spec or goes wakes the overrides that name it.
 func (r *OnCallOverrideReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.OnCallOverride{}).
+		// An override reads its schedule's spec, never its status: the
+		// schedule's status writes, one per override change in a flood of
+		// them, would wake every override of it each time.
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return overridesNaming(ctx, c, obj.GetNamespace(), obj.GetName())
-		})).
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// Only a new, changed or deleted override moves the others' room;
 		// their status writes do not.
 		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {

@@ -18,8 +18,11 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 )
 
-// DefaultTimeout is how long Eventually waits unless told otherwise.
-const DefaultTimeout = 20 * time.Second
+// DefaultTimeout is how long Eventually waits unless told otherwise: long
+// enough for a machine that runs other packages' API servers, and a
+// package's own earlier floods, at the same time. A wait returns as soon
+// as its condition holds, so only a failing test waits this long.
+const DefaultTimeout = time.Minute
 
 // SetLogger logs errors only, or everything when KLAXON_TEST_VERBOSE is set.
 func SetLogger() {
