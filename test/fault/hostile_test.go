@@ -224,6 +224,23 @@ func TestHostileInput(t *testing.T) {
 						len(a.Items), len([]rune(a.Items[0].Labels["instance"])))
 				}
 			}},
+		// Twilio's callbacks carry no token but a signature, checked with
+		// the auth token of the channel the path names: whatever names no
+		// twilio channel here is refused before anything is read.
+		{name: "a Twilio callback to a channel that does not exist", path: "/twilio/" + tm.ns + "/nope/sms",
+			body: []byte("From=%2B4915112345678&To=%2B15005550006&Body=ack"), code: http.StatusNotFound, says: "No Twilio channel of that name"},
+		{name: "a Twilio callback to a namespace the operator does not watch", path: "/twilio/kube-system/phone/sms",
+			body: []byte("From=%2B4915112345678&Body=ack"), code: http.StatusNotFound, says: "No Twilio channel of that name"},
+		{name: "a Twilio callback with an alert route's token", path: "/twilio/" + tm.ns + "/alerts/voice/status", auth: bearer,
+			body: []byte("CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=completed"), code: http.StatusNotFound, says: "No Twilio channel of that name"},
+		{name: "a Twilio callback of no such kind", path: "/twilio/" + tm.ns + "/nope/fax", body: []byte("a=1"),
+			code: http.StatusNotFound, says: "No such Twilio callback"},
+		{name: "a Twilio callback by GET", method: http.MethodGet, path: "/twilio/" + tm.ns + "/nope/sms",
+			code: http.StatusMethodNotAllowed, says: "POST"},
+		{name: "a Twilio callback that is no form", path: "/twilio/" + tm.ns + "/nope/sms", body: []byte("From=%zz"),
+			code: http.StatusBadRequest, says: "Not a Twilio callback form"},
+		{name: "an oversized Twilio callback", path: "/twilio/" + tm.ns + "/nope/sms", body: bytes.Repeat([]byte("a"), 64<<10),
+			code: http.StatusRequestEntityTooLarge, says: "Request too large"},
 		{name: "10,000 alerts in one group", path: tm.webhook(), auth: bearer, body: hostilePayload("TenThousand", 10000, nil),
 			code: http.StatusOK, opens: hostileGroupKey("TenThousand"),
 			check: func(t *testing.T, inc *klaxonv1alpha1.Incident) {
