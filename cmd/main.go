@@ -103,6 +103,13 @@ func main() {
 	flag.BoolVar(&o.EgressDenyPrivate, "egress-deny-private", false,
 		"Also refuse the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7, ...) unless --egress-allow names them: "+
 			"for an operator whose channels should only reach the internet.")
+	flag.StringVar(&o.FallbackReceiverFile, "fallback-receiver-file", "",
+		"A file holding one Alertmanager receiver block (as under receivers: in alertmanager.yml), such as a mounted Secret's key, "+
+			"through which Klaxon pages that it cannot reach the Kubernetes API server while notifications wait; empty turns the fallback off.")
+	flag.DurationVar(&o.FallbackAfter, "fallback-after", operator.DefaultFallbackAfter,
+		"How long the API server must have been unreachable, with notifications waiting that Klaxon cannot record, before the fallback pages.")
+	flag.DurationVar(&o.FallbackRepeat, "fallback-repeat", operator.DefaultFallbackRepeat,
+		"The least time between two fallback pages while one outage lasts.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

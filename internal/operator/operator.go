@@ -107,6 +107,19 @@ type Options struct {
 	// PodIP is the operator pod's IP (the downward API's status.podIP),
 	// refused as an egress destination; empty outside a cluster.
 	PodIP string
+	// FallbackReceiverFile names a file holding one Alertmanager receiver
+	// block, through which the operator pages that it cannot reach the API
+	// server (fallback.go); empty turns the fallback off. A file that is
+	// missing, unreadable or invalid is logged and counted, and the
+	// operator runs without a fallback.
+	FallbackReceiverFile string
+	// FallbackAfter is how long the API server must have been unreachable,
+	// with notifications waiting, before the fallback pages; 0 means
+	// DefaultFallbackAfter.
+	FallbackAfter time.Duration
+	// FallbackRepeat is the least time between two fallback pages of one
+	// outage; 0 means DefaultFallbackRepeat.
+	FallbackRepeat time.Duration
 	// Restartable lets a process build a second manager after the first
 	// stopped (tests that restart the operator); controller names are then
 	// not checked for uniqueness.
@@ -330,3 +343,9 @@ func addAckKeyLoader(mgr ctrl.Manager, namespace string) (*acklink.Keyring, erro
 	}
 	return keys, nil
 }
+
+// The fallback's defaults (--fallback-after, --fallback-repeat).
+const (
+	DefaultFallbackAfter  = time.Minute
+	DefaultFallbackRepeat = 15 * time.Minute
+)
