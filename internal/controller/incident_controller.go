@@ -43,7 +43,9 @@ type IncidentReconciler struct {
 // and records Events with recorder.
 func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *IncidentReconciler {
 	o := buildOptions(opts)
-	return &IncidentReconciler{reconciler: newReconciler(c, recorder, opts), workers: o.incidentWorkers, publicURL: o.publicURL, ackLinks: o.ackLinks,
+	rec := newReconciler(c, recorder, opts)
+	rec.relay = o.relay
+	return &IncidentReconciler{reconciler: rec, workers: o.incidentWorkers, publicURL: o.publicURL, ackLinks: o.ackLinks,
 		silencer: &silencer{secrets: &channelLoader{secretReader: c}}}
 }
 
@@ -91,6 +93,7 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("indexing incidents by escalation policy: %w", err)
 	}
+	r.live = mgr.GetAPIReader()
 	// Sends run beside the controller, on the leader; each finished send
 	// wakes its incident to record the outcome.
 	r.sender = newSender(mgr.GetClient(), mgr.GetAPIReader(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL, buttonKeys: r.ackLinks.keys, egress: r.egress}, r.clock)
@@ -99,9 +102,13 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(r.sender); err != nil {
 		return fmt.Errorf("adding the notification sender: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.Incident{}).
-		WatchesRawSource(source.Channel(r.sender.wake, &handler.TypedEnqueueRequestForObject[*klaxonv1alpha1.Incident]{})).
+		WatchesRawSource(source.Channel(r.sender.wake, &handler.TypedEnqueueRequestForObject[*klaxonv1alpha1.Incident]{}))
+	if r.relay != nil {
+		b = b.WatchesRawSource(r.relay.source())
+	}
+	return b.
 		Watches(&klaxonv1alpha1.EscalationPolicy{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForPolicy)).
 		Watches(&klaxonv1alpha1.OnCallSchedule{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForSchedule)).
 		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.incidentsForResponder)).

@@ -30,6 +30,9 @@ type options struct {
 	// egress decides where channels and Alertmanager calls connect
 	// (WithEgress); nil applies the built-in refusals only.
 	egress *egress.Policy
+	// relay brings the incidents the receiver writes to the incident
+	// reconciler ahead of the watch (WithRelay); nil takes none.
+	relay *Relay
 }
 
 // DefaultIncidentWorkers is how many incidents are reconciled at once by

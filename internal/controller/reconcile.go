@@ -88,6 +88,11 @@ type reconciler struct {
 	clock    clock.PassiveClock
 	// egress decides where channels and Alertmanager calls connect.
 	egress *egress.Policy
+	// relay, set for incidents only, reads what the receiver has just
+	// written from the API server while the cache may miss it.
+	relay *Relay
+	// live reads from the API server, for relay.
+	live client.Reader
 }
 
 func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option) reconciler {
@@ -107,7 +112,7 @@ func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option
 // being deleted without it (another finalizer keeps it) has nothing of
 // Klaxon's to release and is reconciled as a live one until it goes.
 func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, obj T, k kindPhases[T]) (result ctrl.Result, reterr error) {
-	if err := r.client.Get(ctx, req.NamespacedName, obj); err != nil {
+	if err := r.relay.get(ctx, r.client, r.live, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := obj.DeepCopyObject().(T)

@@ -15,6 +15,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -200,28 +201,19 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.SecureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
+	// The serving manager runs on every replica for the process's life:
+	// the receiver, metrics, probes and the acknowledge key. The leader's
+	// work runs in the terms' managers (terms.go), or on this one without
+	// leader election.
+	relay := controller.NewRelay(o.Clock)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  Scheme(),
-		Metrics:                 metricsOpts,
-		HealthProbeBindAddress:  o.ProbeAddr,
-		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        "klaxon.klaxon.dev",
-		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		LeaseDuration:           &lease,
-		RenewDeadline:           &renew,
-		RetryPeriod:             &retry,
-		// Stopping the manager ends the lease at once, so a new leader
-		// takes over paging without waiting for it to expire.
-		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{
-			DefaultTransform:  cache.TransformStripManagedFields(),
-			DefaultNamespaces: watched(o.WatchNamespaces),
-		},
-		// No Secret is ever cached: tokens are read with GETs, in the
-		// namespaces that grant it (docs/security.md).
-		Client:           client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-		Controller:       config.Controller{SkipNameValidation: &o.Restartable},
-		PprofBindAddress: o.PprofAddr,
+		Scheme:                 Scheme(),
+		Metrics:                metricsOpts,
+		HealthProbeBindAddress: o.ProbeAddr,
+		Cache:                  cacheOptions(o, relay),
+		Client:                 clientOptions(),
+		Controller:             config.Controller{SkipNameValidation: &o.Restartable},
+		PprofBindAddress:       o.PprofAddr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -261,8 +253,12 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
 	}
-	opts = append(opts, controller.WithEgress(policy))
-	if err := controller.SetupWithManager(mgr, opts...); err != nil {
+	opts = append(opts, controller.WithEgress(policy), controller.WithRelay(relay))
+	if o.LeaderElection {
+		if err := addTerms(mgr, cfg, o, relay, opts, leaseTimes{lease, renew, retry}); err != nil {
+			return nil, err
+		}
+	} else if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
 	// Indexed whether or not this process receives: the receiver's tests
@@ -279,7 +275,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL, PublicURL: o.PublicURL,
-			Events: mgr.GetEventRecorder(controller.EventSource),
+			Events: mgr.GetEventRecorder(controller.EventSource), Relay: relay,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)
@@ -296,6 +292,77 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr, nil
+}
+
+// leaseTimes are the leader election's durations.
+type leaseTimes struct{ lease, renew, retry time.Duration }
+
+// addTerms adds the runnable that runs the leader's work in terms
+// (terms.go), each a manager of its own that elects itself.
+func addTerms(mgr ctrl.Manager, cfg *rest.Config, o Options, relay *controller.Relay, opts []controller.Option, lt leaseTimes) error {
+	lock, err := newLock(cfg, o.LeaderElectionNamespace, peerAddress(o.PodIP, receiverAddr(o.ReceiverAddr)), lt.renew)
+	if err != nil {
+		return err
+	}
+	reachable, err := apiServerReachable(cfg)
+	if err != nil {
+		return err
+	}
+	skip := true // every term registers the same controllers again
+	build := func(lock resourcelock.Interface) (ctrl.Manager, error) {
+		term, err := ctrl.NewManager(cfg, ctrl.Options{
+			Scheme:                              mgr.GetScheme(),
+			Metrics:                             metricsserver.Options{BindAddress: "0"},
+			HealthProbeBindAddress:              "0",
+			LeaderElection:                      true,
+			LeaderElectionID:                    leaderElectionID,
+			LeaderElectionResourceLockInterface: lock,
+			LeaseDuration:                       &lt.lease,
+			RenewDeadline:                       &lt.renew,
+			RetryPeriod:                         &lt.retry,
+			// Stopping the process ends the lease at once, so a new
+			// leader takes over paging without waiting for it to expire.
+			LeaderElectionReleaseOnCancel: true,
+			Cache:                         cacheOptions(o, relay),
+			Client:                        clientOptions(),
+			Controller:                    config.Controller{SkipNameValidation: &skip},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("creating the term's manager: %w", err)
+		}
+		if err := controller.SetupWithManager(term, opts...); err != nil {
+			return nil, err
+		}
+		return term, nil
+	}
+	t := &terms{build: build, lock: lock, reachable: reachable, settle: lt.retry, log: ctrl.Log.WithName("leader")}
+	if err := mgr.Add(t); err != nil {
+		return fmt.Errorf("adding the leader terms: %w", err)
+	}
+	return nil
+}
+
+// cacheOptions are the cache settings of every manager.
+func cacheOptions(o Options, relay *controller.Relay) cache.Options {
+	return cache.Options{
+		DefaultTransform:         cache.TransformStripManagedFields(),
+		DefaultNamespaces:        watched(o.WatchNamespaces),
+		DefaultWatchErrorHandler: relay.WatchError,
+	}
+}
+
+// clientOptions: no Secret is ever cached; tokens are read with GETs, in
+// the namespaces that grant it (docs/security.md).
+func clientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
+}
+
+// receiverAddr is the receiver's address, receiver.DefaultAddr when unset.
+func receiverAddr(addr string) string {
+	if addr == "" {
+		return receiver.DefaultAddr
+	}
+	return addr
 }
 
 // receiverClients are the receiver's client, reading through the manager's

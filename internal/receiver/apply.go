@@ -127,6 +127,9 @@ func (s *Server) decideAndWrite(ctx context.Context, ar *klaxonv1alpha1.AlertRou
 			return res, answer{code: http.StatusOK, message: d.Message}
 		}
 		s.log.Info("Applied a notification", "intake", n.Intake, "incident", klog.KObj(inc), "action", d.Action)
+		if s.opts.Relay != nil {
+			s.opts.Relay.Enqueue(client.ObjectKeyFromObject(inc))
+		}
 		return res, answer{code: http.StatusOK, message: fmt.Sprintf("%s: incident %s", d.Message, inc.Name)}
 	}
 	return applied{}, unavailable(fmt.Errorf("the group's incident kept changing during %d attempts", maxAttempts))

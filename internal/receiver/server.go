@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,6 +82,16 @@ type Options struct {
 	// recorded as failed); nil records none. Its source should be the
 	// reconcilers', so that an incident's Events name one reporter.
 	Events events.EventRecorder
+	// Relay takes each incident the receiver opened or changed to the
+	// incident reconciler at once, ahead of the watch; nil leaves it to
+	// the watch.
+	Relay Relay
+}
+
+// Relay is where the receiver hands the incidents it writes
+// (controller.Relay).
+type Relay interface {
+	Enqueue(key types.NamespacedName)
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
