@@ -10,7 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	clocktesting "k8s.io/utils/clock/testing"
+	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -62,7 +62,7 @@ func TestRelayReadsFromTheAPIServerOnlyWhileTheCacheMayBeBehind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-			clk := clocktesting.NewFakePassiveClock(start)
+			clk := testingclock.NewFakePassiveClock(start)
 			h := NewRelay(clk)
 			if tc.watchFailed >= 0 {
 				clk.SetTime(start.Add(-tc.watchFailed))
@@ -106,7 +106,7 @@ func TestNilRelayReadsTheCache(t *testing.T) {
 // The relayed incidents remembered stay bounded, the newest kept.
 func TestRelayForgetsTheOldestPastItsBound(t *testing.T) {
 	start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	clk := clocktesting.NewFakePassiveClock(start)
+	clk := testingclock.NewFakePassiveClock(start)
 	h := NewRelay(clk)
 	for i := range maxRelayed + 10 {
 		clk.SetTime(start.Add(time.Duration(i) * time.Millisecond))

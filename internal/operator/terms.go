@@ -63,8 +63,10 @@ func (t *terms) Start(ctx context.Context) error {
 		}
 		t.log.Info("Joining the leader election", "term", n, "identity", t.lock.Identity())
 		err = mgr.Start(ctx)
-		if ctx.Err() != nil {
-			return nil
+		select {
+		case <-ctx.Done():
+			return nil // the process is stopping
+		default:
 		}
 		if err == nil {
 			err = errors.New("the term ended without a reason")
