@@ -14,6 +14,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // TestAPIServerOutage stops kube-apiserver for 20 s while Alertmanager
@@ -82,6 +83,20 @@ func apiServerOutage(t *testing.T, outage time.Duration) {
 	// Finding and killing the process takes a moment, in which writes
 	// still land: only what falls due after this could not be written.
 	killed := time.Now()
+	// The probes answer throughout: a kubelet would otherwise restart
+	// the operator, or take it out of its Service.
+	var probeFailures []string
+	probing, stopProbing := context.WithCancel(context.Background())
+	var probes sync.WaitGroup
+	probes.Go(func() {
+		for probing.Err() == nil {
+			at := time.Now()
+			if !proc.AnswersOK(probing, op.ProbeURL) && probing.Err() == nil {
+				probeFailures = append(probeFailures, at.Format("15:04:05.000"))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
 	time.Sleep(outage)
 	// It serves before it reports healthy: the outage ends here.
 	up := time.Now()
@@ -91,6 +106,11 @@ func apiServerOutage(t *testing.T, outage time.Duration) {
 	}
 	t.Logf("kube-apiserver was down from %s to %s", down.Format("15:04:05.000"), up.Format("15:04:05.000"))
 	wg.Wait()
+	stopProbing()
+	probes.Wait()
+	if len(probeFailures) > 0 {
+		fail.Errorf("/readyz did not answer 200 %d times, from the outage to the end of the stream: at %s", len(probeFailures), strings.Join(probeFailures, ", "))
+	}
 
 	eventually(t, "every group to be paged at both levels and mailed", 2*time.Minute, func(ctx context.Context) (bool, error) {
 		items, err := tm.incidents(ctx)
