@@ -254,13 +254,22 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		opts = append(opts, controller.WithAckLinks(ackKeys, ttl))
 	}
 	opts = append(opts, controller.WithEgress(policy), controller.WithRelay(relay))
+	// leader names the replica that leads, or led last: without leader
+	// election, this one.
+	leader := func() (peer string, self bool) { return "", true }
 	if o.LeaderElection {
-		if err := addTerms(mgr, cfg, o, relay, opts, leaseTimes{lease, renew, retry}); err != nil {
+		lock, err := newLock(cfg, o.LeaderElectionNamespace, peerAddress(o.PodIP, receiverAddr(o.ReceiverAddr)), renew)
+		if err != nil {
+			return nil, err
+		}
+		leader = lock.Leader
+		if err := addTerms(mgr, cfg, o, lock, relay, opts, leaseTimes{lease, renew, retry}); err != nil {
 			return nil, err
 		}
 	} else if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
+	_ = leader // the fallback page goes through the leader
 	// Indexed whether or not this process receives: the receiver's tests
 	// serve one of their own from this cache.
 	if err := receiver.IndexIncidentGroups(context.Background(), mgr.GetFieldIndexer()); err != nil {
@@ -299,11 +308,7 @@ type leaseTimes struct{ lease, renew, retry time.Duration }
 
 // addTerms adds the runnable that runs the leader's work in terms
 // (terms.go), each a manager of its own that elects itself.
-func addTerms(mgr ctrl.Manager, cfg *rest.Config, o Options, relay *controller.Relay, opts []controller.Option, lt leaseTimes) error {
-	lock, err := newLock(cfg, o.LeaderElectionNamespace, peerAddress(o.PodIP, receiverAddr(o.ReceiverAddr)), lt.renew)
-	if err != nil {
-		return err
-	}
+func addTerms(mgr ctrl.Manager, cfg *rest.Config, o Options, lock *observedLock, relay *controller.Relay, opts []controller.Option, lt leaseTimes) error {
 	reachable, err := apiServerReachable(cfg)
 	if err != nil {
 		return err
