@@ -132,7 +132,9 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
 			if apierrors.IsConflict(err) && reterr == nil {
 				// Another writer changed the object since it was read, and
-				// nothing was announced: the watch brings the new version.
+				// nothing was announced: the watch brings the new version,
+				// or, while it is behind, the API server.
+				r.relay.behind(req.NamespacedName)
 				result = ctrl.Result{RequeueAfter: time.Second}
 				return
 			}

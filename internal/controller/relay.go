@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
 	"time"
 
@@ -64,17 +66,30 @@ func (h *Relay) Enqueue(key types.NamespacedName) {
 	if h == nil {
 		return
 	}
+	if q := h.remember(key); q != nil {
+		q.Add(reconcile.Request{NamespacedName: key})
+	}
+}
+
+// behind records that a write of key conflicted: the copy it was based on
+// was not the latest, and after an outage the cache may stay behind for a
+// watch's back-off, so the next reconciles read key as a relayed one.
+func (h *Relay) behind(key types.NamespacedName) {
+	if h != nil {
+		h.remember(key)
+	}
+}
+
+// remember marks key relayed now, and returns the current term's queue.
+func (h *Relay) remember(key types.NamespacedName) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 	now := h.clock.Now()
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if len(h.recent) >= maxRelayed {
 		h.forgetLocked(now)
 	}
 	h.recent[key] = now
-	q := h.queue
-	h.mu.Unlock()
-	if q != nil {
-		q.Add(reconcile.Request{NamespacedName: key})
-	}
+	return h.queue
 }
 
 // forgetLocked drops the stale relayed incidents, or when none is stale the
@@ -103,11 +118,15 @@ func (h *Relay) forgetLocked(now time.Time) {
 }
 
 // WatchError records that a watch of the cache failed, and logs it as
-// client-go does; it is the cache's DefaultWatchErrorHandler.
+// client-go does; it is the cache's DefaultWatchErrorHandler. A watch that
+// ended normally, or whose resource version expired (the reflector lists
+// again at once), says nothing of the API server.
 func (h *Relay) WatchError(ctx context.Context, r *toolscache.Reflector, err error) {
-	h.mu.Lock()
-	h.lastWatchError = h.clock.Now()
-	h.mu.Unlock()
+	if !errors.Is(err, io.EOF) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+		h.mu.Lock()
+		h.lastWatchError = h.clock.Now()
+		h.mu.Unlock()
+	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }
 

@@ -92,6 +92,28 @@ func TestRelayReadsFromTheAPIServerOnlyWhileTheCacheMayBeBehind(t *testing.T) {
 	}
 }
 
+// A status write that conflicted makes the incident read from the API
+// server while the watches may be behind, as a relayed one is.
+func TestRelayReadsAnIncidentWhoseWriteConflictedLive(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "inc"}
+	clk := testingclock.NewFakePassiveClock(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	h := NewRelay(clk)
+	h.lastWatchError = clk.Now()
+	cache, api := &reader{title: "cached"}, &reader{title: "live"}
+	inc := &klaxonv1alpha1.Incident{}
+	if err := h.get(context.Background(), cache, api, key, inc); err != nil || inc.Spec.Title != "cached" {
+		t.Fatalf("before the conflict: read %q, %v; want the cached copy", inc.Spec.Title, err)
+	}
+	h.behind(key)
+	if err := h.get(context.Background(), cache, api, key, inc); err != nil || inc.Spec.Title != "live" {
+		t.Errorf("after the conflict: read %q, %v; want the API server's copy", inc.Spec.Title, err)
+	}
+	clk.SetTime(clk.Now().Add(relayFresh))
+	if err := h.get(context.Background(), cache, api, key, inc); err != nil || inc.Spec.Title != "cached" {
+		t.Errorf("once the watches are long healthy: read %q, %v; want the cached copy", inc.Spec.Title, err)
+	}
+}
+
 // A nil Relay (a reconciler without one) reads the cache only.
 func TestNilRelayReadsTheCache(t *testing.T) {
 	var h *Relay

@@ -263,7 +263,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			return nil, err
 		}
 		leader = lock.Leader
-		if err := addTerms(mgr, cfg, o, lock, relay, opts, leaseTimes{lease, renew, retry}); err != nil {
+		if err := addTerms(mgr, cfg, lock, opts, leaseTimes{lease, renew, retry}); err != nil {
 			return nil, err
 		}
 	} else if err := controller.SetupWithManager(mgr, opts...); err != nil {
@@ -308,12 +308,13 @@ type leaseTimes struct{ lease, renew, retry time.Duration }
 
 // addTerms adds the runnable that runs the leader's work in terms
 // (terms.go), each a manager of its own that elects itself.
-func addTerms(mgr ctrl.Manager, cfg *rest.Config, o Options, lock *observedLock, relay *controller.Relay, opts []controller.Option, lt leaseTimes) error {
+func addTerms(mgr ctrl.Manager, cfg *rest.Config, lock *observedLock, opts []controller.Option, lt leaseTimes) error {
 	reachable, err := apiServerReachable(cfg)
 	if err != nil {
 		return err
 	}
 	skip := true // every term registers the same controllers again
+	indexes := &indexSet{keys: map[string]bool{}}
 	build := func(lock resourcelock.Interface) (ctrl.Manager, error) {
 		term, err := ctrl.NewManager(cfg, ctrl.Options{
 			Scheme:                              mgr.GetScheme(),
@@ -328,9 +329,12 @@ func addTerms(mgr ctrl.Manager, cfg *rest.Config, o Options, lock *observedLock,
 			// Stopping the process ends the lease at once, so a new
 			// leader takes over paging without waiting for it to expire.
 			LeaderElectionReleaseOnCancel: true,
-			Cache:                         cacheOptions(o, relay),
-			Client:                        clientOptions(),
-			Controller:                    config.Controller{SkipNameValidation: &skip},
+			// The process's cache, which outlives the term (termcache.go).
+			NewCache: func(*rest.Config, cache.Options) (cache.Cache, error) {
+				return &termCache{Cache: mgr.GetCache(), indexed: indexes}, nil
+			},
+			Client:     clientOptions(),
+			Controller: config.Controller{SkipNameValidation: &skip},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("creating the term's manager: %w", err)

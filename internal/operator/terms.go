@@ -25,8 +25,8 @@ import (
 const leaderElectionID = "klaxon.klaxon.dev"
 
 // terms runs the leader's work in terms: each term is a manager of its
-// own, with a fresh cache, that competes for the lease and, once it holds
-// it, runs the controllers and the sender. When a term loses the lease (an
+// own, over the process's cache (termcache.go), that competes for the
+// lease and, once it holds it, runs the controllers and the sender. When a term loses the lease (an
 // API server outage outlasting the renew deadline) only that term stops:
 // the process, its receiver and probes stay up, and a new term joins the
 // election as soon as the API server answers again. controller-runtime's
@@ -78,9 +78,9 @@ func (t *terms) Start(ctx context.Context) error {
 			return nil
 		case <-time.After(t.settle):
 		}
-		// A term started while the API server is away would have its
-		// cache's first lists fail and back off; it starts once it
-		// answers, and lists at once.
+		// A term started while the API server is away would only fail to
+		// take the lease; it starts once the API server answers, and
+		// takes the lease its process held at its first try.
 		if err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			return t.reachable(ctx) == nil, nil
 		}); err != nil {
