@@ -81,6 +81,19 @@ type Options struct {
 	// recorded as failed); nil records none. Its source should be the
 	// reconcilers', so that an incident's Events name one reporter.
 	Events events.EventRecorder
+	// Fallback is told about the notifications that cannot be recorded
+	// because the API server cannot be reached, and serves
+	// POST /fallback/waiting, where other replicas hand theirs over; nil
+	// turns both off.
+	Fallback Fallback
+}
+
+// Fallback pages while the API server is gone (internal/fallback).
+type Fallback interface {
+	// Waiting notes a group that could not be recorded: its key and title.
+	Waiting(key, title string)
+	// ServeHTTP takes the groups another replica forwards.
+	http.Handler
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
@@ -216,6 +229,9 @@ func (s *Server) surfaces() []surface {
 	}
 	if s.opts.AckKeys != nil && s.opts.PublicURL != "" {
 		list = append(list, surface{"Twilio callbacks", "/twilio/{namespace}/{channel}/{path...}", s.twilio})
+	}
+	if s.opts.Fallback != nil {
+		list = append(list, surface{"fallback groups from other replicas", "/fallback/waiting", s.opts.Fallback})
 	}
 	return append(list,
 		surface{"status pages", "/status/{namespace}/{name}", http.HandlerFunc(s.statusPages.servePage)},
