@@ -36,6 +36,14 @@ type forwardBody struct {
 	Groups []Group `json:"groups"`
 }
 
+// Sign signs a forwarding request whose body is body, at now, with the
+// key of the receiver file every replica mounts (Block.Key).
+func Sign(req *http.Request, key, body []byte, now time.Time) {
+	ts := now.Unix()
+	req.Header.Set(timestampHeader, strconv.FormatInt(ts, 10))
+	req.Header.Set(signatureHeader, sign(key, ts, body))
+}
+
 // sign is the signature of body sent at ts.
 func sign(key []byte, ts int64, body []byte) string {
 	m := hmac.New(sha256.New, key)
@@ -134,10 +142,8 @@ func (p *Pager) forward(ctx context.Context, peer string, groups []Group) error 
 	if err != nil {
 		return fmt.Errorf("forwarding the waiting groups to %s: %w", peer, err)
 	}
-	ts := p.clock.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(timestampHeader, strconv.FormatInt(ts, 10))
-	req.Header.Set(signatureHeader, sign(p.key, ts, body))
+	Sign(req, p.key, body, p.clock.Now())
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("forwarding the waiting groups to %s: %w", peer, err)
