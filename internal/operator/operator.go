@@ -270,6 +270,19 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := receiver.IndexIncidentGroups(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexing incidents by group: %w", err)
 	}
+	// The fallback page (fallback.go) runs on every replica; each counts
+	// as the leader until the lease holder's receiver can be named.
+	pager, err := newFallback(cfg, o, policy, func() (string, bool) { return "", true }, ctrl.Log.WithName("fallback"))
+	if err != nil {
+		return nil, err
+	}
+	var fallbackHook receiver.Fallback
+	if pager != nil {
+		if err := mgr.Add(pager); err != nil {
+			return nil, fmt.Errorf("adding the fallback page: %w", err)
+		}
+		fallbackHook = pager
+	}
 	if o.ReceiverAddr != "0" {
 		rcvClient, rcvReader, err := receiverClients(mgr, cfg, o)
 		if err != nil {
@@ -279,7 +292,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL, PublicURL: o.PublicURL,
-			Events: mgr.GetEventRecorder(controller.EventSource),
+			Events: mgr.GetEventRecorder(controller.EventSource), Fallback: fallbackHook,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)
