@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	clocktesting "k8s.io/utils/clock/testing"
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
@@ -49,7 +49,7 @@ type replica struct {
 	mu     sync.Mutex
 }
 
-func newReplica(t *testing.T, clk *clocktesting.FakeClock, key []byte, leader func() (string, bool)) *replica {
+func newReplica(t *testing.T, clk *testingclock.FakeClock, key []byte, leader func() (string, bool)) *replica {
 	t.Helper()
 	r := &replica{sender: &recordingSender{}}
 	p, err := NewPager(Config{
@@ -81,7 +81,7 @@ func (r *replica) setDown(down bool) {
 // leader, which sends one outage message counting both replicas' groups,
 // and one message when the API server is back; the follower sends nothing.
 func TestPagersAgreeOnOneSender(t *testing.T) {
-	clk := clocktesting.NewFakeClock(t0)
+	clk := testingclock.NewFakeClock(t0)
 	key := forwardingKey([]byte("block"))
 	leader := newReplica(t, clk, key, nil)
 	srv := httptest.NewServer(leader.Pager)
@@ -126,7 +126,7 @@ func TestPagersAgreeOnOneSender(t *testing.T) {
 
 // A follower whose leader does not answer sends itself.
 func TestFollowerSendsWhenTheLeaderIsGone(t *testing.T) {
-	clk := clocktesting.NewFakeClock(t0)
+	clk := testingclock.NewFakeClock(t0)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	peer := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
@@ -145,7 +145,7 @@ func TestFollowerSendsWhenTheLeaderIsGone(t *testing.T) {
 }
 
 func TestWaitingSurface(t *testing.T) {
-	clk := clocktesting.NewFakeClock(t0)
+	clk := testingclock.NewFakeClock(t0)
 	key := forwardingKey([]byte("block"))
 	p := newReplica(t, clk, key, nil)
 	body := `{"groups":[{"key":"ns/r/a","title":"A"}]}`

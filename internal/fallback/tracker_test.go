@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -262,7 +263,7 @@ func TestVerify(t *testing.T) {
 		"no signature":       {now: t0, ts: fmt.Sprint(ts), body: body, key: key, want: errSignature},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got := verify(tc.key, tc.now, tc.ts, tc.sig, tc.body); got != tc.want {
+			if got := verify(tc.key, tc.now, tc.ts, tc.sig, tc.body); !errors.Is(got, tc.want) {
 				t.Errorf("verify = %v, want %v", got, tc.want)
 			}
 		})

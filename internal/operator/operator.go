@@ -272,9 +272,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	// The fallback page (fallback.go) runs on every replica; each counts
 	// as the leader until the lease holder's receiver can be named.
-	pager, err := newFallback(cfg, o, policy, func() (string, bool) { return "", true }, ctrl.Log.WithName("fallback"))
-	if err != nil {
-		return nil, err
+	pager, fallbackErr := newFallback(cfg, o, policy, func() (string, bool) { return "", true }, ctrl.Log.WithName("fallback"))
+	if fallbackErr != nil {
+		return nil, fallbackErr
 	}
 	var fallbackHook receiver.Fallback
 	if pager != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	clocktesting "k8s.io/utils/clock/testing"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -90,7 +90,7 @@ func (r *switchedReader) List(ctx context.Context, list client.ObjectList, opts 
 func TestFallbackCountsWhatCannotBeRecorded(t *testing.T) {
 	ns := newNamespace(t)
 	routeFixture(t, ns)
-	clk := clocktesting.NewFakeClock(time.Now())
+	clk := testingclock.NewFakeClock(time.Now())
 	reader := &switchedReader{up: mgr.GetAPIReader(), dead: deadClient(t, false)}
 	groups := &waitingGroups{}
 	rcv := receiver.New(deadClient(t, true), reader, receiver.Options{
