@@ -30,6 +30,10 @@ const (
 	maxSkew = 60 * time.Second
 	// forwardTimeout bounds one forward: the leader answers from memory.
 	forwardTimeout = 2 * time.Second
+	// maxForwardReads bounds the forwarded bodies read at once: the
+	// surface is on the receiver's public port, and a body is read before
+	// its signature can be checked.
+	maxForwardReads = 2
 )
 
 type forwardBody struct {
@@ -100,6 +104,12 @@ func (p *Pager) serveWaiting(r *http.Request) (int, string) {
 	}
 	if r.ContentLength > MaxForwardBytes {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxForwardBytes)
+	}
+	select {
+	case p.reads <- struct{}{}:
+		defer func() { <-p.reads }()
+	default:
+		return http.StatusServiceUnavailable, "busy reading other forwarded groups; retry later"
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxForwardBytes+1))
 	if err != nil {

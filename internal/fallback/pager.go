@@ -54,6 +54,9 @@ type Pager struct {
 	http   *http.Client
 	log    logr.Logger
 
+	// reads holds a token per forwarded body being read (maxForwardReads).
+	reads chan struct{}
+
 	mu sync.Mutex
 	t  *tracker
 }
@@ -85,6 +88,7 @@ func NewPager(c Config) (*Pager, error) {
 			// The leader answers itself; a redirect is someone else.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		reads: make(chan struct{}, maxForwardReads),
 		t: newTracker(c.After, c.Repeat, func() time.Duration {
 			return rand.N(MaxSelfDelay + 1) //nolint:gosec // spreads replicas in time, no secret
 		}),

@@ -1,6 +1,8 @@
 package fallback
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,9 +83,21 @@ func oneLine(s string, n int) string {
 	return bounded.Bytes(s, n)
 }
 
+// groupKey makes a group's key one line of at most MaxKeyBytes; a longer
+// key keeps its start and a digest of the whole, so that two keys that
+// differ only past the cut stay two groups.
+func groupKey(key string) string {
+	key = strings.Join(strings.Fields(key), " ")
+	if len(key) <= MaxKeyBytes {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return bounded.Bytes(key, MaxKeyBytes-17) + "~" + hex.EncodeToString(sum[:8])
+}
+
 // note remembers a group that could not be recorded.
 func (t *tracker) note(now time.Time, g Group) {
-	key := oneLine(g.Key, MaxKeyBytes)
+	key := groupKey(g.Key)
 	if key == "" {
 		return
 	}

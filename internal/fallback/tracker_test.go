@@ -167,7 +167,8 @@ func TestTrackerBounds(t *testing.T) {
 	tr.observe(at(1), false)
 	long := strings.Repeat("x", 3*MaxTitleBytes)
 	for i := range MaxGroups + 10 {
-		tr.note(at(2), Group{Key: fmt.Sprintf("ns/route/%d%s", i, long), Title: "line one\nline two " + long})
+		// Keys alike up to the cut and different after it stay apart.
+		tr.note(at(2), Group{Key: fmt.Sprintf("ns/route/%s%d", long, i), Title: "line one\nline two " + long})
 	}
 	tr.note(at(2), Group{Key: "  ", Title: "no key"})
 	if len(tr.groups) != MaxGroups || !tr.overflow {

@@ -63,7 +63,7 @@ func newFallback(cfg *rest.Config, o Options, policy *egress.Policy, leader func
 func readyzProbe(cfg *rest.Config) (func(ctx context.Context) error, error) {
 	c := rest.CopyConfig(cfg)
 	c.Timeout = fallbackProbeTimeout
-	c.QPS, c.Burst = 5, 5
+	c.QPS, c.Burst, c.RateLimiter = 5, 5, nil
 	d, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("building the fallback's probe of the API server: %w", err)
