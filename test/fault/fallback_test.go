@@ -79,6 +79,17 @@ func fallbackFile(t *testing.T, content string) string {
 	return path
 }
 
+// fallbackConfigured waits until the operator's metrics endpoint, which
+// may start serving a moment after its probes, says want for
+// klaxon_fallback_configured.
+func fallbackConfigured(t *testing.T, op *operator, want float64) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("klaxon_fallback_configured to be %v", want), 10*time.Second, func(context.Context) (bool, error) {
+		got, err := op.Metric("klaxon_fallback_configured")
+		return err == nil && got == want, nil
+	})
+}
+
 const (
 	outageSummary    = "Klaxon cannot reach the Kubernetes API server since"
 	recoveredSummary = "API server reachable again; paging resumed"
@@ -98,9 +109,7 @@ func TestFallbackPage(t *testing.T) {
 	op := startOperator(t, "fallback", "--watch-namespaces="+tm.ns,
 		"--fallback-receiver-file="+fallbackFile(t, fmt.Sprintf("webhook_configs: [{url: '%s'}]\n", sink.url)),
 		"--fallback-after=20s")
-	if got := op.metric("klaxon_fallback_configured"); got != 1 {
-		t.Fatalf("klaxon_fallback_configured = %v, want 1", got)
-	}
+	fallbackConfigured(t, op, 1)
 	tm.createRoute(t)
 	ams := startAlertmanagers(t, op.receiverURL+tm.webhook())
 
@@ -198,9 +207,7 @@ func TestFallbackFileUnusable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			op := startOperator(t, "fallback-"+name, "--watch-namespaces="+localcluster.OperatorNamespace, "--fallback-receiver-file="+tc.path(t))
-			if got := op.metric("klaxon_fallback_configured"); got != 0 {
-				t.Errorf("klaxon_fallback_configured = %v, want 0", got)
-			}
+			fallbackConfigured(t, op, 0)
 			log := proc.LogTail(op.LogPath(), 200)
 			if !strings.Contains(log, "Running without a fallback page") || !strings.Contains(log, tc.log) {
 				t.Errorf("the log does not say %q:\n%s", tc.log, log)
