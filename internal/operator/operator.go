@@ -269,13 +269,30 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	} else if err := controller.SetupWithManager(mgr, opts...); err != nil {
 		return nil, err
 	}
-	_ = leader // the fallback page goes through the leader
 	// Indexed whether or not this process receives: the receiver's tests
 	// serve one of their own from this cache.
 	if err := receiver.IndexIncidentGroups(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexing incidents by group: %w", err)
 	}
+	// The fallback page (fallback.go) runs on every replica; the one that
+	// led last sends it, and the others hand it what they received.
+	pager, fallbackErr := newFallback(cfg, o, policy, leader, ctrl.Log.WithName("fallback"))
+	if fallbackErr != nil {
+		return nil, fallbackErr
+	}
+	var fallbackHook receiver.Fallback
+	if pager != nil {
+		if err := mgr.Add(pager); err != nil {
+			return nil, fmt.Errorf("adding the fallback page: %w", err)
+		}
+		fallbackHook = pager
+	}
 	if o.ReceiverAddr != "0" {
+		for _, obj := range receiver.CachedKinds() {
+			if _, err := mgr.GetCache().GetInformer(context.Background(), obj, cache.BlockUntilSynced(false)); err != nil {
+				return nil, fmt.Errorf("caching %T for the receiver: %w", obj, err)
+			}
+		}
 		rcvClient, rcvReader, err := receiverClients(mgr, cfg, o)
 		if err != nil {
 			return nil, err
@@ -284,7 +301,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Addr: o.ReceiverAddr, MaxBodyBytes: o.ReceiverMaxBodyBytes, MaxConcurrentParses: o.ReceiverMaxConcurrentParses, Clock: o.Clock,
 			AckKeys: ackKeys, Namespaces: o.WatchNamespaces, GroupIndexed: true, Egress: policy,
 			TrustedProxies: o.ReceiverTrustedProxies, StatusCacheTTL: o.StatusPageCacheTTL, PublicURL: o.PublicURL,
-			Events: mgr.GetEventRecorder(controller.EventSource), Relay: relay,
+			Events: mgr.GetEventRecorder(controller.EventSource), Relay: relay, Fallback: fallbackHook,
 		}, ctrl.Log.WithName("receiver"))
 		if err := mgr.Add(rcv); err != nil {
 			return nil, fmt.Errorf("adding the receiver: %w", err)

@@ -44,9 +44,10 @@ func (am *alertmanagerIntake) handle(w http.ResponseWriter, r *http.Request, ns,
 	defer cancel()
 	token, hasToken := webhookCredentials(r)
 	ar, route, a, ok := am.authorizeRoute(ctx, alertmanagerSender, ns, name, token, hasToken)
-	if !ok {
+	if !ok && !a.outage {
 		return a
 	}
+	refused := a
 
 	body, release, a, ok := am.readIntakeBody(ctx, alertmanagerSender, w, r)
 	if !ok {
@@ -58,6 +59,10 @@ func (am *alertmanagerIntake) handle(w http.ResponseWriter, r *http.Request, ns,
 		return forRoute(ar, answer{code: http.StatusBadRequest, message: err.Error()})
 	}
 	*intake = n.Intake
+	if refused.outage {
+		am.tellFallback(ctx, ar, route, n, refused)
+		return refused
+	}
 	// Heartbeat alerts (an always-firing Watchdog) beat, and open no
 	// incident when they are all the notification holds.
 	if hb, done := am.heartbeats.notification(ctx, ar, n.Message); done {
@@ -66,7 +71,9 @@ func (am *alertmanagerIntake) handle(w http.ResponseWriter, r *http.Request, ns,
 		}
 		return forRoute(ar, hb)
 	}
-	return am.deliver(ctx, ar, route, n)
+	a = am.deliver(ctx, ar, route, n)
+	am.tellFallback(ctx, ar, route, n, a)
+	return a
 }
 
 // webhookCredentials returns the token of a webhook request as Alertmanager

@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/alertmapping"
+	"github.com/klaxon-dev/klaxon/internal/heartbeat"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
 )
 
@@ -114,7 +116,69 @@ func (s *Server) authorizeRoute(ctx context.Context, from sender, ns, name strin
 	}
 	// The route exists, so its labels are bounded by the routes there are.
 	a.namespace, a.route = ns, name
+	if s.outageSender(a, ar, token) {
+		if route, err := s.routeFor(ar); err == nil {
+			a.outage = true
+			return ar, route, a, false
+		}
+	}
 	return ar, nil, a, ok
+}
+
+// outageSender reports whether a refused caller is refused only because
+// its route's token Secret could not be read from the API server (the one
+// 503 of authenticate that has a cause), while its token matches the
+// Secret as last read. Such a notification still gets its 503, and counts
+// for the fallback alone (Options.Fallback).
+func (s *Server) outageSender(a answer, ar *klaxonv1alpha1.AlertRoute, token []byte) bool {
+	if s.opts.Fallback == nil || a.code != http.StatusServiceUnavailable || a.cause == nil || errors.Is(a.cause, errBusy) {
+		return false
+	}
+	ref := ar.Spec.TokenSecretRef
+	last := s.tokens.lastKnown(client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name})
+	return last != nil && matches(last, ref.Key, token)
+}
+
+// tellFallback tells the fallback about a notification that could not be
+// recorded because the API server could not be reached (a.outage, or a
+// 503 caused by an API failure): a firing group the route selects, which
+// would have opened or updated an incident, and not one of heartbeat
+// alerts alone. Its key names the route and the group.
+func (s *Server) tellFallback(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, route *alertmapping.Route, n alertmapping.Notification, a answer) {
+	if s.opts.Fallback == nil || ar == nil || route == nil || n.Message == nil {
+		return
+	}
+	apiFailed := a.code == http.StatusServiceUnavailable && a.cause != nil && !errors.Is(a.cause, errBusy) && !errors.Is(a.cause, errNamesTaken)
+	if !a.outage && !apiFailed {
+		return
+	}
+	if n.Kind != alertmapping.KindAlerts || n.Status != alertmapping.StatusFiring || !route.Matches(n.Message) || s.heartbeatsOnly(ctx, ar, n.Message) {
+		return
+	}
+	// A title that fails to render still comes back, in Klaxon's words.
+	title, _ := route.Title(n.Message)
+	s.opts.Fallback.Waiting(ar.Namespace+"/"+ar.Name+"/"+n.GroupKey, title)
+}
+
+// heartbeatsOnly reports whether every alert of msg is a heartbeat's,
+// by the Heartbeats in the cache: those open no incident.
+func (s *Server) heartbeatsOnly(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) bool {
+	list := &klaxonv1alpha1.HeartbeatList{}
+	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+		return false
+	}
+	var candidates []heartbeat.Candidate
+	for i := range list.Items {
+		hb := &list.Items[i]
+		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
+			continue
+		}
+		if m, err := s.heartbeats.matchersOf(hb); err == nil {
+			candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
+		}
+	}
+	beats, only := heartbeat.Classify(candidates, msg.Alerts)
+	return only && len(beats) > 0
 }
 
 // routeFor compiles an AlertRoute once per generation.

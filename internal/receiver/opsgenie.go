@@ -61,9 +61,10 @@ func (og *opsgenieIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 	defer cancel()
 	key, hasKey := opsgenie.Key(r.Header.Get("Authorization"))
 	ar, route, a, ok := og.authorizeRoute(ctx, opsgenieSender, ns, name, key, hasKey)
-	if !ok {
+	if !ok && !a.outage {
 		return a, nil
 	}
+	refused := a
 	body, release, a, ok := og.readIntakeBody(ctx, opsgenieSender, w, r)
 	if !ok {
 		return forRoute(ar, a), nil
@@ -72,6 +73,12 @@ func (og *opsgenieIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 	release()
 	if refusal != nil {
 		return forRoute(ar, answer{code: refusal.Status, message: refusal.Message}), refusal
+	}
+	if refused.outage {
+		for _, n := range notifications {
+			og.tellFallback(ctx, ar, route, n, refused)
+		}
+		return refused, nil
 	}
 
 	a = forRoute(ar, answer{code: http.StatusAccepted, message: "The request asks nothing of the incident"})
@@ -83,6 +90,7 @@ func (og *opsgenieIntake) handle(w http.ResponseWriter, r *http.Request, ns, nam
 			continue
 		}
 		if a = og.deliver(ctx, ar, route, n); a.code >= 300 {
+			og.tellFallback(ctx, ar, route, n, a)
 			return a, nil
 		}
 		// Opsgenie accepts every valid request with 202.

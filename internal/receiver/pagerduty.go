@@ -92,6 +92,9 @@ func (pd *pagerDutyIntake) handle(w http.ResponseWriter, r *http.Request, ns, na
 
 	ar, route, a, ok := pd.authorizeRoute(ctx, pagerDutySender, ns, name, []byte(key), true)
 	if !ok {
+		if a.outage && event != nil {
+			pd.tellFallback(ctx, ar, route, event.Notification(route.SeverityLabel()), a)
+		}
 		return pagerDutyFailure(a, errors.Is(a.cause, errBusy))
 	}
 	if change != nil {
@@ -110,7 +113,9 @@ func (pd *pagerDutyIntake) handle(w http.ResponseWriter, r *http.Request, ns, na
 		return a, pagerduty.ChangeAccepted()
 	}
 
-	if a = pd.deliver(ctx, ar, route, event.Notification(route.SeverityLabel())); a.code >= 300 {
+	n := event.Notification(route.SeverityLabel())
+	if a = pd.deliver(ctx, ar, route, n); a.code >= 300 {
+		pd.tellFallback(ctx, ar, route, n, a)
 		return pagerDutyFailure(a, false)
 	}
 	a.code = http.StatusAccepted

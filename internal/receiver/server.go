@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/egress"
@@ -86,6 +87,29 @@ type Options struct {
 	// incident reconciler at once, ahead of the watch; nil leaves it to
 	// the watch.
 	Relay Relay
+	// Fallback is told about the notifications that cannot be recorded
+	// because the API server cannot be reached, and serves
+	// POST /fallback/waiting, where other replicas hand theirs over; nil
+	// turns both off.
+	Fallback Fallback
+}
+
+// Fallback pages while the API server is gone (internal/fallback).
+type Fallback interface {
+	// Waiting notes a group that could not be recorded: its key and title.
+	Waiting(key, title string)
+	// ServeHTTP takes the groups another replica forwards.
+	http.Handler
+}
+
+// CachedKinds are the kinds the receiver reads through the cache. Every
+// replica receives, so the operator caches them from its start: an
+// informer that a replica's first request started, which may come during an
+// API server outage, could not fill, and the receiver would not even know
+// its routes.
+func CachedKinds() []client.Object {
+	return []client.Object{&klaxonv1alpha1.AlertRoute{}, &klaxonv1alpha1.Incident{}, &klaxonv1alpha1.Heartbeat{},
+		&klaxonv1alpha1.NotificationChannel{}, &klaxonv1alpha1.Responder{}, &klaxonv1alpha1.StatusPage{}}
 }
 
 // Relay is where the receiver hands the incidents it writes
@@ -227,6 +251,9 @@ func (s *Server) surfaces() []surface {
 	}
 	if s.opts.AckKeys != nil && s.opts.PublicURL != "" {
 		list = append(list, surface{"Twilio callbacks", "/twilio/{namespace}/{channel}/{path...}", s.twilio})
+	}
+	if s.opts.Fallback != nil {
+		list = append(list, surface{"fallback groups from other replicas", "/fallback/waiting", s.opts.Fallback})
 	}
 	return append(list,
 		surface{"status pages", "/status/{namespace}/{name}", http.HandlerFunc(s.statusPages.servePage)},

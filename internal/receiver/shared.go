@@ -25,6 +25,10 @@ type answer struct {
 	namespace, route string
 	// cause is the error behind a 5xx answer, for the log.
 	cause error
+	// outage says the API server could not be reached to check the
+	// caller's token, which matches the last one read: the notification
+	// is still refused (503), and counts for the fallback alone.
+	outage bool
 }
 
 // apiUnavailable answers 503: senders retry, so nothing is lost. The

@@ -69,6 +69,10 @@ type tokenCache struct {
 
 	mu      sync.Mutex
 	entries map[client.ObjectKey]tokenEntry
+	// last is each Secret as last read, past its TTL: while the API
+	// server cannot be reached it tells a known sender from anyone else,
+	// for the fallback's count only (lastKnown), never for a write.
+	last map[client.ObjectKey]*corev1.Secret
 }
 
 type tokenEntry struct {
@@ -78,7 +82,7 @@ type tokenEntry struct {
 }
 
 func newTokenCache(reader client.Reader, clk clock.PassiveClock) *tokenCache {
-	return &tokenCache{reader: reader, clock: clk, entries: map[client.ObjectKey]tokenEntry{}}
+	return &tokenCache{reader: reader, clock: clk, entries: map[client.ObjectKey]tokenEntry{}, last: map[client.ObjectKey]*corev1.Secret{}}
 }
 
 // get returns the Secret, read now or within its TTL. A NotFound or
@@ -126,8 +130,24 @@ func (c *tokenCache) read(ctx context.Context, key client.ObjectKey) (*corev1.Se
 		c.evictExpiredLocked(e.readAt)
 	}
 	c.entries[key] = e
+	if e.secret != nil {
+		if _, ok := c.last[key]; !ok && len(c.last) >= maxCachedTokens {
+			clear(c.last)
+		}
+		c.last[key] = e.secret
+	} else {
+		// The Secret is gone or may not be read: it vouches for no one.
+		delete(c.last, key)
+	}
 	c.mu.Unlock()
 	return e.secret, e.err
+}
+
+// lastKnown is the Secret as last read, however long ago; nil if none.
+func (c *tokenCache) lastKnown(key client.ObjectKey) *corev1.Secret {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[key]
 }
 
 func (c *tokenCache) evictExpiredLocked(now time.Time) {

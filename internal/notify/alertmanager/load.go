@@ -33,6 +33,11 @@ type Config struct {
 	// Egress decides where the notifiers connect; nil applies the
 	// built-in refusals only.
 	Egress *egress.Policy
+	// AllowEmail accepts email_configs, which a channel's block may not
+	// hold: Alertmanager's email notifier dials its smarthost itself, past
+	// the egress policy. Only for a block the operator's administrator
+	// mounts (the fallback page), trusted as the operator's flags are.
+	AllowEmail bool
 }
 
 const (
@@ -59,7 +64,7 @@ func New(c Config) (notify.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	ins := &inspection{tmpl: tmplbudget.Static{Defaults: defaults}}
+	ins := &inspection{tmpl: tmplbudget.Static{Defaults: defaults}, allowEmail: c.AllowEmail}
 	if err = ins.inspect(rcv); err != nil {
 		return nil, boundError(err, values)
 	}

@@ -223,10 +223,9 @@ func pageDescription(m *notify.Message) string {
 	if m.Page.DisplayName != "" && m.Page.DisplayName != m.Page.Responder {
 		who = m.Page.DisplayName + " (" + who + ")"
 	}
+	// A message that pages nobody (the fallback page) names no level.
 	if who != "" {
 		fmt.Fprintf(&b, "Paged at level %d: %s.\n", m.Page.Level, who)
-	} else {
-		fmt.Fprintf(&b, "Paged at level %d.\n", m.Page.Level)
 	}
 	if m.Incident.URL != "" {
 		fmt.Fprintf(&b, "Incident: %s\n", m.Incident.URL)

@@ -1,0 +1,167 @@
+package fallback
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// The forwarding surface: a replica that is not the leader POSTs the
+// groups it holds to the leader's receiver at WaitingPath.
+const (
+	WaitingPath = "/fallback/waiting"
+	// timestampHeader and signatureHeader carry the request's time (Unix
+	// seconds) and its HMAC-SHA256, hex, over "time.body".
+	timestampHeader = "X-Klaxon-Fallback-Timestamp"
+	signatureHeader = "X-Klaxon-Fallback-Signature"
+	// MaxForwardBytes bounds a forwarded body: MaxGroups groups of bounded
+	// key and title, JSON-escaped.
+	MaxForwardBytes = 2 << 20
+	// maxSkew is how far a request's time may be from the receiver's.
+	maxSkew = 60 * time.Second
+	// forwardTimeout bounds one forward: the leader answers from memory.
+	forwardTimeout = 2 * time.Second
+	// maxForwardReads bounds the forwarded bodies read at once: the
+	// surface is on the receiver's public port, and a body is read before
+	// its signature can be checked.
+	maxForwardReads = 2
+)
+
+type forwardBody struct {
+	Groups []Group `json:"groups"`
+}
+
+// Sign signs a forwarding request whose body is body, at now, with the
+// key of the receiver file every replica mounts (Block.Key).
+func Sign(req *http.Request, key, body []byte, now time.Time) {
+	ts := now.Unix()
+	req.Header.Set(timestampHeader, strconv.FormatInt(ts, 10))
+	req.Header.Set(signatureHeader, sign(key, ts, body))
+}
+
+// sign is the signature of body sent at ts.
+func sign(key []byte, ts int64, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strconv.FormatInt(ts, 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+var (
+	errStale     = errors.New("the request's timestamp is missing or more than 60 s away")
+	errSignature = errors.New("the request's signature does not match")
+)
+
+// verify checks a forwarded request's timestamp and signature.
+func verify(key []byte, now time.Time, tsHeader, sigHeader string, body []byte) error {
+	ts, err := strconv.ParseInt(tsHeader, 10, 64)
+	if err != nil {
+		return errStale
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
+		return errStale
+	}
+	got, err := hex.DecodeString(sigHeader)
+	if err != nil {
+		return errSignature
+	}
+	want, _ := hex.DecodeString(sign(key, ts, body))
+	if !hmac.Equal(got, want) {
+		return errSignature
+	}
+	return nil
+}
+
+// ServeHTTP takes the groups a replica forwards (POST WaitingPath):
+// 401 for a bad signature or timestamp, 413 for a body over
+// MaxForwardBytes, 204 once merged into this replica's waiting groups.
+func (p *Pager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	code, msg := p.serveWaiting(r)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.WriteHeader(code)
+	if msg != "" {
+		_, _ = fmt.Fprintln(w, msg)
+	}
+}
+
+func (p *Pager) serveWaiting(r *http.Request) (int, string) {
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, "method " + r.Method + " is not allowed: forwarded groups are POSTed"
+	}
+	if r.ContentLength > MaxForwardBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxForwardBytes)
+	}
+	select {
+	case p.reads <- struct{}{}:
+		defer func() { <-p.reads }()
+	default:
+		return http.StatusServiceUnavailable, "busy reading other forwarded groups; retry later"
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxForwardBytes+1))
+	if err != nil {
+		return http.StatusBadRequest, "reading the request body failed"
+	}
+	if len(body) > MaxForwardBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxForwardBytes)
+	}
+	now := p.clock.Now()
+	if err := verify(p.key, now, r.Header.Get(timestampHeader), r.Header.Get(signatureHeader), body); err != nil {
+		return http.StatusUnauthorized, err.Error()
+	}
+	var fb forwardBody
+	if err := json.Unmarshal(body, &fb); err != nil {
+		return http.StatusBadRequest, "the request body is not a JSON list of groups"
+	}
+	if len(fb.Groups) > MaxGroups {
+		fb.Groups = fb.Groups[:MaxGroups]
+	}
+	p.mu.Lock()
+	for _, g := range fb.Groups {
+		p.t.note(now, g)
+	}
+	p.mu.Unlock()
+	return http.StatusNoContent, ""
+}
+
+// forward POSTs groups to the leader's receiver at peer (host:port).
+func (p *Pager) forward(ctx context.Context, peer string, groups []Group) error {
+	if len(groups) > MaxGroups {
+		groups = groups[:MaxGroups]
+	}
+	body, err := json.Marshal(forwardBody{Groups: groups})
+	if err != nil {
+		return fmt.Errorf("encoding the waiting groups: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+peer+WaitingPath, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("forwarding the waiting groups to %s: %w", peer, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	Sign(req, p.key, body, p.clock.Now())
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("forwarding the waiting groups to %s: %w", peer, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("forwarding the waiting groups to %s: answered HTTP %d", peer, resp.StatusCode)
+	}
+	return nil
+}

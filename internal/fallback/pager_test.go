@@ -1,0 +1,220 @@
+package fallback
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/klaxon-dev/klaxon/internal/egress"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// recordingSender keeps the titles of the messages sent through it.
+type recordingSender struct {
+	mu     sync.Mutex
+	titles []string
+}
+
+func (s *recordingSender) Send(_ context.Context, m *notify.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.titles = append(s.titles, m.Incident.Title)
+	return "", nil
+}
+
+func (s *recordingSender) sent() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.titles...)
+}
+
+var loopback = egress.New(egress.Config{Allow: []egress.Rule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}}})
+
+// replica is a Pager whose API server is up or down at the test's word.
+type replica struct {
+	*Pager
+	sender *recordingSender
+	down   bool
+	mu     sync.Mutex
+}
+
+func newReplica(t *testing.T, clk *testingclock.FakeClock, key []byte, leader func() (string, bool)) *replica {
+	t.Helper()
+	r := &replica{sender: &recordingSender{}}
+	p, err := NewPager(Config{
+		Block: &Block{Sender: r.sender, Key: key},
+		Probe: func(context.Context) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if r.down {
+				return errors.New("connection refused")
+			}
+			return nil
+		},
+		Leader: leader, After: 20 * time.Second, Repeat: time.Hour, Egress: loopback, Clock: clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Pager = p
+	return r
+}
+
+func (r *replica) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	r.mu.Unlock()
+}
+
+// Two replicas through an outage: the follower hands its groups to the
+// leader, which sends one outage message counting both replicas' groups,
+// and one message when the API server is back; the follower sends nothing.
+func TestPagersAgreeOnOneSender(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	leader := newReplica(t, clk, key, nil)
+	srv := httptest.NewServer(leader.Pager)
+	t.Cleanup(srv.Close)
+	peer := strings.TrimPrefix(srv.URL, "http://")
+	follower := newReplica(t, clk, key, func() (string, bool) { return peer, false })
+
+	ctx := t.Context()
+	both := func() { leader.step(ctx); follower.step(ctx) }
+	both()
+	leader.setDown(true)
+	follower.setDown(true)
+	for range 3 {
+		clk.Step(2 * time.Second)
+		both()
+	}
+	leader.Waiting("ns/r/a", "Disk full")
+	follower.Waiting("ns/r/b", "Queue stuck")
+	follower.Waiting("ns/r/a", "Disk full")
+	for range 15 {
+		clk.Step(2 * time.Second)
+		both()
+	}
+	want := "Klaxon cannot reach the Kubernetes API server since 2026-12-07T12:00:02Z; 2 alert groups are waiting"
+	if got := leader.sender.sent(); len(got) != 1 || got[0] != want {
+		t.Fatalf("the leader sent %q, want one %q", got, want)
+	}
+	if got := follower.sender.sent(); len(got) != 0 {
+		t.Fatalf("the follower sent %q", got)
+	}
+	leader.setDown(false)
+	follower.setDown(false)
+	clk.Step(2 * time.Second)
+	both()
+	if got := leader.sender.sent(); len(got) != 2 || got[1] != "API server reachable again; paging resumed" {
+		t.Fatalf("the leader sent %q, want the outage and then the recovery", got)
+	}
+	if got := follower.sender.sent(); len(got) != 0 {
+		t.Fatalf("the follower sent %q", got)
+	}
+}
+
+// A follower whose leader does not answer sends itself.
+func TestFollowerSendsWhenTheLeaderIsGone(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	peer := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	f := newReplica(t, clk, []byte("k"), func() (string, bool) { return peer, false })
+	f.step(t.Context())
+	f.setDown(true)
+	clk.Step(time.Second)
+	f.Waiting("ns/r/a", "Disk full")
+	for range 16 {
+		clk.Step(2 * time.Second)
+		f.step(t.Context())
+	}
+	if got := f.sender.sent(); len(got) != 1 || !strings.Contains(got[0], "1 alert group is waiting") {
+		t.Fatalf("sent %q, want one outage message", got)
+	}
+}
+
+func TestWaitingSurface(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	p := newReplica(t, clk, key, nil)
+	body := `{"groups":[{"key":"ns/r/a","title":"A"}]}`
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	for name, tc := range map[string]struct {
+		method, ts, sig, body string
+		want                  int
+	}{
+		"signed":      {http.MethodPost, ts, sign(key, t0.Unix(), []byte(body)), body, http.StatusNoContent},
+		"unsigned":    {http.MethodPost, ts, "", body, http.StatusUnauthorized},
+		"another key": {http.MethodPost, ts, sign([]byte("guess"), t0.Unix(), []byte(body)), body, http.StatusUnauthorized},
+		"stale":       {http.MethodPost, strconv.FormatInt(t0.Unix()-61, 10), sign(key, t0.Unix()-61, []byte(body)), body, http.StatusUnauthorized},
+		"oversized":   {http.MethodPost, ts, "", strings.Repeat("x", MaxForwardBytes+1), http.StatusRequestEntityTooLarge},
+		"not JSON":    {http.MethodPost, ts, sign(key, t0.Unix(), []byte("{")), "{", http.StatusBadRequest},
+		"not a POST":  {http.MethodGet, ts, "", "", http.StatusMethodNotAllowed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, WaitingPath, strings.NewReader(tc.body))
+			req.Header.Set(timestampHeader, tc.ts)
+			req.Header.Set(signatureHeader, tc.sig)
+			rec := httptest.NewRecorder()
+			p.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("answered %d (%s), want %d", rec.Code, rec.Body, tc.want)
+			}
+		})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.t.groups) != 1 || p.t.groups["ns/r/a"].title != "A" {
+		t.Errorf("groups %v; want the signed one alone", p.t.groups)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	valid := write("valid.yaml", "webhook_configs: [{url: 'http://127.0.0.1:1/hook'}]\n")
+	for name, tc := range map[string]struct {
+		path, want string
+	}{
+		"valid": {path: valid},
+		"mail":  {path: write("mail.yaml", "email_configs: [{to: oncall@example.com, from: klaxon@example.com, smarthost: 'mail.example.com:587'}]\n")},
+		"mail reading a file": {path: write("mailfile.yaml", "email_configs: [{to: a@example.com, from: b@example.com, smarthost: 'mail.example.com:587', auth_username: u, auth_password_file: /etc/hostname}]\n"),
+			want: "auth_password_file reads a file"},
+		"missing":     {path: filepath.Join(dir, "nope.yaml"), want: "the fallback receiver file " + dir + "/nope.yaml does not exist"},
+		"a directory": {path: dir, want: "cannot be read"},
+		"invalid":     {path: write("bad.yaml", "{"), want: "is not a valid Alertmanager receiver block: the receiver block is not valid YAML"},
+		"refused":     {path: write("proxy.yaml", "webhook_configs: [{url: 'http://x.invalid/', http_config: {proxy_url: 'http://p.invalid:3128'}}]"), want: "proxy_url is refused"},
+		"empty":       {path: write("empty.yaml", ""), want: "the receiver block is empty"},
+		"too large":   {path: write("large.yaml", strings.Repeat("#", 64<<10+1)), want: "is larger than the 65536 bytes allowed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := Load(tc.path, loopback, "", nil)
+			if tc.want == "" {
+				if err != nil || b == nil || len(b.Key) != 32 {
+					t.Fatalf("Load = %v, %v", b, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+				t.Fatalf("Load = %v; want an error naming the file with %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,301 @@
+package fallback
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+	"github.com/klaxon-dev/klaxon/internal/notify"
+)
+
+// Bounds on what the Pager keeps and says.
+const (
+	// MaxGroups bounds the waiting groups kept; more are counted as "more
+	// than" this many.
+	MaxGroups = 1000
+	// MaxKeyBytes and MaxTitleBytes bound a waiting group's key and title.
+	MaxKeyBytes   = 512
+	MaxTitleBytes = 256
+	// ShownTitles is how many titles an outage message lists.
+	ShownTitles = 5
+	// MaxSelfDelay bounds the random wait of a replica that cannot reach
+	// the leader before it sends itself, so that replicas in that state
+	// rarely send at the same moment.
+	MaxSelfDelay = 5 * time.Second
+	// retryAfter is the least time between two attempts of a message that
+	// failed.
+	retryAfter = 30 * time.Second
+)
+
+// Group is a notification the receiver could not record: its group's key
+// and its incident's title.
+type Group struct {
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+type entry struct {
+	title string
+	// at is when the group was last noted.
+	at time.Time
+}
+
+// tracker decides, without any I/O, what the Pager does: when the API
+// server went away, which groups wait, when to send, forward or say that
+// it is back. Every method takes the time it is called at.
+type tracker struct {
+	after, repeat time.Duration
+	// jitter picks the wait of a replica that sends itself, in
+	// [0, MaxSelfDelay].
+	jitter func() time.Duration
+
+	// lastOK is the last successful probe; downSince the first failure
+	// after it, zero while the API server is reachable.
+	lastOK, downSince time.Time
+	groups            map[string]entry
+	// overflow says groups were left out at MaxGroups.
+	overflow bool
+
+	// sent counts the outage messages this replica sent in this outage;
+	// lastSent is the last, lastAttempt the last try, failed or not.
+	sent                  int
+	lastSent, lastAttempt time.Time
+	// selfAt is when a replica that cannot hand over to a leader sends
+	// itself; zero until it is picked.
+	selfAt time.Time
+	// forwardedUpTo: groups noted after it were not yet forwarded to the
+	// leader; leaderFailed says the last forward failed.
+	forwardedUpTo time.Time
+	leaderFailed  bool
+}
+
+func newTracker(after, repeat time.Duration, jitter func() time.Duration) *tracker {
+	return &tracker{after: after, repeat: repeat, jitter: jitter, groups: map[string]entry{}}
+}
+
+// oneLine makes s one line of at most n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return bounded.Bytes(s, n)
+}
+
+// groupKey makes a group's key one line of at most MaxKeyBytes; a longer
+// key keeps its start and a digest of the whole, so that two keys that
+// differ only past the cut stay two groups.
+func groupKey(key string) string {
+	key = strings.Join(strings.Fields(key), " ")
+	if len(key) <= MaxKeyBytes {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return bounded.Bytes(key, MaxKeyBytes-17) + "~" + hex.EncodeToString(sum[:8])
+}
+
+// note remembers a group that could not be recorded.
+func (t *tracker) note(now time.Time, g Group) {
+	key := groupKey(g.Key)
+	if key == "" {
+		return
+	}
+	if _, ok := t.groups[key]; !ok && len(t.groups) >= MaxGroups {
+		t.prune()
+		if len(t.groups) >= MaxGroups {
+			t.overflow = true
+			return
+		}
+	}
+	t.groups[key] = entry{title: oneLine(g.Title, MaxTitleBytes), at: now}
+}
+
+// prune drops the groups noted before the API server was last reached:
+// they were recorded since, or their senders retry them.
+func (t *tracker) prune() {
+	for k, e := range t.groups {
+		if !e.at.After(t.lastOK) {
+			delete(t.groups, k)
+		}
+	}
+}
+
+// observe takes a probe's result, and reports whether the API server has
+// just come back after this replica sent an outage message, which then
+// owes the message that it is back.
+func (t *tracker) observe(now time.Time, reachable bool) (recovered bool) {
+	if !reachable {
+		if t.downSince.IsZero() {
+			t.downSince = now
+		}
+		return false
+	}
+	recovered = !t.downSince.IsZero() && t.sent > 0
+	t.lastOK = now
+	t.downSince = time.Time{}
+	t.sent, t.lastSent, t.lastAttempt, t.selfAt = 0, time.Time{}, time.Time{}, time.Time{}
+	t.leaderFailed, t.overflow = false, false
+	t.prune()
+	return recovered
+}
+
+// waiting returns the groups noted since the API server was last reached,
+// first noted first.
+func (t *tracker) waiting() []Group {
+	type noted struct {
+		Group
+		at time.Time
+	}
+	var list []noted
+	for k, e := range t.groups {
+		if e.at.After(t.lastOK) {
+			list = append(list, noted{Group{Key: k, Title: e.title}, e.at})
+		}
+	}
+	slices.SortFunc(list, func(a, b noted) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	out := make([]Group, len(list))
+	for i := range list {
+		out[i] = list[i].Group
+	}
+	return out
+}
+
+// plan is what the Pager does on one tick.
+type plan struct {
+	// forward are the groups to hand to the leader, noted up to upTo.
+	forward []Group
+	upTo    time.Time
+	// send says to send the outage message about waiting.
+	send    bool
+	waiting []Group
+}
+
+// plan decides this tick's work. self says this replica is the leader (or
+// the only one); peer is the leader's receiver address, "" if unknown.
+func (t *tracker) plan(now time.Time, self bool, peer string) plan {
+	var p plan
+	if t.downSince.IsZero() {
+		return p
+	}
+	waiting := t.waiting()
+	handOver := !self && peer != ""
+	if handOver {
+		for _, g := range waiting {
+			if t.groups[g.Key].at.After(t.forwardedUpTo) {
+				p.forward = append(p.forward, g)
+			}
+		}
+		p.upTo = now
+	}
+	if len(waiting) == 0 || now.Sub(t.downSince) < t.after {
+		return p
+	}
+	if handOver && !t.leaderFailed {
+		return p
+	}
+	if !self {
+		if t.selfAt.IsZero() {
+			t.selfAt = now.Add(min(max(t.jitter(), 0), MaxSelfDelay))
+		}
+		if now.Before(t.selfAt) {
+			return p
+		}
+	}
+	if !t.lastAttempt.IsZero() && now.Sub(t.lastAttempt) < retryAfter {
+		return p
+	}
+	if t.sent > 0 && now.Sub(t.lastSent) < t.repeat {
+		return p
+	}
+	p.send, p.waiting = true, waiting
+	return p
+}
+
+// sendResult records an outage message's send.
+func (t *tracker) sendResult(now time.Time, ok bool) {
+	t.lastAttempt = now
+	if ok {
+		t.sent++
+		t.lastSent = now
+	}
+}
+
+// forwardResult records a forward of the groups noted up to upTo.
+func (t *tracker) forwardResult(upTo time.Time, ok bool) {
+	t.leaderFailed = !ok
+	if ok {
+		t.forwardedUpTo = upTo
+	}
+}
+
+// Names of the fallback's messages, in the alert's incident label.
+const (
+	outageName    = "kube-apiserver-unreachable"
+	recoveredName = "kube-apiserver-reachable"
+)
+
+// outageMessage is the outage message: its title (the alert's summary, a
+// mail's first line) says since when and how many groups wait, its impact
+// (the description) lists the first few titles. round numbers the
+// messages of one outage, so each is a new page for notifiers that
+// deduplicate (PagerDuty, Opsgenie) rather than folded into the last.
+func outageMessage(since, now time.Time, waiting []Group, overflow bool, round int) *notify.Message {
+	count := fmt.Sprintf("%d alert groups are", len(waiting))
+	switch {
+	case overflow:
+		count = fmt.Sprintf("more than %d alert groups are", len(waiting))
+	case len(waiting) == 1:
+		count = "1 alert group is"
+	}
+	var b strings.Builder
+	b.WriteString("Waiting:\n")
+	for i, g := range waiting {
+		if i == ShownTitles {
+			fmt.Fprintf(&b, "- and %d more\n", len(waiting)-ShownTitles)
+			break
+		}
+		title := g.Title
+		if title == "" {
+			title = g.Key
+		}
+		fmt.Fprintf(&b, "- %s\n", title)
+	}
+	b.WriteString("Klaxon cannot record these notifications; their senders retry, and Klaxon pages for them once the API server is back.")
+	return &notify.Message{
+		Incident: notify.Incident{
+			Name:        outageName,
+			UID:         "fallback-" + since.UTC().Format("20060102T150405Z"),
+			Title:       fmt.Sprintf("Klaxon cannot reach the Kubernetes API server since %s; %s waiting", since.UTC().Format(time.RFC3339), count),
+			Severity:    "SEV1",
+			Service:     "klaxon",
+			Impact:      b.String(),
+			Phase:       "Triggered",
+			TriggeredAt: since,
+		},
+		Page:   notify.Page{Round: int32(round)},
+		SentAt: now,
+	}
+}
+
+// recoveredMessage says the API server is back.
+func recoveredMessage(since, now time.Time) *notify.Message {
+	return &notify.Message{
+		Incident: notify.Incident{
+			Name:        recoveredName,
+			UID:         "fallback-" + since.UTC().Format("20060102T150405Z"),
+			Title:       "API server reachable again; paging resumed",
+			Severity:    "SEV1",
+			Service:     "klaxon",
+			Impact:      fmt.Sprintf("Klaxon could not reach the Kubernetes API server from %s to %s.", since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+			Phase:       "Resolved",
+			TriggeredAt: now,
+		},
+		SentAt: now,
+	}
+}
