@@ -95,8 +95,10 @@ verify-monitoring: promtool ## Check the alert rules with promtool and the dashb
 verify-install: helm kustomize ## Lint and render the Helm chart, and render the kustomize install.
 	$(HELM) lint --strict charts/klaxon
 	$(HELM) lint --strict charts/klaxon --set metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.dashboard.enabled=true
+	$(HELM) lint --strict charts/klaxon --set fallback.secretName=klaxon-fallback
 	$(HELM) template klaxon charts/klaxon --namespace klaxon-system --include-crds >/dev/null
 	$(KUSTOMIZE) build config/default >/dev/null
+	$(KUSTOMIZE) build test/install/testdata/fallback >/dev/null
 
 .PHONY: verify
 verify: manifests generate api-docs lint verify-monitoring verify-install ## Regenerate (generated code and docs/reference), lint, check formatting and vet, check config/monitoring; fail on any difference.
