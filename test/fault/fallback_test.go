@@ -168,8 +168,9 @@ func TestFallbackPage(t *testing.T) {
 }
 
 // TestFallbackFileUnusable starts the operator with a fallback file that
-// is missing, then one that is not a receiver block: each time it starts,
-// says why in its log, and klaxon_fallback_configured is 0.
+// is missing, one it cannot read, and one that is not a receiver block:
+// each time it starts, says why in its log, and klaxon_fallback_configured
+// is 0.
 func TestFallbackFileUnusable(t *testing.T) {
 	for name, tc := range map[string]struct {
 		path func(t *testing.T) string
@@ -178,6 +179,12 @@ func TestFallbackFileUnusable(t *testing.T) {
 		"missing": {
 			path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "absent.yaml") },
 			log:  "absent.yaml does not exist",
+		},
+		"unreadable": {
+			// A directory: the operator runs as root here, so no file
+			// mode keeps it from reading a file.
+			path: func(t *testing.T) string { return t.TempDir() },
+			log:  "cannot be read",
 		},
 		"invalid": {
 			path: func(t *testing.T) string {
