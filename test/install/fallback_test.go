@@ -1,6 +1,7 @@
 package install
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -93,5 +94,36 @@ func TestFallbackPageInstalls(t *testing.T) {
 	if want := []string{"--fallback-after=30s", "--fallback-receiver-file=/etc/klaxon/fallback/block.yaml", "--fallback-repeat=1h"}; !slices.Equal(chart.flags, want) ||
 		chart.secret != "pager" || chart.key != "block.yaml" {
 		t.Errorf("the chart's fallback values render as %+v, want flags %v from Secret pager's key block.yaml", chart, want)
+	}
+}
+
+// With the chart's egress NetworkPolicy, the fallback page lets replicas
+// reach each other's receiver, where they hand over their waiting groups.
+func TestFallbackPageEgressReachesTheOtherReplicas(t *testing.T) {
+	peerRule := func(objs []*unstructured.Unstructured) bool {
+		for _, obj := range objs {
+			if obj.GetKind() != "NetworkPolicy" {
+				continue
+			}
+			rules, _, _ := unstructured.NestedSlice(obj.Object, "spec", "egress")
+			for _, r := range rules {
+				to, _, _ := unstructured.NestedSlice(r.(map[string]any), "to")
+				ports, _, _ := unstructured.NestedSlice(r.(map[string]any), "ports")
+				for _, peer := range to {
+					labels, ok, _ := unstructured.NestedStringMap(peer.(map[string]any), "podSelector", "matchLabels")
+					if ok && labels["control-plane"] == "controller-manager" && len(ports) == 1 &&
+						fmt.Sprint(ports[0].(map[string]any)["port"]) == "9095" {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if peerRule(renderChart(t, "klaxon", "klaxon-system", "networkPolicy.egress.enabled=true")) {
+		t.Error("the egress policy lets replicas reach each other's receiver without the fallback page")
+	}
+	if !peerRule(renderChart(t, "klaxon", "klaxon-system", "networkPolicy.egress.enabled=true", "fallback.secretName=klaxon-fallback")) {
+		t.Error("with the fallback page on, the egress policy does not let replicas reach each other's receiver on 9095")
 	}
 }
