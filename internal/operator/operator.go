@@ -307,9 +307,12 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			return nil, fmt.Errorf("adding the receiver: %w", err)
 		}
 	}
-	// The open-incidents gauge is counted from the cache at scrape time.
-	if err := mgr.Add(metrics.OpenIncidents(mgr.GetCache())); err != nil {
-		return nil, fmt.Errorf("adding the open incidents gauge: %w", err)
+	// The open-incidents gauge is counted from the cache at scrape time,
+	// by the leader only; with leader election each term reports it.
+	if !o.LeaderElection {
+		if err := mgr.Add(metrics.OpenIncidents(mgr.GetCache())); err != nil {
+			return nil, fmt.Errorf("adding the open incidents gauge: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)
@@ -358,6 +361,9 @@ func addTerms(mgr ctrl.Manager, cfg *rest.Config, lock *observedLock, opts []con
 		}
 		if err := controller.SetupWithManager(term, opts...); err != nil {
 			return nil, err
+		}
+		if err := term.Add(metrics.OpenIncidents(term.GetCache())); err != nil {
+			return nil, fmt.Errorf("adding the open incidents gauge: %w", err)
 		}
 		return term, nil
 	}

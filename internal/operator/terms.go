@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
@@ -68,8 +70,12 @@ func (t *terms) Start(ctx context.Context) error {
 			return nil // the process is stopping
 		default:
 		}
-		if err == nil {
-			err = errors.New("the term ended without a reason")
+		if err == nil || err.Error() != errLeaderElectionLost {
+			// Anything but a lost lease (a cache that never synced, a
+			// controller that failed) ends the process, as it did before
+			// terms: its kubelet's restarts and back-off show it, and
+			// another replica leads meanwhile.
+			return fmt.Errorf("leader term %d ended: %w", n, cmp.Or(err, errors.New("without a reason")))
 		}
 		t.log.Error(err, "Stopped leading; the receiver keeps serving, and this replica joins the election again once the API server answers",
 			"term", n)
@@ -81,12 +87,31 @@ func (t *terms) Start(ctx context.Context) error {
 		// A term started while the API server is away would only fail to
 		// take the lease; it starts once the API server answers, and
 		// takes the lease its process held at its first try.
-		if err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-			return t.reachable(ctx) == nil, nil
-		}); err != nil {
-			return nil //nolint:nilerr // ctx ended: the process is stopping
+		t.waitReachable(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		default:
 		}
 	}
+}
+
+// errLeaderElectionLost is how controller-runtime's manager says it lost
+// its lease.
+const errLeaderElectionLost = "leader election lost"
+
+// waitReachable waits until the API server answers, logging why not
+// every 60 tries (30 s).
+func (t *terms) waitReachable(ctx context.Context) {
+	tries := 0
+	_ = wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		err := t.reachable(ctx)
+		if err != nil && tries%60 == 0 {
+			t.log.Info("Waiting for the API server before joining the election again", "error", err.Error())
+		}
+		tries++
+		return err == nil, nil
+	})
 }
 
 // observedLock is a Lease lock that remembers the last holder it read or
@@ -126,8 +151,18 @@ func (l *observedLock) Create(ctx context.Context, r resourcelock.LeaderElection
 	return err
 }
 
-// Update writes the lease and remembers its holder.
+// Update writes the lease and remembers its holder. It refuses to release
+// (write no holder) a lease that the latest read showed another replica
+// holding: a term that lost its lease in a partition and releases it on
+// its way out, once the partition heals, would otherwise free the lease of
+// the replica that leads now, and a third could lead beside it.
 func (l *observedLock) Update(ctx context.Context, r resourcelock.LeaderElectionRecord) error {
+	l.mu.Lock()
+	held := l.holder
+	l.mu.Unlock()
+	if r.HolderIdentity == "" && held != "" && held != l.Identity() {
+		return fmt.Errorf("not releasing the lease: %s holds it", held)
+	}
 	err := l.Interface.Update(ctx, r)
 	if err == nil {
 		l.observe(&r)
@@ -221,7 +256,9 @@ func newLock(cfg *rest.Config, namespace, peer string, renew time.Duration) (*ob
 	return &observedLock{Interface: lock}, nil
 }
 
-// apiServerReachable returns a check that the API server answers /readyz.
+// apiServerReachable returns a check that the API server answers: any
+// HTTP answer to /readyz will do (a cluster may forbid it, or one of its
+// checks fail), only a connection that fails is unreachable.
 func apiServerReachable(cfg *rest.Config) (func(ctx context.Context) error, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
@@ -231,6 +268,11 @@ func apiServerReachable(cfg *rest.Config) (func(ctx context.Context) error, erro
 	return func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		return rc.Get().AbsPath("/readyz").Do(ctx).Error()
+		err := rc.Get().AbsPath("/readyz").Do(ctx).Error()
+		var answered apierrors.APIStatus
+		if errors.As(err, &answered) {
+			return nil
+		}
+		return err
 	}, nil
 }

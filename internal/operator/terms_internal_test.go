@@ -83,10 +83,18 @@ func TestObservedLockKnowsTheLastHolder(t *testing.T) {
 	if peer, isSelf := l.Leader(); peer != "10.0.0.2:9094" || isSelf {
 		t.Errorf("after reading b's lease: Leader() = %q, %t; want b's address", peer, isSelf)
 	}
+	// A release written after another replica took the lease is refused.
+	if err := l.Update(ctx, resourcelock.LeaderElectionRecord{}); err == nil || inner.record.HolderIdentity != other {
+		t.Errorf("releasing b's lease: %v, and the lease is held by %q; want it refused and b's", err, inner.record.HolderIdentity)
+	}
 	if err := l.Update(ctx, resourcelock.LeaderElectionRecord{HolderIdentity: self}); err != nil {
 		t.Fatal(err)
 	}
 	if peer, isSelf := l.Leader(); peer != "10.0.0.1:9094" || !isSelf {
 		t.Errorf("after taking the lease: Leader() = %q, %t; want this replica", peer, isSelf)
+	}
+	// Its own lease it releases.
+	if err := l.Update(ctx, resourcelock.LeaderElectionRecord{}); err != nil || inner.record.HolderIdentity != "" {
+		t.Errorf("releasing its own lease: %v, held by %q; want it released", err, inner.record.HolderIdentity)
 	}
 }

@@ -73,16 +73,50 @@ func TestALostLeaseEndsOnlyTheLeaderTerm(t *testing.T) {
 		t.Fatal("the lease has no holder while the operator reconciles")
 	}
 	// Another replica takes the lease, as one does when the leader could
-	// not renew it in time.
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := cluster.Admin.Get(ctx, key, lease); err != nil {
-			return err
+	// not renew it in time, and renews it for a while.
+	steal := func() error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := cluster.Admin.Get(ctx, key, lease); err != nil {
+				return err
+			}
+			lease.Spec.HolderIdentity = ptr.To("another-replica")
+			lease.Spec.LeaseDurationSeconds = ptr.To[int32](3)
+			lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+			return cluster.Admin.Update(ctx, lease)
+		})
+	}
+	if err := steal(); err != nil {
+		t.Fatal(err)
+	}
+	renewing, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan error, 1)
+	go func() {
+		var err error
+		for renewing.Err() == nil && err == nil {
+			time.Sleep(500 * time.Millisecond)
+			err = steal()
 		}
-		lease.Spec.HolderIdentity = ptr.To("another-replica")
-		lease.Spec.LeaseDurationSeconds = ptr.To[int32](3)
-		lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-		return cluster.Admin.Update(ctx, lease)
-	}); err != nil {
+		renewed <- err
+	}()
+	// The operator's term ends within its renew deadline (1.5 s); from
+	// then on, while the other replica leads, it reconciles nothing.
+	time.Sleep(3 * time.Second)
+	during := &klaxonv1alpha1.Incident{
+		ObjectMeta: metav1.ObjectMeta{Name: "during", Namespace: ns},
+		Spec:       klaxonv1alpha1.IncidentSpec{Title: "Database down"},
+	}
+	if err := cluster.Admin.Create(ctx, during); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if err := cluster.Admin.Get(ctx, client.ObjectKeyFromObject(during), during); err != nil {
+		t.Fatal(err)
+	}
+	if during.Status.Phase != "" {
+		t.Errorf("an incident created while another replica held the lease was reconciled (phase %q): two leaders", during.Status.Phase)
+	}
+	stopRenewing()
+	if err := <-renewed; err != nil {
 		t.Fatal(err)
 	}
 	// The operator lost its term; it takes the lease back once the other
@@ -95,6 +129,10 @@ func TestALostLeaseEndsOnlyTheLeaderTerm(t *testing.T) {
 		t.Errorf("the lease records %d transitions, want the one back from the other holder", n)
 	}
 	reconciled("after")
+	suite.Eventually(t, "the incident created while another replica led to be reconciled", 30*time.Second, func(ctx context.Context) (bool, error) {
+		err := cluster.Admin.Get(ctx, client.ObjectKeyFromObject(during), during)
+		return during.Status.Phase == klaxonv1alpha1.StateTriggered, err
+	})
 
 	stopped = true
 	if err := stop(); err != nil {

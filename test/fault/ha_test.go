@@ -62,6 +62,14 @@ func TestHAFailover(t *testing.T) {
 	if pages := leader.metric("klaxon_pages_total"); pages != groups {
 		t.Errorf("the leader %s paged %v times, want %d", leader.name, pages, groups)
 	}
+	// The gauge of open incidents, too, only the leader reports, so that a
+	// sum over replicas counts each incident once.
+	if open := follower.metric("klaxon_open_incidents", `namespace="`+tm.ns+`"`); open != 0 {
+		t.Errorf("the follower %s reports %v open incidents; only the leader reports them", follower.name, open)
+	}
+	if open := leader.metric("klaxon_open_incidents", `namespace="`+tm.ns+`"`); open != groups {
+		t.Errorf("the leader %s reports %v open incidents, want %d", leader.name, open, groups)
+	}
 
 	killed := time.Now()
 	leader.kill()
