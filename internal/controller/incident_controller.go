@@ -102,6 +102,11 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(r.sender); err != nil {
 		return fmt.Errorf("adding the notification sender: %w", err)
 	}
+	if r.relay != nil {
+		if err := mgr.Add(&catchUp{relay: r.relay, api: mgr.GetAPIReader(), cache: mgr.GetCache()}); err != nil {
+			return fmt.Errorf("adding the relay's catch-up: %w", err)
+		}
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.Incident{}).
 		WatchesRawSource(source.Channel(r.sender.wake, &handler.TypedEnqueueRequestForObject[*klaxonv1alpha1.Incident]{}))

@@ -34,6 +34,8 @@ import (
 // watch brings it to whoever leads.
 type Relay struct {
 	clock clock.PassiveClock
+	// namespaces are those the cache holds; none for every namespace.
+	namespaces []string
 
 	mu             sync.Mutex
 	queue          workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -52,12 +54,28 @@ const (
 )
 
 // NewRelay returns a Relay reading the time from c (nil: the real
-// clock).
-func NewRelay(c clock.PassiveClock) *Relay {
+// clock), for the incidents of namespaces (none: every namespace, the
+// cache's --watch-namespaces).
+func NewRelay(c clock.PassiveClock, namespaces ...string) *Relay {
 	if c == nil {
 		c = clock.RealClock{}
 	}
-	return &Relay{clock: c, recent: map[types.NamespacedName]time.Time{}}
+	return &Relay{clock: c, namespaces: namespaces, recent: map[types.NamespacedName]time.Time{}}
+}
+
+// scopes are the namespaces to list incidents in: "" for all.
+func (h *Relay) scopes() []string {
+	if len(h.namespaces) == 0 {
+		return []string{""}
+	}
+	return h.namespaces
+}
+
+// watchesBehind reports whether a watch failed within relayFresh.
+func (h *Relay) watchesBehind() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.lastWatchError.IsZero() && h.clock.Since(h.lastWatchError) < relayFresh
 }
 
 // Enqueue hands the incident key to the reconciler of the current term,

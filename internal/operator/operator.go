@@ -205,7 +205,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// the receiver, metrics, probes and the acknowledge key. The leader's
 	// work runs in the terms' managers (terms.go), or on this one without
 	// leader election.
-	relay := controller.NewRelay(o.Clock)
+	relay := controller.NewRelay(o.Clock, o.WatchNamespaces...)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 Scheme(),
 		Metrics:                metricsOpts,
@@ -258,7 +258,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// election, this one.
 	leader := func() (peer string, self bool) { return "", true }
 	if o.LeaderElection {
-		lock, err := newLock(cfg, o.LeaderElectionNamespace, peerAddress(o.PodIP, receiverAddr(o.ReceiverAddr)), renew)
+		lock, err := newLock(cfg, o.LeaderElectionNamespace, peerAddress(o.PodIP, receiverAddr(o.ReceiverAddr)), renew,
+			mgr.GetEventRecorder(controller.EventSource))
 		if err != nil {
 			return nil, err
 		}

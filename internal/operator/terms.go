@@ -13,12 +13,14 @@ import (
 
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -225,7 +227,7 @@ func peerAddress(podIP, receiverAddr string) string {
 }
 
 // newLock is the Lease lock of this process, shared by all its terms.
-func newLock(cfg *rest.Config, namespace, peer string, renew time.Duration) (*observedLock, error) {
+func newLock(cfg *rest.Config, namespace, peer string, renew time.Duration, recorder events.EventRecorder) (*observedLock, error) {
 	if namespace == "" {
 		raw, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 		if err != nil {
@@ -249,11 +251,20 @@ func newLock(cfg *rest.Config, namespace, peer string, renew time.Duration) (*ob
 		return nil, fmt.Errorf("creating the leader election client: %w", err)
 	}
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, namespace, leaderElectionID, core, coordination,
-		resourcelock.ResourceLockConfig{Identity: identity(hostname, peer)})
+		resourcelock.ResourceLockConfig{Identity: identity(hostname, peer), EventRecorder: leaderEvents{recorder}})
 	if err != nil {
 		return nil, fmt.Errorf("creating the leader election lock: %w", err)
 	}
 	return &observedLock{Interface: lock}, nil
+}
+
+// leaderEvents records client-go's leader election Events ("<identity>
+// became leader", on the Lease) through the events.k8s.io API, as Klaxon
+// records all its Events.
+type leaderEvents struct{ events.EventRecorder }
+
+func (e leaderEvents) Eventf(obj runtime.Object, eventType, reason, message string, args ...any) {
+	e.EventRecorder.Eventf(obj, nil, eventType, reason, "LeaderElection", message, args...)
 }
 
 // apiServerReachable returns a check that the API server answers: any

@@ -28,7 +28,16 @@ import (
 // groups, and the escalations that fell due in the outage, go within
 // firstPageWithin.
 func TestAPIServerOutage(t *testing.T) {
-	apiServerOutage(t, 20*time.Second, 1)
+	apiServerOutage(t, 20*time.Second, 1, 1)
+}
+
+// TestAPIServerOutageTwoReplicas is TestAPIServerOutage with two replicas,
+// as the chart runs them, behind one address: half the groups reach the
+// receiver of the replica that does not lead, whose incidents the leader
+// learns of by listing the API server while its watches are behind, not
+// from its own receiver.
+func TestAPIServerOutageTwoReplicas(t *testing.T) {
+	apiServerOutage(t, 20*time.Second, 2, -1)
 }
 
 // TestShortAPIServerOutage stops kube-apiserver for 5 s, within the renew
@@ -40,12 +49,12 @@ func TestAPIServerOutage(t *testing.T) {
 func TestShortAPIServerOutage(t *testing.T) {
 	// Whether the lease outlives it depends on how long kube-apiserver
 	// takes to start and when the leader last renewed: logged, not held.
-	apiServerOutage(t, 5*time.Second, -1)
+	apiServerOutage(t, 5*time.Second, 1, -1)
 }
 
-// apiServerOutage runs the outage test; the operator is to lose its lease
-// lostTerms times (-1: any number, logged).
-func apiServerOutage(t *testing.T, outage time.Duration, lostTerms int) {
+// apiServerOutage runs the outage test with replicas operators; they are to
+// lose their lease lostTerms times in all (-1: any number, logged).
+func apiServerOutage(t *testing.T, outage time.Duration, replicas, lostTerms int) {
 	const (
 		groups   = 100
 		every    = 400 * time.Millisecond
@@ -62,11 +71,24 @@ func apiServerOutage(t *testing.T, outage time.Duration, lostTerms int) {
 	// As shipped: with leader election and its default renew deadline
 	// (10 s). Were the operator to exit, it would be restarted as a kubelet
 	// would.
-	op := startOperator(t, "solo", "--watch-namespaces="+tm.ns, "--leader-elect",
-		"--leader-election-namespace="+localcluster.OperatorNamespace)
-	restarts := op.supervise()
+	var ops []*operator
+	var restarts []func() int
+	var receivers []string
+	for i := range replicas {
+		op := startOperator(t, fmt.Sprintf("replica-%d", i), "--watch-namespaces="+tm.ns, "--leader-elect",
+			"--leader-election-namespace="+localcluster.OperatorNamespace)
+		ops = append(ops, op)
+		restarts = append(restarts, op.supervise())
+		receivers = append(receivers, op.receiverURL)
+	}
+	exited := func() (n int) {
+		for _, r := range restarts {
+			n += r()
+		}
+		return n
+	}
 	tm.createRoute(t)
-	door := newFrontDoor(t, op.receiverURL)
+	door := newFrontDoor(t, receivers...)
 	ams := startAlertmanagers(t, door.url+tm.webhook())
 
 	start := time.Now()
@@ -96,8 +118,10 @@ func apiServerOutage(t *testing.T, outage time.Duration, lostTerms int) {
 	probes.Go(func() {
 		for probing.Err() == nil {
 			at := time.Now()
-			if !proc.AnswersOK(probing, op.ProbeURL) && probing.Err() == nil {
-				probeFailures = append(probeFailures, at.Format("15:04:05.000"))
+			for _, op := range ops {
+				if !proc.AnswersOK(probing, op.ProbeURL) && probing.Err() == nil {
+					probeFailures = append(probeFailures, op.name+" at "+at.Format("15:04:05.000"))
+				}
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
@@ -257,21 +281,24 @@ func apiServerOutage(t *testing.T, outage time.Duration, lostTerms int) {
 		fail.Errorf("the receiver never answered 503 during the outage")
 	}
 	// Losing its lease stops only its leader term: the process stays.
-	if n := restarts(); n != 0 {
-		fail.Errorf("the operator exited %d times, want never: a lost lease must not end the process", n)
+	if n := exited(); n != 0 {
+		fail.Errorf("the operators exited %d times, want never: a lost lease must not end the process", n)
 	}
-	log, err := os.ReadFile(op.LogPath())
-	if err != nil {
-		t.Fatal(err)
+	lost := 0
+	for _, op := range ops {
+		log, err := os.ReadFile(op.LogPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost += strings.Count(string(log), "Stopped leading")
 	}
-	lost := strings.Count(string(log), "Stopped leading")
 	if lostTerms >= 0 && lost != lostTerms {
 		fail.Errorf("the operator lost its lease %d times, want %d in a %s outage (renew deadline 10 s)", lost, lostTerms, outage)
 	}
 	t.Logf("the operator lost its lease %d times", lost)
 	t.Logf("operator restarts: %d; %d groups: %d answers 200, %d answers 503 (%d during the outage, %d as kube-apiserver started), %d requests abandoned by Alertmanager, %d refused or cut; %d escalations fell due in the outage; "+
 		"the latest first page came %s after its incident was created (or after the outage, if created in it), the latest escalation %s after due (or after the outage)",
-		restarts(), groups, ok, unavailable, unavailableInOutage, unavailableAfter, abandoned, restarting, dueInOutage, slowestFirst, slowestEscalation)
+		exited(), groups, ok, unavailable, unavailableInOutage, unavailableAfter, abandoned, restarting, dueInOutage, slowestFirst, slowestEscalation)
 	t.Logf("escalations that fell due in the outage were paged at most %s after kube-apiserver was healthy again", slowestAfterOutage)
 	t.Logf("first pages of the %d incidents created after the outage, from creation (whole seconds): p50 %s, p99 %s, max %s",
 		len(firstAfter), percentile(firstAfter, 50), percentile(firstAfter, 99), percentile(firstAfter, 100))
