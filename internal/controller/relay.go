@@ -137,15 +137,28 @@ func (h *Relay) forgetLocked(now time.Time) {
 
 // WatchError records that a watch of the cache failed, and logs it as
 // client-go does; it is the cache's DefaultWatchErrorHandler. A watch that
-// ended normally, or whose resource version expired (the reflector lists
-// again at once), says nothing of the API server.
+// ended normally, whose resource version expired (the reflector lists
+// again at once), or that the API server refused (a kind not served, a
+// namespace not granted: that lasts, and says nothing of the watches
+// that work) does not count.
 func (h *Relay) WatchError(ctx context.Context, r *toolscache.Reflector, err error) {
-	if !errors.Is(err, io.EOF) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+	if watchFailed(err) {
 		h.mu.Lock()
 		h.lastWatchError = h.clock.Now()
 		h.mu.Unlock()
 	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
+}
+
+// watchFailed tells the errors of a watch that may have missed changes
+// for a while: the API server could not be reached, or failed.
+func watchFailed(err error) bool {
+	switch {
+	case errors.Is(err, io.EOF), apierrors.IsResourceExpired(err), apierrors.IsGone(err),
+		apierrors.IsForbidden(err), apierrors.IsUnauthorized(err), apierrors.IsNotFound(err):
+		return false
+	}
+	return true
 }
 
 // live reports whether the reconciler should read key from the API server:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -143,5 +144,27 @@ func TestRelayForgetsTheOldestPastItsBound(t *testing.T) {
 	}
 	if h.live(types.NamespacedName{Namespace: "ns", Name: "inc-0"}, true) {
 		t.Error("the oldest relayed incident is still remembered")
+	}
+}
+
+func TestWatchFailed(t *testing.T) {
+	gr := schema.GroupResource{Group: "klaxon.dev", Resource: "incidents"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{"unexpected EOF", io.ErrUnexpectedEOF, true},
+		{"server error", apierrors.NewInternalError(errors.New("etcd")), true},
+		{"timeout", apierrors.NewTimeoutError("slow", 1), true},
+		{"closed normally", io.EOF, false},
+		{"expired", apierrors.NewResourceExpired("too old resource version"), false},
+		{"forbidden", apierrors.NewForbidden(gr, "", errors.New("no")), false},
+		{"not served", apierrors.NewNotFound(gr, ""), false},
+	} {
+		if got := watchFailed(tc.err); got != tc.want {
+			t.Errorf("%s: watchFailed = %t, want %t", tc.name, got, tc.want)
+		}
 	}
 }
