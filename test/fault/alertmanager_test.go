@@ -18,6 +18,16 @@ import (
 // by alertname, with the receiver token.
 func startAlertmanagers(t *testing.T, webhooks ...string) []string {
 	t.Helper()
+	// The second sends when it has not heard of the first's send within
+	// this: short, so both often send a group.
+	return startAlertmanagersWithPeerTimeout(t, 250*time.Millisecond, webhooks...)
+}
+
+// startAlertmanagersWithPeerTimeout is startAlertmanagers with the pair's
+// peer timeout: how long the second waits to hear of the first's send
+// before it sends too.
+func startAlertmanagersWithPeerTimeout(t *testing.T, peerTimeout time.Duration, webhooks ...string) []string {
+	t.Helper()
 	var opts []proc.AlertmanagerOptions
 	for _, webhook := range webhooks {
 		opts = append(opts, proc.AlertmanagerOptions{
@@ -39,9 +49,7 @@ receivers:
       authorization:
         credentials: %s
 `, webhook, token),
-			// The second sends when it has not heard of the first's send
-			// within this: short, so both often send a group.
-			PeerTimeout:   250 * time.Millisecond,
+			PeerTimeout:   peerTimeout,
 			SettleTimeout: 2 * time.Second,
 		})
 	}

@@ -38,7 +38,10 @@ func TestHAFailover(t *testing.T) {
 	// answers tell which of the pair sent.
 	doors := []*frontDoor{newFrontDoor(t, replicas[0].receiverURL, replicas[1].receiverURL),
 		newFrontDoor(t, replicas[0].receiverURL, replicas[1].receiverURL)}
-	ams := startAlertmanagers(t, doors[0].url+tm.webhook(), doors[1].url+tm.webhook())
+	// A peer timeout shorter than any answer of the receiver: the second
+	// sends every group the first is still sending, as a pair does whose
+	// gossip is slow, so the two race for each group.
+	ams := startAlertmanagersWithPeerTimeout(t, time.Millisecond, doors[0].url+tm.webhook(), doors[1].url+tm.webhook())
 	var names []string
 	for i := range groups {
 		names = append(names, fmt.Sprintf("Failover%02d", i))
