@@ -137,6 +137,7 @@ func (p *Pager) step(ctx context.Context) {
 
 	p.mu.Lock()
 	since := p.t.downSince
+	back := p.t.upSince
 	recovered := p.t.observe(now, err == nil)
 	if err != nil && since.IsZero() {
 		p.log.Info("The Kubernetes API server does not answer; the fallback counts the notifications that cannot be recorded", "error", err.Error())
@@ -147,15 +148,19 @@ func (p *Pager) step(ctx context.Context) {
 	p.mu.Unlock()
 
 	if recovered {
-		p.send(ctx, MessageRecovered, recoveredMessage(since, now))
+		p.send(ctx, MessageRecovered, recoveredMessage(since, back, now))
 	}
 	if len(pl.forward) > 0 {
 		ferr := p.forward(ctx, peer, pl.forward)
 		if ferr != nil {
 			p.log.Info("Could not hand the waiting groups to the leader; this replica pages itself if it must", "leader", peer, "error", ferr.Error())
 		}
+		outcome := forwardDelivered
+		if ferr != nil {
+			outcome = forwardFailed
+		}
 		p.mu.Lock()
-		p.t.forwardResult(pl.upTo, ferr == nil)
+		p.t.forwardResult(p.clock.Now(), pl.upTo, outcome)
 		p.mu.Unlock()
 	}
 	if pl.send {

@@ -114,8 +114,10 @@ func TestPagersAgreeOnOneSender(t *testing.T) {
 	}
 	leader.setDown(false)
 	follower.setDown(false)
-	clk.Step(2 * time.Second)
-	both()
+	for range RecoverAfter/(2*time.Second) + 2 {
+		clk.Step(2 * time.Second)
+		both()
+	}
 	if got := leader.sender.sent(); len(got) != 2 || got[1] != "API server reachable again; paging resumed" {
 		t.Fatalf("the leader sent %q, want the outage and then the recovery", got)
 	}
