@@ -23,9 +23,13 @@ const (
 	// seconds) and its HMAC-SHA256, hex, over "time.body".
 	timestampHeader = "X-Klaxon-Fallback-Timestamp"
 	signatureHeader = "X-Klaxon-Fallback-Signature"
-	// MaxForwardBytes bounds a forwarded body: MaxGroups groups of bounded
-	// key and title, JSON-escaped.
+	// MaxForwardBytes bounds a forwarded body. It holds maxForwardBody,
+	// the largest body a replica sends: MaxGroups groups whose key and
+	// title, cleaned when noted (clean), take at most 2 bytes of JSON per
+	// byte, encoded without HTML escapes (encodeGroups).
 	MaxForwardBytes = 2 << 20
+	maxForwardBody  = len(`{"groups":[]}`+"\n") +
+		MaxGroups*(len(`{"key":"","title":""},`)+2*(MaxKeyBytes+MaxTitleBytes))
 	// maxSkew is how far a request's time may be from the receiver's.
 	maxSkew = 60 * time.Second
 	// forwardTimeout bounds one forward: the leader answers from memory.
@@ -36,8 +40,27 @@ const (
 	maxForwardReads = 2
 )
 
+// The build fails if the largest body does not fit.
+const _ = uint(MaxForwardBytes - maxForwardBody)
+
 type forwardBody struct {
 	Groups []Group `json:"groups"`
+}
+
+// encodeGroups is the body that forwards groups, at most MaxGroups of
+// them. HTML escapes would make a '<' six bytes: nobody reads the body
+// as HTML.
+func encodeGroups(groups []Group) ([]byte, error) {
+	if len(groups) > MaxGroups {
+		groups = groups[:MaxGroups]
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(forwardBody{Groups: groups}); err != nil {
+		return nil, fmt.Errorf("encoding the waiting groups: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // Sign signs a forwarding request whose body is body, at now, with the
@@ -139,12 +162,9 @@ func (p *Pager) serveWaiting(r *http.Request) (int, string) {
 
 // forward POSTs groups to the leader's receiver at peer (host:port).
 func (p *Pager) forward(ctx context.Context, peer string, groups []Group) error {
-	if len(groups) > MaxGroups {
-		groups = groups[:MaxGroups]
-	}
-	body, err := json.Marshal(forwardBody{Groups: groups})
+	body, err := encodeGroups(groups)
 	if err != nil {
-		return fmt.Errorf("encoding the waiting groups: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
 	defer cancel()

@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	testingclock "k8s.io/utils/clock/testing"
 
@@ -218,5 +220,51 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("Load = %v; want an error naming the file with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The largest body a follower sends (MaxGroups groups of the longest keys
+// and titles, full of what JSON escapes and of invalid UTF-8) fits in
+// MaxForwardBytes, and the leader takes it whole.
+func TestLargestForwardFits(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	follower := newReplica(t, clk, key, nil)
+	nasty := `"\<>&` + "\xff\xfe\x01\x7f\u2028é"
+	for i := range MaxGroups {
+		follower.Waiting(strconv.Itoa(i)+strings.Repeat(nasty, MaxKeyBytes), strings.Repeat(nasty, MaxTitleBytes))
+	}
+	follower.mu.Lock()
+	groups := follower.t.waiting()
+	follower.mu.Unlock()
+	if len(groups) != MaxGroups {
+		t.Fatalf("%d groups waiting, want %d", len(groups), MaxGroups)
+	}
+	for _, g := range groups {
+		if !utf8.ValidString(g.Key) || !utf8.ValidString(g.Title) || len(g.Key) > MaxKeyBytes || len(g.Key) < MaxKeyBytes-4 {
+			t.Fatalf("group kept as %q (%d bytes), %q", g.Key, len(g.Key), g.Title)
+		}
+	}
+	body, err := encodeGroups(groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > maxForwardBody || maxForwardBody > MaxForwardBytes {
+		t.Fatalf("the body is %d bytes; the bound %d, the limit %d", len(body), maxForwardBody, MaxForwardBytes)
+	}
+	t.Logf("the largest body: %d bytes of %d", len(body), MaxForwardBytes)
+
+	leader := newReplica(t, clk, key, nil)
+	req := httptest.NewRequest(http.MethodPost, WaitingPath, bytes.NewReader(body))
+	Sign(req, key, body, clk.Now())
+	rec := httptest.NewRecorder()
+	leader.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("the leader answered %d (%s)", rec.Code, rec.Body)
+	}
+	leader.mu.Lock()
+	defer leader.mu.Unlock()
+	if got := leader.t.waiting(); len(got) != MaxGroups || got[0] != groups[0] {
+		t.Fatalf("the leader holds %d groups, want the %d forwarded as they were", len(got), MaxGroups)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/notify"
@@ -105,17 +106,31 @@ func newTracker(after, repeat time.Duration, jitter func() time.Duration) *track
 	return &tracker{after: after, repeat: repeat, jitter: jitter, groups: map[string]entry{}}
 }
 
-// oneLine makes s one line of at most n bytes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return bounded.Bytes(s, n)
+// clean makes s valid UTF-8 on one line, without control characters:
+// what is left costs at most 2 bytes of JSON per byte (a quote or a
+// backslash), which MaxForwardBytes counts on.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	// Fields also drops U+2028 and U+2029, which JSON escapes.
+	return strings.Join(strings.Fields(s), " ")
 }
 
-// groupKey makes a group's key one line of at most MaxKeyBytes; a longer
+// oneLine makes s clean and at most n bytes.
+func oneLine(s string, n int) string {
+	return bounded.Bytes(clean(s), n)
+}
+
+// groupKey makes a group's key clean and at most MaxKeyBytes; a longer
 // key keeps its start and a digest of the whole, so that two keys that
 // differ only past the cut stay two groups.
 func groupKey(key string) string {
-	key = strings.Join(strings.Fields(key), " ")
+	key = clean(key)
 	if len(key) <= MaxKeyBytes {
 		return key
 	}
