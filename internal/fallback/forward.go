@@ -83,20 +83,34 @@ func sign(key []byte, ts int64, body []byte) string {
 var (
 	errStale     = errors.New("the request's timestamp is missing or more than 60 s away")
 	errSignature = errors.New("the request's signature does not match")
+	// errLeaderBusy is a leader that answered 503: it is alive, and takes
+	// the groups on a later tick.
+	errLeaderBusy = errors.New("the leader is busy")
 )
+
+// checkHeaders checks what can be checked before the body is read: a
+// timestamp within maxSkew and a signature of the right form. It returns
+// the timestamp and the signature.
+func checkHeaders(now time.Time, tsHeader, sigHeader string) (int64, []byte, error) {
+	ts, err := strconv.ParseInt(tsHeader, 10, 64)
+	if err != nil {
+		return 0, nil, errStale
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
+		return 0, nil, errStale
+	}
+	sig, err := hex.DecodeString(sigHeader)
+	if err != nil || len(sig) != sha256.Size {
+		return 0, nil, errSignature
+	}
+	return ts, sig, nil
+}
 
 // verify checks a forwarded request's timestamp and signature.
 func verify(key []byte, now time.Time, tsHeader, sigHeader string, body []byte) error {
-	ts, err := strconv.ParseInt(tsHeader, 10, 64)
+	ts, got, err := checkHeaders(now, tsHeader, sigHeader)
 	if err != nil {
-		return errStale
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
-		return errStale
-	}
-	got, err := hex.DecodeString(sigHeader)
-	if err != nil {
-		return errSignature
+		return err
 	}
 	want, _ := hex.DecodeString(sign(key, ts, body))
 	if !hmac.Equal(got, want) {
@@ -106,10 +120,11 @@ func verify(key []byte, now time.Time, tsHeader, sigHeader string, body []byte) 
 }
 
 // ServeHTTP takes the groups a replica forwards (POST WaitingPath):
-// 401 for a bad signature or timestamp, 413 for a body over
-// MaxForwardBytes, 204 once merged into this replica's waiting groups.
+// 401 for a bad signature or timestamp, 409 when this replica is not the
+// leader, 413 for a body over MaxForwardBytes, 503 while other bodies are
+// being read, 204 once merged into this replica's waiting groups.
 func (p *Pager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	code, msg := p.serveWaiting(r)
+	code, msg := p.serveWaiting(w, r)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if code == http.StatusMethodNotAllowed {
@@ -121,13 +136,26 @@ func (p *Pager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *Pager) serveWaiting(r *http.Request) (int, string) {
+func (p *Pager) serveWaiting(w http.ResponseWriter, r *http.Request) (int, string) {
 	if r.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, "method " + r.Method + " is not allowed: forwarded groups are POSTed"
 	}
 	if r.ContentLength > MaxForwardBytes {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxForwardBytes)
 	}
+	// A request that cannot be signed takes no read slot.
+	if _, _, err := checkHeaders(p.clock.Now(), r.Header.Get(timestampHeader), r.Header.Get(signatureHeader)); err != nil {
+		return http.StatusUnauthorized, err.Error()
+	}
+	// Replicas that each take the other for the leader would hand their
+	// groups back and forth, and neither would send: the sender sends
+	// itself on this answer.
+	if _, self := p.cfg.Leader(); !self {
+		return http.StatusConflict, "this replica is not the leader"
+	}
+	// A slow body holds its slot for a forward's time at most, not for
+	// the receiver's read timeout. Not every writer supports it (tests).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(forwardTimeout))
 	select {
 	case p.reads <- struct{}{}:
 		defer func() { <-p.reads }()
@@ -160,7 +188,8 @@ func (p *Pager) serveWaiting(r *http.Request) (int, string) {
 	return http.StatusNoContent, ""
 }
 
-// forward POSTs groups to the leader's receiver at peer (host:port).
+// forward POSTs groups to the leader's receiver at peer (host:port). An
+// answer of 503 is errLeaderBusy.
 func (p *Pager) forward(ctx context.Context, peer string, groups []Group) error {
 	body, err := encodeGroups(groups)
 	if err != nil {
@@ -180,6 +209,9 @@ func (p *Pager) forward(ctx context.Context, peer string, groups []Group) error 
 	}
 	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return fmt.Errorf("forwarding the waiting groups to %s: %w", peer, errLeaderBusy)
+	}
 	if resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("forwarding the waiting groups to %s: answered HTTP %d", peer, resp.StatusCode)
 	}

@@ -156,7 +156,10 @@ func (p *Pager) step(ctx context.Context) {
 			p.log.Info("Could not hand the waiting groups to the leader; this replica pages itself if it must", "leader", peer, "error", ferr.Error())
 		}
 		outcome := forwardDelivered
-		if ferr != nil {
+		switch {
+		case errors.Is(ferr, errLeaderBusy):
+			outcome = forwardBusy
+		case ferr != nil:
 			outcome = forwardFailed
 		}
 		p.mu.Lock()

@@ -3,7 +3,10 @@ package fallback
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -266,5 +269,100 @@ func TestLargestForwardFits(t *testing.T) {
 	defer leader.mu.Unlock()
 	if got := leader.t.waiting(); len(got) != MaxGroups || got[0] != groups[0] {
 		t.Fatalf("the leader holds %d groups, want the %d forwarded as they were", len(got), MaxGroups)
+	}
+}
+
+// Two slow bodies hold both read slots for a forward's time at most; a
+// signed forward meanwhile is told the leader is busy, which is no failure
+// of the leader; requests whose headers cannot be signed take no slot.
+func TestSlowBodiesHoldTheSlotsBriefly(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	leader := newReplica(t, clk, key, nil)
+	srv := httptest.NewServer(leader.Pager)
+	t.Cleanup(srv.Close)
+	peer := strings.TrimPrefix(srv.URL, "http://")
+	follower := newReplica(t, clk, key, func() (string, bool) { return peer, false })
+
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	for range maxForwardReads {
+		conn, err := net.Dial("tcp", peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: leader\r\nContent-Length: 1000\r\n%s: %s\r\n%s: %s\r\n\r\n{",
+			WaitingPath, timestampHeader, ts, signatureHeader, strings.Repeat("ab", sha256.Size))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(leader.reads) < maxForwardReads; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow bodies did not take the read slots")
+		}
+	}
+	started := time.Now()
+	groups := []Group{{Key: "ns/r/a", Title: "A"}}
+	if err := follower.forward(t.Context(), peer, groups); !errors.Is(err, errLeaderBusy) {
+		t.Fatalf("forward while the slots are held = %v, want the leader busy", err)
+	}
+	resp, err := http.Post(srv.URL+WaitingPath, "application/json", strings.NewReader(`{"groups":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an unsigned request while the slots are held: %d, want 401", resp.StatusCode)
+	}
+	for follower.forward(t.Context(), peer, groups) != nil {
+		if time.Since(started) > forwardTimeout+3*time.Second {
+			t.Fatal("the slow bodies still hold the slots after the forward timeout")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	leader.mu.Lock()
+	defer leader.mu.Unlock()
+	if _, ok := leader.t.groups["ns/r/a"]; !ok {
+		t.Fatal("the leader does not hold the forwarded group")
+	}
+}
+
+// Two replicas that each take the other for the leader are each told
+// 409, and each sends itself: a second message rather than none.
+func TestReplicasThatEachTakeTheOtherForTheLeader(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	var peerA, peerB string
+	a := newReplica(t, clk, key, func() (string, bool) { return peerB, false })
+	b := newReplica(t, clk, key, func() (string, bool) { return peerA, false })
+	srvA, srvB := httptest.NewServer(a.Pager), httptest.NewServer(b.Pager)
+	t.Cleanup(srvA.Close)
+	t.Cleanup(srvB.Close)
+	peerA, peerB = strings.TrimPrefix(srvA.URL, "http://"), strings.TrimPrefix(srvB.URL, "http://")
+
+	body := []byte(`{"groups":[]}`)
+	req := httptest.NewRequest(http.MethodPost, WaitingPath, bytes.NewReader(body))
+	Sign(req, key, body, clk.Now())
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("a replica that is not the leader answered %d, want 409", rec.Code)
+	}
+
+	ctx := t.Context()
+	both := func() { a.step(ctx); b.step(ctx) }
+	both()
+	a.setDown(true)
+	b.setDown(true)
+	clk.Step(time.Second)
+	a.Waiting("ns/r/a", "A")
+	b.Waiting("ns/r/b", "B")
+	for range 20 {
+		clk.Step(2 * time.Second)
+		both()
+	}
+	if got, other := a.sender.sent(), b.sender.sent(); len(got) != 1 || len(other) != 1 {
+		t.Fatalf("the replicas sent %q and %q, want one message each", got, other)
 	}
 }
