@@ -47,12 +47,12 @@ type Config struct {
 // Pager sends the fallback's messages. It runs on every replica from the
 // process's start, whatever the API server does.
 type Pager struct {
-	cfg    Config
-	sender notify.Sender
-	key    []byte
-	clock  clock.WithTicker
-	http   *http.Client
-	log    logr.Logger
+	cfg   Config
+	block *Block
+	key   []byte
+	clock clock.WithTicker
+	http  *http.Client
+	log   logr.Logger
 
 	// reads holds a token per forwarded body being read (maxForwardReads).
 	reads chan struct{}
@@ -81,7 +81,7 @@ func NewPager(c Config) (*Pager, error) {
 	}
 	dialer := &egress.Dialer{Policy: c.Egress, Timeout: forwardTimeout}
 	return &Pager{
-		cfg: c, sender: c.Block.Sender, key: c.Block.Key, clock: clk, log: c.Log,
+		cfg: c, block: c.Block, key: c.Block.Key, clock: clk, log: c.Log,
 		http: &http.Client{
 			Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true, ResponseHeaderTimeout: forwardTimeout},
 			Timeout:   forwardTimeout,
@@ -178,7 +178,10 @@ func (p *Pager) step(ctx context.Context) {
 func (p *Pager) send(ctx context.Context, which string, m *notify.Message) bool {
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	_, err := p.sender.Send(ctx, m)
+	sender, err := p.block.NewSender()
+	if err == nil {
+		_, err = sender.Send(ctx, m)
+	}
 	if err != nil {
 		Pages.WithLabelValues(which, ResultFailed).Inc()
 		p.log.Error(err, "The fallback receiver could not send", "message", which, "detail", notify.LogDetail(err))

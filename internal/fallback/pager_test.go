@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -364,5 +365,105 @@ func TestReplicasThatEachTakeTheOtherForTheLeader(t *testing.T) {
 	}
 	if got, other := a.sender.sent(), b.sender.sent(); len(got) != 1 || len(other) != 1 {
 		t.Fatalf("the replicas sent %q and %q, want one message each", got, other)
+	}
+}
+
+// smtpStandIn listens for mail: its first connection is accepted and
+// never answered, as a wedged smarthost; the later ones get just enough
+// SMTP to take a message, counted in delivered.
+func smtpStandIn(t *testing.T) (addr string, delivered func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	n := 0
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for first := true; ; first = false {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			if first {
+				continue
+			}
+			go func() {
+				r := bufio.NewReader(c)
+				reply := func(s string) { _, _ = fmt.Fprintf(c, "%s\r\n", s) }
+				reply("220 stand-in")
+				for data := false; ; {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if data {
+						if line == ".\r\n" {
+							data = false
+							mu.Lock()
+							n++
+							mu.Unlock()
+							reply("250 queued")
+						}
+						continue
+					}
+					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+					case strings.HasPrefix(cmd, "DATA"):
+						data = true
+						reply("354 go on")
+					case strings.HasPrefix(cmd, "QUIT"):
+						reply("221 bye")
+						return
+					default:
+						reply("250 ok")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+// Alertmanager's email notifier has no deadline on the SMTP conversation:
+// a send stuck on a smarthost that never answers does not stop the next.
+func TestAWedgedSendDoesNotStopTheNext(t *testing.T) {
+	addr, delivered := smtpStandIn(t)
+	block, err := Parse("fallback.yaml", []byte("email_configs: [{to: oncall@example.com, from: klaxon@example.com, smarthost: '"+addr+"', require_tls: false}]\n"), loopback, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPager(Config{Block: block, Probe: func(context.Context) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := outageMessage(t0, t0.Add(time.Minute), []Group{{Key: "k", Title: "Disk full"}}, false, 1)
+	stuck, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	if p.send(stuck, MessageOutage, m) {
+		t.Fatal("the send to a smarthost that never answers succeeded")
+	}
+	ctx, cancel2 := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel2()
+	if !p.send(ctx, MessageOutage, m) {
+		t.Fatal("the send after a wedged one failed")
+	}
+	if got := delivered(); got != 1 {
+		t.Fatalf("%d mails delivered, want 1", got)
 	}
 }
