@@ -59,6 +59,9 @@ type Pager struct {
 
 	mu sync.Mutex
 	t  *tracker
+	// handOverFailing says the last forward failed, so that the log says
+	// when forwarding fails and when it works again, not on every tick.
+	handOverFailing bool
 }
 
 // NewPager returns a Pager; Start runs it.
@@ -143,6 +146,7 @@ func (p *Pager) step(ctx context.Context) {
 		p.log.Info("The Kubernetes API server does not answer; the fallback counts the notifications that cannot be recorded", "error", err.Error())
 	}
 	pl := p.t.plan(now, self, peer)
+	WaitingGroups.Set(float64(p.t.waitingCount()))
 	overflow, round := p.t.overflow, p.t.sent+1
 	downSince := p.t.downSince
 	p.mu.Unlock()
@@ -152,15 +156,21 @@ func (p *Pager) step(ctx context.Context) {
 	}
 	if len(pl.forward) > 0 {
 		ferr := p.forward(ctx, peer, pl.forward)
-		if ferr != nil {
-			p.log.Info("Could not hand the waiting groups to the leader; this replica pages itself if it must", "leader", peer, "error", ferr.Error())
-		}
-		outcome := forwardDelivered
+		outcome, result := forwardDelivered, ForwardDelivered
 		switch {
 		case errors.Is(ferr, errLeaderBusy):
-			outcome = forwardBusy
+			outcome, result = forwardBusy, ForwardBusy
 		case ferr != nil:
-			outcome = forwardFailed
+			outcome, result = forwardFailed, ForwardFailed
+		}
+		Forwards.WithLabelValues(result).Inc()
+		switch {
+		case outcome == forwardFailed && !p.handOverFailing:
+			p.log.Info("Could not hand the waiting groups to the leader; this replica pages itself if it must", "leader", peer, "error", ferr.Error())
+			p.handOverFailing = true
+		case outcome == forwardDelivered && p.handOverFailing:
+			p.log.Info("Handed the waiting groups to the leader again", "leader", peer)
+			p.handOverFailing = false
 		}
 		p.mu.Lock()
 		p.t.forwardResult(p.clock.Now(), pl.upTo, outcome)

@@ -20,6 +20,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-logr/logr/funcr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/klaxon-dev/klaxon/internal/egress"
@@ -139,6 +141,14 @@ func TestFollowerSendsWhenTheLeaderIsGone(t *testing.T) {
 	peer := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
 	f := newReplica(t, clk, []byte("k"), func() (string, bool) { return peer, false })
+	var logMu sync.Mutex
+	var lines []string
+	f.log = funcr.New(func(_, args string) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		lines = append(lines, args)
+	}, funcr.Options{})
+	failed := testutil.ToFloat64(Forwards.WithLabelValues(ForwardFailed))
 	f.step(t.Context())
 	f.setDown(true)
 	clk.Step(time.Second)
@@ -149,6 +159,23 @@ func TestFollowerSendsWhenTheLeaderIsGone(t *testing.T) {
 	}
 	if got := f.sender.sent(); len(got) != 1 || !strings.Contains(got[0], "1 alert group is waiting") {
 		t.Fatalf("sent %q, want one outage message", got)
+	}
+	if got := testutil.ToFloat64(Forwards.WithLabelValues(ForwardFailed)) - failed; got != 16 {
+		t.Errorf("klaxon_fallback_forwards_total{result=failed} rose by %v, want 16", got)
+	}
+	if got := testutil.ToFloat64(WaitingGroups); got != 1 {
+		t.Errorf("klaxon_fallback_waiting_groups = %v, want 1", got)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, "Could not hand the waiting groups") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the failed forwards were logged %d times, want once: %q", n, lines)
 	}
 }
 

@@ -226,6 +226,17 @@ func (t *tracker) waiting() []Group {
 	return out
 }
 
+// waitingCount is how many groups waiting returns.
+func (t *tracker) waitingCount() int {
+	n := 0
+	for _, e := range t.groups {
+		if e.at.After(t.lastOK) {
+			n++
+		}
+	}
+	return n
+}
+
 // plan is what the Pager does on one tick.
 type plan struct {
 	// forward are the groups to hand to the leader, noted up to upTo.
