@@ -120,6 +120,8 @@ func TestFallbackCountsWhatCannotBeRecorded(t *testing.T) {
 	expect("the token cannot be read; a wrong token", "wrong", fire, http.StatusServiceUnavailable, 2)
 	expect("the token cannot be read; a resolved group", token, firing("resolved", alert("a1", "resolved")), http.StatusServiceUnavailable, 2)
 	expect("no token", "", fire, http.StatusUnauthorized, 2)
+	clk.Step(24 * time.Hour)
+	expect("the token was last read a day ago", token, fire, http.StatusServiceUnavailable, 2)
 	want := "CheckoutLatency: p99 above 2s"
 	if groups.titles[0] != want || groups.titles[1] != want {
 		t.Errorf("titles %q, want the route's title %q twice", groups.titles, want)
