@@ -26,6 +26,7 @@ import (
 
 	"github.com/klaxon-dev/klaxon/internal/egress"
 	"github.com/klaxon-dev/klaxon/internal/notify"
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 )
 
 // recordingSender keeps the titles of the messages sent through it.
@@ -492,5 +493,27 @@ func TestAWedgedSendDoesNotStopTheNext(t *testing.T) {
 	}
 	if got := delivered(); got != 1 {
 		t.Fatalf("%d mails delivered, want 1", got)
+	}
+}
+
+// The forwarding key is as secret as the file: a block without a
+// credential gets one from a random comment line, which changes the key.
+// The guide's block is the one checked.
+func TestACommentChangesTheKey(t *testing.T) {
+	guide := docsnippet.Block(t, "docs/reliability.md", "fallback-relay")
+	comment, block, ok := strings.Cut(guide, "\n")
+	if !ok || !strings.HasPrefix(comment, "#") {
+		t.Fatalf("the guide's block %q does not start with a comment line", guide)
+	}
+	plain, err := Parse("fallback.yaml", []byte(block), egress.New(egress.Config{}), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commented, err := Parse("fallback.yaml", []byte(guide), egress.New(egress.Config{}), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(plain.Key, commented.Key) {
+		t.Fatal("a comment line does not change the forwarding key")
 	}
 }
