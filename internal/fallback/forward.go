@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // The forwarding surface: a replica that is not the leader POSTs the
@@ -154,8 +156,9 @@ func (p *Pager) serveWaiting(w http.ResponseWriter, r *http.Request) (int, strin
 		return http.StatusConflict, "this replica is not the leader"
 	}
 	// A slow body holds its slot for a forward's time at most, not for
-	// the receiver's read timeout. Not every writer supports it (tests).
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(forwardTimeout))
+	// the receiver's read timeout. A socket's deadline is wall-clock time,
+	// whatever clock the Pager runs on. Not every writer supports it.
+	_ = http.NewResponseController(w).SetReadDeadline(clock.RealClock{}.Now().Add(forwardTimeout))
 	select {
 	case p.reads <- struct{}{}:
 		defer func() { <-p.reads }()
