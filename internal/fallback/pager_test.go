@@ -517,3 +517,52 @@ func TestACommentChangesTheKey(t *testing.T) {
 		t.Fatal("a comment line does not change the forwarding key")
 	}
 }
+
+// Forwards that fail now and then (at 62 s and 120 s) leave the sending
+// to the leader: one message, from the leader.
+func TestAForwardFailingOnceLeavesTheLeaderToSend(t *testing.T) {
+	clk := testingclock.NewFakeClock(t0)
+	key := forwardingKey([]byte("block"))
+	leader := newReplica(t, clk, key, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := clk.Since(t0); s == 62*time.Second || s == 120*time.Second {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		leader.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	peer := strings.TrimPrefix(srv.URL, "http://")
+	follower := newReplica(t, clk, key, func() (string, bool) { return peer, false })
+	failed := testutil.ToFloat64(Forwards.WithLabelValues(ForwardFailed))
+
+	ctx := t.Context()
+	leader.step(ctx)
+	follower.step(ctx)
+	leader.setDown(true)
+	follower.setDown(true)
+	for clk.Since(t0) < 200*time.Second {
+		clk.Step(2 * time.Second)
+		switch clk.Since(t0) {
+		case 4 * time.Second, 62 * time.Second, 120 * time.Second:
+			follower.Waiting(fmt.Sprintf("ns/r/%d", clk.Since(t0)/time.Second), "T")
+		}
+		leader.step(ctx)
+		follower.step(ctx)
+	}
+	if got := testutil.ToFloat64(Forwards.WithLabelValues(ForwardFailed)) - failed; got != 2 {
+		t.Fatalf("%v forwards failed, want the 2 at 62 s and 120 s", got)
+	}
+	if got := leader.sender.sent(); len(got) != 1 {
+		t.Fatalf("the leader sent %q, want one message", got)
+	}
+	leader.mu.Lock()
+	held := leader.t.waitingCount()
+	leader.mu.Unlock()
+	if held != 3 {
+		t.Fatalf("the leader holds %d groups, want the follower's 3", held)
+	}
+	if got := follower.sender.sent(); len(got) != 0 {
+		t.Fatalf("the follower sent %q", got)
+	}
+}
