@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -16,12 +17,39 @@ import (
 
 // Block is a loaded fallback receiver block.
 type Block struct {
-	// Sender sends through the block's integrations.
+	// Sender sends through the block's integrations, as built when the
+	// block was checked; NewSender builds a fresh one.
 	Sender notify.Sender
 	// Key signs the requests that replicas forward to the leader: derived
-	// from the file's bytes, which every replica mounts and an outsider
-	// does not know.
+	// from the file's bytes, which every replica mounts. It is secret as
+	// far as the file is: one without a credential needs a random comment
+	// line (docs/reliability.md).
 	Key []byte
+
+	// The block's bytes and what it is built with, for NewSender.
+	data        []byte
+	policy      *egress.Policy
+	externalURL string
+	logger      *slog.Logger
+}
+
+// NewSender builds a sender of the block's integrations of its own. A
+// sender lets one send through each integration at a time, and
+// Alertmanager's email notifier has no deadline on the SMTP conversation:
+// with a fresh sender each time, a wedged send costs its goroutine, not
+// every later message. A Block made without Parse gives its Sender.
+func (b *Block) NewSender() (notify.Sender, error) {
+	if b.data == nil {
+		return b.Sender, nil
+	}
+	return newSender(b.data, b.policy, b.externalURL, b.logger)
+}
+
+func newSender(data []byte, policy *egress.Policy, externalURL string, logger *slog.Logger) (notify.Sender, error) {
+	return alertmanager.New(alertmanager.Config{Receiver: data, Egress: policy, ExternalURL: externalURL, Logger: logger,
+		// The administrator's own block: mail is what a fallback most
+		// often needs, when the chat and paging services are out of reach.
+		AllowEmail: true})
 }
 
 // keyContext separates the forwarding key from any other use of the
@@ -53,14 +81,12 @@ func Load(path string, policy *egress.Policy, externalURL string, logger *slog.L
 
 // Parse checks and builds a block read from path (named in errors).
 func Parse(path string, data []byte, policy *egress.Policy, externalURL string, logger *slog.Logger) (*Block, error) {
-	s, err := alertmanager.New(alertmanager.Config{Receiver: data, Egress: policy, ExternalURL: externalURL, Logger: logger,
-		// The administrator's own block: mail is what a fallback most
-		// often needs, when the chat and paging services are out of reach.
-		AllowEmail: true})
+	s, err := newSender(data, policy, externalURL, logger)
 	if err != nil {
 		return nil, fmt.Errorf("the fallback receiver file %s is not a valid Alertmanager receiver block: %w", path, err)
 	}
-	return &Block{Sender: s, Key: forwardingKey(data)}, nil
+	return &Block{Sender: s, Key: forwardingKey(data),
+		data: bytes.Clone(data), policy: policy, externalURL: externalURL, logger: logger}, nil
 }
 
 func forwardingKey(data []byte) []byte {

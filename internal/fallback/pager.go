@@ -47,18 +47,21 @@ type Config struct {
 // Pager sends the fallback's messages. It runs on every replica from the
 // process's start, whatever the API server does.
 type Pager struct {
-	cfg    Config
-	sender notify.Sender
-	key    []byte
-	clock  clock.WithTicker
-	http   *http.Client
-	log    logr.Logger
+	cfg   Config
+	block *Block
+	key   []byte
+	clock clock.WithTicker
+	http  *http.Client
+	log   logr.Logger
 
 	// reads holds a token per forwarded body being read (maxForwardReads).
 	reads chan struct{}
 
 	mu sync.Mutex
 	t  *tracker
+	// handOverFailing says the last forward failed, so that the log says
+	// when forwarding fails and when it works again, not on every tick.
+	handOverFailing bool
 }
 
 // NewPager returns a Pager; Start runs it.
@@ -81,7 +84,7 @@ func NewPager(c Config) (*Pager, error) {
 	}
 	dialer := &egress.Dialer{Policy: c.Egress, Timeout: forwardTimeout}
 	return &Pager{
-		cfg: c, sender: c.Block.Sender, key: c.Block.Key, clock: clk, log: c.Log,
+		cfg: c, block: c.Block, key: c.Block.Key, clock: clk, log: c.Log,
 		http: &http.Client{
 			Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true, ResponseHeaderTimeout: forwardTimeout},
 			Timeout:   forwardTimeout,
@@ -137,25 +140,40 @@ func (p *Pager) step(ctx context.Context) {
 
 	p.mu.Lock()
 	since := p.t.downSince
+	back := p.t.upSince
 	recovered := p.t.observe(now, err == nil)
 	if err != nil && since.IsZero() {
 		p.log.Info("The Kubernetes API server does not answer; the fallback counts the notifications that cannot be recorded", "error", err.Error())
 	}
 	pl := p.t.plan(now, self, peer)
+	WaitingGroups.Set(float64(p.t.waitingCount()))
 	overflow, round := p.t.overflow, p.t.sent+1
 	downSince := p.t.downSince
 	p.mu.Unlock()
 
 	if recovered {
-		p.send(ctx, MessageRecovered, recoveredMessage(since, now))
+		p.send(ctx, MessageRecovered, recoveredMessage(since, back, now))
 	}
 	if len(pl.forward) > 0 {
 		ferr := p.forward(ctx, peer, pl.forward)
-		if ferr != nil {
+		outcome, result := forwardDelivered, ForwardDelivered
+		switch {
+		case errors.Is(ferr, errLeaderBusy):
+			outcome, result = forwardBusy, ForwardBusy
+		case ferr != nil:
+			outcome, result = forwardFailed, ForwardFailed
+		}
+		Forwards.WithLabelValues(result).Inc()
+		switch {
+		case outcome == forwardFailed && !p.handOverFailing:
 			p.log.Info("Could not hand the waiting groups to the leader; this replica pages itself if it must", "leader", peer, "error", ferr.Error())
+			p.handOverFailing = true
+		case outcome == forwardDelivered && p.handOverFailing:
+			p.log.Info("Handed the waiting groups to the leader again", "leader", peer)
+			p.handOverFailing = false
 		}
 		p.mu.Lock()
-		p.t.forwardResult(pl.upTo, ferr == nil)
+		p.t.forwardResult(p.clock.Now(), pl.upTo, outcome)
 		p.mu.Unlock()
 	}
 	if pl.send {
@@ -170,7 +188,10 @@ func (p *Pager) step(ctx context.Context) {
 func (p *Pager) send(ctx context.Context, which string, m *notify.Message) bool {
 	ctx, cancel := context.WithTimeout(ctx, notify.SendTimeout)
 	defer cancel()
-	_, err := p.sender.Send(ctx, m)
+	sender, err := p.block.NewSender()
+	if err == nil {
+		_, err = sender.Send(ctx, m)
+	}
 	if err != nil {
 		Pages.WithLabelValues(which, ResultFailed).Inc()
 		p.log.Error(err, "The fallback receiver could not send", "message", which, "detail", notify.LogDetail(err))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/klaxon-dev/klaxon/internal/bounded"
 	"github.com/klaxon-dev/klaxon/internal/notify"
@@ -29,6 +30,30 @@ const (
 	// retryAfter is the least time between two attempts of a message that
 	// failed.
 	retryAfter = 30 * time.Second
+	// RecoverAfter is how long the API server must answer every probe
+	// before the outage counts as over: one that keeps restarting answers
+	// a probe now and then, and each of those must neither end the outage
+	// (no message ever, or one per restart) nor drop the waiting groups.
+	RecoverAfter = 15 * time.Second
+	// leaderFailures and leaderFailedFor: a follower sends itself only once
+	// this many forwards in a row failed, the first at least this long
+	// before the last, so one lost request does not make a second message.
+	leaderFailures  = 2
+	leaderFailedFor = 5 * time.Second
+)
+
+// forwardOutcome is how a forward to the leader ended.
+type forwardOutcome int
+
+const (
+	// forwardDelivered: the leader holds the groups.
+	forwardDelivered forwardOutcome = iota
+	// forwardBusy: the leader answered but could not read them now; it is
+	// alive, so the groups go again on the next tick.
+	forwardBusy
+	// forwardFailed: the leader did not take them (no answer, an error,
+	// or it is not the leader).
+	forwardFailed
 )
 
 // Group is a notification the receiver could not record: its group's key
@@ -53,10 +78,12 @@ type tracker struct {
 	// [0, MaxSelfDelay].
 	jitter func() time.Duration
 
-	// lastOK is the last successful probe; downSince the first failure
-	// after it, zero while the API server is reachable.
-	lastOK, downSince time.Time
-	groups            map[string]entry
+	// lastOK is the last successful probe outside an outage; downSince
+	// the first failure after it, zero while the API server is reachable.
+	// upSince is the first of the successful probes in a row during an
+	// outage, zero after a failure: the outage ends RecoverAfter later.
+	lastOK, downSince, upSince time.Time
+	groups                     map[string]entry
 	// overflow says groups were left out at MaxGroups.
 	overflow bool
 
@@ -68,26 +95,42 @@ type tracker struct {
 	// itself; zero until it is picked.
 	selfAt time.Time
 	// forwardedUpTo: groups noted after it were not yet forwarded to the
-	// leader; leaderFailed says the last forward failed.
+	// leader. failures counts the forwards in a row that failed, the first
+	// at failedSince.
 	forwardedUpTo time.Time
-	leaderFailed  bool
+	failures      int
+	failedSince   time.Time
 }
 
 func newTracker(after, repeat time.Duration, jitter func() time.Duration) *tracker {
 	return &tracker{after: after, repeat: repeat, jitter: jitter, groups: map[string]entry{}}
 }
 
-// oneLine makes s one line of at most n bytes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return bounded.Bytes(s, n)
+// clean makes s valid UTF-8 on one line, without control characters:
+// what is left costs at most 2 bytes of JSON per byte (a quote or a
+// backslash), which MaxForwardBytes counts on.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	// Fields also drops U+2028 and U+2029, which JSON escapes.
+	return strings.Join(strings.Fields(s), " ")
 }
 
-// groupKey makes a group's key one line of at most MaxKeyBytes; a longer
+// oneLine makes s clean and at most n bytes.
+func oneLine(s string, n int) string {
+	return bounded.Bytes(clean(s), n)
+}
+
+// groupKey makes a group's key clean and at most MaxKeyBytes; a longer
 // key keeps its start and a digest of the whole, so that two keys that
 // differ only past the cut stay two groups.
 func groupKey(key string) string {
-	key = strings.Join(strings.Fields(key), " ")
+	key = clean(key)
 	if len(key) <= MaxKeyBytes {
 		return key
 	}
@@ -121,23 +164,40 @@ func (t *tracker) prune() {
 	}
 }
 
-// observe takes a probe's result, and reports whether the API server has
-// just come back after this replica sent an outage message, which then
-// owes the message that it is back.
+// observe takes a probe's result, and reports whether the outage has just
+// ended (the API server answered every probe for RecoverAfter) after this
+// replica sent an outage message, which then owes the message that it is
+// back. A shorter spell of answers keeps the outage as it is: its start,
+// its messages, its repeat clock and its waiting groups.
 func (t *tracker) observe(now time.Time, reachable bool) (recovered bool) {
 	if !reachable {
+		t.upSince = time.Time{}
 		if t.downSince.IsZero() {
 			t.downSince = now
 		}
 		return false
 	}
+	if !t.downSince.IsZero() {
+		if t.upSince.IsZero() {
+			t.upSince = now
+		}
+		if now.Sub(t.upSince) < RecoverAfter {
+			return false
+		}
+	}
 	recovered = !t.downSince.IsZero() && t.sent > 0
 	t.lastOK = now
-	t.downSince = time.Time{}
+	t.downSince, t.upSince = time.Time{}, time.Time{}
 	t.sent, t.lastSent, t.lastAttempt, t.selfAt = 0, time.Time{}, time.Time{}, time.Time{}
-	t.leaderFailed, t.overflow = false, false
+	t.failures, t.failedSince, t.overflow = 0, time.Time{}, false
 	t.prune()
 	return recovered
+}
+
+// leaderFailed says forwarding to the leader has failed for long enough
+// that this replica should send itself.
+func (t *tracker) leaderFailed(now time.Time) bool {
+	return t.failures >= leaderFailures && now.Sub(t.failedSince) >= leaderFailedFor
 }
 
 // waiting returns the groups noted since the API server was last reached,
@@ -164,6 +224,17 @@ func (t *tracker) waiting() []Group {
 		out[i] = list[i].Group
 	}
 	return out
+}
+
+// waitingCount is how many groups waiting returns.
+func (t *tracker) waitingCount() int {
+	n := 0
+	for _, e := range t.groups {
+		if e.at.After(t.lastOK) {
+			n++
+		}
+	}
+	return n
 }
 
 // plan is what the Pager does on one tick.
@@ -193,10 +264,11 @@ func (t *tracker) plan(now time.Time, self bool, peer string) plan {
 		}
 		p.upTo = now
 	}
-	if len(waiting) == 0 || now.Sub(t.downSince) < t.after {
+	// While the API server answers again, wait to see whether it stays.
+	if len(waiting) == 0 || now.Sub(t.downSince) < t.after || !t.upSince.IsZero() {
 		return p
 	}
-	if handOver && !t.leaderFailed {
+	if handOver && !t.leaderFailed(now) {
 		return p
 	}
 	if !self {
@@ -226,11 +298,20 @@ func (t *tracker) sendResult(now time.Time, ok bool) {
 	}
 }
 
-// forwardResult records a forward of the groups noted up to upTo.
-func (t *tracker) forwardResult(upTo time.Time, ok bool) {
-	t.leaderFailed = !ok
-	if ok {
+// forwardResult records how a forward of the groups noted up to upTo,
+// made at now, ended. A delivered one clears the failures and the time
+// picked to send itself: the leader sends.
+func (t *tracker) forwardResult(now, upTo time.Time, o forwardOutcome) {
+	switch o {
+	case forwardDelivered:
 		t.forwardedUpTo = upTo
+		t.failures, t.failedSince, t.selfAt = 0, time.Time{}, time.Time{}
+	case forwardFailed:
+		if t.failures == 0 {
+			t.failedSince = now
+		}
+		t.failures++
+	case forwardBusy:
 	}
 }
 
@@ -283,8 +364,9 @@ func outageMessage(since, now time.Time, waiting []Group, overflow bool, round i
 	}
 }
 
-// recoveredMessage says the API server is back.
-func recoveredMessage(since, now time.Time) *notify.Message {
+// recoveredMessage says the API server is back: it answered from back on,
+// unreachable since since.
+func recoveredMessage(since, back, now time.Time) *notify.Message {
 	return &notify.Message{
 		Incident: notify.Incident{
 			Name:        recoveredName,
@@ -292,7 +374,7 @@ func recoveredMessage(since, now time.Time) *notify.Message {
 			Title:       "API server reachable again; paging resumed",
 			Severity:    "SEV1",
 			Service:     "klaxon",
-			Impact:      fmt.Sprintf("Klaxon could not reach the Kubernetes API server from %s to %s.", since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+			Impact:      fmt.Sprintf("Klaxon could not reach the Kubernetes API server from %s to %s.", since.UTC().Format(time.RFC3339), back.UTC().Format(time.RFC3339)),
 			Phase:       "Resolved",
 			TriggeredAt: now,
 		},

@@ -16,12 +16,12 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 // step is one event of a tracker's life: a probe, a note, or a tick
 // (plan) whose outcome is checked and, when it sends, recorded as sent.
 type step struct {
-	at        float64
-	probe     string // "ok", "fail" or ""
-	note      string // a group key noted, or ""
-	self      bool
-	peer      string
-	forwardOK *bool
+	at      float64
+	probe   string // "ok", "fail" or ""
+	note    string // a group key noted, or ""
+	self    bool
+	peer    string
+	forward string // how a forward ends: "ok", "busy", "fail" or ""
 	// wants
 	recovered   bool
 	send        bool
@@ -30,7 +30,6 @@ type step struct {
 }
 
 func TestTrackerDecisions(t *testing.T) {
-	yes, no := true, false
 	for name, steps := range map[string][]step{
 		"no outage, nothing sent": {
 			{at: 0, probe: "ok", self: true}, {at: 100, probe: "ok", self: true},
@@ -46,8 +45,10 @@ func TestTrackerDecisions(t *testing.T) {
 			{at: 61, probe: "fail", self: true},
 			{at: 62, probe: "fail", self: true, send: true, waiting: 1},
 			{at: 64, probe: "fail", self: true},
-			{at: 100, probe: "ok", self: true, recovered: true},
-			{at: 102, probe: "ok", self: true},
+			{at: 100, probe: "ok", self: true},
+			{at: 114, probe: "ok", self: true},
+			{at: 115, probe: "ok", self: true, recovered: true},
+			{at: 117, probe: "ok", self: true},
 		},
 		"repeated at most every Repeat, with the new count": {
 			{at: 0, probe: "ok", self: true},
@@ -70,11 +71,32 @@ func TestTrackerDecisions(t *testing.T) {
 			{at: 2, probe: "fail", self: true},
 			{at: 3, note: "a"},
 			{at: 62, probe: "fail", self: true, send: true, waiting: 1},
-			{at: 64, probe: "ok", self: true, recovered: true},
-			{at: 66, probe: "fail", self: true},
-			{at: 67, note: "b"},
+			{at: 64, probe: "ok", self: true},
+			{at: 79, probe: "ok", self: true, recovered: true},
+			{at: 81, probe: "fail", self: true},
+			{at: 82, note: "b"},
 			{at: 100, probe: "fail", self: true},
-			{at: 126, probe: "fail", self: true, send: true, waiting: 1},
+			{at: 141, probe: "fail", self: true, send: true, waiting: 1},
+		},
+		"a short spell of answers keeps the outage, its groups and its clock": {
+			{at: 0, probe: "ok", self: true},
+			{at: 2, probe: "fail", self: true},
+			{at: 3, note: "a"},
+			{at: 40, probe: "ok", self: true},
+			{at: 54, probe: "ok", self: true},
+			{at: 56, probe: "fail", self: true},
+			{at: 62, probe: "fail", self: true, send: true, waiting: 1},
+			{at: 100, probe: "ok", self: true},
+			{at: 102, probe: "fail", self: true},
+			{at: 62 + 900, probe: "fail", self: true, send: true, waiting: 1},
+		},
+		"nothing is sent while the API server answers again": {
+			{at: 0, probe: "ok", self: true},
+			{at: 2, probe: "fail", self: true},
+			{at: 3, note: "a"},
+			{at: 60, probe: "ok", self: true},
+			{at: 62, probe: "ok", self: true},
+			{at: 64, probe: "fail", self: true, send: true, waiting: 1},
 		},
 		"a replica that did not send does not say it is back": {
 			{at: 0, probe: "ok", self: true},
@@ -86,21 +108,59 @@ func TestTrackerDecisions(t *testing.T) {
 			{at: 0, probe: "ok", peer: "leader:9095"},
 			{at: 2, probe: "fail", peer: "leader:9095"},
 			{at: 3, note: "a"},
-			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forwardOK: &yes},
+			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "ok"},
 			{at: 6, probe: "fail", peer: "leader:9095"},
 			{at: 7, note: "b"},
-			{at: 70, probe: "fail", peer: "leader:9095", forwardKeys: "b", forwardOK: &yes},
+			{at: 70, probe: "fail", peer: "leader:9095", forwardKeys: "b", forward: "ok"},
 			{at: 200, probe: "ok", peer: "leader:9095"},
 		},
 		"a follower that cannot reach the leader sends after its delay": {
 			{at: 0, probe: "ok", peer: "leader:9095"},
 			{at: 2, probe: "fail", peer: "leader:9095"},
 			{at: 3, note: "a"},
-			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forwardOK: &no},
-			{at: 62, probe: "fail", peer: "leader:9095", forwardKeys: "a", forwardOK: &no},
-			{at: 64, probe: "fail", peer: "leader:9095", forwardKeys: "a", forwardOK: &no},
-			{at: 65, probe: "fail", peer: "leader:9095", forwardKeys: "a", forwardOK: &no, send: true, waiting: 1},
-			{at: 80, probe: "ok", peer: "leader:9095", recovered: true},
+			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 62, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 64, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 66, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 67, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail", send: true, waiting: 1},
+			{at: 80, probe: "ok", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 95, probe: "ok", peer: "leader:9095", recovered: true},
+		},
+		"one failed forward at a time leaves the sending to the leader": {
+			{at: 0, probe: "ok", peer: "leader:9095"},
+			{at: 2, probe: "fail", peer: "leader:9095"},
+			{at: 3, note: "a"},
+			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "ok"},
+			{at: 61, note: "b"},
+			{at: 62, probe: "fail", peer: "leader:9095", forwardKeys: "b", forward: "fail"},
+			{at: 64, probe: "fail", peer: "leader:9095", forwardKeys: "b", forward: "ok"},
+			{at: 66, probe: "fail", peer: "leader:9095"},
+			{at: 119, note: "c"},
+			{at: 120, probe: "fail", peer: "leader:9095", forwardKeys: "c", forward: "fail"},
+			{at: 122, probe: "fail", peer: "leader:9095", forwardKeys: "c", forward: "ok"},
+			{at: 124, probe: "fail", peer: "leader:9095"},
+			{at: 200, probe: "fail", peer: "leader:9095"},
+		},
+		"a failure right after another is not yet sustained": {
+			{at: 0, probe: "ok", peer: "leader:9095"},
+			{at: 2, probe: "fail", peer: "leader:9095"},
+			{at: 3, note: "a"},
+			{at: 62, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 64, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 66, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 68, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 70, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail"},
+			{at: 71, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "fail", send: true, waiting: 1},
+		},
+		"a busy leader is alive": {
+			{at: 0, probe: "ok", peer: "leader:9095"},
+			{at: 2, probe: "fail", peer: "leader:9095"},
+			{at: 3, note: "a"},
+			{at: 4, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "busy"},
+			{at: 62, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "busy"},
+			{at: 70, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "busy"},
+			{at: 100, probe: "fail", peer: "leader:9095", forwardKeys: "a", forward: "ok"},
+			{at: 200, probe: "fail", peer: "leader:9095"},
 		},
 		"no known leader: the replica sends itself after its delay": {
 			{at: 0, probe: "ok"},
@@ -129,8 +189,13 @@ func TestTrackerDecisions(t *testing.T) {
 				if got := strings.Join(keys, ","); got != s.forwardKeys {
 					t.Fatalf("step %d (t=%v): forwards %q, want %q", i, s.at, got, s.forwardKeys)
 				}
-				if s.forwardOK != nil {
-					tr.forwardResult(p.upTo, *s.forwardOK)
+				switch s.forward {
+				case "ok":
+					tr.forwardResult(now, p.upTo, forwardDelivered)
+				case "busy":
+					tr.forwardResult(now, p.upTo, forwardBusy)
+				case "fail":
+					tr.forwardResult(now, p.upTo, forwardFailed)
 				}
 				if p.send != s.send || len(p.waiting) != s.waiting {
 					t.Fatalf("step %d (t=%v): send %v with %d waiting, want %v with %d", i, s.at, p.send, len(p.waiting), s.send, s.waiting)
@@ -138,6 +203,55 @@ func TestTrackerDecisions(t *testing.T) {
 				if p.send {
 					tr.sendResult(now, true)
 				}
+			}
+		})
+	}
+}
+
+// An API server that keeps restarting answers a probe now and then: the
+// outage goes on through those answers, with one outage message once After
+// has passed, repeats at most every Repeat, and one recovery message once
+// it answers for good.
+func TestTrackerFlapping(t *testing.T) {
+	const (
+		after, repeat = time.Minute, 15 * time.Minute
+		flapEnd       = 2400.0 // the API server answers for good from here
+	)
+	for name, up := range map[string]func(s float64) bool{
+		"one answer every 50 s":        func(s float64) bool { return int(s)%50 == 0 },
+		"one answer every 70 s":        func(s float64) bool { return int(s)%70 == 0 },
+		"10 s of answers every minute": func(s float64) bool { return int(s)%60 < 10 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := newTracker(after, repeat, func() time.Duration { return 0 })
+			var sends, recoveries []float64
+			for s := 0.0; s <= flapEnd+60; s += 2 {
+				now := at(s)
+				ok := s == 0 || s >= flapEnd || up(s)
+				if !ok && int(s)%10 == 0 {
+					tr.note(now, Group{Key: fmt.Sprintf("g%d", int(s)), Title: "T"})
+				}
+				if tr.observe(now, ok) {
+					recoveries = append(recoveries, s)
+				}
+				if p := tr.plan(now, true, ""); p.send {
+					sends = append(sends, s)
+					tr.sendResult(now, true)
+				}
+			}
+			if len(sends) == 0 || sends[0] < 2+after.Seconds() || sends[0] > 2+after.Seconds()+12 {
+				t.Fatalf("outage messages at %v s; want the first about %v s after the outage began", sends, after.Seconds())
+			}
+			for i := 1; i < len(sends); i++ {
+				if gap := sends[i] - sends[i-1]; gap < repeat.Seconds() || gap > repeat.Seconds()+12 {
+					t.Fatalf("outage messages at %v s: %v s apart, want about Repeat", sends, gap)
+				}
+			}
+			if want := int((flapEnd-sends[0])/repeat.Seconds()) + 1; len(sends) != want {
+				t.Errorf("%d outage messages (%v s), want %d", len(sends), sends, want)
+			}
+			if len(recoveries) != 1 || recoveries[0] < flapEnd+RecoverAfter.Seconds() || recoveries[0] > flapEnd+RecoverAfter.Seconds()+2 {
+				t.Errorf("recovered at %v s, want once, %v s after %v s", recoveries, RecoverAfter.Seconds(), flapEnd)
 			}
 		})
 	}
@@ -231,7 +345,7 @@ func TestMessages(t *testing.T) {
 			}
 		})
 	}
-	r := recoveredMessage(since, at(90))
+	r := recoveredMessage(since, at(90), at(105))
 	if r.Incident.Title != "API server reachable again; paging resumed" {
 		t.Errorf("recovered title %q", r.Incident.Title)
 	}

@@ -105,6 +105,11 @@ func (s *Server) authorizeRoute(ctx context.Context, from sender, ns, name strin
 		return nil, nil, s.unauthorized(from, ns, name), false
 	}
 	a, ok := s.authenticate(ctx, from, ar, token)
+	if s.opts.Fallback != nil {
+		// The route token as just read, for the fallback's count while
+		// the API server is gone (outageSender).
+		s.tokens.keepRouteToken(client.ObjectKey{Namespace: ar.Namespace, Name: ar.Spec.TokenSecretRef.Name}, ar.Spec.TokenSecretRef.Key)
+	}
 	if ok {
 		var route *alertmapping.Route
 		if route, err = s.routeFor(ar); err != nil {
@@ -127,16 +132,15 @@ func (s *Server) authorizeRoute(ctx context.Context, from sender, ns, name strin
 
 // outageSender reports whether a refused caller is refused only because
 // its route's token Secret could not be read from the API server (the one
-// 503 of authenticate that has a cause), while its token matches the
-// Secret as last read. Such a notification still gets its 503, and counts
-// for the fallback alone (Options.Fallback).
+// 503 of authenticate that has a cause), while its token matches the route
+// token as last read, within a day. Such a notification still gets its
+// 503, and counts for the fallback alone (Options.Fallback).
 func (s *Server) outageSender(a answer, ar *klaxonv1alpha1.AlertRoute, token []byte) bool {
 	if s.opts.Fallback == nil || a.code != http.StatusServiceUnavailable || a.cause == nil || errors.Is(a.cause, errBusy) {
 		return false
 	}
 	ref := ar.Spec.TokenSecretRef
-	last := s.tokens.lastKnown(client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name})
-	return last != nil && matches(last, ref.Key, token)
+	return s.tokens.lastKnownMatches(client.ObjectKey{Namespace: ar.Namespace, Name: ref.Name}, ref.Key, token)
 }
 
 // tellFallback tells the fallback about a notification that could not be

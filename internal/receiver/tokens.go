@@ -3,6 +3,8 @@ package receiver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"sync"
@@ -36,6 +38,10 @@ const (
 	// maxCachedTokens bounds the cache; entries are only ever made for the
 	// Secrets that existing AlertRoutes name, so this is a safety net.
 	maxCachedTokens = 4096
+	// routeTokenMemory is how long a route token's digest, kept for the
+	// fallback's count (lastKnownMatches), outlives its last successful
+	// read: a token rotated or deleted during a long outage stops counting.
+	routeTokenMemory = 24 * time.Hour
 )
 
 // StoredToken is the token kept under key in secret, with surrounding
@@ -69,10 +75,12 @@ type tokenCache struct {
 
 	mu      sync.Mutex
 	entries map[client.ObjectKey]tokenEntry
-	// last is each Secret as last read, past its TTL: while the API
-	// server cannot be reached it tells a known sender from anyone else,
-	// for the fallback's count only (lastKnown), never for a write.
-	last map[client.ObjectKey]*corev1.Secret
+	// last holds, per Secret and key, the digest of each route token as
+	// last read, past its TTL: while the API server cannot be reached it
+	// tells a known sender from anyone else, for the fallback's count only
+	// (lastKnownMatches), never for a write. Channel credentials are never
+	// kept here, nor any Secret's bytes.
+	last map[client.ObjectKey]map[string]lastToken
 }
 
 type tokenEntry struct {
@@ -81,8 +89,14 @@ type tokenEntry struct {
 	readAt time.Time
 }
 
+// lastToken is a route token's digest and when it was last read.
+type lastToken struct {
+	sum    [sha256.Size]byte
+	readAt time.Time
+}
+
 func newTokenCache(reader client.Reader, clk clock.PassiveClock) *tokenCache {
-	return &tokenCache{reader: reader, clock: clk, entries: map[client.ObjectKey]tokenEntry{}, last: map[client.ObjectKey]*corev1.Secret{}}
+	return &tokenCache{reader: reader, clock: clk, entries: map[client.ObjectKey]tokenEntry{}, last: map[client.ObjectKey]map[string]lastToken{}}
 }
 
 // get returns the Secret, read now or within its TTL. A NotFound or
@@ -130,12 +144,7 @@ func (c *tokenCache) read(ctx context.Context, key client.ObjectKey) (*corev1.Se
 		c.evictExpiredLocked(e.readAt)
 	}
 	c.entries[key] = e
-	if e.secret != nil {
-		if _, ok := c.last[key]; !ok && len(c.last) >= maxCachedTokens {
-			clear(c.last)
-		}
-		c.last[key] = e.secret
-	} else {
+	if e.secret == nil {
 		// The Secret is gone or may not be read: it vouches for no one.
 		delete(c.last, key)
 	}
@@ -143,11 +152,61 @@ func (c *tokenCache) read(ctx context.Context, key client.ObjectKey) (*corev1.Se
 	return e.secret, e.err
 }
 
-// lastKnown is the Secret as last read, however long ago; nil if none.
-func (c *tokenCache) lastKnown(key client.ObjectKey) *corev1.Secret {
+// keepRouteToken keeps the digest of the route token under field of the
+// Secret key, as read into the cache (by get or refresh), with the time
+// it was read; a Secret without a usable token there drops it.
+func (c *tokenCache) keepRouteToken(key client.ObjectKey, field string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.last[key]
+	e, ok := c.entries[key]
+	if !ok || e.secret == nil {
+		return
+	}
+	token := StoredToken(e.secret, field)
+	if token == nil {
+		delete(c.last[key], field)
+		return
+	}
+	fields, ok := c.last[key]
+	if !ok {
+		if len(c.last) >= maxCachedTokens {
+			c.forgetOldLocked(c.clock.Now())
+		}
+		fields = map[string]lastToken{}
+		c.last[key] = fields
+	}
+	fields[field] = lastToken{sum: sha256.Sum256(token), readAt: e.readAt}
+}
+
+// lastKnownMatches reports whether bearer is the route token under field
+// of the Secret key as last read, within routeTokenMemory.
+func (c *tokenCache) lastKnownMatches(key client.ObjectKey, field string, bearer []byte) bool {
+	c.mu.Lock()
+	t, ok := c.last[key][field]
+	c.mu.Unlock()
+	if !ok || c.clock.Since(t.readAt) >= routeTokenMemory {
+		return false
+	}
+	got := sha256.Sum256(bearer)
+	return subtle.ConstantTimeCompare(got[:], t.sum[:]) == 1
+}
+
+// forgetOldLocked drops the digests past routeTokenMemory, and all of
+// them if that leaves the map full.
+func (c *tokenCache) forgetOldLocked(now time.Time) {
+	for key, fields := range c.last {
+		for f, t := range fields {
+			if now.Sub(t.readAt) >= routeTokenMemory {
+				delete(fields, f)
+			}
+		}
+		if len(fields) == 0 {
+			delete(c.last, key)
+		}
+	}
+	if len(c.last) >= maxCachedTokens {
+		clear(c.last)
+	}
 }
 
 func (c *tokenCache) evictExpiredLocked(now time.Time) {

@@ -250,4 +250,23 @@ func TestFallbackPageTwoReplicas(t *testing.T) {
 	if got := fallbackMails(t, mail, recoveredSummary); len(got) != 1 {
 		t.Errorf("%d messages that the API server is back, want 1", len(got))
 	}
+	// The leader sent both messages; the follower sent nothing, and
+	// handed its group over.
+	var sent []float64
+	for _, op := range ops {
+		sent = append(sent, op.metric("klaxon_fallback_pages_total"))
+	}
+	leader, follower := ops[0], ops[1]
+	if sent[0] == 0 {
+		leader, follower = ops[1], ops[0]
+	}
+	if got := follower.metric("klaxon_fallback_pages_total"); got != 0 || sent[0]+sent[1] != 2 {
+		t.Errorf("klaxon_fallback_pages_total is %v on one replica and %v on the other, want 2 on the leader and 0 on the follower", sent[0], sent[1])
+	}
+	if got := leader.metric("klaxon_fallback_pages_total", `result="sent"`); got != 2 {
+		t.Errorf("the leader sent %v fallback messages, want 2", got)
+	}
+	if got := follower.metric("klaxon_fallback_forwards_total", `result="delivered"`); got < 1 {
+		t.Errorf("the follower delivered %v forwards to the leader, want at least 1", got)
+	}
 }
