@@ -130,6 +130,7 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 			obj.SetObservedGeneration(obj.GetGeneration())
 		}
 		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
+			r.relay.APIFailed(err)
 			if apierrors.IsConflict(err) && reterr == nil {
 				// Another writer changed the object since it was read, and
 				// nothing was announced: the watch brings the new version,

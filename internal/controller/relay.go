@@ -37,16 +37,17 @@ type Relay struct {
 	// namespaces are those the cache holds; none for every namespace.
 	namespaces []string
 
-	mu             sync.Mutex
-	queue          workqueue.TypedRateLimitingInterface[reconcile.Request]
-	recent         map[types.NamespacedName]time.Time
-	lastWatchError time.Time
+	mu          sync.Mutex
+	queue       workqueue.TypedRateLimitingInterface[reconcile.Request]
+	recent      map[types.NamespacedName]time.Time
+	lastFailure time.Time
 }
 
 const (
-	// relayFresh is how long a relay, and a watch failure, make the
-	// reconciler read a relayed incident from the API server: longer than
-	// client-go's longest watch back-off (30 s, jittered to 60 s).
+	// relayFresh is how long a relay, and a failure of the API server,
+	// make the reconciler read a relayed incident from the API server:
+	// longer than client-go's longest watch back-off (30 s, jittered to
+	// 60 s).
 	relayFresh = 90 * time.Second
 	// maxRelayed bounds what is remembered; past it the oldest relays are
 	// forgotten first, which costs only a later first page.
@@ -71,11 +72,11 @@ func (h *Relay) scopes() []string {
 	return h.namespaces
 }
 
-// watchesBehind reports whether a watch failed within relayFresh.
+// watchesBehind reports whether the API server failed within relayFresh.
 func (h *Relay) watchesBehind() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return !h.lastWatchError.IsZero() && h.clock.Since(h.lastWatchError) < relayFresh
+	return !h.lastFailure.IsZero() && h.clock.Since(h.lastFailure) < relayFresh
 }
 
 // Enqueue hands the incident key to the reconciler of the current term,
@@ -135,6 +136,35 @@ func (h *Relay) forgetLocked(now time.Time) {
 	}
 }
 
+// APIFailed records that a request to the API server failed for want of
+// an answer (err tells: see apiFailure): the watches, which client-go
+// re-establishes after a back-off once the API server answers again, may
+// be behind. The leader election's lock reports its failures here, every
+// retry period on every replica, and so does the incident reconciler.
+func (h *Relay) APIFailed(err error) {
+	if h == nil || !apiFailure(err) {
+		return
+	}
+	h.mu.Lock()
+	h.lastFailure = h.clock.Now()
+	h.mu.Unlock()
+}
+
+// apiFailure tells an error of a request the API server did not answer,
+// or failed: one it answered with a refusal (not found, forbidden, a
+// conflict, an invalid object) says nothing of its health.
+func apiFailure(err error) bool {
+	if err == nil {
+		return false
+	}
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return true
+	}
+	return apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err)
+}
+
 // WatchError records that a watch of the cache failed, and logs it as
 // client-go does; it is the cache's DefaultWatchErrorHandler. A watch that
 // ended normally, whose resource version expired (the reflector lists
@@ -144,7 +174,7 @@ func (h *Relay) forgetLocked(now time.Time) {
 func (h *Relay) WatchError(ctx context.Context, r *toolscache.Reflector, err error) {
 	if watchFailed(err) {
 		h.mu.Lock()
-		h.lastWatchError = h.clock.Now()
+		h.lastFailure = h.clock.Now()
 		h.mu.Unlock()
 	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
@@ -162,8 +192,8 @@ func watchFailed(err error) bool {
 }
 
 // live reports whether the reconciler should read key from the API server:
-// it was relayed lately, and the cache misses it (notFound) or has had
-// a watch fail lately.
+// it was relayed lately, and the cache misses it (notFound) or the API
+// server failed lately.
 func (h *Relay) live(key types.NamespacedName, notFound bool) bool {
 	if h == nil {
 		return false
@@ -175,7 +205,7 @@ func (h *Relay) live(key types.NamespacedName, notFound bool) bool {
 	if !ok || now.Sub(at) >= relayFresh {
 		return false
 	}
-	return notFound || now.Sub(h.lastWatchError) < relayFresh
+	return notFound || now.Sub(h.lastFailure) < relayFresh
 }
 
 // get reads key through c, the cache, or through api, the API server,

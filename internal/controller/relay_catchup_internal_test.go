@@ -89,7 +89,7 @@ func TestCatchUpOnlyWhileTheWatchesMayBeBehind(t *testing.T) {
 	if relay.watchesBehind() {
 		t.Error("behind before any watch failed")
 	}
-	relay.lastWatchError = start
+	relay.lastFailure = start
 	clk.SetTime(start.Add(relayFresh - time.Second))
 	if !relay.watchesBehind() {
 		t.Error("not behind right after a watch failed")

@@ -68,7 +68,7 @@ func TestRelayReadsFromTheAPIServerOnlyWhileTheCacheMayBeBehind(t *testing.T) {
 			if tc.watchFailed >= 0 {
 				clk.SetTime(start.Add(-tc.watchFailed))
 				h.mu.Lock()
-				h.lastWatchError = clk.Now()
+				h.lastFailure = clk.Now()
 				h.mu.Unlock()
 			}
 			if tc.handedOff >= 0 {
@@ -99,7 +99,7 @@ func TestRelayReadsAnIncidentWhoseWriteConflictedLive(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "inc"}
 	clk := testingclock.NewFakePassiveClock(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
 	h := NewRelay(clk)
-	h.lastWatchError = clk.Now()
+	h.lastFailure = clk.Now()
 	cache, api := &reader{title: "cached"}, &reader{title: "live"}
 	inc := &klaxonv1alpha1.Incident{}
 	if err := h.get(context.Background(), cache, api, key, inc); err != nil || inc.Spec.Title != "cached" {
@@ -167,4 +167,32 @@ func TestWatchFailed(t *testing.T) {
 			t.Errorf("%s: watchFailed = %t, want %t", tc.name, got, tc.want)
 		}
 	}
+}
+
+// A request the API server did not answer marks the watches as maybe
+// behind; one it answered with a refusal does not.
+func TestRelayAPIFailed(t *testing.T) {
+	gr := schema.GroupResource{Group: "klaxon.dev", Resource: "incidents"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{"unavailable", apierrors.NewServiceUnavailable("starting"), true},
+		{"internal error", apierrors.NewInternalError(errors.New("etcd")), true},
+		{"timeout", apierrors.NewTimeoutError("slow", 1), true},
+		{"none", nil, false},
+		{"not found", apierrors.NewNotFound(gr, "x"), false},
+		{"conflict", apierrors.NewConflict(gr, "x", errors.New("changed")), false},
+		{"forbidden", apierrors.NewForbidden(gr, "x", errors.New("no")), false},
+	} {
+		h := NewRelay(testingclock.NewFakePassiveClock(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)))
+		h.APIFailed(tc.err)
+		if got := h.watchesBehind(); got != tc.want {
+			t.Errorf("%s: behind = %t, want %t", tc.name, got, tc.want)
+		}
+	}
+	var nilRelay *Relay
+	nilRelay.APIFailed(errors.New("connection refused")) // no panic
 }

@@ -263,6 +263,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		if err != nil {
 			return nil, err
 		}
+		lock.failed = relay.APIFailed
 		leader = lock.Leader
 		if err := addTerms(mgr, cfg, lock, opts, leaseTimes{lease, renew, retry}); err != nil {
 			return nil, err

@@ -121,6 +121,10 @@ func (t *terms) waitReachable(ctx context.Context) {
 // which one led last (the fallback page goes through it).
 type observedLock struct {
 	resourcelock.Interface
+	// failed is told of every request that failed (controller.Relay's
+	// APIFailed): the lease is read every retry period on every replica,
+	// so it is the first to know the API server is away.
+	failed func(error)
 
 	mu     sync.Mutex
 	holder string
@@ -141,6 +145,7 @@ func (l *observedLock) Get(ctx context.Context) (*resourcelock.LeaderElectionRec
 	if err == nil {
 		l.observe(r)
 	}
+	l.fail(err)
 	return r, raw, err
 }
 
@@ -150,6 +155,7 @@ func (l *observedLock) Create(ctx context.Context, r resourcelock.LeaderElection
 	if err == nil {
 		l.observe(&r)
 	}
+	l.fail(err)
 	return err
 }
 
@@ -169,7 +175,14 @@ func (l *observedLock) Update(ctx context.Context, r resourcelock.LeaderElection
 	if err == nil {
 		l.observe(&r)
 	}
+	l.fail(err)
 	return err
+}
+
+func (l *observedLock) fail(err error) {
+	if err != nil && l.failed != nil {
+		l.failed(err)
+	}
 }
 
 // Leader is the receiver address (host:port) of the replica that last held
@@ -267,9 +280,11 @@ func (e leaderEvents) Eventf(obj runtime.Object, eventType, reason, message stri
 	e.EventRecorder.Eventf(obj, nil, eventType, reason, "LeaderElection", message, args...)
 }
 
-// apiServerReachable returns a check that the API server answers: any
-// HTTP answer to /readyz will do (a cluster may forbid it, or one of its
-// checks fail), only a connection that fails is unreachable.
+// apiServerReachable returns a check that the API server is back: /readyz
+// answers 200, or refuses the operator (401, 403: a cluster may not let it
+// read /readyz). One that is still starting answers 500 until it is ready,
+// and a term that joined then would have its first writes refused while
+// kube-apiserver loads its CRDs and RBAC, and their retries backed off.
 func apiServerReachable(cfg *rest.Config) (func(ctx context.Context) error, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
@@ -280,8 +295,7 @@ func apiServerReachable(cfg *rest.Config) (func(ctx context.Context) error, erro
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		err := rc.Get().AbsPath("/readyz").Do(ctx).Error()
-		var answered apierrors.APIStatus
-		if errors.As(err, &answered) {
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 			return nil
 		}
 		return err

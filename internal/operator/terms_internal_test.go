@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -56,9 +57,13 @@ type lease struct {
 	resourcelock.Interface
 	id     string
 	record *resourcelock.LeaderElectionRecord
+	err    error
 }
 
 func (l *lease) Get(context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	if l.err != nil {
+		return nil, nil, l.err
+	}
 	return l.record, nil, nil
 }
 func (l *lease) Update(_ context.Context, r resourcelock.LeaderElectionRecord) error {
@@ -93,6 +98,17 @@ func TestObservedLockKnowsTheLastHolder(t *testing.T) {
 	if peer, isSelf := l.Leader(); peer != "10.0.0.1:9094" || !isSelf {
 		t.Errorf("after taking the lease: Leader() = %q, %t; want this replica", peer, isSelf)
 	}
+	// A read that fails is reported, and forgets nothing.
+	var reported []error
+	l.failed = func(err error) { reported = append(reported, err) }
+	inner.err = errors.New("connection refused")
+	if _, _, err := l.Get(ctx); err == nil || len(reported) != 1 {
+		t.Errorf("a failed read: %v, reported %v; want it reported once", err, reported)
+	}
+	if peer, isSelf := l.Leader(); peer != "10.0.0.1:9094" || !isSelf {
+		t.Errorf("after a failed read: Leader() = %q, %t; want this replica still", peer, isSelf)
+	}
+	inner.err = nil
 	// Its own lease it releases.
 	if err := l.Update(ctx, resourcelock.LeaderElectionRecord{}); err != nil || inner.record.HolderIdentity != "" {
 		t.Errorf("releasing its own lease: %v, held by %q; want it released", err, inner.record.HolderIdentity)

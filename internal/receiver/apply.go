@@ -117,6 +117,9 @@ func (s *Server) decideAndWrite(ctx context.Context, ar *klaxonv1alpha1.AlertRou
 			return applied{}, answer{code: http.StatusServiceUnavailable, cause: err, message: fmt.Sprintf(
 				"cannot open the group's next incident: %v; delete those incidents, the sender will retry", err)}
 		case err != nil:
+			if s.opts.Relay != nil {
+				s.opts.Relay.APIFailed(err)
+			}
 			return applied{}, unavailable(err)
 		}
 		res := applied{action: d.Action}

@@ -116,6 +116,8 @@ func CachedKinds() []client.Object {
 // (controller.Relay).
 type Relay interface {
 	Enqueue(key types.NamespacedName)
+	// APIFailed is told of a write the API server did not answer.
+	APIFailed(err error)
 }
 
 // Server serves every surface of the receiver (see surfaces). It runs on
