@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
@@ -70,7 +71,10 @@ func readyzProbe(cfg *rest.Config) (func(ctx context.Context) error, error) {
 	}
 	rc := d.RESTClient()
 	return func(ctx context.Context) error {
-		if err := rc.Get().AbsPath("/readyz").Do(ctx).Error(); err != nil {
+		err := rc.Get().AbsPath("/readyz").Do(ctx).Error()
+		// A cluster may not let the operator read /readyz: an answer that
+		// refuses it still shows the API server is there.
+		if err != nil && !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) {
 			return fmt.Errorf("GET /readyz: %w", err)
 		}
 		return nil
