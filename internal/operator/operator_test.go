@@ -17,14 +17,8 @@ import (
 // --watch-namespaces restricts the operator to its namespaces: an incident
 // in one is reconciled, one elsewhere is left alone.
 func TestWatchNamespacesRestrictsTheOperator(t *testing.T) {
-	suite.RequireAssetsT(t, suite.ControlPlane)
-	suite.SetLogger()
 	ctx := context.Background()
-	cluster, err := localcluster.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
+	cluster := startCluster(t)
 	watched := suite.NewNamespace(t, cluster, "watched-")
 	other := suite.NewNamespace(t, cluster, "other-")
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
@@ -60,4 +54,18 @@ func TestWatchNamespacesRestrictsTheOperator(t *testing.T) {
 	if out.Status.Phase != "" || out.Status.ObservedGeneration != 0 {
 		t.Errorf("the incident outside the watched namespaces was reconciled: %+v", out.Status)
 	}
+}
+
+// startCluster starts a local control plane of the test's own, stopped when
+// it ends.
+func startCluster(t *testing.T) *localcluster.Cluster {
+	t.Helper()
+	suite.RequireAssetsT(t, suite.ControlPlane)
+	suite.SetLogger()
+	cluster, err := localcluster.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	return cluster
 }

@@ -22,14 +22,8 @@ import (
 // process: it joins the election again and, once the lease is free,
 // reconciles again, over the same cache.
 func TestALostLeaseEndsOnlyTheLeaderTerm(t *testing.T) {
-	suite.RequireAssetsT(t, suite.ControlPlane)
-	suite.SetLogger()
 	ctx := context.Background()
-	cluster, err := localcluster.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
+	cluster := startCluster(t)
 	ns := suite.NewNamespace(t, cluster, "terms-")
 	_, stop, err := suite.StartOperator(cluster.OperatorConfig, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", ReceiverAddr: "0", WatchNamespaces: []string{ns},
