@@ -187,26 +187,12 @@ func (h *heartbeatIntake) beat(ctx context.Context, hb *klaxonv1alpha1.Heartbeat
 // own), the notification is answered 200 here and opens no incident; done
 // reports that.
 func (h *heartbeatIntake) notification(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) (answer, bool) {
-	list := &klaxonv1alpha1.HeartbeatList{}
-	if err := h.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+	candidates, byName, err := h.candidates(ctx, ar)
+	if err != nil {
 		// Heartbeats must never stand between an alert and its incident:
 		// without them the notification is handled as any other.
 		h.log.Error(err, "Cannot list Heartbeats; handling the notification without them", "namespace", ar.Namespace)
 		return answer{}, false
-	}
-	var candidates []heartbeat.Candidate
-	byName := map[string]*klaxonv1alpha1.Heartbeat{}
-	for i := range list.Items {
-		hb := &list.Items[i]
-		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
-			continue
-		}
-		m, err := h.matchersOf(hb)
-		if err != nil {
-			continue // its Ready condition says why
-		}
-		candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
-		byName[hb.Name] = hb
 	}
 	if len(candidates) == 0 {
 		return answer{}, false
@@ -227,6 +213,30 @@ func (h *heartbeatIntake) notification(ctx context.Context, ar *klaxonv1alpha1.A
 		return answer{}, false
 	}
 	return answer{code: http.StatusOK, message: fmt.Sprintf("counted as a beat of Heartbeat %s; heartbeat alerts open no incident", strings.Join(beats, ", "))}, true
+}
+
+// candidates are the Heartbeats of the route whose matchers compile, as
+// heartbeat.Classify takes them, and by name.
+func (h *heartbeatIntake) candidates(ctx context.Context, ar *klaxonv1alpha1.AlertRoute) ([]heartbeat.Candidate, map[string]*klaxonv1alpha1.Heartbeat, error) {
+	list := &klaxonv1alpha1.HeartbeatList{}
+	if err := h.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+		return nil, nil, err
+	}
+	var candidates []heartbeat.Candidate
+	byName := map[string]*klaxonv1alpha1.Heartbeat{}
+	for i := range list.Items {
+		hb := &list.Items[i]
+		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
+			continue
+		}
+		m, err := h.matchersOf(hb)
+		if err != nil {
+			continue // its Ready condition says why
+		}
+		candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
+		byName[hb.Name] = hb
+	}
+	return candidates, byName, nil
 }
 
 // matchersOf compiles a heartbeat's matchers once per generation.

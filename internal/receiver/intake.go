@@ -167,19 +167,9 @@ func (s *Server) tellFallback(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 // heartbeatsOnly reports whether every alert of msg is a heartbeat's,
 // by the Heartbeats in the cache: those open no incident.
 func (s *Server) heartbeatsOnly(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, msg *alertmapping.Message) bool {
-	list := &klaxonv1alpha1.HeartbeatList{}
-	if err := s.client.List(ctx, list, client.InNamespace(ar.Namespace)); err != nil {
+	candidates, _, err := s.heartbeats.candidates(ctx, ar)
+	if err != nil {
 		return false
-	}
-	var candidates []heartbeat.Candidate
-	for i := range list.Items {
-		hb := &list.Items[i]
-		if hb.Spec.AlertRouteRef.Name != ar.Name || len(hb.Spec.Matchers) == 0 {
-			continue
-		}
-		if m, err := s.heartbeats.matchersOf(hb); err == nil {
-			candidates = append(candidates, heartbeat.Candidate{Name: hb.Name, Matchers: m})
-		}
 	}
 	beats, only := heartbeat.Classify(candidates, msg.Alerts)
 	return only && len(beats) > 0
