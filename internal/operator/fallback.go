@@ -1,13 +1,10 @@
 package operator
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/go-logr/logr"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
 	"github.com/klaxon-dev/klaxon/internal/egress"
@@ -35,7 +32,7 @@ func newFallback(cfg *rest.Config, o Options, policy *egress.Policy, leader func
 		log.Error(err, "Running without a fallback page")
 		return nil, nil
 	}
-	probe, err := readyzProbe(cfg)
+	probe, err := readyz(cfg, fallbackProbeTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -56,27 +53,4 @@ func newFallback(cfg *rest.Config, o Options, policy *egress.Policy, leader func
 	fallback.Configured.Set(1)
 	log.Info("Fallback page ready", "file", o.FallbackReceiverFile, "after", after, "repeat", repeat)
 	return p, nil
-}
-
-// readyzProbe GETs the API server's /readyz through a client of its own,
-// so that the probe neither waits behind the manager's rate limit nor
-// holds it up.
-func readyzProbe(cfg *rest.Config) (func(ctx context.Context) error, error) {
-	c := rest.CopyConfig(cfg)
-	c.Timeout = fallbackProbeTimeout
-	c.QPS, c.Burst, c.RateLimiter = 5, 5, nil
-	d, err := discovery.NewDiscoveryClientForConfig(c)
-	if err != nil {
-		return nil, fmt.Errorf("building the fallback's probe of the API server: %w", err)
-	}
-	rc := d.RESTClient()
-	return func(ctx context.Context) error {
-		err := rc.Get().AbsPath("/readyz").Do(ctx).Error()
-		// A cluster may not let the operator read /readyz: an answer that
-		// refuses it still shows the API server is there.
-		if err != nil && !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) {
-			return fmt.Errorf("GET /readyz: %w", err)
-		}
-		return nil
-	}, nil
 }

@@ -331,7 +331,7 @@ type leaseTimes struct{ lease, renew, retry time.Duration }
 // addTerms adds the runnable that runs the leader's work in terms
 // (terms.go), each a manager of its own that elects itself.
 func addTerms(mgr ctrl.Manager, cfg *rest.Config, lock *observedLock, opts []controller.Option, lt leaseTimes) error {
-	reachable, err := apiServerReachable(cfg)
+	reachable, err := readyz(cfg, 2*time.Second)
 	if err != nil {
 		return err
 	}

@@ -280,24 +280,27 @@ func (e leaderEvents) Eventf(obj runtime.Object, eventType, reason, message stri
 	e.EventRecorder.Eventf(obj, nil, eventType, reason, "LeaderElection", message, args...)
 }
 
-// apiServerReachable returns a check that the API server is back: /readyz
-// answers 200, or refuses the operator (401, 403: a cluster may not let it
-// read /readyz). One that is still starting answers 500 until it is ready,
-// and a term that joined then would have its first writes refused while
-// kube-apiserver loads its CRDs and RBAC, and their retries backed off.
-func apiServerReachable(cfg *rest.Config) (func(ctx context.Context) error, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+// readyz returns a check that the API server is there: /readyz answers
+// 200, or refuses the operator (401, 403: a cluster may not let it read
+// /readyz), within timeout. One that is still starting answers 500 until
+// it is ready; a term that joined then would have its first writes
+// refused while kube-apiserver loads its CRDs and RBAC. The check has a
+// client and a rate limit of its own, so that it neither waits behind the
+// manager's requests nor holds them up.
+func readyz(cfg *rest.Config, timeout time.Duration) (func(ctx context.Context) error, error) {
+	c := rest.CopyConfig(cfg)
+	c.Timeout = timeout
+	c.QPS, c.Burst, c.RateLimiter = 5, 5, nil
+	dc, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
-		return nil, fmt.Errorf("creating a discovery client: %w", err)
+		return nil, fmt.Errorf("creating a client for the API server's /readyz: %w", err)
 	}
 	rc := dc.RESTClient()
 	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
 		err := rc.Get().AbsPath("/readyz").Do(ctx).Error()
-		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-			return nil
+		if err != nil && !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) {
+			return fmt.Errorf("GET /readyz: %w", err)
 		}
-		return err
+		return nil
 	}, nil
 }
