@@ -79,7 +79,9 @@ func TestHostileInput(t *testing.T) {
 	// Another tenant, with a token of its own: the operator watches both.
 	other := newTeam(t, mail, level{person: "carol"})
 	hostileSetToken(t, other.ns, hostileOtherToken)
-	op := startOperator(t, "hostile", "--watch-namespaces="+tm.ns+","+other.ns)
+	// With a fallback page, so that its hand-over surface is served.
+	op := startOperator(t, "hostile", "--watch-namespaces="+tm.ns+","+other.ns,
+		"--fallback-receiver-file="+fallbackFile(t, "webhook_configs: [{url: 'http://127.0.0.1:1/fallback'}]\n"))
 	tm.createRoute(t)
 	other.createRoute(t)
 	addr := strings.TrimPrefix(op.receiverURL, "http://")
@@ -241,6 +243,18 @@ func TestHostileInput(t *testing.T) {
 			code: http.StatusBadRequest, says: "Not a Twilio callback form"},
 		{name: "an oversized Twilio callback", path: "/twilio/" + tm.ns + "/nope/sms", body: bytes.Repeat([]byte("a"), 64<<10),
 			code: http.StatusRequestEntityTooLarge, says: "Request too large"},
+		// The fallback page's hand-over surface is for the replicas alone,
+		// which sign their requests with a key derived from the fallback
+		// file: unsigned requests, or ones with a route's token, are
+		// refused before their body is read.
+		{name: "forwarded groups without a signature", path: "/fallback/waiting", body: []byte(`{"groups":[{"key":"a","title":"Forged"}]}`),
+			code: http.StatusUnauthorized, says: "the request's timestamp is missing or more than 60 s away"},
+		{name: "forwarded groups with a route's token", path: "/fallback/waiting", auth: bearer, body: []byte(`{"groups":[]}`),
+			code: http.StatusUnauthorized, says: "the request's timestamp is missing or more than 60 s away"},
+		{name: "forwarded groups by GET", method: http.MethodGet, path: "/fallback/waiting",
+			code: http.StatusMethodNotAllowed, says: "forwarded groups are POSTed"},
+		{name: "oversized forwarded groups", path: "/fallback/waiting", body: bytes.Repeat([]byte("a"), 2<<20+1),
+			code: http.StatusRequestEntityTooLarge, says: "the request body is larger than 2097152 bytes"},
 		{name: "10,000 alerts in one group", path: tm.webhook(), auth: bearer, body: hostilePayload("TenThousand", 10000, nil),
 			code: http.StatusOK, opens: hostileGroupKey("TenThousand"),
 			check: func(t *testing.T, inc *klaxonv1alpha1.Incident) {
