@@ -338,6 +338,12 @@ type Notification struct {
 	// +kubebuilder:validation:MaxLength=256
 	MessageRef string `json:"messageRef,omitempty"`
 
+	// bundle names the bundled message the delivery went out in, shared by
+	// every incident that message named; empty for a message of its own.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Bundle string `json:"bundle,omitempty"`
+
 	// error is the last attempt's error.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512

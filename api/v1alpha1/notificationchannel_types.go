@@ -178,7 +178,6 @@ type NtfyChannel struct {
 }
 
 // NotificationChannelSpec is how to send; exactly one kind is set.
-// +kubebuilder:validation:MinProperties=1
 // +kubebuilder:validation:XValidation:rule="[has(self.email), has(self.slack), has(self.webhook), has(self.alertmanager), has(self.twilio), has(self.ntfy)].filter(x, x).size() == 1",message="set exactly one of email, slack, webhook, alertmanager, twilio or ntfy"
 type NotificationChannelSpec struct {
 	// email sends mail through an SMTP server; a contact's address is the
@@ -208,6 +207,23 @@ type NotificationChannelSpec struct {
 	// address is the topic.
 	// +optional
 	Ntfy *NtfyChannel `json:"ntfy,omitempty"`
+
+	// bundleAfter is, for contacts through this channel whose rule does
+	// not say, how many messages a contact may be sent within bundleWindow
+	// before further pages wait and go out together as one message; 0
+	// turns bundling off. Default 3.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	BundleAfter *int32 `json:"bundleAfter,omitempty"`
+
+	// bundleWindow is the window bundleAfter counts in, for contacts
+	// whose rule does not say. Default 30s.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="bundleWindow must be a duration from 1s to 1h, such as 30s"
+	BundleWindow *metav1.Duration `json:"bundleWindow,omitempty"`
 }
 
 // NotificationChannelStatus is what the operator observed.

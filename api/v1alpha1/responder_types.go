@@ -67,6 +67,24 @@ type NotificationRule struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=4
 	Severities []Severity `json:"severities,omitempty"`
+
+	// bundleAfter is how many messages the rule's contact may be sent
+	// within bundleWindow before further pages to it wait for the window's
+	// end and go out together as one message; 0 turns bundling off. SEV1
+	// pages are never held. When several rules name one contact, the first
+	// that sets it counts. Default: the channel's, else 3.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	BundleAfter *int32 `json:"bundleAfter,omitempty"`
+
+	// bundleWindow is the window bundleAfter counts in. Default: the
+	// channel's, else 30s.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="bundleWindow must be a duration from 1s to 1h, such as 30s"
+	BundleWindow *metav1.Duration `json:"bundleWindow,omitempty"`
 }
 
 // ResponderSpec is how to reach a person.
