@@ -88,8 +88,6 @@ const (
 
 // Event reasons of delivery, which are not condition reasons.
 const (
-	// EventNotified: a delivery was sent.
-	EventNotified = "Notified"
 	// EventNotificationFailed: a delivery failed for good.
 	EventNotificationFailed = "NotificationFailed"
 	// EventNotificationLimited: a text or call was not sent because its

@@ -165,12 +165,27 @@ func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentS
 	}
 
 	var due []sendRequest
+	var held time.Time
 	for i := range st.Notifications {
 		n := &st.Notifications[i]
 		if n.Channel == "" || !delivery.Due(n, s.now) {
 			continue
 		}
-		due = append(due, sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n, s.now)})
+		req := sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n, s.now)}
+		if req.bundle = r.bundleRequest(ctx, inc, n); req.bundle != nil {
+			// A page held for its contact's bundle goes when the window
+			// frees, with the reconcile then. One that looks free now may
+			// still be held, when other incidents' pages take the room
+			// first: it looks again once their window has passed.
+			until := r.sender.heldUntil(ctx, req.bundle)
+			if !until.After(s.now) {
+				until = s.now.Add(req.bundle.bundling.Window)
+			}
+			if held.IsZero() || until.Before(held) {
+				held = until
+			}
+		}
+		due = append(due, req)
 	}
 	if len(due) > 0 {
 		ref := types.NamespacedName{Namespace: inc.Namespace, Name: inc.Name}
@@ -184,6 +199,9 @@ func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentS
 	var result ctrl.Result
 	if next := delivery.NextDue(st.Notifications, s.now); !next.IsZero() {
 		result.RequeueAfter = max(next.Sub(s.now), time.Millisecond)
+	}
+	if !held.IsZero() {
+		result = lowestRequeue(result, ctrl.Result{RequeueAfter: held.Sub(s.now)})
 	}
 	if len(due) > 0 && !r.sender.running() {
 		// The sender starts with leadership, a moment after the controllers.
@@ -213,8 +231,12 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 		who := delivery.Describe(n)
 		switch result {
 		case delivery.Sent:
+			// The timeline and the entry record it; an Event apiece would
+			// add a write to every page in a storm. Failures keep theirs.
 			msg := fmt.Sprintf("Notified %s via %s", who, n.Channel)
-			s.record(corev1.EventTypeNormal, klaxonv1alpha1.EventNotified, "Notify", msg)
+			if n.Bundle != "" {
+				msg += " in bundle " + n.Bundle
+			}
 			lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: klaxonv1alpha1.TimelineNotified, Message: msg})
 		case delivery.Failed:
 			msg := fmt.Sprintf("Could not notify %s via %s after %d attempts: %s", who, n.Channel, n.Attempts, n.Error)
@@ -278,6 +300,31 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		}
 	}
 	return m
+}
+
+// bundleRequest says how a page's contact is bundled; nil for a delivery
+// that goes at once: news, a team channel, a SEV1, bundling off.
+func (r *IncidentReconciler) bundleRequest(ctx context.Context, inc *klaxonv1alpha1.Incident, n *klaxonv1alpha1.Notification) *bundleRequest {
+	if n.Event != "" || n.Responder == "" || inc.Spec.Severity == klaxonv1alpha1.SeverityCritical {
+		return nil
+	}
+	// From the cache; a Responder or channel gone since the page bundles
+	// as the other says, or by default.
+	var spec *klaxonv1alpha1.ResponderSpec
+	resp := &klaxonv1alpha1.Responder{}
+	if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: n.Responder}, resp); err == nil {
+		spec = &resp.Spec
+	}
+	var channel *klaxonv1alpha1.NotificationChannelSpec
+	ch := &klaxonv1alpha1.NotificationChannel{}
+	if err := r.client.Get(ctx, client.ObjectKey{Namespace: inc.Namespace, Name: n.Channel}, ch); err == nil {
+		channel = &ch.Spec
+	}
+	b := delivery.BundlingOf(spec, n.Contact, channel)
+	if !delivery.Bundleable(n, inc.Spec.Severity, b) {
+		return nil
+	}
+	return newBundleRequest(inc.Namespace, n.Responder, n.Contact, b)
 }
 
 // contactKind is the kind of the responder's contact named name, "" when

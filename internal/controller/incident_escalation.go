@@ -101,7 +101,7 @@ func (r *IncidentReconciler) reconcileEscalation(ctx context.Context, s *inciden
 			reason = klaxonv1alpha1.TimelineEscalated
 		}
 		lifecycle.AppendTimeline(st, klaxonv1alpha1.TimelineEntry{Time: metav1.NewTime(s.now), Type: reason, Message: msg})
-		s.record(corev1.EventTypeNormal, reason, "Page", msg)
+		announcePage(s, reason, msg)
 		log.FromContext(ctx).Info("Paged", "level", page.Level, "round", page.Round, "people", names(page.Assignments))
 		s.afterStore(countPage(inc, page))
 	}
@@ -235,4 +235,19 @@ func names(as []klaxonv1alpha1.Assignment) []string {
 		out = append(out, a.Name)
 	}
 	return out
+}
+
+// announcePage records the page's Event. A page made in the reconcile that
+// accepted the trigger joins the trigger's Event, "Triggered …; Paged …",
+// so that an alert costs one Event rather than two: in a storm Events are
+// a third of the API server's writes.
+func announcePage(s *incidentScope, reason, msg string) {
+	for i := range s.events {
+		e := &s.events[i]
+		if e.eventType == corev1.EventTypeNormal && e.action == "Transition" && e.reason == klaxonv1alpha1.TimelineTriggered {
+			e.reason, e.action, e.note = reason, "Page", e.note+"; "+msg
+			return
+		}
+	}
+	s.record(corev1.EventTypeNormal, reason, "Page", msg)
 }

@@ -27,6 +27,9 @@ type sendRequest struct {
 	attempts int32
 	channel  string
 	message  notify.Message
+	// bundle is set for a page that may wait to go out with the contact's
+	// others (see dispatchBundled).
+	bundle *bundleRequest
 }
 
 // maxSendsPerChannel bounds the sends under way through one
@@ -65,6 +68,12 @@ type sender struct {
 
 	// phones counts the texts and calls of twilio channels for their caps.
 	phones phoneLedger
+
+	// contacts are the contacts' bundling windows and held pages, by
+	// namespace/responder/contact.
+	contacts map[string]*contactState
+	// bundleLink is the acknowledge-all link of a bundle, "" without links.
+	bundleLink func(namespace, bundle, responder string, now time.Time) string
 }
 
 var _ manager.LeaderElectionRunnable = (*sender)(nil)
@@ -75,7 +84,8 @@ func newSender(cache, apiReader client.Reader, loader *channelLoader, clk clock.
 		wake:     make(chan event.TypedGenericEvent[*klaxonv1alpha1.Incident], 1024),
 		inflight: map[string]bool{}, results: map[types.UID]map[string]delivery.Outcome{},
 		slots:  map[string]chan struct{}{},
-		phones: phoneLedger{sends: map[string]map[string]phoneSend{}},
+		phones:   phoneLedger{sends: map[string]map[string]phoneSend{}},
+		contacts: map[string]*contactState{},
 	}
 }
 
@@ -111,6 +121,10 @@ func deliveryID(uid types.UID, key string) string { return string(uid) + "/" + k
 // dispatch starts sending req unless it is under way or its outcome waits
 // to be stored.
 func (d *sender) dispatch(ref types.NamespacedName, uid types.UID, req sendRequest) {
+	if req.bundle != nil {
+		d.dispatchBundled(ref, uid, req)
+		return
+	}
 	id := deliveryID(uid, req.key)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -130,15 +144,29 @@ func (d *sender) send(ctx context.Context, ref types.NamespacedName, uid types.U
 	d.mu.Lock()
 	delete(d.inflight, id)
 	if sent {
-		if d.results[uid] == nil {
-			d.results[uid] = map[string]delivery.Outcome{}
-		}
-		d.results[uid][req.key] = o
+		d.keep(uid, req.key, o)
+	}
+	if b := req.bundle; b != nil && (!sent || o.Err != nil) {
+		// Nobody was reached: the place in the contact's window is free.
+		d.contacts[b.contact].window.Forget(id)
 	}
 	d.mu.Unlock()
-	if !sent {
-		return
+	if sent {
+		d.wakeUp(ctx, ref)
 	}
+}
+
+// keep holds an outcome until the incident's reconcile stores it; d.mu is
+// held.
+func (d *sender) keep(uid types.UID, key string, o delivery.Outcome) {
+	if d.results[uid] == nil {
+		d.results[uid] = map[string]delivery.Outcome{}
+	}
+	d.results[uid][key] = o
+}
+
+// wakeUp asks for a reconcile of the incident, to store what was sent.
+func (d *sender) wakeUp(ctx context.Context, ref types.NamespacedName) {
 	inc := &klaxonv1alpha1.Incident{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}
 	select {
 	case d.wake <- event.TypedGenericEvent[*klaxonv1alpha1.Incident]{Object: inc}:
@@ -169,8 +197,16 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 	case !due:
 		return delivery.Outcome{}, false
 	}
+	m := req.message
+	return d.sendMessage(ctx, ref, uid, req, &m), true
+}
+
+// sendMessage sends m through req's channel, within its caps, and returns
+// the outcome.
+func (d *sender) sendMessage(ctx context.Context, ref types.NamespacedName, uid types.UID, req sendRequest, m *notify.Message) delivery.Outcome {
+	fail := func(err error) delivery.Outcome { return delivery.Outcome{At: d.clock.Now(), Err: err} }
 	ch := &klaxonv1alpha1.NotificationChannel{}
-	if err = d.cache.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: req.channel}, ch); err != nil {
+	if err := d.cache.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: req.channel}, ch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fail(fmt.Errorf("NotificationChannel %s not found", req.channel))
 		}
@@ -189,12 +225,11 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 	var release func(keep bool)
 	if tw := ch.Spec.Twilio; tw != nil {
 		if release, err = d.reservePhone(ctx, ref, uid, req, tw); err != nil {
-			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err)}, true
+			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err)}
 		}
 	}
-	m := req.message
 	m.SentAt = d.clock.Now()
-	msgRef, err := snd.Send(ctx, &m)
+	msgRef, err := snd.Send(ctx, m)
 	if release != nil {
 		// A request the provider refused texted nobody; one that failed
 		// otherwise (a timeout) may have, and its retry takes the same
@@ -210,7 +245,7 @@ func (d *sender) attempt(ctx context.Context, ref types.NamespacedName, uid type
 		ctrl.Log.WithName("sender").V(1).Info("Send failed", "namespace", ref.Namespace, "channel", req.channel,
 			"error", err.Error(), "detail", notify.LogDetail(err))
 	}
-	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}, true
+	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}
 }
 
 // stillDue reads the incident from the API server and reports whether the
@@ -224,16 +259,7 @@ func (d *sender) stillDue(ctx context.Context, ref types.NamespacedName, uid typ
 		}
 		return false, fmt.Errorf("reading the incident before sending: %w", err)
 	}
-	if inc.UID != uid {
-		return false, nil
-	}
-	for i := range inc.Status.Notifications {
-		n := &inc.Status.Notifications[i]
-		if delivery.Key(n) == req.key {
-			return n.State == klaxonv1alpha1.NotificationPending && n.Attempts == req.attempts, nil
-		}
-	}
-	return false, nil
+	return pendingAsDispatched(inc, uid, req), nil
 }
 
 func (d *sender) slot(channel string) chan struct{} {
@@ -266,6 +292,12 @@ func (d *sender) prune() {
 	d.phones.prune(now)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for key, c := range d.contacts {
+		// A contact met again is seeded afresh from status.
+		if c.window.Free(now, c.bundling); c.window.Len() == 0 && len(c.held) == 0 {
+			delete(d.contacts, key)
+		}
+	}
 	for uid, rs := range d.results {
 		for key, o := range rs {
 			if now.Sub(o.At) > outcomeTTL {

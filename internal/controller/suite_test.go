@@ -26,7 +26,7 @@ var (
 // TestMain runs every test of this package against one real control plane
 // and one running operator.
 func TestMain(m *testing.M) {
-	suite.RequireAssets(m, suite.ControlPlane)
+	suite.RequireAssets(m, suite.ControlPlane, suite.Mailpit)
 	os.Exit(run(m))
 }
 

@@ -131,16 +131,16 @@ func TestWebhookURLFromSecretDeliversAPage(t *testing.T) {
 	}
 	mustNotShow(t, "the responder", r, token)
 	// Events are written in the background: wait for the channel's and the
-	// delivery's, so that the check below has something to check.
+	// page's, so that the check below has something to check.
 	events := &eventsv1.EventList{}
-	eventually(t, "the channel's Valid Event and the delivery's Notified Event", func(ctx context.Context) (bool, error) {
+	eventually(t, "the channel's Valid Event and the page's Event", func(ctx context.Context) (bool, error) {
 		if err := k8s.List(ctx, events, client.InNamespace(ns)); err != nil {
 			return false, err
 		}
 		var valid, notified bool
 		for _, e := range events.Items {
 			valid = valid || (e.Regarding.UID == ch.UID && e.Reason == klaxonv1alpha1.ReasonValid)
-			notified = notified || (e.Regarding.UID == got.UID && e.Reason == klaxonv1alpha1.EventNotified)
+			notified = notified || (e.Regarding.UID == got.UID && e.Reason == klaxonv1alpha1.TimelinePaged)
 		}
 		return valid && notified, nil
 	})

@@ -269,6 +269,8 @@ type Outcome struct {
 	At time.Time
 	// Ref is what the channel calls the message, when sent.
 	Ref string
+	// Bundle names the bundle the delivery went out in, if it did.
+	Bundle string
 	// Err is nil when the channel accepted the message.
 	Err error
 	// Permanent says retrying cannot help.
@@ -310,6 +312,7 @@ func Apply(n *klaxonv1alpha1.Notification, o Outcome) Result {
 		n.NextAttemptAt = nil
 		n.Error = ""
 		n.MessageRef = bounded.Runes(o.Ref, klaxonv1alpha1.MaxNotificationRefLength)
+		n.Bundle = o.Bundle
 		return Sent
 	}
 	n.Error = bounded.Runes(o.Err.Error(), klaxonv1alpha1.MaxNotificationErrorLength)
