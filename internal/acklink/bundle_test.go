@@ -16,9 +16,13 @@ func TestBundleRoundTrip(t *testing.T) {
 	longest := BundleClaims{Namespace: strings.Repeat("n", MaxNamespaceLength), Bundle: strings.Repeat("b", MaxBundleLength),
 		Responder: strings.Repeat("r", MaxResponderLength), Expires: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)}
 	for name, c := range map[string]BundleClaims{
-		"typical":            testBundleClaims(),
-		"longest claims":     longest,
-		"expiry to a second": func() BundleClaims { c := testBundleClaims(); c.Expires = now.Add(time.Minute + 500*time.Millisecond); return c }(),
+		"typical":        testBundleClaims(),
+		"longest claims": longest,
+		"expiry to a second": func() BundleClaims {
+			c := testBundleClaims()
+			c.Expires = now.Add(time.Minute + 500*time.Millisecond)
+			return c
+		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			token := s.SignBundle(c)
