@@ -64,10 +64,11 @@ func (s *sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	// notifiers fail without a group key and log without the rest.
 	ctx = amnotify.WithGroupKey(ctx, groupKey(m))
 	ctx = amnotify.WithReceiverName(ctx, receiverName)
-	ctx = amnotify.WithGroupLabels(ctx, model.LabelSet{
-		"namespace": alert.Labels["namespace"],
-		"incident":  alert.Labels["incident"],
-	})
+	groupLabels := model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}
+	if m.Bundle != nil {
+		groupLabels = model.LabelSet{"namespace": alert.Labels["namespace"], "bundle": alert.Labels["bundle"]}
+	}
+	ctx = amnotify.WithGroupLabels(ctx, groupLabels)
 	ctx = amnotify.WithNow(ctx, now)
 	ctx = amnotify.WithRepeatInterval(ctx, repeatInterval)
 	ctx = amnotify.WithMuteTimeIntervals(ctx, nil)
