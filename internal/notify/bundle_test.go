@@ -167,7 +167,7 @@ func TestWebhookPostsABundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := sampleBundle(47)
-	if _, err := s.Send(testContext(t), m); err != nil {
+	if _, err = s.Send(testContext(t), m); err != nil {
 		t.Fatal(err)
 	}
 	var got Payload

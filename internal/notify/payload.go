@@ -59,7 +59,8 @@ type PayloadBundle struct {
 	AcknowledgeURL string `json:"acknowledgeURL,omitempty"`
 }
 
-// PayloadBundledIncident is one incident of a bundle.
+// PayloadBundledIncident is one incident of a bundle: BundledIncident,
+// field for field, with JSON names.
 type PayloadBundledIncident struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
@@ -168,8 +169,7 @@ func bundlePayload(m *Message) Payload {
 	pb := &PayloadBundle{ID: b.ID, Count: len(b.Incidents), AcknowledgeURL: b.AcknowledgeURL,
 		Incidents: make([]PayloadBundledIncident, 0, len(incs))}
 	for _, inc := range incs {
-		pb.Incidents = append(pb.Incidents, PayloadBundledIncident{Namespace: inc.Namespace, Name: inc.Name, UID: inc.UID,
-			Title: inc.Title, Severity: inc.Severity, Level: inc.Level, Round: inc.Round})
+		pb.Incidents = append(pb.Incidents, PayloadBundledIncident(inc))
 	}
 	return Payload{
 		Version:  PayloadVersion,

@@ -177,8 +177,8 @@ func publicationOf(m *notify.Message) publication {
 		Priority: PriorityDefault,
 	}
 	sev := m.Severity() // a bundle's is its worst incident's
-	if sev := strings.ToLower(tagLine(sev)); sev != "" {
-		p.Tags = append(p.Tags, sev)
+	if tag := strings.ToLower(tagLine(sev)); tag != "" {
+		p.Tags = append(p.Tags, tag)
 	}
 	if news := m.Stakeholder; news != nil {
 		// News informs; it keeps the default priority.
