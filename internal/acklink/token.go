@@ -136,29 +136,9 @@ func linkURL(publicURL, token string) string {
 // ErrExpired. Nothing of the payload is interpreted before the signature
 // is checked.
 func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
-	if len(token) > MaxTokenLength {
-		return Claims{}, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLength)
-	}
-	if !tokenChars(token) {
-		return Claims{}, fmt.Errorf("%w: a character outside base64url and '.'", ErrMalformed)
-	}
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok || p == "" {
-		return Claims{}, fmt.Errorf("%w: no payload and signature", ErrMalformed)
-	}
-	payload, err := encoding.DecodeString(p)
+	payload, err := s.verifiedPayload(token, macContext)
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
-	}
-	mac, err := encoding.DecodeString(sig)
-	if err != nil {
-		return Claims{}, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
-	}
-	if len(mac) != sha256.Size {
-		return Claims{}, fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(mac))
-	}
-	if !hmac.Equal(mac, s.mac(payload)) {
-		return Claims{}, ErrBadSignature
+		return Claims{}, err
 	}
 	c, err := decode(payload)
 	if err != nil {
@@ -170,9 +150,42 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	return c, nil
 }
 
-func (s *Signer) mac(payload []byte) []byte {
+// verifiedPayload checks the token's layout and its MAC under context, and
+// returns the payload, not yet interpreted.
+func (s *Signer) verifiedPayload(token, context string) ([]byte, error) {
+	if len(token) > MaxTokenLength {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLength)
+	}
+	if !tokenChars(token) {
+		return nil, fmt.Errorf("%w: a character outside base64url and '.'", ErrMalformed)
+	}
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok || p == "" {
+		return nil, fmt.Errorf("%w: no payload and signature", ErrMalformed)
+	}
+	payload, err := encoding.DecodeString(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+	}
+	mac, err := encoding.DecodeString(sig)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
+	}
+	if len(mac) != sha256.Size {
+		return nil, fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(mac))
+	}
+	if !hmac.Equal(mac, s.macIn(context, payload)) {
+		return nil, ErrBadSignature
+	}
+	return payload, nil
+}
+
+func (s *Signer) mac(payload []byte) []byte { return s.macIn(macContext, payload) }
+
+// macIn is the MAC of payload for one kind of token, named by context.
+func (s *Signer) macIn(context string, payload []byte) []byte {
 	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(macContext))
+	m.Write([]byte(context))
 	m.Write(payload)
 	return m.Sum(nil)
 }

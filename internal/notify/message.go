@@ -19,8 +19,12 @@ const (
 )
 
 // Subject renders the one-line summary of a message, such as
-// "[SEV1] Payments API down (payments/inc-abc)".
+// "[SEV1] Payments API down (payments/inc-abc)", or of a bundle, such as
+// "[SEV2] 47 incidents for Alice: Payments API down, +46 more".
 func Subject(m *Message) string {
+	if m.Bundle != nil {
+		return bundleSubject(m)
+	}
 	inc := &m.Incident
 	var b strings.Builder
 	if inc.Severity != "" {
@@ -42,8 +46,12 @@ func Subject(m *Message) string {
 
 // Text renders the message as plain text: the subject line (which carries
 // the title), one line per fact the responder needs to decide what to do,
-// the impact, then the links.
+// the impact, then the links. A bundle's lists its first incidents, the
+// command that lists them all and the link that acknowledges them all.
 func Text(m *Message) string {
+	if m.Bundle != nil {
+		return bundleText(m)
+	}
 	inc, page := &m.Incident, &m.Page
 	var b strings.Builder
 	b.WriteString(Subject(m))

@@ -77,6 +77,25 @@ const (
 	EventClosed    = "Closed"
 )
 
+// Bundle is a message that stands for several pages to one contact.
+type Bundle struct {
+	// ID names the bundle; each incident it names records it.
+	ID string
+	// Incidents are all the incidents the bundle names, in the order paged.
+	Incidents []BundledIncident
+	// AcknowledgeURL acknowledges every incident named, as the responder; empty without acknowledge links.
+	AcknowledgeURL string
+}
+
+// BundledIncident is what a bundle says about one of its incidents.
+type BundledIncident struct {
+	Namespace, Name, UID, Title, Severity string
+	Level, Round                          int32
+}
+
+// MaxBundleTitles is how many incidents a bundle lists by title.
+const MaxBundleTitles = 5
+
 // Message is one page, or one piece of news for stakeholders, to one
 // address.
 type Message struct {
@@ -85,6 +104,11 @@ type Message struct {
 	Page Page
 	// Stakeholder is set for news to stakeholders instead of a page.
 	Stakeholder *StakeholderNews
+	// Bundle is set for a message that stands for several pages to one
+	// contact; nil for a normal message. Page then carries only Responder
+	// and DisplayName, and Incident only the Namespace of all the
+	// incidents bundled.
+	Bundle *Bundle
 	// Address is the contact's address: a mail address, a Slack user or
 	// channel ID, a phone number, an ntfy topic, anything the receiving
 	// end understands.

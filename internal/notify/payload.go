@@ -10,11 +10,17 @@ import (
 // version; new optional fields do not.
 const PayloadVersion = "klaxon.dev/v1"
 
-// The kinds of Payload: one page, or news for stakeholders.
+// The kinds of Payload: one page, news for stakeholders, or a bundle of
+// pages to one contact.
 const (
 	PayloadKind            = "Page"
 	PayloadKindStakeholder = "Stakeholder"
+	PayloadKindBundle      = "Bundle"
 )
+
+// MaxPayloadBundleIncidents bounds the incidents a bundle's payload lists;
+// its count says how many the bundle holds.
+const MaxPayloadBundleIncidents = 500
 
 // Payload is the JSON body Klaxon's webhook posts for one page. Times are
 // RFC 3339 in UTC, to the second; optional fields are left out when empty.
@@ -33,6 +39,36 @@ type Payload struct {
 	Page *PayloadPage `json:"page,omitempty"`
 	// Stakeholder is the news told to stakeholders; absent for a page.
 	Stakeholder *PayloadStakeholder `json:"stakeholder,omitempty"`
+	// Bundle is the bundle of pages (Kind PayloadKindBundle); absent
+	// otherwise. Incident then holds only the namespace, and Page only
+	// the responder.
+	Bundle *PayloadBundle `json:"bundle,omitempty"`
+}
+
+// PayloadBundle is what Payload says about a bundle of pages.
+type PayloadBundle struct {
+	// ID names the bundle; each incident records it in its notifications.
+	ID string `json:"id"`
+	// Count is how many incidents the bundle holds.
+	Count int `json:"count"`
+	// Incidents are the incidents, in the order paged, at most
+	// MaxPayloadBundleIncidents of them.
+	Incidents []PayloadBundledIncident `json:"incidents"`
+	// AcknowledgeURL acknowledges every incident of the bundle as the
+	// responder.
+	AcknowledgeURL string `json:"acknowledgeURL,omitempty"`
+}
+
+// PayloadBundledIncident is one incident of a bundle: BundledIncident,
+// field for field, with JSON names.
+type PayloadBundledIncident struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	UID       string `json:"uid,omitempty"`
+	Title     string `json:"title"`
+	Severity  string `json:"severity,omitempty"`
+	Level     int32  `json:"level"`
+	Round     int32  `json:"round"`
 }
 
 // PayloadStakeholder is what Payload tells stakeholders.
@@ -86,6 +122,9 @@ type PayloadPage struct {
 
 // NewPayload returns the webhook payload of m.
 func NewPayload(m *Message) Payload {
+	if m.Bundle != nil {
+		return bundlePayload(m)
+	}
 	inc, page := &m.Incident, &m.Page
 	p := Payload{
 		Version: PayloadVersion,
@@ -121,6 +160,26 @@ func NewPayload(m *Message) Payload {
 		AcknowledgeURL: page.AcknowledgeURL,
 	}
 	return p
+}
+
+// bundlePayload is the payload of a bundle.
+func bundlePayload(m *Message) Payload {
+	b := m.Bundle
+	incs := b.Incidents[:min(len(b.Incidents), MaxPayloadBundleIncidents)]
+	pb := &PayloadBundle{ID: b.ID, Count: len(b.Incidents), AcknowledgeURL: b.AcknowledgeURL,
+		Incidents: make([]PayloadBundledIncident, 0, len(incs))}
+	for _, inc := range incs {
+		pb.Incidents = append(pb.Incidents, PayloadBundledIncident(inc))
+	}
+	return Payload{
+		Version:  PayloadVersion,
+		Kind:     PayloadKindBundle,
+		SentAt:   payloadTime(m.SentAt),
+		Address:  m.Address,
+		Incident: PayloadIncident{Namespace: m.Incident.Namespace},
+		Page:     &PayloadPage{Responder: m.Page.Responder, DisplayName: m.Page.DisplayName},
+		Bundle:   pb,
+	}
 }
 
 // payloadTime is t in UTC to the second, so it encodes as plain RFC 3339

@@ -383,11 +383,12 @@ func (s *Slack) blocks(m *Message) []slackBlock {
 }
 
 // buttonValue is the value of the page's buttons; false when the message
-// gets none: news to stakeholders, a sender that does not know its
+// gets none: news to stakeholders, a bundle (its one link acknowledges all
+// its incidents; a button names one), a sender that does not know its
 // channel, or an incident of another namespace than the channel's.
 func (s *Slack) buttonValue(m *Message) (string, bool) {
 	inc := &m.Incident
-	if m.Stakeholder != nil || s.seal == nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
+	if m.Stakeholder != nil || m.Bundle != nil || s.seal == nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
 		inc.Name == "" || inc.UID == "" || inc.Episode < 1 {
 		return "", false
 	}
@@ -405,6 +406,9 @@ func (s *Slack) buttonValue(m *Message) (string, bool) {
 // slackBlocks lays the message out: a section with the facts and, when
 // there is one, a context line with the acknowledge link.
 func slackBlocks(m *Message) []slackBlock {
+	if m.Bundle != nil {
+		return slackBundleBlocks(m)
+	}
 	inc, page := &m.Incident, &m.Page
 	var b strings.Builder
 	title := slackEscape(Subject(m))
@@ -446,6 +450,40 @@ func slackBlocks(m *Message) []slackBlock {
 			Elements: []any{slackText{
 				Type: "mrkdwn",
 				Text: bounded.Runes(slackLink(page.AcknowledgeURL, "Acknowledge")+" to stop the escalation", slackContextChars),
+			}},
+		})
+	}
+	return blocks
+}
+
+// slackBundleBlocks lays a bundle out: a section listing its first
+// incidents and the command that lists them all and, when there is one, a
+// context line with the link that acknowledges them all.
+func slackBundleBlocks(m *Message) []slackBlock {
+	b := m.Bundle
+	var t strings.Builder
+	t.WriteString("*" + slackEscape(Subject(m)) + "*\n")
+	for _, line := range BundleLines(b, MaxBundleTitles) {
+		t.WriteString("• " + slackEscape(line) + "\n")
+	}
+	if more := len(b.Incidents) - MaxBundleTitles; more > 0 {
+		fmt.Fprintf(&t, "…and %d more\n", more)
+	}
+	if ns := OneLine(m.Incident.Namespace); ns != "" {
+		t.WriteString("List them: `kubectl klaxon status -n " + slackEscape(ns) + "`\n")
+	}
+	blocks := []slackBlock{{
+		Type:    "section",
+		BlockID: slackFactsBlock,
+		Text:    &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(t.String(), "\n"), slackSectionChars)},
+	}}
+	if b.AcknowledgeURL != "" {
+		blocks = append(blocks, slackBlock{
+			Type:    "context",
+			BlockID: slackLinkBlock,
+			Elements: []any{slackText{
+				Type: "mrkdwn",
+				Text: bounded.Runes(slackLink(b.AcknowledgeURL, "Acknowledge all")+" to stop the escalation of every incident listed", slackContextChars),
 			}},
 		})
 	}

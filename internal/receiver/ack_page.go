@@ -36,6 +36,20 @@ func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ap.answerPlain(w, p)
 		return
 	}
+	pageHeaders(h, p)
+	w.WriteHeader(p.code)
+	if err := ackTemplate.Execute(w, p.view); err != nil {
+		ap.log.V(1).Info("Writing an acknowledge page", "error", err)
+	}
+	if p.code >= http.StatusInternalServerError {
+		ap.log.Error(p.cause, "Answered an acknowledge link with an error", "code", p.code)
+	} else {
+		ap.log.V(1).Info("Answered an acknowledge link", "method", r.Method, "code", p.code, "error", p.cause)
+	}
+}
+
+// pageHeaders are the headers of an acknowledge page answering p.
+func pageHeaders(h http.Header, p ackAnswer) {
 	// The token is in the URL: keep it out of caches and Referer headers.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -49,15 +63,6 @@ func (ap *ackPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.code == http.StatusMethodNotAllowed {
 		h.Set("Allow", "GET, HEAD, POST")
-	}
-	w.WriteHeader(p.code)
-	if err := ackTemplate.Execute(w, p.view); err != nil {
-		ap.log.V(1).Info("Writing an acknowledge page", "error", err)
-	}
-	if p.code >= http.StatusInternalServerError {
-		ap.log.Error(p.cause, "Answered an acknowledge link with an error", "code", p.code)
-	} else {
-		ap.log.V(1).Info("Answered an acknowledge link", "method", r.Method, "code", p.code, "error", p.cause)
 	}
 }
 

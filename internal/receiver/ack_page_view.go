@@ -67,7 +67,26 @@ func pagedThisEpisode(st *klaxonv1alpha1.IncidentStatus) []string {
 // ackTemplate renders every acknowledge page. html/template escapes all
 // that comes from the incident; the page has no script, and the robots tag
 // keeps it out of search engines should a link leak.
-var ackTemplate = template.Must(template.New("ack").Parse(`<!DOCTYPE html>
+var ackTemplate = template.Must(template.New("ack").Parse(ackPageHead + `<h1>{{if .Heading}}{{.Heading}}{{else}}Klaxon{{end}}</h1>
+{{with .Message}}<p class="message">{{.}}</p>{{end}}
+{{with .Incident}}<dl>
+<dt>Severity</dt><dd class="{{.Severity}}">{{.Severity}}</dd>
+<dt>Phase</dt><dd>{{.Phase}}</dd>
+{{with .Service}}<dt>Service</dt><dd>{{.}}</dd>{{end}}
+{{with .Impact}}<dt>Impact</dt><dd>{{.}}</dd>{{end}}
+{{with .AcknowledgedBy}}<dt>Acknowledged by</dt><dd>{{.}}</dd>{{end}}
+{{with .Paged}}<dt>Paged</dt><dd>{{range $i, $n := .}}{{if $i}}, {{end}}{{$n}}{{end}}</dd>{{end}}
+<dt>Incident</dt><dd>{{.Namespace}}/{{.Name}}</dd>
+</dl>{{end}}
+{{if .CanAcknowledge}}<form method="post">
+<button type="submit">Acknowledge as {{.Responder}}</button>
+</form>{{end}}
+` + ackPageFoot))
+
+// ackPageHead and ackPageFoot frame every acknowledge page, a bundle's
+// too (ack_all_page.go): the head needs a Heading.
+const (
+	ackPageHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -90,22 +109,10 @@ footer{margin-top:1rem;font-size:.8rem;color:#777}
 </head>
 <body>
 <main>
-<h1>{{if .Heading}}{{.Heading}}{{else}}Klaxon{{end}}</h1>
-{{with .Message}}<p class="message">{{.}}</p>{{end}}
-{{with .Incident}}<dl>
-<dt>Severity</dt><dd class="{{.Severity}}">{{.Severity}}</dd>
-<dt>Phase</dt><dd>{{.Phase}}</dd>
-{{with .Service}}<dt>Service</dt><dd>{{.}}</dd>{{end}}
-{{with .Impact}}<dt>Impact</dt><dd>{{.}}</dd>{{end}}
-{{with .AcknowledgedBy}}<dt>Acknowledged by</dt><dd>{{.}}</dd>{{end}}
-{{with .Paged}}<dt>Paged</dt><dd>{{range $i, $n := .}}{{if $i}}, {{end}}{{$n}}{{end}}</dd>{{end}}
-<dt>Incident</dt><dd>{{.Namespace}}/{{.Name}}</dd>
-</dl>{{end}}
-{{if .CanAcknowledge}}<form method="post">
-<button type="submit">Acknowledge as {{.Responder}}</button>
-</form>{{end}}
-<footer>Klaxon incident response</footer>
+`
+	ackPageFoot = `<footer>Klaxon incident response</footer>
 </main>
 </body>
 </html>
-`))
+`
+)

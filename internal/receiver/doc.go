@@ -19,6 +19,9 @@
 //   - acknowledge pages, GET and POST /ack/{token} (ack_page.go), when
 //     Options.AckKeys is set; a POST with no form that does not ask for
 //     HTML (ntfy's action button) is answered with one line of text;
+//   - acknowledge-all pages, GET and POST /ack-all/{token}
+//     (ack_all_page.go), the link of a bundled message, alike: it lists the
+//     incidents recording the bundle and acknowledges those still waiting;
 //   - Twilio callbacks, POST /twilio/{namespace}/{channel}/sms, voice,
 //     voice/gather and voice/status (twilio.go, twilio_sms.go,
 //     twilio_voice.go), when Options.PublicURL and Options.AckKeys are set:

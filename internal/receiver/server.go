@@ -249,7 +249,8 @@ func (s *Server) surfaces() []surface {
 		{"Slack interactions", "POST /slack/interactions", s.slack},
 	}
 	if s.opts.AckKeys != nil {
-		list = append(list, surface{"acknowledge pages", "/ack/{token}", s.ackPages})
+		list = append(list, surface{"acknowledge pages", "/ack/{token}", s.ackPages},
+			surface{"acknowledge-all pages of bundled messages", "/ack-all/{token}", &ackAllPages{Server: s}})
 	}
 	if s.opts.AckKeys != nil && s.opts.PublicURL != "" {
 		list = append(list, surface{"Twilio callbacks", "/twilio/{namespace}/{channel}/{path...}", s.twilio})

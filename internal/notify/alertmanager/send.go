@@ -64,10 +64,11 @@ func (s *sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	// notifiers fail without a group key and log without the rest.
 	ctx = amnotify.WithGroupKey(ctx, groupKey(m))
 	ctx = amnotify.WithReceiverName(ctx, receiverName)
-	ctx = amnotify.WithGroupLabels(ctx, model.LabelSet{
-		"namespace": alert.Labels["namespace"],
-		"incident":  alert.Labels["incident"],
-	})
+	groupLabels := model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}
+	if m.Bundle != nil {
+		groupLabels = model.LabelSet{"namespace": alert.Labels["namespace"], "bundle": alert.Labels["bundle"]}
+	}
+	ctx = amnotify.WithGroupLabels(ctx, groupLabels)
 	ctx = amnotify.WithNow(ctx, now)
 	ctx = amnotify.WithRepeatInterval(ctx, repeatInterval)
 	ctx = amnotify.WithMuteTimeIntervals(ctx, nil)
@@ -171,6 +172,9 @@ func dataValue(s string, n int) string {
 
 // pageAlert is the one alert a page becomes.
 func pageAlert(m *notify.Message, now time.Time) *amtypes.Alert {
+	if m.Bundle != nil {
+		return bundleAlert(m, now)
+	}
 	inc, page := &m.Incident, &m.Page
 	labels := model.LabelSet{"alertname": "KlaxonPage"}
 	set := func(name model.LabelName, value string) {
@@ -208,6 +212,52 @@ func pageAlert(m *notify.Message, now time.Time) *amtypes.Alert {
 	}
 }
 
+// bundleAlert is the one alert a bundle becomes: its labels name the
+// bundle and its count, its summary is the bundle's subject, and its
+// description lists the first incidents.
+func bundleAlert(m *notify.Message, now time.Time) *amtypes.Alert {
+	b := m.Bundle
+	labels := model.LabelSet{"alertname": "KlaxonBundle"}
+	set := func(name model.LabelName, value string) {
+		if value != "" {
+			labels[name] = model.LabelValue(dataValue(value, maxLabelValue))
+		}
+	}
+	set("severity", m.Severity())
+	set("namespace", m.Incident.Namespace)
+	set("bundle", b.ID)
+	set("incidents", strconv.Itoa(len(b.Incidents)))
+	set("responder", m.Page.Responder)
+	set("address", m.Address)
+	annotations := model.LabelSet{
+		"summary":     model.LabelValue(dataValue(notify.Subject(m), maxSummary)),
+		"description": model.LabelValue(dataValue(bundleDescription(m), maxDescription)),
+	}
+	if b.AcknowledgeURL != "" {
+		annotations["acknowledge_url"] = model.LabelValue(dataValue(b.AcknowledgeURL, maxURL))
+	}
+	return &amtypes.Alert{
+		Alert:     model.Alert{Labels: labels, Annotations: annotations, StartsAt: now},
+		UpdatedAt: now,
+	}
+}
+
+// bundleDescription lists the bundle's first incidents and how to list
+// them all.
+func bundleDescription(m *notify.Message) string {
+	var b strings.Builder
+	for _, line := range notify.BundleLines(m.Bundle, notify.MaxBundleTitles) {
+		b.WriteString("- " + line + "\n")
+	}
+	if more := len(m.Bundle.Incidents) - notify.MaxBundleTitles; more > 0 {
+		fmt.Fprintf(&b, "…and %d more\n", more)
+	}
+	if ns := notify.OneLine(m.Incident.Namespace); ns != "" {
+		b.WriteString("List them: kubectl klaxon status -n " + ns + "\n")
+	}
+	return strings.TrimSpace(b.String())
+}
+
 // pageDescription says the impact, who is paged and where the incident is.
 func pageDescription(m *notify.Message) string {
 	var b strings.Builder
@@ -239,6 +289,11 @@ func pageDescription(m *notify.Message) string {
 // new one and is delivered rather than folded into an open alert.
 func groupKey(m *notify.Message) string {
 	cut := func(s string) string { return bounded.Bytes(s, maxLabelValue) }
+	if b := m.Bundle; b != nil {
+		// One key per bundle: each is its own upstream alert.
+		return fmt.Sprintf("{}/klaxon:{namespace=%q, bundle=%q, responder=%q, address=%q}",
+			cut(m.Incident.Namespace), cut(b.ID), cut(m.Page.Responder), cut(m.Address))
+	}
 	return fmt.Sprintf("{}/klaxon:{namespace=%q, incident=%q, uid=%q, episode=\"%d\", level=\"%d\", round=\"%d\", responder=%q, address=%q}",
 		cut(m.Incident.Namespace), cut(m.Incident.Name), cut(m.Incident.UID), m.Incident.Episode, m.Page.Level, m.Page.Round,
 		cut(m.Page.Responder), cut(m.Address))

@@ -398,3 +398,58 @@ func TestDataValue(t *testing.T) {
 		}
 	}
 }
+
+// A bundle is one alert that names the bundle and its count, summarised
+// by the bundle's subject and listing its first incidents.
+func TestBundleAlert(t *testing.T) {
+	rec, srv := newRecorder(t, http.StatusOK, "")
+	s, err := New(Config{Egress: loopback, Receiver: fmt.Appendf(nil, "name: whatever\nwebhook_configs:\n  - url: %s/hook\n", srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &notify.Message{
+		Incident: notify.Incident{Namespace: "payments"},
+		Page:     notify.Page{Responder: "alice"},
+		Address:  "team",
+		SentAt:   testMessage().SentAt,
+		Bundle:   &notify.Bundle{ID: "b1", AcknowledgeURL: "https://klaxon.example.com/ack-all/abc"},
+	}
+	for i := range 7 {
+		m.Bundle.Incidents = append(m.Bundle.Incidents, notify.BundledIncident{Namespace: "payments", Name: fmt.Sprintf("inc-%d", i),
+			Title: fmt.Sprintf("{{ range 1000000000 }}Queue %d", i), Severity: "SEV2"})
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := s.Send(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		amtemplate.Data
+		GroupKey string `json:"groupKey"`
+	}
+	if err := json.Unmarshal(rec.only(t).body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{}/klaxon:{namespace="payments", bundle="b1", responder="alice", address="team"}`; msg.GroupKey != want {
+		t.Errorf("group key\n got %s\nwant %s", msg.GroupKey, want)
+	}
+	if len(msg.Alerts) != 1 {
+		t.Fatalf("%d alerts, want 1", len(msg.Alerts))
+	}
+	a := msg.Alerts[0]
+	wantLabels := amtemplate.KV{"alertname": "KlaxonBundle", "severity": "SEV2", "namespace": "payments", "bundle": "b1",
+		"incidents": "7", "responder": "alice", "address": "team"}
+	if fmt.Sprint(a.Labels) != fmt.Sprint(wantLabels) {
+		t.Errorf("labels\n got %v\nwant %v", a.Labels, wantLabels)
+	}
+	wantDesc := "- [SEV2] { { range 1000000000 }}Queue 0 (payments/inc-0)\n- [SEV2] { { range 1000000000 }}Queue 1 (payments/inc-1)\n" +
+		"- [SEV2] { { range 1000000000 }}Queue 2 (payments/inc-2)\n- [SEV2] { { range 1000000000 }}Queue 3 (payments/inc-3)\n" +
+		"- [SEV2] { { range 1000000000 }}Queue 4 (payments/inc-4)\n…and 2 more\nList them: kubectl klaxon status -n payments"
+	if a.Annotations["summary"] != "[SEV2] 7 incidents for alice: { { range 1000000000 }}Queue 0, +6 more" ||
+		a.Annotations["description"] != wantDesc || a.Annotations["acknowledge_url"] != "https://klaxon.example.com/ack-all/abc" {
+		t.Errorf("annotations %q", a.Annotations)
+	}
+	if fmt.Sprint(msg.GroupLabels) != "bundle=b1, namespace=payments" {
+		t.Errorf("group labels %v", msg.GroupLabels)
+	}
+}

@@ -40,8 +40,13 @@ const (
 	PriorityMax     = 5
 )
 
-// ActionLabel is the label of a page's acknowledge button.
-const ActionLabel = "Acknowledge"
+// ActionLabel is the label of a page's acknowledge button, and
+// BundleActionLabel that of a bundle's, which acknowledges every incident
+// it names.
+const (
+	ActionLabel       = "Acknowledge"
+	BundleActionLabel = "Acknowledge all"
+)
 
 // topicPattern is what ntfy accepts as a topic name.
 var topicPattern = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
@@ -171,8 +176,9 @@ func publicationOf(m *notify.Message) publication {
 		Message:  body(m),
 		Priority: PriorityDefault,
 	}
-	if sev := strings.ToLower(tagLine(inc.Severity)); sev != "" {
-		p.Tags = append(p.Tags, sev)
+	sev := m.Severity() // a bundle's is its worst incident's
+	if tag := strings.ToLower(tagLine(sev)); tag != "" {
+		p.Tags = append(p.Tags, tag)
 	}
 	if news := m.Stakeholder; news != nil {
 		// News informs; it keeps the default priority.
@@ -182,7 +188,7 @@ func publicationOf(m *notify.Message) publication {
 		p.Click = linkOrEmpty(inc.URL)
 		return p
 	}
-	switch inc.Severity {
+	switch sev {
 	case "SEV1":
 		p.Priority = PriorityMax
 		p.Tags = append(p.Tags, "rotating_light")
@@ -190,9 +196,13 @@ func publicationOf(m *notify.Message) publication {
 		p.Priority = PriorityHigh
 		p.Tags = append(p.Tags, "warning")
 	}
-	if ack := linkOrEmpty(m.Page.AcknowledgeURL); ack != "" {
+	if ack := linkOrEmpty(m.AcknowledgeURL()); ack != "" {
+		label := ActionLabel
+		if m.Bundle != nil {
+			label = BundleActionLabel
+		}
 		p.Click = ack
-		p.Actions = []action{{Action: "http", Label: ActionLabel, URL: ack, Method: http.MethodPost, Clear: true}}
+		p.Actions = []action{{Action: "http", Label: label, URL: ack, Method: http.MethodPost, Clear: true}}
 	} else {
 		p.Click = linkOrEmpty(inc.URL)
 	}

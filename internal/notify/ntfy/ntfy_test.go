@@ -308,3 +308,41 @@ func TestIsTopic(t *testing.T) {
 		}
 	}
 }
+
+func TestSendsABundle(t *testing.T) {
+	srv := ntfytest.Start(t, ntfytest.Options{})
+	const allURL = "https://klaxon.example.com/ack-all/eyJi.c2ln"
+	m := &notify.Message{
+		Incident: notify.Incident{Namespace: "payments"},
+		Page:     notify.Page{Responder: "alice"},
+		Bundle: &notify.Bundle{ID: "b1", AcknowledgeURL: allURL, Incidents: []notify.BundledIncident{
+			{Namespace: "payments", Name: "inc-1", Title: "Queue backs up", Severity: "SEV3"},
+			{Namespace: "payments", Name: "inc-2", Title: "Payments API down", Severity: "SEV1"},
+			{Namespace: "payments", Name: "inc-3", Title: "Disk full", Severity: "SEV2"},
+		}},
+		Address: "alice-pager_7",
+	}
+	if _, err := newSender(t, srv.URL, "").Send(ctx(t), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	got := msgs[0]
+	// The priority is the worst incident's; the one action acknowledges all.
+	want := ntfytest.Message{
+		Event: "message", Topic: "alice-pager_7", Title: "[SEV1] 3 incidents for alice: Queue backs up, +2 more",
+		Priority: 5, Tags: []string{"sev1", "rotating_light"}, Click: allURL, JSON: true,
+		Actions: []ntfytest.Action{{Action: "http", Label: "Acknowledge all", URL: allURL, Method: "POST", Clear: true}},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(ntfytest.Message{}, "ID", "Time", "Expires", "Message"),
+		cmpopts.IgnoreFields(ntfytest.Action{}, "ID")); diff != "" {
+		t.Errorf("published (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{"- [SEV1] Payments API down (payments/inc-2)", "kubectl klaxon status -n payments", "Acknowledge all: " + allURL} {
+		if !strings.Contains(got.Message, s) {
+			t.Errorf("the message lacks %q:\n%s", s, got.Message)
+		}
+	}
+}

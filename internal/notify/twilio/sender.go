@@ -156,6 +156,16 @@ func (s *Sender) callForm(m *notify.Message) (url.Values, error) {
 	if m.Stakeholder != nil {
 		return nil, errors.New("news for stakeholders is texted, not called: use a contact of kind sms")
 	}
+	if m.Bundle != nil {
+		// A bundle's call only reads: its TwiML goes with the request, and
+		// no callback has a token of one incident to record or answer.
+		return url.Values{
+			"To":      {m.Address},
+			"From":    {s.from},
+			"Twiml":   {string(SayAndHangUp(BundleVoiceScript(m)))},
+			"Timeout": {strconv.Itoa(RingSeconds)},
+		}, nil
+	}
 	if s.publicURL == "" || s.namespace == "" || s.channel == "" {
 		return nil, errors.New("a call needs the receiver's public URL (--public-url): Twilio asks it what to say")
 	}

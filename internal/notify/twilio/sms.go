@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -167,6 +168,9 @@ type smsText struct {
 }
 
 func smsParts(m *notify.Message) *smsText {
+	if m.Bundle != nil {
+		return bundleSMSParts(m)
+	}
 	inc := &m.Incident
 	p := &smsText{title: smsLine(inc.Title, 300), ref: smsLine(incidentRef(inc), 400)}
 	if sev := smsLine(inc.Severity, 16); sev != "" {
@@ -195,6 +199,42 @@ func smsParts(m *notify.Message) *smsText {
 	}
 	if link := m.Page.AcknowledgeURL; link != "" && !strings.ContainsAny(link, " \r\n\t") && len(link) <= 1000 {
 		p.link = link
+	}
+	return p
+}
+
+// bundleSMSParts are the parts of a bundle's text: "[SEV2] 47 incidents
+// for alice: " and the first title, how many more, and the link that
+// acknowledges them all. A reply code acknowledges one incident, so a
+// bundle's text asks for none.
+func bundleSMSParts(m *notify.Message) *smsText {
+	b := m.Bundle
+	p := &smsText{head: fmt.Sprintf("%d incidents", len(b.Incidents))}
+	if len(b.Incidents) == 1 {
+		p.head = "1 incident"
+	}
+	if sev := smsLine(m.Severity(), 16); sev != "" {
+		p.head = "[" + sev + "] " + p.head
+	}
+	who := smsLine(m.Page.DisplayName, 32)
+	if who == "" {
+		who = smsLine(m.Page.Responder, 32)
+	}
+	if who != "" {
+		p.head += " for " + who
+	}
+	p.head += ": "
+	if len(b.Incidents) > 0 {
+		p.title = smsLine(b.Incidents[0].Title, 300)
+	}
+	if p.title == "" {
+		p.title = "Incident"
+	}
+	if more := len(b.Incidents) - 1; more > 0 {
+		p.ref = fmt.Sprintf("+%d more", more)
+	}
+	if link := b.AcknowledgeURL; link != "" && !strings.ContainsAny(link, " \r\n\t") && len(link) <= 1000 {
+		p.link = "Open " + link + " to acknowledge all"
 	}
 	return p
 }

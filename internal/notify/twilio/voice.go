@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -49,4 +50,37 @@ func spoken(s string, n int) string {
 		return -1
 	}, s)
 	return bounded.Runes(strings.Join(strings.Fields(s), " "), n)
+}
+
+// MaxBundleSayChars bounds what a bundle's call reads: its TwiML goes with
+// the request creating the call, which Twilio takes up to 4,000
+// characters of, and escaping can make a character five.
+const MaxBundleSayChars = 600
+
+// BundleVoiceScript is what a call about a bundle reads: how many
+// incidents, the worst severity and the first titles. No key acknowledges
+// them all: the call reads, then hangs up, and the text or mail of the
+// bundle carries the link.
+func BundleVoiceScript(m *notify.Message) string {
+	b := m.Bundle
+	var s strings.Builder
+	s.WriteString("This is Klaxon with " + strconv.Itoa(len(b.Incidents)) + " incidents")
+	if len(b.Incidents) == 1 {
+		s.Reset()
+		s.WriteString("This is Klaxon with 1 incident")
+	}
+	if sev := spoken(m.Severity(), 16); sev != "" {
+		s.WriteString(", the worst of severity " + sev)
+	}
+	s.WriteString(". ")
+	for i, inc := range b.Incidents[:min(3, len(b.Incidents))] {
+		if t := spoken(inc.Title, 120); t != "" {
+			s.WriteString(strconv.Itoa(i+1) + ": " + t + ". ")
+		}
+	}
+	if more := len(b.Incidents) - 3; more > 0 {
+		s.WriteString("And " + strconv.Itoa(more) + " more. ")
+	}
+	s.WriteString("Acknowledge them with the link in your messages, or with kubectl klaxon. Goodbye.")
+	return bounded.Runes(s.String(), MaxBundleSayChars)
 }

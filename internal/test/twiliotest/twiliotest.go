@@ -61,6 +61,9 @@ type Call struct {
 	SID, To, From                string
 	URL, Method                  string
 	StatusCallback, StatusMethod string
+	// TwiML is what the call says when given inline (Twiml) instead of
+	// a Url; Twilio then ignores any Url.
+	TwiML string
 	// Timeout is the ring time asked for, in seconds (Twilio's default 60).
 	Timeout int
 	Time    time.Time
@@ -271,14 +274,14 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 21213, "No 'From' number is specified")
 	case s.Number != "" && from != s.Number:
 		writeError(w, http.StatusBadRequest, 21210, fmt.Sprintf("The source phone number provided, %s, is not yet verified for your account.", from))
-	case !absoluteURL(f.Get("Url")):
+	case f.Get("Twiml") == "" && !absoluteURL(f.Get("Url")):
 		writeError(w, http.StatusBadRequest, 21205, "Url is not a valid URL: "+f.Get("Url"))
 	case f.Get("StatusCallback") != "" && !absoluteURL(f.Get("StatusCallback")):
 		writeError(w, http.StatusBadRequest, 21609, "StatusCallback is not a valid URL: "+f.Get("StatusCallback"))
 	default:
 		c := Call{
 			SID: "CA" + randomHex(16), To: to, From: from,
-			URL: f.Get("Url"), Method: orPOST(f.Get("Method")),
+			URL: f.Get("Url"), Method: orPOST(f.Get("Method")), TwiML: f.Get("Twiml"),
 			StatusCallback: f.Get("StatusCallback"), StatusMethod: orPOST(f.Get("StatusCallbackMethod")),
 			Timeout: timeout, Time: s.clock.Now(),
 		}
