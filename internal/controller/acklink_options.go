@@ -44,3 +44,18 @@ func (o ackLinkOptions) link(publicURL string, inc *klaxonv1alpha1.Incident, res
 	}
 	return s.Link(publicURL, c), true
 }
+
+// bundleLink returns the link that acknowledges, as responder, every
+// incident that records the bundle, signed like an acknowledge link and
+// valid as long; "" when pages carry no links.
+func (o ackLinkOptions) bundleLink(publicURL, namespace, bundle, responder string, now time.Time) string {
+	s, ok := o.keys.Signer()
+	if !ok || publicURL == "" || o.ttl <= 0 {
+		return ""
+	}
+	c := acklink.BundleClaims{Namespace: namespace, Bundle: bundle, Responder: responder, Expires: now.Add(o.ttl)}
+	if c.Validate() != nil {
+		return ""
+	}
+	return s.BundleURL(publicURL, c)
+}

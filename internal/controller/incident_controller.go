@@ -97,6 +97,9 @@ func (r *IncidentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// Sends run beside the controller, on the leader; each finished send
 	// wakes its incident to record the outcome.
 	r.sender = newSender(mgr.GetClient(), mgr.GetAPIReader(), &channelLoader{secretReader: mgr.GetAPIReader(), publicURL: r.publicURL, buttonKeys: r.ackLinks.keys, egress: r.egress}, r.clock)
+	r.sender.bundleLink = func(namespace, bundle, responder string, now time.Time) string {
+		return r.ackLinks.bundleLink(r.publicURL, namespace, bundle, responder, now)
+	}
 	// Alertmanager auth Secrets are read uncached, like channel credentials.
 	r.silencer = &silencer{secrets: &channelLoader{secretReader: mgr.GetAPIReader()}, egress: r.egress}
 	if err := mgr.Add(r.sender); err != nil {

@@ -241,7 +241,7 @@ func bundleMessage(bundle string, pages []heldPage, link string) notify.Message 
 		Incident: notify.Incident{Namespace: lead.Incident.Namespace},
 		Page:     notify.Page{Responder: lead.Page.Responder, DisplayName: lead.Page.DisplayName},
 		Address:  lead.Address, Kind: lead.Kind,
-		Bundle:   &notify.Bundle{ID: bundle, AcknowledgeURL: link},
+		Bundle: &notify.Bundle{ID: bundle, AcknowledgeURL: link},
 	}
 	for _, p := range pages {
 		pm := &p.req.message

@@ -83,7 +83,7 @@ func newSender(cache, apiReader client.Reader, loader *channelLoader, clk clock.
 		cache: cache, apiReader: apiReader, loader: loader, clock: clk,
 		wake:     make(chan event.TypedGenericEvent[*klaxonv1alpha1.Incident], 1024),
 		inflight: map[string]bool{}, results: map[types.UID]map[string]delivery.Outcome{},
-		slots:  map[string]chan struct{}{},
+		slots:    map[string]chan struct{}{},
 		phones:   phoneLedger{sends: map[string]map[string]phoneSend{}},
 		contacts: map[string]*contactState{},
 	}
