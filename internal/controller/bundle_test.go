@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/operator"
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
 	"github.com/klaxon-dev/klaxon/internal/test/proc"
 	"github.com/klaxon-dev/klaxon/internal/test/suite"
@@ -42,10 +43,13 @@ func TestStormToOnePersonIsBundled(t *testing.T) {
 	requireTLS := false
 	createChannel(t, ns, "mail", klaxonv1alpha1.NotificationChannelSpec{Email: &klaxonv1alpha1.EmailChannel{
 		Smarthost: smtp.SMTP, From: "klaxon@example.com", RequireTLS: &requireTLS}})
-	alice := &klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: ns},
-		Spec: klaxonv1alpha1.ResponderSpec{DisplayName: "Alice",
-			Contacts: []klaxonv1alpha1.Contact{{Name: "hook", Channel: "hook", Address: "alice"}, {Name: "mail", Channel: "mail", Address: "alice@example.com"}},
-			Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "hook"}, {Contact: "mail"}}}}
+	// alice as the guide shows her: one contact bundles as its rule says,
+	// the other by default, alike.
+	alice := &klaxonv1alpha1.Responder{}
+	if err := yaml.UnmarshalStrict([]byte(docsnippet.Block(t, "docs/reaching-people.md", "bundled-rule")), alice); err != nil {
+		t.Fatal(err)
+	}
+	alice.Namespace = ns
 	if err := k8s.Create(ctx, alice); err != nil {
 		t.Fatal(err)
 	}

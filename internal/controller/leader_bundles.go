@@ -21,10 +21,11 @@ import (
 )
 
 // A bundle of more pages than listCheckAbove is checked against one List
-// of the namespace's incidents rather than a read of each; listCheckPage
-// is that List's page size, and checkReaders bounds the reads at once.
+// of the namespace's incidents rather than a read of each, which would
+// cost a request apiece of the client's budget; listCheckPage is that
+// List's page size, and checkReaders bounds the reads at once.
 const (
-	listCheckAbove = 50
+	listCheckAbove = 16
 	listCheckPage  = 500
 	checkReaders   = 8
 )
