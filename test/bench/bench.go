@@ -182,6 +182,11 @@ func (b *bench) runAll(ctx context.Context) (*report, error) {
 	if r.baseline, err = b.runBaseline(ctx); err != nil {
 		return nil, err
 	}
+	if b.cfg.only == onlyStorm {
+		logf(b.clock, "alert storm of %s, %d time(s)", b.cfg.storm, b.cfg.stormRuns)
+		r.storms, err = b.runStorms(ctx)
+		return r, err
+	}
 	logf(b.clock, "alert to page at %v concurrent senders", concurrencies)
 	if r.pages, r.repeats, err = b.runPages(ctx); err != nil {
 		return nil, err

@@ -55,12 +55,39 @@ type nsOptions struct {
 	// fastAfter adds a second policy, fastPolicy, whose level 1 pages bob
 	// this long after level 0.
 	fastAfter time.Duration
+	// severity is what the route makes of the alerts' severity=critical;
+	// SEV1 when empty. SEV1 pages are never bundled.
+	severity klaxonv1alpha1.Severity
+	// bundleAfter and bundleWindow set the responders' rule's bundling;
+	// nil and 0 leave Klaxon's defaults (bundling()).
+	bundleAfter  *int32
+	bundleWindow time.Duration
 	// schedule is the kind of schedule level 0 pages through: scheduleSingle
 	// (one layer of alice) when empty; scheduleTeam makes it one a team runs
 	// (teamSchedule) with an OnCallOverride in force, so each page reaches
 	// three people; scheduleTeamSolo uses the same constructs with groups of
 	// one, so each page reaches alice alone.
 	schedule string
+}
+
+// Klaxon's bundling when neither a rule nor its channel sets it.
+const (
+	defaultBundleAfter  = 3
+	defaultBundleWindow = 30 * time.Second
+)
+
+// bundling is how many messages a responder of the namespace may get
+// within a window before further pages wait for the window's end, and the
+// window.
+func (o nsOptions) bundling() (after int, window time.Duration) {
+	after, window = defaultBundleAfter, defaultBundleWindow
+	if o.bundleAfter != nil {
+		after = int(*o.bundleAfter)
+	}
+	if o.bundleWindow > 0 {
+		window = o.bundleWindow
+	}
+	return after, window
 }
 
 // The kinds of scale schedule (-scale-schedule).
@@ -181,17 +208,25 @@ func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.
 	if o.fastAfter > 0 {
 		objs = append(objs, policy(fastPolicy, o.fastAfter))
 	}
+	rule := klaxonv1alpha1.NotificationRule{Contact: "hook", After: after, BundleAfter: o.bundleAfter}
+	if o.bundleWindow > 0 {
+		rule.BundleWindow = &metav1.Duration{Duration: o.bundleWindow}
+	}
 	for _, user := range users {
 		objs = append(objs, &klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ns},
 			Spec: klaxonv1alpha1.ResponderSpec{DisplayName: user,
-				Contacts: []klaxonv1alpha1.Contact{{Name: "hook", Channel: channelName, Address: user + "@bench.example"}},
-				Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "hook", After: after}}}})
+				Contacts: []klaxonv1alpha1.Contact{{Name: "hook", Channel: channelName, Address: contactAddress(user)}},
+				Rules:    []klaxonv1alpha1.NotificationRule{rule}}})
+	}
+	severity := klaxonv1alpha1.SeverityCritical
+	if o.severity != "" {
+		severity = o.severity
 	}
 	if o.route {
 		objs = append(objs, &klaxonv1alpha1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Name: routeName, Namespace: ns},
 			Spec: klaxonv1alpha1.AlertRouteSpec{
 				Severity: klaxonv1alpha1.AlertSeverityMapping{Label: "severity",
-					Map: map[string]klaxonv1alpha1.Severity{"critical": klaxonv1alpha1.SeverityCritical}},
+					Map: map[string]klaxonv1alpha1.Severity{"critical": severity}},
 				EscalationPolicyRef: &klaxonv1alpha1.LocalObjectReference{Name: policyName},
 				TitleTemplate:       `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
 				TokenSecretRef:      klaxonv1alpha1.SecretKeyReference{Name: tokenSecret, Key: "token"},
@@ -204,6 +239,9 @@ func (b *bench) fixtures(ctx context.Context, ns string, o nsOptions) ([]client.
 	}
 	return objs, nil
 }
+
+// contactAddress is the address of a user's webhook contact.
+func contactAddress(user string) string { return user + "@bench.example" }
 
 // conditioned is a Klaxon object with conditions.
 type conditioned interface {

@@ -46,7 +46,14 @@ type config struct {
 	// scaleSchedule is the schedule of the scale namespaces: scheduleTeam,
 	// scheduleTeamSolo or scheduleSingle.
 	scaleSchedule string
+	// only names the one scenario to run after the baseline (onlyStorm);
+	// empty runs them all.
+	only string
 }
+
+// onlyStorm runs the baseline and the alert storm alone (-only storm), for
+// profiling the operator through a storm and its drain.
+const onlyStorm = "storm"
 
 func parseFlags() (config, error) {
 	var c config
@@ -61,7 +68,11 @@ func parseFlags() (config, error) {
 	flag.StringVar(&c.scaleSchedule, "scale-schedule", scheduleTeam, "the scale namespaces' schedule: "+
 		scheduleTeam+" (groups, windows across days, an ended layer, an Add layer and an override: three people a page), "+
 		scheduleTeamSolo+" (the same constructs, one person a page) or "+scheduleSingle+" (one layer of one person)")
+	flag.StringVar(&c.only, "only", "", "run the baseline and only this scenario: "+onlyStorm)
 	flag.Parse()
+	if c.only != "" && c.only != onlyStorm {
+		return c, fmt.Errorf("-only=%q: want %s", c.only, onlyStorm)
+	}
 	switch c.scaleSchedule {
 	case scheduleTeam, scheduleTeamSolo, scheduleSingle:
 	default:

@@ -30,6 +30,11 @@ type apiCounts struct {
 	events float64
 	// otherKlaxon counts writes of Klaxon's other kinds (routes' status).
 	otherKlaxon float64
+	// apfRejected counts requests API Priority and Fairness rejected (429);
+	// apfWaited and apfWaits are the seconds requests waited in its queues
+	// and how many waited, so a storm's figures show whether APF held the
+	// operator back.
+	apfRejected, apfWaited, apfWaits float64
 }
 
 func (a apiCounts) sub(b apiCounts) apiCounts {
@@ -38,6 +43,9 @@ func (a apiCounts) sub(b apiCounts) apiCounts {
 		incidentConflicts: a.incidentConflicts - b.incidentConflicts,
 		events:            a.events - b.events,
 		otherKlaxon:       a.otherKlaxon - b.otherKlaxon,
+		apfRejected:       a.apfRejected - b.apfRejected,
+		apfWaited:         a.apfWaited - b.apfWaited,
+		apfWaits:          a.apfWaits - b.apfWaits,
 	}
 }
 
@@ -59,13 +67,25 @@ func (m *apiMetrics) counts(ctx context.Context) (apiCounts, error) {
 	if err != nil {
 		return apiCounts{}, fmt.Errorf("scraping kube-apiserver's metrics: %w", err)
 	}
-	samples, err := parseSamples(bytes.NewReader(raw), "apiserver_request_total")
+	samples, err := parseSamples(bytes.NewReader(raw), "apiserver_request_total",
+		"apiserver_flowcontrol_rejected_requests_total", "apiserver_flowcontrol_request_wait_duration_seconds")
 	if err != nil {
 		return apiCounts{}, fmt.Errorf("parsing kube-apiserver's metrics: %w", err)
 	}
 	var c apiCounts
 	for _, s := range samples {
 		l := s.Metric
+		switch l[model.MetricNameLabel] {
+		case "apiserver_flowcontrol_rejected_requests_total":
+			c.apfRejected += float64(s.Value)
+			continue
+		case "apiserver_flowcontrol_request_wait_duration_seconds_sum":
+			c.apfWaited += float64(s.Value)
+			continue
+		case "apiserver_flowcontrol_request_wait_duration_seconds_count":
+			c.apfWaits += float64(s.Value)
+			continue
+		}
 		if l[model.MetricNameLabel] != "apiserver_request_total" || !writeVerbs[string(l["verb"])] || l["dry_run"] != "" {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +60,12 @@ func (m *marks) wait(ctx context.Context, key string, timeout time.Duration) (ti
 	m.mu.Lock()
 	e := m.entry(key)
 	m.mu.Unlock()
+	// What happened already counts, even with no time left to wait.
+	select {
+	case <-e.done:
+		return e.at, nil
+	default:
+	}
 	select {
 	case <-e.done:
 		return e.at, nil
@@ -79,6 +86,13 @@ type observer struct {
 	// delivered is keyed by namespace/name: when the webhook channel first
 	// received a page of the incident.
 	delivered *marks
+	// recorded is keyed by namespace/name: when the incident was first seen
+	// with a page's delivery recorded in status.notifications (Sent or
+	// Failed; a bundled delivery records Sent).
+	recorded *marks
+	// named is keyed by namespace/name: when a message the webhook channel
+	// received first named the incident, alone or in a bundle.
+	named *marks
 
 	mu sync.Mutex
 	// due1 is the incident's nextEscalationAt while level 0 was its latest.
@@ -89,6 +103,11 @@ type observer struct {
 	// lastChange is when an incident or a delivery was last seen.
 	lastChange time.Time
 	hookPOSTs  int
+	// posts are the times pages reached the webhook channel, by contact
+	// (posts' key); bundled counts the bundles among them and the incidents
+	// the bundles held.
+	posts   map[string][]time.Time
+	bundled map[string]bundleTally
 
 	hook    *http.Server
 	hookURL string
@@ -96,7 +115,9 @@ type observer struct {
 
 func newObserver(clk clock.PassiveClock) *observer {
 	return &observer{clock: clk, paged0: newMarks(), paged1: newMarks(), delivered: newMarks(),
-		due1: map[string]time.Time{}, current: map[string]bool{}}
+		recorded: newMarks(), named: newMarks(),
+		due1: map[string]time.Time{}, current: map[string]bool{},
+		posts: map[string][]time.Time{}, bundled: map[string]bundleTally{}}
 }
 
 // watchIncidents starts an informer on every incident. It keeps only what
@@ -139,7 +160,20 @@ func slimIncident(obj any) (any, error) {
 			slim.Status.Assignments = append(slim.Status.Assignments, a)
 		}
 	}
+	// One recorded delivery of a page is all the bench asks of them.
+	for _, n := range inc.Status.Notifications {
+		if deliveryRecorded(n) {
+			slim.Status.Notifications = []klaxonv1alpha1.Notification{{State: n.State}}
+			break
+		}
+	}
 	return slim, nil
+}
+
+// deliveryRecorded reports whether n is a page whose delivery ended: sent
+// (alone or in a bundle) or failed for good.
+func deliveryRecorded(n klaxonv1alpha1.Notification) bool {
+	return n.Event == "" && (n.State == klaxonv1alpha1.NotificationSent || n.State == klaxonv1alpha1.NotificationFailed)
 }
 
 func (o *observer) seen(obj any) {
@@ -162,6 +196,9 @@ func (o *observer) seen(obj any) {
 	}
 	if level1 {
 		o.paged1.set(key, now)
+	}
+	if slices.ContainsFunc(inc.Status.Notifications, deliveryRecorded) {
+		o.recorded.set(key, now)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -251,10 +288,34 @@ func (o *observer) serveHook() error {
 	return nil
 }
 
+// hookPayload is the webhook payload with the bundle a message of kind
+// Bundle carries; a message of any other kind counts as a single page.
+type hookPayload struct {
+	notify.Payload
+	Bundle *hookBundle `json:"bundle,omitempty"`
+}
+
+type hookBundle struct {
+	// Count is how many incidents the bundle holds; Incidents may list
+	// fewer (the payload bounds them).
+	Count     int `json:"count"`
+	Incidents []struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	} `json:"incidents"`
+}
+
+// bundleTally counts the bundles a contact received and the incidents
+// they held.
+type bundleTally struct{ messages, incidents int }
+
+// contactKey names a contact's messages: its namespace and address.
+func contactKey(namespace, address string) string { return namespace + "/" + address }
+
 func (o *observer) receivePage(w http.ResponseWriter, r *http.Request) {
 	now := o.clock.Now()
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var p notify.Payload
+	var p hookPayload
 	if err == nil {
 		err = json.Unmarshal(body, &p)
 	}
@@ -262,13 +323,54 @@ func (o *observer) receivePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a klaxon.dev/v1 payload", http.StatusBadRequest)
 		return
 	}
-	if p.Page != nil {
-		o.delivered.set(p.Incident.Namespace+"/"+p.Incident.Name, now)
+	page := p.Page != nil || p.Bundle != nil
+	switch {
+	case p.Bundle != nil:
+		for _, inc := range p.Bundle.Incidents {
+			key := inc.Namespace + "/" + inc.Name
+			o.delivered.set(key, now)
+			o.named.set(key, now)
+		}
+	case p.Page != nil:
+		key := p.Incident.Namespace + "/" + p.Incident.Name
+		o.delivered.set(key, now)
+		o.named.set(key, now)
 	}
 	o.mu.Lock()
 	o.lastChange, o.hookPOSTs = now, o.hookPOSTs+1
+	if page {
+		address := p.Address
+		if address == "" && p.Page != nil {
+			address = p.Page.Responder
+		}
+		contact := contactKey(p.Incident.Namespace, address)
+		o.posts[contact] = append(o.posts[contact], now)
+		if p.Bundle != nil {
+			t := o.bundled[contact]
+			o.bundled[contact] = bundleTally{messages: t.messages + 1, incidents: t.incidents + max(p.Bundle.Count, len(p.Bundle.Incidents))}
+		}
+	}
 	o.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// messagesPerWindow counts the pages a contact received from from until
+// to, in windows of window from from, and returns the most in one window,
+// the pages in all, and the bundles among them with the incidents they held.
+func (o *observer) messagesPerWindow(contact string, from, to time.Time, window time.Duration) (most, all int, bundles bundleTally) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	perWindow := map[int64]int{}
+	for _, at := range o.posts[contact] {
+		if at.Before(from) || at.After(to) {
+			continue
+		}
+		i := int64(at.Sub(from) / window)
+		perWindow[i]++
+		most = max(most, perWindow[i])
+		all++
+	}
+	return most, all, o.bundled[contact]
 }
 
 func (o *observer) close() {

@@ -37,25 +37,55 @@ type stormRun struct {
 	// from the storm's end until the last one was paged.
 	unpaged int
 	drain   time.Duration
-	api     apiCounts
+	// unrecorded counts incidents with no delivery recorded in status
+	// within stormDrainLimit; recordDrain is from the storm's end until the
+	// last one was.
+	unrecorded  int
+	recordDrain time.Duration
+	// unnamed counts incidents no message received named within
+	// stormDrainLimit; nameDrain is from the storm's end until the last
+	// one was.
+	unnamed   int
+	nameDrain time.Duration
+	// bundleAfter and bundleWindow are the storm responder's bundling;
+	// mostPerWindow is the most messages the responder received in one
+	// bundleWindow from the storm's start until every incident was named
+	// (or the wait gave up), messages all of them, and bundles the bundles
+	// among them and the incidents they held.
+	bundleAfter   int
+	bundleWindow  time.Duration
+	mostPerWindow int
+	messages      int
+	bundles       bundleTally
+	api           apiCounts
 }
+
+// stormNamespace is what a storm namespace holds: alice on call, paged
+// through the webhook channel. Its alerts open SEV2 incidents, since SEV1
+// pages are never bundled and the storm measures bundling too.
+var stormNamespace = nsOptions{route: true, hookToken: true, severity: klaxonv1alpha1.SeverityHigh}
 
 func (b *bench) runStorms(ctx context.Context) ([]stormRun, error) {
 	var runs []stormRun
 	for run := range b.cfg.stormRuns {
 		// A namespace per storm, so its incidents can be counted.
-		ns, err := b.newNamespace(ctx, "bench-storm-", nsOptions{route: true, hookToken: true})
+		ns, err := b.newNamespace(ctx, "bench-storm-", stormNamespace)
 		if err != nil {
 			return nil, err
 		}
-		r, err := b.storm(ctx, ns, fmt.Sprintf("s%d", run))
+		r, err := b.storm(ctx, ns, fmt.Sprintf("s%d", run), stormNamespace)
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, r)
-		logf(b.clock, "  storm %d: %d groups in %s (%.1f/s; windows %.1f/s), %d retried, %d refused, %d lost, %d extra, all paged %.1fs after the end (%d never), %.2f writes and %.2f conflicts per group",
+		logf(b.clock, "  storm %d: %d groups in %s (%.1f/s; windows %.1f/s), %d retried, %d refused, %d lost, %d extra, all paged %.1fs after the end (%d never), delivery recorded %.1fs after (%d never), named in a message %.1fs after (%d never), "+
+			"at most %d messages in %s to one person (%d in all, %d bundles of %d incidents), "+
+			"%.2f writes and %.2f conflicts per group; APF: %.0f rejected, %.0f ms mean queue wait",
 			run+1, r.accepted, r.duration.Round(time.Millisecond), r.groupsPerSec, r.windowRates, r.retries, r.refused, r.lost, r.extra, r.drain.Seconds(), r.unpaged,
-			r.api.incidentWrites/float64(max(r.accepted, 1)), r.api.incidentConflicts/float64(max(r.accepted, 1)))
+			r.recordDrain.Seconds(), r.unrecorded, r.nameDrain.Seconds(), r.unnamed,
+			r.mostPerWindow, r.bundleWindow, r.messages, r.bundles.messages, r.bundles.incidents,
+			r.api.incidentWrites/float64(max(r.accepted, 1)), r.api.incidentConflicts/float64(max(r.accepted, 1)),
+			r.api.apfRejected, 1000*r.api.apfWaited/max(r.api.apfWaits, 1))
 		// The scale scenario measures memory and restarts with its own
 		// incidents, not with thousands the storm left. The operator is
 		// stopped meanwhile, so the API server deletes them without
@@ -72,6 +102,28 @@ func (b *bench) runStorms(ctx context.Context) ([]stormRun, error) {
 		}
 	}
 	return runs, nil
+}
+
+// drained waits until each accepted group's incident has a mark, and
+// returns from end until the last mark, and how many had none within
+// stormDrainLimit of end.
+func (b *bench) drained(ctx context.Context, m *marks, accepted []group, end time.Time) (time.Duration, int, error) {
+	var last time.Time
+	missing := 0
+	for _, g := range accepted {
+		at, err := m.wait(ctx, g.incident(), max(stormDrainLimit-b.clock.Since(end), 0))
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, 0, err
+			}
+			missing++
+			continue
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	return max(last.Sub(end), 0), missing, nil
 }
 
 // deleteIncidents deletes every incident of a namespace, one request each:
@@ -96,8 +148,9 @@ func (b *bench) deleteIncidents(ctx context.Context, ns string) error {
 // storm sends distinct groups from stormSenders senders, back to back, for
 // the storm's length. Each group is retried on 503 as Alertmanager does,
 // until the receiver takes it or the storm ends.
-func (b *bench) storm(ctx context.Context, ns, tag string) (stormRun, error) {
+func (b *bench) storm(ctx context.Context, ns, tag string, o nsOptions) (stormRun, error) {
 	var r stormRun
+	r.bundleAfter, r.bundleWindow = o.bundling()
 	if err := b.observer.quiet(ctx, time.Second, 60*time.Second); err != nil {
 		return r, err
 	}
@@ -163,21 +216,21 @@ func (b *bench) storm(ctx context.Context, ns, tag string) (stormRun, error) {
 		r.windowRates = append(r.windowRates, float64(n)/window.Seconds())
 	}
 
-	var last time.Time
-	for _, g := range accepted {
-		paged, waitErr := b.observer.paged0.wait(ctx, g.incident(), max(stormDrainLimit-b.clock.Since(end), 0))
-		if waitErr != nil {
-			if ctx.Err() != nil {
-				return r, waitErr
-			}
-			r.unpaged++
-			continue
-		}
-		if paged.After(last) {
-			last = paged
-		}
+	// Each wait shares one limit from the storm's end.
+	if r.drain, r.unpaged, err = b.drained(ctx, b.observer.paged0, accepted, end); err != nil {
+		return r, err
 	}
-	r.drain = max(last.Sub(end), 0)
+	if r.recordDrain, r.unrecorded, err = b.drained(ctx, b.observer.recorded, accepted, end); err != nil {
+		return r, err
+	}
+	if r.nameDrain, r.unnamed, err = b.drained(ctx, b.observer.named, accepted, end); err != nil {
+		return r, err
+	}
+	lastNamed := end.Add(r.nameDrain)
+	if r.unnamed > 0 {
+		lastNamed = b.clock.Now()
+	}
+	r.mostPerWindow, r.messages, r.bundles = b.observer.messagesPerWindow(contactKey(ns, contactAddress(level0User)), start, lastNamed, r.bundleWindow)
 
 	// Each accepted group must have its incident, found by the name the
 	// receiver derives from the route and the group key.
