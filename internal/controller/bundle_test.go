@@ -37,6 +37,7 @@ func TestStormToOnePersonIsBundled(t *testing.T) {
 	ctx := context.Background()
 	smtp := mailpit.Start(t)
 	publicURL, restart := bundleOperator(t)
+	waitForReceiver(t, publicURL)
 	ns := newNamespace(t)
 	h := newHook(t, nil)
 	hookChannel(t, ns, "hook", h.URL)
@@ -96,12 +97,29 @@ func TestStormToOnePersonIsBundled(t *testing.T) {
 	if n := len(h.requests()); n != 4 {
 		t.Fatalf("%d webhook posts after the SEV1, want 4", n)
 	}
+	// Triggered, paged and delivered, an incident has one Event: the
+	// trigger's, which names the page; the deliveries have none.
+	var notes []string
+	eventually(t, "the SEV1's Event", func(ctx context.Context) (bool, error) {
+		evs, err := incidentEvents(ctx, sev1)
+		notes = notes[:0]
+		for _, e := range evs {
+			notes = append(notes, e.Reason+": "+e.Note)
+		}
+		return len(evs) > 0, err
+	})
+	time.Sleep(time.Second)
+	if evs, err := incidentEvents(ctx, sev1); err != nil || len(evs) != 1 || evs[0].Reason != klaxonv1alpha1.TimelinePaged ||
+		!strings.Contains(evs[0].Note, "riggered") || !strings.Contains(evs[0].Note, "Paged alice at level 0") {
+		t.Errorf("the SEV1's Events: %v (%v), want one Paged Event naming the trigger and the page", notes, err)
+	}
 
 	// A restart inside the window sends nothing more: the new operator
 	// counts what status says alice was sent. Its first reconciles hold
 	// the 47 again.
 	restart()
-	time.Sleep(3 * time.Second)
+	waitForReceiver(t, publicURL)
+	time.Sleep(2 * time.Second)
 	if hooks, mail := len(h.requests()), len(mails()); hooks != 4 || mail != 4 {
 		t.Fatalf("after the restart: %d webhook posts and %d mails, want 4 and 4", hooks, mail)
 	}
@@ -251,4 +269,19 @@ func bundleOperator(t *testing.T) (publicURL string, restart func()) {
 		}
 		start()
 	}
+}
+
+// waitForReceiver waits until the operator's receiver answers with its
+// acknowledge key loaded: the operator has started.
+func waitForReceiver(t *testing.T, publicURL string) {
+	t.Helper()
+	eventually(t, "the receiver to answer", func(ctx context.Context) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, publicURL+"/ack/x", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode != http.StatusServiceUnavailable, nil
+	})
 }

@@ -174,14 +174,14 @@ func (r *IncidentReconciler) reconcileDelivery(ctx context.Context, s *incidentS
 		req := sendRequest{key: delivery.Key(n), attempts: n.Attempts, channel: n.Channel, message: r.message(ctx, inc, n, s.now)}
 		if req.bundle = r.bundleRequest(ctx, inc, n); req.bundle != nil {
 			// A page held for its contact's bundle goes when the window
-			// frees, with the reconcile then. One that looks free now may
-			// still be held, when other incidents' pages take the room
-			// first: it looks again once their window has passed.
-			until := r.sender.heldUntil(ctx, req.bundle)
-			if !until.After(s.now) {
+			// frees, with the reconcile then. One that joins a bundle due
+			// now may miss it, when another incident's reconcile sends it
+			// first: it looks again a window later.
+			until, alone := r.sender.admit(ctx, req.bundle, deliveryID(inc.UID, req.key))
+			if !alone && !until.After(s.now) {
 				until = s.now.Add(req.bundle.bundling.Window)
 			}
-			if held.IsZero() || until.Before(held) {
+			if !alone && (held.IsZero() || until.Before(held)) {
 				held = until
 			}
 		}
@@ -324,7 +324,7 @@ func (r *IncidentReconciler) bundleRequest(ctx context.Context, inc *klaxonv1alp
 	if !delivery.Bundleable(n, inc.Spec.Severity, b) {
 		return nil
 	}
-	return newBundleRequest(inc.Namespace, n.Responder, n.Contact, b)
+	return newBundleRequest(inc.Namespace, n, b)
 }
 
 // contactKind is the kind of the responder's contact named name, "" when

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,15 +33,18 @@ const (
 
 // bundleRequest says whose contact a page is for and how it is bundled.
 type bundleRequest struct {
-	// contact is namespace/responder/contact, the key of contactState.
+	// contact keys contactState: the namespace, responder and contact, and
+	// the channel and address the page was planned with, so that a
+	// contact edited during a storm never bundles old pages to the new
+	// address or the reverse.
 	contact                        string
 	namespace, responder, endpoint string
 	bundling                       delivery.Bundling
 }
 
-func newBundleRequest(namespace, responder, contact string, b delivery.Bundling) *bundleRequest {
-	return &bundleRequest{contact: namespace + "/" + responder + "/" + contact,
-		namespace: namespace, responder: responder, endpoint: contact, bundling: b}
+func newBundleRequest(namespace string, n *klaxonv1alpha1.Notification, b delivery.Bundling) *bundleRequest {
+	return &bundleRequest{contact: strings.Join([]string{namespace, n.Responder, n.Contact, n.Channel, n.Address}, "/"),
+		namespace: namespace, responder: n.Responder, endpoint: n.Contact, bundling: b}
 }
 
 // contactState is what the sender knows of one contact: what it was sent
@@ -59,6 +63,9 @@ type heldPage struct {
 	ref types.NamespacedName
 	uid types.UID
 	req sendRequest
+	// since is when it was last dispatched; prune drops what nobody
+	// dispatched again for long (its incident acknowledged or gone).
+	since time.Time
 }
 
 // contact returns the contact's state, seeded from the namespace's
@@ -97,20 +104,35 @@ func (d *sender) contact(ctx context.Context, b *bundleRequest) *contactState {
 	return c
 }
 
-// heldUntil is when a page to the contact may go out: now, unless the
-// contact was sent its bundleAfter messages within the window, and then
-// when the window frees, when the pages that wait go out as one.
-func (d *sender) heldUntil(ctx context.Context, b *bundleRequest) time.Time {
+// admit decides once whether the page id goes out at once. It does while
+// the contact's window has room and no page waits, and it takes its place
+// in the window then, before the reconcile stores anything, so that
+// concurrent reconciles never promise one place twice (the place is the
+// page's, by ID, however often it asks). Otherwise the page waits for the
+// bundle, and admit returns when the window frees: the reconcile looks
+// again then, and its dispatch sends the bundle.
+func (d *sender) admit(ctx context.Context, b *bundleRequest, id string) (at time.Time, alone bool) {
 	c := d.contact(ctx, b)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return c.window.Free(d.clock.Now(), b.bundling)
+	now := d.clock.Now()
+	if c.window.Has(id) {
+		return now, true
+	}
+	free := c.window.Free(now, b.bundling)
+	if free.After(now) {
+		return free, false
+	}
+	if len(c.held) == 0 {
+		c.window.Note(id, delivery.Message{At: now})
+		return now, true
+	}
+	return now, false
 }
 
-// dispatchBundled sends a page at once while its contact's window has
-// room. Otherwise the page waits with the contact's others until the
-// window frees, and the dispatch that finds it free sends them all as one
-// message. The incidents' reconciles are requeued for then (heldUntil).
+// dispatchBundled sends a page that admit let go alone. Any other waits
+// with the contact's others until the window frees, and the dispatch that
+// finds it free sends them all as one message.
 func (d *sender) dispatchBundled(ref types.NamespacedName, uid types.UID, req sendRequest) {
 	b := req.bundle
 	d.mu.Lock()
@@ -119,38 +141,66 @@ func (d *sender) dispatchBundled(ref types.NamespacedName, uid types.UID, req se
 	if ctx == nil || ctx.Err() != nil {
 		return
 	}
-	c := d.contact(ctx, b)
+	d.contact(ctx, b)
 	id := deliveryID(uid, req.key)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.inflight[id] {
+	if d.busy(uid, req.key) {
 		return
 	}
-	if _, waiting := d.results[uid][req.key]; waiting {
+	// Looked up again under the lock: prune may have dropped it.
+	c := d.contacts[b.contact]
+	if c == nil {
 		return
 	}
-	c.held[id] = heldPage{ref: ref, uid: uid, req: req}
 	now := d.clock.Now()
-	if c.window.Free(now, b.bundling).After(now) {
-		return
-	}
-	batch := c.held
-	c.held = map[string]heldPage{}
-	for held := range batch {
-		d.inflight[held] = true
-	}
-	if len(batch) == 1 {
-		c.window.Note(id, now)
+	if c.window.Has(id) {
+		delete(c.held, id)
+		d.inflight[id] = true
 		go d.send(ctx, ref, uid, id, req)
 		return
 	}
-	bundle := newBundleID()
-	c.window.Note(bundle, now)
-	pages := make([]heldPage, 0, len(batch))
-	for _, p := range batch {
-		pages = append(pages, p)
+	c.held[id] = heldPage{ref: ref, uid: uid, req: req, since: now}
+	if c.window.Free(now, b.bundling).After(now) {
+		return
 	}
+	var pages []heldPage
+	for held, p := range c.held {
+		// A page sent alone meanwhile (its incident became a SEV1, or
+		// bundling was turned off) is not sent again.
+		if !d.busy(p.uid, p.req.key) {
+			d.inflight[held] = true
+			pages = append(pages, p)
+		}
+	}
+	clear(c.held)
+	if len(pages) == 1 {
+		p := pages[0]
+		c.window.Note(deliveryID(p.uid, p.req.key), delivery.Message{At: now})
+		go d.send(ctx, p.ref, p.uid, deliveryID(p.uid, p.req.key), p.req)
+		return
+	}
+	bundle := newBundleID()
+	c.window.Note(bundle, delivery.Message{At: now, Bundle: true})
 	go d.sendBundle(ctx, b, bundle, pages)
+}
+
+// busy reports whether the delivery is being sent or its outcome waits to
+// be stored; d.mu is held.
+func (d *sender) busy(uid types.UID, key string) bool {
+	if d.inflight[deliveryID(uid, key)] {
+		return true
+	}
+	_, waiting := d.results[uid][key]
+	return waiting
+}
+
+// forget gives back a message's place in its contact's window; d.mu is
+// held.
+func (d *sender) forget(contact, id string) {
+	if c := d.contacts[contact]; c != nil {
+		c.window.Forget(id)
+	}
 }
 
 // newBundleID names a bundle; each incident it names records the name.
@@ -182,7 +232,7 @@ func (d *sender) sendBundle(ctx context.Context, b *bundleRequest, bundle string
 			}
 		}
 		if !sent {
-			d.contacts[b.contact].window.Forget(bundle)
+			d.forget(b.contact, bundle)
 		}
 		d.mu.Unlock()
 		for _, p := range pages {
@@ -227,6 +277,9 @@ func (d *sender) sendBundle(ctx context.Context, b *bundleRequest, bundle string
 				o.Ref = bundle
 			}
 		}
+		// What the channel refused is the bundle, which each page need
+		// not be: they are retried, and may go alone then.
+		o.Permanent = false
 	}
 	sent = o.Err == nil
 	for _, p := range due {
@@ -263,7 +316,11 @@ func (d *sender) stillDueAll(ctx context.Context, namespace string, pages []held
 	failed := map[string]error{}
 	ok := make([]bool, len(pages))
 	if len(pages) > listCheckAbove {
-		current, err := d.listIncidents(ctx, namespace)
+		wanted := make(map[string]bool, len(pages))
+		for _, p := range pages {
+			wanted[p.ref.Name] = true
+		}
+		current, err := d.listIncidents(ctx, namespace, wanted)
 		for i, p := range pages {
 			if err != nil {
 				failed[deliveryID(p.uid, p.req.key)] = err
@@ -301,15 +358,17 @@ func (d *sender) stillDueAll(ctx context.Context, namespace string, pages []held
 }
 
 // listIncidents reads the namespace's incidents from the API server, a
-// page at a time, by name.
-func (d *sender) listIncidents(ctx context.Context, namespace string) (map[string]*klaxonv1alpha1.Incident, error) {
+// page at a time, and keeps those wanted, by name.
+func (d *sender) listIncidents(ctx context.Context, namespace string, wanted map[string]bool) (map[string]*klaxonv1alpha1.Incident, error) {
 	byName := map[string]*klaxonv1alpha1.Incident{}
 	opts := []client.ListOption{client.InNamespace(namespace), client.Limit(listCheckPage)}
+	restarts := 0
 	for {
 		list := &klaxonv1alpha1.IncidentList{}
 		if err := d.apiReader.List(ctx, list, opts...); err != nil {
-			if apierrors.IsResourceExpired(err) {
+			if apierrors.IsResourceExpired(err) && restarts < 2 {
 				// The continue token expired: start over.
+				restarts++
 				clear(byName)
 				opts = opts[:2]
 				continue
@@ -317,7 +376,9 @@ func (d *sender) listIncidents(ctx context.Context, namespace string) (map[strin
 			return nil, fmt.Errorf("reading the incidents before sending a bundle: %w", err)
 		}
 		for i := range list.Items {
-			byName[list.Items[i].Name] = &list.Items[i]
+			if wanted[list.Items[i].Name] {
+				byName[list.Items[i].Name] = &list.Items[i]
+			}
 		}
 		if list.Continue == "" {
 			return byName, nil

@@ -148,7 +148,7 @@ func (d *sender) send(ctx context.Context, ref types.NamespacedName, uid types.U
 	}
 	if b := req.bundle; b != nil && (!sent || o.Err != nil) {
 		// Nobody was reached: the place in the contact's window is free.
-		d.contacts[b.contact].window.Forget(id)
+		d.forget(b.contact, id)
 	}
 	d.mu.Unlock()
 	if sent {
@@ -293,6 +293,13 @@ func (d *sender) prune() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for key, c := range d.contacts {
+		for id, p := range c.held {
+			// Its incident would have dispatched it again by now, had it
+			// still been due.
+			if now.Sub(p.since) > c.bundling.Window+outcomeTTL/4 {
+				delete(c.held, id)
+			}
+		}
 		// A contact met again is seeded afresh from status.
 		if c.window.Free(now, c.bundling); c.window.Len() == 0 && len(c.held) == 0 {
 			delete(d.contacts, key)

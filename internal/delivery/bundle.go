@@ -74,53 +74,75 @@ func Bundleable(n *klaxonv1alpha1.Notification, severity klaxonv1alpha1.Severity
 // Window is what one contact was sent lately: each message (a page of its
 // own or a bundle) by an ID, with when it went.
 type Window struct {
-	sent map[string]time.Time
+	sent map[string]Message
 }
 
-// Note records a message sent at at; a message noted again keeps its
-// latest time.
-func (w *Window) Note(id string, at time.Time) {
+// Message is one message a contact was sent.
+type Message struct {
+	At time.Time
+	// Bundle says it was a bundle: after a bundle, the contact gets the
+	// next one a whole window later, not as soon as a place frees.
+	Bundle bool
+}
+
+// Note records a message; a message noted again keeps its latest time.
+func (w *Window) Note(id string, m Message) {
 	if w.sent == nil {
-		w.sent = map[string]time.Time{}
+		w.sent = map[string]Message{}
 	}
-	w.sent[id] = at
+	w.sent[id] = m
+}
+
+// Has reports whether the window holds the message id.
+func (w *Window) Has(id string) bool {
+	_, ok := w.sent[id]
+	return ok
 }
 
 // Forget gives back the place of a message that reached nobody.
 func (w *Window) Forget(id string) { delete(w.sent, id) }
 
 // Free is when the contact may next be sent a message under b: now, when
-// fewer than b.After messages went within the window that ends now, else
-// when enough of them have left it. It forgets what left the window.
+// fewer than b.After messages went within the window that ends now and no
+// bundle did; else when enough of them have left it, and a bundle has. So
+// a storm sends a contact its first b.After pages at once and then one
+// bundle a window. It forgets what left the window.
 func (w *Window) Free(now time.Time, b Bundling) time.Time {
 	if !b.On() {
 		return now
 	}
 	since := now.Add(-b.Window)
 	var times []time.Time
-	for id, at := range w.sent {
-		if !at.After(since) {
+	free := now
+	for id, s := range w.sent {
+		if !s.At.After(since) {
 			delete(w.sent, id)
 			continue
 		}
-		times = append(times, at)
+		times = append(times, s.At)
+		if s.Bundle && s.At.Add(b.Window).After(free) {
+			free = s.At.Add(b.Window)
+		}
 	}
 	if len(times) < b.After {
-		return now
+		return free
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	return times[len(times)-b.After].Add(b.Window)
+	if at := times[len(times)-b.After].Add(b.Window); at.After(free) {
+		free = at
+	}
+	return free
 }
 
 // Len is how many messages the window holds.
 func (w *Window) Len() int { return len(w.sent) }
 
 // SentTo is what status says was sent to a responder's contact after
-// since, SEV1 pages aside, by message: a bundle once under its name, any other sent page
-// under the incident's UID and the entry's Key. It rebuilds a contact's
-// Window after a restart or a change of leader.
-func SentTo(incidents []klaxonv1alpha1.Incident, responder, contact string, since time.Time) map[string]time.Time {
-	sent := map[string]time.Time{}
+// since, SEV1 pages aside, by message: a bundle once under its name, any
+// other sent page under the incident's UID and the entry's Key. It
+// rebuilds a contact's Window after a restart or a change of leader.
+func SentTo(incidents []klaxonv1alpha1.Incident, responder, contact string, since time.Time) map[string]Message {
+	sent := map[string]Message{}
 	for i := range incidents {
 		inc := &incidents[i]
 		if inc.Spec.Severity == klaxonv1alpha1.SeverityCritical {
@@ -137,8 +159,8 @@ func SentTo(incidents []klaxonv1alpha1.Incident, responder, contact string, sinc
 			if id == "" {
 				id = string(inc.UID) + "/" + Key(n)
 			}
-			if at, ok := sent[id]; !ok || n.SentAt.After(at) {
-				sent[id] = n.SentAt.Time
+			if s, ok := sent[id]; !ok || n.SentAt.After(s.At) {
+				sent[id] = Message{At: n.SentAt.Time, Bundle: n.Bundle != ""}
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func TestWindowFree(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var w delivery.Window
 			for i, s := range tc.sent {
-				w.Note(fmt.Sprint(i), at(s))
+				w.Note(fmt.Sprint(i), delivery.Message{At: at(s)})
 			}
 			if got := w.Free(at(tc.now), tc.b); !got.Equal(at(tc.want)) {
 				t.Errorf("Free = %s, want %s", got.Sub(t0), at(tc.want).Sub(t0))
@@ -107,19 +107,32 @@ func TestWindowFree(t *testing.T) {
 	// What left the window is forgotten, and a forgotten message frees
 	// its place at once.
 	var w delivery.Window
-	w.Note("a", at(0))
-	w.Note("b", at(20))
-	w.Note("c", at(21))
+	w.Note("a", delivery.Message{At: at(0)})
+	w.Note("b", delivery.Message{At: at(20)})
+	w.Note("c", delivery.Message{At: at(21)})
 	if got := w.Free(at(40), b); !got.Equal(at(40)) || w.Len() != 2 {
 		t.Errorf("Free after the oldest left = %s with %d held, want 40s with 2", got.Sub(t0), w.Len())
 	}
-	w.Note("d", at(40))
+	w.Note("d", delivery.Message{At: at(40)})
 	if got := w.Free(at(41), b); !got.Equal(at(50)) {
 		t.Errorf("Free with three = %s, want 50s", got.Sub(t0))
 	}
 	w.Forget("d")
-	if got := w.Free(at(41), b); !got.Equal(at(41)) {
+	if got := w.Free(at(41), b); !got.Equal(at(41)) || w.Has("d") || !w.Has("c") {
 		t.Errorf("Free after a forgotten send = %s, want 41s", got.Sub(t0))
+	}
+
+	// After a bundle the next goes a whole window later, though the
+	// singles before it left sooner; a storm gets one bundle a window.
+	var storm delivery.Window
+	for i, s := range []float64{0, 0.1, 0.2} {
+		storm.Note(fmt.Sprint(i), delivery.Message{At: at(s)})
+	}
+	storm.Note("b1", delivery.Message{At: at(30), Bundle: true})
+	for _, tc := range []struct{ now, want float64 }{{30, 60}, {30.15, 60}, {59, 60}, {60, 60}, {61, 61}} {
+		if got := storm.Free(at(tc.now), b); !got.Equal(at(tc.want)) {
+			t.Errorf("after a bundle at 30s, Free at %vs = %s, want %vs", tc.now, got.Sub(t0), tc.want)
+		}
 	}
 }
 
@@ -150,13 +163,16 @@ func TestSentTo(t *testing.T) {
 		inc("u2", sent("mail", "b1", 10)),
 		inc("u3", sent("mail", "b1", 10), sent("mail", "", -40)),
 	}, "alice", "mail", t0.Add(-30*time.Second))
-	want := map[string]time.Time{"u1/" + delivery.Key(&[]klaxonv1alpha1.Notification{sent("mail", "", 1)}[0]): t0.Add(time.Second), "b1": t0.Add(10 * time.Second)}
+	want := map[string]delivery.Message{
+		"u1/" + delivery.Key(&[]klaxonv1alpha1.Notification{sent("mail", "", 1)}[0]): {At: t0.Add(time.Second)},
+		"b1": {At: t0.Add(10 * time.Second), Bundle: true},
+	}
 	if len(got) != len(want) {
 		t.Fatalf("SentTo = %v, want %v", got, want)
 	}
-	for id, at := range want {
-		if !got[id].Equal(at) {
-			t.Errorf("SentTo[%s] = %s, want %s (all: %v)", id, got[id], at, got)
+	for id, s := range want {
+		if !got[id].At.Equal(s.At) || got[id].Bundle != s.Bundle {
+			t.Errorf("SentTo[%s] = %+v, want %+v (all: %v)", id, got[id], s, got)
 		}
 	}
 }
