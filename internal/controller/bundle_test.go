@@ -277,11 +277,12 @@ func waitForReceiver(t *testing.T, publicURL string) {
 	t.Helper()
 	eventually(t, "the receiver to answer", func(ctx context.Context) (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, publicURL+"/ack/x", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, nil
+		// A refused connection means the receiver is not listening yet.
+		code := 0
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			code = resp.StatusCode
 		}
-		_ = resp.Body.Close()
-		return resp.StatusCode != http.StatusServiceUnavailable, nil
+		return code != 0 && code != http.StatusServiceUnavailable, nil
 	})
 }
