@@ -55,6 +55,48 @@ func (m *marks) set(key string, at time.Time) {
 	}
 }
 
+// get returns key's time, if it has one.
+func (m *marks) get(key string) (time.Time, bool) {
+	m.mu.Lock()
+	e := m.entry(key)
+	m.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.at, true
+	default:
+		return time.Time{}, false
+	}
+}
+
+// namedDrain is, once every message has arrived, how long after end the
+// last of the accepted incidents was named in a message, and how many
+// none named. A bundle lists at most 500 incidents by name and counts the
+// rest: those it counts are named by it, at its time.
+func (o *observer) namedDrain(ns string, incidents []string, end time.Time) (time.Duration, int) {
+	var last time.Time
+	missing := 0
+	for _, key := range incidents {
+		at, ok := o.named.get(key)
+		if !ok {
+			missing++
+			continue
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	o.mu.Lock()
+	counted, at := o.unlisted[ns], o.lastUnlisted[ns]
+	o.mu.Unlock()
+	if covered := min(missing, counted); covered > 0 {
+		missing -= covered
+		if at.After(last) {
+			last = at
+		}
+	}
+	return max(last.Sub(end), 0), missing
+}
+
 // wait waits until key has a time, for at most timeout.
 func (m *marks) wait(ctx context.Context, key string, timeout time.Duration) (time.Time, error) {
 	m.mu.Lock()
@@ -108,6 +150,10 @@ type observer struct {
 	// the bundles held.
 	posts   map[string][]time.Time
 	bundled map[string]bundleTally
+	// unlisted counts, by namespace, the incidents bundles held beyond
+	// those they list by name, and lastUnlisted is the last such bundle.
+	unlisted     map[string]int
+	lastUnlisted map[string]time.Time
 
 	hook    *http.Server
 	hookURL string
@@ -117,7 +163,8 @@ func newObserver(clk clock.PassiveClock) *observer {
 	return &observer{clock: clk, paged0: newMarks(), paged1: newMarks(), delivered: newMarks(),
 		recorded: newMarks(), named: newMarks(),
 		due1: map[string]time.Time{}, current: map[string]bool{},
-		posts: map[string][]time.Time{}, bundled: map[string]bundleTally{}}
+		posts: map[string][]time.Time{}, bundled: map[string]bundleTally{},
+		unlisted: map[string]int{}, lastUnlisted: map[string]time.Time{}}
 }
 
 // watchIncidents starts an informer on every incident. It keeps only what
@@ -346,6 +393,10 @@ func (o *observer) receivePage(w http.ResponseWriter, r *http.Request) {
 		contact := contactKey(p.Incident.Namespace, address)
 		o.posts[contact] = append(o.posts[contact], now)
 		if p.Bundle != nil {
+			if extra := p.Bundle.Count - len(p.Bundle.Incidents); extra > 0 {
+				o.unlisted[p.Incident.Namespace] += extra
+				o.lastUnlisted[p.Incident.Namespace] = now
+			}
 			t := o.bundled[contact]
 			o.bundled[contact] = bundleTally{messages: t.messages + 1, incidents: t.incidents + max(p.Bundle.Count, len(p.Bundle.Incidents))}
 		}

@@ -206,8 +206,9 @@ func (r *report) stormRows(t *table, base baselines) {
 	recordDrain := medianDuration(runs, func(x stormRun) time.Duration { return x.recordDrain })
 	unrecorded := sumOf(runs, func(x stormRun) int { return x.unrecorded })
 	t.add("3b", "Storm end → every storm incident's delivery recorded (a page's notification Sent or Failed)",
-		fmt.Sprintf("%.1f s%s", recordDrain.Seconds(), missingNote(unrecorded, "recorded")), "the storm's end", "—", fmt.Sprintf("≤ %s", stormDrainTarget),
-		met(recordDrain <= stormDrainTarget && unrecorded == 0))
+		fmt.Sprintf("%.1f s%s", recordDrain.Seconds(), missingNote(unrecorded, "recorded")), "the storm's end", "—",
+		fmt.Sprintf("≤ bundleWindow + %s", stormNamedSlack),
+		met(len(runs) > 0 && recordDrain <= runs[0].bundleWindow+stormNamedSlack && unrecorded == 0))
 	if len(runs) == 0 {
 		return
 	}

@@ -223,9 +223,12 @@ func (b *bench) storm(ctx context.Context, ns, tag string, o nsOptions) (stormRu
 	if r.recordDrain, r.unrecorded, err = b.drained(ctx, b.observer.recorded, accepted, end); err != nil {
 		return r, err
 	}
-	if r.nameDrain, r.unnamed, err = b.drained(ctx, b.observer.named, accepted, end); err != nil {
-		return r, err
+	// Every delivery is recorded after its message arrived.
+	keys := make([]string, len(accepted))
+	for i, g := range accepted {
+		keys[i] = g.incident()
 	}
+	r.nameDrain, r.unnamed = b.observer.namedDrain(ns, keys, end)
 	lastNamed := end.Add(r.nameDrain)
 	if r.unnamed > 0 {
 		lastNamed = b.clock.Now()
