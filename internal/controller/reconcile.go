@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -93,11 +94,34 @@ type reconciler struct {
 	relay *Relay
 	// live reads from the API server, for relay.
 	live client.Reader
+	// overwritten remembers, by object UID, the resourceVersion each status
+	// write of this reconciler replaced, until the cache has the write:
+	// the reconcile its watch event brings forgets it.
+	overwritten *sync.Map
 }
 
 func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option) reconciler {
 	o := buildOptions(opts)
-	return reconciler{client: c, recorder: recorder, clock: o.clock, egress: o.egress}
+	return reconciler{client: c, recorder: recorder, clock: o.clock, egress: o.egress, overwritten: &sync.Map{}}
+}
+
+// behindOwnWrite reports whether obj is the version this reconciler's last
+// status write replaced: the cache has not yet seen that write, and its
+// watch event brings the object back. Reconciling the old version would
+// only conflict (a wasted write, and in a storm many) or, without the
+// lock, undo the write.
+func (r *reconciler) behindOwnWrite(obj client.Object) bool {
+	if r.overwritten == nil {
+		return false
+	}
+	rv, ok := r.overwritten.Load(obj.GetUID())
+	if ok && rv == obj.GetResourceVersion() {
+		return true
+	}
+	if ok {
+		r.overwritten.Delete(obj.GetUID())
+	}
+	return false
 }
 
 // runPhases is the shape of every Klaxon reconcile: get the object, run the
@@ -115,6 +139,9 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 	if err := r.relay.get(ctx, r.client, r.live, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if r.behindOwnWrite(obj) {
+		return ctrl.Result{}, nil
+	}
 	original := obj.DeepCopyObject().(T)
 	s := &scope[T]{obj: obj, now: r.clock.Now()}
 	deleting := k.finalizer != "" && obj.GetDeletionTimestamp() != nil && controllerutil.ContainsFinalizer(obj, k.finalizer)
@@ -129,7 +156,11 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 		if reterr == nil && !deleting {
 			obj.SetObservedGeneration(obj.GetGeneration())
 		}
-		if err := patchStatusIfChanged(ctx, r.client, original, obj); err != nil {
+		written, err := patchStatusIfChanged(ctx, r.client, original, obj)
+		if written && r.overwritten != nil {
+			r.overwritten.Store(obj.GetUID(), original.GetResourceVersion())
+		}
+		if err != nil {
 			r.relay.APIFailed(err)
 			if apierrors.IsConflict(err) && reterr == nil {
 				// Another writer changed the object since it was read, and
@@ -170,15 +201,15 @@ func runPhases[T object](ctx context.Context, r *reconciler, req ctrl.Request, o
 // patchStatusIfChanged patches obj's status subresource when it differs
 // from original's, with optimistic locking: status is computed from the
 // version read, so a newer version must be reconciled afresh.
-func patchStatusIfChanged(ctx context.Context, c client.Client, original, obj object) error {
+func patchStatusIfChanged(ctx context.Context, c client.Client, original, obj object) (written bool, err error) {
 	if equality.Semantic.DeepEqual(original.GetStatus(), obj.GetStatus()) {
-		return nil
+		return false, nil
 	}
 	patch := client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})
 	if err := c.Status().Patch(ctx, obj, patch); err != nil {
-		return fmt.Errorf("patching status of %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
+		return false, fmt.Errorf("patching status of %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 	}
-	return nil
+	return true, nil
 }
 
 // lowestRequeue merges two results, keeping the earliest non-zero requeue.
