@@ -187,9 +187,10 @@ func TestGrafanaWebhookOpensUpdatesAndResolves(t *testing.T) {
 		t.Errorf("klaxon_receiver_requests_total{intake=grafana,code=200} = %v, want 3", got)
 	}
 	ar := &klaxonv1alpha1.AlertRoute{}
-	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "grafana"}, ar); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "the route's status.intakes", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "grafana"}, ar)
+		return err == nil && len(ar.Status.Intakes) > 0 && ar.Status.Intakes[0].LastIncident != "", err
+	})
 	if len(ar.Status.Intakes) != 1 || ar.Status.Intakes[0].Name != klaxonv1alpha1.IntakeGrafana || ar.Status.Intakes[0].LastIncident != inc.Name {
 		t.Errorf("route status.intakes = %+v, want grafana's, naming %s", ar.Status.Intakes, inc.Name)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -237,16 +238,105 @@ func (s *Server) observe(intake alertmapping.Intake, a answer, ns, name string, 
 	s.logAnswer(a, string(intake), ns, name)
 }
 
+// intakeIncidentResolution is how stale status.intakes[].lastIncident may
+// get: a notification that changed another incident than the one recorded
+// is written at most this often per route, intake and replica, so that a
+// storm opening hundreds of incidents a second costs about one route
+// status write a second, not one per incident.
+const intakeIncidentResolution = time.Second
+
 // recordIntake records on the route what an accepted notification did:
 // status.lastReceivedAt, and the intake's entry of status.intakes (when it
 // last received, and the incident it last opened, moved or updated: empty
 // incident for a notification that changed none). Like touchStatus it
 // writes at most once per statusWriteResolution per route, intake and
-// replica, but at once when the intake changed another incident than the
-// one recorded, so kubectl describe shows which intake opened the newest
-// incident.
-func (s *Server) recordIntake(ctx context.Context, ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string) {
-	now := s.clock.Now()
+// replica; a notification that changed another incident than the one
+// recorded is written within intakeIncidentResolution, so kubectl describe
+// shows which intake opened the newest incident within a second.
+//
+// It never waits for the API server: it keeps the newest notification per
+// route and intake, and one goroutine per route and intake (intakeWriter)
+// writes it once its time has come, so a burst of incidents costs one
+// trailing write that carries the newest.
+func (s *Server) recordIntake(_ context.Context, ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string) {
+	s.intakeWrites.record(ar, intake, incident, s.clock.Now())
+}
+
+// intakeWriter writes the routes' status.intakes behind the requests
+// (recordIntake). Its memory and its goroutines are bounded by the routes
+// and intakes there are: one state, and at most one goroutine, each.
+type intakeWriter struct {
+	s *Server
+
+	mu     sync.Mutex
+	keys   map[touchKey]*intakeState
+	closed bool
+	// flush is closed when the server stops: waiting writes go at once.
+	flush chan struct{}
+	// ctx bounds the writes; cancelled once the server stopped and the
+	// last writes were given their time.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// logged remembers when a route's failed write was last logged at
+	// error level.
+	logged map[touchKey]time.Time
+}
+
+// intakeState is what one route's intake wrote and has yet to write.
+type intakeState struct {
+	// writtenAt and incident are this replica's last write (or attempt):
+	// the incident it recorded, or the one recorded before.
+	writtenAt time.Time
+	incident  string
+	// pending says a write is due; it carries the newest notification:
+	// its time, its incident ("" keeps the recorded one) and the route as
+	// last read, which the write patches.
+	pending      bool
+	at           time.Time
+	nextIncident string
+	route        *klaxonv1alpha1.AlertRoute
+	// running says a goroutine is writing or waiting to write.
+	running bool
+}
+
+func newIntakeWriter(s *Server) *intakeWriter {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &intakeWriter{s: s, keys: map[touchKey]*intakeState{}, logged: map[touchKey]time.Time{},
+		flush: make(chan struct{}), ctx: ctx, cancel: cancel}
+}
+
+// record notes a notification of intake on ar at now that changed incident
+// ("" for none), and starts its route's writer when a write is due.
+func (w *intakeWriter) record(ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string, now time.Time) {
+	key := touchKey{route: client.ObjectKeyFromObject(ar), intake: intake}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.keys[key]
+	if st == nil {
+		st = &intakeState{}
+		w.keys[key] = st
+	}
+	if !st.pending && !needsWrite(ar, intake, incident, now, st) {
+		return
+	}
+	// A write due already carries this notification too: the newest time,
+	// and the newest incident changed.
+	st.pending, st.at, st.route = true, now, ar
+	if incident != "" {
+		st.nextIncident = incident
+	}
+	if !st.running && !w.closed {
+		st.running = true
+		w.wg.Add(1)
+		go w.run(key, st)
+	}
+}
+
+// needsWrite reports whether a notification at now that changed incident
+// must be written, when none is due: not when the route as read, or this
+// replica's last write, already says as much and is fresh.
+func needsWrite(ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, incident string, now time.Time, st *intakeState) bool {
 	name := klaxonv1alpha1.IntakeName(intake)
 	var entry *klaxonv1alpha1.IntakeStatus
 	for i := range ar.Status.Intakes {
@@ -255,39 +345,147 @@ func (s *Server) recordIntake(ctx context.Context, ar *klaxonv1alpha1.AlertRoute
 		}
 	}
 	fresh := func(t *metav1.Time) bool { return t != nil && now.Sub(t.Time) < statusWriteResolution }
-	sameIncident := incident == "" || (entry != nil && entry.LastIncident == incident)
-	if sameIncident && fresh(ar.Status.LastReceivedAt) && entry != nil && fresh(entry.LastReceivedAt) {
-		return
+	if (incident == "" || entry != nil && entry.LastIncident == incident) &&
+		fresh(ar.Status.LastReceivedAt) && entry != nil && fresh(entry.LastReceivedAt) {
+		return false
 	}
-	key := touchKey{route: client.ObjectKeyFromObject(ar), intake: intake}
-	if v, ok := s.touchedReceived.Load(key); ok {
-		if prev := v.(touchRecord); now.Sub(prev.at) < statusWriteResolution && (incident == "" || prev.incident == incident) {
+	// The cache may not show this replica's last write yet.
+	return st.writtenAt.IsZero() || now.Sub(st.writtenAt) >= statusWriteResolution ||
+		incident != "" && incident != st.incident
+}
+
+// maxIntakeWriteFailures is how many writes in a row a route's writer tries
+// before it leaves the newest notification to the next one's writer.
+const maxIntakeWriteFailures = 3
+
+// run writes key's pending notification, at most once per
+// intakeIncidentResolution, until none is due.
+func (w *intakeWriter) run(key touchKey, st *intakeState) {
+	defer w.wg.Done()
+	failures := 0
+	for {
+		w.mu.Lock()
+		wait := st.writtenAt.Add(intakeIncidentResolution).Sub(w.s.clock.Now())
+		w.mu.Unlock()
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-w.flush:
+				timer.Stop()
+			}
+		}
+		w.mu.Lock()
+		if !st.pending || failures >= maxIntakeWriteFailures || w.ctx.Err() != nil {
+			st.running = false
+			w.mu.Unlock()
 			return
 		}
-	}
-	s.touchedReceived.Store(key, touchRecord{at: now, incident: incident})
+		at, incident, ar := st.at, st.nextIncident, st.route
+		st.pending, st.nextIncident, st.writtenAt = false, "", w.s.clock.Now()
+		if incident != "" {
+			st.incident = incident
+		}
+		w.mu.Unlock()
 
-	stamp := &metav1.Time{Time: now.Truncate(time.Second)}
+		err := w.write(ar, key.intake, at, incident)
+		if err == nil {
+			failures = 0
+			continue
+		}
+		failures++
+		w.mu.Lock()
+		// Kept for the next try, unless the route is gone; a newer
+		// notification noted meanwhile wins.
+		if !apierrors.IsNotFound(err) {
+			if !st.pending {
+				st.pending, st.at, st.route = true, at, ar
+			}
+			if st.nextIncident == "" {
+				st.nextIncident = incident
+			}
+		}
+		w.mu.Unlock()
+		w.logFailure(key, err)
+	}
+}
+
+// write patches ar's lastReceivedAt and intake's entry of status.intakes.
+func (w *intakeWriter) write(ar *klaxonv1alpha1.AlertRoute, intake alertmapping.Intake, at time.Time, incident string) error {
+	ctx, cancel := context.WithTimeout(w.ctx, w.s.opts.APITimeout)
+	defer cancel()
+	name := klaxonv1alpha1.IntakeName(intake)
+	stamp := &metav1.Time{Time: at.Truncate(time.Second)}
+	// The cache's copy as it is now, which shows this replica's last write
+	// unless it was a moment ago; the request's copy may be seconds old in
+	// a storm, and a patch locked to it would conflict. A route the cache
+	// does not have yet is patched on the request's copy.
+	cached := &klaxonv1alpha1.AlertRoute{}
+	if err := w.s.client.Get(ctx, client.ObjectKeyFromObject(ar), cached); err == nil {
+		ar = cached
+	}
 	// status.intakes is a list that a merge patch replaces whole, so another
 	// replica's entry written since the cache's copy would be lost: the
 	// patch is locked to the copy it was made from, and a conflict is
 	// retried once on the API server's copy.
-	for attempt := range 2 {
-		err := s.client.Status().Patch(ctx, withIntake(ar, name, stamp, incident),
-			client.MergeFromWithOptions(ar, client.MergeFromWithOptimisticLock{}))
-		if err == nil || !apierrors.IsConflict(err) || attempt == 1 {
-			if err != nil {
-				s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
-			}
-			return
-		}
-		live := &klaxonv1alpha1.AlertRoute{}
-		if err := s.apiReader.Get(ctx, client.ObjectKeyFromObject(ar), live); err != nil {
-			s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KObj(ar))
-			return
-		}
-		ar = live
+	err := w.s.client.Status().Patch(ctx, withIntake(ar, name, stamp, incident),
+		client.MergeFromWithOptions(ar, client.MergeFromWithOptimisticLock{}))
+	if !apierrors.IsConflict(err) {
+		return wrapIntakeWrite(err)
 	}
+	w.s.log.V(1).Info("The route's receiver status changed meanwhile; writing it again on the API server's copy", "alertRoute", klog.KObj(ar))
+	live := &klaxonv1alpha1.AlertRoute{}
+	if err := w.s.apiReader.Get(ctx, client.ObjectKeyFromObject(ar), live); err != nil {
+		return fmt.Errorf("reading the route after a conflict: %w", err)
+	}
+	return wrapIntakeWrite(w.s.client.Status().Patch(ctx, withIntake(live, name, stamp, incident),
+		client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})))
+}
+
+func wrapIntakeWrite(err error) error {
+	if err != nil {
+		return fmt.Errorf("patching status.intakes: %w", err)
+	}
+	return nil
+}
+
+// logFailure logs a failed write at error level at most once per
+// errorLogInterval per route and intake, the rest at V(1): the writer
+// tries again, so a failing API server does not flood the log.
+func (w *intakeWriter) logFailure(key touchKey, err error) {
+	now := w.s.clock.Now()
+	w.mu.Lock()
+	last, ok := w.logged[key]
+	loud := !ok || now.Sub(last) >= errorLogInterval
+	if loud {
+		w.logged[key] = now
+	}
+	w.mu.Unlock()
+	if loud {
+		w.s.log.Error(err, "Recording the route's receiver status", "alertRoute", klog.KRef(key.route.Namespace, key.route.Name), "intake", key.intake)
+		return
+	}
+	w.s.log.V(1).Info("Recording the route's receiver status", "alertRoute", klog.KRef(key.route.Namespace, key.route.Name), "intake", key.intake, "error", err.Error())
+}
+
+// stop writes what is due at once, waits for the writes until ctx ends,
+// then cancels those still running.
+func (w *intakeWriter) stop(ctx context.Context) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	close(w.flush)
+	w.mu.Unlock()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	w.cancel()
 }
 
 // withIntake is ar with lastReceivedAt and the intake's entry of
@@ -313,10 +511,4 @@ func withIntake(ar *klaxonv1alpha1.AlertRoute, name klaxonv1alpha1.IntakeName, s
 type touchKey struct {
 	route  client.ObjectKey
 	intake alertmapping.Intake
-}
-
-// touchRecord is recordIntake's last write for a touchKey.
-type touchRecord struct {
-	at       time.Time
-	incident string
 }

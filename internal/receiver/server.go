@@ -146,10 +146,9 @@ type Server struct {
 	// generation, so a notification does not reparse matchers and
 	// templates; keying by name bounds it by the routes that exist.
 	routes sync.Map
-	// touchedReceived remembers when this replica last recorded an intake's
-	// notification on a route (recordIntake), so repeats arriving before
-	// the cache shows the write do not write it again.
-	touchedReceived sync.Map
+	// intakeWrites records the intakes' notifications on their routes
+	// behind the requests (recordIntake).
+	intakeWrites *intakeWriter
 	// touchedRejected remembers when this replica last wrote a route's
 	// lastRejectedAt, so repeats arriving before the cache shows the write
 	// do not write it again.
@@ -209,6 +208,7 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 		goneAnswers:    newGoneCache(clk.Now),
 	}
 	s.parseSlots = make(chan struct{}, o.MaxConcurrentParses)
+	s.intakeWrites = newIntakeWriter(s)
 	s.alertmanager = &alertmanagerIntake{Server: s}
 	s.heartbeats = &heartbeatIntake{Server: s}
 	s.slack = &slackInteractions{Server: s}
@@ -304,8 +304,11 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.APITimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("receiver: shutting down: %w", err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	// The requests are done: the newest intakes they noted are written now.
+	s.intakeWrites.stop(shutdownCtx)
+	if shutdownErr != nil && !errors.Is(shutdownErr, http.ErrServerClosed) {
+		return fmt.Errorf("receiver: shutting down: %w", shutdownErr)
 	}
 	return nil
 }
