@@ -281,8 +281,10 @@ func (ap *ackAllPages) acknowledgeAll(ctx context.Context, incs []*klaxonv1alpha
 		counts[r.outcome]++
 		retry = retry || r.retry
 		stale = stale || r.stale
-		if r.retry {
-			cause = errors.Join(cause, r.cause)
+		if r.retry && cause == nil {
+			// The first stands for all: a storm's press may fail
+			// thousands alike, and the log counts them.
+			cause = r.cause
 		}
 	}
 	if stale && counter == uncounted {
