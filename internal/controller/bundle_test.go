@@ -272,10 +272,11 @@ func bundleOperator(t *testing.T) (publicURL string, restart func()) {
 }
 
 // waitForReceiver waits until the operator's receiver answers with its
-// acknowledge key loaded: the operator has started.
+// acknowledge key loaded: it answers 503 for an acknowledge page until the
+// key is loaded, and after that pages carry their tokens.
 func waitForReceiver(t *testing.T, publicURL string) {
 	t.Helper()
-	eventually(t, "the receiver to answer", func(ctx context.Context) (bool, error) {
+	eventually(t, "the acknowledge key to load", func(ctx context.Context) (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, publicURL+"/ack/x", nil)
 		// A refused connection means the receiver is not listening yet.
 		code := 0

@@ -2,7 +2,6 @@ package controller_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -74,18 +73,7 @@ func publicOperator(t *testing.T) string {
 			t.Fatal(err)
 		}
 	})
-	// The receiver answers 503 for an acknowledge page until the key is
-	// loaded; after that pages carry their tokens.
-	eventually(t, "the acknowledge key to load", func(ctx context.Context) (bool, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, publicURL+"/ack/x", nil)
-		// A refused connection means the receiver is not listening yet.
-		code := 0
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			_ = resp.Body.Close()
-			code = resp.StatusCode
-		}
-		return code != 0 && code != http.StatusServiceUnavailable, nil
-	})
+	waitForReceiver(t, publicURL)
 	return publicURL
 }
 

@@ -438,19 +438,22 @@ func slackBlocks(m *Message) []slackBlock {
 		field("Paged", paged(page))
 	}
 	field("Impact", multiLine(inc.Impact))
+	return slackFactsAndLink(b.String(), page.AcknowledgeURL, "Acknowledge", " to stop the escalation")
+}
+
+// slackFactsAndLink is a section of facts and, when url is set, a context
+// line with the link.
+func slackFactsAndLink(facts, url, label, after string) []slackBlock {
 	blocks := []slackBlock{{
 		Type:    "section",
 		BlockID: slackFactsBlock,
-		Text:    &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(b.String(), "\n"), slackSectionChars)},
+		Text:    &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(facts, "\n"), slackSectionChars)},
 	}}
-	if page.AcknowledgeURL != "" {
+	if url != "" {
 		blocks = append(blocks, slackBlock{
-			Type:    "context",
-			BlockID: slackLinkBlock,
-			Elements: []any{slackText{
-				Type: "mrkdwn",
-				Text: bounded.Runes(slackLink(page.AcknowledgeURL, "Acknowledge")+" to stop the escalation", slackContextChars),
-			}},
+			Type:     "context",
+			BlockID:  slackLinkBlock,
+			Elements: []any{slackText{Type: "mrkdwn", Text: bounded.Runes(slackLink(url, label)+after, slackContextChars)}},
 		})
 	}
 	return blocks
@@ -472,22 +475,7 @@ func slackBundleBlocks(m *Message) []slackBlock {
 	if ns := OneLine(m.Incident.Namespace); ns != "" {
 		t.WriteString("List them: `kubectl klaxon status -n " + slackEscape(ns) + "`\n")
 	}
-	blocks := []slackBlock{{
-		Type:    "section",
-		BlockID: slackFactsBlock,
-		Text:    &slackText{Type: "mrkdwn", Text: bounded.Runes(strings.TrimSuffix(t.String(), "\n"), slackSectionChars)},
-	}}
-	if b.AcknowledgeURL != "" {
-		blocks = append(blocks, slackBlock{
-			Type:    "context",
-			BlockID: slackLinkBlock,
-			Elements: []any{slackText{
-				Type: "mrkdwn",
-				Text: bounded.Runes(slackLink(b.AcknowledgeURL, "Acknowledge all")+" to stop the escalation of every incident listed", slackContextChars),
-			}},
-		})
-	}
-	return blocks
+	return slackFactsAndLink(t.String(), b.AcknowledgeURL, "Acknowledge all", " to stop the escalation of every incident listed")
 }
 
 // slackEscape escapes the three characters Slack's mrkdwn treats as markup
