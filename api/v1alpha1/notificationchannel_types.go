@@ -178,6 +178,7 @@ type NtfyChannel struct {
 }
 
 // NotificationChannelSpec is how to send; exactly one kind is set.
+// +kubebuilder:validation:MinProperties=1
 // +kubebuilder:validation:XValidation:rule="[has(self.email), has(self.slack), has(self.webhook), has(self.alertmanager), has(self.twilio), has(self.ntfy)].filter(x, x).size() == 1",message="set exactly one of email, slack, webhook, alertmanager, twilio or ntfy"
 type NotificationChannelSpec struct {
 	// email sends mail through an SMTP server; a contact's address is the
