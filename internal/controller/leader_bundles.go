@@ -56,6 +56,10 @@ type contactState struct {
 	seeded   bool
 	bundling delivery.Bundling
 	held     map[string]heldPage
+	// admitted are the pages admit let go alone that were not dispatched
+	// yet, with when: their place may leave the window before a slow
+	// status write lets them be dispatched, and they still go alone.
+	admitted map[string]time.Time
 }
 
 // heldPage is a page that waits in a contact's bundle.
@@ -75,7 +79,7 @@ func (d *sender) contact(ctx context.Context, b *bundleRequest) *contactState {
 	d.mu.Lock()
 	c := d.contacts[b.contact]
 	if c == nil {
-		c = &contactState{held: map[string]heldPage{}}
+		c = &contactState{held: map[string]heldPage{}, admitted: map[string]time.Time{}}
 		d.contacts[b.contact] = c
 	}
 	c.bundling = b.bundling
@@ -116,7 +120,7 @@ func (d *sender) admit(ctx context.Context, b *bundleRequest, id string) (at tim
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.clock.Now()
-	if c.window.Has(id) {
+	if _, ok := c.admitted[id]; ok {
 		return now, true
 	}
 	free := c.window.Free(now, b.bundling)
@@ -125,6 +129,7 @@ func (d *sender) admit(ctx context.Context, b *bundleRequest, id string) (at tim
 	}
 	if len(c.held) == 0 {
 		c.window.Note(id, delivery.Message{At: now})
+		c.admitted[id] = now
 		return now, true
 	}
 	return now, false
@@ -154,7 +159,8 @@ func (d *sender) dispatchBundled(ref types.NamespacedName, uid types.UID, req se
 		return
 	}
 	now := d.clock.Now()
-	if c.window.Has(id) {
+	if _, ok := c.admitted[id]; ok {
+		delete(c.admitted, id)
 		delete(c.held, id)
 		d.inflight[id] = true
 		go d.send(ctx, ref, uid, id, req)

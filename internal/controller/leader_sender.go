@@ -293,15 +293,21 @@ func (d *sender) prune() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for key, c := range d.contacts {
+		// Their incidents would have dispatched them again by now, had
+		// they still been due.
+		stale := c.bundling.Window + outcomeTTL/4
 		for id, p := range c.held {
-			// Its incident would have dispatched it again by now, had it
-			// still been due.
-			if now.Sub(p.since) > c.bundling.Window+outcomeTTL/4 {
+			if now.Sub(p.since) > stale {
 				delete(c.held, id)
 			}
 		}
+		for id, at := range c.admitted {
+			if now.Sub(at) > stale {
+				delete(c.admitted, id)
+			}
+		}
 		// A contact met again is seeded afresh from status.
-		if c.window.Free(now, c.bundling); c.window.Len() == 0 && len(c.held) == 0 {
+		if c.window.Free(now, c.bundling); c.window.Len() == 0 && len(c.held) == 0 && len(c.admitted) == 0 {
 			delete(d.contacts, key)
 		}
 	}

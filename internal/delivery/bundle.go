@@ -93,12 +93,6 @@ func (w *Window) Note(id string, m Message) {
 	w.sent[id] = m
 }
 
-// Has reports whether the window holds the message id.
-func (w *Window) Has(id string) bool {
-	_, ok := w.sent[id]
-	return ok
-}
-
 // Forget gives back the place of a message that reached nobody.
 func (w *Window) Forget(id string) { delete(w.sent, id) }
 
