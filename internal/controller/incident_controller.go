@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -45,6 +46,10 @@ func NewIncidentReconciler(c client.Client, recorder events.EventRecorder, opts 
 	o := buildOptions(opts)
 	rec := newReconciler(c, recorder, opts)
 	rec.relay = o.relay
+	// Every change of an incident is reconciled (SetupWithManager), so a
+	// reconcile behind its own status write may leave the next look to
+	// that write's event: in a storm it would only have conflicted.
+	rec.overwritten = &sync.Map{}
 	return &IncidentReconciler{reconciler: rec, workers: o.incidentWorkers, publicURL: o.publicURL, ackLinks: o.ackLinks,
 		silencer: &silencer{secrets: &channelLoader{secretReader: c}}}
 }

@@ -96,13 +96,16 @@ type reconciler struct {
 	live client.Reader
 	// overwritten remembers, by object UID, the resourceVersion each status
 	// write of this reconciler replaced, until the cache has the write:
-	// the reconcile its watch event brings forgets it.
+	// the reconcile its watch event brings forgets it. Only for a kind
+	// whose every change is reconciled (no predicate drops a status
+	// write's event), since a reconcile behind its own write does nothing
+	// and leaves the next look to that event: the incidents.
 	overwritten *sync.Map
 }
 
 func newReconciler(c client.Client, recorder events.EventRecorder, opts []Option) reconciler {
 	o := buildOptions(opts)
-	return reconciler{client: c, recorder: recorder, clock: o.clock, egress: o.egress, overwritten: &sync.Map{}}
+	return reconciler{client: c, recorder: recorder, clock: o.clock, egress: o.egress}
 }
 
 // behindOwnWrite reports whether obj is the version this reconciler's last
