@@ -239,8 +239,8 @@ func names(as []klaxonv1alpha1.Assignment) []string {
 
 // announcePage records the page's Event. A page made in the reconcile that
 // accepted the trigger joins the trigger's Event, "Triggered …; Paged …",
-// so that an alert costs one Event rather than two: in a storm Events are
-// a third of the API server's writes.
+// so that an alert costs one Event rather than two: in a storm, Events
+// were half of the API server's writes.
 func announcePage(s *incidentScope, reason, msg string) {
 	for i := range s.events {
 		e := &s.events[i]
