@@ -238,6 +238,156 @@ type OnCallScheduleStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=16
 	Overrides []OverrideInForce `json:"overrides,omitempty"`
+
+	// shifts are everyone's shifts in the next 14 days as last worked out,
+	// so that an edit's effect on them can be told (ShiftChange notices).
+	// +optional
+	Shifts *ShiftRecord `json:"shifts,omitempty"`
+
+	// notices are the shift notices of the schedule's people: planned
+	// (Pending), Sent or Failed, oldest first. Each is sent at least once
+	// and, once recorded Sent, never again.
+	// +optional
+	// +listType=map
+	// +listMapKey=key
+	// +kubebuilder:validation:MaxItems=64
+	Notices []ShiftNotice `json:"notices,omitempty"`
+}
+
+// ShiftRecord is the shifts a schedule's people have in a span of time.
+type ShiftRecord struct {
+	// revision grows each time the schedule's spec or its OnCallOverrides
+	// change; calendar feeds give it as each shift's SEQUENCE.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	Revision int64 `json:"revision"`
+
+	// inputs is a digest of the spec and the OnCallOverrides the shifts
+	// were worked out from.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Inputs string `json:"inputs,omitempty"`
+
+	// from is when the span recorded begins: when the shifts were worked
+	// out.
+	// +required
+	From metav1.Time `json:"from"`
+
+	// until is when the span recorded ends: 14 days after from, or earlier
+	// when the schedule changes hands too often for entries to hold them.
+	// +required
+	Until metav1.Time `json:"until"`
+
+	// entries are each person's shifts within the span, cut to it, by
+	// start, then user.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	Entries []RecordedShift `json:"entries,omitempty"`
+}
+
+// RecordedShift is one person's shift.
+type RecordedShift struct {
+	// user is the person on call.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	User string `json:"user"`
+
+	// start is when the shift begins.
+	// +required
+	Start metav1.Time `json:"start"`
+
+	// end is when the shift ends.
+	// +required
+	End metav1.Time `json:"end"`
+}
+
+// ShiftNoticeKind says what a shift notice tells.
+// +kubebuilder:validation:Enum=ShiftStart;ShiftChange
+type ShiftNoticeKind string
+
+// The kinds of shift notice, named as the rules that ask for them.
+const (
+	ShiftNoticeStart  ShiftNoticeKind = "ShiftStart"
+	ShiftNoticeChange ShiftNoticeKind = "ShiftChange"
+)
+
+// ShiftNoticeState is where a shift notice stands.
+// +kubebuilder:validation:Enum=Pending;Sent;Failed
+type ShiftNoticeState string
+
+// The states of a shift notice.
+const (
+	// ShiftNoticePending: planned, not yet sent.
+	ShiftNoticePending ShiftNoticeState = "Pending"
+	// ShiftNoticeSent: the channel took it.
+	ShiftNoticeSent ShiftNoticeState = "Sent"
+	// ShiftNoticeFailed: every attempt failed, or it could no longer help.
+	ShiftNoticeFailed ShiftNoticeState = "Failed"
+)
+
+// ShiftNotice is one notice to one of a person's contacts.
+type ShiftNotice struct {
+	// key names the notice: its kind, user and contact, and the start of
+	// the shift (ShiftStart) or the record's revision (ShiftChange).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=400
+	Key string `json:"key"`
+
+	// kind is what the notice tells.
+	// +required
+	Kind ShiftNoticeKind `json:"kind"`
+
+	// user is the person told.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	User string `json:"user"`
+
+	// contact names the person's contact the notice goes to.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Contact string `json:"contact"`
+
+	// state is where the notice stands.
+	// +required
+	State ShiftNoticeState `json:"state"`
+
+	// attempts counts the sends tried.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// shiftStart is when the shift told of starts (ShiftStart).
+	// +optional
+	ShiftStart *metav1.Time `json:"shiftStart,omitempty"`
+
+	// shiftEnd is when the shift told of ends (ShiftStart).
+	// +optional
+	ShiftEnd *metav1.Time `json:"shiftEnd,omitempty"`
+
+	// message is what the notice says, worked out when it was planned:
+	// for ShiftStart who hands over and to whom, for ShiftChange what the
+	// shifts were and what they are.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message,omitempty"`
+
+	// plannedAt is when the notice was planned.
+	// +required
+	PlannedAt metav1.Time `json:"plannedAt"`
+
+	// lastAttemptAt is when the last send was tried.
+	// +optional
+	LastAttemptAt *metav1.Time `json:"lastAttemptAt,omitempty"`
+
+	// reason says why the last attempt failed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Reason string `json:"reason,omitempty"`
 }
 
 // OverrideState says whether an OnCallOverride applies now or starts next.

@@ -47,13 +47,49 @@ type Contact struct {
 	Kind ContactKind `json:"kind,omitempty"`
 }
 
-// NotificationRule says which contact to use when paged.
+// RuleOn says what a notification rule sends.
+// +kubebuilder:validation:Enum=Page;ShiftStart;ShiftChange
+type RuleOn string
+
+// What a notification rule sends.
+const (
+	// RuleOnPage: the rule's contact is used when the person is paged.
+	RuleOnPage RuleOn = "Page"
+	// RuleOnShiftStart: the contact is told before each of the person's
+	// shifts starts.
+	RuleOnShiftStart RuleOn = "ShiftStart"
+	// RuleOnShiftChange: the contact is told when an edit to a schedule or
+	// an override moves, adds or removes one of the person's shifts within
+	// the next 14 days.
+	RuleOnShiftChange RuleOn = "ShiftChange"
+)
+
+// NotificationRule says which contact to use when paged, or, with on, which
+// contact hears of the person's shifts.
+// +kubebuilder:validation:XValidation:rule="!has(self.before) || (has(self.on) && self.on == 'ShiftStart')",message="before applies only to a rule with on: ShiftStart"
+// +kubebuilder:validation:XValidation:rule="!has(self.on) || self.on == 'Page' || (!has(self.after) && !has(self.severities) && !has(self.bundleAfter) && !has(self.bundleWindow))",message="after, severities, bundleAfter and bundleWindow apply only to paging rules; a rule with on: ShiftStart or ShiftChange takes contact, on and before"
 type NotificationRule struct {
 	// contact names one of spec.contacts.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Contact string `json:"contact"`
+
+	// on says what the rule sends: Page (the default) uses the contact when
+	// the person is paged; ShiftStart tells the contact before each of the
+	// person's shifts starts; ShiftChange tells it when an edit to a
+	// schedule or an override moves, adds or removes one of the person's
+	// shifts within the next 14 days.
+	// +optional
+	On RuleOn `json:"on,omitempty"`
+
+	// before is, for a rule with on: ShiftStart, how long before the shift
+	// starts the notice goes. Default: 1h.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('168h')",message="before must be a duration from 1m to 168h, such as 1h"
+	Before *metav1.Duration `json:"before,omitempty"`
 
 	// after is how long after the page to send, unless acknowledged by then.
 	// +optional

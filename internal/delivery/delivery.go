@@ -68,6 +68,9 @@ func Plan(p Page) []klaxonv1alpha1.Notification {
 		}
 		used := map[string]bool{}
 		for _, rule := range spec.Rules {
+			if rule.On != "" && rule.On != klaxonv1alpha1.RuleOnPage {
+				continue // a shift notice's rule, not a page's
+			}
 			c, ok := contacts[rule.Contact]
 			if !ok || used[c.Name] || (len(rule.Severities) > 0 && !slices.Contains(rule.Severities, p.Severity)) {
 				continue
