@@ -22,6 +22,9 @@ const (
 // "[SEV1] Payments API down (payments/inc-abc)", or of a bundle, such as
 // "[SEV2] 47 incidents for Alice: Payments API down, +46 more".
 func Subject(m *Message) string {
+	if m.Notice != nil {
+		return noticeSubject(m.Notice)
+	}
 	if m.Bundle != nil {
 		return bundleSubject(m)
 	}
@@ -49,6 +52,9 @@ func Subject(m *Message) string {
 // the impact, then the links. A bundle's lists its first incidents, the
 // command that lists them all and the link that acknowledges them all.
 func Text(m *Message) string {
+	if m.Notice != nil {
+		return noticeText(m.Notice)
+	}
 	if m.Bundle != nil {
 		return bundleText(m)
 	}

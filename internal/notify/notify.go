@@ -93,6 +93,32 @@ type BundledIncident struct {
 	Level, Round                          int32
 }
 
+// ShiftNotice is a message about a person's shifts rather than a page: a
+// word before a shift starts, or that an edit moved their shifts.
+type ShiftNotice struct {
+	// Kind is ShiftStart or ShiftChange.
+	Kind string
+	// Namespace and Schedule name the OnCallSchedule.
+	Namespace, Schedule string
+	// Responder and DisplayName are the person told.
+	Responder, DisplayName string
+	// Start and End are the shift's (ShiftStart).
+	Start, End time.Time
+	// Location is the schedule's time zone, in which times are shown; nil
+	// shows them in UTC.
+	Location *time.Location
+	// Text is what the notice says beyond its subject, worked out when it
+	// was planned: who hands over and to whom, or what the shifts were and
+	// are.
+	Text string
+}
+
+// The kinds of shift notice.
+const (
+	NoticeShiftStart  = "ShiftStart"
+	NoticeShiftChange = "ShiftChange"
+)
+
 // MaxBundleTitles is how many incidents a bundle lists by title.
 const MaxBundleTitles = 5
 
@@ -109,6 +135,9 @@ type Message struct {
 	// and DisplayName, and Incident only the Namespace of all the
 	// incidents bundled.
 	Bundle *Bundle
+	// Notice is set for a shift notice instead of a page; Incident and
+	// Page are then zero.
+	Notice *ShiftNotice
 	// Address is the contact's address: a mail address, a Slack user or
 	// channel ID, a phone number, an ntfy topic, anything the receiving
 	// end understands.
