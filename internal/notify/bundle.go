@@ -13,8 +13,11 @@ import (
 const maxBundleTitleBytes = 200
 
 // Severity is the message's severity: the incident's, or for a bundle the
-// worst among its incidents (SEV1 is the worst).
+// worst among its incidents (SEV1 is the worst); a shift notice has none.
 func (m *Message) Severity() string {
+	if m.Notice != nil {
+		return ""
+	}
 	if m.Bundle == nil {
 		return m.Incident.Severity
 	}
@@ -22,8 +25,12 @@ func (m *Message) Severity() string {
 }
 
 // AcknowledgeURL is the link the message asks to open to acknowledge: the
-// page's, or for a bundle the one that acknowledges all its incidents.
+// page's, or for a bundle the one that acknowledges all its incidents; a
+// shift notice has nothing to acknowledge.
 func (m *Message) AcknowledgeURL() string {
+	if m.Notice != nil {
+		return ""
+	}
 	if m.Bundle != nil {
 		return m.Bundle.AcknowledgeURL
 	}

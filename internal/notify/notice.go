@@ -25,19 +25,37 @@ func noticeSubject(n *ShiftNotice) string {
 	return bounded.Bytes(s, MaxSubjectBytes)
 }
 
-// noticeText is the subject, the shift or the change, and the schedule.
+// noticeText is the subject, then noticeBody.
 func noticeText(n *ShiftNotice) string {
+	return bounded.Bytes(noticeSubject(n)+"\n\n"+noticeBody(n), MaxTextBytes)
+}
+
+// noticeBody is the shift or the change, and the schedule, one line each
+// but the notice's text, which keeps its lines.
+func noticeBody(n *ShiftNotice) string {
 	var b strings.Builder
-	b.WriteString(noticeSubject(n))
-	b.WriteString("\n\n")
-	if n.Kind == NoticeShiftStart && !n.Start.IsZero() {
-		b.WriteString("Shift:       " + NoticeTime(n.Start, n.Location) + " to " + NoticeTime(n.End, n.Location) + "\n")
+	if shift := noticeShift(n); shift != "" {
+		b.WriteString("Shift:       " + shift + "\n")
 	}
 	if text := multiLine(n.Text); text != "" {
 		b.WriteString(text + "\n")
 	}
-	b.WriteString("\nSchedule:    " + OneLine(n.Namespace) + "/" + OneLine(n.Schedule) + "\n")
-	return bounded.Bytes(b.String(), MaxTextBytes)
+	b.WriteString("\nSchedule:    " + noticeSchedule(n) + "\n")
+	return b.String()
+}
+
+// noticeShift is "Mon 7 Dec 09:00 CET to Tue 8 Dec 09:00 CET" for a
+// shift's start; empty for a change, or a start without its time.
+func noticeShift(n *ShiftNotice) string {
+	if n.Kind != NoticeShiftStart || n.Start.IsZero() {
+		return ""
+	}
+	return NoticeTime(n.Start, n.Location) + " to " + NoticeTime(n.End, n.Location)
+}
+
+// noticeSchedule is "namespace/schedule".
+func noticeSchedule(n *ShiftNotice) string {
+	return OneLine(n.Namespace) + "/" + OneLine(n.Schedule)
 }
 
 // NoticeTime shows t in loc (UTC when nil) as NoticeTimeLayout does.

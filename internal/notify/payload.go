@@ -3,6 +3,8 @@ package notify
 import (
 	"slices"
 	"time"
+
+	"github.com/klaxon-dev/klaxon/internal/bounded"
 )
 
 // PayloadVersion is the version of Payload. A change that could break a
@@ -10,12 +12,13 @@ import (
 // version; new optional fields do not.
 const PayloadVersion = "klaxon.dev/v1"
 
-// The kinds of Payload: one page, news for stakeholders, or a bundle of
-// pages to one contact.
+// The kinds of Payload: one page, news for stakeholders, a bundle of
+// pages to one contact, or a shift notice.
 const (
 	PayloadKind            = "Page"
 	PayloadKindStakeholder = "Stakeholder"
 	PayloadKindBundle      = "Bundle"
+	PayloadKindShiftNotice = "ShiftNotice"
 )
 
 // MaxPayloadBundleIncidents bounds the incidents a bundle's payload lists;
@@ -33,8 +36,9 @@ type Payload struct {
 	SentAt time.Time `json:"sentAt,omitzero"`
 	// Address is the contact's address the page is for, if any.
 	Address string `json:"address,omitempty"`
-	// Incident is the incident paged about.
-	Incident PayloadIncident `json:"incident"`
+	// Incident is the incident paged about; absent for a shift notice,
+	// which is about no incident.
+	Incident PayloadIncident `json:"incident,omitzero"`
 	// Page is the page delivered; absent for news to stakeholders.
 	Page *PayloadPage `json:"page,omitempty"`
 	// Stakeholder is the news told to stakeholders; absent for a page.
@@ -43,6 +47,32 @@ type Payload struct {
 	// otherwise. Incident then holds only the namespace, and Page only
 	// the responder.
 	Bundle *PayloadBundle `json:"bundle,omitempty"`
+	// Notice is the shift notice (Kind PayloadKindShiftNotice); absent
+	// otherwise, and Incident and Page are then absent.
+	Notice *PayloadNotice `json:"notice,omitempty"`
+}
+
+// PayloadNotice is what Payload says about a shift notice.
+type PayloadNotice struct {
+	// Kind is ShiftStart or ShiftChange.
+	Kind string `json:"kind"`
+	// Namespace and Schedule name the OnCallSchedule.
+	Namespace string `json:"namespace"`
+	Schedule  string `json:"schedule"`
+	// Responder and DisplayName are the person told.
+	Responder   string `json:"responder,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	// Start and End are the shift's, for ShiftStart.
+	Start time.Time `json:"start,omitzero"`
+	End   time.Time `json:"end,omitzero"`
+	// TimeZone is the schedule's zone (an IANA name), in which Subject
+	// and Text show times.
+	TimeZone string `json:"timeZone"`
+	// Text is what the notice says beyond its subject: who hands over and
+	// to whom, or what the shifts were and are.
+	Text string `json:"text,omitempty"`
+	// Subject is the notice's one-line summary, as mail and Slack show it.
+	Subject string `json:"subject"`
 }
 
 // PayloadBundle is what Payload says about a bundle of pages.
@@ -122,6 +152,9 @@ type PayloadPage struct {
 
 // NewPayload returns the webhook payload of m.
 func NewPayload(m *Message) Payload {
+	if m.Notice != nil {
+		return noticePayload(m)
+	}
 	if m.Bundle != nil {
 		return bundlePayload(m)
 	}
@@ -179,6 +212,34 @@ func bundlePayload(m *Message) Payload {
 		Incident: PayloadIncident{Namespace: m.Incident.Namespace},
 		Page:     &PayloadPage{Responder: m.Page.Responder, DisplayName: m.Page.DisplayName},
 		Bundle:   pb,
+	}
+}
+
+// noticePayload is the payload of a shift notice: no incident, no page.
+func noticePayload(m *Message) Payload {
+	n := m.Notice
+	zone := time.UTC.String()
+	if n.Location != nil {
+		zone = n.Location.String()
+	}
+	return Payload{
+		Version: PayloadVersion,
+		Kind:    PayloadKindShiftNotice,
+		SentAt:  payloadTime(m.SentAt),
+		Address: m.Address,
+		Notice: &PayloadNotice{
+			Kind:        n.Kind,
+			Namespace:   n.Namespace,
+			Schedule:    n.Schedule,
+			Responder:   n.Responder,
+			DisplayName: n.DisplayName,
+			Start:       payloadTime(n.Start),
+			End:         payloadTime(n.End),
+			TimeZone:    zone,
+			// The planner bounds the text; the payload does not rely on it.
+			Text:    bounded.Bytes(n.Text, MaxTextBytes),
+			Subject: noticeSubject(n),
+		},
 	}
 }
 

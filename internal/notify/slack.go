@@ -384,11 +384,11 @@ func (s *Slack) blocks(m *Message) []slackBlock {
 
 // buttonValue is the value of the page's buttons; false when the message
 // gets none: news to stakeholders, a bundle (its one link acknowledges all
-// its incidents; a button names one), a sender that does not know its
+// its incidents; a button names one), a shift notice (about no incident), a sender that does not know its
 // channel, or an incident of another namespace than the channel's.
 func (s *Slack) buttonValue(m *Message) (string, bool) {
 	inc := &m.Incident
-	if m.Stakeholder != nil || m.Bundle != nil || s.seal == nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
+	if m.Stakeholder != nil || m.Bundle != nil || m.Notice != nil || s.seal == nil || s.channel == "" || s.namespace == "" || inc.Namespace != s.namespace ||
 		inc.Name == "" || inc.UID == "" || inc.Episode < 1 {
 		return "", false
 	}
@@ -406,6 +406,9 @@ func (s *Slack) buttonValue(m *Message) (string, bool) {
 // slackBlocks lays the message out: a section with the facts and, when
 // there is one, a context line with the acknowledge link.
 func slackBlocks(m *Message) []slackBlock {
+	if m.Notice != nil {
+		return slackNoticeBlocks(m.Notice)
+	}
 	if m.Bundle != nil {
 		return slackBundleBlocks(m)
 	}
@@ -476,6 +479,22 @@ func slackBundleBlocks(m *Message) []slackBlock {
 		t.WriteString("List them: `kubectl klaxon status -n " + slackEscape(ns) + "`\n")
 	}
 	return slackFactsAndLink(t.String(), b.AcknowledgeURL, "Acknowledge all", " to stop the escalation of every incident listed")
+}
+
+// slackNoticeBlocks lays a shift notice out: one section with its subject,
+// the shift, its text and the schedule. It has no link: there is nothing
+// to acknowledge.
+func slackNoticeBlocks(n *ShiftNotice) []slackBlock {
+	var t strings.Builder
+	t.WriteString("*" + slackEscape(noticeSubject(n)) + "*\n")
+	if shift := noticeShift(n); shift != "" {
+		t.WriteString("*Shift:* " + slackEscape(shift) + "\n")
+	}
+	if text := multiLine(n.Text); text != "" {
+		t.WriteString(slackEscape(text) + "\n")
+	}
+	t.WriteString("*Schedule:* " + slackEscape(noticeSchedule(n)) + "\n")
+	return slackFactsAndLink(t.String(), "", "", "")
 }
 
 // slackEscape escapes the three characters Slack's mrkdwn treats as markup
