@@ -176,6 +176,14 @@ func publicationOf(m *notify.Message) publication {
 		Message:  body(m),
 		Priority: PriorityDefault,
 	}
+	if n := m.Notice; n != nil {
+		// A shift notice informs and acknowledges nothing: the default
+		// priority, its kind as a tag, no action and no link.
+		if kind := strings.ToLower(tagLine(n.Kind)); kind != "" {
+			p.Tags = append(p.Tags, kind)
+		}
+		return p
+	}
 	sev := m.Severity() // a bundle's is its worst incident's
 	if tag := strings.ToLower(tagLine(sev)); tag != "" {
 		p.Tags = append(p.Tags, tag)

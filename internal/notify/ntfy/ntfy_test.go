@@ -346,3 +346,30 @@ func TestSendsABundle(t *testing.T) {
 		}
 	}
 }
+
+// A shift notice is titled by its subject, says its text at the default
+// priority, and offers no action: there is nothing to acknowledge.
+func TestSendsAShiftNotice(t *testing.T) {
+	srv := ntfytest.Start(t, ntfytest.Options{})
+	start := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	// The page's fields a notice never carries: the notice wins over them.
+	m := page("SEV1")
+	m.Notice = &notify.ShiftNotice{Kind: notify.NoticeShiftStart, Namespace: "payments", Schedule: "payments-primary\u202e",
+		Responder: "alice", Start: start, End: start.Add(24 * time.Hour), Text: "Takes over from: bob\r\nHands over to: carol\x1b[2J"}
+	if _, err := newSender(t, srv.URL, "").Send(ctx(t), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	got := msgs[0]
+	want := ntfytest.Message{
+		Event: "message", Topic: "alice-pager_7", Title: "On call from Mon 7 Dec 08:00 UTC: payments-primary",
+		Priority: 3, Tags: []string{"shiftstart"}, JSON: true,
+		Message: "Shift:       Mon 7 Dec 08:00 UTC to Tue 8 Dec 08:00 UTC\nTakes over from: bob\nHands over to: carol [2J\n\nSchedule:    payments/payments-primary",
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(ntfytest.Message{}, "ID", "Time", "Expires")); diff != "" {
+		t.Errorf("published (-want +got):\n%s", diff)
+	}
+}

@@ -156,6 +156,16 @@ func (s *Sender) callForm(m *notify.Message) (url.Values, error) {
 	if m.Stakeholder != nil {
 		return nil, errors.New("news for stakeholders is texted, not called: use a contact of kind sms")
 	}
+	if m.Notice != nil {
+		// A shift notice's call only reads, as a bundle's does: it is
+		// about no incident, so no callback may record anything.
+		return url.Values{
+			"To":      {m.Address},
+			"From":    {s.from},
+			"Twiml":   {string(SayAndHangUp(NoticeVoiceScript(m)))},
+			"Timeout": {strconv.Itoa(RingSeconds)},
+		}, nil
+	}
 	if m.Bundle != nil {
 		// A bundle's call only reads: its TwiML goes with the request, and
 		// no callback has a token of one incident to record or answer.

@@ -161,13 +161,16 @@ type smsText struct {
 	ref   string
 	// tail is the reply line of a page, or the update of news.
 	tail string
-	// news is whether the text is news for stakeholders, whose tail may
-	// be cut.
+	// news is whether the tail may be cut before the title: the update
+	// of news for stakeholders, or the text of a shift notice.
 	news bool
 	link string
 }
 
 func smsParts(m *notify.Message) *smsText {
+	if m.Notice != nil {
+		return noticeSMSParts(m.Notice)
+	}
 	if m.Bundle != nil {
 		return bundleSMSParts(m)
 	}
@@ -238,6 +241,27 @@ func bundleSMSParts(m *notify.Message) *smsText {
 	}
 	return p
 }
+
+// noticeSMSParts are the parts of a shift notice's text: its subject, and
+// its text's lines, each made safe, which give way first. It asks for no reply and
+// carries no link: there is nothing to acknowledge.
+func noticeSMSParts(n *notify.ShiftNotice) *smsText {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(n.Text, "\r\n", "\n"), "\n") {
+		if l = smsLine(l, maxNoticeTextRunes); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return &smsText{
+		title: smsLine(notify.Subject(&notify.Message{Notice: n}), 300),
+		tail:  cutMarked(strings.Join(lines, "\n"), maxNoticeTextRunes),
+		news:  true,
+	}
+}
+
+// maxNoticeTextRunes bounds the text a shift notice's text carries: more
+// than two segments hold, so that cutting it is the fit's work alone.
+const maxNoticeTextRunes = 400
 
 func (p *smsText) fits(c cuts) bool { return Segments(p.render(c)) <= MaxSMSSegments }
 

@@ -52,9 +52,9 @@ func spoken(s string, n int) string {
 	return bounded.Runes(strings.Join(strings.Fields(s), " "), n)
 }
 
-// MaxBundleSayChars bounds what a bundle's call reads: its TwiML goes with
-// the request creating the call, which Twilio takes up to 4,000
-// characters of, and escaping can make a character five.
+// MaxBundleSayChars bounds what a call of a bundle or a shift notice
+// reads: its TwiML goes with the request creating the call, which Twilio
+// takes up to 4,000 characters of, and escaping can make a character five.
 const MaxBundleSayChars = 600
 
 // BundleVoiceScript is what a call about a bundle reads: how many
@@ -83,4 +83,12 @@ func BundleVoiceScript(m *notify.Message) string {
 	}
 	s.WriteString("Acknowledge them with the link in your messages, or with kubectl klaxon. Goodbye.")
 	return bounded.Runes(s.String(), MaxBundleSayChars)
+}
+
+// NoticeVoiceScript is what a call about a shift notice reads: its
+// subject, then where the rest is. No key does anything: the call reads,
+// then hangs up.
+func NoticeVoiceScript(m *notify.Message) string {
+	return bounded.Runes("This is Klaxon. "+spoken(notify.Subject(m), notify.MaxSubjectBytes)+
+		". The details are in your messages. Goodbye.", MaxBundleSayChars)
 }
