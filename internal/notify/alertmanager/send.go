@@ -2,6 +2,7 @@ package alertmanager
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -65,7 +66,10 @@ func (s *sender) Send(ctx context.Context, m *notify.Message) (string, error) {
 	ctx = amnotify.WithGroupKey(ctx, groupKey(m))
 	ctx = amnotify.WithReceiverName(ctx, receiverName)
 	groupLabels := model.LabelSet{"namespace": alert.Labels["namespace"], "incident": alert.Labels["incident"]}
-	if m.Bundle != nil {
+	switch {
+	case m.Notice != nil:
+		groupLabels = model.LabelSet{"namespace": alert.Labels["namespace"], "schedule": alert.Labels["schedule"]}
+	case m.Bundle != nil:
 		groupLabels = model.LabelSet{"namespace": alert.Labels["namespace"], "bundle": alert.Labels["bundle"]}
 	}
 	ctx = amnotify.WithGroupLabels(ctx, groupLabels)
@@ -172,6 +176,9 @@ func dataValue(s string, n int) string {
 
 // pageAlert is the one alert a page becomes.
 func pageAlert(m *notify.Message, now time.Time) *amtypes.Alert {
+	if m.Notice != nil {
+		return noticeAlert(m, now)
+	}
 	if m.Bundle != nil {
 		return bundleAlert(m, now)
 	}
@@ -242,6 +249,35 @@ func bundleAlert(m *notify.Message, now time.Time) *amtypes.Alert {
 	}
 }
 
+// noticeAlert is the one alert a shift notice becomes: its labels name
+// the schedule, the person and the notice's kind, its summary is the
+// notice's subject and its description the rest of its text. It has no
+// severity and no acknowledge link: it is about no incident.
+func noticeAlert(m *notify.Message, now time.Time) *amtypes.Alert {
+	n := m.Notice
+	labels := model.LabelSet{"alertname": "KlaxonShiftNotice"}
+	set := func(name model.LabelName, value string) {
+		if value != "" {
+			labels[name] = model.LabelValue(dataValue(value, maxLabelValue))
+		}
+	}
+	set("namespace", n.Namespace)
+	set("schedule", n.Schedule)
+	set("responder", n.Responder)
+	set("kind", n.Kind)
+	set("address", m.Address)
+	subject := notify.Subject(m)
+	description := strings.TrimSpace(strings.TrimPrefix(notify.Text(m), subject))
+	annotations := model.LabelSet{
+		"summary":     model.LabelValue(dataValue(subject, maxSummary)),
+		"description": model.LabelValue(dataValue(description, maxDescription)),
+	}
+	return &amtypes.Alert{
+		Alert:     model.Alert{Labels: labels, Annotations: annotations, StartsAt: now},
+		UpdatedAt: now,
+	}
+}
+
 // bundleDescription lists the bundle's first incidents and how to list
 // them all.
 func bundleDescription(m *notify.Message) string {
@@ -289,6 +325,16 @@ func pageDescription(m *notify.Message) string {
 // new one and is delivered rather than folded into an open alert.
 func groupKey(m *notify.Message) string {
 	cut := func(s string) string { return bounded.Bytes(s, maxLabelValue) }
+	if n := m.Notice; n != nil {
+		// One key per notice: a retried notice stays one upstream alert,
+		// while the next shift's, or a change that says something else,
+		// is delivered rather than folded into the last. The digest of
+		// the text tells changes apart, which have no shift of their own.
+		digest := sha256.Sum256([]byte(n.Text))
+		return fmt.Sprintf("{}/klaxon:{namespace=%q, schedule=%q, kind=%q, start=%q, text=\"%x\", responder=%q, address=%q}",
+			cut(n.Namespace), cut(n.Schedule), cut(n.Kind), n.Start.UTC().Format(time.RFC3339), digest[:8],
+			cut(n.Responder), cut(m.Address))
+	}
 	if b := m.Bundle; b != nil {
 		// One key per bundle: each is its own upstream alert.
 		return fmt.Sprintf("{}/klaxon:{namespace=%q, bundle=%q, responder=%q, address=%q}",
