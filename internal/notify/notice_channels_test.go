@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
 )
 
@@ -68,6 +69,30 @@ func TestNoticePayload(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), b.String()); diff != "" {
 		t.Errorf("notice payload differs from %s (-want +got):\n%s", path, diff)
+	}
+}
+
+// The guide's example is a payload Klaxon posts: its every field is
+// Payload's, and its subject the one its notice gets.
+func TestNoticePayloadAsTheGuideShowsIt(t *testing.T) {
+	var doc Payload
+	dec := json.NewDecoder(strings.NewReader(docsnippet.Block(t, "docs/reaching-people.md", "payload-notice")))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Notice == nil {
+		t.Fatal("the guide's payload has no notice")
+	}
+	n := doc.Notice
+	loc, err := time.LoadLocation(n.TimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Message{Address: doc.Address, SentAt: doc.SentAt, Notice: &ShiftNotice{Kind: n.Kind, Namespace: n.Namespace,
+		Schedule: n.Schedule, Responder: n.Responder, DisplayName: n.DisplayName, Start: n.Start, End: n.End, Location: loc, Text: n.Text}}
+	if diff := cmp.Diff(NewPayload(m), doc); diff != "" {
+		t.Errorf("the guide's payload (-posted +guide):\n%s", diff)
 	}
 }
 
