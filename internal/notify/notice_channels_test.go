@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -213,4 +214,29 @@ func TestEmailSendsANotice(t *testing.T) {
 			t.Errorf("body lacks %q:\n%s", s, got.Text)
 		}
 	}
+}
+
+// FuzzNoticeText checks that any notice renders within bounds, as valid
+// UTF-8, with a single-line subject, on every shape this package sends.
+func FuzzNoticeText(f *testing.F) {
+	f.Add("payments", "payments-primary", "Takes over from: bob\nHands over to: carol", "ShiftStart")
+	f.Add("\xff\xfe", strings.Repeat("ä\r\n", 300), strings.Repeat("\u202e\n", 9000), "ShiftChange")
+	f.Fuzz(func(t *testing.T, namespace, schedule, text, kind string) {
+		m := &Message{Notice: &ShiftNotice{Kind: kind, Namespace: namespace, Schedule: schedule, Text: text,
+			Start: t0, End: t0.Add(time.Hour)}}
+		s, body := Subject(m), Text(m)
+		if len(s) > MaxSubjectBytes || !utf8.ValidString(s) || strings.ContainsAny(s, "\r\n") {
+			t.Errorf("Subject = %q: longer than %d bytes, invalid UTF-8 or several lines", s, MaxSubjectBytes)
+		}
+		if len(body) > MaxTextBytes || !utf8.ValidString(body) || strings.Contains(body, "\r") {
+			t.Errorf("Text of %d bytes: longer than %d, invalid UTF-8 or with a CR", len(body), MaxTextBytes)
+		}
+		if p := NewPayload(m); len(p.Notice.Text) > MaxTextBytes || p.Notice.Subject != s {
+			t.Errorf("payload text of %d bytes, subject %q", len(p.Notice.Text), p.Notice.Subject)
+		}
+		blocks := slackBlocks(m)
+		if len(blocks) != 1 || utf8.RuneCountInString(blocks[0].Text.Text) > slackSectionChars {
+			t.Errorf("Slack blocks %+v", blocks)
+		}
+	})
 }

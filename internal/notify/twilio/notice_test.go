@@ -120,3 +120,21 @@ func TestNoticeVoiceScriptIsBounded(t *testing.T) {
 		t.Errorf("TwiML of %d characters, beyond Twilio's 4,000", len([]rune(got)))
 	}
 }
+
+// FuzzNoticeSMSText checks that any notice's text fits MaxSMSSegments and
+// keeps its start: the subject's first words.
+func FuzzNoticeSMSText(f *testing.F) {
+	f.Add("payments-primary", "Takes over from: bob\nHands over to: carol")
+	f.Add(strings.Repeat("李", 300), strings.Repeat("Übergabe\r\n", 300))
+	f.Fuzz(func(t *testing.T, schedule, text string) {
+		m := notice(twilio.KindSMS)
+		m.Notice.Schedule, m.Notice.Text = schedule, text
+		got := twilio.SMSText(m)
+		if n := twilio.Segments(got); n > twilio.MaxSMSSegments {
+			t.Errorf("%d segments:\n%s", n, got)
+		}
+		if !strings.HasPrefix(got, "On call from") || strings.Contains(got, "\r") {
+			t.Errorf("SMSText %q", got)
+		}
+	})
+}

@@ -259,9 +259,9 @@ func noticeSMSParts(n *notify.ShiftNotice) *smsText {
 	}
 }
 
-// maxNoticeTextRunes bounds the text a shift notice's text carries: more
-// than two segments hold, so that cutting it is the fit's work alone.
-const maxNoticeTextRunes = 400
+// maxNoticeTextRunes bounds the notice's text before the fit cuts it to
+// what is left: no text holds more characters than this.
+const maxNoticeTextRunes = MaxSMSSegments * gsmPart
 
 func (p *smsText) fits(c cuts) bool { return Segments(p.render(c)) <= MaxSMSSegments }
 
