@@ -243,13 +243,19 @@ func bundleSMSParts(m *notify.Message) *smsText {
 }
 
 // noticeSMSParts are the parts of a shift notice's text: its subject, and
-// its text's lines, each made safe, which give way first. It asks for no reply and
-// carries no link: there is nothing to acknowledge.
+// its text's lines, each made safe, which give way first. It asks for no
+// reply and carries no link: there is nothing to acknowledge.
 func noticeSMSParts(n *notify.ShiftNotice) *smsText {
+	text := strings.ReplaceAll(bounded.Bytes(n.Text, notify.MaxTextBytes), "\r\n", "\n")
 	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(n.Text, "\r\n", "\n"), "\n") {
+	runes := 0
+	for l := range strings.SplitSeq(text, "\n") {
+		if runes > maxNoticeTextRunes {
+			break // the rest could not be sent
+		}
 		if l = smsLine(l, maxNoticeTextRunes); l != "" {
 			lines = append(lines, l)
+			runes += utf8.RuneCountInString(l) + 1
 		}
 	}
 	return &smsText{
