@@ -217,7 +217,9 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.ackPages = &ackPages{Server: s}
 	s.statusPages = newStatusPages(s)
 	s.twilio = newTwilioCallbacks(s)
-	s.calendarKeys = newCalendarKeys(apiReader, clk.Now)
+	// A rotation must bite in real seconds, whatever clock the feeds'
+	// windows follow.
+	s.calendarKeys = newCalendarKeys(apiReader, clock.RealClock{}.Now)
 	return s
 }
 
