@@ -116,7 +116,10 @@ func (cf *calendarFeeds) respond(r *http.Request) calendarAnswer {
 	want := acklink.CalendarClaims{Namespace: r.PathValue("namespace"), Kind: cf.kind, Name: name}
 	ctx, cancel := context.WithTimeout(r.Context(), cf.opts.APITimeout)
 	defer cancel()
-	ok, err := cf.verify(ctx, want, q.Get("token"), isICS)
+	// A client already limited is not worth a reread of the keys: its
+	// token is checked against those at hand.
+	ip := cf.clientIP(r)
+	ok, err := cf.verify(ctx, want, q.Get("token"), isICS, cf.verifyFailures.allows(ip))
 	if err != nil {
 		return calendarAnswer{code: http.StatusServiceUnavailable, metric: metrics.CalendarError,
 			text: "Klaxon cannot check calendar links right now. Try again in a moment.", cause: err}
@@ -124,7 +127,6 @@ func (cf *calendarFeeds) respond(r *http.Request) calendarAnswer {
 	if !ok {
 		// Only failures count against an address, as for acknowledge
 		// links: people behind a prober's proxy keep their feeds.
-		ip := cf.clientIP(r)
 		if !cf.verifyFailures.allows(ip) {
 			return calendarAnswer{code: http.StatusTooManyRequests, metric: metrics.CalendarLimited,
 				text: "Too many calendar links from your address failed to verify. Wait a minute."}
@@ -147,10 +149,10 @@ func (cf *calendarFeeds) respond(r *http.Request) calendarAnswer {
 }
 
 // verify reports whether token opens the feed want. A token that fails
-// with the cached key is tried again with the Secret read anew, so a key
-// just made works at once; a rotated key stops working within
-// calendarKeysFresh.
-func (cf *calendarFeeds) verify(ctx context.Context, want acklink.CalendarClaims, token string, wellFormed bool) (bool, error) {
+// with the cached key is tried again, when mayReread, with the Secret read
+// anew (at most every calendarKeysReread), so a key just made works at
+// once; a rotated key stops working within calendarKeysFresh.
+func (cf *calendarFeeds) verify(ctx context.Context, want acklink.CalendarClaims, token string, wellFormed, mayReread bool) (bool, error) {
 	if !wellFormed || token == "" || !cf.watches(want.Namespace) {
 		return false, nil
 	}
@@ -159,7 +161,11 @@ func (cf *calendarFeeds) verify(ctx context.Context, want acklink.CalendarClaims
 		return false, nil //nolint:nilerr // the claims' fault is the request's, answered 403
 	}
 	entry := acklink.CalendarKeyName(want.Kind, want.Name)
-	for _, maxAge := range []time.Duration{calendarKeysFresh, calendarKeysReread} {
+	ages := []time.Duration{calendarKeysFresh, calendarKeysReread}
+	if !mayReread {
+		ages = ages[:1]
+	}
+	for _, maxAge := range ages {
 		key, err := cf.keys.key(ctx, want.Namespace, entry, maxAge)
 		if err != nil {
 			return false, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	testingclock "k8s.io/utils/clock/testing"
@@ -18,6 +19,7 @@ import (
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
@@ -342,7 +344,11 @@ func TestCalendarConditionalGetAndSequence(t *testing.T) {
 			t.Fatalf("SEQUENCE %d before any revision", e.sequence)
 		}
 	}
+	notModified := testutil.ToFloat64(metrics.CalendarRequests.WithLabelValues(metrics.CalendarNotModified))
 	again := getFeed(t, http.MethodGet, url, map[string]string{"If-None-Match": etag})
+	if got := testutil.ToFloat64(metrics.CalendarRequests.WithLabelValues(metrics.CalendarNotModified)); got != notModified+1 {
+		t.Errorf("klaxon_calendar_requests_total{answer=\"not_modified\"} went from %v to %v", notModified, got)
+	}
 	if again.code != http.StatusNotModified || again.body != "" || again.header.Get("ETag") != etag {
 		t.Errorf("the same feed again: %d, ETag %q, body %q", again.code, again.header.Get("ETag"), again.body)
 	}
