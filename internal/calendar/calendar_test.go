@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,36 @@ func TestBuilder(t *testing.T) {
 				t.Errorf("notes = %q, want %d", f.Notes, tc.notes)
 			}
 		})
+	}
+}
+
+// Past the feed's budget of handoffs, the schedules left are not walked,
+// and a note says so.
+func TestFeedBudget(t *testing.T) {
+	daily := compile(t, &klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{
+		{Name: "days", Participants: []string{"alice", "bob"}, Start: "2027-01-04T09:00:00", Shift: metav1.Duration{Duration: 24 * time.Hour}},
+	}})
+	from := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
+	b := NewBuilder("feed", from, from.AddDate(0, 0, 10))
+	b.left = 15
+	for _, name := range []string{"first", "second", "third"} {
+		b.Add(Schedule{Namespace: "ns", Name: name, Compiled: daily}, everyone, byUser)
+	}
+	f := b.Feed()
+	var names []string
+	for _, e := range f.Events {
+		name, _, _ := strings.Cut(strings.TrimPrefix(e.Description, "Schedule: ns/"), "\n")
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	// The first costs 11 handoffs, the second is cut at the 4 left.
+	if want := []string{"first", "second"}; !slices.Equal(names, want) {
+		t.Errorf("schedules shown: %v, want %v", names, want)
+	}
+	if len(f.Notes) != 2 || !strings.Contains(f.Notes[0], "ns/second changes hands too often") ||
+		!strings.Contains(f.Notes[1], "schedule ns/third and those after it are not shown") {
+		t.Errorf("notes: %q", f.Notes)
 	}
 }
 

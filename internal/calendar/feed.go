@@ -26,6 +26,10 @@ const (
 	// HandoffBudget bounds the handoffs followed in one schedule: hourly
 	// handoffs over the longest window take about 5,600.
 	HandoffBudget = 10000
+	// FeedHandoffBudget bounds the handoffs followed for one feed, over
+	// all its schedules: a hundred daily schedules over the longest
+	// window take about 23,000.
+	FeedHandoffBudget = 50000
 	// maxListed bounds the people one line of a description names.
 	maxListed = 20
 )
@@ -75,13 +79,14 @@ type Builder struct {
 	from, to time.Time
 	feed     Feed
 	full     bool
-	// budget is the handoffs followed per schedule.
-	budget int
+	// budget is the handoffs followed per schedule, left those still to
+	// be followed for the feed.
+	budget, left int
 }
 
 // NewBuilder starts a feed named name over [from, to).
 func NewBuilder(name string, from, to time.Time) *Builder {
-	return &Builder{from: from, to: to, feed: Feed{Name: name, Stamp: from}, budget: HandoffBudget}
+	return &Builder{from: from, to: to, feed: Feed{Name: name, Stamp: from}, budget: HandoffBudget, left: FeedHandoffBudget}
 }
 
 // Add adds the shifts of s that keep admits, each titled by summary.
@@ -91,10 +96,19 @@ func (b *Builder) Add(s Schedule, keep func(oncall.PersonShift) bool, summary fu
 	if b.full {
 		return
 	}
-	shifts, until := s.Compiled.PersonShifts(b.from, b.to, b.budget)
+	if b.left <= 0 {
+		b.full = true
+		b.Note(fmt.Sprintf("The schedules change hands too often for one calendar: schedule %s/%s and those after it are not shown.", s.Namespace, s.Name))
+		return
+	}
+	budget := min(b.budget, b.left)
+	shifts, until := s.Compiled.PersonShifts(b.from, b.to, budget)
 	if until.Before(b.to) {
+		b.left -= budget
 		b.Note(fmt.Sprintf("Schedule %s/%s changes hands too often: its shifts after %s are not shown.",
 			s.Namespace, s.Name, until.UTC().Format(time.RFC3339)))
+	} else {
+		b.left -= handoffs(shifts)
 	}
 	for _, sh := range shifts {
 		if !keep(sh) {
@@ -114,6 +128,18 @@ func (b *Builder) Add(s Schedule, keep func(oncall.PersonShift) bool, summary fu
 			Sequence:    s.Sequence,
 		})
 	}
+}
+
+// handoffs is about the steps the walk of shifts took: one per instant at
+// which a shift starts.
+func handoffs(shifts []oncall.PersonShift) int {
+	n := 1
+	for i := 1; i < len(shifts); i++ {
+		if !shifts[i].Start.Equal(shifts[i-1].Start) {
+			n++
+		}
+	}
+	return n
 }
 
 // Note adds a note on what the feed leaves out.
