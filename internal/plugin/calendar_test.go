@@ -2,16 +2,26 @@ package plugin_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/receiver"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 )
 
@@ -149,5 +159,62 @@ func TestScheduleGuideCalendar(t *testing.T) {
 	}
 	if !signature.MatchString(strings.TrimSpace(got)) {
 		t.Errorf("the URL %q does not end with a token's signature", got)
+	}
+}
+
+// The printed URL opens the feed on a real receiver, and after --rotate
+// only the new one does.
+func TestCalendarURLOpensTheFeed(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	schedule := &klaxonv1alpha1.OnCallSchedule{ObjectMeta: metav1.ObjectMeta{Name: "payments-primary", Namespace: ns},
+		Spec: klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{
+			{Name: "days", Participants: []string{"alice", "bob"}, Start: "2026-11-02T09:00:00", Shift: metav1.Duration{Duration: 24 * time.Hour}},
+		}}}
+	if err := k8s.Create(ctx, schedule); err != nil {
+		t.Fatal(err)
+	}
+	// No operator runs here: the receiver reads straight from the API
+	// server, whose answers the cache would hold.
+	rcv := receiver.New(k8s, k8s, receiver.Options{Clock: testingclock.NewFakePassiveClock(now)}, logr.Discard())
+	srv := httptest.NewServer(rcv.Handler())
+	t.Cleanup(srv.Close)
+	link := func(args ...string) string {
+		r := kubectlKlaxonEnv(cluster.AdminConfig, now, map[string]string{"KLAXON_PUBLIC_URL": srv.URL},
+			append([]string{"-n", ns, "calendar", "--user", "alice"}, args...)...)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return strings.TrimSpace(r.out)
+	}
+	get := func(u string) (int, string) {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(body)
+	}
+	old := link()
+	code, body := get(old)
+	if code != http.StatusOK || !strings.Contains(body, "SUMMARY:On call: payments-primary") {
+		t.Fatalf("the printed URL answers %d:\n%s", code, body)
+	}
+	fresh := link("--rotate")
+	if err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		code, _ := get(old)
+		return code == http.StatusForbidden, nil
+	}); err != nil {
+		t.Fatalf("the URL from before --rotate still opens the feed: %v", err)
+	}
+	if code, body := get(fresh); code != http.StatusOK {
+		t.Errorf("the URL --rotate printed answers %d: %s", code, body)
 	}
 }
