@@ -102,7 +102,7 @@ move made here reads the same as one made with kubectl patch.`,
 		root.AddCommand(c.moveCommand(m))
 	}
 	root.AddCommand(c.oncallCommand(), c.timelineCommand(), c.statusCommand(), c.reportCommand())
-	root.AddCommand(c.overrideCommand(), c.coverCommand(), c.shiftsCommand())
+	root.AddCommand(c.overrideCommand(), c.coverCommand(), c.shiftsCommand(), c.calendarCommand())
 	root.AddCommand(c.importCommand())
 	root.AddCommand(c.versionCommand())
 	return root

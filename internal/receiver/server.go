@@ -109,7 +109,8 @@ type Fallback interface {
 // its routes.
 func CachedKinds() []client.Object {
 	return []client.Object{&klaxonv1alpha1.AlertRoute{}, &klaxonv1alpha1.Incident{}, &klaxonv1alpha1.Heartbeat{},
-		&klaxonv1alpha1.NotificationChannel{}, &klaxonv1alpha1.Responder{}, &klaxonv1alpha1.StatusPage{}}
+		&klaxonv1alpha1.NotificationChannel{}, &klaxonv1alpha1.Responder{}, &klaxonv1alpha1.StatusPage{},
+		&klaxonv1alpha1.OnCallSchedule{}, &klaxonv1alpha1.OnCallOverride{}}
 }
 
 // Relay is where the receiver hands the incidents it writes
@@ -173,6 +174,7 @@ type Server struct {
 	ackPages     *ackPages
 	statusPages  *statusPages
 	twilio       *twilioCallbacks
+	calendarKeys *calendarKeys
 }
 
 // New returns a receiver that reads through c's cache, rereads through
@@ -215,6 +217,9 @@ func New(c client.Client, apiReader client.Reader, o Options, log logr.Logger) *
 	s.ackPages = &ackPages{Server: s}
 	s.statusPages = newStatusPages(s)
 	s.twilio = newTwilioCallbacks(s)
+	// A rotation must bite in real seconds, whatever clock the feeds'
+	// windows follow.
+	s.calendarKeys = newCalendarKeys(apiReader, clock.RealClock{}.Now)
 	return s
 }
 
@@ -261,6 +266,10 @@ func (s *Server) surfaces() []surface {
 	return append(list,
 		surface{"status pages", "/status/{namespace}/{name}", http.HandlerFunc(s.statusPages.servePage)},
 		surface{"status feeds", "/status/{namespace}/{name}/feed.atom", http.HandlerFunc(s.statusPages.serveFeed)},
+		surface{"a responder's calendar feed", "/calendar/{namespace}/responder/{file}",
+			&calendarFeeds{Server: s, kind: acklink.CalendarResponder, keys: s.calendarKeys}},
+		surface{"a schedule's calendar feed", "/calendar/{namespace}/schedule/{file}",
+			&calendarFeeds{Server: s, kind: acklink.CalendarSchedule, keys: s.calendarKeys}},
 	)
 }
 
