@@ -280,9 +280,9 @@ func TestMessages(t *testing.T) {
 		many = append(many, notice.Span{Start: hours(24 * i), End: hours(24*i + 3)})
 	}
 	got := notice.ChangeMessage(notice.Change{Now: many}, berlin)
-	want := "Was:\n  none\nNow:\n  Mon 7 Dec 07:00 CET to Mon 7 Dec 10:00 CET\n" +
-		"  Tue 8 Dec 07:00 CET to Tue 8 Dec 10:00 CET\n  Wed 9 Dec 07:00 CET to Wed 9 Dec 10:00 CET\n" +
-		"  Thu 10 Dec 07:00 CET to Thu 10 Dec 10:00 CET\n  Fri 11 Dec 07:00 CET to Fri 11 Dec 10:00 CET\n  and 2 more"
+	want := "Was:\n- none\nNow:\n- Mon 7 Dec 07:00 CET to Mon 7 Dec 10:00 CET\n" +
+		"- Tue 8 Dec 07:00 CET to Tue 8 Dec 10:00 CET\n- Wed 9 Dec 07:00 CET to Wed 9 Dec 10:00 CET\n" +
+		"- Thu 10 Dec 07:00 CET to Thu 10 Dec 10:00 CET\n- Fri 11 Dec 07:00 CET to Fri 11 Dec 10:00 CET\n- and 2 more"
 	if got != want {
 		t.Errorf("change message\n%s\nwant\n%s", got, want)
 	}

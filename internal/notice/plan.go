@@ -233,14 +233,14 @@ func ChangeMessage(c Change, loc *time.Location) string {
 	spans := func(label string, ss []Span) {
 		b.WriteString(label + "\n")
 		if len(ss) == 0 {
-			b.WriteString("  none\n")
+			b.WriteString("- none\n")
 		}
 		for i, sp := range ss {
 			if i == maxSpansListed {
-				fmt.Fprintf(&b, "  and %d more\n", len(ss)-i)
+				fmt.Fprintf(&b, "- and %d more\n", len(ss)-i)
 				break
 			}
-			b.WriteString("  " + notify.NoticeTime(sp.Start, loc) + " to " + notify.NoticeTime(sp.End, loc) + "\n")
+			b.WriteString("- " + notify.NoticeTime(sp.Start, loc) + " to " + notify.NoticeTime(sp.End, loc) + "\n")
 		}
 	}
 	spans("Was:", c.Was)
