@@ -51,8 +51,16 @@ func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder,
 // Reconcile computes who is on call now and when that changes next, plans
 // the shift notices due and, once they are stored, sends them.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	result, err := runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall, r.reconcileNotices))
-	if err != nil {
+	// toSend spares the API server a read of every schedule reconciled:
+	// only one whose notices are due is read afresh before sending.
+	toSend := false
+	notices := func(ctx context.Context, s *scope[*klaxonv1alpha1.OnCallSchedule]) (ctrl.Result, error) {
+		res, err := r.reconcileNotices(ctx, s)
+		toSend = dueNotices(s.obj.Status.Notices, s.now)
+		return res, err
+	}
+	result, err := runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall, notices))
+	if err != nil || !toSend {
 		return result, err
 	}
 	sent, err := r.sendNotices(ctx, req.NamespacedName)

@@ -70,17 +70,47 @@ func (r *OnCallScheduleReconciler) reconcileNotices(ctx context.Context, s *scop
 	}
 
 	// Come back when the next notice is to be planned, or a failed one
-	// retried, or the record is to move on with time.
-	wake := record.From.Add(notice.Refresh)
-	for i := range notices {
-		if at := notice.DueAt(&notices[i]); !at.IsZero() && at.Before(wake) {
-			wake = at
+	// retried, or, while someone is told of changes, when the record is to
+	// move on with time so that it keeps covering the next 14 days.
+	var wake time.Time
+	soonest := func(t time.Time) {
+		if !t.IsZero() && (wake.IsZero() || t.Before(wake)) {
+			wake = t
 		}
 	}
-	if !next.IsZero() && next.Before(wake) {
-		wake = next
+	if anyRule(responders, klaxonv1alpha1.RuleOnShiftChange) {
+		soonest(record.From.Add(notice.Refresh))
+	}
+	for i := range notices {
+		soonest(notice.DueAt(&notices[i]))
+	}
+	soonest(next)
+	if wake.IsZero() {
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: max(wake.Sub(s.now), time.Second)}, nil
+}
+
+// anyRule reports whether any of the Responders has a rule with on.
+func anyRule(responders map[string]*klaxonv1alpha1.ResponderSpec, on klaxonv1alpha1.RuleOn) bool {
+	for _, spec := range responders {
+		for _, r := range spec.Rules {
+			if r.On == on {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dueNotices reports whether any of the notices is Pending and due at now.
+func dueNotices(notices []klaxonv1alpha1.ShiftNotice, now time.Time) bool {
+	for i := range notices {
+		if at := notice.DueAt(&notices[i]); !at.IsZero() && !at.After(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // respondersOf reads the Responders of a namespace from the cache, by name.
