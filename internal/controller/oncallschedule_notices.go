@@ -35,9 +35,9 @@ func (r *OnCallScheduleReconciler) reconcileNotices(ctx context.Context, s *scop
 	st := &s.obj.Status
 	compiled, err := oncall.Compile(&s.obj.Spec)
 	if err != nil {
-		// reconcileOnCall reports it; a schedule nobody is on call tells
-		// nobody.
-		return ctrl.Result{}, nil
+		// reconcileOnCall reports it as Ready=False; a schedule that puts
+		// nobody on call tells nobody.
+		return ctrl.Result{}, nil //nolint:nilerr // reported as a condition, not retried
 	}
 	overrides, err := overridesOf(ctx, r.client, s.obj.Namespace)
 	if err != nil {
@@ -199,7 +199,7 @@ func (r *OnCallScheduleReconciler) sendNotice(ctx context.Context, sched *klaxon
 		}
 	}
 	if contact == nil {
-		return fail(fmt.Errorf("Responder %s has no contact %s", n.User, n.Contact))
+		return fail(fmt.Errorf("no contact %s on Responder %s", n.Contact, n.User))
 	}
 	m := notify.Message{Address: contact.Address, Kind: string(contact.Kind), Notice: &notify.ShiftNotice{
 		Kind: string(n.Kind), Namespace: sched.Namespace, Schedule: sched.Name,

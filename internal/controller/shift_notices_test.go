@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/metrics"
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
@@ -125,6 +127,7 @@ func TestShiftStartNoticeIsSentOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForRecord(t, sched, 1)
+	sentBefore := testutil.ToFloat64(metrics.ShiftNotices.WithLabelValues("ShiftStart", metrics.NoticeSent))
 	time.Sleep(time.Second)
 	if got := mailsTo(t, smtp); len(got) != 0 {
 		t.Fatalf("mails before the window: %v", got)
@@ -181,6 +184,9 @@ func TestShiftStartNoticeIsSentOnce(t *testing.T) {
 	}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got); err != nil || noticeStates(got) != key+":Sent/1" {
 		t.Fatalf("notices %q (%v), want the one Sent", noticeStates(got), err)
+	}
+	if sent := testutil.ToFloat64(metrics.ShiftNotices.WithLabelValues("ShiftStart", metrics.NoticeSent)) - sentBefore; sent != 1 {
+		t.Errorf("klaxon_shift_notices_total{kind=ShiftStart,result=sent} grew by %v, want 1", sent)
 	}
 }
 
