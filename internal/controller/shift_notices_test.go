@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,6 +19,7 @@ import (
 	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+	"github.com/klaxon-dev/klaxon/internal/test/proc"
 )
 
 // noticeSetup starts a Mailpit, a mail channel to it and a rotation of
@@ -292,5 +294,57 @@ func TestShiftNoticeRulesAreValidated(t *testing.T) {
 				t.Errorf("got %v, want Invalid saying %q", err, tc.says)
 			}
 		})
+	}
+}
+
+// A ShiftStart notice that cannot be sent is retried, and once its shift
+// started more than 15 minutes ago it fails as too late, with a Warning
+// Event, and is counted failed.
+func TestShiftStartNoticeTooLateFails(t *testing.T) {
+	ctx := context.Background()
+	ns, _, sched, start := noticeSetup(t, []string{"erin"}, 24*time.Hour)
+	requireTLS := false
+	createChannel(t, ns, "dead", klaxonv1alpha1.NotificationChannelSpec{Email: &klaxonv1alpha1.EmailChannel{
+		Smarthost: proc.FreeAddr(t), From: "klaxon@example.com", RequireTLS: &requireTLS}})
+	erin := &klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "erin", Namespace: ns},
+		Spec: klaxonv1alpha1.ResponderSpec{
+			Contacts: []klaxonv1alpha1.Contact{{Name: "pager", Channel: "dead", Address: "erin@example.com"}},
+			Rules:    []klaxonv1alpha1.NotificationRule{{Contact: "pager", On: klaxonv1alpha1.RuleOnShiftStart}}}}
+	if err := k8s.Create(ctx, erin); err != nil {
+		t.Fatal(err)
+	}
+	waitForRecord(t, sched, 1)
+	failedBefore := testutil.ToFloat64(metrics.ShiftNotices.WithLabelValues("ShiftStart", metrics.NoticeFailed))
+
+	fakeClock.SetTime(start.Add(-30 * time.Minute))
+	nudge(t, sched)
+	got := &klaxonv1alpha1.OnCallSchedule{}
+	eventually(t, "a failed attempt recorded", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got)
+		return len(got.Status.Notices) == 1 && got.Status.Notices[0].Attempts >= 1 &&
+			got.Status.Notices[0].State == klaxonv1alpha1.ShiftNoticePending && got.Status.Notices[0].Reason != "", err
+	})
+
+	fakeClock.SetTime(start.Add(20 * time.Minute))
+	nudge(t, sched)
+	eventually(t, "the notice Failed as too late", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got)
+		return len(got.Status.Notices) == 1 && got.Status.Notices[0].State == klaxonv1alpha1.ShiftNoticeFailed &&
+			strings.HasPrefix(got.Status.Notices[0].Reason, "too late"), err
+	})
+	eventually(t, "a Warning Event", func(ctx context.Context) (bool, error) {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.UID == got.UID && e.Type == "Warning" && e.Reason == "NoticeFailed" && strings.Contains(e.Note, "too late") {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if failed := testutil.ToFloat64(metrics.ShiftNotices.WithLabelValues("ShiftStart", metrics.NoticeFailed)) - failedBefore; failed != 1 {
+		t.Errorf("klaxon_shift_notices_total{kind=ShiftStart,result=failed} grew by %v, want 1", failed)
 	}
 }

@@ -206,11 +206,14 @@ func TestPlanNotices(t *testing.T) {
 		"already planned": {hours(2), []klaxonv1alpha1.NotificationRule{onStart},
 			nil, []klaxonv1alpha1.ShiftNotice{sent(start("alice", "mail", 3), klaxonv1alpha1.ShiftNoticeStart, 3)},
 			start("alice", "mail", 3) + ":Sent", hours(50)},
-		"a sent ShiftStart kept until its shift started": {hours(3), nil,
+		"a sent ShiftStart kept for a day": {hours(23), nil,
 			nil, []klaxonv1alpha1.ShiftNotice{sent(start("alice", "mail", 3), klaxonv1alpha1.ShiftNoticeStart, 3)},
 			start("alice", "mail", 3) + ":Sent", time.Time{}},
-		"and then dropped": {hours(3).Add(notice.TooLate), nil,
+		"and then dropped": {hours(24), nil,
 			nil, []klaxonv1alpha1.ShiftNotice{sent(start("alice", "mail", 3), klaxonv1alpha1.ShiftNoticeStart, 3)}, "", time.Time{}},
+		"or kept until its shift started, when later": {hours(30), nil,
+			nil, []klaxonv1alpha1.ShiftNotice{sent(start("alice", "mail", 31), klaxonv1alpha1.ShiftNoticeStart, 31)},
+			start("alice", "mail", 31) + ":Sent", time.Time{}},
 		"a ShiftChange for the changed": {hours(1), []klaxonv1alpha1.NotificationRule{onChange},
 			map[string]notice.Change{"alice": {Now: []notice.Span{{Start: hours(3), End: hours(27)}}}}, nil,
 			"ShiftChange/alice/mail/7:Pending", time.Time{}},
@@ -232,8 +235,8 @@ func TestPlanNotices(t *testing.T) {
 	}
 }
 
-// A Pending notice whose shift started more than TooLate ago fails; the
-// list keeps MaxNotices, dropping the oldest finished, never a Pending.
+// A Pending notice whose shift started more than TooLate ago is kept for
+// the send to fail; the list keeps MaxNotices, dropping the oldest finished, never a Pending.
 func TestPlanBoundsNotices(t *testing.T) {
 	s := rotation(t, 24*time.Hour, "alice")
 	st := metav1.NewTime(hours(-1))
@@ -244,8 +247,11 @@ func TestPlanBoundsNotices(t *testing.T) {
 		Responders: map[string]*klaxonv1alpha1.ResponderSpec{"alice": responder(klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftChange})}}
 	p.Shifts, _ = notice.Shifts(s, t0)
 	got, _ := p.Notices([]klaxonv1alpha1.ShiftNotice{late})
-	if keys(got) != "late:Failed,ShiftChange/alice/mail/2:Pending" || !strings.HasPrefix(got[0].Reason, "too late") {
-		t.Errorf("got %s (%q)", keys(got), got[0].Reason)
+	if keys(got) != "late:Pending,ShiftChange/alice/mail/2:Pending" || !notice.TooLateFor(&got[0], t0) {
+		t.Errorf("got %s, want the late one kept Pending for the send to fail", keys(got))
+	}
+	if notice.Apply(&late, notice.Outcome{At: t0, TooLate: true}); late.State != klaxonv1alpha1.ShiftNoticeFailed || !strings.HasPrefix(late.Reason, "too late") {
+		t.Errorf("too late: %s %q", late.State, late.Reason)
 	}
 
 	full := func(state klaxonv1alpha1.ShiftNoticeState) []klaxonv1alpha1.ShiftNotice {

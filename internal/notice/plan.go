@@ -26,8 +26,9 @@ const (
 	// TooLate is how long after its shift started a ShiftStart notice
 	// still goes; later it could no longer help.
 	TooLate = 15 * time.Minute
-	// keepChange is how long a finished ShiftChange notice is kept.
-	keepChange = 24 * time.Hour
+	// keepFinished is how long after it was planned a finished notice is
+	// kept.
+	keepFinished = 24 * time.Hour
 	// maxSpansListed is how many shifts a ShiftChange notice lists under
 	// Was and under Now.
 	maxSpansListed = 5
@@ -51,8 +52,8 @@ type Plan struct {
 }
 
 // Notices returns notices, the schedule's current ones, with finished ones
-// past keeping dropped, ShiftStart ones too late to help Failed, and the
-// notices newly due planned Pending; and next, when the next ShiftStart
+// past keeping dropped and the notices newly due planned Pending (one too
+// late to help is failed by the send, which announces it); and next, when the next ShiftStart
 // notice is due to be planned (zero for none). It never plans a key
 // already listed, and keeps the list within MaxNotices by dropping the
 // oldest finished ones: a notice that finds no room is planned by a later
@@ -63,9 +64,6 @@ func (p *Plan) Notices(notices []klaxonv1alpha1.ShiftNotice) (out []klaxonv1alph
 	for _, n := range notices {
 		if p.finishedLongAgo(&n) {
 			continue
-		}
-		if n.State == klaxonv1alpha1.ShiftNoticePending && TooLateFor(&n, p.Now) {
-			n.State, n.Reason = klaxonv1alpha1.ShiftNoticeFailed, "too late: the shift started more than 15m ago"
 		}
 		known[n.Key] = true
 		out = append(out, n)
@@ -108,17 +106,17 @@ func (p *Plan) Notices(notices []klaxonv1alpha1.ShiftNotice) (out []klaxonv1alph
 }
 
 // finishedLongAgo reports whether a finished notice need no longer be
-// kept: a ShiftStart one once its shift has started, as it is never
-// planned again then; a ShiftChange one a day after it was planned, as its
-// revision is never planned again.
+// kept: a day after it was planned, for people to see how it went, and a
+// ShiftStart one at least until its shift has started, as it is never
+// planned again then (a ShiftChange one's revision never is).
 func (p *Plan) finishedLongAgo(n *klaxonv1alpha1.ShiftNotice) bool {
 	if n.State == klaxonv1alpha1.ShiftNoticePending {
 		return false
 	}
-	if n.Kind == klaxonv1alpha1.ShiftNoticeStart && n.ShiftStart != nil {
-		return !p.Now.Before(n.ShiftStart.Add(TooLate))
+	if n.Kind == klaxonv1alpha1.ShiftNoticeStart && n.ShiftStart != nil && p.Now.Before(n.ShiftStart.Time) {
+		return false
 	}
-	return !p.Now.Before(n.PlannedAt.Add(keepChange))
+	return !p.Now.Before(n.PlannedAt.Add(keepFinished))
 }
 
 // TooLateFor reports whether n is a ShiftStart notice whose shift started
