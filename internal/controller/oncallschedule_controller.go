@@ -26,20 +26,45 @@ import (
 // computes who is on call now and requeues at the next handoff.
 type OnCallScheduleReconciler struct {
 	reconciler
+	// apiReader reads the schedule from the API server right before its
+	// notices are sent.
+	apiReader client.Reader
+	// sender sends shift notices as the incident sender sends pages.
+	sender *sender
+	// publicURL and ackLinks are for the channels that need them.
+	publicURL string
+	ackLinks  ackLinkOptions
 }
 
 // NewOnCallScheduleReconciler returns an OnCallScheduleReconciler.
 func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *OnCallScheduleReconciler {
-	return &OnCallScheduleReconciler{newReconciler(c, recorder, opts)}
+	o := buildOptions(opts)
+	r := &OnCallScheduleReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: c, publicURL: o.publicURL, ackLinks: o.ackLinks}
+	r.sender = r.newNoticeSender(c, c)
+	return r
 }
 
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules,verbs=get;list;watch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncallschedules/status,verbs=patch
 // +kubebuilder:rbac:groups=klaxon.dev,resources=oncalloverrides,verbs=get;list;watch
 
-// Reconcile computes who is on call now and when that changes next.
+// Reconcile computes who is on call now and when that changes next, plans
+// the shift notices due and, once they are stored, sends them.
 func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall))
+	// toSend spares the API server a read of every schedule reconciled:
+	// only one whose notices are due is read afresh before sending.
+	toSend := false
+	notices := func(ctx context.Context, s *scope[*klaxonv1alpha1.OnCallSchedule]) (ctrl.Result, error) {
+		res, err := r.reconcileNotices(ctx, s)
+		toSend = dueNotices(s.obj.Status.Notices, s.now)
+		return res, err
+	}
+	result, err := runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall, notices))
+	if err != nil || !toSend {
+		return result, err
+	}
+	sent, err := r.sendNotices(ctx, req.NamespacedName)
+	return lowestRequeue(result, sent), err
 }
 
 // reconcileOnCall sets status.onCall, nextHandoffAt, overrides and Ready.
@@ -94,6 +119,14 @@ func (r *OnCallScheduleReconciler) reconcileOnCall(ctx context.Context, s *scope
 		wake = apitime.CeilSecond(edge)
 	}
 	return ctrl.Result{RequeueAfter: min(wake.Sub(s.now), oncall.Horizon)}, nil
+}
+
+// newNoticeSender returns the sender of shift notices. It is not added to
+// the manager: only its sending is used, within the reconcile, which runs
+// on the leader.
+func (r *OnCallScheduleReconciler) newNoticeSender(cache client.Client, apiReader client.Reader) *sender {
+	return newSender(cache, apiReader, &channelLoader{secretReader: apiReader, publicURL: r.publicURL,
+		buttonKeys: r.ackLinks.keys, egress: r.egress}, r.clock)
 }
 
 // overridesOf lists the OnCallOverrides of a namespace, from the cache.
@@ -166,11 +199,15 @@ func scheduleOfOverride(_ context.Context, obj client.Object) []reconcile.Reques
 }
 
 // SetupWithManager registers the reconciler: it watches overrides too, so
-// that one created, edited or deleted shows at once.
+// that one created, edited or deleted shows at once, and Responders, whose
+// rules say which notices are due.
 func (r *OnCallScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.apiReader = mgr.GetAPIReader()
+	r.sender = r.newNoticeSender(mgr.GetClient(), mgr.GetAPIReader())
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&klaxonv1alpha1.OnCallSchedule{}).
 		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(scheduleOfOverride)).
+		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.schedulesOfResponder)).
 		Named("oncallschedule").
 		Complete(r)
 }

@@ -11,7 +11,7 @@ import (
 func collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		openIncidentsCollector, TimeToAcknowledge, TimeToResolve, Pages, Escalations, TargetsMissed,
-		ReceiverRequests, ReceiverDuration, ReceiverUnmatchedGroups, ReceiverChangeEvents, CalendarRequests,
+		ReceiverRequests, ReceiverDuration, ReceiverUnmatchedGroups, ReceiverChangeEvents, CalendarRequests, ShiftNotices,
 	}
 }
 
