@@ -66,8 +66,9 @@ const (
 
 // NotificationRule says which contact to use when paged, or, with on, which
 // contact hears of the person's shifts.
-// +kubebuilder:validation:XValidation:rule="!has(self.before) || (has(self.on) && self.on == 'ShiftStart')",message="before applies only to a rule with on: ShiftStart"
-// +kubebuilder:validation:XValidation:rule="!has(self.on) || self.on == 'Page' || (!has(self.after) && !has(self.severities) && !has(self.bundleAfter) && !has(self.bundleWindow))",message="after, severities, bundleAfter and bundleWindow apply only to paging rules; a rule with on: ShiftStart or ShiftChange takes contact, on and before"
+// +kubebuilder:validation:XValidation:rule="!has(self.on) || !has(self.__true__)",message="the rule says on twice: once as on and once as true, which is how YAML 1.1 reads an unquoted on key; keep one"
+// +kubebuilder:validation:XValidation:rule="!has(self.before) || (has(self.on) ? self.on : (has(self.__true__) ? self.__true__ : 'Page')) == 'ShiftStart'",message="before applies only to a rule with on: ShiftStart"
+// +kubebuilder:validation:XValidation:rule="(has(self.on) ? self.on : (has(self.__true__) ? self.__true__ : 'Page')) == 'Page' || (!has(self.after) && !has(self.severities) && !has(self.bundleAfter) && !has(self.bundleWindow))",message="after, severities, bundleAfter and bundleWindow apply only to paging rules; a rule with on: ShiftStart or ShiftChange takes contact, on and before"
 type NotificationRule struct {
 	// contact names one of spec.contacts.
 	// +required
@@ -82,6 +83,12 @@ type NotificationRule struct {
 	// shifts within the next 14 days.
 	// +optional
 	On RuleOn `json:"on,omitempty"`
+
+	// true is on as kubectl delivers an unquoted on key: YAML 1.1 reads
+	// `on: ShiftStart` as `true: ShiftStart`. It means what on means, so
+	// either spelling works; a rule sets at most one of them.
+	// +optional
+	OnUnquoted RuleOn `json:"true,omitempty"`
 
 	// before is, for a rule with on: ShiftStart, how long before the shift
 	// starts the notice goes. Default: 1h.
@@ -199,4 +206,16 @@ type ResponderList struct {
 
 func init() {
 	register(&Responder{}, &ResponderList{})
+}
+
+// Sends returns what the rule sends: its on, spelt either way, else Page.
+func (r *NotificationRule) Sends() RuleOn {
+	switch {
+	case r.On != "":
+		return r.On
+	case r.OnUnquoted != "":
+		return r.OnUnquoted
+	default:
+		return RuleOnPage
+	}
 }

@@ -95,7 +95,7 @@ func (r *OnCallScheduleReconciler) reconcileNotices(ctx context.Context, s *scop
 func anyRule(responders map[string]*klaxonv1alpha1.ResponderSpec, on klaxonv1alpha1.RuleOn) bool {
 	for _, spec := range responders {
 		for _, r := range spec.Rules {
-			if r.On == on {
+			if r.Sends() == on {
 				return true
 			}
 		}

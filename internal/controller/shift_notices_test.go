@@ -276,6 +276,11 @@ func TestShiftNoticeRulesAreValidated(t *testing.T) {
 		"after on a ShiftStart rule":   {klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftStart, After: hour}, "after, severities, bundleAfter and bundleWindow apply only to paging rules"},
 		"before too long":              {klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftStart, Before: &metav1.Duration{Duration: 200 * time.Hour}}, "before must be a duration from 1m to 168h"},
 		"valid":                        {klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftStart, Before: hour}, ""},
+		// YAML 1.1 reads an unquoted on key as true; the rule takes it so.
+		"valid unquoted":             {klaxonv1alpha1.NotificationRule{Contact: "mail", OnUnquoted: klaxonv1alpha1.RuleOnShiftStart, Before: hour}, ""},
+		"after on an unquoted rule":  {klaxonv1alpha1.NotificationRule{Contact: "mail", OnUnquoted: klaxonv1alpha1.RuleOnShiftChange, After: hour}, "after, severities, bundleAfter and bundleWindow apply only to paging rules"},
+		"before on an unquoted page": {klaxonv1alpha1.NotificationRule{Contact: "mail", OnUnquoted: klaxonv1alpha1.RuleOnPage, Before: hour}, "before applies only to a rule with on: ShiftStart"},
+		"on spelt both ways":         {klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftStart, OnUnquoted: klaxonv1alpha1.RuleOnShiftChange}, "the rule says on twice"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -68,7 +68,7 @@ func Plan(p Page) []klaxonv1alpha1.Notification {
 		}
 		used := map[string]bool{}
 		for _, rule := range spec.Rules {
-			if rule.On != "" && rule.On != klaxonv1alpha1.RuleOnPage {
+			if rule.Sends() != klaxonv1alpha1.RuleOnPage {
 				continue // a shift notice's rule, not a page's
 			}
 			c, ok := contacts[rule.Contact]

@@ -35,6 +35,10 @@ func TestNoticeRulesNeverPage(t *testing.T) {
 			[]klaxonv1alpha1.NotificationRule{{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftChange}, {Contact: "mail"}},
 			[]string{"alice/mail@mail:alice@example.com Pending +0s"},
 		},
+		"a notice rule spelt as YAML 1.1 reads an unquoted on": {
+			[]klaxonv1alpha1.NotificationRule{{Contact: "phone", OnUnquoted: klaxonv1alpha1.RuleOnShiftStart}, {Contact: "mail"}},
+			[]string{"alice/mail@mail:alice@example.com Pending +0s"},
+		},
 		"only notice rules": {
 			[]klaxonv1alpha1.NotificationRule{{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftStart}, {Contact: "phone", On: klaxonv1alpha1.RuleOnShiftChange}},
 			[]string{"alice/@: Failed +0s paged alice: no contact for SEV1"},

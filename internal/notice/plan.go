@@ -152,7 +152,7 @@ func (p *Plan) rules(user string, on klaxonv1alpha1.RuleOn) []rule {
 	var out []rule
 	used := map[string]bool{}
 	for _, r := range spec.Rules {
-		if r.On != on || used[r.Contact] || !hasContact(spec, r.Contact) {
+		if r.Sends() != on || used[r.Contact] || !hasContact(spec, r.Contact) {
 			continue
 		}
 		used[r.Contact] = true
