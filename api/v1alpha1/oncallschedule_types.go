@@ -284,6 +284,15 @@ type ShiftRecord struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=256
 	Entries []RecordedShift `json:"entries,omitempty"`
+
+	// untold are the people whose change the record holds back: their
+	// ShiftChange notices found no room in status.notices yet, so the
+	// record keeps their old shifts until the notices are planned.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=253
+	Untold []string `json:"untold,omitempty"`
 }
 
 // RecordedShift is one person's shift.

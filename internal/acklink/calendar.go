@@ -92,6 +92,24 @@ func (s *Signer) VerifyCalendar(token string) (CalendarClaims, error) {
 	return decodeCalendar(payload)
 }
 
+// ClaimedCalendar returns what a calendar token claims, without checking
+// its signature: only to refuse at once, before any key is read, a token
+// that does not even claim the feed asked for. Nothing else may trust it.
+func ClaimedCalendar(token string) (CalendarClaims, error) {
+	if len(token) > MaxTokenLength || !tokenChars(token) {
+		return CalendarClaims{}, fmt.Errorf("%w: not a token", ErrMalformed)
+	}
+	p, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return CalendarClaims{}, fmt.Errorf("%w: no payload and signature", ErrMalformed)
+	}
+	payload, err := encoding.DecodeString(p)
+	if err != nil {
+		return CalendarClaims{}, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+	}
+	return decodeCalendar(payload)
+}
+
 // CalendarKeyName is the data key of a feed's key in the calendar keys
 // Secret: "<kind>.<name>", or, when that is longer than a Secret's key may
 // be, "<kind>.sha256-<hex of the name's SHA-256>".

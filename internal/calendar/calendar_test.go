@@ -140,7 +140,8 @@ func TestBuilder(t *testing.T) {
 			// The layer starts at 09:00: nobody hands over to alice.
 			"2027-01-04T09:00:00Z 2027-01-04T12:00:00Z On call: alice|Schedule: ns/payments\nHands over to: erin",
 			"2027-01-04T12:00:00Z 2027-01-04T14:00:00Z On call: erin|Schedule: ns/payments\nTakes over from: alice\nHands over to: alice",
-			"2027-01-04T14:00:00Z 2027-01-05T00:00:00Z On call: alice|Schedule: ns/payments\nTakes over from: erin",
+			// The window ends at midnight; the shift across it keeps its end.
+			"2027-01-04T14:00:00Z 2027-01-05T09:00:00Z On call: alice|Schedule: ns/payments\nTakes over from: erin\nHands over to: bob",
 		}, 0, 0},
 		"too many handoffs cut the feed short": {compile(t, hourly), from.AddDate(0, 0, 60), only("nobody"), byUser, nil, 1, 10},
 	} {
@@ -176,7 +177,10 @@ func TestFeedBudget(t *testing.T) {
 	}})
 	from := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
 	b := NewBuilder("feed", from, from.AddDate(0, 0, 10))
-	b.left = 15
+	// What one schedule's walk costs, look-around included: the budget
+	// pays for the first and half the second.
+	_, _, cost := daily.PersonShifts(from.Add(-lookAround), from.AddDate(0, 0, 10).Add(lookAround), HandoffBudget)
+	b.left = cost + cost/2
 	for _, name := range []string{"first", "second", "third"} {
 		b.Add(Schedule{Namespace: "ns", Name: name, Compiled: daily}, everyone, byUser)
 	}
@@ -188,7 +192,7 @@ func TestFeedBudget(t *testing.T) {
 			names = append(names, name)
 		}
 	}
-	// The first costs 11 handoffs, the second is cut at the 4 left.
+	// The second is cut where the budget ran out.
 	if want := []string{"first", "second"}; !slices.Equal(names, want) {
 		t.Errorf("schedules shown: %v, want %v", names, want)
 	}
@@ -239,5 +243,33 @@ func TestRender(t *testing.T) {
 	}, "\r\n")
 	if got := string(Render(f)); got != want {
 		t.Errorf("Render =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A weekly shift that began before the window keeps its start, and so its
+// UID, as the window moves on day by day.
+func TestShiftAcrossTheWindowStartKeepsItsUID(t *testing.T) {
+	weekly := compile(t, &klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: []klaxonv1alpha1.ScheduleLayer{
+		{Name: "weeks", Participants: []string{"alice", "bob"}, Start: "2027-01-04T09:00:00", Shift: metav1.Duration{Duration: 7 * 24 * time.Hour}},
+	}})
+	var uids []string
+	for day := 12; day <= 14; day++ {
+		// The window opens a week before today, on the 5th to the 7th:
+		// inside alice's first week, which began on the 4th.
+		from, to := Window(time.Date(2027, 1, day, 12, 0, 0, 0, time.UTC), 1)
+		b := NewBuilder("feed", from, to)
+		b.Add(Schedule{Namespace: "ns", Name: "s", Compiled: weekly}, func(sh oncall.PersonShift) bool { return sh.User == "alice" }, byUser)
+		f := b.Feed()
+		if len(f.Events) == 0 {
+			t.Fatalf("day %d: no events", day)
+		}
+		first := f.Events[0]
+		if want := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC); !first.Start.Equal(want) {
+			t.Errorf("day %d: the shift in progress at the window's start starts at %v, want %v", day, first.Start, want)
+		}
+		uids = append(uids, first.UID)
+	}
+	if uids[0] != uids[1] || uids[1] != uids[2] {
+		t.Errorf("the UID of one shift changed from day to day: %v", uids)
 	}
 }

@@ -23,13 +23,20 @@ const (
 	MaxEvents = 5000
 	// MaxSchedules bounds the schedules one feed reads: each costs a walk.
 	MaxSchedules = 100
-	// HandoffBudget bounds the handoffs followed in one schedule: hourly
-	// handoffs over the longest window take about 5,600.
-	HandoffBudget = 10000
-	// FeedHandoffBudget bounds the handoffs followed for one feed, over
-	// all its schedules: a hundred daily schedules over the longest
-	// window take about 23,000.
-	FeedHandoffBudget = 50000
+	// HandoffBudget bounds the walk of one schedule (oncall's
+	// PersonShifts budget: a handoff and each person on call after it):
+	// one person handing over hourly over the longest window, the
+	// look-around included, takes about 14,000.
+	HandoffBudget = 20000
+	// FeedHandoffBudget bounds the walks of one feed, over all its
+	// schedules: a hundred daily schedules of two over the longest window
+	// take about 80,000.
+	FeedHandoffBudget = 100000
+	// lookAround is how far before and after the window a feed walks, so
+	// that a shift crossing an edge of the window keeps its own start and
+	// end, and so its UID, as the window moves day by day. Only a shift
+	// longer than this is cut at the edge.
+	lookAround = 7 * 24 * time.Hour
 	// maxListed bounds the people one line of a description names.
 	maxListed = 20
 )
@@ -102,16 +109,19 @@ func (b *Builder) Add(s Schedule, keep func(oncall.PersonShift) bool, summary fu
 		return
 	}
 	budget := min(b.budget, b.left)
-	shifts, until := s.Compiled.PersonShifts(b.from, b.to, budget)
+	shifts, until, used := s.Compiled.PersonShifts(b.from.Add(-lookAround), b.to.Add(lookAround), budget)
+	b.left -= used
 	if until.Before(b.to) {
-		b.left -= budget
 		b.Note(fmt.Sprintf("Schedule %s/%s changes hands too often: its shifts after %s are not shown.",
 			s.Namespace, s.Name, until.UTC().Format(time.RFC3339)))
-	} else {
-		b.left -= handoffs(shifts)
+	}
+	end := b.to
+	if until.Before(end) {
+		end = until
 	}
 	for _, sh := range shifts {
-		if !keep(sh) {
+		// The look-around keeps edges whole; the feed shows the window.
+		if !sh.End.After(b.from) || !sh.Start.Before(end) || !keep(sh) {
 			continue
 		}
 		if len(b.feed.Events) == MaxEvents {
@@ -128,18 +138,6 @@ func (b *Builder) Add(s Schedule, keep func(oncall.PersonShift) bool, summary fu
 			Sequence:    s.Sequence,
 		})
 	}
-}
-
-// handoffs is about the steps the walk of shifts took: one per instant at
-// which a shift starts.
-func handoffs(shifts []oncall.PersonShift) int {
-	n := 1
-	for i := 1; i < len(shifts); i++ {
-		if !shifts[i].Start.Equal(shifts[i-1].Start) {
-			n++
-		}
-	}
-	return n
 }
 
 // Note adds a note on what the feed leaves out.

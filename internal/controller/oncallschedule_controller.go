@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -129,6 +130,9 @@ func (r *OnCallScheduleReconciler) newNoticeSender(cache client.Client, apiReade
 		buttonKeys: r.ackLinks.keys, egress: r.egress}, r.clock)
 }
 
+// scheduleWorkers is how many schedules are reconciled at once.
+const scheduleWorkers = 4
+
 // overridesOf lists the OnCallOverrides of a namespace, from the cache.
 func overridesOf(ctx context.Context, c client.Client, namespace string) ([]klaxonv1alpha1.OnCallOverride, error) {
 	list := &klaxonv1alpha1.OnCallOverrideList{}
@@ -208,6 +212,9 @@ func (r *OnCallScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&klaxonv1alpha1.OnCallSchedule{}).
 		Watches(&klaxonv1alpha1.OnCallOverride{}, handler.EnqueueRequestsFromMapFunc(scheduleOfOverride)).
 		Watches(&klaxonv1alpha1.Responder{}, handler.EnqueueRequestsFromMapFunc(r.schedulesOfResponder)).
+		// A reconcile may wait on a slow channel's sends of notices
+		// (notify.SendTimeout); other schedules' handoffs must not.
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: scheduleWorkers}).
 		Named("oncallschedule").
 		Complete(r)
 }

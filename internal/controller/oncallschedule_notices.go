@@ -49,21 +49,30 @@ func (r *OnCallScheduleReconciler) reconcileNotices(ctx context.Context, s *scop
 		return ctrl.Result{}, err
 	}
 
-	shifts, until := notice.Shifts(compiled, s.now)
-	entries := notice.Entries(shifts)
+	// Without a notice rule in the namespace nobody is told of shifts: the
+	// walk is skipped, and the record spans nothing, so that a rule added
+	// later finds no change to tell until a record of shifts exists. The
+	// revision still follows every edit, for calendar feeds.
+	var shifts []oncall.PersonShift
+	until := s.now
+	if anyRule(responders, klaxonv1alpha1.RuleOnShiftStart) || anyRule(responders, klaxonv1alpha1.RuleOnShiftChange) {
+		shifts, until = notice.Shifts(compiled, s.now)
+	}
+	entries := notice.Entries(shifts, s.now)
 	changes := notice.Diff(st.Shifts, entries, until, s.now)
 	inputs := notice.Inputs(s.obj.Name, &s.obj.Spec, overrides)
 	// A change of inputs that moves nothing still gets a revision, but
-	// tells nobody.
+	// tells nobody; without an edit, only the changes held back for want
+	// of room are told.
 	record, _ := notice.Update(st.Shifts, inputs, entries, until, s.now, len(changes) > 0)
 	if st.Shifts != nil && record.Revision == st.Shifts.Revision {
-		changes = nil
+		changes = notice.Untold(changes, st.Shifts)
 	}
-	st.Shifts = record
 
 	plan := &notice.Plan{Now: s.now, Location: compiled.Location(), Revision: record.Revision,
 		Shifts: shifts, Changes: changes, Responders: responders}
-	notices, next := plan.Notices(st.Notices)
+	notices, next, untold := plan.Notices(st.Notices)
+	st.Shifts = notice.HoldBack(record, st.Shifts, untold)
 	st.Notices = notices
 	if len(notices) == 0 {
 		st.Notices = nil
@@ -208,6 +217,9 @@ func (r *OnCallScheduleReconciler) sendNotice(ctx context.Context, sched *klaxon
 	if n.ShiftStart != nil && n.ShiftEnd != nil {
 		m.Notice.Start, m.Notice.End = n.ShiftStart.Time, n.ShiftEnd.Time
 	}
+	// Only for the phone caps, which count per person: a notice renders
+	// from Notice alone.
+	m.Page.Responder = n.User
 	// The incident sender's channel loading, egress, phone caps and
 	// timeout.
 	o := r.sender.sendMessage(ctx, types.NamespacedName{Namespace: sched.Namespace, Name: sched.Name}, sched.UID,

@@ -46,7 +46,7 @@ func TestGuideMails(t *testing.T) {
 
 	// Two OnCallOverrides swap alice's shift with carol's the day after.
 	oldShifts, oldUntil := notice.Shifts(before, now)
-	old, _ := notice.Update(nil, "before", notice.Entries(oldShifts), oldUntil, now, false)
+	old, _ := notice.Update(nil, "before", notice.Entries(oldShifts, now), oldUntil, now, false)
 	day := func(d int) metav1.Time { return metav1.NewTime(time.Date(2026, 12, d, 8, 0, 0, 0, time.UTC)) }
 	swap := func(name, user, with string, from int) klaxonv1alpha1.OnCallOverride {
 		return klaxonv1alpha1.OnCallOverride{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: klaxonv1alpha1.OnCallOverrideSpec{
@@ -56,7 +56,7 @@ func TestGuideMails(t *testing.T) {
 	after := before.WithOverrides("payments-primary", []klaxonv1alpha1.OnCallOverride{
 		swap("swap-1", "alice", "carol", 7), swap("swap-2", "carol", "alice", 8)})
 	newShifts, newUntil := notice.Shifts(after, now)
-	diff := notice.Diff(old, notice.Entries(newShifts), newUntil, now)
+	diff := notice.Diff(old, notice.Entries(newShifts, now), newUntil, now)
 	c, ok := diff["alice"]
 	if !ok {
 		t.Fatalf("the edit changes nothing of alice's: %v", diff)

@@ -3,6 +3,7 @@ package notice_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func rotation(t *testing.T, shift time.Duration, people ...string) *oncall.Sched
 func record(t *testing.T, s *oncall.Schedule, now time.Time) *klaxonv1alpha1.ShiftRecord {
 	t.Helper()
 	shifts, until := notice.Shifts(s, now)
-	rec, _ := notice.Update(nil, "x", notice.Entries(shifts), until, now, false)
+	rec, _ := notice.Update(nil, "x", notice.Entries(shifts, now), until, now, false)
 	return rec
 }
 
@@ -82,7 +83,7 @@ func TestDiff(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			shifts, until := notice.Shifts(tc.s, tc.now)
-			if got := changes(notice.Diff(tc.old, notice.Entries(shifts), until, tc.now)); got != tc.want {
+			if got := changes(notice.Diff(tc.old, notice.Entries(shifts, tc.now), until, tc.now)); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -108,7 +109,7 @@ func TestShiftsAreBounded(t *testing.T) {
 // The revision grows with the inputs only; a record is rewritten when the
 // inputs change, a change is found or it is a day old, and not otherwise.
 func TestUpdate(t *testing.T) {
-	old := &klaxonv1alpha1.ShiftRecord{Revision: 4, Inputs: "a", From: metav1.NewTime(t0)}
+	old := &klaxonv1alpha1.ShiftRecord{Revision: 4, Inputs: "a", From: metav1.NewTime(t0), Until: metav1.NewTime(t0.Add(notice.Window))}
 	cases := map[string]struct {
 		inputs  string
 		now     time.Time
@@ -132,6 +133,18 @@ func TestUpdate(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})
+	}
+	// A record that spanned nothing (no notice rule then) is written anew
+	// once shifts are asked for, and the other way round.
+	empty := &klaxonv1alpha1.ShiftRecord{Revision: 4, Inputs: "a", From: metav1.NewTime(t0), Until: metav1.NewTime(t0)}
+	if _, written := notice.Update(empty, "a", nil, hours(1).Add(notice.Window), hours(1), false); !written {
+		t.Errorf("a record that spanned nothing is kept when shifts are asked for")
+	}
+	if _, written := notice.Update(old, "a", nil, hours(1), hours(1), false); !written {
+		t.Errorf("a record of shifts is kept when none are asked for")
+	}
+	if _, written := notice.Update(empty, "a", nil, hours(1), hours(1), false); written {
+		t.Errorf("a record that spans nothing is written again while none are asked for")
 	}
 	if rec, _ := notice.Update(nil, "a", nil, hours(1), t0, false); rec.Revision != 1 {
 		t.Errorf("a first record's revision is %d, want 1", rec.Revision)
@@ -201,6 +214,10 @@ func TestPlanNotices(t *testing.T) {
 	}{
 		"before the window": {hours(1), []klaxonv1alpha1.NotificationRule{onStart}, nil, nil, "", hours(2)},
 		"in the window":     {hours(2), []klaxonv1alpha1.NotificationRule{onStart}, nil, nil, start("alice", "mail", 3) + ":Pending", hours(50)},
+		// A restart or a failover across the start: still told, late.
+		"started within TooLate": {hours(3).Add(5 * time.Minute), []klaxonv1alpha1.NotificationRule{onStart}, nil, nil,
+			start("alice", "mail", 3) + ":Pending", hours(50)},
+		"started longer ago": {hours(3).Add(notice.TooLate), []klaxonv1alpha1.NotificationRule{onStart}, nil, nil, "", hours(50)},
 		"two rules, their own windows": {hours(1), []klaxonv1alpha1.NotificationRule{onStart, onStart2h}, nil, nil,
 			start("alice", "sms", 3) + ":Pending", hours(2)},
 		"already planned": {hours(2), []klaxonv1alpha1.NotificationRule{onStart},
@@ -227,7 +244,7 @@ func TestPlanNotices(t *testing.T) {
 			shifts, _ := notice.Shifts(s, tc.now)
 			p := &notice.Plan{Now: tc.now, Location: time.UTC, Revision: 7, Shifts: shifts, Changes: tc.changes,
 				Responders: map[string]*klaxonv1alpha1.ResponderSpec{"alice": responder(tc.rules...)}}
-			got, next := p.Notices(tc.existing)
+			got, next, _ := p.Notices(tc.existing)
 			if keys(got) != tc.want || !next.Equal(tc.next) {
 				t.Errorf("got %q next %v\nwant %q next %v", keys(got), next, tc.want, tc.next)
 			}
@@ -246,7 +263,7 @@ func TestPlanBoundsNotices(t *testing.T) {
 		Changes:    map[string]notice.Change{"alice": {}},
 		Responders: map[string]*klaxonv1alpha1.ResponderSpec{"alice": responder(klaxonv1alpha1.NotificationRule{Contact: "mail", On: klaxonv1alpha1.RuleOnShiftChange})}}
 	p.Shifts, _ = notice.Shifts(s, t0)
-	got, _ := p.Notices([]klaxonv1alpha1.ShiftNotice{late})
+	got, _, _ := p.Notices([]klaxonv1alpha1.ShiftNotice{late})
 	if keys(got) != "late:Pending,ShiftChange/alice/mail/2:Pending" || !notice.TooLateFor(&got[0], t0) {
 		t.Errorf("got %s, want the late one kept Pending for the send to fail", keys(got))
 	}
@@ -262,13 +279,56 @@ func TestPlanBoundsNotices(t *testing.T) {
 		}
 		return ns
 	}
-	got, next := p.Notices(full(klaxonv1alpha1.ShiftNoticeSent))
+	got, next, _ := p.Notices(full(klaxonv1alpha1.ShiftNoticeSent))
 	if len(got) != notice.MaxNotices || got[0].Key != "n1" || got[len(got)-1].Key != "ShiftChange/alice/mail/2" || !next.IsZero() {
 		t.Errorf("full of finished: %d notices, first %s, last %s, next %v", len(got), got[0].Key, got[len(got)-1].Key, next)
 	}
-	got, next = p.Notices(full(klaxonv1alpha1.ShiftNoticePending))
+	got, next, untold := p.Notices(full(klaxonv1alpha1.ShiftNoticePending))
 	if len(got) != notice.MaxNotices || got[len(got)-1].Key != "n63" || !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("full of Pending: %d notices, last %s, next %v; want the new one left for later", len(got), got[len(got)-1].Key, next)
+	}
+	if !slices.Equal(untold, []string{"alice"}) {
+		t.Errorf("untold %v, want alice, whose change found no room", untold)
+	}
+
+	// Room is never made by dropping a Sent ShiftStart notice whose shift
+	// could be planned again: it would be sent twice.
+	future := metav1.NewTime(hours(5))
+	kept := append([]klaxonv1alpha1.ShiftNotice{{Key: "start", Kind: klaxonv1alpha1.ShiftNoticeStart, State: klaxonv1alpha1.ShiftNoticeSent,
+		ShiftStart: &future, PlannedAt: metav1.NewTime(t0)}}, full(klaxonv1alpha1.ShiftNoticeSent)[1:]...)
+	got, _, _ = p.Notices(kept)
+	if got[0].Key != "start" || got[1].Key != "n2" {
+		t.Errorf("room made by dropping %s rather than n1", keys(got)[:20])
+	}
+}
+
+// A change whose notices found no room is held back: the record keeps the
+// person's old shifts and names them untold, so the next reconcile, with
+// no edit and room again, finds the change and plans it.
+func TestHoldBackTellsLater(t *testing.T) {
+	before, after := rotation(t, 24*time.Hour, "alice", "bob"), rotation(t, 24*time.Hour, "bob", "alice")
+	old := record(t, before, t0)
+	shifts, until := notice.Shifts(after, t0)
+	entries := notice.Entries(shifts, t0)
+	rec, _ := notice.Update(old, "edited", entries, until, t0, true)
+	changes := notice.Diff(old, entries, until, t0)
+	held := notice.HoldBack(rec, old, []string{"alice"})
+	if !slices.Equal(held.Untold, []string{"alice"}) || held.Revision != rec.Revision {
+		t.Fatalf("held back: untold %v revision %d", held.Untold, held.Revision)
+	}
+	if len(changes) != 2 {
+		t.Fatalf("the edit changed %d people's shifts, want 2", len(changes))
+	}
+	// Next reconcile: no edit; only alice's change is told.
+	later := t0.Add(time.Minute)
+	shifts, until = notice.Shifts(after, later)
+	entries = notice.Entries(shifts, later)
+	again := notice.Untold(notice.Diff(held, entries, until, later), held)
+	if _, ok := again["alice"]; !ok || len(again) != 1 {
+		t.Errorf("changes found again: %v, want alice's only", again)
+	}
+	if cleared := notice.HoldBack(held, held, nil); cleared.Untold != nil || held.Untold == nil {
+		t.Errorf("told at last: untold %v, and the old record changed: %v", cleared.Untold, held.Untold)
 	}
 }
 

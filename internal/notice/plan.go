@@ -58,7 +58,7 @@ type Plan struct {
 // already listed, and keeps the list within MaxNotices by dropping the
 // oldest finished ones: a notice that finds no room is planned by a later
 // reconcile, and next is then soon.
-func (p *Plan) Notices(notices []klaxonv1alpha1.ShiftNotice) (out []klaxonv1alpha1.ShiftNotice, next time.Time) {
+func (p *Plan) Notices(notices []klaxonv1alpha1.ShiftNotice) (out []klaxonv1alpha1.ShiftNotice, next time.Time, untold []string) {
 	out = make([]klaxonv1alpha1.ShiftNotice, 0, len(notices))
 	known := map[string]bool{}
 	for _, n := range notices {
@@ -73,47 +73,55 @@ func (p *Plan) Notices(notices []klaxonv1alpha1.ShiftNotice) (out []klaxonv1alph
 			next = t
 		}
 	}
-	add := func(n klaxonv1alpha1.ShiftNotice) {
+	add := func(n klaxonv1alpha1.ShiftNotice) bool {
 		if known[n.Key] {
-			return
+			return true
 		}
-		if len(out) >= MaxNotices && !dropOldestFinished(&out) {
+		if len(out) >= MaxNotices && !p.dropOldestFinished(&out) {
 			soon(p.Now.Add(time.Minute))
-			return
+			return false
 		}
 		known[n.Key] = true
 		out = append(out, n)
+		return true
 	}
 	for _, sh := range p.Shifts {
 		for _, r := range p.rules(sh.User, klaxonv1alpha1.RuleOnShiftStart) {
 			at := sh.Start.Add(-r.before)
 			switch {
-			case !sh.Start.After(p.Now):
-				// Started, or on call already at now: not a start to tell.
+			case !sh.Start.After(p.Now.Add(-TooLate)):
+				// On call already when the walk began: not a start to
+				// tell, or not one known.
 			case p.Now.Before(at):
 				soon(at)
 			default:
+				// Due, or started within TooLate (a restart or a failover
+				// across the start): the send tells it, or finds it too late.
 				add(p.shiftStart(sh, r.contact))
 			}
 		}
 	}
 	for _, user := range sortedUsers(p.Changes) {
+		told := true
 		for _, r := range p.rules(user, klaxonv1alpha1.RuleOnShiftChange) {
-			add(p.shiftChange(user, r.contact, p.Changes[user]))
+			told = add(p.shiftChange(user, r.contact, p.Changes[user])) && told
+		}
+		if !told {
+			untold = append(untold, user)
 		}
 	}
-	return out, next
+	return out, next, untold
 }
 
 // finishedLongAgo reports whether a finished notice need no longer be
 // kept: a day after it was planned, for people to see how it went, and a
-// ShiftStart one at least until its shift has started, as it is never
+// ShiftStart one at least until TooLate after its shift started, as it is never
 // planned again then (a ShiftChange one's revision never is).
 func (p *Plan) finishedLongAgo(n *klaxonv1alpha1.ShiftNotice) bool {
 	if n.State == klaxonv1alpha1.ShiftNoticePending {
 		return false
 	}
-	if n.Kind == klaxonv1alpha1.ShiftNoticeStart && n.ShiftStart != nil && p.Now.Before(n.ShiftStart.Time) {
+	if n.Kind == klaxonv1alpha1.ShiftNoticeStart && n.ShiftStart != nil && p.Now.Before(n.ShiftStart.Add(TooLate)) {
 		return false
 	}
 	return !p.Now.Before(n.PlannedAt.Add(keepFinished))
@@ -126,10 +134,12 @@ func TooLateFor(n *klaxonv1alpha1.ShiftNotice, now time.Time) bool {
 }
 
 // dropOldestFinished drops the first finished notice, the oldest, and
-// reports whether there was one.
-func dropOldestFinished(ns *[]klaxonv1alpha1.ShiftNotice) bool {
+// reports whether there was one. A ShiftStart notice whose shift could
+// still be planned again is kept: dropped, it would be sent twice.
+func (p *Plan) dropOldestFinished(ns *[]klaxonv1alpha1.ShiftNotice) bool {
 	for i, n := range *ns {
-		if n.State != klaxonv1alpha1.ShiftNoticePending {
+		replannable := n.Kind == klaxonv1alpha1.ShiftNoticeStart && n.ShiftStart != nil && p.Now.Before(n.ShiftStart.Add(TooLate))
+		if n.State != klaxonv1alpha1.ShiftNoticePending && !replannable {
 			*ns = append((*ns)[:i], (*ns)[i+1:]...)
 			return true
 		}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -27,9 +28,10 @@ const (
 	Window = 14 * 24 * time.Hour
 	// MaxEntries is the most shifts the record holds (its CRD bound).
 	MaxEntries = 256
-	// MaxHandoffs bounds the walk over the window: a schedule that hands
-	// off more often is recorded up to where the budget ran out.
-	MaxHandoffs = 2048
+	// MaxHandoffs bounds the walk over the window (PersonShifts' budget: a
+	// handoff and each person on call after it): a schedule that hands off
+	// more often is recorded up to where the budget ran out.
+	MaxHandoffs = 4096
 	// Refresh is how old a record grows before it is written again with
 	// the window moved on; between, time passing changes nothing.
 	Refresh = 24 * time.Hour
@@ -37,12 +39,13 @@ const (
 	maxUser = 253
 )
 
-// Shifts returns everyone's shifts in [now, now+Window), as PersonShifts
-// gives them, and the end of the span they cover: at most MaxEntries, the
-// span cut to where they stop when there are more, or where the handoff
+// Shifts returns everyone's shifts in [now-TooLate, now+Window), as
+// PersonShifts gives them (a shift that started within TooLate is still
+// one to tell of), and the end of the span they cover: at most MaxEntries,
+// the span cut to where they stop when there are more, or where the walk's
 // budget ran out.
 func Shifts(s *oncall.Schedule, now time.Time) ([]oncall.PersonShift, time.Time) {
-	shifts, until := s.PersonShifts(now, now.Add(Window), MaxHandoffs)
+	shifts, until, _ := s.PersonShifts(now.Add(-TooLate), now.Add(Window), MaxHandoffs)
 	if len(shifts) <= MaxEntries {
 		return shifts, until
 	}
@@ -59,12 +62,70 @@ func Shifts(s *oncall.Schedule, now time.Time) ([]oncall.PersonShift, time.Time)
 	return shifts, until
 }
 
-// Entries turns shifts into the record's entries.
-func Entries(shifts []oncall.PersonShift) []klaxonv1alpha1.RecordedShift {
+// Entries turns shifts into the record's entries, which begin at now:
+// shifts that ended by then are left out, and those in progress cut.
+func Entries(shifts []oncall.PersonShift, now time.Time) []klaxonv1alpha1.RecordedShift {
 	out := make([]klaxonv1alpha1.RecordedShift, 0, len(shifts))
 	for _, sh := range shifts {
+		if !sh.End.After(now) {
+			continue
+		}
+		start := sh.Start
+		if start.Before(now) {
+			start = now
+		}
 		out = append(out, klaxonv1alpha1.RecordedShift{User: bounded.Runes(sh.User, maxUser),
-			Start: metav1.NewTime(sh.Start.Truncate(time.Second)), End: metav1.NewTime(sh.End.Truncate(time.Second))})
+			Start: metav1.NewTime(start.Truncate(time.Second)), End: metav1.NewTime(sh.End.Truncate(time.Second))})
+	}
+	return out
+}
+
+// HoldBack returns rec with the old shifts of the untold people in place
+// of their new ones, and untold recorded, so that the next reconcile finds
+// their changes again and plans the notices that found no room; rec as it
+// is when nobody is untold. It never changes rec or old.
+func HoldBack(rec, old *klaxonv1alpha1.ShiftRecord, untold []string) *klaxonv1alpha1.ShiftRecord {
+	if len(untold) == 0 || old == nil {
+		if rec.Untold == nil {
+			return rec
+		}
+		out := rec.DeepCopy()
+		out.Untold = nil
+		return out
+	}
+	held := map[string]bool{}
+	for _, u := range untold {
+		held[u] = true
+	}
+	out := rec.DeepCopy()
+	out.Entries = slices.DeleteFunc(out.Entries, func(e klaxonv1alpha1.RecordedShift) bool { return held[e.User] })
+	for _, e := range old.Entries {
+		if held[e.User] {
+			out.Entries = append(out.Entries, e)
+		}
+	}
+	slices.SortStableFunc(out.Entries, func(a, b klaxonv1alpha1.RecordedShift) int {
+		if c := a.Start.Compare(b.Start.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.User, b.User)
+	})
+	out.Entries = out.Entries[:min(len(out.Entries), MaxEntries)]
+	out.Untold = slices.Sorted(maps.Keys(held))
+	out.Untold = out.Untold[:min(len(out.Untold), MaxEntries)]
+	return out
+}
+
+// Untold keeps of changes those of the people the record held back.
+func Untold(changes map[string]Change, old *klaxonv1alpha1.ShiftRecord) map[string]Change {
+	out := map[string]Change{}
+	if old == nil {
+		return out
+	}
+	for _, u := range old.Untold {
+		if c, ok := changes[u]; ok {
+			out[u] = c
+		}
 	}
 	return out
 }
@@ -109,12 +170,18 @@ func Update(old *klaxonv1alpha1.ShiftRecord, inputs string, entries []klaxonv1al
 	case old.Inputs != inputs:
 		rec.Revision = old.Revision + 1
 		return rec, true
-	case changed || now.Sub(old.From.Time) >= Refresh:
+	case changed || now.Sub(old.From.Time) >= Refresh || spansNothing(old) != !until.After(now):
+		// Also when the record comes to span shifts, or stops: a notice
+		// rule was added to the namespace, or the last removed.
 		rec.Revision = old.Revision
 		return rec, true
 	}
 	return old, false
 }
+
+// spansNothing reports whether the record spans no time: it was made
+// while no notice rule asked for shifts.
+func spansNothing(r *klaxonv1alpha1.ShiftRecord) bool { return !r.Until.After(r.From.Time) }
 
 // Span is a stretch of a person's time on call.
 type Span struct{ Start, End time.Time }

@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// MaxNamed is the most people a PersonShift names in HandsOver, TakesOver
+// and With: a schedule may put hundreds on call at once, and a shift's
+// description is read by a person.
+const MaxNamed = 20
+
 // PersonShift is one person's unbroken time on call.
 type PersonShift struct {
 	User       string
@@ -17,21 +22,25 @@ type PersonShift struct {
 	Source string
 	// HandsOver are those on call just before Start who are not at Start:
 	// who hands over to User. Nil at the walk's first instant, where it is
-	// not known, or when nobody was on call.
+	// not known, or when nobody was on call. At most MaxNamed, shared
+	// with the other shifts that start then: callers must not change it.
 	HandsOver []string
 	// TakesOver are those on call at End who were not just before it:
 	// whom User hands over to. Nil when the shift runs to the walk's end.
+	// At most MaxNamed, shared as HandsOver is.
 	TakesOver []string
-	// With are the others on call at Start.
+	// With are the others on call at Start, at most MaxNamed.
 	With []string
 }
 
 // PersonShifts returns every person's shifts in [from, to), cut to it, by
-// start, then user. It follows at most maxSteps handoffs: when they run
-// out, it returns the shifts up to where it stopped, cut there, and that
-// instant as until; otherwise until is to.
-func (s *Schedule) PersonShifts(from, to time.Time, maxSteps int) (shifts []PersonShift, until time.Time) {
-	spans, until := s.spans(from, to, maxSteps)
+// start, then user. Its work is bounded by budget: each instant at which
+// who is on call changes costs one, plus one for each person on call from
+// then. When the budget runs out it returns the shifts up to where it
+// stopped, cut there, and that instant as until; otherwise until is to.
+// used is the budget it spent.
+func (s *Schedule) PersonShifts(from, to time.Time, budget int) (shifts []PersonShift, until time.Time, used int) {
+	spans, until, used := s.spans(from, to, budget)
 	// open are the shifts not yet ended, by user.
 	open := map[string]int{}
 	for k, sp := range spans {
@@ -39,10 +48,14 @@ func (s *Schedule) PersonShifts(from, to time.Time, maxSteps int) (shifts []Pers
 		if k > 0 {
 			before = spans[k-1].People
 		}
+		// Worked out once for the span: every shift that starts or ends
+		// here shares them.
+		left, arrived := minus(before, sp.People, MaxNamed), minus(sp.People, before, MaxNamed)
+		now := set(sp.People)
 		for user, i := range open {
-			if !slices.Contains(sp.People, user) {
+			if !now[user] {
 				shifts[i].End = sp.From
-				shifts[i].TakesOver = minus(sp.People, before)
+				shifts[i].TakesOver = arrived
 				delete(open, user)
 			}
 		}
@@ -50,10 +63,9 @@ func (s *Schedule) PersonShifts(from, to time.Time, maxSteps int) (shifts []Pers
 			if _, ok := open[user]; ok {
 				continue
 			}
-			sh := PersonShift{User: user, Start: sp.From, Source: s.Source(sp.From, user),
-				With: slices.DeleteFunc(slices.Clone(sp.People), func(p string) bool { return p == user })}
+			sh := PersonShift{User: user, Start: sp.From, Source: s.Source(sp.From, user), With: others(sp.People, user)}
 			if k > 0 {
-				sh.HandsOver = minus(before, sp.People)
+				sh.HandsOver = left
 			}
 			open[user] = len(shifts)
 			shifts = append(shifts, sh)
@@ -74,25 +86,27 @@ func (s *Schedule) PersonShifts(from, to time.Time, maxSteps int) (shifts []Pers
 		}
 		return 0
 	})
-	return shifts, until
+	return shifts, until, used
 }
 
-// spans splits [from, to) at the handoffs, as Shifts does, but stops when
-// maxSteps handoffs are spent, returning the spans up to where it stopped
-// and that instant.
-func (s *Schedule) spans(from, to time.Time, maxSteps int) ([]Shift, time.Time) {
+// spans splits [from, to) at the handoffs, as Shifts does, charging each
+// span one plus its people against budget. When the budget runs out it
+// returns the spans up to where it stopped, and that instant.
+func (s *Schedule) spans(from, to time.Time, budget int) ([]Shift, time.Time, int) {
 	var out []Shift
 	cur := Shift{From: from, People: s.At(from)}
+	used := 1 + len(cur.People)
 	t := from
-	for steps := 0; ; steps++ {
-		if steps == maxSteps {
+	for {
+		if used > budget {
 			cur.To = t
 			if t.After(cur.From) {
 				out = append(out, cur)
 			}
-			return out, t
+			return out, t, used
 		}
 		h, until := s.NextHandoff(t)
+		used++
 		if h.IsZero() {
 			if !until.Before(to) {
 				break
@@ -109,10 +123,11 @@ func (s *Schedule) spans(from, to time.Time, maxSteps int) ([]Shift, time.Time) 
 		cur.To = h
 		out = append(out, cur)
 		cur = Shift{From: h, People: s.At(h)}
+		used += len(cur.People)
 		t = h
 	}
 	cur.To = to
-	return append(out, cur), to
+	return append(out, cur), to, used
 }
 
 // Source names what puts user on call at t (see PersonShift.Source), or ""
@@ -146,13 +161,39 @@ func (s *Schedule) Source(t time.Time, user string) string {
 	return ""
 }
 
-// minus returns the people of a who are not in b, or nil.
-func minus(a, b []string) []string {
+// minus returns at most n of the people of a who are not in b, or nil.
+func minus(a, b []string, n int) []string {
+	in := set(b)
 	var out []string
 	for _, p := range a {
-		if !slices.Contains(b, p) {
+		if len(out) == n {
+			break
+		}
+		if !in[p] {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// others returns at most MaxNamed of people other than user, or nil.
+func others(people []string, user string) []string {
+	var out []string
+	for _, p := range people {
+		if len(out) == MaxNamed {
+			break
+		}
+		if p != user {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func set(people []string) map[string]bool {
+	m := make(map[string]bool, len(people))
+	for _, p := range people {
+		m[p] = true
+	}
+	return m
 }

@@ -34,7 +34,7 @@ func TestPersonShifts(t *testing.T) {
 			Replace: &klaxonv1alpha1.OverrideReplacement{User: "alice", With: "erin"}, Start: at(18), End: at(20)},
 	}})
 	from := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	shifts, until := s.PersonShifts(from, from.Add(48*time.Hour), 100)
+	shifts, until, _ := s.PersonShifts(from, from.Add(48*time.Hour), 100)
 	if !until.Equal(from.Add(48 * time.Hour)) {
 		t.Errorf("until = %v, want the walk's end", until)
 	}
@@ -55,12 +55,53 @@ func TestPersonShifts(t *testing.T) {
 		t.Errorf("PersonShifts =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
-	// Out of handoffs, the walk stops and says where.
-	short, until := s.PersonShifts(from, from.Add(48*time.Hour), 2)
+	// Out of budget, the walk stops and says where: alice's span costs
+	// 1+1, each handoff found 1 and the span after it 1 more; the one
+	// that overspends is found but not followed.
+	short, until, used := s.PersonShifts(from, from.Add(48*time.Hour), 4)
+	if used != 6 {
+		t.Errorf("with a budget of 4: used %d, want 6", used)
+	}
 	if want := at(20).Time; !until.Equal(want) {
-		t.Errorf("with 2 handoffs: until = %v, want %v", until, want)
+		t.Errorf("with a budget of 4: until = %v, want %v", until, want)
 	}
 	if n := len(short); n != 2 || !short[1].End.Equal(until) {
-		t.Errorf("with 2 handoffs: %d shifts, want 2 ending by %v: %+v", n, until, short)
+		t.Errorf("with a budget of 4: %d shifts, want 2 ending by %v: %+v", n, until, short)
+	}
+}
+
+// Many people on call at once cost the walk their number, and a shift
+// names at most MaxNamed others.
+func TestPersonShiftsManyPeople(t *testing.T) {
+	var members []string
+	for i := range 300 {
+		members = append(members, fmt.Sprintf("p%03d", i))
+	}
+	var groups []klaxonv1alpha1.ScheduleGroup
+	for i := 0; i < len(members); i += 50 {
+		groups = append(groups, klaxonv1alpha1.ScheduleGroup{Members: members[i : i+50]})
+	}
+	var layers []klaxonv1alpha1.ScheduleLayer
+	for i := range 6 {
+		// Six Add layers of 50-member groups, each turn an hour.
+		layers = append(layers, klaxonv1alpha1.ScheduleLayer{Name: fmt.Sprintf("l%d", i), Groups: groups[i:],
+			Combine: klaxonv1alpha1.CombineAdd, Start: "2026-12-07T00:00:00", Shift: metav1.Duration{Duration: time.Hour}})
+	}
+	s, err := oncall.Compile(&klaxonv1alpha1.OnCallScheduleSpec{TimeZone: "UTC", Layers: layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	shifts, until, used := s.PersonShifts(from, from.Add(14*24*time.Hour), 3000)
+	if !until.Before(from.Add(14 * 24 * time.Hour)) {
+		t.Errorf("a budget of 3000 walked all 14 days of hourly turns of ~300 people")
+	}
+	if used > 3000+1+300 {
+		t.Errorf("used %d of a budget of 3000", used)
+	}
+	for _, sh := range shifts {
+		if len(sh.With) > oncall.MaxNamed || len(sh.HandsOver) > oncall.MaxNamed || len(sh.TakesOver) > oncall.MaxNamed {
+			t.Fatalf("a shift names %d, %d and %d people", len(sh.With), len(sh.HandsOver), len(sh.TakesOver))
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,8 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -134,7 +137,7 @@ func (cf *calendarFeeds) respond(r *http.Request) calendarAnswer {
 		cf.verifyFailures.take(ip)
 		return calendarAnswer{code: http.StatusForbidden, metric: metrics.CalendarForbidden, text: calendarForbidden}
 	}
-	in, err := cf.readInputs(ctx, want.Namespace)
+	in, err := cf.readInputs(ctx, want.Namespace, want)
 	if err != nil {
 		return calendarAnswer{code: http.StatusServiceUnavailable, metric: metrics.CalendarError,
 			text: "Klaxon cannot read the schedules right now. Try again in a moment.", cause: err}
@@ -160,15 +163,26 @@ func (cf *calendarFeeds) verify(ctx context.Context, want acklink.CalendarClaims
 		// A path no token is signed for: answered as a forged token.
 		return false, nil //nolint:nilerr // the claims' fault is the request's, answered 403
 	}
+	// Nothing is read for a token that does not even claim this feed, nor
+	// for a namespace without schedules or responders: the keys Secret is
+	// read only for a feed that can exist.
+	if claimed, err := acklink.ClaimedCalendar(token); err != nil || claimed != want {
+		return false, nil //nolint:nilerr // a malformed token is the request's fault, answered 403
+	}
+	if exists, err := cf.hasFeeds(ctx, want.Namespace); err != nil || !exists {
+		return false, err
+	}
 	entry := acklink.CalendarKeyName(want.Kind, want.Name)
 	ages := []time.Duration{calendarKeysFresh, calendarKeysReread}
-	if !mayReread {
-		ages = ages[:1]
-	}
-	for _, maxAge := range ages {
-		key, err := cf.keys.key(ctx, want.Namespace, entry, maxAge)
+	for i, maxAge := range ages {
+		// A client already limited is checked against the keys at hand
+		// only: its failures cost no read.
+		key, err := cf.keys.key(ctx, want.Namespace, entry, maxAge, mayReread)
 		if err != nil {
 			return false, err
+		}
+		if !mayReread && i > 0 {
+			break
 		}
 		if key == nil {
 			continue
@@ -179,6 +193,20 @@ func (cf *calendarFeeds) verify(ctx context.Context, want acklink.CalendarClaims
 			continue
 		}
 		if got, err := signer.VerifyCalendar(token); err == nil && got == want {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hasFeeds reports whether the namespace has a schedule or a responder in
+// the cache, so that a feed of it can exist.
+func (s *Server) hasFeeds(ctx context.Context, ns string) (bool, error) {
+	for _, l := range []client.ObjectList{&klaxonv1alpha1.OnCallScheduleList{}, &klaxonv1alpha1.ResponderList{}} {
+		if err := s.client.List(ctx, l, client.InNamespace(ns), client.Limit(1)); err != nil {
+			return false, fmt.Errorf("listing %T in %s: %w", l, ns, err)
+		}
+		if meta.LenList(l) > 0 {
 			return true, nil
 		}
 	}
@@ -211,7 +239,7 @@ type calendarInputs struct {
 
 // readInputs lists the namespace's schedules, overrides and responders
 // from the cache.
-func (s *Server) readInputs(ctx context.Context, ns string) (*calendarInputs, error) {
+func (s *Server) readInputs(ctx context.Context, ns string, c acklink.CalendarClaims) (*calendarInputs, error) {
 	var schedules klaxonv1alpha1.OnCallScheduleList
 	var overrides klaxonv1alpha1.OnCallOverrideList
 	var responders klaxonv1alpha1.ResponderList
@@ -221,6 +249,11 @@ func (s *Server) readInputs(ctx context.Context, ns string) (*calendarInputs, er
 		}
 	}
 	in := &calendarInputs{namespace: ns, schedules: schedules.Items, overrides: overrides.Items, responders: responders.Items}
+	if c.Kind == acklink.CalendarSchedule {
+		// A schedule's feed reads that schedule only, whatever else the
+		// namespace holds.
+		in.schedules = slices.DeleteFunc(in.schedules, func(s klaxonv1alpha1.OnCallSchedule) bool { return s.Name != c.Name })
+	}
 	slices.SortFunc(in.schedules, func(a, b klaxonv1alpha1.OnCallSchedule) int { return strings.Compare(a.Name, b.Name) })
 	if len(in.schedules) > calendar.MaxSchedules {
 		in.skipped = len(in.schedules) - calendar.MaxSchedules
@@ -256,7 +289,7 @@ func (in *calendarInputs) etag(c acklink.CalendarClaims, weeks int, from time.Ti
 	}
 	for i := range in.responders {
 		p := &in.responders[i]
-		field("r", p.Name, num(p.Generation))
+		field("r", p.Name, string(p.UID), num(p.Generation))
 	}
 	return `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
 }
@@ -321,6 +354,11 @@ func (in *calendarInputs) feed(c acklink.CalendarClaims, from, to time.Time) cal
 const (
 	calendarKeysFresh  = 5 * time.Second
 	calendarKeysReread = 250 * time.Millisecond
+	// calendarKeyReadsPerSecond and calendarKeyReadBurst bound the reads
+	// of keys Secrets, across namespaces: a flood of tokens for many
+	// namespaces must not turn into as many API requests.
+	calendarKeyReadsPerSecond = 10
+	calendarKeyReadBurst      = 20
 	// maxCalendarKeyNamespaces bounds the namespaces whose keys are kept.
 	maxCalendarKeyNamespaces = 1000
 )
@@ -331,8 +369,10 @@ const (
 type calendarKeys struct {
 	reader client.Reader
 	now    func() time.Time
-	mu     sync.Mutex
-	byNS   map[string]*calendarKeyEntry
+	// reads bounds the Secret reads of every namespace together.
+	reads *rate.Limiter
+	mu    sync.Mutex
+	byNS  map[string]*calendarKeyEntry
 }
 
 type calendarKeyEntry struct {
@@ -344,16 +384,23 @@ type calendarKeyEntry struct {
 }
 
 func newCalendarKeys(reader client.Reader, now func() time.Time) *calendarKeys {
-	return &calendarKeys{reader: reader, now: now, byNS: map[string]*calendarKeyEntry{}}
+	return &calendarKeys{reader: reader, now: now, byNS: map[string]*calendarKeyEntry{},
+		reads: rate.NewLimiter(calendarKeyReadsPerSecond, calendarKeyReadBurst)}
 }
 
 // key returns the data entry of the namespace's keys Secret, nil when
 // there is none, reading the Secret when the copy kept is older than
-// maxAge.
-func (k *calendarKeys) key(ctx context.Context, ns, entry string, maxAge time.Duration) ([]byte, error) {
+// maxAge and mayRead allows. Reads across all namespaces are limited: past
+// the limit, a copy kept of any age is used, and without one the answer is
+// an error (the caller answers 503, and the client retries).
+func (k *calendarKeys) key(ctx context.Context, ns, entry string, maxAge time.Duration, mayRead bool) ([]byte, error) {
 	k.mu.Lock()
 	e, ok := k.byNS[ns]
 	if !ok {
+		if !mayRead {
+			k.mu.Unlock()
+			return nil, nil
+		}
 		if len(k.byNS) >= maxCalendarKeyNamespaces {
 			k.evict()
 		}
@@ -364,7 +411,14 @@ func (k *calendarKeys) key(ctx context.Context, ns, entry string, maxAge time.Du
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.readAt.IsZero() || k.now().Sub(e.readAt) >= maxAge {
+	stale := e.readAt.IsZero() || k.now().Sub(e.readAt) >= maxAge
+	switch {
+	case !stale || !mayRead:
+	case !k.reads.Allow():
+		if e.readAt.IsZero() {
+			return nil, errors.New("too many calendar keys read at once")
+		}
+	default:
 		data, err := k.read(ctx, ns)
 		if err != nil {
 			return nil, err

@@ -314,25 +314,44 @@ func TestCalendarScheduleFeedOfAGroup(t *testing.T) {
 	}
 	sched := "Schedule: " + ns + "/pairs"
 	want := []string{
-		// The window starts a week before today's midnight, 17 March.
-		"2027-03-17T00:00:00Z 2027-03-22T08:00:00Z On call: Carol Smith | " + sched + " | Hands over to: frank | With: dave",
-		"2027-03-17T00:00:00Z 2027-03-22T08:00:00Z On call: dave | " + sched + " | Hands over to: frank | With: carol",
+		// The window starts a week before today's midnight, 17 March; the
+		// shift in progress then keeps its own start, 15 March.
+		"2027-03-15T08:00:00Z 2027-03-22T08:00:00Z On call: Carol Smith | " + sched + " | Takes over from: frank | Hands over to: frank | With: dave",
+		"2027-03-15T08:00:00Z 2027-03-22T08:00:00Z On call: dave | " + sched + " | Takes over from: frank | Hands over to: frank | With: carol",
 		"2027-03-22T08:00:00Z 2027-03-29T07:00:00Z On call: frank | " + sched + " | Takes over from: carol, dave | Hands over to: carol, dave",
 		"2027-03-29T07:00:00Z 2027-04-05T07:00:00Z On call: Carol Smith | " + sched + " | Takes over from: frank | Hands over to: frank | With: dave",
 		"2027-03-29T07:00:00Z 2027-04-05T07:00:00Z On call: dave | " + sched + " | Takes over from: frank | Hands over to: frank | With: carol",
-		// Two weeks from today's midnight, 7 April.
-		"2027-04-05T07:00:00Z 2027-04-07T00:00:00Z On call: frank | " + sched + " | Takes over from: carol, dave",
+		// The window ends two weeks from today's midnight, 7 April; the
+		// shift across its end keeps its own end.
+		"2027-04-05T07:00:00Z 2027-04-12T07:00:00Z On call: frank | " + sched + " | Takes over from: carol, dave | Hands over to: carol, dave",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the feed of pairs:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
 
-// An unchanged feed costs a 304; a new revision of the schedule's shifts
-// changes the ETag and every event's SEQUENCE.
+// settledRevision waits until the schedule controller has recorded the
+// schedule's shifts for its current spec, and returns their revision.
+func settledRevision(t *testing.T, key client.ObjectKey, past int64) int64 {
+	t.Helper()
+	var s klaxonv1alpha1.OnCallSchedule
+	eventually(t, "the schedule's shifts recorded anew", func(ctx context.Context) (bool, error) {
+		if err := mgr.GetClient().Get(ctx, key, &s); err != nil {
+			return false, err
+		}
+		return s.Status.ObservedGeneration == s.Generation && s.Status.Shifts != nil && s.Status.Shifts.Revision > past, nil
+	})
+	return s.Status.Shifts.Revision
+}
+
+// An unchanged feed costs a 304; an edit of the schedule, which the
+// schedule controller records as a new revision of its shifts, changes
+// the ETag and every event's SEQUENCE.
 func TestCalendarConditionalGetAndSequence(t *testing.T) {
 	ns := calendarFixture(t)
 	base := calendarReceiver(t)
+	key := client.ObjectKey{Namespace: ns, Name: "payments-primary"}
+	revision := settledRevision(t, key, 0)
 	url := base + feedKey(t, ns, acklink.CalendarSchedule, "payments-primary")
 	first := getFeed(t, http.MethodGet, url, nil)
 	etag := first.header.Get("ETag")
@@ -340,8 +359,8 @@ func TestCalendarConditionalGetAndSequence(t *testing.T) {
 		t.Fatalf("%d, ETag %q", first.code, etag)
 	}
 	for _, e := range parseCalendar(t, first.body) {
-		if e.sequence != 0 {
-			t.Fatalf("SEQUENCE %d before any revision", e.sequence)
+		if int64(e.sequence) != revision {
+			t.Fatalf("SEQUENCE %d, want the recorded revision, %d", e.sequence, revision)
 		}
 	}
 	notModified := testutil.ToFloat64(metrics.CalendarRequests.WithLabelValues(metrics.CalendarNotModified))
@@ -357,33 +376,49 @@ func TestCalendarConditionalGetAndSequence(t *testing.T) {
 		t.Errorf("HEAD: %d, ETag %q, body %q", head.code, head.header.Get("ETag"), head.body)
 	}
 
+	// An edit: the layer hands over an hour later.
 	ctx := context.Background()
 	var s klaxonv1alpha1.OnCallSchedule
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "payments-primary"}, &s); err != nil {
+	if err := k8s.Get(ctx, key, &s); err != nil {
 		t.Fatal(err)
 	}
-	patch := client.MergeFrom(s.DeepCopy())
-	s.Status.Shifts = &klaxonv1alpha1.ShiftRecord{Revision: 4, From: metav1.NewTime(calendarNow), Until: metav1.NewTime(calendarNow.Add(14 * 24 * time.Hour))}
-	if err := k8s.Status().Patch(ctx, &s, patch); err != nil {
+	s.Spec.Layers[0].Start = "2027-03-01T10:00:00"
+	if err := k8s.Update(ctx, &s); err != nil {
 		t.Fatal(err)
 	}
+	edited := settledRevision(t, key, revision)
 	var changed fetched
-	eventually(t, "the feed to answer anew", func(context.Context) (bool, error) {
+	eventually(t, "the feed to answer anew at the new revision", func(context.Context) (bool, error) {
 		changed = getFeed(t, http.MethodGet, url, map[string]string{"If-None-Match": etag})
-		return changed.code == http.StatusOK, nil
+		if changed.code != http.StatusOK {
+			return false, nil
+		}
+		events := parseCalendar(t, changed.body)
+		return len(events) > 0 && int64(events[0].sequence) == edited, nil
 	})
 	if changed.header.Get("ETag") == etag {
 		t.Errorf("the ETag did not change")
 	}
-	events := parseCalendar(t, changed.body)
-	if len(events) == 0 {
-		t.Fatal("no events")
-	}
-	for _, e := range events {
-		if e.sequence != 4 {
-			t.Errorf("SEQUENCE %d, want the revision, 4", e.sequence)
+	handsOverAtTen := false
+	for _, e := range parseCalendar(t, changed.body) {
+		if int64(e.sequence) != edited {
+			t.Errorf("SEQUENCE %d, want the new revision, %d", e.sequence, edited)
 		}
+		// 10:00 in Berlin, in winter time or in summer time.
+		handsOverAtTen = handsOverAtTen || e.start.In(berlin(t)).Hour() == 10
 	}
+	if !handsOverAtTen {
+		t.Errorf("no shift starts at 10:00 in Berlin after the edit")
+	}
+}
+
+func berlin(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 // A forged token, another feed's, and one whose key was replaced are
