@@ -23,8 +23,8 @@ import (
 // A failed user group update is retried after the time it has been failing
 // for, within these bounds: a backoff that needs no count stored.
 const (
-	userGroupRetryMin = 5 * time.Second
-	userGroupRetryMax = 10 * time.Minute
+	userGroupRetryFloor   = 5 * time.Second
+	userGroupRetryCeiling = 10 * time.Minute
 	// userGroupChannelRecheck is when a schedule whose channel is missing
 	// or not a slack one looks again: channels are not watched for it.
 	userGroupChannelRecheck = time.Minute
@@ -69,7 +69,17 @@ func (r *OnCallScheduleReconciler) reconcileSlackUserGroup(ctx context.Context, 
 		// Slack cannot empty a group: it keeps whoever it had.
 		return r.reportUserGroup(ctx, s, missed), nil
 	}
-	if last := st.SlackUserGroup; last != nil && last.ID == spec.ID && slices.Equal(last.Users, ids) {
+	if userGroupSet(st.SlackUserGroup, spec.ID, ids) {
+		return r.reportUserGroup(ctx, s, missed), nil
+	}
+	// The cache may not have this reconciler's last write yet: the API
+	// server says whether the group was already set.
+	live := &klaxonv1alpha1.OnCallSchedule{}
+	if err = r.apiReader.Get(ctx, client.ObjectKeyFromObject(s.obj), live); err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading OnCallSchedule %s from the API server: %w", s.obj.Name, err)
+	}
+	if live.UID == s.obj.UID && userGroupSet(live.Status.SlackUserGroup, spec.ID, ids) {
+		st.SlackUserGroup = live.Status.SlackUserGroup.DeepCopy()
 		return r.reportUserGroup(ctx, s, missed), nil
 	}
 	if p := r.updateUserGroup(ctx, ch, spec.ID, ids); p != nil {
@@ -78,6 +88,11 @@ func (r *OnCallScheduleReconciler) reconcileSlackUserGroup(ctx context.Context, 
 	}
 	st.SlackUserGroup = &klaxonv1alpha1.SlackUserGroupStatus{ID: spec.ID, Users: ids, SyncedAt: metav1.NewTime(s.now)}
 	return r.reportUserGroup(ctx, s, missed), nil
+}
+
+// userGroupSet reports whether last says the group was set to ids.
+func userGroupSet(last *klaxonv1alpha1.SlackUserGroupStatus, groupID string, ids []string) bool {
+	return last != nil && last.ID == groupID && slices.Equal(last.Users, ids)
 }
 
 // updateUserGroup sets the group through the channel's Slack app; a
@@ -104,14 +119,14 @@ func (r *OnCallScheduleReconciler) updateUserGroup(ctx context.Context, ch *klax
 }
 
 // userGroupRetry is when a failed update is tried again: after as long as
-// it has been failing, at least userGroupRetryMin and at most
-// userGroupRetryMax.
+// it has been failing, at least userGroupRetryFloor and at most
+// userGroupRetryCeiling.
 func userGroupRetry(s *scope[*klaxonv1alpha1.OnCallSchedule]) time.Duration {
 	c := meta.FindStatusCondition(s.obj.Status.Conditions, klaxonv1alpha1.ConditionSlackUserGroupSynced)
 	if c == nil || c.Reason != klaxonv1alpha1.ReasonSlackError {
-		return userGroupRetryMin
+		return userGroupRetryFloor
 	}
-	return min(max(s.now.Sub(c.LastTransitionTime.Time), userGroupRetryMin), userGroupRetryMax)
+	return min(max(s.now.Sub(c.LastTransitionTime.Time), userGroupRetryFloor), userGroupRetryCeiling)
 }
 
 // reportUserGroup sets SlackUserGroupSynced: True without a problem.

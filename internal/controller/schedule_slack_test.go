@@ -105,8 +105,7 @@ func TestSlackUserGroupFollowsOnCall(t *testing.T) {
 	createOverride(t, ns, "later", sched.Name, start.Add(30*24*time.Hour), start.Add(31*24*time.Hour),
 		func(s *klaxonv1alpha1.OnCallOverrideSpec) { s.Add = []string{"carol"} })
 	eventually(t, "the later override listed", func(ctx context.Context) (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got)
-		return len(got.Status.Overrides) == 1, err
+		return len(got.Status.Overrides) == 1, k8s.Get(ctx, client.ObjectKeyFromObject(sched), got)
 	})
 	if n := len(slack.Calls("")); n != 1 {
 		t.Errorf("Slack got %d calls after a reconcile that changed nobody, want 1", n)
