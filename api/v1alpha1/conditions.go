@@ -260,7 +260,8 @@ const (
 	// Secret it names lacks the label klaxon.dev/channel-credentials=true.
 	ReasonSecretNotMarked = "SecretNotMarked"
 	// ReasonChannelNotFound: Ready is False on a Responder; a contact names
-	// a NotificationChannel that does not exist.
+	// a NotificationChannel that does not exist. SlackUserGroupSynced is
+	// False on an OnCallSchedule whose spec.slackUserGroup names one.
 	ReasonChannelNotFound = "ChannelNotFound"
 	// ReasonChannelNotReady: Ready is False on a Responder; a contact names
 	// a NotificationChannel that is not Ready.
@@ -295,4 +296,28 @@ const (
 	// ReasonBeating: Overdue is False; a beat arrived within spec.timeout,
 	// or the heartbeat is younger than its timeout.
 	ReasonBeating = "Beating"
+)
+
+// OnCallSchedule's Slack user group (spec.slackUserGroup).
+const (
+	// ConditionSlackUserGroupSynced (OnCallSchedule): the Slack user group
+	// of spec.slackUserGroup holds the Slack IDs of whoever is on call.
+	ConditionSlackUserGroupSynced = "SlackUserGroupSynced"
+
+	// ReasonUserGroupSynced: SlackUserGroupSynced is True; Slack took the
+	// on-call people's IDs.
+	ReasonUserGroupSynced = "UserGroupSynced"
+	// ReasonNotSlack: SlackUserGroupSynced is False; spec.slackUserGroup
+	// names a NotificationChannel that is not a slack one. A channel that
+	// does not exist is ReasonChannelNotFound.
+	ReasonNotSlack = "NotSlack"
+	// ReasonMissingSlackContact: SlackUserGroupSynced is False; someone on
+	// call has no contact on the channel. The group is set to those who
+	// have one, or left as it is when nobody has; the message names who
+	// lacks one.
+	ReasonMissingSlackContact = "MissingSlackContact"
+	// ReasonSlackError: SlackUserGroupSynced is False; Slack refused the
+	// update, or could not be reached, or the channel cannot send (its
+	// Secrets); the message gives Slack's error. Retried with backoff.
+	ReasonSlackError = "SlackError"
 )

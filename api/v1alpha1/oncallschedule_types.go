@@ -205,6 +205,30 @@ type OnCallScheduleSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=128
 	Overrides []ScheduleOverride `json:"overrides,omitempty"`
+
+	// slackUserGroup is a Slack user group kept equal to whoever is on
+	// call, such as @oncall-payments.
+	// +optional
+	SlackUserGroup *SlackUserGroup `json:"slackUserGroup,omitempty"`
+}
+
+// SlackUserGroup names a Slack user group and the channel whose app
+// updates it. The app's token needs the usergroups:write scope.
+type SlackUserGroup struct {
+	// channel names a slack NotificationChannel in the same namespace. A
+	// person's Slack ID is the address of their Responder's contact on
+	// this channel.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Channel string `json:"channel"`
+
+	// id is the user group's ID, such as S0614TZR7.
+	// +required
+	// +kubebuilder:validation:MinLength=2
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^S[A-Z0-9]+$`
+	ID string `json:"id"`
 }
 
 // OnCallScheduleStatus is who the operator computed to be on call.
@@ -252,6 +276,29 @@ type OnCallScheduleStatus struct {
 	// +listMapKey=key
 	// +kubebuilder:validation:MaxItems=64
 	Notices []ShiftNotice `json:"notices,omitempty"`
+
+	// slackUserGroup is what the Slack user group was last set to.
+	// +optional
+	SlackUserGroup *SlackUserGroupStatus `json:"slackUserGroup,omitempty"`
+}
+
+// SlackUserGroupStatus is what a schedule last set its Slack user group to.
+type SlackUserGroupStatus struct {
+	// id is the user group set.
+	// +required
+	// +kubebuilder:validation:MaxLength=32
+	ID string `json:"id"`
+
+	// users are the Slack IDs the group was set to, sorted.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=64
+	Users []string `json:"users,omitempty"`
+
+	// syncedAt is when the group was set.
+	// +required
+	SyncedAt metav1.Time `json:"syncedAt"`
 }
 
 // ShiftRecord is the shifts a schedule's people have in a span of time.

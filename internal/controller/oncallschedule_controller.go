@@ -60,7 +60,7 @@ func (r *OnCallScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		toSend = dueNotices(s.obj.Status.Notices, s.now)
 		return res, err
 	}
-	result, err := runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall, notices))
+	result, err := runPhases(ctx, &r.reconciler, req, &klaxonv1alpha1.OnCallSchedule{}, phases(r.reconcileOnCall, notices, r.reconcileSlackUserGroup))
 	if err != nil || !toSend {
 		return result, err
 	}

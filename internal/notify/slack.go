@@ -351,6 +351,45 @@ func (s *Slack) PostEphemeral(ctx context.Context, channel, user, text string) e
 	return err
 }
 
+// slackUserGroupRequest is the body of usergroups.users.update.
+type slackUserGroupRequest struct {
+	UserGroup string `json:"usergroup"`
+	// Users is a comma-separated list of user IDs, as Slack takes it.
+	Users string `json:"users"`
+}
+
+// maxUserGroupUsers bounds the users of one update, as a schedule bounds
+// who is on call.
+const maxUserGroupUsers = 256
+
+// UpdateUserGroup sets the members of the user group groupID to users
+// (usergroups.users.update, with the usergroups:write scope). Slack refuses
+// an empty list, and so does UpdateUserGroup, without calling. The errors
+// are classified as Send's: ratelimited and Slack's own trouble are worth
+// a retry, a refusal such as invalid_users or no_such_subteam is Permanent.
+func (s *Slack) UpdateUserGroup(ctx context.Context, groupID string, users []string) error {
+	if !slackRefChannel.MatchString(groupID) {
+		return Permanent(errors.New("the Slack user group must be an ID, such as S0614TZR7"))
+	}
+	if len(users) == 0 {
+		return Permanent(errors.New("a Slack user group cannot be emptied: Slack needs at least one user"))
+	}
+	if len(users) > maxUserGroupUsers {
+		return Permanent(fmt.Errorf("a Slack user group is set to at most %d users", maxUserGroupUsers))
+	}
+	for _, u := range users {
+		if !slackID(u) || strings.Contains(u, ",") {
+			return Permanent(errors.New("the Slack users must be IDs, such as U0123456789, without spaces or commas"))
+		}
+	}
+	body, err := EncodeJSON(slackUserGroupRequest{UserGroup: groupID, Users: strings.Join(users, ",")})
+	if err != nil {
+		return Permanent(fmt.Errorf("encoding the Slack user group update: %w", err))
+	}
+	_, err = s.call(ctx, "usergroups.users.update", body)
+	return err
+}
+
 // slackID reports whether s can be a Slack ID or timestamp: not empty, at
 // most 255 bytes, no spaces or control characters.
 func slackID(s string) bool {

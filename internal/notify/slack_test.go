@@ -529,3 +529,63 @@ func TestSlackPostEphemeral(t *testing.T) {
 		t.Errorf("chat.postEphemeral body (-want +got):\n%s", diff)
 	}
 }
+
+func TestSlackUpdateUserGroup(t *testing.T) {
+	f, srv := newFakeSlack(t)
+	f.set(0, `{"ok":true,"usergroup":{"id":"S0614TZR7","users":["U1","U2"]}}`)
+	s := newTestSlack(t, srv).(*Slack)
+	if err := s.UpdateUserGroup(testContext(t), "S0614TZR7", []string{"U1", "U2"}); err != nil {
+		t.Fatal(err)
+	}
+	req := f.only(t)
+	if req.Path != "/api/usergroups.users.update" || req.Header.Get("Authorization") != "Bearer "+testSlackToken {
+		t.Errorf("path %q, Authorization %q", req.Path, req.Header.Get("Authorization"))
+	}
+	var body map[string]any
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"usergroup": "S0614TZR7", "users": "U1,U2"}, body); diff != "" {
+		t.Errorf("usergroups.users.update body (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlackUpdateUserGroupClassifiesAnswers(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		answer    string
+		permanent bool
+		says      string
+	}{
+		{name: "invalid_users", answer: `{"ok":false,"error":"invalid_users"}`, permanent: true, says: "invalid_users"},
+		{name: "no_such_subteam", answer: `{"ok":false,"error":"no_such_subteam"}`, permanent: true, says: "no_such_subteam"},
+		{name: "missing_scope", answer: `{"ok":false,"error":"missing_scope"}`, permanent: true, says: "missing_scope"},
+		{name: "ratelimited", answer: `{"ok":false,"error":"ratelimited"}`, says: "ratelimited"},
+		{name: "HTTP 429", status: 429, answer: `{"ok":false,"error":"ratelimited"}`, says: "HTTP 429"},
+		{name: "HTTP 503", status: 503, answer: "down", says: "HTTP 503"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFakeSlack(t)
+			f.set(tc.status, tc.answer)
+			err := newTestSlack(t, srv).(*Slack).UpdateUserGroup(testContext(t), "S1", []string{"U1"})
+			if err == nil || IsPermanent(err) != tc.permanent || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("UpdateUserGroup = %v, want an error saying %q with IsPermanent %v", err, tc.says, tc.permanent)
+			}
+		})
+	}
+	f, srv := newFakeSlack(t)
+	s := newTestSlack(t, srv).(*Slack)
+	for _, bad := range []struct {
+		group string
+		users []string
+	}{{"", []string{"U1"}}, {"s1", []string{"U1"}}, {"S1", nil}, {"S1", []string{"U1,U2"}}, {"S1", []string{"U 1"}}} {
+		if err := s.UpdateUserGroup(testContext(t), bad.group, bad.users); !IsPermanent(err) {
+			t.Errorf("UpdateUserGroup(%q, %q) = %v, want a permanent error", bad.group, bad.users, err)
+		}
+	}
+	if f.count() != 0 {
+		t.Errorf("Slack got %d requests for bad input", f.count())
+	}
+}
