@@ -465,6 +465,9 @@ func (sc *slackCommands) cover(ctx context.Context, req *commandRequest) command
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		return ephemeral("This cover is already made. Nothing was changed.")
+	case apierrors.IsForbidden(err):
+		return commandAnswer{code: http.StatusOK, cause: err,
+			text: "Klaxon's service account may not create OnCallOverrides in namespace " + ns + ", so it cannot make covers. Nothing was changed."}
 	case apierrors.IsInvalid(err):
 		return ephemeral("Kubernetes refused the cover: " + bounded.Runes(apiMessage(err), maxRefusalChars))
 	case err != nil:
