@@ -157,7 +157,8 @@ func parseSlashCommand(text string) (slashCommand, error) {
 			return c, err
 		}
 	}
-	return c, c.check()
+	err = c.check()
+	return c, err
 }
 
 func (c *slashCommand) setFlag(name, value string) error {
