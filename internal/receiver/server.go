@@ -252,6 +252,7 @@ func (s *Server) surfaces() []surface {
 		{"Opsgenie Alert API", "/opsgenie/{namespace}/{route}/", &opsgenieIntake{Server: s}},
 		{"heartbeat pings", "/heartbeat/{namespace}/{name}", s.heartbeats},
 		{"Slack interactions", "POST /slack/interactions", s.slack},
+		{"Slack slash commands", "POST /slack/commands", &slackCommands{Server: s}},
 	}
 	if s.opts.AckKeys != nil {
 		list = append(list, surface{"acknowledge pages", "/ack/{token}", s.ackPages},

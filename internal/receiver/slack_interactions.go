@@ -300,20 +300,10 @@ func slackSignatureValid(secret []byte, ts string, body []byte, sig string) bool
 // incident's namespace with a contact on this channel at that user ID. why
 // says, to the presser, why there is none.
 func (sl *slackInteractions) responder(ctx context.Context, v notify.SlackButtonValue, user string) (name, why string, err error) {
-	list := &klaxonv1alpha1.ResponderList{}
-	if err = sl.client.List(ctx, list, client.InNamespace(v.Namespace)); err != nil {
-		return "", "", fmt.Errorf("listing the Responders of namespace %s: %w", v.Namespace, err)
+	names, err := sl.slackResponders(ctx, v.Namespace, v.Channel, user)
+	if err != nil {
+		return "", "", err
 	}
-	var names []string
-	for i := range list.Items {
-		for _, c := range list.Items[i].Spec.Contacts {
-			if c.Channel == v.Channel && c.Address == user {
-				names = append(names, list.Items[i].Name)
-				break
-			}
-		}
-	}
-	slices.Sort(names)
 	switch len(names) {
 	case 0:
 		return "", "You are not a responder of this incident: no Responder in namespace " + v.Namespace +
@@ -321,8 +311,34 @@ func (sl *slackInteractions) responder(ctx context.Context, v notify.SlackButton
 	case 1:
 		return names[0], "", nil
 	}
-	return "", "Your Slack user is the contact of several Responders (" + strings.Join(names, ", ") +
-		"), so Klaxon cannot tell who you are. Nothing was changed.", nil
+	return "", severalResponders(names), nil
+}
+
+// slackResponders are the Responders of the namespace, in name order, with
+// a contact on the channel at the Slack user ID.
+func (s *Server) slackResponders(ctx context.Context, namespace, channel, user string) ([]string, error) {
+	list := &klaxonv1alpha1.ResponderList{}
+	if err := s.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing the Responders of namespace %s: %w", namespace, err)
+	}
+	var names []string
+	for i := range list.Items {
+		for _, c := range list.Items[i].Spec.Contacts {
+			if c.Channel == channel && c.Address == user {
+				names = append(names, list.Items[i].Name)
+				break
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// severalResponders says why a Slack user who is the contact of several
+// Responders cannot act.
+func severalResponders(names []string) string {
+	return "Your Slack user is the contact of several Responders (" + strings.Join(names, ", ") +
+		"), so Klaxon cannot tell who you are. Nothing was changed."
 }
 
 // slackFailure is what the presser is told of a move that failed.

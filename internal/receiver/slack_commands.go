@@ -1,0 +1,508 @@
+package receiver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/bounded"
+)
+
+const (
+	// maxCommandBodyBytes bounds a slash command's form: its text is at
+	// most maxCommandTextBytes, the other fields are IDs and a URL.
+	maxCommandBodyBytes = 16 << 10
+	// maxCommandChannels bounds the signing secrets a command is tried
+	// with: a command names no namespace, so each Slack channel with a
+	// signing secret is a candidate.
+	maxCommandChannels = 64
+	// maxCommandAnswerChars bounds what a command's answer quotes.
+	maxCommandAnswerChars = 3000
+	// maxUpdateChars is the CRD's bound of an update's message.
+	maxUpdateChars = 2048
+	// maxUpdates is the CRD's bound of an incident's updates.
+	maxUpdates = 256
+	// declaredPrefix starts the name of an incident declared from Slack,
+	// as the kubectl plugin's declare names its own.
+	declaredPrefix = "inc-"
+)
+
+// slackCommands serves POST /slack/commands: the /klaxon slash command,
+// signed with the Slack app's signing secret like its interactions.
+//
+// Every command is done within slackAnswerTimeout and answered directly,
+// so Slack gets its answer within 3 seconds and no response_url is needed.
+type slackCommands struct {
+	*Server
+}
+
+// commandAnswer is the answer to one command.
+type commandAnswer struct {
+	code       int
+	text       string
+	inChannel  bool
+	retryAfter int
+	// cause is logged, never shown.
+	cause error
+	// namespace and responder are logged once the request verified.
+	namespace, responder string
+}
+
+func (sc *slackCommands) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := sc.command(w, r)
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if a.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(a.retryAfter))
+	}
+	text := bounded.Runes(a.text, maxCommandAnswerChars)
+	if a.code == http.StatusOK {
+		kind := "ephemeral"
+		if a.inChannel {
+			kind = "in_channel"
+		}
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(a.code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"response_type": kind, "text": text})
+	} else {
+		writeText(w, a.code, text)
+	}
+	switch {
+	case a.code >= http.StatusInternalServerError:
+		sc.log.Error(a.cause, "Answered a Slack command with an error", "code", a.code)
+	case a.responder != "":
+		sc.log.Info("Answered a Slack command", "namespace", a.namespace, "responder", a.responder, "outcome", text, "error", a.cause)
+	default:
+		// Whatever an unverified caller sent is logged only at V(1).
+		sc.log.V(1).Info("Answered a Slack command", "code", a.code, "message", text, "error", a.cause)
+	}
+}
+
+// commandRequest is a verified command: the form, the channel whose
+// signing secret verified it, and the Responder who sent it.
+type commandRequest struct {
+	form      url.Values
+	cmd       slashCommand
+	channel   *klaxonv1alpha1.NotificationChannel
+	responder string
+	// key is derived from the verified request (timestamp and body): a
+	// replay of it has the same key, so what it creates has the same name
+	// and is not created twice.
+	key string
+	// at is the request's timestamp.
+	at time.Time
+	ip string
+}
+
+func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) commandAnswer {
+	body, tooLarge, err := readBody(w, r, maxCommandBodyBytes)
+	switch {
+	case tooLarge:
+		return commandAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
+	case err != nil:
+		return commandAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
+	}
+	ip := sc.clientIP(r)
+	refused := func(a commandAnswer) commandAnswer {
+		if !sc.verifyFailures.allows(ip) {
+			return commandAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
+		}
+		sc.verifyFailures.take(ip)
+		return a
+	}
+	unverified := func(cause error) commandAnswer {
+		return refused(commandAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause})
+	}
+	ts, sig := r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature")
+	at, err := slackTimestamp(sc.clock.Now(), ts)
+	if err != nil {
+		return unverified(err)
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return unverified(fmt.Errorf("the body is not a form: %w", err))
+	}
+	user := form.Get("user_id")
+	if !slackID(user) {
+		return unverified(errors.New("the command names no user"))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), min(sc.opts.APITimeout, slackAnswerTimeout))
+	defer cancel()
+	verified, err := sc.verifyCommand(ctx, ts, body, sig)
+	var unavailable apiTrouble
+	switch {
+	case errors.As(err, &unavailable):
+		return commandAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}
+	case err != nil:
+		return unverified(err)
+	}
+	// Verified: from here on the request is Slack's, and the caller is
+	// told about every outcome, in a 200 Slack shows.
+	cmd, err := parseSlashCommand(form.Get("text"))
+	if err != nil {
+		return ephemeral(err.Error() + ".\n" + slashCommandUsage)
+	}
+	if cmd.verb == "help" {
+		return ephemeral(slashCommandUsage)
+	}
+	sum := sha256.Sum256([]byte("v0:" + ts + ":" + string(body)))
+	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: ip}
+	a, ok := sc.caller(ctx, req, verified, user)
+	if !ok {
+		return a
+	}
+	a = sc.run(ctx, req)
+	a.namespace, a.responder = req.channel.Namespace, req.responder
+	return a
+}
+
+// slackTimestamp parses a request's timestamp and checks it is within
+// slackMaxSkew of now: Slack's own advice against replays.
+func slackTimestamp(now time.Time, ts string) (time.Time, error) {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return time.Time{}, errors.New("no valid X-Slack-Request-Timestamp")
+	}
+	at := time.Unix(sec, 0)
+	if skew := now.Sub(at); skew > slackMaxSkew || skew < -slackMaxSkew {
+		return time.Time{}, fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second))
+	}
+	return at, nil
+}
+
+// verifyCommand returns the Slack NotificationChannels, in the watched
+// namespaces, whose signing secret verifies the request. None is an
+// error; an apiTrouble means the API server failed.
+func (sc *slackCommands) verifyCommand(ctx context.Context, ts string, body []byte, sig string) ([]*klaxonv1alpha1.NotificationChannel, error) {
+	list := &klaxonv1alpha1.NotificationChannelList{}
+	if err := sc.client.List(ctx, list); err != nil {
+		return nil, apiTrouble{fmt.Errorf("listing the NotificationChannels: %w", err)}
+	}
+	var candidates []*klaxonv1alpha1.NotificationChannel
+	for i := range list.Items {
+		ch := &list.Items[i]
+		if ch.Spec.Slack != nil && ch.Spec.Slack.SigningSecretRef != nil && sc.watches(ch.Namespace) {
+			candidates = append(candidates, ch)
+		}
+	}
+	if len(candidates) > maxCommandChannels {
+		sc.log.Info("Too many Slack NotificationChannels with a signing secret to verify a command with; only the first are tried",
+			"channels", len(candidates), "tried", maxCommandChannels)
+		candidates = candidates[:maxCommandChannels]
+	}
+	var verified []*klaxonv1alpha1.NotificationChannel
+	for _, ch := range candidates {
+		err := sc.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
+			return slackSignatureValid(secret, ts, body, sig)
+		})
+		var unavailable apiTrouble
+		switch {
+		case err == nil:
+			verified = append(verified, ch)
+		case errors.As(err, &unavailable):
+			return nil, err
+		}
+	}
+	if len(verified) == 0 {
+		return nil, fmt.Errorf("no signing secret of the %d Slack NotificationChannels verifies the request", len(candidates))
+	}
+	return verified, nil
+}
+
+// caller finds the channel and the Responder the command is from: of the
+// channels that verified it (in the namespace --namespace names, if
+// given), those where a Responder has the caller's Slack user as a
+// contact. ok is false, with the answer to give, unless there is one.
+func (sc *slackCommands) caller(ctx context.Context, req *commandRequest, verified []*klaxonv1alpha1.NotificationChannel, user string) (commandAnswer, bool) {
+	type match struct {
+		ch        *klaxonv1alpha1.NotificationChannel
+		responder string
+	}
+	var matches []match
+	var namespaces []string
+	for _, ch := range verified {
+		if req.cmd.namespace != "" && ch.Namespace != req.cmd.namespace {
+			continue
+		}
+		names, err := sc.slackResponders(ctx, ch.Namespace, ch.Name, user)
+		switch {
+		case err != nil:
+			return commandAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}, false
+		case len(names) > 1:
+			return ephemeral(severalResponders(names)), false
+		case len(names) == 0:
+			continue
+		}
+		matches = append(matches, match{ch, names[0]})
+		if !slices.Contains(namespaces, ch.Namespace) {
+			namespaces = append(namespaces, ch.Namespace)
+		}
+	}
+	switch {
+	case len(matches) == 0:
+		return ephemeral("You are not a responder: no Responder has your Slack user " + user +
+			" as a contact on a Slack NotificationChannel of this app. Nothing was changed."), false
+	case len(namespaces) > 1:
+		slices.Sort(namespaces)
+		return ephemeral("You are a responder in several namespaces (" + strings.Join(namespaces, ", ") +
+			"): say which with --namespace <ns>. Nothing was changed."), false
+	}
+	req.channel, req.responder = matches[0].ch, matches[0].responder
+	return commandAnswer{}, true
+}
+
+// run does the command as the caller's Responder.
+func (sc *slackCommands) run(ctx context.Context, req *commandRequest) commandAnswer {
+	switch req.cmd.verb {
+	case "declare":
+		return sc.declare(ctx, req)
+	case "ack":
+		return sc.move(ctx, req, klaxonv1alpha1.StateAcknowledged)
+	case "resolve":
+		return sc.move(ctx, req, klaxonv1alpha1.StateResolved)
+	case "update":
+		return sc.update(ctx, req)
+	case "oncall":
+		return sc.oncall(ctx, req)
+	case "cover":
+		return sc.cover(ctx, req)
+	}
+	return ephemeral(slashCommandUsage)
+}
+
+// declare creates an Incident, Triggered, as `kubectl klaxon declare`
+// does, with the caller's Responder as its actor. Its name comes from the
+// request's key, so a replay finds it already declared.
+func (sc *slackCommands) declare(ctx context.Context, req *commandRequest) commandAnswer {
+	ns := req.channel.Namespace
+	sev := klaxonv1alpha1.SeverityModerate
+	if req.cmd.severity != "" {
+		sev = klaxonv1alpha1.Severity(req.cmd.severity)
+	}
+	inc := &klaxonv1alpha1.Incident{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: declaredPrefix + req.key[:10], Namespace: ns,
+			// The actor policy exempts the operator's service account, so
+			// the responder stands as the actor instead of the operator.
+			Annotations: map[string]string{klaxonv1alpha1.ActorAnnotation: req.responder},
+		},
+		Spec: klaxonv1alpha1.IncidentSpec{
+			Title:    req.cmd.text(0),
+			Severity: sev,
+			Service:  req.cmd.service,
+			State:    klaxonv1alpha1.StateTriggered,
+		},
+	}
+	err := sc.client.Create(ctx, inc)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return ephemeral("Incident " + inc.Name + " is already declared. Nothing was changed.")
+	case err != nil:
+		return writeFailed("declare the incident", err)
+	}
+	return commandAnswer{code: http.StatusOK, inChannel: true,
+		text: fmt.Sprintf("%s declared incident %s/%s [%s] %s", req.responder, ns, inc.Name, sev, inc.Spec.Title)}
+}
+
+// move acknowledges or resolves the named incident as the caller, as
+// acknowledge links and Slack buttons do.
+func (sc *slackCommands) move(ctx context.Context, req *commandRequest, to klaxonv1alpha1.IncidentState) commandAnswer {
+	ns, name := req.channel.Namespace, req.cmd.args[0]
+	inc := &klaxonv1alpha1.Incident{}
+	if err := sc.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ephemeral(fmt.Sprintf("There is no incident %.253s in namespace %s. Nothing was changed.", name, ns))
+		}
+		return writeFailed("read the incident", err)
+	}
+	if !sc.moveRequests.Allow() {
+		return ephemeral("Klaxon is answering many requests right now. Nothing was changed; try again in a few seconds.")
+	}
+	waits, done := awaitsAcknowledgement, "acknowledged"
+	if to == klaxonv1alpha1.StateResolved {
+		waits, done = awaitsResolution, "resolved"
+	}
+	c := acklink.Claims{Namespace: ns, Name: name, UID: string(inc.UID), Episode: inc.Status.Episode, Responder: req.responder}
+	read, moved, failed, ok := sc.moveIncident(ctx, c, req.ip, to, waits)
+	switch {
+	case !ok:
+		return commandAnswer{code: http.StatusOK, text: slackFailure(failed), cause: failed.cause}
+	case !moved:
+		msg := alreadyMoved(read)
+		if to == klaxonv1alpha1.StateResolved {
+			msg = "This incident is already " + string(read.Spec.State) + "."
+		}
+		return ephemeral(msg + " Nothing was changed.")
+	}
+	return commandAnswer{code: http.StatusOK, inChannel: true, text: fmt.Sprintf("%s %s incident %s/%s: %s", req.responder, done, ns, name, inc.Spec.Title)}
+}
+
+// update appends a stakeholder update to the named incident, authored by
+// the caller's Responder, as `kubectl klaxon update` does. The entry's
+// time is the request's, so a replay makes the very same entry, which is
+// then found and not added again.
+func (sc *slackCommands) update(ctx context.Context, req *commandRequest) commandAnswer {
+	ns, name := req.channel.Namespace, req.cmd.args[0]
+	msg := strings.TrimSpace(req.cmd.text(1))
+	if n := len([]rune(msg)); n > maxUpdateChars {
+		return ephemeral(fmt.Sprintf("The update is %d characters long; an update holds at most %d. Nothing was changed.", n, maxUpdateChars))
+	}
+	entry := klaxonv1alpha1.StakeholderUpdate{Time: metav1.NewTime(req.at.UTC()), Author: req.responder, Message: msg}
+	inc := &klaxonv1alpha1.Incident{}
+	// The cache may not hold an update made a moment ago: read from the
+	// API server, so a replay finds it.
+	if err := sc.apiReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ephemeral(fmt.Sprintf("There is no incident %.253s in namespace %s. Nothing was changed.", name, ns))
+		}
+		return writeFailed("read the incident", err)
+	}
+	for _, u := range inc.Spec.Updates {
+		if u.Time.Equal(&entry.Time) && u.Author == entry.Author && u.Message == entry.Message {
+			return ephemeral("This update is already posted. Nothing was changed.")
+		}
+	}
+	if len(inc.Spec.Updates) >= maxUpdates {
+		return ephemeral(fmt.Sprintf("Incident %s already has %d updates, the most it holds. Nothing was changed.", name, maxUpdates))
+	}
+	// The patch tests the list's length as read, so an update posted
+	// meanwhile (perhaps this one, replayed) is not added beside it.
+	ops := []map[string]any{
+		{"op": "test", "path": "/metadata/resourceVersion", "value": inc.ResourceVersion},
+		{"op": "add", "path": "/spec/updates/-", "value": entry},
+	}
+	if len(inc.Spec.Updates) == 0 {
+		ops[1] = map[string]any{"op": "add", "path": "/spec/updates", "value": []klaxonv1alpha1.StakeholderUpdate{entry}}
+	}
+	patch, err := json.Marshal(ops)
+	if err != nil {
+		return writeFailed("encode the update", err)
+	}
+	if err = sc.client.Patch(ctx, inc, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || isUnprocessable(err) {
+			return ephemeral("The incident changed while the update was posted. Nothing was changed; send it again.")
+		}
+		return writeFailed("post the update", err)
+	}
+	return commandAnswer{code: http.StatusOK, inChannel: true, text: fmt.Sprintf("%s posted an update to incident %s/%s: %s", req.responder, ns, name, msg)}
+}
+
+// oncall says who is on call now: the schedule named, or each of the
+// namespace's.
+func (sc *slackCommands) oncall(ctx context.Context, req *commandRequest) commandAnswer {
+	ns := req.channel.Namespace
+	list := &klaxonv1alpha1.OnCallScheduleList{}
+	if err := sc.client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return writeFailed("list the on-call schedules", err)
+	}
+	var lines []string
+	for i := range list.Items {
+		s := &list.Items[i]
+		if len(req.cmd.args) == 1 && s.Name != req.cmd.args[0] {
+			continue
+		}
+		who := strings.Join(s.Status.OnCall, ", ")
+		if who == "" {
+			who = "nobody"
+		}
+		lines = append(lines, s.Name+": "+who)
+	}
+	if len(lines) == 0 {
+		if len(req.cmd.args) == 1 {
+			return ephemeral(fmt.Sprintf("There is no OnCallSchedule %.253s in namespace %s.", req.cmd.args[0], ns))
+		}
+		return ephemeral("Namespace " + ns + " has no OnCallSchedule.")
+	}
+	slices.Sort(lines)
+	return ephemeral("On call now in " + ns + ":\n" + strings.Join(lines, "\n"))
+}
+
+// cover creates an OnCallOverride that puts <to> on call in place of
+// <from>, from now for --for, as `kubectl klaxon override replace` does.
+// Its name comes from the request's key, so a replay creates nothing.
+func (sc *slackCommands) cover(ctx context.Context, req *commandRequest) commandAnswer {
+	ns := req.channel.Namespace
+	name := req.cmd.schedule
+	if name == "" {
+		list := &klaxonv1alpha1.OnCallScheduleList{}
+		if err := sc.client.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return writeFailed("list the on-call schedules", err)
+		}
+		if len(list.Items) != 1 {
+			return ephemeral(fmt.Sprintf("Namespace %s has %d OnCallSchedules: name one with --schedule. Nothing was changed.", ns, len(list.Items)))
+		}
+		name = list.Items[0].Name
+	}
+	start := sc.clock.Now().Truncate(time.Second)
+	from, to := req.cmd.args[0], req.cmd.args[1]
+	o := &klaxonv1alpha1.OnCallOverride{
+		ObjectMeta: metav1.ObjectMeta{Name: bounded.Bytes(name, 200) + "-cover-" + req.key[:10], Namespace: ns},
+		Spec: klaxonv1alpha1.OnCallOverrideSpec{
+			ScheduleRef: klaxonv1alpha1.LocalObjectReference{Name: name},
+			Start:       metav1.NewTime(start),
+			End:         metav1.NewTime(start.Add(req.cmd.coverFor)),
+			Replace:     &klaxonv1alpha1.OverrideReplacement{User: from, With: to},
+		},
+	}
+	err := sc.client.Create(ctx, o)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return ephemeral("This cover is already made. Nothing was changed.")
+	case apierrors.IsForbidden(err):
+		return commandAnswer{code: http.StatusOK, cause: err,
+			text: "Klaxon's service account may not create OnCallOverrides in namespace " + ns + ", so it cannot make covers. Nothing was changed."}
+	case apierrors.IsInvalid(err):
+		return ephemeral("Kubernetes refused the cover: " + bounded.Runes(apiMessage(err), maxRefusalChars))
+	case err != nil:
+		return writeFailed("create the cover", err)
+	}
+	return commandAnswer{code: http.StatusOK, inChannel: true,
+		text: fmt.Sprintf("%s made %s cover %s on %s for %s (OnCallOverride %s/%s)", req.responder, to, from, name, req.cmd.coverFor, ns, o.Name)}
+}
+
+func ephemeral(text string) commandAnswer {
+	return commandAnswer{code: http.StatusOK, text: text}
+}
+
+// writeFailed answers a command whose API request failed: the caller is
+// told in Slack, the cause is logged.
+func writeFailed(doing string, err error) commandAnswer {
+	return commandAnswer{code: http.StatusOK, text: "Klaxon could not " + doing + ": the Kubernetes API server failed. Try again in a moment.",
+		cause: fmt.Errorf("could not %s: %w", doing, err)}
+}
+
+// apiMessage is the API server's message of a refusal, its first cause
+// when it lists them.
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		if d := status.Status().Details; d != nil && len(d.Causes) > 0 {
+			return d.Causes[0].Message
+		}
+		return status.Status().Message
+	}
+	return err.Error()
+}
+
+// isUnprocessable reports a JSON patch whose test failed, answered 422.
+func isUnprocessable(err error) bool {
+	var status apierrors.APIStatus
+	return errors.As(err, &status) && status.Status().Code == http.StatusUnprocessableEntity
+}
