@@ -20,6 +20,7 @@ import (
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
 	"github.com/klaxon-dev/klaxon/internal/acklink"
 	"github.com/klaxon-dev/klaxon/internal/metrics"
+	"github.com/klaxon-dev/klaxon/internal/notice"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
 )
 
@@ -331,15 +332,25 @@ func TestCalendarScheduleFeedOfAGroup(t *testing.T) {
 }
 
 // settledRevision waits until the schedule controller has recorded the
-// schedule's shifts for its current spec, and returns their revision.
-func settledRevision(t *testing.T, key client.ObjectKey, past int64) int64 {
+// schedule's shifts for its spec and overrides as they are now, and the
+// receiver's cache shows it, and returns their revision.
+func settledRevision(t *testing.T, key client.ObjectKey) int64 {
 	t.Helper()
 	var s klaxonv1alpha1.OnCallSchedule
-	eventually(t, "the schedule's shifts recorded anew", func(ctx context.Context) (bool, error) {
+	eventually(t, "the schedule's shifts recorded for its spec and overrides", func(ctx context.Context) (bool, error) {
+		var live klaxonv1alpha1.OnCallSchedule
+		var overrides klaxonv1alpha1.OnCallOverrideList
+		if err := k8s.Get(ctx, key, &live); err != nil {
+			return false, err
+		}
+		if err := k8s.List(ctx, &overrides, client.InNamespace(key.Namespace)); err != nil {
+			return false, err
+		}
 		if err := mgr.GetClient().Get(ctx, key, &s); err != nil {
 			return false, err
 		}
-		return s.Status.ObservedGeneration == s.Generation && s.Status.Shifts != nil && s.Status.Shifts.Revision > past, nil
+		want := notice.Inputs(key.Name, &live.Spec, overrides.Items)
+		return s.Status.Shifts != nil && s.Status.Shifts.Inputs == want && s.ResourceVersion == live.ResourceVersion, nil
 	})
 	return s.Status.Shifts.Revision
 }
@@ -351,7 +362,7 @@ func TestCalendarConditionalGetAndSequence(t *testing.T) {
 	ns := calendarFixture(t)
 	base := calendarReceiver(t)
 	key := client.ObjectKey{Namespace: ns, Name: "payments-primary"}
-	revision := settledRevision(t, key, 0)
+	revision := settledRevision(t, key)
 	url := base + feedKey(t, ns, acklink.CalendarSchedule, "payments-primary")
 	first := getFeed(t, http.MethodGet, url, nil)
 	etag := first.header.Get("ETag")
@@ -386,7 +397,10 @@ func TestCalendarConditionalGetAndSequence(t *testing.T) {
 	if err := k8s.Update(ctx, &s); err != nil {
 		t.Fatal(err)
 	}
-	edited := settledRevision(t, key, revision)
+	edited := settledRevision(t, key)
+	if edited <= revision {
+		t.Fatalf("the edit left the revision at %d, from %d", edited, revision)
+	}
 	var changed fetched
 	eventually(t, "the feed to answer anew at the new revision", func(context.Context) (bool, error) {
 		changed = getFeed(t, http.MethodGet, url, map[string]string{"If-None-Match": etag})

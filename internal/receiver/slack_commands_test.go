@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +19,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 )
 
 // commandFixture creates a Slack NotificationChannel of its own app (a
@@ -241,17 +244,81 @@ func TestSlackCommandsHelpOncallCover(t *testing.T) {
 		t.Errorf("oncall: %+v", a)
 	}
 
-	// The operator's role grants no create of OnCallOverrides yet: the
-	// caller is told, and nothing is created.
+	// A cover is an OnCallOverride from now, made once however often the
+	// request is replayed.
 	cover := slashCommand(slackUser, "cover alice dave --for 3h")
-	if a := postCommand(t, base, cover, secret, now); !strings.Contains(a.Text, "may not create OnCallOverrides") {
+	if a := postCommand(t, base, cover, secret, now); a.ResponseType != "in_channel" || !strings.Contains(a.Text, "made dave cover alice on primary for 3h0m0s") {
 		t.Fatalf("cover: %+v", a)
+	}
+	if a := postCommand(t, base, cover, secret, now); !strings.Contains(a.Text, "already made") {
+		t.Errorf("the cover replayed: %+v", a)
 	}
 	overrides := &klaxonv1alpha1.OnCallOverrideList{}
 	if err := k8s.List(context.Background(), overrides, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	if len(overrides.Items) != 0 {
-		t.Fatalf("%d overrides, want none", len(overrides.Items))
+	if len(overrides.Items) != 1 {
+		t.Fatalf("%d overrides, want one", len(overrides.Items))
+	}
+	o := overrides.Items[0].Spec
+	if o.ScheduleRef.Name != "primary" || o.Replace == nil || o.Replace.User != "alice" || o.Replace.With != "dave" || o.End.Sub(o.Start.Time) != 3*time.Hour {
+		t.Errorf("the cover made %+v", o)
+	}
+}
+
+// The Slack guide's app manifest points Slack at the surfaces the receiver
+// serves, with the command and the scopes Klaxon uses.
+func TestSlackGuideManifest(t *testing.T) {
+	var manifest struct {
+		Features struct {
+			SlashCommands []struct {
+				Command, URL string
+			} `json:"slash_commands"`
+		} `json:"features"`
+		OAuthConfig struct {
+			Scopes struct {
+				Bot []string `json:"bot"`
+			} `json:"scopes"`
+		} `json:"oauth_config"`
+		Settings struct {
+			Interactivity struct {
+				IsEnabled  bool   `json:"is_enabled"`
+				RequestURL string `json:"request_url"`
+			} `json:"interactivity"`
+		} `json:"settings"`
+	}
+	if err := yaml.Unmarshal([]byte(docsnippet.Block(t, "docs/slack.md", "slack-app-manifest")), &manifest); err != nil {
+		t.Fatal(err)
+	}
+	// The receiver serves the path: an unsigned request is refused, not
+	// unknown.
+	base := slackReceiver(t, time.Now())
+	served := map[string]bool{}
+	for _, p := range []string{"/slack/commands", "/slack/interactions"} {
+		resp, err := http.Post(base+p, "application/x-www-form-urlencoded", strings.NewReader("payload=%7B%7D"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		served[p] = resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed
+	}
+	path := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Path
+	}
+	cmds := manifest.Features.SlashCommands
+	if len(cmds) != 1 || cmds[0].Command != "/klaxon" || !served[path(cmds[0].URL)] || path(cmds[0].URL) != "/slack/commands" {
+		t.Errorf("slash commands %+v, want /klaxon at the receiver's /slack/commands", cmds)
+	}
+	if in := manifest.Settings.Interactivity; !in.IsEnabled || path(in.RequestURL) != "/slack/interactions" || !served[path(in.RequestURL)] {
+		t.Errorf("interactivity %+v, want the receiver's /slack/interactions", in)
+	}
+	for _, scope := range []string{"chat:write", "commands", "usergroups:write"} {
+		if !slices.Contains(manifest.OAuthConfig.Scopes.Bot, scope) {
+			t.Errorf("bot scopes %v lack %s", manifest.OAuthConfig.Scopes.Bot, scope)
+		}
 	}
 }
