@@ -61,13 +61,14 @@ const maxRefusalChars = 300
 //
 // The patch carries the resourceVersion read, so a move made meanwhile (by
 // a person, a link or a button) is seen: the incident is read again from
-// the API server and decided again, once. The API server's lifecycle rules
+// the API server and decided again, at most twice, since the reconciler's
+// status writes right after a page can conflict with the first reread too. The API server's lifecycle rules
 // decide whether the move is allowed; a refusal answers 422 with their
 // message.
 func (s *Server) moveIncident(ctx context.Context, c acklink.Claims, from string, to klaxonv1alpha1.IncidentState,
 	waits func(*klaxonv1alpha1.Incident) bool) (inc *klaxonv1alpha1.Incident, moved bool, a ackAnswer, ok bool) {
 	var reader client.Reader = s.client
-	for range 2 {
+	for range 3 {
 		inc, a, ok := s.claimedIncident(ctx, c, from, reader)
 		if !ok {
 			return nil, false, a, false
