@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 // wallClock writes an instant as a layer start or end in UTC.
@@ -48,9 +49,15 @@ func onCallReads(s *klaxonv1alpha1.OnCallSchedule) string {
 // waitForOnCall waits until the schedule's status reads want.
 func waitForOnCall(t *testing.T, s *klaxonv1alpha1.OnCallSchedule, want string) *klaxonv1alpha1.OnCallSchedule {
 	t.Helper()
+	return waitForOnCallWithin(t, s, want, suite.DefaultTimeout)
+}
+
+// waitForOnCallWithin is waitForOnCall with a bound of its own.
+func waitForOnCallWithin(t *testing.T, s *klaxonv1alpha1.OnCallSchedule, want string, timeout time.Duration) *klaxonv1alpha1.OnCallSchedule {
+	t.Helper()
 	got := &klaxonv1alpha1.OnCallSchedule{}
 	var last string
-	eventually(t, fmt.Sprintf("%s to read %q", s.Name, want), func(ctx context.Context) (bool, error) {
+	suite.Eventually(t, fmt.Sprintf("%s to read %q", s.Name, want), timeout, func(ctx context.Context) (bool, error) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), got); err != nil {
 			return false, err
 		}
