@@ -194,7 +194,10 @@ func TestOverrideStaysInForceThroughGitOpsReapply(t *testing.T) {
 				failures++
 			}
 			mu.Unlock()
-			time.Sleep(20 * time.Millisecond)
+			// A sync a second: far more often than a GitOps tool
+			// applies, yet with room for the schedule's status writes,
+			// which a re-apply landing first makes conflict.
+			time.Sleep(time.Second)
 		}
 	}()
 	// Someone covers alice from the command line meanwhile.
