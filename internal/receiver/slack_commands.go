@@ -434,8 +434,6 @@ func (sc *slackCommands) oncall(ctx context.Context, req *commandRequest) comman
 	return ephemeral("On call now in " + ns + ":\n" + strings.Join(lines, "\n"))
 }
 
-// +kubebuilder:rbac:groups=klaxon.dev,resources=oncalloverrides,verbs=create
-
 // cover creates an OnCallOverride that puts <to> on call in place of
 // <from>, from now for --for, as `kubectl klaxon override replace` does.
 // Its name comes from the request's key, so a replay creates nothing.
