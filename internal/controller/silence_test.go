@@ -180,8 +180,15 @@ func TestSilenceOnAcknowledgeExtendsPollsAndResolves(t *testing.T) {
 		return i.Status.Silence != nil && i.Status.Silence.ExpiresAt != nil && i.Status.Silence.ExpiresAt.After(first)
 	})
 	am.with(func(f *fakeAlertmanager) {
-		if n := len(f.posts); n != 2 || f.posts[1]["id"] != got.Status.Silence.ID {
-			t.Errorf("posts = %v, want an update of %s", f.posts, got.Status.Silence.ID)
+		// A reconcile of a read from before the extension was written may
+		// extend it again: an update of the same silence, which is harmless.
+		if len(f.posts) < 2 {
+			t.Errorf("posts = %v, want an update of %s", f.posts, id)
+		}
+		for _, p := range f.posts[1:] {
+			if p["id"] != id {
+				t.Errorf("post %v, want an update of %s", p, id)
+			}
 		}
 		if len(f.filtered) == 0 || strings.Join(f.filtered[0], ",") != `alertname="CheckoutLatency",team="payments",severity="critical"` {
 			t.Errorf("alert filters = %v", f.filtered)
