@@ -606,6 +606,63 @@ type IncidentStatus struct {
 	// is acknowledged (AlertRoute spec.alertmanager.silenceOnAcknowledge).
 	// +optional
 	Silence *SilenceStatus `json:"silence,omitempty"`
+
+	// slackChannel is the incident's own Slack channel
+	// (NotificationChannel spec.slack.incidentChannels).
+	// +optional
+	SlackChannel *IncidentSlackChannel `json:"slackChannel,omitempty"`
+}
+
+// IncidentSlackChannel is the Slack channel Klaxon keeps for an incident.
+// Its name is recorded before the channel is created, so an operator that
+// restarts in between finds the channel it made instead of making another.
+type IncidentSlackChannel struct {
+	// notificationChannel names the Slack NotificationChannel whose app
+	// keeps the channel.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	NotificationChannel string `json:"notificationChannel"`
+
+	// name is the channel's name in Slack, without the "#".
+	// +required
+	// +kubebuilder:validation:MaxLength=80
+	Name string `json:"name"`
+
+	// id is the channel's ID, such as C0123456789; empty until Slack made it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	ID string `json:"id,omitempty"`
+
+	// requestedAt is when Klaxon first asked Slack for a channel of this name.
+	// +required
+	RequestedAt metav1.Time `json:"requestedAt"`
+
+	// invited are the Slack IDs of the people invited, sorted.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=64
+	Invited []string `json:"invited,omitempty"`
+
+	// topic is the channel's topic as Klaxon last set it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=250
+	Topic string `json:"topic,omitempty"`
+
+	// posted counts the timeline entries posted to the channel, including
+	// those dropped from status.timeline since.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Posted int32 `json:"posted,omitempty"`
+
+	// archivedAt is when the channel was archived.
+	// +optional
+	ArchivedAt *metav1.Time `json:"archivedAt,omitempty"`
+
+	// error is why the last call to Slack failed; empty after one succeeds.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Error string `json:"error,omitempty"`
 }
 
 // Incident is one incident, from trigger to close.

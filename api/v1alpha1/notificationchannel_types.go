@@ -68,6 +68,44 @@ type SlackChannel struct {
 	// At most one of apiURL and apiURLSecretRef is set.
 	// +optional
 	APIURLSecretRef *SecretKeyReference `json:"apiURLSecretRef,omitempty"`
+
+	// incidentChannels opens a Slack channel for each incident of the
+	// severities listed, in the namespace's first Slack NotificationChannel
+	// (by name) that lists its severity. The app's token needs the
+	// channels:manage (or groups:write), channels:read and chat:write
+	// scopes.
+	// +optional
+	IncidentChannels *SlackIncidentChannels `json:"incidentChannels,omitempty"`
+}
+
+// SlackIncidentChannels says which incidents get a Slack channel of their
+// own, and for how long. Klaxon creates the channel (conversations.create),
+// invites the people paged and the commander, posts the page and each
+// update and move there, keeps its topic to the severity, phase and
+// commander, and archives it archiveAfter the incident is closed.
+type SlackIncidentChannels struct {
+	// severities whose incidents get a channel.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=4
+	Severities []Severity `json:"severities"`
+
+	// archiveAfter is how long after the incident is closed its channel is
+	// archived: from 0s (at once) to 8760h.
+	// +optional
+	// +kubebuilder:default="72h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('8760h')",message="archiveAfter must be from 0s to 8760h"
+	ArchiveAfter *metav1.Duration `json:"archiveAfter,omitempty"`
+
+	// prefix starts each channel's name, which continues with the
+	// incident's name: "inc" makes #inc-checkout-latency.
+	// +optional
+	// +kubebuilder:default="inc"
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:Pattern=`^[a-z0-9][a-z0-9_-]*$`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 // WebhookChannel posts Klaxon's own JSON payload (version klaxon.dev/v1).
