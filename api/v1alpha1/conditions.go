@@ -111,6 +111,18 @@ const (
 	EventAlertsGone = "AlertsGone"
 )
 
+// Event reasons of incident channels (NotificationChannel
+// spec.slack.incidentChannels), which are not condition reasons.
+const (
+	// EventSlackChannelCreated: Klaxon made the incident's Slack channel.
+	EventSlackChannelCreated = "SlackChannelCreated"
+	// EventSlackChannelArchived: Klaxon archived it, after the close.
+	EventSlackChannelArchived = "SlackChannelArchived"
+	// EventSlackChannelFailed: Slack refused a call about the channel, or
+	// could not be reached; status.slackChannel.error says why.
+	EventSlackChannelFailed = "SlackChannelFailed"
+)
+
 // Reasons of the lifecycle conditions (Acknowledged, Mitigated, Resolved):
 // the phase the incident is in.
 const (

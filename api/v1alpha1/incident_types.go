@@ -649,6 +649,12 @@ type IncidentSlackChannel struct {
 	// +kubebuilder:validation:MaxLength=250
 	Topic string `json:"topic,omitempty"`
 
+	// pageRef is the first message posted, with the incident's facts and
+	// its Acknowledge and Resolve buttons, as channel/ts.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	PageRef string `json:"pageRef,omitempty"`
+
 	// posted counts the timeline entries posted to the channel, including
 	// those dropped from status.timeline since.
 	// +optional

@@ -20,6 +20,9 @@ func SetupWithManager(mgr ctrl.Manager, opts ...Option) error {
 	if err := NewIncidentReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the incident controller: %w", err)
 	}
+	if err := NewIncidentChannelReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, opts...).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the incident channel controller: %w", err)
+	}
 	if err := NewOnCallScheduleReconciler(mgr.GetClient(), recorder, opts...).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-call schedule controller: %w", err)
 	}

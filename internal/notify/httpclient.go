@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,9 +125,15 @@ func CheckToken(what, token string) error {
 // exactly when there was no answer; err then says why (retryable), without
 // the URL. With a status, err is a failure to read the body, if any.
 func Post(ctx context.Context, client *http.Client, endpoint string, header http.Header, body []byte) (int, []byte, error) {
+	code, data, _, err := post(ctx, client, endpoint, header, body)
+	return code, data, err
+}
+
+// post is Post that also returns the answer's header.
+func post(ctx context.Context, client *http.Client, endpoint string, header http.Header, body []byte) (int, []byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, Permanent(fmt.Errorf("building the request: %w", RedactURL(err)))
+		return 0, nil, nil, Permanent(fmt.Errorf("building the request: %w", RedactURL(err)))
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -135,16 +142,48 @@ func Post(ctx context.Context, client *http.Client, endpoint string, header http
 	resp, err := client.Do(req)
 	if err != nil {
 		if refusedByEgress(err) {
-			return 0, nil, Permanent(RedactURL(err))
+			return 0, nil, nil, Permanent(RedactURL(err))
 		}
-		return 0, nil, RedactURL(err)
+		return 0, nil, nil, RedactURL(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return resp.StatusCode, data, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, RedactURL(err))
+		return resp.StatusCode, data, resp.Header, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, RedactURL(err))
 	}
-	return resp.StatusCode, data, nil
+	return resp.StatusCode, data, resp.Header, nil
+}
+
+// maxRetryAfter bounds the wait an answer's Retry-After may ask for.
+const maxRetryAfter = 10 * time.Minute
+
+// retryAfterError is an error whose answer said when to try again.
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e retryAfterError) Error() string { return e.err.Error() }
+func (e retryAfterError) Unwrap() error { return e.err }
+
+// withRetryAfter marks err with the wait the answer's Retry-After header
+// asks for, in seconds, at most maxRetryAfter; err as it is without one.
+func withRetryAfter(err error, header http.Header) error {
+	secs, perr := strconv.Atoi(strings.TrimSpace(header.Get("Retry-After")))
+	if err == nil || perr != nil || secs < 0 {
+		return err
+	}
+	return retryAfterError{err: err, after: min(time.Duration(secs)*time.Second, maxRetryAfter)}
+}
+
+// RetryAfter is how long the answer behind err asked to wait before trying
+// again (its Retry-After header); false when it did not say.
+func RetryAfter(err error) (time.Duration, bool) {
+	var r retryAfterError
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
 }
 
 // RedactURL drops the *url.Error around err: it quotes the whole URL, and

@@ -251,27 +251,43 @@ var (
 // call posts body to the Web API method and returns Slack's ok answer. Its
 // errors are marked Permanent unless retrying may help.
 func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackResponse, error) {
+	r := &slackResponse{}
+	if err := s.callInto(ctx, method, body, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// callInto is call decoding Slack's ok answer into out.
+func (s *Slack) callInto(ctx context.Context, method string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
 	header := http.Header{
 		"Content-Type":  {"application/json; charset=utf-8"},
 		"Authorization": {"Bearer " + s.token},
 	}
-	code, answer, err := Post(ctx, s.client, s.base+method, header, body)
+	code, answer, answerHeader, err := post(ctx, s.client, s.base+method, header, body)
 	if code == 0 {
-		return nil, fmt.Errorf("posting to the Slack API: %w", err)
+		return fmt.Errorf("posting to the Slack API: %w", err)
 	}
 	if code < 200 || code > 299 {
-		return nil, statusError("the Slack API", code, answer)
+		// Slack answers a rate-limited call 429 with the seconds to wait.
+		return withRetryAfter(statusError("the Slack API", code, answer), answerHeader)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the Slack API answered HTTP %d but the answer broke off: %w", code, err)
+		return fmt.Errorf("the Slack API answered HTTP %d but the answer broke off: %w", code, err)
 	}
-	var r slackResponse
-	if err = json.Unmarshal(answer, &r); err != nil {
+	var r struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	notJSON := func() error {
 		// Not Slack's JSON: a proxy or a portal in the way, most likely
 		// for a while only.
-		return nil, Quiet(fmt.Sprintf("the Slack API answered HTTP %d with something other than its JSON", code), "answer: "+snippet(answer), nil)
+		return Quiet(fmt.Sprintf("the Slack API answered HTTP %d with something other than its JSON", code), "answer: "+snippet(answer), nil)
+	}
+	if err = json.Unmarshal(answer, &r); err != nil {
+		return notJSON()
 	}
 	if !r.OK {
 		reason := bounded.Bytes(OneLine(r.Error), 100)
@@ -280,13 +296,35 @@ func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackRes
 			// other text is not Slack's, and stays out of the status.
 			reason = "no reason given"
 		}
-		err = fmt.Errorf("the Slack API refused the message: %s", reason)
+		err = &SlackError{Code: reason}
 		if slackRetryable[r.Error] {
-			return nil, err
+			return withRetryAfter(err, answerHeader)
 		}
-		return nil, Permanent(err)
+		return Permanent(err)
 	}
-	return &r, nil
+	if err = json.Unmarshal(answer, out); err != nil {
+		return notJSON()
+	}
+	return nil
+}
+
+// SlackError is Slack's refusal of a call: ok:false and its error code.
+type SlackError struct {
+	// Code is Slack's error code, such as name_taken; "no reason given"
+	// when the answer's was not one.
+	Code string
+}
+
+func (e *SlackError) Error() string { return "the Slack API refused the message: " + e.Code }
+
+// SlackErrorCode is the code of Slack's refusal behind err, "" when err is
+// not one.
+func SlackErrorCode(err error) string {
+	var e *SlackError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
 
 // slackUpdateRequest is the body of chat.update.

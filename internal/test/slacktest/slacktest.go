@@ -20,10 +20,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Token is the bot token the server takes unless Start is given another.
 const Token = "xoxb-slacktest-token"
+
+// BotUser is the user ID of the token's bot, as auth.test answers it: the
+// creator of the channels it makes, and a member of them.
+const BotUser = "UB0TKLAXON"
 
 // Call is one request the server got.
 type Call struct {
@@ -37,6 +43,8 @@ type Call struct {
 	ContentType string
 	// Answer is the error the server answered, "" for ok.
 	Answer string
+	// At is when the call came, by the real clock.
+	At time.Time
 }
 
 // Server is the stand-in. Its methods are safe for concurrent use.
@@ -56,12 +64,19 @@ type Server struct {
 	messages map[string]string // "channel/ts" → text
 	channels map[string]*conversation
 	next     int
+	// held, when set, keeps the answers of conversations.create until it
+	// is closed: the channel is made, the caller does not hear of it.
+	held chan struct{}
+	// now is the clock of channels' creation times.
+	now func() time.Time
 }
 
 type conversation struct {
 	name, topic string
 	members     []string
 	archived    bool
+	created     int64
+	creator     string
 }
 
 // Start starts a server that takes token (Token when empty) and stops it
@@ -72,7 +87,7 @@ func Start(t testing.TB, token string) *Server {
 		token = Token
 	}
 	s := &Server{token: token, failures: map[string][]string{}, groups: map[string][]string{},
-		messages: map[string]string{}, channels: map[string]*conversation{}}
+		messages: map[string]string{}, channels: map[string]*conversation{}, now: clock.RealClock{}.Now}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL + "/api/"
@@ -110,6 +125,44 @@ func (s *Server) Fail(method string, errs ...string) {
 	s.failures[method] = append(s.failures[method], errs...)
 }
 
+// SetClock makes now the clock of the times channels are created at, for
+// a caller whose own clock is not the real one.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// AddConversation makes a channel named name as someone else than the bot
+// (creator) would, and returns its ID.
+func (s *Server) AddConversation(name, creator string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	id := fmt.Sprintf("C%08d", s.next)
+	s.channels[id] = &conversation{name: name, created: s.now().Unix(), creator: creator, members: []string{creator}}
+	return id
+}
+
+// HoldCreates makes conversations.create make its channel but answer only
+// once release is called: a caller that gives up or stops in between never
+// hears of the channel. Refusals are answered at once.
+func (s *Server) HoldCreates() (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := make(chan struct{})
+	s.held = held
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.held = nil
+			s.mu.Unlock()
+			close(held)
+		})
+	}
+}
+
 // Calls returns the calls of method, or of every method when it is "".
 func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
@@ -145,12 +198,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	call := Call{Method: method}
+	call := Call{Method: method, At: clock.RealClock{}.Now()}
 	args, token, ctype, err := readArgs(r)
 	call.Args, call.ContentType = args, ctype
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	held := s.held
+	defer func() {
+		s.mu.Unlock()
+		if method == "conversations.create" && call.Answer == "" && held != nil {
+			<-held
+		}
+	}()
 	answer := func(status int, body map[string]any) {
 		if e, _ := body["error"].(string); e != "" {
 			call.Answer = e
@@ -265,6 +324,11 @@ func (s *Server) handle(method string, args map[string]string) (map[string]any, 
 			return nil, "user_not_in_channel"
 		}
 		return map[string]any{"message_ts": s.ts()}, ""
+	case "auth.test":
+		return map[string]any{"url": "https://klaxon-test.slack.com/", "team": "Klaxon test", "user": "klaxon",
+			"team_id": "T0KLAXON", "user_id": BotUser, "bot_id": "B0KLAXON"}, ""
+	case "users.conversations":
+		return s.userConversations(args)
 	case "conversations.create":
 		return s.createConversation(args)
 	case "conversations.invite", "conversations.setTopic", "conversations.archive":
@@ -334,8 +398,55 @@ func (s *Server) createConversation(args map[string]string) (map[string]any, str
 	}
 	s.next++
 	id := fmt.Sprintf("C%08d", s.next)
-	s.channels[id] = &conversation{name: name}
-	return map[string]any{"channel": map[string]any{"id": id, "name": name, "is_channel": true}}, ""
+	c := &conversation{name: name, created: s.now().Unix(), creator: BotUser}
+	s.channels[id] = c
+	return map[string]any{"channel": c.object(id)}, ""
+}
+
+func (c *conversation) object(id string) map[string]any {
+	return map[string]any{"id": id, "name": c.name, "is_channel": true, "created": c.created, "creator": c.creator,
+		"is_archived": c.archived, "topic": map[string]any{"value": c.topic}}
+}
+
+// userConversations lists the channels the bot is in (those it made, and
+// those it was invited to), in pages of limit (at most 1000), ID order,
+// with Slack's cursor.
+func (s *Server) userConversations(args map[string]string) (map[string]any, string) {
+	limit := 100
+	if v := args["limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, "invalid_limit"
+		}
+		limit = n
+	}
+	ids := make([]string, 0, len(s.channels))
+	for id, c := range s.channels {
+		in := c.creator == BotUser || slices.Contains(c.members, BotUser)
+		if in && (!c.archived || args["exclude_archived"] != "true") {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	start := 0
+	if cur := args["cursor"]; cur != "" {
+		i, ok := strings.CutPrefix(cur, "next:")
+		n, err := strconv.Atoi(i)
+		if !ok || err != nil || n < 0 || n > len(ids) {
+			return nil, "invalid_cursor"
+		}
+		start = n
+	}
+	end := min(start+limit, len(ids))
+	list := make([]any, 0, end-start)
+	for _, id := range ids[start:end] {
+		list = append(list, s.channels[id].object(id))
+	}
+	next := ""
+	if end < len(ids) {
+		next = "next:" + strconv.Itoa(end)
+	}
+	return map[string]any{"channels": list, "response_metadata": map[string]any{"next_cursor": next}}, ""
 }
 
 func (s *Server) changeConversation(method string, args map[string]string) (map[string]any, string) {
@@ -371,8 +482,7 @@ func (s *Server) changeConversation(method string, args map[string]string) (map[
 		c.archived = true
 		return map[string]any{}, ""
 	}
-	return map[string]any{"channel": map[string]any{"id": args["channel"], "name": c.name,
-		"topic": map[string]any{"value": c.topic}}}, ""
+	return map[string]any{"channel": c.object(args["channel"])}, ""
 }
 
 // Conversation returns a conversation made with conversations.create: its

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,82 @@ func TestMessagesAndConversations(t *testing.T) {
 	name, topic, members, archived, ok := s.Conversation(id)
 	if !ok || name != "inc-disk-full" || topic != "SEV1: disk full" || strings.Join(members, ",") != "U1,U2" || !archived {
 		t.Errorf("conversation = %q %q %v archived %v", name, topic, members, archived)
+	}
+}
+
+// The channel calls of Klaxon's Slack client, as Slack answers them: a
+// name in use is name_taken, found again only when the bot made it; an
+// invitation of a member and the archive of an archived channel are not
+// errors; a rate-limited call says how long to wait.
+func TestConversationCalls(t *testing.T) {
+	ctx := context.Background()
+	s := slacktest.Start(t, "")
+	c := client(t, s, slacktest.Token)
+	since := time.Now().Add(-time.Minute)
+
+	id, err := c.CreateConversation(ctx, "inc-db")
+	if err != nil || id == "" {
+		t.Fatalf("CreateConversation = %q, %v", id, err)
+	}
+	_, err = c.CreateConversation(ctx, "inc-db")
+	if code := notify.SlackErrorCode(err); code != "name_taken" || !notify.IsPermanent(err) {
+		t.Fatalf("a second create: %v (code %q), want a permanent name_taken", err, code)
+	}
+	if found, ferr := c.FindOwnConversation(ctx, "inc-db", since); ferr != nil || found != id {
+		t.Errorf("FindOwnConversation = %q, %v; want %s", found, ferr, id)
+	}
+	if found, ferr := c.FindOwnConversation(ctx, "inc-db", time.Now().Add(time.Hour)); ferr != nil || found != "" {
+		t.Errorf("a channel made before since was found: %q, %v", found, ferr)
+	}
+	s.AddConversation("inc-other", "U0SOMEONE")
+	if found, ferr := c.FindOwnConversation(ctx, "inc-other", since); ferr != nil || found != "" {
+		t.Errorf("someone else's channel was found: %q, %v", found, ferr)
+	}
+	// Many channels: the one wanted is on a later page.
+	for i := range 250 {
+		if _, err = c.CreateConversation(ctx, "filler-"+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, err := c.CreateConversation(ctx, "inc-last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, ferr := c.FindOwnConversation(ctx, "inc-last", since); ferr != nil || found != last {
+		t.Errorf("FindOwnConversation past the first page = %q, %v; want %s", found, ferr, last)
+	}
+
+	for range 2 {
+		if err = c.InviteToConversation(ctx, id, "U0ALICE"); err != nil {
+			t.Fatalf("InviteToConversation: %v", err)
+		}
+	}
+	if err = c.SetConversationTopic(ctx, id, "SEV1 · Triggered"); err != nil {
+		t.Fatal(err)
+	}
+	if err = c.PostText(ctx, id, "09:00 UTC Triggered by <!channel>"); err != nil {
+		t.Fatal(err)
+	}
+	posts := s.Calls("chat.postMessage")
+	if text := posts[len(posts)-1].Args["text"]; text != "09:00 UTC Triggered by &lt;!channel&gt;" {
+		t.Errorf("posted %q, want the mention escaped", text)
+	}
+	for range 2 {
+		if err = c.ArchiveConversation(ctx, id); err != nil {
+			t.Fatalf("ArchiveConversation: %v", err)
+		}
+	}
+	name, topic, members, archived, _ := s.Conversation(id)
+	if name != "inc-db" || topic != "SEV1 · Triggered" || len(members) != 1 || members[0] != "U0ALICE" || !archived {
+		t.Errorf("channel %q, topic %q, members %v, archived %v", name, topic, members, archived)
+	}
+
+	s.RateLimit(1, 7*time.Second)
+	err = c.InviteToConversation(ctx, last, "U0BOB")
+	if after, ok := notify.RetryAfter(err); !ok || after != 7*time.Second || notify.IsPermanent(err) {
+		t.Errorf("a rate-limited call: %v, Retry-After %s, %v; want a retryable error asking for 7s", err, after, ok)
+	}
+	if _, ok := notify.RetryAfter(c.InviteToConversation(ctx, "C404", "U0BOB")); ok {
+		t.Error("a refusal without Retry-After says when to retry")
 	}
 }
