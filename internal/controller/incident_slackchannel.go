@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
@@ -64,21 +62,15 @@ type IncidentChannelReconciler struct {
 	reconciler
 	apiReader client.Reader
 	loader    *channelLoader
-	// notBefore holds, by NotificationChannel, when Slack said its app may
-	// call again (Retry-After); in memory, since a restart only costs one
-	// refused call.
-	notBefore sync.Map
-	// slackClock reads the time of Slack's waits: the real time, which
-	// the workqueue's RequeueAfter waits too, whatever clock the
-	// reconciler decides by.
-	slackClock clock.PassiveClock
+	// waits are the Retry-After of Slack's rate-limited answers.
+	waits *slackWaits
 }
 
 // NewIncidentChannelReconciler returns an IncidentChannelReconciler that
 // reads through c and apiReader and records Events with recorder.
 func NewIncidentChannelReconciler(c client.Client, apiReader client.Reader, recorder events.EventRecorder, opts ...Option) *IncidentChannelReconciler {
 	o := buildOptions(opts)
-	r := &IncidentChannelReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: apiReader, slackClock: clock.RealClock{}}
+	r := &IncidentChannelReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: apiReader, waits: newSlackWaits()}
 	r.loader = &channelLoader{secretReader: apiReader, publicURL: o.publicURL, buttonKeys: o.ackLinks.keys, egress: o.egress}
 	return r
 }
@@ -113,7 +105,7 @@ func (r *IncidentChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !channelWorkDue(inc, ch, responders, now) {
 		return archiveRequeue(inc, ch, now), nil
 	}
-	if wait := r.wait(ch); wait > 0 {
+	if wait := r.waits.wait(client.ObjectKeyFromObject(ch)); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	live := &klaxonv1alpha1.Incident{}
@@ -261,15 +253,6 @@ func uninvited(inc *klaxonv1alpha1.Incident, ch *klaxonv1alpha1.NotificationChan
 	return ids[:min(len(ids), max(maxInvited-len(sc.Invited), 0))]
 }
 
-// wait is how long Slack asked ch's app to wait before calling again. It
-// is Slack's time, the real one, whatever clock the reconciler reads.
-func (r *IncidentChannelReconciler) wait(ch *klaxonv1alpha1.NotificationChannel) time.Duration {
-	if v, ok := r.notBefore.Load(client.ObjectKeyFromObject(ch)); ok {
-		return v.(time.Time).Sub(r.slackClock.Now())
-	}
-	return 0
-}
-
 // slack is the Slack app of ch.
 func (r *IncidentChannelReconciler) slack(ctx context.Context, ch *klaxonv1alpha1.NotificationChannel) (*notify.Slack, error) {
 	sender, p, err := r.loader.load(ctx, ch)
@@ -295,9 +278,8 @@ func (r *IncidentChannelReconciler) failed(ctx context.Context, inc *klaxonv1alp
 	if notify.IsPermanent(cause) {
 		retry = incidentChannelRefusalRetry
 	}
-	if after, ok := notify.RetryAfter(cause); ok {
-		retry = max(after, time.Second)
-		r.notBefore.Store(client.ObjectKeyFromObject(ch), r.slackClock.Now().Add(retry))
+	if after, ok := r.waits.record(client.ObjectKeyFromObject(ch), cause); ok {
+		retry = after
 	}
 	msg := bounded.Runes(notify.OneLine(cause.Error()), maxSlackChannelError)
 	log.FromContext(ctx).Info("A Slack call for the incident's channel failed", "notificationChannel", klog.KObj(ch),

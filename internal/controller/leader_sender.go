@@ -225,7 +225,7 @@ func (d *sender) sendMessage(ctx context.Context, ref types.NamespacedName, uid 
 	var release func(keep bool)
 	if tw := ch.Spec.Twilio; tw != nil {
 		if release, err = d.reservePhone(ctx, ref, uid, req, tw); err != nil {
-			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err)}
+			return delivery.Outcome{At: d.clock.Now(), Err: err, Permanent: notify.IsPermanent(err), RetryAfter: retryAfter(err)}
 		}
 	}
 	m.SentAt = d.clock.Now()
@@ -245,7 +245,7 @@ func (d *sender) sendMessage(ctx context.Context, ref types.NamespacedName, uid 
 		ctrl.Log.WithName("sender").V(1).Info("Send failed", "namespace", ref.Namespace, "channel", req.channel,
 			"error", err.Error(), "detail", notify.LogDetail(err))
 	}
-	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err)}
+	return delivery.Outcome{At: d.clock.Now(), Ref: msgRef, Err: err, Permanent: err != nil && notify.IsPermanent(err), RetryAfter: retryAfter(err)}
 }
 
 // stillDue reads the incident from the API server and reports whether the
@@ -333,4 +333,10 @@ func (d *sender) settle(uid types.UID, outcomes map[string]delivery.Outcome) {
 	if len(d.results[uid]) == 0 {
 		delete(d.results, uid)
 	}
+}
+
+// retryAfter is the wait a failed send's answer asked for, 0 for none.
+func retryAfter(err error) time.Duration {
+	after, _ := notify.RetryAfter(err)
+	return after
 }

@@ -35,12 +35,16 @@ type OnCallScheduleReconciler struct {
 	// publicURL and ackLinks are for the channels that need them.
 	publicURL string
 	ackLinks  ackLinkOptions
+	// slackWaits are the Retry-After of Slack's rate-limited answers to
+	// user group updates.
+	slackWaits *slackWaits
 }
 
 // NewOnCallScheduleReconciler returns an OnCallScheduleReconciler.
 func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *OnCallScheduleReconciler {
 	o := buildOptions(opts)
-	r := &OnCallScheduleReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: c, publicURL: o.publicURL, ackLinks: o.ackLinks}
+	r := &OnCallScheduleReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: c, publicURL: o.publicURL, ackLinks: o.ackLinks,
+		slackWaits: newSlackWaits()}
 	r.sender = r.newNoticeSender(c, c)
 	return r
 }

@@ -82,8 +82,19 @@ func (r *OnCallScheduleReconciler) reconcileSlackUserGroup(ctx context.Context, 
 		st.SlackUserGroup = live.Status.SlackUserGroup.DeepCopy()
 		return r.reportUserGroup(ctx, s, missed), nil
 	}
+	if wait := r.slackWaits.wait(client.ObjectKeyFromObject(ch)); wait > 0 {
+		// Slack asked the app to wait: the condition keeps saying why.
+		msg := "Slack asked to wait before the next update"
+		if c := meta.FindStatusCondition(s.obj.Status.Conditions, klaxonv1alpha1.ConditionSlackUserGroupSynced); c != nil && c.Reason == klaxonv1alpha1.ReasonSlackError {
+			msg = c.Message
+		}
+		return r.reportUserGroup(ctx, s, waitingFor(klaxonv1alpha1.ReasonSlackError, msg, wait)), nil
+	}
 	if p := r.updateUserGroup(ctx, ch, spec.ID, ids); p != nil {
-		p.retryAfter = userGroupRetry(s)
+		// Slack's Retry-After, when it said one, else the backoff.
+		if p.retryAfter == 0 {
+			p.retryAfter = userGroupRetry(s)
+		}
 		return r.reportUserGroup(ctx, s, p), nil
 	}
 	st.SlackUserGroup = &klaxonv1alpha1.SlackUserGroupStatus{ID: spec.ID, Users: ids, SyncedAt: metav1.NewTime(s.now)}
@@ -112,8 +123,9 @@ func (r *OnCallScheduleReconciler) updateUserGroup(ctx context.Context, ch *klax
 		return waitingFor(klaxonv1alpha1.ReasonNotSlack, fmt.Sprintf("NotificationChannel %s is not a slack channel", ch.Name), 0)
 	}
 	if err = slack.UpdateUserGroup(ctx, groupID, ids); err != nil {
+		after, _ := r.slackWaits.record(client.ObjectKeyFromObject(ch), err)
 		return waitingFor(klaxonv1alpha1.ReasonSlackError, "Setting user group "+groupID+": "+
-			bounded.Runes(notify.OneLine(err.Error()), maxSlackErrorChars), 0)
+			bounded.Runes(notify.OneLine(err.Error()), maxSlackErrorChars), after)
 	}
 	return nil
 }

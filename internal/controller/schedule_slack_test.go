@@ -133,15 +133,19 @@ func TestSlackUserGroupFollowsOnCall(t *testing.T) {
 	before := len(slack.Calls("usergroups.users.update"))
 
 	// Slack rate-limits the update that follows carol's override ending
-	// early: it fails, is retried, and goes through.
-	slack.RateLimit(1, time.Second)
+	// early: it fails, is retried after the 7 seconds Slack asked (more than
+	// the 5 of the backoff), and goes through.
+	slack.RateLimit(1, 7*time.Second)
 	if err = k8s.Delete(ctx, carol); err != nil {
 		t.Fatal(err)
 	}
 	waitForUserGroup(t, slack, sched, []string{"U0BOB"}, metav1.ConditionTrue, klaxonv1alpha1.ReasonUserGroupSynced, "U0BOB")
 	calls = slack.Calls("usergroups.users.update")[before:]
 	if len(calls) != 2 || calls[0].Answer != "ratelimited" || calls[1].Answer != "" || calls[1].Args["users"] != "U0BOB" {
-		t.Errorf("calls after the rate limit = %+v, want one ratelimited, then one setting U0BOB", calls)
+		t.Fatalf("calls after the rate limit = %+v, want one ratelimited, then one setting U0BOB", calls)
+	}
+	if gap := calls[1].At.Sub(calls[0].At); gap < 7*time.Second-100*time.Millisecond {
+		t.Errorf("the update was retried %s after the rate limit, want at least the 7s Slack asked", gap)
 	}
 }
 

@@ -278,6 +278,10 @@ type Outcome struct {
 	Err error
 	// Permanent says retrying cannot help.
 	Permanent bool
+	// RetryAfter is the wait the channel asked for before a retry (a
+	// rate-limited answer's Retry-After); the retry waits the longer of it
+	// and the backoff.
+	RetryAfter time.Duration
 }
 
 // Result is what applying an outcome did.
@@ -324,7 +328,7 @@ func Apply(n *klaxonv1alpha1.Notification, o Outcome) Result {
 		n.NextAttemptAt = nil
 		return Failed
 	}
-	next := metav1.NewTime(at.Add(Backoff(n.Attempts)))
+	next := metav1.NewTime(at.Add(max(Backoff(n.Attempts), o.RetryAfter)))
 	n.NextAttemptAt = &next
 	return Retrying
 }

@@ -182,6 +182,26 @@ func TestApplyRetriesWithBackoffThenFails(t *testing.T) {
 	}
 }
 
+// A rate-limited answer's Retry-After holds the retry back when it is
+// longer than the backoff, and not when it is shorter.
+func TestApplyWaitsAsLongAsTheChannelAsked(t *testing.T) {
+	for _, tc := range []struct {
+		retryAfter, want time.Duration
+	}{
+		{0, 15 * time.Second},
+		{3 * time.Second, 15 * time.Second},
+		{90 * time.Second, 90 * time.Second},
+	} {
+		n := klaxonv1alpha1.Notification{State: klaxonv1alpha1.NotificationPending, DueAt: metav1.NewTime(t0)}
+		if r := Apply(&n, Outcome{At: t0, Err: errors.New("429"), RetryAfter: tc.retryAfter}); r != Retrying {
+			t.Fatalf("Retry-After %s: %v, want Retrying", tc.retryAfter, r)
+		}
+		if got := n.NextAttemptAt.Sub(t0); got != tc.want {
+			t.Errorf("Retry-After %s: retry after %s, want %s", tc.retryAfter, got, tc.want)
+		}
+	}
+}
+
 func TestApply(t *testing.T) {
 	pending := func() klaxonv1alpha1.Notification {
 		return klaxonv1alpha1.Notification{State: klaxonv1alpha1.NotificationPending, DueAt: metav1.NewTime(t0)}
