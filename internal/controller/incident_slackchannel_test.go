@@ -10,14 +10,16 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/slacktest"
 )
 
-// incidentChannelFixture is the paging fixture with a Slack app that opens
-// a channel for SEV1 and SEV2 incidents and archives it an hour after the
-// close, and Slack contacts for alice and bob.
+// incidentChannelFixture is the paging fixture with the guide's Slack app,
+// which opens a channel for SEV1 and SEV2 incidents and archives it an hour
+// after the close, and Slack contacts for alice and bob.
 func incidentChannelFixture(t *testing.T) (string, *slacktest.Server) {
 	t.Helper()
 	ctx := context.Background()
@@ -27,13 +29,14 @@ func incidentChannelFixture(t *testing.T) (string, *slacktest.Server) {
 	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	channelSecret(t, ns, "slack-app", true, map[string]string{"token": slacktest.Token})
-	createChannel(t, ns, "slack", klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
-		TokenSecretRef: klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"}, APIURL: slack.URL,
-		IncidentChannels: &klaxonv1alpha1.SlackIncidentChannels{
-			Severities:   []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityCritical, klaxonv1alpha1.SeverityHigh},
-			ArchiveAfter: &metav1.Duration{Duration: time.Hour},
-		}}})
+	channelSecret(t, ns, "slack-app", true, map[string]string{"token": slacktest.Token, "signing-secret": "guide-signing-secret"})
+	// The guide's channel, at the stand-in's address.
+	ch := &klaxonv1alpha1.NotificationChannel{}
+	if err := yaml.UnmarshalStrict([]byte(docsnippet.Block(t, "docs/slack.md", "incident-channels")), ch); err != nil {
+		t.Fatal(err)
+	}
+	ch.Spec.Slack.APIURL = slack.URL
+	createChannel(t, ns, ch.Name, ch.Spec)
 	slackResponder(t, ns, "alice", "U0ALICE")
 	slackResponder(t, ns, "bob", "U0BOB")
 	return ns, slack
