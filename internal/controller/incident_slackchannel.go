@@ -122,7 +122,14 @@ func (r *IncidentChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	w := &channelWork{r: r, slack: slack, inc: live, ch: ch, responders: responders, now: now, next: channelStatus(live, ch, now)}
 	result, err := w.run(ctx)
+	if code := notify.SlackErrorCode(err); code == "is_archived" || code == "channel_not_found" {
+		// Someone archived or deleted the channel in Slack: it is done with.
+		w.next.ArchivedAt = &metav1.Time{Time: now.Truncate(time.Second)}
+		w.warnings = append(w.warnings, fmt.Sprintf("Slack channel #%s was archived or deleted in Slack (%s): Klaxon leaves it", w.next.Name, code))
+		result, err = ctrl.Result{}, nil
+	}
 	if err != nil {
+		w.recordWarnings()
 		return r.failed(ctx, live, ch, w.next, err, now)
 	}
 	w.next.Error = ""
@@ -132,6 +139,7 @@ func (r *IncidentChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	for _, e := range w.events {
 		recordEvent(r.recorder, live, corev1.EventTypeNormal, e[0], "SlackChannel", e[1])
 	}
+	w.recordWarnings()
 	if result.IsZero() {
 		result = archiveRequeue(live, ch, now)
 	}
@@ -333,6 +341,23 @@ type channelWork struct {
 	next *klaxonv1alpha1.IncidentSlackChannel
 	// events are the Normal Events (reason, note) to record once stored.
 	events [][2]string
+	// warnings are the notes of SlackChannelFailed Events to record once
+	// stored: refusals that did not stop the steps.
+	warnings []string
+}
+
+// slackUserRefusals are the refusals of an invitation that concern the
+// person invited, not the app or the channel.
+var slackUserRefusals = map[string]bool{
+	"user_not_found": true, "cant_invite": true, "cant_invite_self": true, "user_is_restricted": true,
+	"user_is_ultra_restricted": true, "ura_max_channels": true, "user_team_not_in_channel": true,
+}
+
+// recordWarnings records the refusals that did not stop the steps.
+func (w *channelWork) recordWarnings() {
+	for _, note := range w.warnings {
+		recordEvent(w.r.recorder, w.inc, corev1.EventTypeWarning, klaxonv1alpha1.EventSlackChannelFailed, "SlackChannel", note)
+	}
 }
 
 // run does the steps due, in order, until one fails: it returns that
@@ -355,7 +380,14 @@ func (w *channelWork) run(ctx context.Context) (ctrl.Result, error) {
 		invites, more = invites[:maxChannelInvites], true
 	}
 	for _, id := range invites {
-		if err := w.slack.InviteToConversation(ctx, next.ID, id); err != nil {
+		err := w.slack.InviteToConversation(ctx, next.ID, id)
+		if slackUserRefusals[notify.SlackErrorCode(err)] {
+			// This person cannot be invited, which asking again will not
+			// change: say so once, and go on with the others.
+			w.warnings = append(w.warnings, fmt.Sprintf("Slack user %s could not be invited to #%s: %s", id, next.Name, notify.SlackErrorCode(err)))
+			err = nil
+		}
+		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("inviting %s: %w", id, err)
 		}
 		next.Invited = append(next.Invited, id)

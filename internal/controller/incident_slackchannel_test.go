@@ -13,8 +13,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/notify"
 	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 	"github.com/klaxon-dev/klaxon/internal/test/slacktest"
+	"github.com/klaxon-dev/klaxon/internal/test/suite"
 )
 
 // incidentChannelFixture is the paging fixture with the guide's Slack app,
@@ -228,5 +230,53 @@ func TestIncidentChannelMadeOnceAcrossARestart(t *testing.T) {
 	}
 	if name, _, _, _, ok := slack.Conversation(sc.ID); !ok || name != "inc-collide-2" {
 		t.Errorf("channel %s is %q in Slack", sc.ID, name)
+	}
+}
+
+// Someone Slack will not invite is reported and skipped, not retried
+// forever in the way of the posts; a channel archived in Slack by someone
+// is left alone.
+func TestIncidentChannelRefusalsDoNotStopIt(t *testing.T) {
+	ns, slack := incidentChannelFixture(t)
+	slack.Fail("conversations.invite", "user_not_found")
+	inc := createIncident(t, k8s, ns, "refused", withPolicy("payments"), func(i *klaxonv1alpha1.Incident) {
+		i.Spec.Severity = klaxonv1alpha1.SeverityCritical
+		i.Spec.Commander = "bob"
+	})
+	got := waitForChannel(t, slack, inc, "the page posted past the refused invitation", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool {
+		return sc.PageRef != "" && len(sc.Invited) == 2 && sc.Error == ""
+	})
+	id := got.Status.SlackChannel.ID
+	if _, _, members, _, _ := slack.Conversation(id); len(members) != 1 {
+		t.Errorf("members = %v, want the one invitation Slack took", members)
+	}
+	if n := len(slack.Calls("conversations.invite")); n != 2 {
+		t.Errorf("%d invitations asked, want 2: the refused one is not asked again", n)
+	}
+	eventually(t, "a SlackChannelFailed Event about the invitation", func(ctx context.Context) (bool, error) {
+		evs, err := incidentEvents(ctx, inc)
+		return slices.ContainsFunc(evs, func(e eventsv1.Event) bool {
+			return e.Reason == klaxonv1alpha1.EventSlackChannelFailed && strings.Contains(e.Note, "user_not_found")
+		}), err
+	})
+
+	// Someone archives the channel in Slack; the next post finds it so.
+	c, err := notify.NewSlackClient(notify.SlackConfig{APIURL: slack.URL, Token: slacktest.Token, Egress: suite.LoopbackPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = c.ArchiveConversation(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	mustSetState(t, k8s, inc, A)
+	waitForChannel(t, slack, inc, "the channel taken as archived", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool {
+		return sc.ArchivedAt != nil && sc.Error == ""
+	})
+	calls := len(slack.Calls(""))
+	mustSetState(t, k8s, inc, R)
+	waitForPhase(t, inc, R, 1)
+	time.Sleep(time.Second)
+	if n := len(slack.Calls("")); n != calls {
+		t.Errorf("%d calls to Slack after the channel was archived, want none", n-calls)
 	}
 }
