@@ -265,20 +265,13 @@ func (r *IncidentReconciler) recordOutcomes(ctx context.Context, s *incidentScop
 func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.Incident, n *klaxonv1alpha1.Notification, now time.Time) notify.Message {
 	st := &inc.Status
 	m := notify.Message{
-		Incident: notify.Incident{
-			Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID), Title: inc.Spec.Title,
-			Severity: string(inc.Spec.Severity), Service: inc.Spec.Service, Impact: inc.Spec.Impact,
-			Phase: string(st.Phase), Episode: st.Episode,
-		},
-		Page:    notify.Page{Level: n.Level, Round: n.Round, Responder: n.Responder},
-		Address: n.Address,
+		Incident: messageIncident(inc),
+		Page:     notify.Page{Level: n.Level, Round: n.Round, Responder: n.Responder},
+		Address:  n.Address,
 	}
 	if n.Event != "" {
 		m.Page = notify.Page{}
 		m.Stakeholder = news(inc, n)
-	}
-	if st.TriggeredAt != nil {
-		m.Incident.TriggeredAt = st.TriggeredAt.Time
 	}
 	if n.Responder != "" {
 		resp := &klaxonv1alpha1.Responder{}
@@ -300,6 +293,20 @@ func (r *IncidentReconciler) message(ctx context.Context, inc *klaxonv1alpha1.In
 		}
 	}
 	return m
+}
+
+// messageIncident is what a message says of the incident.
+func messageIncident(inc *klaxonv1alpha1.Incident) notify.Incident {
+	st := &inc.Status
+	out := notify.Incident{
+		Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID), Title: inc.Spec.Title,
+		Severity: string(inc.Spec.Severity), Service: inc.Spec.Service, Impact: inc.Spec.Impact,
+		Phase: string(st.Phase), Episode: st.Episode,
+	}
+	if st.TriggeredAt != nil {
+		out.TriggeredAt = st.TriggeredAt.Time
+	}
+	return out
 }
 
 // bundleRequest says how a page's contact is bundled; nil for a delivery

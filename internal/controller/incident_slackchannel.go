@@ -473,18 +473,8 @@ func (w *channelWork) create(ctx context.Context) (done bool, err error) {
 // page is the first message of the channel: the incident's facts, who was
 // paged, and the Acknowledge and Resolve buttons.
 func (w *channelWork) page() *notify.Message {
-	inc, st := w.inc, &w.inc.Status
-	m := &notify.Message{
-		Incident: notify.Incident{
-			Namespace: inc.Namespace, Name: inc.Name, UID: string(inc.UID), Title: inc.Spec.Title,
-			Severity: string(inc.Spec.Severity), Service: inc.Spec.Service, Impact: inc.Spec.Impact,
-			Phase: string(st.Phase), Episode: st.Episode,
-		},
-		Address: w.next.ID,
-	}
-	if st.TriggeredAt != nil {
-		m.Incident.TriggeredAt = st.TriggeredAt.Time
-	}
+	st := &w.inc.Status
+	m := &notify.Message{Incident: messageIncident(w.inc), Address: w.next.ID}
 	if e := st.Escalation; e != nil {
 		m.Page.Level, m.Page.Round = e.Level, e.Round
 	}
