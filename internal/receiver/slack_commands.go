@@ -112,46 +112,23 @@ type commandRequest struct {
 }
 
 func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) commandAnswer {
-	body, tooLarge, err := readBody(w, r, maxCommandBodyBytes)
-	switch {
-	case tooLarge:
-		return commandAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
-	case err != nil:
-		return commandAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
+	q, rf := sc.readSlackRequest(w, r, maxCommandBodyBytes)
+	if rf != nil {
+		return refusedCommand(*rf)
 	}
-	ip := sc.clientIP(r)
-	refused := func(a commandAnswer) commandAnswer {
-		if !sc.verifyFailures.allows(ip) {
-			return commandAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
-		}
-		sc.verifyFailures.take(ip)
-		return a
-	}
-	unverified := func(cause error) commandAnswer {
-		return refused(commandAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause})
-	}
-	ts, sig := r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature")
-	at, err := slackTimestamp(sc.clock.Now(), ts)
+	form, err := url.ParseQuery(string(q.body))
 	if err != nil {
-		return unverified(err)
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return unverified(fmt.Errorf("the body is not a form: %w", err))
+		return refusedCommand(q.unverified(fmt.Errorf("the body is not a form: %w", err)))
 	}
 	user := form.Get("user_id")
 	if !slackID(user) {
-		return unverified(errors.New("the command names no user"))
+		return refusedCommand(q.unverified(errors.New("the command names no user")))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), min(sc.opts.APITimeout, slackAnswerTimeout))
 	defer cancel()
-	verified, err := sc.verifyCommand(ctx, ts, body, sig)
-	var unavailable apiTrouble
-	switch {
-	case errors.As(err, &unavailable):
-		return commandAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}
-	case err != nil:
-		return unverified(err)
+	verified, at, rf := q.verify(ctx, sc.commandChannels)
+	if rf != nil {
+		return refusedCommand(*rf)
 	}
 	// Verified: from here on the request is Slack's, and the caller is
 	// told about every outcome, in a 200 Slack shows.
@@ -162,8 +139,8 @@ func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) command
 	if cmd.verb == "help" {
 		return ephemeral(slashCommandUsage)
 	}
-	sum := sha256.Sum256([]byte("v0:" + ts + ":" + string(body)))
-	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: ip}
+	sum := sha256.Sum256([]byte("v0:" + q.ts + ":" + string(q.body)))
+	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: q.ip}
 	a, ok := sc.caller(ctx, req, verified, user)
 	if !ok {
 		return a
@@ -173,24 +150,15 @@ func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) command
 	return a
 }
 
-// slackTimestamp parses a request's timestamp and checks it is within
-// slackMaxSkew of now: Slack's own advice against replays.
-func slackTimestamp(now time.Time, ts string) (time.Time, error) {
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return time.Time{}, errors.New("no valid X-Slack-Request-Timestamp")
-	}
-	at := time.Unix(sec, 0)
-	if skew := now.Sub(at); skew > slackMaxSkew || skew < -slackMaxSkew {
-		return time.Time{}, fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second))
-	}
-	return at, nil
+// refusedCommand answers a command that is not taken.
+func refusedCommand(rf slackRefusal) commandAnswer {
+	return commandAnswer{code: rf.code, text: rf.text, retryAfter: rf.retryAfter, cause: rf.cause}
 }
 
-// verifyCommand returns the Slack NotificationChannels, in the watched
-// namespaces, whose signing secret verifies the request. None is an
-// error; an apiTrouble means the API server failed.
-func (sc *slackCommands) verifyCommand(ctx context.Context, ts string, body []byte, sig string) ([]*klaxonv1alpha1.NotificationChannel, error) {
+// commandChannels are the Slack NotificationChannels, in the watched
+// namespaces, whose signing secret may verify a command: a command names
+// no namespace, so each is a candidate.
+func (sc *slackCommands) commandChannels(ctx context.Context) ([]*klaxonv1alpha1.NotificationChannel, error) {
 	list := &klaxonv1alpha1.NotificationChannelList{}
 	if err := sc.client.List(ctx, list); err != nil {
 		return nil, apiTrouble{fmt.Errorf("listing the NotificationChannels: %w", err)}
@@ -207,23 +175,7 @@ func (sc *slackCommands) verifyCommand(ctx context.Context, ts string, body []by
 			"channels", len(candidates), "tried", maxCommandChannels)
 		candidates = candidates[:maxCommandChannels]
 	}
-	var verified []*klaxonv1alpha1.NotificationChannel
-	for _, ch := range candidates {
-		err := sc.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
-			return slackSignatureValid(secret, ts, body, sig)
-		})
-		var unavailable apiTrouble
-		switch {
-		case err == nil:
-			verified = append(verified, ch)
-		case errors.As(err, &unavailable):
-			return nil, err
-		}
-	}
-	if len(verified) == 0 {
-		return nil, fmt.Errorf("no signing secret of the %d Slack NotificationChannels verifies the request", len(candidates))
-	}
-	return verified, nil
+	return candidates, nil
 }
 
 // caller finds the channel and the Responder the command is from: of the
