@@ -102,6 +102,9 @@ type commandRequest struct {
 	cmd       slashCommand
 	channel   *klaxonv1alpha1.NotificationChannel
 	responder string
+	// apps are the names of the channel's namespace's NotificationChannels
+	// whose signing secret verified the command.
+	apps []string
 	// key is derived from the verified request (timestamp and body): a
 	// replay of it has the same key, so what it creates has the same name
 	// and is not created twice.
@@ -217,6 +220,11 @@ func (sc *slackCommands) caller(ctx context.Context, req *commandRequest, verifi
 			"): say which with --namespace <ns>. Nothing was changed."), false
 	}
 	req.channel, req.responder = matches[0].ch, matches[0].responder
+	for _, ch := range verified {
+		if ch.Namespace == req.channel.Namespace {
+			req.apps = append(req.apps, ch.Name)
+		}
+	}
 	return commandAnswer{}, true
 }
 
@@ -273,10 +281,14 @@ func (sc *slackCommands) declare(ctx context.Context, req *commandRequest) comma
 		text: fmt.Sprintf("%s declared incident %s/%s [%s] %s", req.responder, ns, inc.Name, sev, inc.Spec.Title)}
 }
 
-// move acknowledges or resolves the named incident as the caller, as
+// move acknowledges or resolves the command's incident as the caller, as
 // acknowledge links and Slack buttons do.
 func (sc *slackCommands) move(ctx context.Context, req *commandRequest, to klaxonv1alpha1.IncidentState) commandAnswer {
-	ns, name := req.channel.Namespace, req.cmd.args[0]
+	name, _, a, ok := sc.target(ctx, req)
+	if !ok {
+		return a
+	}
+	ns := req.channel.Namespace
 	inc := &klaxonv1alpha1.Incident{}
 	if err := sc.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -306,13 +318,16 @@ func (sc *slackCommands) move(ctx context.Context, req *commandRequest, to klaxo
 	return commandAnswer{code: http.StatusOK, inChannel: true, text: fmt.Sprintf("%s %s incident %s/%s: %s", req.responder, done, ns, name, inc.Spec.Title)}
 }
 
-// update appends a stakeholder update to the named incident, authored by
-// the caller's Responder, as `kubectl klaxon update` does. The entry's
+// update appends a stakeholder update to the command's incident, authored
+// by the caller's Responder, as `kubectl klaxon update` does. The entry's
 // time is the request's, so a replay makes the very same entry, which is
 // then found and not added again.
 func (sc *slackCommands) update(ctx context.Context, req *commandRequest) commandAnswer {
-	ns, name := req.channel.Namespace, req.cmd.args[0]
-	msg := strings.TrimSpace(req.cmd.text(1))
+	name, msg, a, ok := sc.target(ctx, req)
+	if !ok {
+		return a
+	}
+	ns := req.channel.Namespace
 	if n := len([]rune(msg)); n > maxUpdateChars {
 		return ephemeral(fmt.Sprintf("The update is %d characters long; an update holds at most %d. Nothing was changed.", n, maxUpdateChars))
 	}
