@@ -46,10 +46,12 @@ const (
 // slackCommands serves POST /slack/commands: the /klaxon slash command,
 // signed with the Slack app's signing secret like its interactions.
 //
-// Every command is done within slackAnswerTimeout and answered directly,
-// so Slack gets its answer within 3 seconds and no response_url is needed.
+// Slack wants an answer within 3 seconds: a command done within
+// commandWait is answered directly, a slower one "Working on it…" and its
+// outcome is posted to the command's response_url (slack_commands_later.go).
 type slackCommands struct {
 	*Server
+	runner commandRunner
 }
 
 // commandAnswer is the answer to one command.
@@ -84,14 +86,21 @@ func (sc *slackCommands) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeText(w, a.code, text)
 	}
+	sc.logAnswer(a, text, false)
+}
+
+// logAnswer logs the answer to a command, given directly or later at its
+// response_url.
+func (sc *slackCommands) logAnswer(a commandAnswer, text string, later bool) {
 	switch {
-	case a.code >= http.StatusInternalServerError:
+	case a.code >= http.StatusInternalServerError && !later:
 		sc.log.Error(a.cause, "Answered a Slack command with an error", "code", a.code)
 	case a.responder != "":
-		sc.log.Info("Answered a Slack command", "namespace", a.namespace, "responder", a.responder, "outcome", text, "error", a.cause)
+		sc.log.Info("Answered a Slack command", "namespace", a.namespace, "responder", a.responder, "outcome", text,
+			"error", a.cause, "atResponseURL", later)
 	default:
 		// Whatever an unverified caller sent is logged only at V(1).
-		sc.log.V(1).Info("Answered a Slack command", "code", a.code, "message", text, "error", a.cause)
+		sc.log.V(1).Info("Answered a Slack command", "code", a.code, "message", text, "error", a.cause, "atResponseURL", later)
 	}
 }
 
@@ -115,6 +124,10 @@ type commandRequest struct {
 }
 
 func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) commandAnswer {
+	// The wait runs from the command's arrival: Slack's 3 seconds include
+	// the verification.
+	waited, stopWaiting := context.WithTimeout(r.Context(), commandWaitFor())
+	defer stopWaiting()
 	q, rf := sc.readSlackRequest(w, r, maxCommandBodyBytes)
 	if rf != nil {
 		return refusedCommand(*rf)
@@ -142,15 +155,21 @@ func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) command
 	if cmd.verb == "help" {
 		return ephemeral(slashCommandUsage)
 	}
+	responseURL, err := sc.responseURL(form)
+	if err != nil {
+		return commandAnswer{code: http.StatusOK, text: "Slack sent no address to answer this command at. Nothing was changed.", cause: err}
+	}
 	sum := sha256.Sum256([]byte("v0:" + q.ts + ":" + string(q.body)))
 	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: q.ip}
-	a, ok := sc.caller(ctx, req, verified, user)
-	if !ok {
+	return sc.runOrDefer(waited, responseURL, func(ctx context.Context) commandAnswer {
+		a, ok := sc.caller(ctx, req, verified, user)
+		if !ok {
+			return a
+		}
+		a = sc.run(ctx, req)
+		a.namespace, a.responder = req.channel.Namespace, req.responder
 		return a
-	}
-	a = sc.run(ctx, req)
-	a.namespace, a.responder = req.channel.Namespace, req.responder
-	return a
+	})
 }
 
 // refusedCommand answers a command that is not taken.

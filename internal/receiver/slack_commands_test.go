@@ -270,8 +270,13 @@ func TestSlackCommandsInIncidentChannel(t *testing.T) {
 			t.Errorf("%q elsewhere: %+v", text, a)
 		}
 	}
+	// Nor is a command taken whose response_url is not https.
+	if a := postCommand(t, base, slashCommandIn(incidentChannelID, "http://hooks.slack.com/commands/T0TEAM/2/abc", slackUser, "ack"), secret, now); a.Code != http.StatusOK ||
+		!strings.Contains(a.Text, "no address to answer") {
+		t.Errorf("ack with an http response_url: %+v", a)
+	}
 	if resourceVersion(t, inc) != rv || resourceVersion(t, other) != otherRV {
-		t.Fatal("a command that named no incident changed one")
+		t.Fatal("a command that was not taken changed an incident")
 	}
 
 	// In the incident's channel: that incident, as the caller's Responder.
