@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/test/docsnippet"
 )
 
 func TestCommandTarget(t *testing.T) {
@@ -104,5 +105,44 @@ func TestChannelIncidents(t *testing.T) {
 				t.Errorf("channelIncidents = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The guide's examples act on the incident it says, wherever typed.
+func TestSlackGuideIncidentExamples(t *testing.T) {
+	where := map[string][][]string{
+		"# in checkout-down's own channel": {{"checkout-down"}},
+		"# in any other channel":           {nil},
+		"# anywhere":                       {nil, {"checkout-down"}, {"search-slow"}},
+	}
+	var channels [][]string
+	examples := 0
+	for _, line := range strings.Split(strings.TrimSpace(docsnippet.Block(t, "docs/slack.md", "slack-command-incident")), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") {
+			var ok bool
+			if channels, ok = where[line]; !ok {
+				t.Fatalf("unknown place %q", line)
+			}
+			continue
+		}
+		text, ok := strings.CutPrefix(line, "/klaxon ")
+		if !ok || channels == nil {
+			t.Fatalf("line %q is not a command under a place", line)
+		}
+		c, err := parseSlashCommand(text)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		for _, inChannel := range channels {
+			name, msg, why := commandTarget(c, inChannel)
+			if why != "" || name != "checkout-down" || (c.verb == "update" && msg != "Rolled back release 1234") {
+				t.Errorf("%q typed where %q are: %q, %q, %q", line, inChannel, name, msg, why)
+			}
+		}
+		examples++
+	}
+	if examples == 0 {
+		t.Fatal("the guide shows no example")
 	}
 }
