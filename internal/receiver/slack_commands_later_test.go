@@ -65,9 +65,8 @@ func TestSlackCommandsAnswerLater(t *testing.T) {
 	c, held, _ := slowIncidentPatches(ns, release)
 	base := newReceiver(t, c, func(o *receiver.Options) { o.Clock = testingclock.NewFakePassiveClock(now) }).URL
 	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
-	setSlackChannel(t, inc, "team-slack", incidentChannelID)
 
-	update := slashCommandIn(incidentChannelID, slack.URL, slackUser, "update Rolled back, watching")
+	update := slashCommandIn(slackChannelID, slack.URL, slackUser, "update checkout-down Rolled back, watching")
 	for i := range 2 {
 		// The second is a replay while the first is still held.
 		if a := postCommand(t, base, update, secret, now); a.Code != http.StatusOK || a.ResponseType != "ephemeral" || a.Text != "Working on it…" {
@@ -76,7 +75,7 @@ func TestSlackCommandsAnswerLater(t *testing.T) {
 		receive(t, "held patch", held)
 	}
 	// Both slots are taken: a third command is refused and changes nothing.
-	if a := postCommand(t, base, slashCommandIn(incidentChannelID, slack.URL, slackUser, "ack"), secret, now); !strings.Contains(a.Text, "busy") ||
+	if a := postCommand(t, base, slashCommandIn(slackChannelID, slack.URL, slackUser, "ack checkout-down"), secret, now); !strings.Contains(a.Text, "busy") ||
 		!strings.Contains(a.Text, "Nothing was changed") {
 		t.Fatalf("a command past the bound: %+v", a)
 	}
