@@ -46,10 +46,12 @@ const (
 // slackCommands serves POST /slack/commands: the /klaxon slash command,
 // signed with the Slack app's signing secret like its interactions.
 //
-// Every command is done within slackAnswerTimeout and answered directly,
-// so Slack gets its answer within 3 seconds and no response_url is needed.
+// Slack wants an answer within 3 seconds: a command done within
+// commandWait is answered directly, a slower one "Working on it…" and its
+// outcome is posted to the command's response_url (slack_commands_later.go).
 type slackCommands struct {
 	*Server
+	runner commandRunner
 }
 
 // commandAnswer is the answer to one command.
@@ -84,14 +86,21 @@ func (sc *slackCommands) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeText(w, a.code, text)
 	}
+	sc.logAnswer(a, text, false)
+}
+
+// logAnswer logs the answer to a command, given directly or later at its
+// response_url.
+func (sc *slackCommands) logAnswer(a commandAnswer, text string, later bool) {
 	switch {
-	case a.code >= http.StatusInternalServerError:
+	case a.code >= http.StatusInternalServerError && !later:
 		sc.log.Error(a.cause, "Answered a Slack command with an error", "code", a.code)
 	case a.responder != "":
-		sc.log.Info("Answered a Slack command", "namespace", a.namespace, "responder", a.responder, "outcome", text, "error", a.cause)
+		sc.log.Info("Answered a Slack command", "namespace", a.namespace, "responder", a.responder, "outcome", text,
+			"error", a.cause, "atResponseURL", later)
 	default:
 		// Whatever an unverified caller sent is logged only at V(1).
-		sc.log.V(1).Info("Answered a Slack command", "code", a.code, "message", text, "error", a.cause)
+		sc.log.V(1).Info("Answered a Slack command", "code", a.code, "message", text, "error", a.cause, "atResponseURL", later)
 	}
 }
 
@@ -102,6 +111,9 @@ type commandRequest struct {
 	cmd       slashCommand
 	channel   *klaxonv1alpha1.NotificationChannel
 	responder string
+	// apps are the names of the channel's namespace's NotificationChannels
+	// whose signing secret verified the command.
+	apps []string
 	// key is derived from the verified request (timestamp and body): a
 	// replay of it has the same key, so what it creates has the same name
 	// and is not created twice.
@@ -112,46 +124,27 @@ type commandRequest struct {
 }
 
 func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) commandAnswer {
-	body, tooLarge, err := readBody(w, r, maxCommandBodyBytes)
-	switch {
-	case tooLarge:
-		return commandAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
-	case err != nil:
-		return commandAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
+	// The wait runs from the command's arrival: Slack's 3 seconds include
+	// the verification.
+	waited, stopWaiting := context.WithTimeout(r.Context(), commandWaitFor())
+	defer stopWaiting()
+	q, rf := sc.readSlackRequest(w, r, maxCommandBodyBytes)
+	if rf != nil {
+		return refusedCommand(*rf)
 	}
-	ip := sc.clientIP(r)
-	refused := func(a commandAnswer) commandAnswer {
-		if !sc.verifyFailures.allows(ip) {
-			return commandAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
-		}
-		sc.verifyFailures.take(ip)
-		return a
-	}
-	unverified := func(cause error) commandAnswer {
-		return refused(commandAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause})
-	}
-	ts, sig := r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature")
-	at, err := slackTimestamp(sc.clock.Now(), ts)
+	form, err := url.ParseQuery(string(q.body))
 	if err != nil {
-		return unverified(err)
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return unverified(fmt.Errorf("the body is not a form: %w", err))
+		return refusedCommand(q.unverified(fmt.Errorf("the body is not a form: %w", err)))
 	}
 	user := form.Get("user_id")
 	if !slackID(user) {
-		return unverified(errors.New("the command names no user"))
+		return refusedCommand(q.unverified(errors.New("the command names no user")))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), min(sc.opts.APITimeout, slackAnswerTimeout))
 	defer cancel()
-	verified, err := sc.verifyCommand(ctx, ts, body, sig)
-	var unavailable apiTrouble
-	switch {
-	case errors.As(err, &unavailable):
-		return commandAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}
-	case err != nil:
-		return unverified(err)
+	verified, at, rf := q.verify(ctx, sc.commandChannels)
+	if rf != nil {
+		return refusedCommand(*rf)
 	}
 	// Verified: from here on the request is Slack's, and the caller is
 	// told about every outcome, in a 200 Slack shows.
@@ -162,35 +155,32 @@ func (sc *slackCommands) command(w http.ResponseWriter, r *http.Request) command
 	if cmd.verb == "help" {
 		return ephemeral(slashCommandUsage)
 	}
-	sum := sha256.Sum256([]byte("v0:" + ts + ":" + string(body)))
-	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: ip}
-	a, ok := sc.caller(ctx, req, verified, user)
-	if !ok {
-		return a
-	}
-	a = sc.run(ctx, req)
-	a.namespace, a.responder = req.channel.Namespace, req.responder
-	return a
-}
-
-// slackTimestamp parses a request's timestamp and checks it is within
-// slackMaxSkew of now: Slack's own advice against replays.
-func slackTimestamp(now time.Time, ts string) (time.Time, error) {
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	responseURL, err := sc.responseURL(form)
 	if err != nil {
-		return time.Time{}, errors.New("no valid X-Slack-Request-Timestamp")
+		return commandAnswer{code: http.StatusOK, text: "Slack sent no address to answer this command at. Nothing was changed.", cause: err}
 	}
-	at := time.Unix(sec, 0)
-	if skew := now.Sub(at); skew > slackMaxSkew || skew < -slackMaxSkew {
-		return time.Time{}, fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second))
-	}
-	return at, nil
+	sum := sha256.Sum256([]byte("v0:" + q.ts + ":" + string(q.body)))
+	req := &commandRequest{form: form, cmd: cmd, key: hex.EncodeToString(sum[:])[:16], at: at, ip: q.ip}
+	return sc.runOrDefer(waited, responseURL, func(ctx context.Context) commandAnswer {
+		a, ok := sc.caller(ctx, req, verified, user)
+		if !ok {
+			return a
+		}
+		a = sc.run(ctx, req)
+		a.namespace, a.responder = req.channel.Namespace, req.responder
+		return a
+	})
 }
 
-// verifyCommand returns the Slack NotificationChannels, in the watched
-// namespaces, whose signing secret verifies the request. None is an
-// error; an apiTrouble means the API server failed.
-func (sc *slackCommands) verifyCommand(ctx context.Context, ts string, body []byte, sig string) ([]*klaxonv1alpha1.NotificationChannel, error) {
+// refusedCommand answers a command that is not taken.
+func refusedCommand(rf slackRefusal) commandAnswer {
+	return commandAnswer{code: rf.code, text: rf.text, retryAfter: rf.retryAfter, cause: rf.cause}
+}
+
+// commandChannels are the Slack NotificationChannels, in the watched
+// namespaces, whose signing secret may verify a command: a command names
+// no namespace, so each is a candidate.
+func (sc *slackCommands) commandChannels(ctx context.Context) ([]*klaxonv1alpha1.NotificationChannel, error) {
 	list := &klaxonv1alpha1.NotificationChannelList{}
 	if err := sc.client.List(ctx, list); err != nil {
 		return nil, apiTrouble{fmt.Errorf("listing the NotificationChannels: %w", err)}
@@ -207,23 +197,7 @@ func (sc *slackCommands) verifyCommand(ctx context.Context, ts string, body []by
 			"channels", len(candidates), "tried", maxCommandChannels)
 		candidates = candidates[:maxCommandChannels]
 	}
-	var verified []*klaxonv1alpha1.NotificationChannel
-	for _, ch := range candidates {
-		err := sc.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
-			return slackSignatureValid(secret, ts, body, sig)
-		})
-		var unavailable apiTrouble
-		switch {
-		case err == nil:
-			verified = append(verified, ch)
-		case errors.As(err, &unavailable):
-			return nil, err
-		}
-	}
-	if len(verified) == 0 {
-		return nil, fmt.Errorf("no signing secret of the %d Slack NotificationChannels verifies the request", len(candidates))
-	}
-	return verified, nil
+	return candidates, nil
 }
 
 // caller finds the channel and the Responder the command is from: of the
@@ -265,6 +239,11 @@ func (sc *slackCommands) caller(ctx context.Context, req *commandRequest, verifi
 			"): say which with --namespace <ns>. Nothing was changed."), false
 	}
 	req.channel, req.responder = matches[0].ch, matches[0].responder
+	for _, ch := range verified {
+		if ch.Namespace == req.channel.Namespace {
+			req.apps = append(req.apps, ch.Name)
+		}
+	}
 	return commandAnswer{}, true
 }
 
@@ -321,10 +300,14 @@ func (sc *slackCommands) declare(ctx context.Context, req *commandRequest) comma
 		text: fmt.Sprintf("%s declared incident %s/%s [%s] %s", req.responder, ns, inc.Name, sev, inc.Spec.Title)}
 }
 
-// move acknowledges or resolves the named incident as the caller, as
+// move acknowledges or resolves the command's incident as the caller, as
 // acknowledge links and Slack buttons do.
 func (sc *slackCommands) move(ctx context.Context, req *commandRequest, to klaxonv1alpha1.IncidentState) commandAnswer {
-	ns, name := req.channel.Namespace, req.cmd.args[0]
+	name, _, a, ok := sc.target(ctx, req)
+	if !ok {
+		return a
+	}
+	ns := req.channel.Namespace
 	inc := &klaxonv1alpha1.Incident{}
 	if err := sc.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -354,13 +337,16 @@ func (sc *slackCommands) move(ctx context.Context, req *commandRequest, to klaxo
 	return commandAnswer{code: http.StatusOK, inChannel: true, text: fmt.Sprintf("%s %s incident %s/%s: %s", req.responder, done, ns, name, inc.Spec.Title)}
 }
 
-// update appends a stakeholder update to the named incident, authored by
-// the caller's Responder, as `kubectl klaxon update` does. The entry's
+// update appends a stakeholder update to the command's incident, authored
+// by the caller's Responder, as `kubectl klaxon update` does. The entry's
 // time is the request's, so a replay makes the very same entry, which is
 // then found and not added again.
 func (sc *slackCommands) update(ctx context.Context, req *commandRequest) commandAnswer {
-	ns, name := req.channel.Namespace, req.cmd.args[0]
-	msg := strings.TrimSpace(req.cmd.text(1))
+	name, msg, a, ok := sc.target(ctx, req)
+	if !ok {
+		return a
+	}
+	ns := req.channel.Namespace
 	if n := len([]rune(msg)); n > maxUpdateChars {
 		return ephemeral(fmt.Sprintf("The update is %d characters long; an update holds at most %d. Nothing was changed.", n, maxUpdateChars))
 	}

@@ -31,16 +31,16 @@ type slashCommand struct {
 	// args are the words that are not flags, in order.
 	args []string
 	// The flags, empty when not given.
-	severity, service, schedule, namespace string
-	coverFor                               time.Duration
+	severity, service, schedule, namespace, incident string
+	coverFor                                         time.Duration
 }
 
 // commandVerbs are the verbs /klaxon knows, with the flags each takes.
 var commandVerbs = map[string][]string{
 	"declare": {"sev", "service", "namespace"},
-	"ack":     {"namespace"},
-	"resolve": {"namespace"},
-	"update":  {"namespace"},
+	"ack":     {"incident", "namespace"},
+	"resolve": {"incident", "namespace"},
+	"update":  {"incident", "namespace"},
 	"oncall":  {"namespace"},
 	"cover":   {"for", "schedule", "namespace"},
 	"help":    nil,
@@ -50,12 +50,14 @@ var commandVerbs = map[string][]string{
 // parse.
 const slashCommandUsage = "Usage of /klaxon:\n" +
 	"• `/klaxon declare \"<title>\" [--sev SEV1|SEV2|SEV3|SEV4] [--service <name>]`: declare an incident (SEV3 unless said)\n" +
-	"• `/klaxon ack <incident>`: acknowledge it\n" +
-	"• `/klaxon resolve <incident>`: resolve it\n" +
-	"• `/klaxon update <incident> <text>`: post a stakeholder update\n" +
+	"• `/klaxon ack [incident]`: acknowledge it\n" +
+	"• `/klaxon resolve [incident]`: resolve it\n" +
+	"• `/klaxon update [incident] <text>`: post a stakeholder update\n" +
 	"• `/klaxon oncall [schedule]`: who is on call now\n" +
 	"• `/klaxon cover <from> <to> [--for 3h] [--schedule <name>]`: put <to> on call in place of <from>, from now\n" +
 	"• `/klaxon help`: this text\n" +
+	"In an incident's own channel, ack, resolve and update act on that incident, and all the words of update are its text; " +
+	"elsewhere name the incident, as a word or with `--incident <name>`.\n" +
 	"Add `--namespace <ns>` when one Slack app serves several namespaces."
 
 // tokenize splits text into words at white space. A word may be quoted
@@ -177,6 +179,11 @@ func (c *slashCommand) setFlag(name, value string) error {
 		c.schedule = value
 	case "namespace":
 		c.namespace = value
+	case "incident":
+		if value == "" {
+			return errors.New("--incident needs an incident name")
+		}
+		c.incident = value
 	case "for":
 		d, err := time.ParseDuration(value)
 		if err != nil || d <= 0 || d > maxCoverFor {
@@ -196,12 +203,18 @@ func (c *slashCommand) check() error {
 			return errors.New("declare needs a title, such as /klaxon declare \"Checkout returns 500\"")
 		}
 	case "ack", "resolve":
-		if n != 1 {
-			return fmt.Errorf("%s takes one incident name; got %d words", c.verb, n)
+		// No name is the incident of the channel the command is typed in.
+		switch {
+		case n > 1:
+			return fmt.Errorf("%s takes at most one incident name; got %d words", c.verb, n)
+		case n == 1 && c.incident != "":
+			return fmt.Errorf("%s names the incident twice: as a word and with --incident", c.verb)
 		}
 	case "update":
-		if n < 2 {
-			return errors.New("update needs an incident name and the text of the update")
+		// Which words are the incident's name depends on the channel the
+		// command is typed in (commandTarget).
+		if n == 0 || strings.TrimSpace(strings.Join(c.args, " ")) == "" {
+			return errors.New("update needs the text of the update")
 		}
 	case "oncall":
 		if n > 1 {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -66,13 +68,20 @@ func commandFixture(t *testing.T, ns string) string {
 	return secret
 }
 
-// slashCommand builds the form Slack posts for /klaxon text from user.
+// slashCommand builds the form Slack posts for /klaxon text from user, typed
+// in the channel slackChannelID.
 func slashCommand(user, text string) []byte {
+	return slashCommandIn(slackChannelID, "https://hooks.slack.com/commands/T0TEAM/1/abc", user, text)
+}
+
+// slashCommandIn builds the form Slack posts for /klaxon text from user,
+// typed in channel, to be answered later at responseURL.
+func slashCommandIn(channel, responseURL, user, text string) []byte {
 	return []byte(url.Values{
 		"token": {"verification-token-deprecated"}, "team_id": {"T0TEAM"}, "team_domain": {"example"},
-		"channel_id": {slackChannelID}, "channel_name": {"incidents"}, "user_id": {user}, "user_name": {"ada.lovelace"},
+		"channel_id": {channel}, "channel_name": {"incidents"}, "user_id": {user}, "user_name": {"ada.lovelace"},
 		"command": {"/klaxon"}, "text": {text}, "api_app_id": {"A0KLAXON"},
-		"response_url": {"https://hooks.slack.com/commands/T0TEAM/1/abc"}, "trigger_id": {"1700000001.1.abc"},
+		"response_url": {responseURL}, "trigger_id": {"1700000001.1.abc"},
 	}.Encode())
 }
 
@@ -210,6 +219,122 @@ func TestSlackCommandsDeclareAckUpdateResolve(t *testing.T) {
 	resolved := waitForEpisode(t, inc, klaxonv1alpha1.StateResolved, 1)
 	if resolved.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" {
 		t.Errorf("resolved by %q, want ada", resolved.Annotations[klaxonv1alpha1.ActorAnnotation])
+	}
+}
+
+// incidentChannelID is the Slack channel the tests give an incident as its
+// own.
+const incidentChannelID = "C0CHECKOUT"
+
+// setSlackChannel records channelID as the incident's own Slack channel,
+// kept by the NotificationChannel app, as the operator does once Slack made
+// it, and waits for the cache to show it.
+func setSlackChannel(t *testing.T, inc *klaxonv1alpha1.Incident, app, channelID string) {
+	t.Helper()
+	patch, err := json.Marshal(map[string]any{"status": map[string]any{"slackChannel": klaxonv1alpha1.IncidentSlackChannel{
+		NotificationChannel: app, Name: "inc-" + inc.Name, ID: channelID, RequestedAt: metav1.Now(),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Status().Patch(context.Background(), inc, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cache to see the incident's Slack channel", func(ctx context.Context) (bool, error) {
+		got := &klaxonv1alpha1.Incident{}
+		err := mgr.GetClient().Get(ctx, client.ObjectKeyFromObject(inc), got)
+		return err == nil && got.Status.SlackChannel != nil && got.Status.SlackChannel.ID == channelID, nil
+	})
+}
+
+// In an incident's own channel, ack, resolve and update need no name;
+// elsewhere they do, or --incident.
+func TestSlackCommandsInIncidentChannel(t *testing.T) {
+	ns := newNamespace(t)
+	secret := commandFixture(t, ns)
+	now := time.Now()
+	base := slackReceiver(t, now)
+	inc := triggeredIncident(t, ns, "checkout-down", "Checkout down")
+	other := triggeredIncident(t, ns, "search-slow", "Search slow")
+	setSlackChannel(t, inc, "team-slack", incidentChannelID)
+	here := func(text string) []byte {
+		return slashCommandIn(incidentChannelID, "https://hooks.slack.com/commands/T0TEAM/2/abc", slackUser, text)
+	}
+
+	// Typed in another channel without a name: the caller is told to name
+	// the incident, and nothing changes.
+	// What a command changes, compared rather than resource versions: the
+	// operator may write the incident's status meanwhile.
+	changes := func(inc *klaxonv1alpha1.Incident) string {
+		got := &klaxonv1alpha1.Incident{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inc), got); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%s %v %q", got.Spec.State, got.Spec.Updates, got.Annotations[klaxonv1alpha1.ActorAnnotation])
+	}
+	before, otherBefore := changes(inc), changes(other)
+	for _, text := range []string{"ack", "resolve", "update Mitigated"} {
+		a := postCommand(t, base, slashCommand(slackUser, text), secret, now)
+		if a.Code != http.StatusOK || a.ResponseType != "ephemeral" || !strings.Contains(a.Text, "Name the incident") ||
+			!strings.Contains(a.Text, "Nothing was changed") {
+			t.Errorf("%q elsewhere: %+v", text, a)
+		}
+	}
+	// Nor is a command taken whose response_url is not https.
+	if a := postCommand(t, base, slashCommandIn(incidentChannelID, "http://hooks.slack.com/commands/T0TEAM/2/abc", slackUser, "ack"), secret, now); a.Code != http.StatusOK ||
+		!strings.Contains(a.Text, "no address to answer") {
+		t.Errorf("ack with an http response_url: %+v", a)
+	}
+	if changes(inc) != before || changes(other) != otherBefore {
+		t.Fatalf("a command that was not taken changed an incident: %s, %s", changes(inc), changes(other))
+	}
+
+	// In the incident's channel: that incident, as the caller's Responder.
+	if a := postCommand(t, base, here("ack"), secret, now); a.ResponseType != "in_channel" || !strings.Contains(a.Text, "ada acknowledged incident "+ns+"/checkout-down") {
+		t.Fatalf("ack in the incident's channel: %+v", a)
+	}
+	if acked := waitForEpisode(t, inc, klaxonv1alpha1.StateAcknowledged, 1); acked.Status.AcknowledgedBy != "ada" {
+		t.Errorf("acknowledgedBy %q, want ada", acked.Status.AcknowledgedBy)
+	}
+	// Every word is the update's text, even one that names an incident.
+	update := here("update search-slow is unrelated; checkout rolled back")
+	if a := postCommand(t, base, update, secret, now); a.ResponseType != "in_channel" || !strings.Contains(a.Text, "ada posted an update to incident "+ns+"/checkout-down") {
+		t.Fatalf("update in the incident's channel: %+v", a)
+	}
+	if a := postCommand(t, base, update, secret, now); !strings.Contains(a.Text, "already posted") {
+		t.Errorf("replayed update: %+v", a)
+	}
+
+	// --incident names another, wherever typed.
+	if a := postCommand(t, base, here("ack --incident search-slow"), secret, now); !strings.Contains(a.Text, "ada acknowledged incident "+ns+"/search-slow") {
+		t.Fatalf("ack --incident: %+v", a)
+	}
+	waitForEpisode(t, other, klaxonv1alpha1.StateAcknowledged, 1)
+	if a := postCommand(t, base, slashCommand(slackUser, "update --incident search-slow Reindexing"), secret, now); !strings.Contains(a.Text, "ada posted an update to incident "+ns+"/search-slow") {
+		t.Fatalf("update --incident: %+v", a)
+	}
+
+	if a := postCommand(t, base, here("resolve"), secret, now); !strings.Contains(a.Text, "ada resolved incident "+ns+"/checkout-down") {
+		t.Fatalf("resolve in the incident's channel: %+v", a)
+	}
+	if resolved := waitForEpisode(t, inc, klaxonv1alpha1.StateResolved, 1); resolved.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" {
+		t.Errorf("resolved by %q, want ada", resolved.Annotations[klaxonv1alpha1.ActorAnnotation])
+	}
+
+	for _, tc := range []struct {
+		inc  *klaxonv1alpha1.Incident
+		want string
+	}{{inc, "search-slow is unrelated; checkout rolled back"}, {other, "Reindexing"}} {
+		got := &klaxonv1alpha1.Incident{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(tc.inc), got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Spec.Updates) != 1 || got.Spec.Updates[0].Author != "ada" || got.Spec.Updates[0].Message != tc.want {
+			t.Errorf("%s: updates %+v; want one by ada: %q", tc.inc.Name, got.Spec.Updates, tc.want)
+		}
+	}
+	if got := waitForEpisode(t, other, klaxonv1alpha1.StateAcknowledged, 1); got.Spec.State != klaxonv1alpha1.StateAcknowledged {
+		t.Errorf("%s is %s; only the channel's incident was resolved", other.Name, got.Spec.State)
 	}
 }
 

@@ -2,9 +2,6 @@ package receiver
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,42 +127,28 @@ func (sl *slackInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // press verifies the press and acts on it.
 func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slackAnswer {
-	body, tooLarge, err := readBody(w, r, maxSlackBodyBytes)
-	switch {
-	case tooLarge:
-		return slackAnswer{code: http.StatusRequestEntityTooLarge, text: "Request too large", cause: err}
-	case err != nil:
-		return slackAnswer{code: http.StatusBadRequest, text: "The request broke off", cause: err}
-	}
-	ip := sl.clientIP(r)
-	// Only failures count against an address, and only once they happen:
-	// Slack sends every workspace's presses from shared addresses, so a
-	// prober's failures must not lock out genuine presses.
-	refused := func(a slackAnswer) slackAnswer {
-		if !sl.verifyFailures.allows(ip) {
-			return slackAnswer{code: http.StatusTooManyRequests, text: "Too many requests failed to verify; wait a minute", retryAfter: 60}
-		}
-		sl.verifyFailures.take(ip)
-		return a
+	q, rf := sl.readSlackRequest(w, r, maxSlackBodyBytes)
+	if rf != nil {
+		return refusedPress(*rf)
 	}
 	signer, ok := sl.opts.AckKeys.Signer()
 	if !ok {
 		return slackAnswer{code: http.StatusServiceUnavailable, text: "Klaxon is starting; press again in a moment", retryAfter: 5,
 			cause: errors.New("the key that seals button values is not loaded")}
 	}
-	in, v, err := parseSlackPress(body, func(value string) ([]byte, error) { return signer.Open(notify.SlackButtonPurpose, value) })
+	in, v, err := parseSlackPress(q.body, func(value string) ([]byte, error) { return signer.Open(notify.SlackButtonPurpose, value) })
 	if err != nil {
-		return refused(slackAnswer{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err})
+		return refusedPress(q.refuse(slackRefusal{code: http.StatusBadRequest, text: "Not a press of a Klaxon button", cause: err}))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), min(sl.opts.APITimeout, slackAnswerTimeout))
 	defer cancel()
-	ch, a, ok := sl.verify(ctx, r.Header, body, v)
-	if !ok {
-		if a.code == http.StatusUnauthorized {
-			return refused(a)
-		}
-		return a
+	verified, _, rf := q.verify(ctx, func(ctx context.Context) ([]*klaxonv1alpha1.NotificationChannel, error) {
+		return sl.buttonChannel(ctx, v)
+	})
+	if rf != nil {
+		return refusedPress(*rf)
 	}
+	ch := verified[0]
 	// Verified: from here on the request is Slack's, and the presser is
 	// told about every outcome.
 	reply, err := sl.replier(ch, in)
@@ -184,7 +167,7 @@ func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slack
 	// A button found no longer valid is answered as before, without
 	// spending the budget of moves.
 	if gone, known := sl.goneAnswers.lookup(c); known {
-		return reply.tell(ref, responder, slackFailure(sl.stale(c, ip, gone)), nil)
+		return reply.tell(ref, responder, slackFailure(sl.stale(c, q.ip, gone)), nil)
 	}
 	if !sl.moveRequests.Allow() {
 		return reply.tell(ref, responder, "Klaxon is answering many requests right now. Nothing was changed; try again in a few seconds.", nil)
@@ -193,7 +176,7 @@ func (sl *slackInteractions) press(w http.ResponseWriter, r *http.Request) slack
 	if in.Actions[0].ActionID == notify.SlackActionResolve {
 		to, waits, done = klaxonv1alpha1.StateResolved, awaitsResolution, "Resolved by "
 	}
-	inc, moved, failed, ok := sl.moveIncident(ctx, c, ip, to, waits)
+	inc, moved, failed, ok := sl.moveIncident(ctx, c, q.ip, to, waits)
 	switch {
 	case !ok:
 		return reply.tell(ref, responder, slackFailure(failed), failed.cause)
@@ -244,56 +227,28 @@ func parseSlackPress(body []byte, open func(string) ([]byte, error)) (*slackInte
 	return in, v, nil
 }
 
-// verify checks the request's signature with the signing secret of
-// the NotificationChannel the button names, and returns that channel.
-// Whatever the reason, a request that does not verify is answered 401 and
-// changes nothing; the log says why.
-func (sl *slackInteractions) verify(ctx context.Context, h http.Header, body []byte, v notify.SlackButtonValue) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
-	unverified := func(cause error) (*klaxonv1alpha1.NotificationChannel, slackAnswer, bool) {
-		return nil, slackAnswer{code: http.StatusUnauthorized, text: "The request's signature does not verify", cause: cause}, false
-	}
-	ts, sig := h.Get("X-Slack-Request-Timestamp"), h.Get("X-Slack-Signature")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return unverified(errors.New("no valid X-Slack-Request-Timestamp"))
-	}
-	if skew := sl.clock.Now().Sub(time.Unix(sec, 0)); skew > slackMaxSkew || skew < -slackMaxSkew {
-		return unverified(fmt.Errorf("the request's timestamp is %s away from now", skew.Round(time.Second)))
-	}
+// buttonChannel is the NotificationChannel the button names, whose
+// signing secret must verify the press.
+func (sl *slackInteractions) buttonChannel(ctx context.Context, v notify.SlackButtonValue) ([]*klaxonv1alpha1.NotificationChannel, error) {
 	if !sl.watches(v.Namespace) {
-		return unverified(fmt.Errorf("namespace %s is not watched (--watch-namespaces)", v.Namespace))
+		return nil, fmt.Errorf("namespace %s is not watched (--watch-namespaces)", v.Namespace)
 	}
 	ch := &klaxonv1alpha1.NotificationChannel{}
-	err = sl.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
+	err := sl.client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: v.Channel}, ch)
 	switch {
 	case apierrors.IsNotFound(err):
-		return unverified(fmt.Errorf("NotificationChannel %s/%s does not exist", v.Namespace, v.Channel))
+		return nil, fmt.Errorf("NotificationChannel %s/%s does not exist", v.Namespace, v.Channel)
 	case err != nil:
-		return nil, slackUnavailable(fmt.Errorf("reading NotificationChannel %s/%s: %w", v.Namespace, v.Channel, err)), false
+		return nil, apiTrouble{fmt.Errorf("reading NotificationChannel %s/%s: %w", v.Namespace, v.Channel, err)}
 	case ch.Spec.Slack == nil || ch.Spec.Slack.SigningSecretRef == nil:
-		return unverified(fmt.Errorf("NotificationChannel %s/%s has no spec.slack.signingSecretRef", v.Namespace, v.Channel))
+		return nil, fmt.Errorf("NotificationChannel %s/%s has no spec.slack.signingSecretRef", v.Namespace, v.Channel)
 	}
-	err = sl.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
-		return slackSignatureValid(secret, ts, body, sig)
-	})
-	var unavailable apiTrouble
-	switch {
-	case errors.As(err, &unavailable):
-		return nil, slackUnavailable(err), false
-	case err != nil:
-		return unverified(fmt.Errorf("NotificationChannel %s/%s: %w", v.Namespace, v.Channel, err))
-	}
-	return ch, slackAnswer{}, true
+	return []*klaxonv1alpha1.NotificationChannel{ch}, nil
 }
 
-// slackSignatureValid checks Slack's v0 signature: HMAC-SHA256 of
-// "v0:{timestamp}:{body}" under the signing secret, in hex.
-func slackSignatureValid(secret []byte, ts string, body []byte, sig string) bool {
-	mac := hmac.New(sha256.New, secret)
-	_, _ = mac.Write([]byte("v0:" + ts + ":"))
-	_, _ = mac.Write(body)
-	want := "v0=" + hex.EncodeToString(mac.Sum(nil))
-	return hmac.Equal([]byte(want), []byte(sig))
+// refusedPress answers a press that is not taken.
+func refusedPress(rf slackRefusal) slackAnswer {
+	return slackAnswer{code: rf.code, text: rf.text, retryAfter: rf.retryAfter, cause: rf.cause}
 }
 
 // responder maps the Slack user to the one Responder of the
@@ -351,10 +306,6 @@ func slackFailure(a ackAnswer) string {
 	msg = strings.ReplaceAll(msg, "Too many links from your address are", "Too many presses are")
 	msg = strings.ReplaceAll(msg, "open the link from the latest page.", "use the buttons of the latest page.")
 	return msg
-}
-
-func slackUnavailable(err error) slackAnswer {
-	return slackAnswer{code: http.StatusServiceUnavailable, text: "Klaxon could not reach the Kubernetes API server; try again", retryAfter: 5, cause: err}
 }
 
 // slackReplier edits the page a button was pressed on, or tells the
