@@ -351,25 +351,43 @@ func (sc *slackCommands) update(ctx context.Context, req *commandRequest) comman
 		return ephemeral(fmt.Sprintf("The update is %d characters long; an update holds at most %d. Nothing was changed.", n, maxUpdateChars))
 	}
 	entry := klaxonv1alpha1.StakeholderUpdate{Time: metav1.NewTime(req.at.UTC()), Author: req.responder, Message: msg}
+	// The incident's status changes all the time (an incident channel
+	// records each post), and each change fails the patch's test: decide
+	// again from a fresh read, a few times.
+	for range maxUpdateTries {
+		a, done := sc.appendUpdate(ctx, ns, name, entry)
+		if done {
+			return a
+		}
+	}
+	return ephemeral("The incident kept changing while the update was posted. Nothing was changed; send it again.")
+}
+
+// maxUpdateTries bounds the reads an update is decided on.
+const maxUpdateTries = 3
+
+// appendUpdate adds entry to the incident's spec.updates unless it is
+// there; done is false when the incident changed since it was read.
+func (sc *slackCommands) appendUpdate(ctx context.Context, ns, name string, entry klaxonv1alpha1.StakeholderUpdate) (a commandAnswer, done bool) {
 	inc := &klaxonv1alpha1.Incident{}
 	// The cache may not hold an update made a moment ago: read from the
 	// API server, so a replay finds it.
 	if err := sc.apiReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, inc); err != nil {
 		if apierrors.IsNotFound(err) {
-			return ephemeral(fmt.Sprintf("There is no incident %.253s in namespace %s. Nothing was changed.", name, ns))
+			return ephemeral(fmt.Sprintf("There is no incident %.253s in namespace %s. Nothing was changed.", name, ns)), true
 		}
-		return writeFailed("read the incident", err)
+		return writeFailed("read the incident", err), true
 	}
 	for _, u := range inc.Spec.Updates {
 		if u.Time.Equal(&entry.Time) && u.Author == entry.Author && u.Message == entry.Message {
-			return ephemeral("This update is already posted. Nothing was changed.")
+			return ephemeral("This update is already posted. Nothing was changed."), true
 		}
 	}
 	if len(inc.Spec.Updates) >= maxUpdates {
-		return ephemeral(fmt.Sprintf("Incident %s already has %d updates, the most it holds. Nothing was changed.", name, maxUpdates))
+		return ephemeral(fmt.Sprintf("Incident %s already has %d updates, the most it holds. Nothing was changed.", name, maxUpdates)), true
 	}
-	// The patch tests the list's length as read, so an update posted
-	// meanwhile (perhaps this one, replayed) is not added beside it.
+	// The patch tests the version read, so an update posted meanwhile
+	// (perhaps this one, replayed) is not added beside it.
 	ops := []map[string]any{
 		{"op": "test", "path": "/metadata/resourceVersion", "value": inc.ResourceVersion},
 		{"op": "add", "path": "/spec/updates/-", "value": entry},
@@ -379,15 +397,16 @@ func (sc *slackCommands) update(ctx context.Context, req *commandRequest) comman
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {
-		return writeFailed("encode the update", err)
+		return writeFailed("encode the update", err), true
 	}
 	if err = sc.client.Patch(ctx, inc, client.RawPatch(types.JSONPatchType, patch)); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || isUnprocessable(err) {
-			return ephemeral("The incident changed while the update was posted. Nothing was changed; send it again.")
+			return commandAnswer{}, false
 		}
-		return writeFailed("post the update", err)
+		return writeFailed("post the update", err), true
 	}
-	return commandAnswer{code: http.StatusOK, inChannel: true, text: fmt.Sprintf("%s posted an update to incident %s/%s: %s", req.responder, ns, name, msg)}
+	return commandAnswer{code: http.StatusOK, inChannel: true,
+		text: fmt.Sprintf("%s posted an update to incident %s/%s: %s", entry.Author, ns, name, entry.Message)}, true
 }
 
 // oncall says who is on call now: the schedule named, or each of the

@@ -435,7 +435,7 @@ func TestSlackGuideManifest(t *testing.T) {
 	if in := manifest.Settings.Interactivity; !in.IsEnabled || path(in.RequestURL) != "/slack/interactions" || !served[path(in.RequestURL)] {
 		t.Errorf("interactivity %+v, want the receiver's /slack/interactions", in)
 	}
-	for _, scope := range []string{"chat:write", "commands", "usergroups:write"} {
+	for _, scope := range []string{"channels:manage", "channels:read", "chat:write", "commands", "usergroups:write"} {
 		if !slices.Contains(manifest.OAuthConfig.Scopes.Bot, scope) {
 			t.Errorf("bot scopes %v lack %s", manifest.OAuthConfig.Scopes.Bot, scope)
 		}
