@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,6 +37,8 @@ const (
 	// maxChannelInvites bounds the invitations of one reconcile; the rest
 	// follow at once in the next.
 	maxChannelInvites = 10
+	// maxChannelReconcile bounds the Slack calls of one reconcile.
+	maxChannelReconcile = 45 * time.Second
 	// maxInvited is the CRD's bound of status.slackChannel.invited.
 	maxInvited = 100
 	// maxChannelPosts bounds the messages of one reconcile.
@@ -62,15 +65,28 @@ type IncidentChannelReconciler struct {
 	reconciler
 	apiReader client.Reader
 	loader    *channelLoader
-	// waits are the Retry-After of Slack's rate-limited answers.
+	// waits are the Retry-After of Slack's rate-limited answers, and the
+	// pauses after a Slack app did not answer, by NotificationChannel.
 	waits *slackWaits
+	// retries are when each incident whose step failed tries again, by
+	// UID.
+	retries *slackWaits
+}
+
+// channelGone are the refusals that mean the channel is no longer the
+// app's to keep.
+var channelGone = map[string]bool{"is_archived": true, "channel_not_found": true, "not_in_channel": true}
+
+// retryKey keys an incident's retry wait.
+func retryKey(inc *klaxonv1alpha1.Incident) types.NamespacedName {
+	return types.NamespacedName{Namespace: inc.Namespace, Name: string(inc.UID)}
 }
 
 // NewIncidentChannelReconciler returns an IncidentChannelReconciler that
 // reads through c and apiReader and records Events with recorder.
 func NewIncidentChannelReconciler(c client.Client, apiReader client.Reader, recorder events.EventRecorder, opts ...Option) *IncidentChannelReconciler {
 	o := buildOptions(opts)
-	r := &IncidentChannelReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: apiReader, waits: newSlackWaits()}
+	r := &IncidentChannelReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: apiReader, waits: sharedSlackWaits, retries: newSlackWaits()}
 	r.loader = &channelLoader{secretReader: apiReader, publicURL: o.publicURL, buttonKeys: o.ackLinks.keys, egress: o.egress}
 	return r
 }
@@ -105,16 +121,32 @@ func (r *IncidentChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !channelWorkDue(inc, ch, responders, now) {
 		return archiveRequeue(inc, ch, now), nil
 	}
-	if wait := r.waits.wait(client.ObjectKeyFromObject(ch)); wait > 0 {
+	// A failed step waits its turn, whatever status write of the incident
+	// controller wakes this one meanwhile; and every incident of an app
+	// waits as long as Slack asked, or as its last timeout suggests.
+	if wait := max(r.waits.wait(client.ObjectKeyFromObject(ch)), r.retries.wait(retryKey(inc))); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	live := &klaxonv1alpha1.Incident{}
 	if err = r.apiReader.Get(ctx, req.NamespacedName, live); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if live.UID != inc.UID || live.DeletionTimestamp != nil || !channelWorkDue(live, ch, responders, now) {
+	if live.UID != inc.UID || live.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	if sc := live.Status.SlackChannel; sc != nil && sc.NotificationChannel != ch.Name {
+		// The cache had not seen this reconciler's choice yet.
+		if ch, err = r.channelFor(ctx, live); ch == nil || err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if !channelWorkDue(live, ch, responders, now) {
 		return archiveRequeue(live, ch, now), nil
 	}
+	// One Slack app that does not answer must not hold the workers for
+	// long: every incident's channel waits on them.
+	ctx, cancel := context.WithTimeout(ctx, maxChannelReconcile)
+	defer cancel()
 	slack, err := r.slack(ctx, ch)
 	if err != nil {
 		next := channelStatus(live, ch, now)
@@ -122,10 +154,11 @@ func (r *IncidentChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	w := &channelWork{r: r, slack: slack, inc: live, ch: ch, responders: responders, now: now, next: channelStatus(live, ch, now)}
 	result, err := w.run(ctx)
-	if code := notify.SlackErrorCode(err); code == "is_archived" || code == "channel_not_found" {
-		// Someone archived or deleted the channel in Slack: it is done with.
+	if code := notify.SlackErrorCode(err); channelGone[code] && w.next.ID != "" {
+		// Someone archived or deleted the channel in Slack, or removed the
+		// app from it: it is done with.
 		w.next.ArchivedAt = &metav1.Time{Time: now.Truncate(time.Second)}
-		w.warnings = append(w.warnings, fmt.Sprintf("Slack channel #%s was archived or deleted in Slack (%s): Klaxon leaves it", w.next.Name, code))
+		w.warnings = append(w.warnings, fmt.Sprintf("Slack channel #%s was archived or deleted in Slack, or the app removed from it (%s): Klaxon leaves it", w.next.Name, code))
 		result, err = ctrl.Result{}, nil
 	}
 	if err != nil {
@@ -288,7 +321,12 @@ func (r *IncidentChannelReconciler) failed(ctx context.Context, inc *klaxonv1alp
 	}
 	if after, ok := r.waits.record(client.ObjectKeyFromObject(ch), cause); ok {
 		retry = after
+	} else if notify.SlackErrorCode(cause) == "" && !notify.IsPermanent(cause) && !errors.Is(cause, context.Canceled) {
+		// No answer at all (a timeout, a refused connection): the app's
+		// other incidents pause too rather than each wait for it.
+		r.waits.hold(client.ObjectKeyFromObject(ch), retry)
 	}
+	r.retries.hold(retryKey(inc), retry)
 	msg := bounded.Runes(notify.OneLine(cause.Error()), maxSlackChannelError)
 	log.FromContext(ctx).Info("A Slack call for the incident's channel failed", "notificationChannel", klog.KObj(ch),
 		"retryAfter", retry, "error", cause, "detail", notify.LogDetail(cause))
@@ -393,12 +431,6 @@ func (w *channelWork) run(ctx context.Context) (ctrl.Result, error) {
 		next.Invited = append(next.Invited, id)
 		slices.Sort(next.Invited)
 	}
-	if topic := slackchannel.Topic(inc); topic != next.Topic {
-		if err := w.slack.SetConversationTopic(ctx, next.ID, topic); err != nil {
-			return ctrl.Result{}, fmt.Errorf("setting the topic: %w", err)
-		}
-		next.Topic = topic
-	}
 	if next.PageRef == "" {
 		ref, err := w.slack.Send(ctx, w.page())
 		if err != nil {
@@ -408,6 +440,19 @@ func (w *channelWork) run(ctx context.Context) (ctrl.Result, error) {
 			ref = next.ID
 		}
 		next.PageRef = ref
+	}
+	if topic := slackchannel.Topic(inc); topic != next.Topic {
+		err := w.slack.SetConversationTopic(ctx, next.ID, topic)
+		if code := notify.SlackErrorCode(err); notify.IsPermanent(err) && code != "" && !channelGone[code] {
+			// A workspace may forbid topics: the posts matter more. Said
+			// once; tried again when the topic changes.
+			w.warnings = append(w.warnings, fmt.Sprintf("Slack refused the topic of #%s: %s", next.Name, code))
+			err = nil
+		}
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("setting the topic: %w", err)
+		}
+		next.Topic = topic
 	}
 	for range maxChannelPosts {
 		text, n := slackchannel.Post(&inc.Status, next.Posted)
@@ -449,6 +494,18 @@ func (w *channelWork) create(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("looking for channel #%s: %w", next.Name, err)
 		}
+		// Two incidents' names can make one channel name (db.down and
+		// db-down, or one name in two namespaces): a channel another
+		// incident keeps is not this one's.
+		if id != "" {
+			kept, kerr := w.r.keptByAnother(ctx, w.inc, id)
+			if kerr != nil {
+				return false, kerr
+			}
+			if kept {
+				id = ""
+			}
+		}
 		if id == "" {
 			name, ok := slackchannel.NextName(channelPrefix(w.ch), w.inc.Name, next.Name)
 			if !ok {
@@ -468,6 +525,22 @@ func (w *channelWork) create(ctx context.Context) (done bool, err error) {
 	}
 	w.events = append(w.events, [2]string{klaxonv1alpha1.EventSlackChannelCreated, fmt.Sprintf("Created Slack channel #%s (%s)", next.Name, id)})
 	return true, nil
+}
+
+// keptByAnother reports whether an incident other than inc records the
+// Slack channel id as its own.
+func (r *IncidentChannelReconciler) keptByAnother(ctx context.Context, inc *klaxonv1alpha1.Incident, id string) (bool, error) {
+	list := &klaxonv1alpha1.IncidentList{}
+	if err := r.client.List(ctx, list); err != nil {
+		return false, fmt.Errorf("listing the incidents: %w", err)
+	}
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.UID != inc.UID && o.Status.SlackChannel != nil && o.Status.SlackChannel.ID == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // page is the first message of the channel: the incident's facts, who was

@@ -231,6 +231,20 @@ func TestIncidentChannelMadeOnceAcrossARestart(t *testing.T) {
 	if name, _, _, _, ok := slack.Conversation(sc.ID); !ok || name != "inc-collide-2" {
 		t.Errorf("channel %s is %q in Slack", sc.ID, name)
 	}
+
+	// Two incidents whose names make one channel name get a channel each:
+	// the second does not take the first's, which its bot made just before.
+	first := createIncident(t, k8s, ns, "db.down", withPolicy("payments"), func(i *klaxonv1alpha1.Incident) {
+		i.Spec.Severity = klaxonv1alpha1.SeverityCritical
+	})
+	a := waitForChannel(t, slack, first, "db.down's channel", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool { return sc.ID != "" })
+	second := createIncident(t, k8s, ns, "db-down", withPolicy("payments"), func(i *klaxonv1alpha1.Incident) {
+		i.Spec.Severity = klaxonv1alpha1.SeverityCritical
+	})
+	b := waitForChannel(t, slack, second, "db-down's channel", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool { return sc.ID != "" })
+	if a.Status.SlackChannel.ID == b.Status.SlackChannel.ID || a.Status.SlackChannel.Name != "inc-db-down" || b.Status.SlackChannel.Name != "inc-db-down-2" {
+		t.Errorf("db.down has %+v, db-down %+v; want channels of their own, inc-db-down and inc-db-down-2", a.Status.SlackChannel, b.Status.SlackChannel)
+	}
 }
 
 // Someone Slack will not invite is reported and skipped, not retried

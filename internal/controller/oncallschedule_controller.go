@@ -44,7 +44,7 @@ type OnCallScheduleReconciler struct {
 func NewOnCallScheduleReconciler(c client.Client, recorder events.EventRecorder, opts ...Option) *OnCallScheduleReconciler {
 	o := buildOptions(opts)
 	r := &OnCallScheduleReconciler{reconciler: newReconciler(c, recorder, opts), apiReader: c, publicURL: o.publicURL, ackLinks: o.ackLinks,
-		slackWaits: newSlackWaits()}
+		slackWaits: sharedSlackWaits}
 	r.sender = r.newNoticeSender(c, c)
 	return r
 }

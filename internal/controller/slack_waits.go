@@ -25,6 +25,10 @@ func newSlackWaits() *slackWaits {
 	return &slackWaits{clock: clock.RealClock{}}
 }
 
+// sharedSlackWaits are the waits of every controller that calls Slack: a
+// rate limit met by one holds the others' calls through that channel too.
+var sharedSlackWaits = newSlackWaits()
+
 // wait is how long the app of channel must still wait; 0 when it may call.
 func (w *slackWaits) wait(channel types.NamespacedName) time.Duration {
 	v, ok := w.until.Load(channel)
@@ -37,6 +41,11 @@ func (w *slackWaits) wait(channel types.NamespacedName) time.Duration {
 		return 0
 	}
 	return left
+}
+
+// hold makes key wait d from now.
+func (w *slackWaits) hold(key types.NamespacedName, d time.Duration) {
+	w.until.Store(key, w.clock.Now().Add(d))
 }
 
 // record notes the wait err's answer asked of channel's app, at least a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -260,10 +261,24 @@ func (s *Slack) call(ctx context.Context, method string, body []byte) (*slackRes
 
 // callInto is call decoding Slack's ok answer into out.
 func (s *Slack) callInto(ctx context.Context, method string, body []byte, out any) error {
+	return s.callAs(ctx, method, "application/json; charset=utf-8", body, out)
+}
+
+// callForm is callInto for the methods that read their arguments from a
+// form only: Slack takes JSON bodies for write methods alone, and ignores
+// the arguments of a JSON body sent to a read method such as
+// users.conversations.
+func (s *Slack) callForm(ctx context.Context, method string, args url.Values, out any) error {
+	return s.callAs(ctx, method, "application/x-www-form-urlencoded", []byte(args.Encode()), out)
+}
+
+// callAs posts body of the content type to the Web API method and decodes
+// Slack's ok answer into out.
+func (s *Slack) callAs(ctx context.Context, method, contentType string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
 	header := http.Header{
-		"Content-Type":  {"application/json; charset=utf-8"},
+		"Content-Type":  {contentType},
 		"Authorization": {"Bearer " + s.token},
 	}
 	code, answer, answerHeader, err := post(ctx, s.client, s.base+method, header, body)

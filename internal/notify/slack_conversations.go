@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +57,7 @@ func (s *Slack) BotUser(ctx context.Context) (string, error) {
 	var r struct {
 		UserID string `json:"user_id"`
 	}
-	if err := s.callInto(ctx, "auth.test", []byte("{}"), &r); err != nil {
+	if err := s.callForm(ctx, "auth.test", url.Values{}, &r); err != nil {
 		return "", err
 	}
 	if !slackRefChannel.MatchString(r.UserID) {
@@ -76,10 +78,10 @@ func (s *Slack) FindOwnConversation(ctx context.Context, name string, since time
 	}
 	cursor := ""
 	for range maxConversationsPages {
-		body, err := EncodeJSON(map[string]any{"types": "public_channel,private_channel", "exclude_archived": true,
-			"limit": conversationsPage, "cursor": cursor})
-		if err != nil {
-			return "", Permanent(fmt.Errorf("encoding the Slack request: %w", err))
+		args := url.Values{"types": {"public_channel,private_channel"}, "exclude_archived": {"true"},
+			"limit": {strconv.Itoa(conversationsPage)}}
+		if cursor != "" {
+			args.Set("cursor", cursor)
 		}
 		var r struct {
 			Channels []slackConversation `json:"channels"`
@@ -87,7 +89,7 @@ func (s *Slack) FindOwnConversation(ctx context.Context, name string, since time
 				NextCursor string `json:"next_cursor"`
 			} `json:"response_metadata"`
 		}
-		if err = s.callInto(ctx, "users.conversations", body, &r); err != nil {
+		if err = s.callForm(ctx, "users.conversations", args, &r); err != nil {
 			return "", err
 		}
 		for _, c := range r.Channels {

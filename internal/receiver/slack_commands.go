@@ -351,9 +351,8 @@ func (sc *slackCommands) update(ctx context.Context, req *commandRequest) comman
 		return ephemeral(fmt.Sprintf("The update is %d characters long; an update holds at most %d. Nothing was changed.", n, maxUpdateChars))
 	}
 	entry := klaxonv1alpha1.StakeholderUpdate{Time: metav1.NewTime(req.at.UTC()), Author: req.responder, Message: msg}
-	// The incident's status changes all the time (an incident channel
-	// records each post), and each change fails the patch's test: decide
-	// again from a fresh read, a few times.
+	// Another spec change fails the patch's test: decide again from a
+	// fresh read, a few times.
 	for range maxUpdateTries {
 		a, done := sc.appendUpdate(ctx, ns, name, entry)
 		if done {
@@ -386,10 +385,12 @@ func (sc *slackCommands) appendUpdate(ctx context.Context, ns, name string, entr
 	if len(inc.Spec.Updates) >= maxUpdates {
 		return ephemeral(fmt.Sprintf("Incident %s already has %d updates, the most it holds. Nothing was changed.", name, maxUpdates)), true
 	}
-	// The patch tests the version read, so an update posted meanwhile
-	// (perhaps this one, replayed) is not added beside it.
+	// The patch tests the spec's generation as read, so an update posted
+	// meanwhile (perhaps this one, replayed) is not added beside it. Not
+	// the resourceVersion: status writes, which come all the time, do not
+	// change the generation.
 	ops := []map[string]any{
-		{"op": "test", "path": "/metadata/resourceVersion", "value": inc.ResourceVersion},
+		{"op": "test", "path": "/metadata/generation", "value": inc.Generation},
 		{"op": "add", "path": "/spec/updates/-", "value": entry},
 	}
 	if len(inc.Spec.Updates) == 0 {
@@ -400,7 +401,12 @@ func (sc *slackCommands) appendUpdate(ctx context.Context, ns, name string, entr
 		return writeFailed("encode the update", err), true
 	}
 	if err = sc.client.Patch(ctx, inc, client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || isUnprocessable(err) {
+		switch {
+		case apierrors.IsInvalid(err) && hasCauses(err):
+			// The update itself breaks a rule of the CRD.
+			return ephemeral("Kubernetes refused the update: " + bounded.Runes(apiMessage(err), maxRefusalChars)), true
+		case apierrors.IsConflict(err) || apierrors.IsInvalid(err) || isUnprocessable(err):
+			// A failed test of the patch: the spec changed since it was read.
 			return commandAnswer{}, false
 		}
 		return writeFailed("post the update", err), true
@@ -504,6 +510,13 @@ func apiMessage(err error) string {
 		return status.Status().Message
 	}
 	return err.Error()
+}
+
+// hasCauses reports whether the API server's refusal names the fields at
+// fault, as a validation error does and a failed patch test does not.
+func hasCauses(err error) bool {
+	var status apierrors.APIStatus
+	return errors.As(err, &status) && status.Status().Details != nil && len(status.Status().Details.Causes) > 0
 }
 
 // isUnprocessable reports a JSON patch whose test failed, answered 422.

@@ -41,7 +41,8 @@ var commandSettings struct {
 	wait atomic.Int64
 	// slots replaces maxCommandsRunning.
 	slots atomic.Int32
-	// plainHTTP lets a response_url be http, for a local stand-in.
+	// plainHTTP lets a response_url be http, on any host: a local
+	// stand-in for Slack.
 	plainHTTP atomic.Bool
 }
 
@@ -157,11 +158,11 @@ func (sc *slackCommands) serverContext(ctx context.Context) context.Context {
 	return served
 }
 
-// checkResponseURL checks the response_url of a command: https (or http
-// when plainHTTP), with a host and without credentials. The request is
-// verified, so the URL is Slack's; the check keeps a mistake or a leaked
-// signing secret from aiming the receiver elsewhere than a web endpoint.
-// The errors never quote the URL.
+// checkResponseURL checks the response_url of a command: https on one of
+// Slack's hosts for them (or, when plainHTTP, http or https on any host),
+// without credentials. The request is verified, so the URL should be
+// Slack's; the check keeps a leaked signing secret from aiming the
+// receiver anywhere else. The errors never quote the URL.
 func checkResponseURL(raw string, plainHTTP bool) error {
 	if raw == "" {
 		return errors.New("the command has no response_url")
@@ -177,9 +178,15 @@ func checkResponseURL(raw string, plainHTTP bool) error {
 		return fmt.Errorf("the response_url uses %q, not https", bounded.Bytes(u.Scheme, 16))
 	case u.Host == "" || u.User != nil:
 		return errors.New("the response_url needs a host and no credentials")
+	case !plainHTTP && !slackResponseHosts[u.Host]:
+		return errors.New("the response_url is not on Slack's hooks.slack.com")
 	}
 	return nil
 }
+
+// slackResponseHosts are where Slack's response_urls point: Slack's, and
+// GovSlack's.
+var slackResponseHosts = map[string]bool{"hooks.slack.com": true, "hooks.slack-gov.com": true}
 
 // responseURL is the command's response_url, checked.
 func (sc *slackCommands) responseURL(form url.Values) (string, error) {

@@ -12,6 +12,9 @@ func TestCheckResponseURL(t *testing.T) {
 		wantErr   string
 	}{
 		"Slack's":           {raw: "https://hooks.slack.com/commands/T0TEAM/1/abc"},
+		"GovSlack's":        {raw: "https://hooks.slack-gov.com/commands/T0TEAM/1/abc"},
+		"another host":      {raw: "https://hooks.example.com/commands/x", wantErr: "not on Slack's"},
+		"Slack's, a port":   {raw: "https://hooks.slack.com:8443/commands/x", wantErr: "not on Slack's"},
 		"http when allowed": {raw: "http://127.0.0.1:8080/commands/x", plainHTTP: true},
 		"http otherwise":    {raw: "http://hooks.slack.com/commands/x", wantErr: `"http", not https`},
 		"another scheme":    {raw: "file:///etc/passwd", plainHTTP: true, wantErr: `"file", not https`},
