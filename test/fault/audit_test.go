@@ -36,11 +36,10 @@ var rbacFiles = []string{"role.yaml", "leader_election_role.yaml", "ack_key_role
 // unexercised are the grants the suite does not use, and why they are
 // granted all the same.
 var unexercised = map[string]string{
-	"klaxon.dev/incidents delete":             "--closed-incident-retention deletes closed incidents; the suite keeps them (internal/controller tests the deletion)",
-	"events.k8s.io/events patch":              "a repeated Event is patched into a series",
-	"klaxon.dev/oncalloverrides delete":       "--override-retention deletes ended overrides; the suite's operator keeps them (internal/controller tests the deletion)",
-	"klaxon.dev/oncalloverrides/status patch": "the suite writes no OnCallOverride (internal/controller tests their status)",
-	"/events patch":                           "leader election's repeated Events are patched",
+	"klaxon.dev/incidents delete":       "--closed-incident-retention deletes closed incidents; the suite keeps them (internal/controller tests the deletion)",
+	"events.k8s.io/events patch":        "a repeated Event is patched into a series",
+	"klaxon.dev/oncalloverrides delete": "--override-retention deletes ended overrides; the suite's operator keeps them (internal/controller tests the deletion)",
+	"/events patch":                     "leader election's repeated Events are patched",
 }
 
 // streamed tells whether a list or get grant is justified by a watch the

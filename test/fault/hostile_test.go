@@ -21,12 +21,17 @@ import (
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
+	"github.com/klaxon-dev/klaxon/internal/acklink"
+	"github.com/klaxon-dev/klaxon/internal/acklink/keystore"
 	"github.com/klaxon-dev/klaxon/internal/receiver"
+	"github.com/klaxon-dev/klaxon/internal/test/localcluster"
 	"github.com/klaxon-dev/klaxon/internal/test/mailpit"
+	"github.com/klaxon-dev/klaxon/internal/test/slacktest"
 )
 
 const (
@@ -47,6 +52,9 @@ const (
 	hostileReadTimeout   = 30 * time.Second
 	// hostileOtherToken is the token of the other namespace's route.
 	hostileOtherToken = "another-namespaces-token"
+	// hostileSlackSigning is the signing secret of the team's Slack app,
+	// whose channel no Responder has a contact on.
+	hostileSlackSigning = "signing-secret-of-the-hostile-team-01"
 )
 
 // hostileCase is one request to the receiver and the exact answer it gets.
@@ -56,8 +64,14 @@ type hostileCase struct {
 	path   string
 	// auth is the Authorization header; none when empty.
 	auth string
-	body []byte
-	code int
+	// header is set on the request, over the JSON Content-Type.
+	header http.Header
+	body   []byte
+	// counted: the receiver counts the request against the client's
+	// allowance of failed verifications (1 a second, 10 at once), shared
+	// by every surface that verifies a signature or a link.
+	counted bool
+	code    int
 	// says is part of the answer's body; for a redirect, its Location.
 	says string
 	// opens is the groupKey of the incident a 200 opens; empty for a case
@@ -71,14 +85,20 @@ type hostileCase struct {
 // requests and slow clients, with the default limits: each gets its exact
 // answer, the process stays up, only the requests that carry a valid
 // payload with the route's token open an incident (each exactly one, paged
-// and mailed once), the rest write nothing, and many large bodies at once
-// stay within the memory docs/install.md budgets.
+// and mailed once), the rest write nothing (no incident, no
+// OnCallOverride), and many large bodies at once stay within the memory
+// docs/install.md budgets. Every surface the receiver serves is in the
+// table: the intakes, Twilio callbacks, the fallback hand-over, Slack
+// commands, calendar feeds and acknowledge-all pages.
 func TestHostileInput(t *testing.T) {
 	mail := mailpit.Start(t)
 	tm := newTeam(t, mail, level{person: "alice"})
 	// Another tenant, with a token of its own: the operator watches both.
 	other := newTeam(t, mail, level{person: "carol"})
 	hostileSetToken(t, other.ns, hostileOtherToken)
+	// The team has a Slack app whose commands verify, and a key for
+	// alice's calendar feed.
+	calendarToken := hostileSlackAndCalendar(t, tm.ns)
 	// With a fallback page, so that its hand-over surface is served.
 	op := startOperator(t, "hostile", "--watch-namespaces="+tm.ns+","+other.ns,
 		"--fallback-receiver-file="+fallbackFile(t, "webhook_configs: [{url: 'http://127.0.0.1:1/fallback'}]\n"))
@@ -102,6 +122,23 @@ func TestHostileInput(t *testing.T) {
 
 	valid := hostilePayload("Valid", 1, nil)
 	longValue := strings.Repeat("x", 10000)
+	aliceFeed := "/calendar/" + tm.ns + "/responder/alice.ics?token=" + calendarToken
+	// A cover from a Slack user who is nobody's contact; with tm's
+	// signature, it verifies.
+	strangerCover := coverCommand("U0MALLORY", "cover alice mallory --for 168h")
+	crossCover := coverCommand("U0MALLORY", "cover carol mallory --namespace "+other.ns)
+	oversizedCommand := coverCommand("U0MALLORY", "cover alice mallory "+strings.Repeat("x", 16<<10))
+	// Acknowledge-all links signed with the operator's own key, for a
+	// bundle nothing recorded, and with a key of no Klaxon.
+	ackKey := hostileAckSigner(t)
+	bundle := func(s *acklink.Signer, ns string, expires time.Duration) string {
+		return "/ack-all/" + s.SignBundle(acklink.BundleClaims{Namespace: ns, Bundle: "b-forged", Responder: "alice",
+			Expires: time.Now().Add(expires).Truncate(time.Second)})
+	}
+	strangerKey, err := acklink.NewSigner(acklink.NewCalendarKey())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []hostileCase{
 		{name: "GET instead of POST", method: http.MethodGet, path: tm.webhook(), auth: bearer,
 			code: http.StatusMethodNotAllowed, says: "method GET is not allowed: Alertmanager webhooks are POSTed"},
@@ -240,9 +277,9 @@ func TestHostileInput(t *testing.T) {
 		{name: "a Twilio callback by GET", method: http.MethodGet, path: "/twilio/" + tm.ns + "/nope/sms",
 			code: http.StatusMethodNotAllowed, says: "POST"},
 		{name: "a Twilio callback that is no form", path: "/twilio/" + tm.ns + "/nope/sms", body: []byte("From=%zz"),
-			code: http.StatusBadRequest, says: "Not a Twilio callback form"},
+			code: http.StatusBadRequest, says: "Not a Twilio callback form", counted: true},
 		{name: "an oversized Twilio callback", path: "/twilio/" + tm.ns + "/nope/sms", body: bytes.Repeat([]byte("a"), 64<<10),
-			code: http.StatusRequestEntityTooLarge, says: "Request too large"},
+			code: http.StatusRequestEntityTooLarge, says: "Request too large", counted: true},
 		// The fallback page's hand-over surface is for the replicas alone,
 		// which sign their requests with a key derived from the fallback
 		// file: unsigned requests, or ones with a route's token, are
@@ -255,6 +292,77 @@ func TestHostileInput(t *testing.T) {
 			code: http.StatusMethodNotAllowed, says: "forwarded groups are POSTed"},
 		{name: "oversized forwarded groups", path: "/fallback/waiting", body: bytes.Repeat([]byte("a"), 2<<20+1),
 			code: http.StatusRequestEntityTooLarge, says: "the request body is larger than 2097152 bytes"},
+		// Slack commands carry no token but Slack's signature, checked with
+		// the signing secret of each Slack channel watched; one that
+		// verifies acts only as the Responder whose contact its user is.
+		{name: "a Slack command by GET", method: http.MethodGet, path: "/slack/commands",
+			code: http.StatusMethodNotAllowed, says: "Method Not Allowed"},
+		{name: "an unsigned Slack command", path: "/slack/commands", body: strangerCover,
+			header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			code:   http.StatusUnauthorized, says: "The request's signature does not verify", counted: true},
+		{name: "a Slack command with a route's token", path: "/slack/commands", auth: bearer, body: strangerCover,
+			header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			code:   http.StatusUnauthorized, says: "The request's signature does not verify", counted: true},
+		{name: "a Slack command signed with another secret", path: "/slack/commands", body: strangerCover,
+			header: slackSigned("not-the-teams-signing-secret", time.Now(), strangerCover),
+			code:   http.StatusUnauthorized, says: "The request's signature does not verify", counted: true},
+		{name: "a Slack command signed 10 minutes ago", path: "/slack/commands", body: strangerCover,
+			header: slackSigned(hostileSlackSigning, time.Now().Add(-10*time.Minute), strangerCover),
+			code:   http.StatusUnauthorized, says: "The request's signature does not verify", counted: true},
+		{name: "an oversized Slack command", path: "/slack/commands", body: oversizedCommand,
+			header: slackSigned(hostileSlackSigning, time.Now(), oversizedCommand),
+			code:   http.StatusRequestEntityTooLarge, says: "Request too large"},
+		{name: "a signed cover from a Slack user who is nobody's contact", path: "/slack/commands", body: strangerCover,
+			header: slackSigned(hostileSlackSigning, time.Now(), strangerCover),
+			code:   http.StatusOK, says: "You are not a responder: no Responder has your Slack user U0MALLORY as a contact"},
+		{name: "a signed cover in another namespace", path: "/slack/commands", body: crossCover,
+			header: slackSigned(hostileSlackSigning, time.Now(), crossCover),
+			code:   http.StatusOK, says: "You are not a responder: no Responder has your Slack user U0MALLORY as a contact"},
+		// Calendar feeds are read with a token signed by the feed's own key
+		// (the namespace's calendar keys Secret); every token that does not
+		// open the feed asked for gets the same answer.
+		{name: "a responder's calendar feed with its token", method: http.MethodGet, path: aliceFeed,
+			code: http.StatusOK, says: "BEGIN:VCALENDAR"},
+		{name: "a responder's calendar feed by POST", path: aliceFeed, body: valid,
+			code: http.StatusMethodNotAllowed, says: "A calendar feed is read with GET."},
+		{name: "a calendar feed of 100000 weeks", method: http.MethodGet, path: aliceFeed + "&weeks=100000",
+			code: http.StatusBadRequest, says: "weeks must be a whole number from 1 to"},
+		{name: "a responder's calendar feed without a token", method: http.MethodGet, path: "/calendar/" + tm.ns + "/responder/alice.ics",
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		{name: "a calendar token on another namespace's feed", method: http.MethodGet,
+			path: "/calendar/" + other.ns + "/responder/carol.ics?token=" + calendarToken,
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		{name: "a responder's calendar token on a schedule's feed", method: http.MethodGet,
+			path: "/calendar/" + tm.ns + "/schedule/alice.ics?token=" + calendarToken,
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		{name: "a schedule's calendar feed with a token of no key", method: http.MethodGet,
+			path: "/calendar/" + tm.ns + "/schedule/primary.ics?token=" +
+				strangerKey.SignCalendar(acklink.CalendarClaims{Namespace: tm.ns, Kind: acklink.CalendarSchedule, Name: "primary"}),
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		{name: "encoded dot segments in a calendar feed's name", method: http.MethodGet,
+			path: "/calendar/" + tm.ns + "/responder/..%2F..%2F" + other.ns + "%2Fresponder%2Fcarol.ics?token=" + calendarToken,
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		{name: "a calendar feed of a namespace the operator does not watch", method: http.MethodGet,
+			path: "/calendar/kube-system/schedule/primary.ics?token=" + calendarToken,
+			code: http.StatusForbidden, says: "This calendar link is not valid.", counted: true},
+		// Acknowledge-all links are signed with the operator's key; a valid
+		// one acknowledges only the incidents that record its bundle.
+		{name: "an acknowledge-all link of a bundle nothing records", method: http.MethodGet, path: bundle(ackKey, tm.ns, time.Hour),
+			code: http.StatusNotFound, says: "No incident records this message yet."},
+		{name: "an acknowledge-all press of a bundle nothing records", path: bundle(ackKey, tm.ns, time.Hour),
+			code: http.StatusNotFound, says: "No incident records this message yet."},
+		{name: "an acknowledge-all press for a namespace the operator does not watch", path: bundle(ackKey, "kube-system", time.Hour),
+			code: http.StatusGone, says: "These incidents are no longer watched by Klaxon."},
+		{name: "an acknowledge-all link by PUT", method: http.MethodPut, path: bundle(ackKey, tm.ns, time.Hour),
+			code: http.StatusMethodNotAllowed, says: "Method not allowed"},
+		{name: "an oversized acknowledge-all press", path: bundle(ackKey, tm.ns, time.Hour), body: bytes.Repeat([]byte("a"), 4<<10),
+			code: http.StatusRequestEntityTooLarge, says: "The form sends no data; this request carried more than it may."},
+		{name: "an expired acknowledge-all press", path: bundle(ackKey, tm.ns, -time.Hour),
+			code: http.StatusGone, says: "This link has expired.", counted: true},
+		{name: "an acknowledge-all press signed with another key", path: bundle(strangerKey, tm.ns, time.Hour),
+			code: http.StatusForbidden, says: "This link is not valid", counted: true},
+		{name: "a malformed acknowledge-all press", path: "/ack-all/not-a-token",
+			code: http.StatusBadRequest, says: "This link is malformed", counted: true},
 		{name: "10,000 alerts in one group", path: tm.webhook(), auth: bearer, body: hostilePayload("TenThousand", 10000, nil),
 			code: http.StatusOK, opens: hostileGroupKey("TenThousand"),
 			check: func(t *testing.T, inc *klaxonv1alpha1.Incident) {
@@ -264,9 +372,16 @@ func TestHostileInput(t *testing.T) {
 			}},
 	}
 	ctx := context.Background()
+	var lastCounted time.Time
 	for _, c := range cases {
 		if len(c.body) > 1<<20 {
 			t.Logf("%s: a body of %d bytes", c.name, len(c.body))
+		}
+		if c.counted {
+			// A second apart, the allowance is back before the next one:
+			// each case gets its own answer, not "too many".
+			time.Sleep(time.Until(lastCounted.Add(1100 * time.Millisecond)))
+			lastCounted = time.Now()
 		}
 		code, says := hostileSend(t, op.receiverURL, c)
 		if code != c.code || !strings.Contains(says, c.says) {
@@ -280,6 +395,7 @@ func TestHostileInput(t *testing.T) {
 		}
 		hostileWantIncidents(ctx, t, c.name, tm.ns, accepted)
 		hostileWantIncidents(ctx, t, c.name, other.ns, nil)
+		hostileWantNoOverrides(ctx, t, c.name, tm.ns, other.ns)
 	}
 
 	slow.Wait()
@@ -564,6 +680,9 @@ func hostileSend(t *testing.T, base string, c hostileCase) (int, string) {
 		t.Fatalf("%s: %v", c.name, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
 	if c.auth != "" {
 		req.Header.Set("Authorization", c.auth)
 	}
@@ -613,6 +732,62 @@ func hostileWantIncidents(ctx context.Context, t *testing.T, after, ns string, a
 			t.Errorf("after %q namespace %s holds no incident of group %q", after, ns, key)
 		}
 	}
+}
+
+// hostileWantNoOverrides checks that no namespace of nss holds an
+// OnCallOverride: nothing in the table may make one.
+func hostileWantNoOverrides(ctx context.Context, t *testing.T, after string, nss ...string) {
+	t.Helper()
+	for _, ns := range nss {
+		list := &klaxonv1alpha1.OnCallOverrideList{}
+		if err := k8s.List(ctx, list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) > 0 {
+			t.Errorf("after %q namespace %s holds %d OnCallOverrides, want none", after, ns, len(list.Items))
+		}
+	}
+}
+
+// hostileSlackAndCalendar gives the namespace a Slack app whose channel
+// no Responder has a contact on, and a key for alice's calendar feed, and
+// returns the token of that feed.
+func hostileSlackAndCalendar(t *testing.T, ns string) string {
+	t.Helper()
+	slack := slacktest.Start(t, "")
+	key := acklink.NewCalendarKey()
+	signer, err := acklink.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenantCreate(t,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
+			StringData: map[string]string{"token": slacktest.Token, "signing-secret": hostileSlackSigning}},
+		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: "slack", Namespace: ns},
+			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
+				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
+				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
+				APIURL:           slack.URL,
+			}}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: acklink.CalendarKeysSecret, Namespace: ns, Labels: map[string]string{acklink.CalendarKeysLabel: "true"}},
+			Data: map[string][]byte{acklink.CalendarKeyName(acklink.CalendarResponder, "alice"): key}},
+	)
+	return signer.SignCalendar(acklink.CalendarClaims{Namespace: ns, Kind: acklink.CalendarResponder, Name: "alice"})
+}
+
+// hostileAckSigner signs with the operator's acknowledge-link key, read
+// from its Secret, which the running operator made or loaded.
+func hostileAckSigner(t *testing.T) *acklink.Signer {
+	t.Helper()
+	secret := &corev1.Secret{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: localcluster.OperatorNamespace, Name: keystore.SecretName}, secret); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := acklink.NewSigner(secret.Data[keystore.SecretKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
 }
 
 // hostileMailsByIncident returns, for each incident of ns named in a
