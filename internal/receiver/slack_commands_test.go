@@ -369,19 +369,25 @@ func TestSlackCommandsHelpOncallCover(t *testing.T) {
 		t.Errorf("oncall: %+v", a)
 	}
 
-	// The operator's role grants no create of OnCallOverrides (the fault
-	// suite holds it to what it uses): the caller is told, and nothing is
-	// created.
+	// A cover is an OnCallOverride from now, made once however often the
+	// request is replayed.
 	cover := slashCommand(slackUser, "cover alice dave --for 3h")
-	if a := postCommand(t, base, cover, secret, now); !strings.Contains(a.Text, "may not create OnCallOverrides") {
+	if a := postCommand(t, base, cover, secret, now); a.ResponseType != "in_channel" || !strings.Contains(a.Text, "made dave cover alice on primary for 3h0m0s") {
 		t.Fatalf("cover: %+v", a)
+	}
+	if a := postCommand(t, base, cover, secret, now); !strings.Contains(a.Text, "already made") {
+		t.Errorf("the cover replayed: %+v", a)
 	}
 	overrides := &klaxonv1alpha1.OnCallOverrideList{}
 	if err := k8s.List(context.Background(), overrides, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	if len(overrides.Items) != 0 {
-		t.Fatalf("%d overrides, want none", len(overrides.Items))
+	if len(overrides.Items) != 1 {
+		t.Fatalf("%d overrides, want one", len(overrides.Items))
+	}
+	o := overrides.Items[0].Spec
+	if o.ScheduleRef.Name != "primary" || o.Replace == nil || o.Replace.User != "alice" || o.Replace.With != "dave" || o.End.Sub(o.Start.Time) != 3*time.Hour {
+		t.Errorf("the cover made %+v", o)
 	}
 }
 

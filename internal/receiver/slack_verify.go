@@ -89,21 +89,32 @@ func (q *slackRequest) verify(ctx context.Context, candidates func(context.Conte
 	if err != nil {
 		return fail(err)
 	}
-	var verified []*klaxonv1alpha1.NotificationChannel
+	var verified, mismatched []*klaxonv1alpha1.NotificationChannel
 	var last error
-	for _, ch := range channels {
-		err = q.s.verifyWithChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, func(secret []byte) bool {
-			return slackSignatureValid(secret, q.ts, q.body, q.sig)
-		})
-		var unavailable apiTrouble
-		switch {
-		case err == nil:
-			verified = append(verified, ch)
-		case errors.As(err, &unavailable):
-			return fail(err)
-		default:
-			last = fmt.Errorf("NotificationChannel %s/%s: %w", ch.Namespace, ch.Name, err)
+	valid := func(secret []byte) bool { return slackSignatureValid(secret, q.ts, q.body, q.sig) }
+	// The secrets as cached first, for every candidate; only when none
+	// verifies are they read again (one may have been rotated): a genuine
+	// request costs no read of the API server however many apps there are.
+	for _, refresh := range []bool{false, true} {
+		for _, ch := range channels {
+			err = q.s.checkChannelSecret(ctx, ch.Namespace, *ch.Spec.Slack.SigningSecretRef, valid, refresh)
+			var unavailable apiTrouble
+			switch {
+			case err == nil:
+				verified = append(verified, ch)
+			case errors.As(err, &unavailable):
+				return fail(err)
+			case errors.Is(err, errSignatureMismatch) && !refresh:
+				mismatched = append(mismatched, ch)
+				last = fmt.Errorf("NotificationChannel %s/%s: %w", ch.Namespace, ch.Name, err)
+			default:
+				last = fmt.Errorf("NotificationChannel %s/%s: %w", ch.Namespace, ch.Name, err)
+			}
 		}
+		if len(verified) > 0 {
+			break
+		}
+		channels = mismatched
 	}
 	switch {
 	case len(verified) > 0:

@@ -284,13 +284,19 @@ var errSignatureMismatch = errors.New("the signature does not match")
 // error means the request cannot be verified (errSignatureMismatch, or a
 // Secret that is missing, forbidden, unmarked or empty).
 func (s *Server) verifyWithChannelSecret(ctx context.Context, namespace string, ref klaxonv1alpha1.SecretKeyReference, valid func(secret []byte) bool) error {
-	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
-	secret, err := s.channelSecret(ctx, key, ref.Key, false)
+	err := s.checkChannelSecret(ctx, namespace, ref, valid, false)
+	if errors.Is(err, errSignatureMismatch) {
+		err = s.checkChannelSecret(ctx, namespace, ref, valid, true)
+	}
+	return err
+}
+
+// checkChannelSecret is verifyWithChannelSecret with one read of the
+// Secret: from the receiver's cache, or when refresh from the API server.
+func (s *Server) checkChannelSecret(ctx context.Context, namespace string, ref klaxonv1alpha1.SecretKeyReference, valid func(secret []byte) bool, refresh bool) error {
+	secret, err := s.channelSecret(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, ref.Key, refresh)
 	if err == nil && !valid(secret) {
-		secret, err = s.channelSecret(ctx, key, ref.Key, true)
-		if err == nil && !valid(secret) {
-			err = errSignatureMismatch
-		}
+		err = errSignatureMismatch
 	}
 	return err
 }
