@@ -30,13 +30,21 @@ import (
 // commandFixture creates a Slack NotificationChannel of its own app (a
 // signing secret no other namespace's channel has) and the Responder ada
 // whose Slack contact on it is slackUser. It returns the signing secret.
-func commandFixture(t *testing.T, ns string) string {
+// mutate changes the channel's spec before it is created.
+func commandFixture(t *testing.T, ns string, mutate ...func(*klaxonv1alpha1.SlackChannel)) string {
 	t.Helper()
 	ctx := context.Background()
 	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
 	secret := "commands-" + ns
+	app := &klaxonv1alpha1.SlackChannel{
+		TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
+		SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
+	}
+	for _, m := range mutate {
+		m(app)
+	}
 	objs := []client.Object{
 		&corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
@@ -44,10 +52,7 @@ func commandFixture(t *testing.T, ns string) string {
 		},
 		&klaxonv1alpha1.NotificationChannel{
 			ObjectMeta: metav1.ObjectMeta{Name: "team-slack", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
-				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
-				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
-			}},
+			Spec:       klaxonv1alpha1.NotificationChannelSpec{Slack: app},
 		},
 		&klaxonv1alpha1.Responder{
 			ObjectMeta: metav1.ObjectMeta{Name: "ada", Namespace: ns},

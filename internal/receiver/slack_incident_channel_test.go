@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	klaxonv1alpha1 "github.com/klaxon-dev/klaxon/api/v1alpha1"
@@ -21,42 +19,11 @@ import (
 // the caller's Responder: the timeline kubectl describe shows names ada,
 // and each step is posted in the channel.
 func TestSlackDeclareThenRunTheIncidentFromItsChannel(t *testing.T) {
-	ctx := context.Background()
 	ns := newNamespace(t)
-	if err := cluster.GrantSecretAccess(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	slack := slacktest.Start(t, "")
-	secret := "channel-" + ns
-	objs := []client.Object{
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
-			StringData: map[string]string{"token": slacktest.Token, "signing-secret": secret},
-		},
-		&klaxonv1alpha1.NotificationChannel{
-			ObjectMeta: metav1.ObjectMeta{Name: "team-slack", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
-				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
-				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
-				APIURL:           slack.URL,
-				IncidentChannels: &klaxonv1alpha1.SlackIncidentChannels{Severities: []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityHigh}},
-			}},
-		},
-		&klaxonv1alpha1.Responder{
-			ObjectMeta: metav1.ObjectMeta{Name: "ada", Namespace: ns},
-			Spec: klaxonv1alpha1.ResponderSpec{Contacts: []klaxonv1alpha1.Contact{
-				{Name: "slack", Channel: "team-slack", Address: slackUser},
-			}},
-		},
-	}
-	for _, o := range objs {
-		if err := k8s.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	eventually(t, "the cache to see the channel and the responder", func(ctx context.Context) (bool, error) {
-		return mgr.GetClient().Get(ctx, client.ObjectKey{Namespace: ns, Name: "ada"}, &klaxonv1alpha1.Responder{}) == nil &&
-			mgr.GetClient().Get(ctx, client.ObjectKey{Namespace: ns, Name: "team-slack"}, &klaxonv1alpha1.NotificationChannel{}) == nil, nil
+	slack := slacktest.Start(t, slackBotToken)
+	secret := commandFixture(t, ns, func(app *klaxonv1alpha1.SlackChannel) {
+		app.APIURL = slack.URL
+		app.IncidentChannels = &klaxonv1alpha1.SlackIncidentChannels{Severities: []klaxonv1alpha1.Severity{klaxonv1alpha1.SeverityHigh}}
 	})
 	now := time.Now()
 	base := slackReceiver(t, now)
