@@ -39,6 +39,8 @@ const (
 	maxChannelInvites = 10
 	// maxChannelReconcile bounds the Slack calls of one reconcile.
 	maxChannelReconcile = 45 * time.Second
+	// storeTimeout bounds the status write that records Slack's calls.
+	storeTimeout = 10 * time.Second
 	// maxInvited is the CRD's bound of status.slackChannel.invited.
 	maxInvited = 100
 	// maxChannelPosts bounds the messages of one reconcile.
@@ -351,6 +353,11 @@ func (r *IncidentChannelReconciler) store(ctx context.Context, inc *klaxonv1alph
 	}
 	patched := inc.DeepCopy()
 	patched.Status.SlackChannel = next
+	// What Slack did is recorded even when the reconcile's time for Slack
+	// ran out, or the operator is stopping: each unrecorded call would be
+	// made again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	if err := r.client.Status().Patch(ctx, patched, client.MergeFrom(inc)); err != nil {
 		return fmt.Errorf("recording the Slack channel of incident %s: %w", inc.Name, err)
 	}
