@@ -649,11 +649,18 @@ type IncidentSlackChannel struct {
 	// +kubebuilder:validation:MaxLength=250
 	Topic string `json:"topic,omitempty"`
 
-	// pageRef is the first message posted, with the incident's facts and
-	// its Acknowledge and Resolve buttons, as channel/ts.
+	// pageRef is the page posted last, with the incident's facts and its
+	// Acknowledge and Resolve buttons, as channel/ts.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	PageRef string `json:"pageRef,omitempty"`
+
+	// pageEpisode is the episode the page pageRef names was posted for;
+	// a reopened incident's channel gets a new page, whose buttons act on
+	// the new episode.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	PageEpisode int32 `json:"pageEpisode,omitempty"`
 
 	// posted counts the timeline entries posted to the channel, including
 	// those dropped from status.timeline since.

@@ -267,7 +267,7 @@ func channelWorkDue(inc *klaxonv1alpha1.Incident, ch *klaxonv1alpha1.Notificatio
 		return true
 	case sc.ArchivedAt != nil:
 		return false
-	case sc.ID == "" || sc.PageRef == "" || sc.Topic != slackchannel.Topic(inc):
+	case sc.ID == "" || pageDue(inc, sc) || sc.Topic != slackchannel.Topic(inc):
 		return true
 	}
 	if _, n := slackchannel.Post(&inc.Status, sc.Posted); n != sc.Posted {
@@ -278,6 +278,13 @@ func channelWorkDue(inc *klaxonv1alpha1.Incident, ch *klaxonv1alpha1.Notificatio
 	}
 	at, closed := archiveAt(inc, ch)
 	return closed && !at.After(now)
+}
+
+// pageDue reports whether the channel needs a page: none was posted, or
+// the incident was reopened since, and the last page's buttons act on an
+// episode gone.
+func pageDue(inc *klaxonv1alpha1.Incident, sc *klaxonv1alpha1.IncidentSlackChannel) bool {
+	return sc.PageRef == "" || sc.PageEpisode < inc.Status.Episode
 }
 
 // uninvited are the Slack IDs of the people paged in the current episode
@@ -371,7 +378,7 @@ func equalChannelStatus(a, b *klaxonv1alpha1.IncidentSlackChannel) bool {
 	}
 	return a.NotificationChannel == b.NotificationChannel && a.Name == b.Name && a.ID == b.ID && a.RequestedAt.Equal(&b.RequestedAt) &&
 		slices.Equal(a.Invited, b.Invited) && a.Topic == b.Topic && a.PageRef == b.PageRef && a.Posted == b.Posted &&
-		a.ArchivedAt.Equal(b.ArchivedAt) && a.Error == b.Error
+		a.ArchivedAt.Equal(b.ArchivedAt) && a.Error == b.Error && a.PageEpisode == b.PageEpisode
 }
 
 // channelWork is one reconcile's steps for one incident's channel.
@@ -438,7 +445,7 @@ func (w *channelWork) run(ctx context.Context) (ctrl.Result, error) {
 		next.Invited = append(next.Invited, id)
 		slices.Sort(next.Invited)
 	}
-	if next.PageRef == "" {
+	if pageDue(inc, next) {
 		ref, err := w.slack.Send(ctx, w.page())
 		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("posting the page: %w", err)
@@ -446,7 +453,7 @@ func (w *channelWork) run(ctx context.Context) (ctrl.Result, error) {
 		if ref == "" {
 			ref = next.ID
 		}
-		next.PageRef = ref
+		next.PageRef, next.PageEpisode = ref, inc.Status.Episode
 	}
 	if topic := slackchannel.Topic(inc); topic != next.Topic {
 		err := w.slack.SetConversationTopic(ctx, next.ID, topic)

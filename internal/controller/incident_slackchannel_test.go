@@ -146,6 +146,19 @@ func TestIncidentChannelFollowsTheIncident(t *testing.T) {
 	eventually(t, "the update posted", func(context.Context) (bool, error) {
 		return posted(slack, sc.ID, "Rolled back the release"), nil
 	})
+	// Resolved, it comes back: a new page whose buttons act on the new
+	// episode.
+	mustSetState(t, k8s, inc, R)
+	waitForPhase(t, inc, R, 1)
+	mustSetState(t, k8s, inc, T)
+	waitForChannel(t, slack, inc, "a page for the second episode", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool {
+		return sc.PageEpisode == 2
+	})
+	if n := len(slices.DeleteFunc(slack.Calls("chat.postMessage"), func(c slacktest.Call) bool {
+		return c.Args["channel"] != sc.ID || !strings.Contains(c.Args["blocks"], "klaxon_facts")
+	})); n != 2 {
+		t.Errorf("%d pages posted in the channel, want one per episode: 2", n)
+	}
 	mustSetState(t, k8s, inc, R)
 	mustSetState(t, k8s, inc, C, func(i *klaxonv1alpha1.Incident) {
 		i.Spec.Postmortem = &klaxonv1alpha1.Postmortem{URL: "https://wiki.example.com/postmortems/checkout"}
