@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,8 +19,10 @@ import (
 )
 
 // The API server takes a webhook's URL inline or from a Secret, never both
-// and never neither, and a Slack API URL from at most one of the two.
-func TestChannelURLSecretRefIsValidated(t *testing.T) {
+// and never neither, a Slack API URL from at most one of the two, and
+// incident channels only for known severities, with an archiveAfter from
+// 0s to a year and a prefix Slack takes.
+func TestChannelSpecIsValidated(t *testing.T) {
 	ns := newNamespace(t)
 	ref := &klaxonv1alpha1.SecretKeyReference{Name: "hook-url", Key: "url"}
 	token := klaxonv1alpha1.SecretKeyReference{Name: "slack", Key: "token"}
@@ -40,6 +43,17 @@ func TestChannelURLSecretRefIsValidated(t *testing.T) {
 			TokenSecretRef: token, APIURLSecretRef: ref}}, ""},
 		"slack with neither": {klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
 			TokenSecretRef: token}}, ""},
+		"incident channels": {incidentChannels(token, []klaxonv1alpha1.Severity{"SEV1"}, "0s", "war-room"), ""},
+		"incident channels for no severity": {incidentChannels(token, nil, "", ""),
+			"spec.slack.incidentChannels.severities: Required value"},
+		"incident channels for an unknown severity": {incidentChannels(token, []klaxonv1alpha1.Severity{"P1"}, "", ""),
+			`Unsupported value: "P1"`},
+		"incident channels archived after a year and more": {incidentChannels(token, []klaxonv1alpha1.Severity{"SEV1"}, "8761h", ""),
+			"archiveAfter must be from 0s to 8760h"},
+		"incident channels archived before the close": {incidentChannels(token, []klaxonv1alpha1.Severity{"SEV1"}, "-1h", ""),
+			"archiveAfter must be from 0s to 8760h"},
+		"incident channels with a prefix Slack refuses": {incidentChannels(token, []klaxonv1alpha1.Severity{"SEV1"}, "", "War Room"),
+			"spec.slack.incidentChannels.prefix: Invalid value"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -54,6 +68,20 @@ func TestChannelURLSecretRefIsValidated(t *testing.T) {
 			}
 		})
 	}
+}
+
+// incidentChannels is a Slack channel with incidentChannels; archiveAfter
+// and prefix are left unset when "".
+func incidentChannels(token klaxonv1alpha1.SecretKeyReference, sevs []klaxonv1alpha1.Severity, archiveAfter, prefix string) klaxonv1alpha1.NotificationChannelSpec {
+	ic := &klaxonv1alpha1.SlackIncidentChannels{Severities: sevs, Prefix: prefix}
+	if archiveAfter != "" {
+		d, err := time.ParseDuration(archiveAfter)
+		if err != nil {
+			panic(err)
+		}
+		ic.ArchiveAfter = &metav1.Duration{Duration: d}
+	}
+	return klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{TokenSecretRef: token, IncidentChannels: ic}}
 }
 
 // tokenHook is a webhook server that records the token in the query of
