@@ -287,8 +287,9 @@ func pageDue(inc *klaxonv1alpha1.Incident, sc *klaxonv1alpha1.IncidentSlackChann
 	return sc.PageRef == "" || sc.PageEpisode < inc.Status.Episode
 }
 
-// uninvited are the Slack IDs of the people paged in the current episode
-// and of the commander, who have a contact on ch and were not invited yet.
+// uninvited are the Slack IDs of the people paged in the current episode,
+// of the commander and of the responders added by hand, who have a contact
+// on ch and were not invited yet.
 func uninvited(inc *klaxonv1alpha1.Incident, ch *klaxonv1alpha1.NotificationChannel, responders map[string]*klaxonv1alpha1.ResponderSpec, sc *klaxonv1alpha1.IncidentSlackChannel) []string {
 	var people []string
 	for _, a := range episodeAssignments(&inc.Status) {
@@ -296,6 +297,9 @@ func uninvited(inc *klaxonv1alpha1.Incident, ch *klaxonv1alpha1.NotificationChan
 	}
 	if c := inc.Status.Commander; c != "" {
 		people = append(people, c)
+	}
+	for _, r := range inc.Spec.Responders {
+		people = append(people, r.Name)
 	}
 	ids, _ := slackIDsOf(people, responders, ch.Name)
 	ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(sc.Invited, id) })

@@ -41,6 +41,7 @@ func incidentChannelFixture(t *testing.T) (string, *slacktest.Server) {
 	createChannel(t, ns, ch.Name, ch.Spec)
 	slackResponder(t, ns, "alice", "U0ALICE")
 	slackResponder(t, ns, "bob", "U0BOB")
+	slackResponder(t, ns, "carol", "U0CAROL")
 	return ns, slack
 }
 
@@ -90,9 +91,10 @@ func TestIncidentChannelFollowsTheIncident(t *testing.T) {
 	inc := createIncident(t, k8s, ns, "checkout.latency", withPolicy("payments"), func(i *klaxonv1alpha1.Incident) {
 		i.Spec.Severity = klaxonv1alpha1.SeverityHigh
 		i.Spec.Commander = "bob"
+		i.Spec.Responders = []klaxonv1alpha1.IncidentResponder{{Name: "carol"}}
 	})
 	got := waitForChannel(t, slack, inc, "the channel made, people invited, the page posted", func(sc *klaxonv1alpha1.IncidentSlackChannel) bool {
-		return sc.ID != "" && sc.PageRef != "" && sc.Posted > 0 && slices.Equal(sc.Invited, []string{"U0ALICE", "U0BOB"})
+		return sc.ID != "" && sc.PageRef != "" && sc.Posted > 0 && slices.Equal(sc.Invited, []string{"U0ALICE", "U0BOB", "U0CAROL"})
 	})
 	sc := got.Status.SlackChannel
 	name, topic, members, archived, ok := slack.Conversation(sc.ID)
@@ -100,8 +102,8 @@ func TestIncidentChannelFollowsTheIncident(t *testing.T) {
 		t.Fatalf("channel %s: name %q (status %q), archived %v, exists %v", sc.ID, name, sc.Name, archived, ok)
 	}
 	slices.Sort(members)
-	if !slices.Equal(members, []string{"U0ALICE", "U0BOB"}) {
-		t.Errorf("members = %v, want alice's and bob's Slack users", members)
+	if !slices.Equal(members, []string{"U0ALICE", "U0BOB", "U0CAROL"}) {
+		t.Errorf("members = %v, want the Slack users of alice (paged), bob (commander) and carol (added)", members)
 	}
 	if want := "SEV2 · Triggered · Commander: bob"; topic != want || sc.Topic != want {
 		t.Errorf("topic = %q (status %q), want %q", topic, sc.Topic, want)

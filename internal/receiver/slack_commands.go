@@ -287,6 +287,9 @@ func (sc *slackCommands) declare(ctx context.Context, req *commandRequest) comma
 			Severity: sev,
 			Service:  req.cmd.service,
 			State:    klaxonv1alpha1.StateTriggered,
+			// Whoever declares leads until someone takes over: the
+			// incident's channel invites them, whoever else is paged.
+			Commander: req.responder,
 		},
 	}
 	err := sc.client.Create(ctx, inc)

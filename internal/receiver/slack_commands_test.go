@@ -177,7 +177,7 @@ func TestSlackCommandsDeclareAckUpdateResolve(t *testing.T) {
 	}
 	inc := &list[0]
 	if inc.Spec.Title != "Checkout returns 500" || inc.Spec.Severity != klaxonv1alpha1.SeverityHigh || inc.Spec.Service != "checkout" ||
-		inc.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" {
+		inc.Annotations[klaxonv1alpha1.ActorAnnotation] != "ada" || inc.Spec.Commander != "ada" {
 		t.Errorf("declared incident: spec %+v, annotations %v", inc.Spec, inc.Annotations)
 	}
 	inc = waitForEpisode(t, inc, klaxonv1alpha1.StateTriggered, 1)

@@ -15,9 +15,10 @@ import (
 )
 
 // From Slack alone: an incident declared with /klaxon gets its own channel
-// from the operator, and ack, update and resolve typed there act on it as
-// the caller's Responder: the timeline kubectl describe shows names ada,
-// and each step is posted in the channel.
+// from the operator, with the declarer invited as its commander, and ack,
+// update and resolve typed there act on it as the caller's Responder: the
+// timeline kubectl describe shows names ada, and each step is posted in
+// the channel.
 func TestSlackDeclareThenRunTheIncidentFromItsChannel(t *testing.T) {
 	ns := newNamespace(t)
 	slack := slacktest.Start(t, slackBotToken)
@@ -50,6 +51,12 @@ func TestSlackDeclareThenRunTheIncidentFromItsChannel(t *testing.T) {
 	if name, _, _, _, ok := slack.Conversation(channel); !ok || name != "inc-"+inc.Name {
 		t.Fatalf("channel %s is %q in Slack, want inc-%s", channel, name, inc.Name)
 	}
+	// Nobody is paged (the incident names no policy), but ada declared it
+	// and leads it: she is invited, and the topic says so.
+	eventually(t, "ada invited, and the topic naming her", func(context.Context) (bool, error) {
+		_, topic, members, _, _ := slack.Conversation(channel)
+		return slices.Contains(members, slackUser) && strings.HasSuffix(topic, "Commander: ada"), nil
+	})
 	here := func(text string) []byte {
 		return slashCommandIn(channel, "https://hooks.slack.com/commands/T0TEAM/3/abc", slackUser, text)
 	}
