@@ -11,6 +11,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -205,13 +206,18 @@ func TestShiftChangeNoticesTellThoseMoved(t *testing.T) {
 	before := waitForRecord(t, sched, 1)
 	until := before.Status.Shifts.Until.Time
 
-	// bob and alice swap places; carol keeps hers, dave has none.
+	// bob and alice swap places; carol keeps hers, dave has none. The
+	// operator writes the schedule's status meanwhile: read again on a
+	// conflict.
 	got := &klaxonv1alpha1.OnCallSchedule{}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.Layers[0].Participants = []string{"bob", "alice", "carol"}
-	if err := k8s.Update(ctx, got); err != nil {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sched), got); err != nil {
+			return err
+		}
+		got.Spec.Layers[0].Participants = []string{"bob", "alice", "carol"}
+		return k8s.Update(ctx, got)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	waitForRecord(t, sched, 2)
