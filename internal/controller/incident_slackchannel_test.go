@@ -9,6 +9,7 @@ import (
 
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -136,13 +137,17 @@ func TestIncidentChannelFollowsTheIncident(t *testing.T) {
 		return posted(slack, sc.ID, "Acknowledged"), nil
 	})
 
-	// An update and the close are posted too.
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.Updates = append(got.Spec.Updates, klaxonv1alpha1.StakeholderUpdate{
-		Time: metav1.NewTime(fakeClock.Now().Truncate(time.Second)), Author: "bob", Message: "Rolled back the release"})
-	if err := k8s.Update(ctx, got); err != nil {
+	// An update and the close are posted too. The operator writes the
+	// incident's status meanwhile: read again on a conflict.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(inc), got); err != nil {
+			return err
+		}
+		got.Spec.Updates = append(got.Spec.Updates, klaxonv1alpha1.StakeholderUpdate{
+			Time: metav1.NewTime(fakeClock.Now().Truncate(time.Second)), Author: "bob", Message: "Rolled back the release"})
+		return k8s.Update(ctx, got)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the update posted", func(context.Context) (bool, error) {
