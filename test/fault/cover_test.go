@@ -39,15 +39,8 @@ func TestSlackCover(t *testing.T) {
 	slack := slacktest.Start(t, "")
 	ns := tenantNamespace(t, "fault-cover-")
 	start := time.Now().Add(-time.Hour).UTC()
+	tenantCreate(t, slackApp(ns, coverSigning, slack.URL)...)
 	tenantCreate(t,
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
-			StringData: map[string]string{"token": slacktest.Token, "signing-secret": coverSigning}},
-		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: "slack", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
-				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
-				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
-				APIURL:           slack.URL,
-			}}},
 		&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: ns},
 			Spec: klaxonv1alpha1.ResponderSpec{Contacts: []klaxonv1alpha1.Contact{{Name: "slack", Channel: "slack", Address: "U0ALICE"}}}},
 		&klaxonv1alpha1.Responder{ObjectMeta: metav1.ObjectMeta{Name: "dave", Namespace: ns},
@@ -184,4 +177,20 @@ func coverOverrides(t *testing.T, ns string) []klaxonv1alpha1.OnCallOverride {
 		t.Fatal(err)
 	}
 	return list.Items
+}
+
+// slackApp is a Slack NotificationChannel "slack" whose app signs with
+// signing and calls the Web API at apiURL, and the labelled Secret of its
+// token and signing secret.
+func slackApp(ns, signing, apiURL string) []client.Object {
+	return []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
+			StringData: map[string]string{"token": slacktest.Token, "signing-secret": signing}},
+		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: "slack", Namespace: ns},
+			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
+				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
+				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
+				APIURL:           apiURL,
+			}}},
+	}
 }

@@ -760,15 +760,8 @@ func hostileSlackAndCalendar(t *testing.T, ns string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tenantCreate(t, slackApp(ns, hostileSlackSigning, slack.URL)...)
 	tenantCreate(t,
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "slack-app", Namespace: ns, Labels: map[string]string{klaxonv1alpha1.LabelChannelSecret: "true"}},
-			StringData: map[string]string{"token": slacktest.Token, "signing-secret": hostileSlackSigning}},
-		&klaxonv1alpha1.NotificationChannel{ObjectMeta: metav1.ObjectMeta{Name: "slack", Namespace: ns},
-			Spec: klaxonv1alpha1.NotificationChannelSpec{Slack: &klaxonv1alpha1.SlackChannel{
-				TokenSecretRef:   klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "token"},
-				SigningSecretRef: &klaxonv1alpha1.SecretKeyReference{Name: "slack-app", Key: "signing-secret"},
-				APIURL:           slack.URL,
-			}}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: acklink.CalendarKeysSecret, Namespace: ns, Labels: map[string]string{acklink.CalendarKeysLabel: "true"}},
 			Data: map[string][]byte{acklink.CalendarKeyName(acklink.CalendarResponder, "alice"): key}},
 	)
